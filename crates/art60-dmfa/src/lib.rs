@@ -1,0 +1,1 @@
+//! DmfA declarations: streaming parser and mapping to the engine input.

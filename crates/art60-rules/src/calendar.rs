@@ -1,0 +1,314 @@
+//! Belgian calendar: federal public holidays, working days, Monday–Saturday (R6) days and
+//! "date to date" month arithmetic (SPEC §6). Pure functions: the date is always an argument.
+
+use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
+
+/// Easter Sunday, anonymous Gregorian algorithm (SPEC §6).
+pub fn easter(year: i32) -> NaiveDate {
+    let a = year % 19;
+    let b = year / 100;
+    let c = year % 100;
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let n = h + l - 7 * m + 114;
+    let month = (n / 31) as u32;
+    let day = (n % 31 + 1) as u32;
+    // The algorithm yields March 22..April 25, always a valid date.
+    NaiveDate::from_ymd_opt(year, month, day).unwrap_or(NaiveDate::MIN)
+}
+
+/// A federal public holiday.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Holiday {
+    pub date: NaiveDate,
+    /// Stable key for translation, e.g. `holiday.easter_monday`.
+    pub key: &'static str,
+}
+
+/// The ten federal public holidays of a year, in date order.
+pub fn federal_holidays(year: i32) -> [Holiday; 10] {
+    let e = easter(year);
+    let fixed = |m, d| NaiveDate::from_ymd_opt(year, m, d).unwrap_or(NaiveDate::MIN);
+    let mut h = [
+        Holiday {
+            date: fixed(1, 1),
+            key: "holiday.new_year",
+        },
+        Holiday {
+            date: e + Days::new(1),
+            key: "holiday.easter_monday",
+        },
+        Holiday {
+            date: fixed(5, 1),
+            key: "holiday.labour_day",
+        },
+        Holiday {
+            date: e + Days::new(39),
+            key: "holiday.ascension",
+        },
+        Holiday {
+            date: e + Days::new(50),
+            key: "holiday.whit_monday",
+        },
+        Holiday {
+            date: fixed(7, 21),
+            key: "holiday.national_day",
+        },
+        Holiday {
+            date: fixed(8, 15),
+            key: "holiday.assumption",
+        },
+        Holiday {
+            date: fixed(11, 1),
+            key: "holiday.all_saints",
+        },
+        Holiday {
+            date: fixed(11, 11),
+            key: "holiday.armistice",
+        },
+        Holiday {
+            date: fixed(12, 25),
+            key: "holiday.christmas",
+        },
+    ];
+    h.sort_by_key(|x| x.date);
+    h
+}
+
+pub fn is_federal_holiday(d: NaiveDate) -> bool {
+    let (m, day) = (d.month(), d.day());
+    if matches!(
+        (m, day),
+        (1, 1) | (5, 1) | (7, 21) | (8, 15) | (11, 1) | (11, 11) | (12, 25)
+    ) {
+        return true;
+    }
+    if !(3..=6).contains(&m) {
+        return false;
+    }
+    let e = easter(d.year());
+    let off = (d - e).num_days();
+    matches!(off, 1 | 39 | 50)
+}
+
+/// Monday to Friday and not a federal holiday.
+pub fn is_working_day(d: NaiveDate) -> bool {
+    !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && !is_federal_holiday(d)
+}
+
+/// The `n`-th working day after `from` (not counting `from` itself). `n = 0` returns `from`.
+pub fn add_working_days(from: NaiveDate, n: u32) -> NaiveDate {
+    let mut d = from;
+    let mut left = n;
+    while left > 0 {
+        d = d.succ_opt().unwrap_or(d);
+        if is_working_day(d) {
+            left -= 1;
+        }
+    }
+    d
+}
+
+/// Working days in `(from, to]`, i.e. how many working days have passed since `from`.
+pub fn working_days_between(from: NaiveDate, to: NaiveDate) -> i64 {
+    if to <= from {
+        return -working_days_between(to, from);
+    }
+    let mut n = 0;
+    let mut d = from;
+    while d < to {
+        d = d.succ_opt().unwrap_or(to);
+        if is_working_day(d) {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Monday–Saturday days in `[a, b]` (public holidays are not removed; SPEC §6). 0 if b < a.
+pub fn r6_days(a: NaiveDate, b: NaiveDate) -> i64 {
+    if b < a {
+        return 0;
+    }
+    let total = (b - a).num_days() + 1;
+    let weeks = total / 7;
+    let rest = total % 7;
+    // Count Sundays among the `rest` days starting at a + 7*weeks.
+    let first = a.weekday().num_days_from_monday() as i64; // Mon=0 .. Sun=6
+    let sunday_in_rest = rest > 0 && (6 - first).rem_euclid(7) < rest;
+    weeks * 6 + rest - i64::from(sunday_in_rest)
+}
+
+/// Days in `[a, b]` whose weekday is in the mask (bit 0 = Monday .. bit 6 = Sunday).
+pub fn weekdays_in(a: NaiveDate, b: NaiveDate, mask: u8) -> i64 {
+    if b < a {
+        return 0;
+    }
+    let total = (b - a).num_days() + 1;
+    let per_week = i64::from(mask.count_ones());
+    let weeks = total / 7;
+    let rest = total % 7;
+    let first = a.weekday().num_days_from_monday();
+    let mut n = weeks * per_week;
+    for k in 0..rest as u32 {
+        if mask & (1 << ((first + k) % 7)) != 0 {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// `d + n` months, the same day of the month; if that day does not exist, the last day of
+/// the month (chrono clamps the same way).
+pub fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
+    d.checked_add_months(Months::new(n))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// End of a period of `n` months starting on `start`, date to date: the day before the same
+/// day `n` months later; when that day does not exist, the last day of the month (E1).
+pub fn period_end(start: NaiveDate, n: u32) -> NaiveDate {
+    let same_day = start.day();
+    let target = add_months(start, n);
+    if target.day() != same_day {
+        // Clamped: the month had no such day, so the period ends on its last day.
+        target
+    } else {
+        target.pred_opt().unwrap_or(target)
+    }
+}
+
+/// How a backward window start is placed when `DA - n months` has no such day (Q3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MonthEnd {
+    ClampToMonthEnd,
+    FirstOfNextMonth,
+}
+
+/// `d - n` months, same day of month; a missing day follows `rule`.
+pub fn sub_months(d: NaiveDate, n: u32, rule: MonthEnd) -> NaiveDate {
+    let back = d
+        .checked_sub_months(Months::new(n))
+        .unwrap_or(NaiveDate::MIN);
+    if back.day() == d.day() {
+        return back;
+    }
+    match rule {
+        MonthEnd::ClampToMonthEnd => back,
+        MonthEnd::FirstOfNextMonth => back.succ_opt().unwrap_or(back),
+    }
+}
+
+/// Completed years at `on` for a person born on `birth` (date-to-date arithmetic: a person
+/// born on 29 February has a birthday on 28 February in common years, see SPEC §6 [D]).
+pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
+    if on < birth {
+        return 0;
+    }
+    let mut years = on.year() - birth.year();
+    let anniversary = add_months(birth, (years as u32) * 12);
+    if anniversary > on {
+        years -= 1;
+    }
+    years
+}
+
+/// The date on which a person reaches `years` of age.
+pub fn birthday(birth: NaiveDate, years: u32) -> NaiveDate {
+    add_months(birth, years * 12)
+}
+
+/// First day of the calendar quarter containing `d`.
+pub fn quarter_start(d: NaiveDate) -> NaiveDate {
+    let m = (d.month0() / 3) * 3 + 1;
+    NaiveDate::from_ymd_opt(d.year(), m, 1).unwrap_or(d)
+}
+
+/// Last day of the calendar quarter containing `d`.
+pub fn quarter_end(d: NaiveDate) -> NaiveDate {
+    add_months(quarter_start(d), 3).pred_opt().unwrap_or(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn easter_known_years() {
+        for (y, e) in [
+            (2019, "2019-04-21"),
+            (2024, "2024-03-31"),
+            (2025, "2025-04-20"),
+            (2026, "2026-04-05"),
+            (2038, "2038-04-25"),
+            (2285, "2285-03-22"),
+        ] {
+            assert_eq!(easter(y), d(e), "{y}");
+        }
+    }
+
+    #[test]
+    fn holidays_2026() {
+        let h: Vec<_> = federal_holidays(2026).iter().map(|h| h.date).collect();
+        assert_eq!(h[1], d("2026-04-06"));
+        assert_eq!(h[3], d("2026-05-14"));
+        assert_eq!(h[4], d("2026-05-25"));
+        assert!(h.iter().all(|&x| is_federal_holiday(x)));
+        assert!(!is_federal_holiday(d("2026-04-07")));
+    }
+
+    #[test]
+    fn r6_days_unit_values() {
+        // UT: 2020-12-10..12-31 = 19; 2024-07-01..2025-06-30 = 313 (SPEC §8.1).
+        assert_eq!(r6_days(d("2020-12-10"), d("2020-12-31")), 19);
+        assert_eq!(r6_days(d("2024-07-01"), d("2025-06-30")), 313);
+        assert_eq!(r6_days(d("2024-07-07"), d("2024-07-07")), 0); // a Sunday
+    }
+
+    #[test]
+    fn working_days_deadline() {
+        // Received Thursday 2026-12-24: Fri 25 is Christmas, so 28, 29, 30, 31, then 2027-01-04
+        // (1 January is a holiday) is the 5th working day.
+        assert_eq!(add_working_days(d("2026-12-24"), 5), d("2027-01-04"));
+        assert_eq!(working_days_between(d("2026-12-24"), d("2027-01-04")), 5);
+    }
+
+    #[test]
+    fn date_to_date_months() {
+        // E1: forward from 2009-08-31: phases end 2010-02-28, then 2010-08-31.
+        assert_eq!(period_end(d("2009-08-31"), 6), d("2010-02-28"));
+        assert_eq!(period_end(d("2009-12-31"), 6), d("2010-06-30"));
+        assert_eq!(period_end(d("2026-03-01"), 12), d("2027-02-28"));
+        assert_eq!(
+            sub_months(d("2022-11-28"), 21, MonthEnd::ClampToMonthEnd),
+            d("2021-02-28")
+        );
+        assert_eq!(
+            sub_months(d("2023-05-31"), 3, MonthEnd::ClampToMonthEnd),
+            d("2023-02-28")
+        );
+        assert_eq!(
+            sub_months(d("2023-05-31"), 3, MonthEnd::FirstOfNextMonth),
+            d("2023-03-01")
+        );
+    }
+
+    #[test]
+    fn ages() {
+        assert_eq!(age_on(d("1990-06-15"), d("2026-06-14")), 35);
+        assert_eq!(age_on(d("1990-06-15"), d("2026-06-15")), 36);
+        assert_eq!(age_on(d("2000-02-29"), d("2036-02-28")), 35);
+        assert_eq!(age_on(d("2000-02-29"), d("2037-02-28")), 37);
+    }
+}

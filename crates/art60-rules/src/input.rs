@@ -1,0 +1,807 @@
+//! The engine's input: a person, an article 60 contract, a history of periods and the facts of
+//! previous admissions. Everything here is plain data that (de)serialises to JSON; a request
+//! becomes usable only through [`CalcRequest::parse`] / [`CalcRequest::check`], which reject
+//! nonsense with the JSON path of the faulty field.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::ids::Niss;
+use crate::units::Hundredths;
+
+/// What the caller asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// CPAS question: the earliest contract end date that makes the person admissible.
+    Plan,
+    /// ONEM question: is the person admissible on a given benefit application date?
+    Assess,
+}
+
+/// One calculation request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalcRequest {
+    pub mode: Mode,
+    /// The day the calculation is made (Europe/Brussels). Declared data for later quarters
+    /// cannot exist yet; it only marks results as provisional, it never moves a date.
+    pub today: NaiveDate,
+    pub person: Person,
+    /// The art. 60 §7 contract. Required for `plan`; for `assess` it is the last job if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<Contract>,
+    /// The benefit application date (DA). Required for `assess`; ignored by `plan`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_date: Option<NaiveDate>,
+    /// Past periods: work in Belgium or abroad, insured periods, periods that extend the
+    /// reference period.
+    #[serde(default)]
+    pub history: Vec<HistoryItem>,
+    /// Earlier admissions to full unemployment benefits (new regime cut-off, SPEC §3.5.3).
+    #[serde(default)]
+    pub previous_admissions: Vec<PreviousAdmission>,
+    /// Last day paid as full unemployment or income-guarantee allowance (old art. 42).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_paid_unemployment: Option<LastPaid>,
+    /// End of the right currently running (new art. 42).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_right_until: Option<NaiveDate>,
+    /// Career history for the duration of the right (new regime). When absent the engine
+    /// counts the history it was given, which may be shorter than the real career.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub career: Option<Career>,
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub niss: Option<Niss>,
+    pub birth_date: NaiveDate,
+    /// Recognised dock worker or sea fisherman (unlimited right, AR art. 114 §2).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub dock_worker_or_fisher: bool,
+}
+
+impl fmt::Debug for Person {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Person")
+            .field("niss", &self.niss)
+            .field("birth_date", &"<redacted>")
+            .finish()
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Days per week R (1 to 7, two decimals for variable cycles such as 2.25), weekly hours Q
+/// and the reference person's weekly hours S (Q ≤ S).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkRegime {
+    pub days_per_week: Hundredths,
+    pub weekly_hours: Hundredths,
+    pub reference_hours: Hundredths,
+}
+
+impl WorkRegime {
+    pub fn full_time_5() -> Self {
+        WorkRegime {
+            days_per_week: Hundredths::whole(5),
+            weekly_hours: Hundredths::whole(38),
+            reference_hours: Hundredths::whole(38),
+        }
+    }
+    pub fn is_full_time(&self) -> bool {
+        self.weekly_hours >= self.reference_hours
+    }
+    fn check(&self, path: &str) -> Result<(), InputError> {
+        let r = self.days_per_week.raw();
+        if !(100..=700).contains(&r) {
+            return Err(InputError::new(
+                format!("{path}.days_per_week"),
+                "R must be between 1 and 7 days per week",
+            ));
+        }
+        if self.reference_hours.raw() <= 0 || self.reference_hours.raw() > 60_00 {
+            return Err(InputError::new(
+                format!("{path}.reference_hours"),
+                "S must be above 0 and at most 60 hours",
+            ));
+        }
+        if self.weekly_hours.raw() <= 0 {
+            return Err(InputError::new(
+                format!("{path}.weekly_hours"),
+                "Q must be above 0",
+            ));
+        }
+        if self.weekly_hours > self.reference_hours {
+            return Err(InputError::new(
+                format!("{path}.weekly_hours"),
+                "Q cannot exceed S (the reference person's hours)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The days of the week worked; `None` means the first R days from Monday.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Day {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl Day {
+    pub fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+    pub fn of(w: Weekday) -> Day {
+        [
+            Day::Mon,
+            Day::Tue,
+            Day::Wed,
+            Day::Thu,
+            Day::Fri,
+            Day::Sat,
+            Day::Sun,
+        ][w.num_days_from_monday() as usize]
+    }
+}
+
+/// Pay of the determining job, for the assimilated full-time status (AR art. 28 §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Pay {
+    /// Gross monthly pay in euros.
+    Monthly(Hundredths),
+    /// Gross hourly pay in euros.
+    Hourly(Hundredths),
+}
+
+/// The art. 60 §7 contract to plan (or the last job, for `assess`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contract {
+    pub start: NaiveDate,
+    #[serde(flatten)]
+    pub regime: WorkRegime,
+    /// Weekdays worked; defaults to the first R days from Monday.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekdays: Option<Vec<Day>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pay: Option<Pay>,
+    /// Planned or actual absences during the contract (what-if or `event_impact`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absences: Vec<Absence>,
+    /// For `assess`: the last day of the contract (defaults to DA − 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<NaiveDate>,
+}
+
+/// Kinds of absence during a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AbsenceKind {
+    /// Sickness paid by the employer (guaranteed pay): counts.
+    GuaranteedPaySickness,
+    /// Sickness paid by the health insurer: counts in the old regime; extends in the new.
+    InsuredSickness,
+    WorkAccident,
+    OccupationalDisease,
+    /// Maternity rest or prohibition, paternity or adoption leave: counts (new art. 38 6°).
+    Maternity,
+    /// Unpaid leave: old regime within 12 R6 days a year, new regime not counted.
+    UnpaidLeave,
+    /// Temporary unemployment with allowance: counts (new art. 38 10°).
+    TemporaryUnemployment,
+    /// Strike or lock-out: counts (new art. 38 7°).
+    Strike,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Absence {
+    pub kind: AbsenceKind,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+/// A calendar quarter, written `2024Q3` (or `20243` as in the DmfA).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Quarter {
+    pub year: i32,
+    pub q: u8,
+}
+
+impl Quarter {
+    pub fn of(d: NaiveDate) -> Quarter {
+        Quarter {
+            year: d.year(),
+            q: (d.month0() / 3 + 1) as u8,
+        }
+    }
+    pub fn start(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, u32::from(self.q) * 3 - 2, 1).unwrap_or(NaiveDate::MIN)
+    }
+    pub fn end(self) -> NaiveDate {
+        crate::calendar::quarter_end(self.start())
+    }
+    pub fn next(self) -> Quarter {
+        if self.q == 4 {
+            Quarter {
+                year: self.year + 1,
+                q: 1,
+            }
+        } else {
+            Quarter {
+                year: self.year,
+                q: self.q + 1,
+            }
+        }
+    }
+    /// A monotone index, for arithmetic on quarters.
+    pub fn index(self) -> i32 {
+        self.year * 4 + i32::from(self.q) - 1
+    }
+}
+
+impl fmt::Display for Quarter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}Q{}", self.year, self.q)
+    }
+}
+impl fmt::Debug for Quarter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl FromStr for Quarter {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let (y, q) = if let Some((y, q)) = s.split_once(['Q', 'q', '/', '-']) {
+            (y, q)
+        } else if s.len() == 5 {
+            s.split_at(4)
+        } else {
+            return Err(format!("quarter must look like 2024Q3, got {s:?}"));
+        };
+        let year: i32 = y
+            .parse()
+            .map_err(|_| format!("bad quarter year in {s:?}"))?;
+        let q: u8 = q
+            .parse()
+            .map_err(|_| format!("bad quarter number in {s:?}"))?;
+        if !(1..=4).contains(&q) || !(1950..=2200).contains(&year) {
+            return Err(format!("quarter out of range: {s:?}"));
+        }
+        Ok(Quarter { year, q })
+    }
+}
+
+impl Serialize for Quarter {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+impl<'de> Deserialize<'de> for Quarter {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+impl JsonSchema for Quarter {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Quarter".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "pattern": "^[0-9]{4}Q?[1-4]$", "examples": ["2024Q3"]})
+    }
+}
+
+/// Categories of declared days (SPEC §3.6). Whether a category counts, counts within a cap,
+/// extends the window or does not count depends on the regime: that is parameter data.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DayCategory {
+    EffectiveWork,
+    HolidayPay,
+    PaidPublicHoliday,
+    GuaranteedPay,
+    CompensatoryRest,
+    OtherPaidMinimum,
+    Maternity,
+    /// DmfA code 51 (mostly maternity rest; option `open_assimilations`).
+    MaternityProtection,
+    Strike,
+    SocialJudgeOrFosterCare,
+    TemporaryUnemployment,
+    InsuredSickness,
+    UnpaidAbsence,
+    /// DmfA codes 5 and 13 (educational leave, social promotion; option `open_assimilations`).
+    EducationalLeave,
+    /// DmfA codes 23, 4, 73 (waiting day, first bad-weather day, youth/senior holiday).
+    WaitingOrBadWeather,
+    OvertimeWithoutContribution,
+    /// Anything the engine cannot classify: counted as zero and flagged for manual review.
+    Unknown,
+}
+
+/// Days and/or hours declared in one category for a quarter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredLine {
+    pub category: DayCategory,
+    /// Days in the worker's own regime (DmfA ServiceNbrDays / 100).
+    #[serde(default)]
+    pub days: Hundredths,
+    /// Hours (DmfA ServiceNbrHours / 100); required for part-timers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<Hundredths>,
+    /// The DmfA service code it came from, for the explanation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_code: Option<u16>,
+}
+
+/// The declared data of one job for one quarter (one DmfA occupation line).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuarterDeclaration {
+    pub quarter: Quarter,
+    pub lines: Vec<DeclaredLine>,
+}
+
+/// Where a period comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    #[default]
+    Manual,
+    Dmfa,
+    C4,
+}
+
+/// Work abroad details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Abroad {
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// Frontier worker: no Belgian follow-up needed.
+    #[serde(default)]
+    pub frontier_worker: bool,
+    /// Posted worker on the Belgian ONSS: counts as Belgian work.
+    #[serde(default)]
+    pub posted: bool,
+    /// Overseas social security (SSOM): one day of Belgian work is enough.
+    #[serde(default)]
+    pub ssom: bool,
+}
+
+/// A period of the person's past.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryItem {
+    pub kind: PeriodKind,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// For work: R, Q, S. For an insured period: the regime of the job it interrupted
+    /// (assimilated days count in the same proportion, SPEC §3.6). Defaults to full time R5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regime: Option<WorkRegime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekdays: Option<Vec<Day>>,
+    /// For work in Belgium: the declared quarters. Quarters of the period without a
+    /// declaration use the "no interruption" rule and make the result provisional.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quarters: Vec<QuarterDeclaration>,
+    /// For work abroad.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abroad: Option<Abroad>,
+    /// For child raising: the child's birth date and whether the child is disabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_birth_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub child_disabled: bool,
+    /// Employer name or number, for the explanation only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employer: Option<String>,
+    #[serde(default)]
+    pub source: Source,
+    /// Data still to be confirmed (for example a C4 without DmfA).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub provisional: bool,
+}
+
+/// Kinds of past periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodKind {
+    /// Salaried work in Belgium under the unemployment branch.
+    Work,
+    /// Salaried work abroad (needs `abroad`).
+    ForeignWork,
+    InsuredSickness,
+    WorkAccident,
+    OccupationalDisease,
+    Maternity,
+    TemporaryUnemployment,
+    UnpaidLeave,
+    /// Full unemployment with allowance.
+    FullUnemployment,
+    SelfEmployment,
+    /// Work outside the unemployment branch (statutory staff, non-ONSS).
+    NonOnssWork,
+    /// Career break or time credit with allowance.
+    CareerBreak,
+    /// Pre-trial detention or imprisonment.
+    Detention,
+    MilitaryService,
+    ForceMajeure,
+    /// Unpaid study or training (old regime 11°).
+    UnpaidStudy,
+    /// Not working to raise a child (needs `child_birth_date`).
+    ChildRaising,
+    /// Any other situation: the officer decides (manual review).
+    Other,
+}
+
+impl PeriodKind {
+    pub fn is_work(self) -> bool {
+        matches!(self, PeriodKind::Work | PeriodKind::ForeignWork)
+    }
+}
+
+/// Which article an earlier admission was granted under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AdmissionArticle {
+    Art30,
+    Art32,
+    Art33,
+    Art42,
+    Art42bis,
+    /// Insertion allowances: no cut-off.
+    Insertion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousAdmission {
+    /// The application date (DA) of that admission.
+    pub application_date: NaiveDate,
+    /// The first day paid, if known (option `prior_admission_anchor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_paid_day: Option<NaiveDate>,
+    pub article: AdmissionArticle,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum LastPaid {
+    /// Last day paid as full unemployment.
+    Day(NaiveDate),
+    /// Income-guarantee allowance (AGR) paid up to this month (any day of it): the last
+    /// non-Sunday of that month counts.
+    AgrMonth(NaiveDate),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Career {
+    /// Work and assimilated days over the whole career up to the admission.
+    pub days: u32,
+    /// Days already used to extend an earlier right or to gain an advantage (SPEC §3.13.3).
+    #[serde(default)]
+    pub used_days: u32,
+    /// A full transition allowance was received (adds two career years for art. 114 §2).
+    #[serde(default)]
+    pub full_transition_allowance: bool,
+}
+
+/// A refused input: the JSON path of the field and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error("{path}: {reason}")]
+pub struct InputError {
+    pub path: String,
+    pub reason: String,
+}
+
+impl InputError {
+    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        InputError {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Earliest and latest dates the engine accepts anywhere in a request.
+pub const MIN_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+pub const MAX_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2150, 12, 31) {
+    Some(d) => d,
+    None => NaiveDate::MAX,
+};
+
+fn check_date(path: &str, d: NaiveDate) -> Result<(), InputError> {
+    if d < MIN_DATE || d > MAX_DATE {
+        return Err(InputError::new(
+            path,
+            "date out of range (1900-01-01..2150-12-31)",
+        ));
+    }
+    Ok(())
+}
+
+fn check_range(path: &str, start: NaiveDate, end: NaiveDate) -> Result<(), InputError> {
+    check_date(&format!("{path}.start"), start)?;
+    check_date(&format!("{path}.end"), end)?;
+    if end < start {
+        return Err(InputError::new(
+            format!("{path}.end"),
+            "end is before start",
+        ));
+    }
+    Ok(())
+}
+
+fn check_weekdays(
+    path: &str,
+    days: &Option<Vec<Day>>,
+    regime: &WorkRegime,
+) -> Result<(), InputError> {
+    if let Some(days) = days {
+        let mut mask = 0u8;
+        for d in days {
+            if mask & d.bit() != 0 {
+                return Err(InputError::new(path, "a weekday is listed twice"));
+            }
+            mask |= d.bit();
+        }
+        if mask == 0 {
+            return Err(InputError::new(path, "at least one weekday"));
+        }
+        // A whole-days pattern must match R; a variable cycle (R with decimals) may not.
+        let r = regime.days_per_week.raw();
+        if r % 100 == 0 && i64::from(mask.count_ones()) != r / 100 {
+            return Err(InputError::new(
+                path,
+                "the number of weekdays must equal days_per_week",
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl CalcRequest {
+    /// Parses JSON and checks it; errors carry the JSON path of the field.
+    pub fn parse(json: &str) -> Result<CalcRequest, InputError> {
+        let de = &mut serde_json::Deserializer::from_str(json);
+        let req: CalcRequest = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let msg = e.inner().to_string();
+            InputError::new(if path == "." { "$".to_string() } else { path }, msg)
+        })?;
+        req.check()?;
+        Ok(req)
+    }
+
+    /// Cross-field checks that serde cannot express.
+    pub fn check(&self) -> Result<(), InputError> {
+        check_date("today", self.today)?;
+        check_date("person.birth_date", self.person.birth_date)?;
+        if let Some(niss) = &self.person.niss
+            && let Some(bd) = niss.birth_date()
+            && bd != self.person.birth_date
+        {
+            return Err(InputError::new(
+                "person.birth_date",
+                "does not match the birth date encoded in the NISS",
+            ));
+        }
+        match self.mode {
+            Mode::Plan => {
+                if self.contract.is_none() {
+                    return Err(InputError::new("contract", "required in plan mode"));
+                }
+            }
+            Mode::Assess => {
+                if self.application_date.is_none() {
+                    return Err(InputError::new(
+                        "application_date",
+                        "required in assess mode",
+                    ));
+                }
+            }
+        }
+        if let Some(da) = self.application_date {
+            check_date("application_date", da)?;
+            if da <= self.person.birth_date {
+                return Err(InputError::new(
+                    "application_date",
+                    "before the person's birth",
+                ));
+            }
+        }
+        if let Some(c) = &self.contract {
+            check_date("contract.start", c.start)?;
+            if c.start <= self.person.birth_date {
+                return Err(InputError::new(
+                    "contract.start",
+                    "before the person's birth",
+                ));
+            }
+            c.regime.check("contract")?;
+            check_weekdays("contract.weekdays", &c.weekdays, &c.regime)?;
+            if let Some(end) = c.end {
+                check_range("contract", c.start, end)?;
+            }
+            for (i, a) in c.absences.iter().enumerate() {
+                let p = format!("contract.absences[{i}]");
+                check_range(&p, a.start, a.end)?;
+                if a.start < c.start {
+                    return Err(InputError::new(
+                        format!("{p}.start"),
+                        "absence before the contract start",
+                    ));
+                }
+                for (j, b) in c.absences.iter().enumerate().take(i) {
+                    if a.start <= b.end && b.start <= a.end {
+                        return Err(InputError::new(
+                            format!("{p}.start"),
+                            format!("overlaps contract.absences[{j}]"),
+                        ));
+                    }
+                }
+            }
+        }
+        for (i, h) in self.history.iter().enumerate() {
+            let p = format!("history[{i}]");
+            check_range(&p, h.start, h.end)?;
+            if let Some(r) = &h.regime {
+                r.check(&format!("{p}.regime"))?;
+                check_weekdays(&format!("{p}.weekdays"), &h.weekdays, r)?;
+            } else if h.weekdays.is_some() {
+                return Err(InputError::new(
+                    format!("{p}.weekdays"),
+                    "weekdays need a regime",
+                ));
+            }
+            if h.end >= self.reference_end_bound() {
+                return Err(InputError::new(
+                    format!("{p}.end"),
+                    match self.mode {
+                        Mode::Plan => {
+                            "history must end before the contract start; put absences during the contract in contract.absences"
+                        }
+                        Mode::Assess => "history must end before the application date",
+                    },
+                ));
+            }
+            match h.kind {
+                PeriodKind::ForeignWork if h.abroad.is_none() => {
+                    return Err(InputError::new(
+                        format!("{p}.abroad"),
+                        "work abroad needs the country",
+                    ));
+                }
+                PeriodKind::ChildRaising if h.child_birth_date.is_none() => {
+                    return Err(InputError::new(
+                        format!("{p}.child_birth_date"),
+                        "child raising needs the child's birth date",
+                    ));
+                }
+                _ => {}
+            }
+            if let Some(a) = &h.abroad {
+                if h.kind != PeriodKind::ForeignWork {
+                    return Err(InputError::new(
+                        format!("{p}.abroad"),
+                        "only for foreign_work",
+                    ));
+                }
+                let c = &a.country;
+                if c.len() != 2 || !c.chars().all(|x| x.is_ascii_uppercase()) {
+                    return Err(InputError::new(
+                        format!("{p}.abroad.country"),
+                        "ISO 3166-1 alpha-2 code in capitals, e.g. FR",
+                    ));
+                }
+                if c == "BE" {
+                    return Err(InputError::new(
+                        format!("{p}.abroad.country"),
+                        "Belgium is not abroad: use kind work",
+                    ));
+                }
+            }
+            if !h.quarters.is_empty() && h.kind != PeriodKind::Work {
+                return Err(InputError::new(
+                    format!("{p}.quarters"),
+                    "declared quarters only for work in Belgium",
+                ));
+            }
+            for (k, q) in h.quarters.iter().enumerate() {
+                let qp = format!("{p}.quarters[{k}]");
+                if q.quarter.end() < h.start || q.quarter.start() > h.end {
+                    return Err(InputError::new(
+                        format!("{qp}.quarter"),
+                        "quarter outside the period",
+                    ));
+                }
+                if h.quarters[..k].iter().any(|o| o.quarter == q.quarter) {
+                    return Err(InputError::new(
+                        format!("{qp}.quarter"),
+                        "quarter declared twice for the same job",
+                    ));
+                }
+                let part_time = h.regime.is_some_and(|r| !r.is_full_time());
+                for (l, line) in q.lines.iter().enumerate() {
+                    if part_time && line.hours.is_none() && line.days.raw() > 0 {
+                        return Err(InputError::new(
+                            format!("{qp}.lines[{l}].hours"),
+                            "hours are mandatory for part-time work",
+                        ));
+                    }
+                }
+            }
+            // Two periods of the same exclusive kind cannot overlap (a person is not twice in
+            // detention); work may overlap work (concurrent jobs).
+            for (j, o) in self.history.iter().enumerate().take(i) {
+                let overlap = h.start <= o.end && o.start <= h.end;
+                if overlap && !h.kind.is_work() && h.kind == o.kind {
+                    return Err(InputError::new(
+                        format!("{p}.start"),
+                        format!("overlaps history[{j}] of the same kind"),
+                    ));
+                }
+            }
+        }
+        for (i, a) in self.previous_admissions.iter().enumerate() {
+            check_date(
+                &format!("previous_admissions[{i}].application_date"),
+                a.application_date,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// History must end before this day: the contract start (plan) or the DA (assess).
+    fn reference_end_bound(&self) -> NaiveDate {
+        match self.mode {
+            Mode::Plan => self.contract.as_ref().map_or(MAX_DATE, |c| c.start),
+            Mode::Assess => {
+                let da = self.application_date.unwrap_or(MAX_DATE);
+                self.contract.as_ref().map_or(da, |c| c.start.min(da))
+            }
+        }
+    }
+}
+
+/// The weekday mask of a job: explicit weekdays, or the first R whole days from Monday.
+pub fn weekday_mask(days: &Option<Vec<Day>>, regime: &WorkRegime) -> u8 {
+    if let Some(days) = days {
+        return days.iter().fold(0u8, |m, d| m | d.bit());
+    }
+    let r = ((regime.days_per_week.raw() + 99) / 100).clamp(1, 7);
+    ((1u16 << r) - 1) as u8
+}

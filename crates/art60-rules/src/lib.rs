@@ -1,0 +1,14 @@
+//! # art60-rules
+//!
+//! The calculation engine of art60: how many days a person must work under an article 60 §7
+//! contract to become admissible to full unemployment benefits, when the contract may end,
+//! and why. Pure: no I/O, no clock, no async. Every number of the law comes from the dated
+//! parameter set ([`params`]); unsettled legal points are named [`options`].
+
+pub mod calendar;
+pub mod ids;
+pub mod input;
+pub mod units;
+
+pub use ids::{IdError, Kbo, Niss};
+pub use input::{CalcRequest, InputError, Mode};

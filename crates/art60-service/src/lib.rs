@@ -1,0 +1,1 @@
+//! Case service: requests from CPAS to ONEM.

@@ -1,1 +1,35 @@
-fn main() {}
+//! `art60`: the command line of the art60 project. Each subcommand lives in its own module
+//! with a clap `Args` struct and a `run` function; this file only dispatches.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod calc_cmd;
+
+#[derive(Parser)]
+#[command(name = "art60", version, about = "CPAS@ONEM: article 60 §7 duration calculations")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compute the art. 60 contract end (plan) or admissibility on a date (assess).
+    Calc(calc_cmd::CalcArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Calc(args) => calc_cmd::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

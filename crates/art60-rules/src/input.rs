@@ -340,9 +340,34 @@ pub enum DayCategory {
     /// DmfA codes 23, 4, 73 (waiting day, first bad-weather day, youth/senior holiday).
     WaitingOrBadWeather,
     OvertimeWithoutContribution,
+    /// Full-unemployment allowance, vocational training, frost days without temporary
+    /// unemployment (old regime: assimilated [P]).
+    FullUnemployment,
     /// Anything the engine cannot classify: counted as zero and flagged for manual review.
     Unknown,
 }
+
+/// Every category, for completeness checks of parameter tables.
+pub const ALL_CATEGORIES: &[DayCategory] = &[
+    DayCategory::EffectiveWork,
+    DayCategory::HolidayPay,
+    DayCategory::PaidPublicHoliday,
+    DayCategory::GuaranteedPay,
+    DayCategory::CompensatoryRest,
+    DayCategory::OtherPaidMinimum,
+    DayCategory::Maternity,
+    DayCategory::MaternityProtection,
+    DayCategory::Strike,
+    DayCategory::SocialJudgeOrFosterCare,
+    DayCategory::TemporaryUnemployment,
+    DayCategory::InsuredSickness,
+    DayCategory::UnpaidAbsence,
+    DayCategory::EducationalLeave,
+    DayCategory::WaitingOrBadWeather,
+    DayCategory::OvertimeWithoutContribution,
+    DayCategory::FullUnemployment,
+    DayCategory::Unknown,
+];
 
 /// Days and/or hours declared in one category for a quarter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

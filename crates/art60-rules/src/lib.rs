@@ -12,3 +12,5 @@ pub mod units;
 
 pub use ids::{IdError, Kbo, Niss};
 pub use input::{CalcRequest, InputError, Mode};
+pub mod options;
+pub mod params;

@@ -1,0 +1,240 @@
+//! Policy options: the legal points no source settles (SPEC §5). Each has a documented
+//! default (the first choice in SPEC), and every result records the options it used.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuarterCapMethod {
+    /// At most 78 per calendar quarter, all jobs together (CSC practice, method P).
+    #[default]
+    PerQuarter,
+    /// At most 78 × the number of quarters, plus a per-job cap at its R6 days (AM art. 7
+    /// "on average", method A). The ONEM conversion-bonus table is unknown: bonus 0.
+    Average,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusMinJobLength {
+    /// CSC and FGTB: the last job of at least one week fixes the status.
+    #[default]
+    OneWeek,
+    /// DOCKERS FAQ: at least four weeks.
+    FourWeeks,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PriorAdmissionKinds {
+    /// Only admissions under art. 30 / 33 (and art. 32, a variant of art. 30) cut off.
+    #[default]
+    Art30_33Only,
+    PlusArt42,
+    PlusArt42bis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PriorAdmissionScope {
+    /// Admissions before 2026-03-01 and under art. 32 cut off too (longer, safer contract).
+    #[default]
+    IncludePre2026AndArt32,
+    ExcludeArt32,
+    ExcludePre2026,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PriorAdmissionAnchor {
+    /// Art. 114 §1 starts the right on the DA.
+    #[default]
+    ApplicationDate,
+    FirstPaidDay,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferenceStartMonthEnd {
+    /// DA − N months on a missing day goes to the month's last day (longer window).
+    #[default]
+    ClampToMonthEnd,
+    FirstOfNextMonth,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtensionUnit {
+    /// "The number of days" of the event moves the start back by as many calendar days.
+    #[default]
+    CalendarDays,
+    /// The event's length in years, months and days (date to date) moves the start back.
+    YearsMonths,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundingMode {
+    /// Parts keep 4 decimals; only the total is rounded up (ONEM schemes 2B/2E, CSC).
+    #[default]
+    TotalOnly,
+    /// Each part-time quotient is rounded up (literal AM art. 7).
+    PerPartCeiling,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OpenChoice {
+    #[default]
+    Count,
+    /// Counted only when paid with the unemployment contribution (5°).
+    CountIfPaidWithUnemploymentContribution,
+    Exclude,
+    ManualReview,
+}
+
+/// Treatment of the DmfA codes the new art. 38 list leaves open (Q6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenAssimilations {
+    /// Code 51 (mostly maternity rest, 6°).
+    pub code_51: OpenChoice,
+    /// Codes 5 and 13 (educational leave, social promotion).
+    pub codes_5_13: OpenChoice,
+    /// Codes 23, 4 and 73 (waiting day, first bad-weather day, youth/senior holiday).
+    pub codes_23_4_73: OpenChoice,
+}
+
+impl Default for OpenAssimilations {
+    fn default() -> Self {
+        OpenAssimilations {
+            code_51: OpenChoice::Count,
+            codes_5_13: OpenChoice::CountIfPaidWithUnemploymentContribution,
+            codes_23_4_73: OpenChoice::Exclude,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Art33DurationUnits {
+    #[default]
+    HalfDaysAsDaysCapped312,
+    HalfDaysRaw,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Art60ContributionCheck {
+    /// No special rule: the worker's unemployment contribution is withheld.
+    #[default]
+    AssumeWithheld,
+    /// Flag the result for manual review until a C4 or DmfA proves it.
+    RequireEvidence,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ForeignFollowup6Months {
+    #[default]
+    ApplyForTnBaMkMe,
+    ThreeMonthsAll,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MoroccoConvention {
+    /// Work in Morocco is not counted automatically; the officer decides.
+    #[default]
+    ManualReview,
+    Convention3Months,
+    None,
+}
+
+/// All policy options. `Options::default()` is the documented default of SPEC §5.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Options {
+    pub quarter_cap_method: QuarterCapMethod,
+    pub status_min_job_length: StatusMinJobLength,
+    pub prior_admission_kinds: PriorAdmissionKinds,
+    pub prior_admission_scope: PriorAdmissionScope,
+    pub prior_admission_anchor: PriorAdmissionAnchor,
+    pub reference_start_month_end: ReferenceStartMonthEnd,
+    pub extension_unit: ExtensionUnit,
+    pub rounding_mode: RoundingMode,
+    pub open_assimilations: OpenAssimilations,
+    pub art33_duration_units: Art33DurationUnits,
+    pub art60_contribution_check: Art60ContributionCheck,
+    /// Whether the art. 60 job is a re-employment programme extending old art. 42's 3 years.
+    pub art60_is_reemployment_programme: bool,
+    pub foreign_followup_6_months: ForeignFollowup6Months,
+    pub morocco_convention: MoroccoConvention,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionError {
+    #[error("option must be written name=value, got {0:?}")]
+    Syntax(String),
+    #[error("unknown option {0:?}")]
+    Unknown(String),
+    #[error("option {name}: {reason}")]
+    BadValue { name: String, reason: String },
+}
+
+impl Options {
+    /// Sets one option from `name=value` (nested names with a dot, e.g.
+    /// `open_assimilations.code_51=exclude`).
+    pub fn set(&mut self, assignment: &str) -> Result<(), OptionError> {
+        let (name, value) = assignment
+            .split_once('=')
+            .ok_or_else(|| OptionError::Syntax(assignment.to_string()))?;
+        let (name, value) = (name.trim(), value.trim());
+        let mut doc = serde_json::to_value(&*self).map_err(|e| OptionError::BadValue {
+            name: name.to_string(),
+            reason: e.to_string(),
+        })?;
+        let mut slot = &mut doc;
+        for part in name.split('.') {
+            slot = slot
+                .get_mut(part)
+                .ok_or_else(|| OptionError::Unknown(name.to_string()))?;
+        }
+        *slot = match value {
+            "true" => serde_json::Value::Bool(true),
+            "false" => serde_json::Value::Bool(false),
+            v => serde_json::Value::String(v.to_string()),
+        };
+        *self = serde_json::from_value(doc).map_err(|e| OptionError::BadValue {
+            name: name.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_by_name() {
+        let mut o = Options::default();
+        o.set("quarter_cap_method=average").unwrap();
+        assert_eq!(o.quarter_cap_method, QuarterCapMethod::Average);
+        o.set("open_assimilations.code_51=exclude").unwrap();
+        assert_eq!(o.open_assimilations.code_51, OpenChoice::Exclude);
+        o.set("art60_is_reemployment_programme=true").unwrap();
+        assert!(o.art60_is_reemployment_programme);
+        assert!(matches!(o.set("nope=1"), Err(OptionError::Unknown(_))));
+        assert!(matches!(
+            o.set("quarter_cap_method=sometimes"),
+            Err(OptionError::BadValue { .. })
+        ));
+        assert!(matches!(
+            o.set("quarter_cap_method"),
+            Err(OptionError::Syntax(_))
+        ));
+    }
+}

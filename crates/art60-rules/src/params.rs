@@ -1,0 +1,487 @@
+//! The dated law parameters (SPEC §4), loaded from `params/belgium.toml`. Each entry has a
+//! validity range and a legal reference; lookups by date fail with [`NoRuleInForce`] when no
+//! entry covers the date.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::input::DayCategory;
+
+/// No parameter entry covers the date.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error("no rule in force for {parameter} on {date}")]
+pub struct NoRuleInForce {
+    pub parameter: &'static str,
+    pub date: NaiveDate,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ParamError {
+    #[error("parameter file does not parse: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("parameter {key}: {reason}")]
+    Invalid { key: String, reason: String },
+}
+
+/// A value with its validity range (closed; `to = None` is open-ended) and legal reference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dated<T> {
+    pub from: NaiveDate,
+    #[serde(default)]
+    pub to: Option<NaiveDate>,
+    pub reference: String,
+    #[serde(flatten)]
+    pub value: T,
+}
+
+impl<T> Dated<T> {
+    pub fn covers(&self, d: NaiveDate) -> bool {
+        d >= self.from && self.to.is_none_or(|t| d <= t)
+    }
+}
+
+/// Which parameter entry was used: recorded in every result.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct ParamUse {
+    pub key: String,
+    pub from: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<NaiveDate>,
+    pub reference: String,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RegimeId {
+    Old,
+    New,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegimeDef {
+    pub id: RegimeId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Band {
+    pub min_age: i32,
+    pub days: i64,
+    pub months: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Art32 {
+    pub reference: String,
+    pub min_age: i32,
+    pub past_years: u32,
+    pub past_days_half: i64,
+    pub missing_day_multiplier: i64,
+    pub half: [i64; 2],
+    pub two_thirds: [i64; 2],
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    pub older_bands_allowed: bool,
+    pub art33_extra_months: u32,
+    #[serde(default)]
+    pub fulltime_art33_fraction: Option<[i64; 2]>,
+    pub bands: Vec<Band>,
+    #[serde(default)]
+    pub art32: Option<Art32>,
+    #[serde(default)]
+    pub prior_admission_cutoff: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Art33Access {
+    pub min_hours: i64,
+    pub reference_fraction: [i64; 2],
+    pub min_job_days: i64,
+    pub lookback_months: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Counting {
+    pub full_quarter: i64,
+    pub half_day_factor: i64,
+    pub default_days_per_week: i64,
+    pub default_reference_hours: i64,
+    pub status_job_days_one_week: i64,
+    pub status_job_days_four_weeks: i64,
+    pub max_scan_months: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnpaidCap {
+    pub r6_days_per_year: i64,
+}
+
+/// How a category of declared days is treated under a regime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Treatment {
+    Count,
+    /// Counted within the yearly unpaid-absence cap.
+    CappedUnpaid,
+    /// Not counted; the period extends the reference period.
+    Extends,
+    NotCounted,
+    #[serde(rename = "open_51")]
+    Open51,
+    #[serde(rename = "open_5_13")]
+    Open5_13,
+    #[serde(rename = "open_23_4_73")]
+    Open23_4_73,
+    ManualReview,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Categories {
+    pub table: BTreeMap<DayCategory, Treatment>,
+}
+
+/// Kinds of events that may extend a window.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtensionKind {
+    InsuredSickness,
+    WorkAccident,
+    OccupationalDisease,
+    SelfEmployment,
+    NonOnssWork,
+    UncountableForeignWork,
+    CareerBreak,
+    Detention,
+    MilitaryService,
+    ForceMajeure,
+    UnpaidStudy,
+    ChildRaising,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRule {
+    pub kinds: Vec<ExtensionKind>,
+    #[serde(default)]
+    pub min_months: u32,
+    #[serde(default)]
+    pub max_years: Option<u32>,
+    #[serde(default)]
+    pub child_age_limit: Option<u32>,
+    #[serde(default)]
+    pub child_age_limit_disabled: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Extensions {
+    pub events: Vec<EventRule>,
+}
+
+impl Extensions {
+    pub fn rule(&self, kind: ExtensionKind) -> Option<&EventRule> {
+        self.events.iter().find(|e| e.kinds.contains(&kind))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Art42 {
+    pub window_years: u32,
+    pub events: Vec<EventRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Foreign {
+    pub followup_r6_days: i64,
+    pub followup_months: u32,
+    pub long_followup_r6_days: i64,
+    pub long_followup_months: u32,
+    pub long_followup_countries: Vec<String>,
+    pub ssom_r6_days: i64,
+    pub convention_countries: Vec<String>,
+    pub option_countries: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceWage {
+    /// Euros a month.
+    pub monthly: f64,
+    pub hourly_to_monthly: [i64; 2],
+}
+
+impl ReferenceWage {
+    pub fn monthly_cents(&self) -> i64 {
+        (self.monthly * 100.0).round() as i64
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CareerYears {
+    pub admission_year: i32,
+    pub years: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unlimited {
+    pub reference: String,
+    pub min_age: i32,
+    pub year_days: i64,
+    pub remainder_adds_year: i64,
+    pub transition_allowance_years: i64,
+    pub career_years: Vec<CareerYears>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Right {
+    pub base_months: u32,
+    pub base_days: i64,
+    pub days_per_extra_month: i64,
+    pub remainder_adds_month: i64,
+    pub max_extra_months: i64,
+    pub half_days_cap_per_year: i64,
+    pub unlimited: Unlimited,
+}
+
+/// The CPAS@ONEM procedure figures used by the case service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Procedure {
+    pub from: NaiveDate,
+    pub reference: String,
+    /// The answer is due on this working day after the receipt date.
+    pub processing_working_days: u32,
+    /// A second calculation may be asked from this many days before the contract end...
+    pub second_calc_window_start_days: u32,
+    /// ...until this many days before it.
+    pub second_calc_window_end_days: u32,
+    /// Calculations per employment without a derogation.
+    pub max_calculations: u32,
+}
+
+/// The whole parameter set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamSet {
+    pub id: String,
+    pub version: String,
+    pub regime: Vec<Dated<RegimeDef>>,
+    pub stage: Vec<Dated<Stage>>,
+    pub art33_access: Vec<Dated<Art33Access>>,
+    pub counting: Vec<Dated<Counting>>,
+    pub unpaid_cap: Vec<Dated<UnpaidCap>>,
+    pub categories: Vec<Dated<Categories>>,
+    pub extensions: Vec<Dated<Extensions>>,
+    pub art42: Vec<Dated<Art42>>,
+    pub foreign: Vec<Dated<Foreign>>,
+    pub reference_wage: Vec<Dated<ReferenceWage>>,
+    pub right: Vec<Dated<Right>>,
+    pub procedure: Procedure,
+}
+
+const EMBEDDED: &str = include_str!("../params/belgium.toml");
+
+fn pick<'a, T>(
+    list: &'a [Dated<T>],
+    key: &'static str,
+    d: NaiveDate,
+) -> Result<&'a Dated<T>, NoRuleInForce> {
+    list.iter().find(|x| x.covers(d)).ok_or(NoRuleInForce {
+        parameter: key,
+        date: d,
+    })
+}
+
+fn check_list<T>(key: &str, list: &[Dated<T>]) -> Result<(), ParamError> {
+    let bad = |reason: String| ParamError::Invalid {
+        key: key.to_string(),
+        reason,
+    };
+    if list.is_empty() {
+        return Err(bad("no entry".into()));
+    }
+    for (i, e) in list.iter().enumerate() {
+        if e.to.is_some_and(|t| t < e.from) {
+            return Err(bad(format!("entry {i} ends before it starts")));
+        }
+        if e.reference.trim().is_empty() {
+            return Err(bad(format!("entry {i} has no legal reference")));
+        }
+        for o in &list[..i] {
+            let overlap = e.to.is_none_or(|t| t >= o.from) && o.to.is_none_or(|t| t >= e.from);
+            if overlap {
+                return Err(bad(format!("entry {i} overlaps an earlier entry")));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl ParamSet {
+    /// Parses and checks a parameter file.
+    pub fn from_toml(text: &str) -> Result<ParamSet, ParamError> {
+        let p: ParamSet = toml::from_str(text)?;
+        p.check()?;
+        Ok(p)
+    }
+
+    /// The parameter set shipped with the engine. It is checked by the test suite
+    /// (`embedded_parameters_are_valid`), so failing here would be a build defect.
+    pub fn embedded() -> &'static ParamSet {
+        static SET: OnceLock<ParamSet> = OnceLock::new();
+        SET.get_or_init(|| match ParamSet::from_toml(EMBEDDED) {
+            Ok(p) => p,
+            // Infallible in a tested build: the embedded file is validated by a unit test.
+            Err(e) => panic!("embedded parameter file is invalid: {e}"),
+        })
+    }
+
+    fn check(&self) -> Result<(), ParamError> {
+        check_list("regime", &self.regime)?;
+        check_list("stage", &self.stage)?;
+        check_list("art33_access", &self.art33_access)?;
+        check_list("counting", &self.counting)?;
+        check_list("unpaid_cap", &self.unpaid_cap)?;
+        check_list("categories", &self.categories)?;
+        check_list("extensions", &self.extensions)?;
+        check_list("art42", &self.art42)?;
+        check_list("foreign", &self.foreign)?;
+        check_list("reference_wage", &self.reference_wage)?;
+        check_list("right", &self.right)?;
+        for s in &self.stage {
+            if s.value.bands.is_empty() || s.value.bands[0].min_age != 0 {
+                return Err(ParamError::Invalid {
+                    key: "stage.bands".into(),
+                    reason: "bands must start at age 0".into(),
+                });
+            }
+            if s.value
+                .bands
+                .windows(2)
+                .any(|w| w[0].min_age >= w[1].min_age)
+            {
+                return Err(ParamError::Invalid {
+                    key: "stage.bands".into(),
+                    reason: "bands must be in increasing age order".into(),
+                });
+            }
+        }
+        for c in &self.categories {
+            for cat in crate::input::ALL_CATEGORIES {
+                if !c.value.table.contains_key(cat) {
+                    return Err(ParamError::Invalid {
+                        key: "categories.table".into(),
+                        reason: format!("category {cat:?} has no treatment from {}", c.from),
+                    });
+                }
+            }
+        }
+        for c in &self.counting {
+            if c.value.full_quarter <= 0 || c.value.default_days_per_week <= 0 {
+                return Err(ParamError::Invalid {
+                    key: "counting".into(),
+                    reason: "full_quarter and default_days_per_week must be positive".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn regime_at(&self, d: NaiveDate) -> Result<&Dated<RegimeDef>, NoRuleInForce> {
+        pick(&self.regime, "regime", d)
+    }
+    pub fn stage_at(&self, d: NaiveDate) -> Result<&Dated<Stage>, NoRuleInForce> {
+        pick(&self.stage, "stage", d)
+    }
+    pub fn art33_access_at(&self, d: NaiveDate) -> Result<&Dated<Art33Access>, NoRuleInForce> {
+        pick(&self.art33_access, "art33_access", d)
+    }
+    pub fn counting_at(&self, d: NaiveDate) -> Result<&Dated<Counting>, NoRuleInForce> {
+        pick(&self.counting, "counting", d)
+    }
+    pub fn unpaid_cap_at(&self, d: NaiveDate) -> Result<&Dated<UnpaidCap>, NoRuleInForce> {
+        pick(&self.unpaid_cap, "unpaid_cap", d)
+    }
+    pub fn categories_at(&self, d: NaiveDate) -> Result<&Dated<Categories>, NoRuleInForce> {
+        pick(&self.categories, "categories", d)
+    }
+    pub fn extensions_at(&self, d: NaiveDate) -> Result<&Dated<Extensions>, NoRuleInForce> {
+        pick(&self.extensions, "extensions", d)
+    }
+    pub fn art42_at(&self, d: NaiveDate) -> Result<&Dated<Art42>, NoRuleInForce> {
+        pick(&self.art42, "art42", d)
+    }
+    pub fn foreign_at(&self, d: NaiveDate) -> Result<&Dated<Foreign>, NoRuleInForce> {
+        pick(&self.foreign, "foreign", d)
+    }
+    pub fn reference_wage_at(&self, d: NaiveDate) -> Result<&Dated<ReferenceWage>, NoRuleInForce> {
+        pick(&self.reference_wage, "reference_wage", d)
+    }
+    pub fn right_at(&self, d: NaiveDate) -> Result<&Dated<Right>, NoRuleInForce> {
+        pick(&self.right, "right", d)
+    }
+}
+
+/// Records a parameter use for the result.
+pub fn used<T>(key: &str, d: &Dated<T>) -> ParamUse {
+    ParamUse {
+        key: key.to_string(),
+        from: d.from,
+        to: d.to,
+        reference: d.reference.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn embedded_parameters_are_valid() {
+        let p = ParamSet::from_toml(EMBEDDED).unwrap();
+        assert_eq!(
+            p.regime_at(d("2026-02-28")).unwrap().value.id,
+            RegimeId::Old
+        );
+        assert_eq!(
+            p.regime_at(d("2026-03-01")).unwrap().value.id,
+            RegimeId::New
+        );
+        assert_eq!(p.procedure.processing_working_days, 5);
+    }
+
+    #[test]
+    fn no_rule_before_2012_11() {
+        let p = ParamSet::embedded();
+        let e = p.regime_at(d("2012-10-31")).unwrap_err();
+        assert_eq!(e.parameter, "regime");
+    }
+
+    #[test]
+    fn overlapping_entries_are_refused() {
+        let text = EMBEDDED.replace(
+            "to = \"2026-02-28\"\nreference = \"AR 25/11/1991 as amended by AR 23/07/2012 art. 1\"",
+            "to = \"2026-03-05\"\nreference = \"x\"",
+        );
+        let e = ParamSet::from_toml(&text).unwrap_err();
+        assert!(e.to_string().contains("overlaps"), "{e}");
+    }
+
+    #[test]
+    fn missing_reference_is_refused() {
+        let text = EMBEDDED.replacen(
+            "reference = \"AR 25/11/1991 as amended by AR 23/07/2012 art. 1\"",
+            "reference = \" \"",
+            1,
+        );
+        assert!(ParamSet::from_toml(&text).is_err());
+    }
+}

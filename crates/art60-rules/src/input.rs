@@ -421,7 +421,7 @@ pub struct Abroad {
 }
 
 /// A period of the person's past.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryItem {
     pub kind: PeriodKind,
@@ -445,9 +445,13 @@ pub struct HistoryItem {
     pub child_birth_date: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub child_disabled: bool,
-    /// Employer name or number, for the explanation only.
+    /// Employer name or number: consecutive periods with the same employer form one job
+    /// (art. 33 average hours), and the explanation names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub employer: Option<String>,
+    /// Pay, when this job may be the determining job (assimilated full-time status).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pay: Option<Pay>,
     #[serde(default)]
     pub source: Source,
     /// Data still to be confirmed (for example a C4 without DmfA).
@@ -456,10 +460,11 @@ pub struct HistoryItem {
 }
 
 /// Kinds of past periods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodKind {
     /// Salaried work in Belgium under the unemployment branch.
+    #[default]
     Work,
     /// Salaried work abroad (needs `abroad`).
     ForeignWork,

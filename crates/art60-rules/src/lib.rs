@@ -12,5 +12,12 @@ pub mod units;
 
 pub use ids::{IdError, Kbo, Niss};
 pub use input::{CalcRequest, InputError, Mode};
+pub mod engine;
 pub mod options;
 pub mod params;
+pub mod result;
+
+pub use engine::{CalcError, calculate};
+pub use options::Options;
+pub use params::ParamSet;
+pub use result::CalcResult;

@@ -1,0 +1,2173 @@
+//! The calculation (SPEC §3): regime, re-admission pre-check, status and route, requirement
+//! options, reference windows with extensions and cut-off, counting in R6 days or half-days,
+//! and the scan for the first feasible contract end date.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+use serde_json::json;
+
+use crate::calendar::{
+    MonthEnd, add_months, age_on, birthday, period_end, r6_days, sub_months, weekdays_in,
+};
+use crate::input::{
+    AbsenceKind, AdmissionArticle, CalcRequest, Contract, DayCategory, DeclaredLine, InputError,
+    LastPaid, Mode, Pay, PeriodKind, Quarter, QuarterDeclaration, WorkRegime, weekday_mask,
+};
+use crate::options::{
+    Art33DurationUnits, Art60ContributionCheck, ExtensionUnit, ForeignFollowup6Months,
+    MoroccoConvention, OpenChoice, Options, PriorAdmissionAnchor, PriorAdmissionKinds,
+    PriorAdmissionScope, QuarterCapMethod, ReferenceStartMonthEnd, RoundingMode,
+    StatusMinJobLength,
+};
+use crate::params::{
+    Art42, Categories, Counting, Dated, EventRule, ExtensionKind, Extensions, Foreign,
+    NoRuleInForce, ParamSet, ParamUse, RegimeId, Stage, Treatment, used,
+};
+use crate::result::{
+    Alternative, AppliedExtension, Art32Eval, CalcResult, ENGINE_VERSION, Flag, OptionEval,
+    Outcome, ParamVersions, PartRow, PartSource, QuarterRow, RightDuration, Status, Step, Unit,
+    Window,
+};
+use crate::units::Fixed4;
+
+/// Why a calculation could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalcError {
+    #[error("invalid input: {0}")]
+    InvalidInput(#[from] InputError),
+    #[error(transparent)]
+    NoRuleInForce(#[from] NoRuleInForce),
+}
+
+/// Runs one calculation. Pure: the same request, options and parameters give the same result.
+pub fn calculate(
+    req: &CalcRequest,
+    options: &Options,
+    params: &ParamSet,
+) -> Result<CalcResult, CalcError> {
+    req.check()?;
+    let prep = Prepared::new(req, options, params);
+    match req.mode {
+        Mode::Plan => prep.plan(),
+        Mode::Assess => prep.assess(),
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Prepared request: everything that does not depend on the candidate end date.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JobClass {
+    Belgian,
+    Foreign(usize),
+    Assimilated(DayCategory),
+}
+
+#[derive(Debug, Clone)]
+struct Job {
+    label: String,
+    class: JobClass,
+    start: NaiveDate,
+    end: NaiveDate,
+    regime: WorkRegime,
+    mask: u8,
+    declared: Vec<QuarterDeclaration>,
+    provisional: bool,
+    employer: Option<String>,
+    pay: Option<Pay>,
+}
+
+impl Job {
+    fn declaration(&self, q: Quarter) -> Option<&QuarterDeclaration> {
+        self.declared.iter().find(|d| d.quarter == q)
+    }
+    fn full_time(&self) -> bool {
+        self.regime.is_full_time()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct RawEvent {
+    label: String,
+    kind: ExtensionKind,
+    start: NaiveDate,
+    end: NaiveDate,
+    child_birth: Option<NaiveDate>,
+    child_disabled: bool,
+}
+
+#[derive(Debug, Clone)]
+struct ForeignInfo {
+    job: usize,
+    country: String,
+    frontier: bool,
+    posted: bool,
+    ssom: bool,
+}
+
+struct ContractInfo<'a> {
+    c: &'a Contract,
+    mask: u8,
+}
+
+struct Prepared<'a> {
+    req: &'a CalcRequest,
+    opts: &'a Options,
+    params: &'a ParamSet,
+    jobs: Vec<Job>,
+    events: Vec<RawEvent>,
+    foreign: Vec<ForeignInfo>,
+    contract: Option<ContractInfo<'a>>,
+    static_review: Vec<Flag>,
+}
+
+fn flag(key: &str, detail: impl Into<String>) -> Flag {
+    Flag {
+        key: key.to_string(),
+        detail: detail.into(),
+    }
+}
+
+fn ext_kind_of(kind: PeriodKind) -> Option<ExtensionKind> {
+    Some(match kind {
+        PeriodKind::InsuredSickness => ExtensionKind::InsuredSickness,
+        PeriodKind::WorkAccident => ExtensionKind::WorkAccident,
+        PeriodKind::OccupationalDisease => ExtensionKind::OccupationalDisease,
+        PeriodKind::SelfEmployment => ExtensionKind::SelfEmployment,
+        PeriodKind::NonOnssWork => ExtensionKind::NonOnssWork,
+        PeriodKind::CareerBreak => ExtensionKind::CareerBreak,
+        PeriodKind::Detention => ExtensionKind::Detention,
+        PeriodKind::MilitaryService => ExtensionKind::MilitaryService,
+        PeriodKind::ForceMajeure => ExtensionKind::ForceMajeure,
+        PeriodKind::UnpaidStudy => ExtensionKind::UnpaidStudy,
+        PeriodKind::ChildRaising => ExtensionKind::ChildRaising,
+        _ => return None,
+    })
+}
+
+fn assimilated_category(kind: PeriodKind) -> Option<DayCategory> {
+    Some(match kind {
+        PeriodKind::InsuredSickness
+        | PeriodKind::WorkAccident
+        | PeriodKind::OccupationalDisease => DayCategory::InsuredSickness,
+        PeriodKind::Maternity => DayCategory::Maternity,
+        PeriodKind::TemporaryUnemployment => DayCategory::TemporaryUnemployment,
+        PeriodKind::UnpaidLeave => DayCategory::UnpaidAbsence,
+        PeriodKind::FullUnemployment => DayCategory::FullUnemployment,
+        _ => return None,
+    })
+}
+
+fn absence_category(kind: AbsenceKind) -> DayCategory {
+    match kind {
+        AbsenceKind::GuaranteedPaySickness => DayCategory::GuaranteedPay,
+        AbsenceKind::InsuredSickness
+        | AbsenceKind::WorkAccident
+        | AbsenceKind::OccupationalDisease => DayCategory::InsuredSickness,
+        AbsenceKind::Maternity => DayCategory::Maternity,
+        AbsenceKind::UnpaidLeave => DayCategory::UnpaidAbsence,
+        AbsenceKind::TemporaryUnemployment => DayCategory::TemporaryUnemployment,
+        AbsenceKind::Strike => DayCategory::Strike,
+    }
+}
+
+fn absence_ext_kind(kind: AbsenceKind) -> Option<ExtensionKind> {
+    match kind {
+        AbsenceKind::InsuredSickness => Some(ExtensionKind::InsuredSickness),
+        AbsenceKind::WorkAccident => Some(ExtensionKind::WorkAccident),
+        AbsenceKind::OccupationalDisease => Some(ExtensionKind::OccupationalDisease),
+        _ => None,
+    }
+}
+
+impl<'a> Prepared<'a> {
+    fn new(req: &'a CalcRequest, opts: &'a Options, params: &'a ParamSet) -> Self {
+        let mut jobs = Vec::new();
+        let mut events = Vec::new();
+        let mut foreign = Vec::new();
+        let mut static_review = Vec::new();
+        // The previous job's proportion is used for assimilated periods without a regime.
+        let mut sorted: Vec<(usize, &crate::input::HistoryItem)> =
+            req.history.iter().enumerate().collect();
+        sorted.sort_by_key(|(_, h)| h.start);
+        let mut last_regime = WorkRegime::full_time_5();
+        for (i, h) in sorted {
+            let label = format!("history[{i}]");
+            match h.kind {
+                PeriodKind::Work | PeriodKind::ForeignWork => {
+                    let regime = h.regime.unwrap_or_else(WorkRegime::full_time_5);
+                    last_regime = regime;
+                    let class = if h.kind == PeriodKind::ForeignWork {
+                        foreign.push(ForeignInfo {
+                            job: jobs.len(),
+                            country: h
+                                .abroad
+                                .as_ref()
+                                .map(|a| a.country.clone())
+                                .unwrap_or_default(),
+                            frontier: h.abroad.as_ref().is_some_and(|a| a.frontier_worker),
+                            posted: h.abroad.as_ref().is_some_and(|a| a.posted),
+                            ssom: h.abroad.as_ref().is_some_and(|a| a.ssom),
+                        });
+                        JobClass::Foreign(foreign.len() - 1)
+                    } else {
+                        JobClass::Belgian
+                    };
+                    let mut declared = h.quarters.clone();
+                    declared.sort_by_key(|d| d.quarter);
+                    jobs.push(Job {
+                        label,
+                        class,
+                        start: h.start,
+                        end: h.end,
+                        mask: weekday_mask(&h.weekdays, &regime),
+                        regime,
+                        declared,
+                        provisional: h.provisional,
+                        employer: h.employer.clone(),
+                        pay: h.pay,
+                    });
+                }
+                PeriodKind::Other => static_review.push(flag(
+                    "manual_review.other_period",
+                    format!("{label}: a period of another kind needs the officer's decision"),
+                )),
+                kind => {
+                    if let Some(cat) = assimilated_category(kind) {
+                        let regime = h.regime.unwrap_or(last_regime);
+                        jobs.push(Job {
+                            label: label.clone(),
+                            class: JobClass::Assimilated(cat),
+                            start: h.start,
+                            end: h.end,
+                            // Assimilated days are Monday–Saturday days in proportion.
+                            mask: 0b0011_1111,
+                            regime,
+                            declared: Vec::new(),
+                            provisional: h.provisional,
+                            employer: None,
+                            pay: None,
+                        });
+                    }
+                    if let Some(kind) = ext_kind_of(kind) {
+                        events.push(RawEvent {
+                            label,
+                            kind,
+                            start: h.start,
+                            end: h.end,
+                            child_birth: h.child_birth_date,
+                            child_disabled: h.child_disabled,
+                        });
+                    }
+                }
+            }
+        }
+        let contract = req.contract.as_ref().map(|c| ContractInfo {
+            c,
+            mask: weekday_mask(&c.weekdays, &c.regime),
+        });
+        if opts.art60_contribution_check == Art60ContributionCheck::RequireEvidence
+            && contract.is_some()
+        {
+            static_review.push(flag(
+                "manual_review.art60_contribution",
+                "option art60_contribution_check=require_evidence: a C4 or DmfA must show the unemployment contribution",
+            ));
+        }
+        Prepared {
+            req,
+            opts,
+            params,
+            jobs,
+            events,
+            foreign,
+            contract,
+            static_review,
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Regime context at a DA.
+
+struct Ctx<'p> {
+    da: NaiveDate,
+    regime: RegimeId,
+    stage: &'p Dated<Stage>,
+    counting: &'p Counting,
+    cats: &'p Categories,
+    unpaid_cap: i64,
+    ext: &'p Extensions,
+    art42: &'p Art42,
+    foreign: &'p Foreign,
+    used: Vec<ParamUse>,
+}
+
+impl<'p> Ctx<'p> {
+    fn at(params: &'p ParamSet, da: NaiveDate) -> Result<Ctx<'p>, NoRuleInForce> {
+        let regime = params.regime_at(da)?;
+        let stage = params.stage_at(da)?;
+        let counting = params.counting_at(da)?;
+        let cats = params.categories_at(da)?;
+        let unpaid = params.unpaid_cap_at(da)?;
+        let ext = params.extensions_at(da)?;
+        let art42 = params.art42_at(da)?;
+        let foreign = params.foreign_at(da)?;
+        let used = vec![
+            used("regime", regime),
+            used("stage", stage),
+            used("counting", counting),
+            used("categories", cats),
+            used("unpaid_cap", unpaid),
+            used("extensions", ext),
+            used("art42", art42),
+            used("foreign", foreign),
+        ];
+        Ok(Ctx {
+            da,
+            regime: regime.value.id,
+            stage,
+            counting: &counting.value,
+            cats: &cats.value,
+            unpaid_cap: unpaid.value.r6_days_per_year,
+            ext: &ext.value,
+            art42: &art42.value,
+            foreign: &foreign.value,
+            used,
+        })
+    }
+
+    fn treatment(&self, cat: DayCategory) -> Treatment {
+        self.cats
+            .table
+            .get(&cat)
+            .copied()
+            .unwrap_or(Treatment::ManualReview)
+    }
+}
+
+/// How a category counts once the options are applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Effective {
+    Count,
+    Unpaid,
+    No,
+    Review,
+}
+
+fn effective(t: Treatment, o: &Options) -> Effective {
+    let open = |c: OpenChoice| match c {
+        OpenChoice::Count | OpenChoice::CountIfPaidWithUnemploymentContribution => Effective::Count,
+        OpenChoice::Exclude => Effective::No,
+        OpenChoice::ManualReview => Effective::Review,
+    };
+    match t {
+        Treatment::Count => Effective::Count,
+        Treatment::CappedUnpaid => Effective::Unpaid,
+        Treatment::Extends | Treatment::NotCounted => Effective::No,
+        Treatment::Open51 => open(o.open_assimilations.code_51),
+        Treatment::Open5_13 => open(o.open_assimilations.codes_5_13),
+        Treatment::Open23_4_73 => open(o.open_assimilations.codes_23_4_73),
+        Treatment::ManualReview => Effective::Review,
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Counting (SPEC §3.7, §3.8).
+
+struct CountOut {
+    total: Fixed4,
+    contract_part: Fixed4,
+    quarters: Vec<QuarterRow>,
+    provisional: Vec<Flag>,
+    review: Vec<Flag>,
+}
+
+/// Value of `days` scheduled days in a regime, in R6 days: A×6/R (full time) or A×Q/R×6/S.
+fn scheduled_value(days: i64, r: &WorkRegime) -> Fixed4 {
+    let rh = i128::from(r.days_per_week.raw());
+    if r.is_full_time() {
+        Fixed4::ratio(i128::from(days) * 600, rh)
+    } else {
+        Fixed4::ratio(
+            i128::from(days) * 600 * i128::from(r.weekly_hours.raw()),
+            rh * i128::from(r.reference_hours.raw()),
+        )
+    }
+}
+
+struct Counter<'x, 'p> {
+    prep: &'x Prepared<'x>,
+    ctx: &'x Ctx<'p>,
+    unit: Unit,
+    method: QuarterCapMethod,
+    foreign_ok: &'x [bool],
+    detail: bool,
+}
+
+impl Counter<'_, '_> {
+    fn factor(&self) -> i64 {
+        match self.unit {
+            Unit::Days => 1,
+            Unit::HalfDays => self.ctx.counting.half_day_factor,
+        }
+    }
+
+    fn round_part(&self, v: Fixed4, part_time: bool) -> Fixed4 {
+        if part_time && self.prep.opts.rounding_mode == RoundingMode::PerPartCeiling {
+            v.ceil_fixed()
+        } else {
+            v
+        }
+    }
+
+    /// Counts `[ws, we]`; the contract is projected up to `contract_end`.
+    fn count(&self, ws: NaiveDate, we: NaiveDate, contract_end: Option<NaiveDate>) -> CountOut {
+        let o = self.prep.opts;
+        let full = Fixed4::whole(self.ctx.counting.full_quarter);
+        let per_quarter = self.method == QuarterCapMethod::PerQuarter;
+        let factor = self.factor();
+        let mut out = CountOut {
+            total: Fixed4::ZERO,
+            contract_part: Fixed4::ZERO,
+            quarters: Vec::new(),
+            provisional: Vec::new(),
+            review: Vec::new(),
+        };
+        if we < ws {
+            return out;
+        }
+        let njobs = self.prep.jobs.len();
+        // Per-job sums for the average method's job cap (index njobs = the contract).
+        let mut job_sums = vec![Fixed4::ZERO; njobs + 1];
+        let mut unpaid_left: BTreeMap<i32, Fixed4> = BTreeMap::new();
+        let mut nquarters = 0i64;
+        let mut q = Quarter::of(ws);
+        while q.start() <= we {
+            nquarters += 1;
+            let (qs, qe) = (q.start(), q.end());
+            let qa = qs.max(ws);
+            let qb = qe.min(we);
+            let mut parts: Vec<PartRow> = Vec::new();
+            let mut declared_sum = Fixed4::ZERO;
+            let mut other_sum = Fixed4::ZERO;
+            let mut unpaid_sum = Fixed4::ZERO;
+            for (ji, job) in self.prep.jobs.iter().enumerate() {
+                if let JobClass::Foreign(f) = job.class
+                    && !self.foreign_ok[f]
+                {
+                    continue;
+                }
+                let part_time = !job.full_time();
+                if let Some(decl) = job.declaration(q) {
+                    let (v, unpaid, formula, review) = self.declared_value(job, &decl.lines, q);
+                    if let Some(r) = review {
+                        out.review.push(r);
+                    }
+                    let v = self.round_part(v, part_time);
+                    declared_sum += v;
+                    job_sums[ji] += v;
+                    unpaid_sum += unpaid;
+                    if self.detail {
+                        parts.push(PartRow {
+                            job: job.label.clone(),
+                            source: PartSource::Declared,
+                            formula,
+                            value: v.times(factor),
+                        });
+                    }
+                    continue;
+                }
+                let a = qa.max(job.start);
+                let b = qb.min(job.end);
+                if b < a {
+                    continue;
+                }
+                let (v, source, formula) = match job.class {
+                    JobClass::Assimilated(cat) => match effective(self.ctx.treatment(cat), o) {
+                        Effective::Count => {
+                            let r6 = r6_days(a, b);
+                            let v = Fixed4::ratio(
+                                i128::from(r6) * i128::from(job.regime.weekly_hours.raw()),
+                                i128::from(job.regime.reference_hours.raw()),
+                            );
+                            (v, PartSource::Assimilated, "Mon–Sat days×Q/S".to_string())
+                        }
+                        Effective::Unpaid => {
+                            let r6 = r6_days(a, b);
+                            let v = Fixed4::ratio(
+                                i128::from(r6) * i128::from(job.regime.weekly_hours.raw()),
+                                i128::from(job.regime.reference_hours.raw()),
+                            );
+                            unpaid_sum += v;
+                            continue;
+                        }
+                        Effective::Review => {
+                            out.review.push(flag(
+                                "manual_review.category",
+                                format!("{}: {cat:?} needs the officer's decision", job.label),
+                            ));
+                            continue;
+                        }
+                        Effective::No => continue,
+                    },
+                    _ if !job.declared.is_empty() => {
+                        // A declared job without a declaration for this quarter: the quarter
+                        // is not declared yet; "no interruption" rule (§3.10), provisional.
+                        out.provisional.push(flag(
+                            "provisional.no_dmfa",
+                            format!(
+                                "{} {q}: no declaration yet; no-interruption rule",
+                                job.label
+                            ),
+                        ));
+                        let v = if job.full_time() {
+                            Fixed4::whole(r6_days(a, b))
+                        } else {
+                            let days = (b - a).num_days() + 1;
+                            Fixed4::ratio(
+                                i128::from(days) * i128::from(job.regime.weekly_hours.raw()) * 6,
+                                7 * i128::from(job.regime.reference_hours.raw()),
+                            )
+                        };
+                        let f = if job.full_time() {
+                            "Mon–Sat days"
+                        } else {
+                            "days×Q/7×6/S"
+                        };
+                        (v, PartSource::NoInterruptionRule, f.to_string())
+                    }
+                    _ => {
+                        let whole = a == qs && b == qe;
+                        let source = if matches!(job.class, JobClass::Foreign(_)) {
+                            PartSource::Foreign
+                        } else {
+                            PartSource::Projected
+                        };
+                        if per_quarter && whole && job.full_time() {
+                            (full, source, "78".to_string())
+                        } else {
+                            let days = weekdays_in(a, b, job.mask);
+                            let f = if job.full_time() {
+                                "A×6/R"
+                            } else {
+                                "A×Q/R×6/S"
+                            };
+                            (scheduled_value(days, &job.regime), source, f.to_string())
+                        }
+                    }
+                };
+                if job.provisional {
+                    out.provisional.push(flag(
+                        "provisional.input",
+                        format!("{}: marked provisional", job.label),
+                    ));
+                }
+                let v = self.round_part(v, part_time);
+                other_sum += v;
+                job_sums[ji] += v;
+                if self.detail {
+                    parts.push(PartRow {
+                        job: job.label.clone(),
+                        source,
+                        formula,
+                        value: v.times(factor),
+                    });
+                }
+            }
+            // The contract projection.
+            if let (Some(ci), Some(ce)) = (&self.prep.contract, contract_end) {
+                let a = qa.max(ci.c.start);
+                let b = qb.min(ce);
+                if a <= b {
+                    let (v, unpaid, formula) =
+                        self.contract_value(ci, a, b, per_quarter && a == qs && b == qe);
+                    let v = self.round_part(v, !ci.c.regime.is_full_time());
+                    other_sum += v;
+                    unpaid_sum += unpaid;
+                    job_sums[njobs] += v;
+                    out.contract_part += v.times(factor);
+                    if self.detail {
+                        parts.push(PartRow {
+                            job: "contract".into(),
+                            source: PartSource::Contract,
+                            formula,
+                            value: v.times(factor),
+                        });
+                    }
+                }
+            }
+            // Unpaid absence within the yearly cap (old regime).
+            if unpaid_sum > Fixed4::ZERO {
+                let left = unpaid_left
+                    .entry(q.year)
+                    .or_insert(Fixed4::whole(self.ctx.unpaid_cap));
+                let allowed = unpaid_sum.min(*left);
+                *left = *left - allowed;
+                other_sum += allowed;
+                if self.detail && allowed > Fixed4::ZERO {
+                    parts.push(PartRow {
+                        job: "unpaid".into(),
+                        source: PartSource::UnpaidWithinCap,
+                        formula: format!("≤ {} a year", self.ctx.unpaid_cap),
+                        value: allowed.times(factor),
+                    });
+                }
+            }
+            // Start quarter: declared totals cannot be placed in time, so they are capped at
+            // the Monday–Saturday days from the window start (AM art. 7 last paragraph).
+            let mut cap = None;
+            if qa > qs && declared_sum > Fixed4::ZERO {
+                let c = Fixed4::whole(r6_days(qa, qe));
+                if declared_sum > c {
+                    declared_sum = c;
+                    cap = Some(c.times(factor));
+                }
+            }
+            let raw = (declared_sum + other_sum).times(factor);
+            let result = if per_quarter {
+                let c = full.times(factor);
+                if raw > c {
+                    cap = Some(c);
+                }
+                raw.min(c)
+            } else {
+                raw
+            };
+            out.total += result;
+            if self.detail {
+                out.quarters.push(QuarterRow {
+                    quarter: q,
+                    parts,
+                    raw,
+                    cap,
+                    result,
+                });
+            }
+            q = q.next();
+        }
+        if !per_quarter {
+            // Method A: each job at most its R6 days in the window, the whole at most 78 a
+            // quarter on average. The ONEM conversion bonus table is unknown (bonus 0).
+            let mut total = Fixed4::ZERO;
+            for (ji, s) in job_sums.iter().enumerate() {
+                let (js, je) = if ji == njobs {
+                    match (&self.prep.contract, contract_end) {
+                        (Some(ci), Some(ce)) => (ci.c.start, ce),
+                        _ => continue,
+                    }
+                } else {
+                    (self.prep.jobs[ji].start, self.prep.jobs[ji].end)
+                };
+                let jcap = Fixed4::whole(r6_days(js.max(ws), je.min(we)));
+                let declared_job = ji < njobs && !self.prep.jobs[ji].declared.is_empty();
+                total += if declared_job { *s } else { (*s).min(jcap) };
+            }
+            let unpaid_total: Fixed4 = Fixed4::ZERO;
+            let sum = (total + unpaid_total).times(factor);
+            out.total = sum.min(full.times(factor * nquarters));
+        }
+        out.provisional.sort();
+        out.provisional.dedup();
+        out.review.sort();
+        out.review.dedup();
+        out
+    }
+
+    /// A declared quarter of one job: (counted, unpaid, formula, review flag).
+    fn declared_value(
+        &self,
+        job: &Job,
+        lines: &[DeclaredLine],
+        q: Quarter,
+    ) -> (Fixed4, Fixed4, String, Option<Flag>) {
+        let o = self.prep.opts;
+        let r = &job.regime;
+        let mut days = 0i128;
+        let mut hours = 0i128;
+        let mut hours_known = true;
+        let mut unpaid_days = 0i128;
+        let mut unpaid_hours = 0i128;
+        let mut every_line_counts = true;
+        let mut review = None;
+        for l in lines {
+            let eff = effective(self.ctx.treatment(l.category), o);
+            let d = i128::from(l.days.raw());
+            let h = l.hours.map(|h| i128::from(h.raw()));
+            match eff {
+                Effective::Count => {
+                    days += d;
+                    match h {
+                        Some(h) => hours += h,
+                        None => hours_known = false,
+                    }
+                }
+                Effective::Unpaid => {
+                    every_line_counts = false;
+                    unpaid_days += d;
+                    unpaid_hours += h.unwrap_or(0);
+                }
+                Effective::No => {
+                    if d > 0 || h.unwrap_or(0) > 0 {
+                        every_line_counts = false;
+                    }
+                    if self.ctx.treatment(l.category) == Treatment::Extends {
+                        review = Some(flag(
+                            "manual_review.declared_extension",
+                            format!(
+                                "{} {q}: declared {:?} days extend the reference period only with their dates: enter the period",
+                                job.label, l.category
+                            ),
+                        ));
+                    }
+                }
+                Effective::Review => {
+                    every_line_counts = false;
+                    review = Some(flag(
+                        "manual_review.category",
+                        format!(
+                            "{} {q}: {:?} needs the officer's decision",
+                            job.label, l.category
+                        ),
+                    ));
+                }
+            }
+        }
+        let rh = i128::from(r.days_per_week.raw());
+        let sh = i128::from(r.reference_hours.raw());
+        let qh = i128::from(r.weekly_hours.raw());
+        let spans = job.start <= q.start() && job.end >= q.end();
+        if self.method == QuarterCapMethod::PerQuarter
+            && job.full_time()
+            && spans
+            && every_line_counts
+            && days > 0
+        {
+            return (
+                Fixed4::whole(self.ctx.counting.full_quarter),
+                Fixed4::ZERO,
+                "78".into(),
+                review,
+            );
+        }
+        if job.full_time() {
+            let v = Fixed4::ratio(days * 6, rh);
+            let u = Fixed4::ratio(unpaid_days * 6, rh);
+            (v, u, "A×6/R".into(), review)
+        } else if hours_known {
+            let v = Fixed4::ratio(hours * 6, sh);
+            let u = Fixed4::ratio(unpaid_hours * 6, sh);
+            (v, u, "H×6/S".into(), review)
+        } else {
+            let v = Fixed4::ratio(days * 6 * qh, rh * sh);
+            let u = Fixed4::ratio(unpaid_days * 6 * qh, rh * sh);
+            (v, u, "A×6/R×Q/S".into(), review)
+        }
+    }
+
+    /// The art. 60 contract over `[a, b]`: (counted, unpaid within cap candidates, formula).
+    fn contract_value(
+        &self,
+        ci: &ContractInfo<'_>,
+        a: NaiveDate,
+        b: NaiveDate,
+        whole_quarter: bool,
+    ) -> (Fixed4, Fixed4, String) {
+        let sched = weekdays_in(a, b, ci.mask);
+        let mut removed = 0i64;
+        let mut unpaid = 0i64;
+        for ab in &ci.c.absences {
+            let s = ab.start.max(a);
+            let e = ab.end.min(b);
+            if e < s {
+                continue;
+            }
+            let n = weekdays_in(s, e, ci.mask);
+            match effective(
+                self.ctx.treatment(absence_category(ab.kind)),
+                self.prep.opts,
+            ) {
+                Effective::Count => {}
+                Effective::Unpaid => unpaid += n,
+                Effective::No | Effective::Review => removed += n,
+            }
+        }
+        let r = &ci.c.regime;
+        if whole_quarter && r.is_full_time() && removed == 0 && unpaid == 0 {
+            return (
+                Fixed4::whole(self.ctx.counting.full_quarter),
+                Fixed4::ZERO,
+                "78".into(),
+            );
+        }
+        let counted = sched - removed - unpaid;
+        let f = if r.is_full_time() {
+            "A×6/R"
+        } else {
+            "A×Q/R×6/S"
+        };
+        (
+            scheduled_value(counted, r),
+            scheduled_value(unpaid, r),
+            f.into(),
+        )
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Windows and extensions (SPEC §3.5).
+
+#[derive(Debug, Clone)]
+struct Event {
+    label: String,
+    kind: ExtensionKind,
+    start: NaiveDate,
+    end: NaiveDate,
+}
+
+/// Applies an event rule: child age limit, minimum length, cap from the first day.
+fn apply_rule(e: &RawEvent, rule: &EventRule) -> Option<Event> {
+    let mut start = e.start;
+    let mut end = e.end;
+    if let Some(birth) = e.child_birth {
+        let limit = if e.child_disabled {
+            rule.child_age_limit_disabled.or(rule.child_age_limit)
+        } else {
+            rule.child_age_limit
+        };
+        if let Some(limit) = limit {
+            end = end.min(birthday(birth, limit).pred_opt()?);
+        }
+        start = start.max(birth);
+    }
+    if end < start {
+        return None;
+    }
+    if rule.min_months > 0 && period_end(start, rule.min_months) > end {
+        return None;
+    }
+    if let Some(y) = rule.max_years {
+        end = end.min(period_end(start, y * 12));
+    }
+    Some(Event {
+        label: e.label.clone(),
+        kind: e.kind,
+        start,
+        end,
+    })
+}
+
+/// Moves `start` back by the event's length in the chosen unit.
+fn move_back(start: NaiveDate, ev: &Event, unit: ExtensionUnit) -> NaiveDate {
+    match unit {
+        ExtensionUnit::CalendarDays => {
+            let len = (ev.end - ev.start).num_days() + 1;
+            start - Days::new(len as u64)
+        }
+        ExtensionUnit::YearsMonths => {
+            // Whole months date to date, then the remaining days.
+            let mut months = 0u32;
+            while period_end(ev.start, months + 1) <= ev.end {
+                months += 1;
+            }
+            let covered_end = if months == 0 {
+                ev.start.pred_opt().unwrap_or(ev.start)
+            } else {
+                period_end(ev.start, months)
+            };
+            let rest = (ev.end - covered_end).num_days();
+            sub_months(start, months, MonthEnd::ClampToMonthEnd) - Days::new(rest as u64)
+        }
+    }
+}
+
+/// Extends a window `[start, end]` with every event touching it, until stable (order does
+/// not matter: each event is used once, by its whole capped length).
+fn extend(
+    mut start: NaiveDate,
+    end: NaiveDate,
+    events: &[Event],
+    unit: ExtensionUnit,
+) -> (NaiveDate, Vec<AppliedExtension>) {
+    let mut used = vec![false; events.len()];
+    let mut applied = Vec::new();
+    loop {
+        let mut changed = false;
+        for (i, ev) in events.iter().enumerate() {
+            if used[i] || ev.end < start || ev.start > end {
+                continue;
+            }
+            used[i] = true;
+            let before = start;
+            start = move_back(start, ev, unit);
+            applied.push(AppliedExtension {
+                kind: ev.kind,
+                event_start: ev.start,
+                event_end: ev.end,
+                length_days: (ev.end - ev.start).num_days() + 1,
+                start_before: before,
+                start_after: start,
+            });
+            changed = true;
+        }
+        if !changed {
+            return (start, applied);
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Evaluation at one candidate date.
+
+struct Eval {
+    ctx_used: Vec<ParamUse>,
+    regime: RegimeId,
+    age: i32,
+    status: Option<Status>,
+    options: Vec<OptionEval>,
+    met: Option<usize>,
+    no_stage: Option<String>,
+    steps: Vec<Step>,
+    provisional: Vec<Flag>,
+    review: Vec<Flag>,
+    contract_part: Fixed4,
+    art33_blocked: Option<String>,
+}
+
+impl Eval {
+    fn feasible(&self) -> bool {
+        self.no_stage.is_some() || self.met.is_some()
+    }
+    /// Smallest shortfall over the options, in R6 days.
+    fn deficit_days(&self) -> Option<i64> {
+        self.options
+            .iter()
+            .map(|o| {
+                let threshold = match &o.art32 {
+                    // Art. 32 needs at least half the requirement in the window.
+                    Some(_) => o.required.div_euclid(2) + o.required.rem_euclid(2),
+                    None => o.required,
+                };
+                let short = (threshold - o.counted).max(0);
+                match o.unit {
+                    Unit::Days => short,
+                    Unit::HalfDays => (short + 1) / 2,
+                }
+            })
+            .min()
+    }
+}
+
+fn step(key: &str, article: Option<&str>, values: serde_json::Value) -> Step {
+    let values = match values {
+        serde_json::Value::Object(m) => m.into_iter().collect(),
+        _ => BTreeMap::new(),
+    };
+    Step {
+        key: key.to_string(),
+        article: article.map(str::to_string),
+        values,
+    }
+}
+
+/// Monthly pay equivalent in cents (hourly × Q × 13/3).
+fn monthly_cents(pay: Pay, q: &WorkRegime, factor: [i64; 2]) -> i64 {
+    match pay {
+        Pay::Monthly(m) => m.raw(),
+        Pay::Hourly(h) => {
+            let v = i128::from(h.raw()) * i128::from(q.weekly_hours.raw()) * i128::from(factor[0]);
+            (v / (100 * i128::from(factor[1]))) as i64
+        }
+    }
+}
+
+impl Prepared<'_> {
+    fn regime_months_back(&self, da: NaiveDate, months: u32) -> NaiveDate {
+        let rule = match self.opts.reference_start_month_end {
+            ReferenceStartMonthEnd::ClampToMonthEnd => MonthEnd::ClampToMonthEnd,
+            ReferenceStartMonthEnd::FirstOfNextMonth => MonthEnd::FirstOfNextMonth,
+        };
+        sub_months(da, months, rule)
+    }
+
+    /// R6 days of Belgian follow-up work after `after` up to `e` (scheduled days × 6/R,
+    /// whatever Q/S; non-counted absences removed).
+    fn followup_r6(&self, after: NaiveDate, e: NaiveDate) -> Fixed4 {
+        let mut total = Fixed4::ZERO;
+        for j in &self.jobs {
+            let belgian = match j.class {
+                JobClass::Belgian => true,
+                JobClass::Foreign(f) => self.foreign[f].posted,
+                JobClass::Assimilated(_) => false,
+            };
+            if !belgian || j.end <= after {
+                continue;
+            }
+            let a = j.start.max(after.succ_opt().unwrap_or(after));
+            let b = j.end.min(e);
+            if b >= a {
+                let days = weekdays_in(a, b, j.mask);
+                total += Fixed4::ratio(
+                    i128::from(days) * 600,
+                    i128::from(j.regime.days_per_week.raw()),
+                );
+            }
+        }
+        if let Some(ci) = &self.contract {
+            let a = ci.c.start.max(after.succ_opt().unwrap_or(after));
+            if e >= a {
+                let mut days = weekdays_in(a, e, ci.mask);
+                for ab in &ci.c.absences {
+                    let counts = matches!(ab.kind, AbsenceKind::GuaranteedPaySickness);
+                    let s = ab.start.max(a);
+                    let t = ab.end.min(e);
+                    if !counts && t >= s {
+                        days -= weekdays_in(s, t, ci.mask);
+                    }
+                }
+                total += Fixed4::ratio(
+                    i128::from(days) * 600,
+                    i128::from(ci.c.regime.days_per_week.raw()),
+                );
+            }
+        }
+        total
+    }
+
+    /// Which foreign periods count at E, with review flags.
+    fn foreign_status(&self, ctx: &Ctx<'_>, e: NaiveDate) -> (Vec<bool>, Vec<Flag>) {
+        let mut ok = Vec::with_capacity(self.foreign.len());
+        let mut review = Vec::new();
+        let fr = ctx.foreign;
+        for f in &self.foreign {
+            let job = &self.jobs[f.job];
+            let convention = fr.convention_countries.contains(&f.country);
+            let optional = fr.option_countries.contains(&f.country);
+            let covered = if convention {
+                true
+            } else if optional {
+                match self.opts.morocco_convention {
+                    MoroccoConvention::Convention3Months => true,
+                    MoroccoConvention::None => false,
+                    MoroccoConvention::ManualReview => {
+                        review.push(flag(
+                            "manual_review.foreign_convention",
+                            format!(
+                                "{}: work in {} needs the officer's decision",
+                                job.label, f.country
+                            ),
+                        ));
+                        false
+                    }
+                }
+            } else {
+                false
+            };
+            if f.posted {
+                ok.push(true);
+                continue;
+            }
+            if !covered {
+                ok.push(false);
+                continue;
+            }
+            if f.frontier {
+                ok.push(true);
+                continue;
+            }
+            let needed = if f.ssom {
+                fr.ssom_r6_days
+            } else if fr.long_followup_countries.contains(&f.country)
+                && self.opts.foreign_followup_6_months == ForeignFollowup6Months::ApplyForTnBaMkMe
+            {
+                fr.long_followup_r6_days
+            } else {
+                fr.followup_r6_days
+            };
+            ok.push(self.followup_r6(job.end, e) >= Fixed4::whole(needed));
+        }
+        (ok, review)
+    }
+
+    /// Old art. 42 re-admission check; returns (met, window start, steps).
+    fn art42_old(&self, ctx: &Ctx<'_>, events: &[RawEvent], e: NaiveDate) -> Option<(bool, Step)> {
+        let lp = self.req.last_paid_unemployment?;
+        let last = match lp {
+            LastPaid::Day(d) => d,
+            LastPaid::AgrMonth(m) => {
+                let first = NaiveDate::from_ymd_opt(m.year(), m.month(), 1)?;
+                let mut d = add_months(first, 1).pred_opt()?;
+                if d.weekday() == Weekday::Sun {
+                    d = d.pred_opt()?;
+                }
+                d
+            }
+        };
+        let da = ctx.da;
+        let base = sub_months(da, ctx.art42.window_years * 12, MonthEnd::ClampToMonthEnd);
+        let mut evs: Vec<Event> = events
+            .iter()
+            .filter_map(|r| {
+                let rule = ctx
+                    .art42
+                    .events
+                    .iter()
+                    .find(|x| x.kinds.contains(&r.kind))?;
+                apply_rule(r, rule)
+            })
+            .collect();
+        if self.opts.art60_is_reemployment_programme
+            && let Some(ci) = &self.contract
+        {
+            // The art. 60 job as a re-employment programme (< 24 months) extends the 3 years.
+            let end = ci.c.end.unwrap_or(e).min(e);
+            if end >= ci.c.start && period_end(ci.c.start, 24) > end {
+                evs.push(Event {
+                    label: "contract".into(),
+                    kind: ExtensionKind::CareerBreak,
+                    start: ci.c.start,
+                    end,
+                });
+            }
+        }
+        let end = da.pred_opt()?;
+        let (start, applied) = extend(base, end, &evs, self.opts.extension_unit);
+        let met = last >= start && last <= end;
+        Some((
+            met,
+            step(
+                "precheck.art42_old",
+                Some("AR art. 42 (old)"),
+                json!({"last_paid_day": last, "window_start": start, "window_end": end,
+                       "extensions": applied.len(), "met": met}),
+            ),
+        ))
+    }
+
+    /// The status from the determining job (SPEC §3.3).
+    fn status(&self, ctx: &Ctx<'_>, e: NaiveDate) -> Result<(Status, Option<Step>), NoRuleInForce> {
+        let counting = ctx.counting;
+        let min_days = match self.opts.status_min_job_length {
+            StatusMinJobLength::OneWeek => counting.status_job_days_one_week,
+            StatusMinJobLength::FourWeeks => counting.status_job_days_four_weeks,
+        };
+        let mut determining: Option<(String, WorkRegime, Option<Pay>)> = None;
+        if let Some(ci) = &self.contract {
+            let end = ci.c.end.unwrap_or(e).min(e);
+            if (end - ci.c.start).num_days() + 1 >= min_days {
+                determining = Some(("contract".into(), ci.c.regime, ci.c.pay));
+            }
+        }
+        if determining.is_none() {
+            let last = self
+                .jobs
+                .iter()
+                .filter(|j| {
+                    !matches!(j.class, JobClass::Assimilated(_))
+                        && (j.end - j.start).num_days() + 1 >= min_days
+                        && j.start <= e
+                })
+                .max_by_key(|j| j.end);
+            if let Some(j) = last {
+                determining = Some((j.label.clone(), j.regime, j.pay));
+            } else if let Some(ci) = &self.contract {
+                determining = Some(("contract".into(), ci.c.regime, ci.c.pay));
+            }
+        }
+        let Some((job, regime, pay)) = determining else {
+            return Ok((Status::FullTime, None));
+        };
+        if regime.is_full_time() {
+            return Ok((
+                Status::FullTime,
+                Some(step(
+                    "status.full_time",
+                    Some("AR art. 28 §1"),
+                    json!({"job": job, "q": regime.weekly_hours.as_f64(), "s": regime.reference_hours.as_f64()}),
+                )),
+            ));
+        }
+        if let Some(pay) = pay {
+            let wage = self.params.reference_wage_at(ctx.da)?;
+            let monthly = monthly_cents(pay, &regime, wage.value.hourly_to_monthly);
+            let reference = wage.value.monthly_cents();
+            let assimilated = monthly >= reference;
+            let status = if assimilated {
+                Status::AssimilatedFullTime
+            } else {
+                Status::VoluntaryPartTime
+            };
+            return Ok((
+                status,
+                Some(step(
+                    if assimilated {
+                        "status.assimilated_full_time"
+                    } else {
+                        "status.voluntary_part_time"
+                    },
+                    Some("AR art. 28 §2, 29 §4; AM art. 5"),
+                    json!({"job": job, "q": regime.weekly_hours.as_f64(), "s": regime.reference_hours.as_f64(),
+                           "monthly_pay": monthly as f64 / 100.0, "reference_wage": reference as f64 / 100.0,
+                           "wage_reference": wage.reference}),
+                )),
+            ));
+        }
+        Ok((
+            Status::VoluntaryPartTime,
+            Some(step(
+                "status.voluntary_part_time",
+                Some("AR art. 29 §4"),
+                json!({"job": job, "q": regime.weekly_hours.as_f64(), "s": regime.reference_hours.as_f64()}),
+            )),
+        ))
+    }
+
+    /// Average weekly hours over the last part-time job (art. 33 1°), in hundredths.
+    fn art33_hours(
+        &self,
+        da: NaiveDate,
+        e: NaiveDate,
+        lookback_months: u32,
+        min_days: i64,
+    ) -> Option<(i64, i64)> {
+        // Segments: (employer key, start, end, Q, S, part_time)
+        let look = sub_months(da, lookback_months, MonthEnd::ClampToMonthEnd);
+        let mut segs: Vec<(String, NaiveDate, NaiveDate, i64, i64)> = Vec::new();
+        for j in &self.jobs {
+            if !matches!(j.class, JobClass::Belgian) {
+                continue;
+            }
+            let key = j.employer.clone().unwrap_or_else(|| j.label.clone());
+            segs.push((
+                key,
+                j.start.max(look),
+                j.end.min(e),
+                j.regime.weekly_hours.raw(),
+                j.regime.reference_hours.raw(),
+            ));
+        }
+        if let Some(ci) = &self.contract {
+            let end = ci.c.end.unwrap_or(e).min(e);
+            segs.push((
+                "contract".into(),
+                ci.c.start.max(look),
+                end,
+                ci.c.regime.weekly_hours.raw(),
+                ci.c.regime.reference_hours.raw(),
+            ));
+        }
+        segs.retain(|s| s.2 >= s.1);
+        // Group by employer.
+        let mut groups: BTreeMap<String, Vec<(NaiveDate, NaiveDate, i64, i64)>> = BTreeMap::new();
+        for (k, a, b, q, s) in segs {
+            groups.entry(k).or_default().push((a, b, q, s));
+        }
+        let summary = |g: &Vec<(NaiveDate, NaiveDate, i64, i64)>| {
+            let start = g.iter().map(|x| x.0).min().unwrap_or(da);
+            let end = g.iter().map(|x| x.1).max().unwrap_or(da);
+            let days: i64 = g.iter().map(|x| (x.1 - x.0).num_days() + 1).sum();
+            let weighted: i64 = g.iter().map(|x| ((x.1 - x.0).num_days() + 1) * x.2).sum();
+            let part_time = g.iter().any(|x| x.2 < x.3);
+            let s = g.last().map_or(3800, |x| x.3);
+            (start, end, days, weighted, part_time, s)
+        };
+        let pt: Vec<_> = groups.values().map(summary).filter(|x| x.4).collect();
+        let long: Vec<_> = pt.iter().filter(|x| x.2 >= min_days).collect();
+        if let Some(last) = long.iter().max_by_key(|x| x.1) {
+            // Concurrent part-time jobs of at least 4 weeks add up.
+            let mut q = last.3 / last.2.max(1);
+            for o in &long {
+                if !std::ptr::eq(*o, *last) && o.0 <= last.1 && last.0 <= o.1 {
+                    q += o.3 / o.2.max(1);
+                }
+            }
+            return Some((q, last.5));
+        }
+        if pt.is_empty() {
+            return None;
+        }
+        let days: i64 = pt.iter().map(|x| x.2).sum();
+        let weighted: i64 = pt.iter().map(|x| x.3).sum();
+        Some((weighted / days.max(1), pt[0].5))
+    }
+
+    fn cutoff(&self, ctx: &Ctx<'_>) -> Option<NaiveDate> {
+        if !ctx.stage.value.prior_admission_cutoff {
+            return None;
+        }
+        let o = self.opts;
+        self.req
+            .previous_admissions
+            .iter()
+            .filter(|a| a.application_date < ctx.da)
+            .filter(|a| match a.article {
+                AdmissionArticle::Art30 | AdmissionArticle::Art33 => true,
+                AdmissionArticle::Art32 => {
+                    o.prior_admission_scope != PriorAdmissionScope::ExcludeArt32
+                }
+                AdmissionArticle::Art42 => {
+                    o.prior_admission_kinds != PriorAdmissionKinds::Art30_33Only
+                }
+                AdmissionArticle::Art42bis => {
+                    o.prior_admission_kinds == PriorAdmissionKinds::PlusArt42bis
+                }
+                AdmissionArticle::Insertion => false,
+            })
+            .filter(|a| {
+                o.prior_admission_scope != PriorAdmissionScope::ExcludePre2026
+                    || a.application_date >= ctx.stage.from
+            })
+            .map(|a| match o.prior_admission_anchor {
+                PriorAdmissionAnchor::ApplicationDate => a.application_date,
+                PriorAdmissionAnchor::FirstPaidDay => {
+                    a.first_paid_day.unwrap_or(a.application_date)
+                }
+            })
+            .max()
+    }
+
+    /// Everything at one candidate end date `e` (DA = `da`).
+    fn evaluate(
+        &self,
+        e: NaiveDate,
+        da: NaiveDate,
+        method: QuarterCapMethod,
+        detail: bool,
+    ) -> Result<Eval, CalcError> {
+        let ctx = Ctx::at(self.params, da)?;
+        let mut steps = Vec::new();
+        let age = age_on(self.req.person.birth_date, da);
+        let mut review = self.static_review.clone();
+        let mut provisional: Vec<Flag> = Vec::new();
+        if detail {
+            steps.push(step(
+                "regime.selected",
+                Some(&ctx.stage.reference),
+                json!({"application_date": da, "regime": ctx.regime, "age": age}),
+            ));
+        }
+        // Foreign periods and extension events at E.
+        let (foreign_ok, freview) = self.foreign_status(&ctx, e);
+        review.extend(freview);
+        let mut raw_events = self.events.clone();
+        for (fi, f) in self.foreign.iter().enumerate() {
+            if !foreign_ok[fi] {
+                let j = &self.jobs[f.job];
+                raw_events.push(RawEvent {
+                    label: j.label.clone(),
+                    kind: ExtensionKind::UncountableForeignWork,
+                    start: j.start,
+                    end: j.end,
+                    child_birth: None,
+                    child_disabled: false,
+                });
+            }
+        }
+        if let Some(ci) = &self.contract {
+            for (i, ab) in ci.c.absences.iter().enumerate() {
+                if let Some(kind) = absence_ext_kind(ab.kind)
+                    && ctx.treatment(DayCategory::InsuredSickness) == Treatment::Extends
+                    && ab.start <= e
+                {
+                    raw_events.push(RawEvent {
+                        label: format!("contract.absences[{i}]"),
+                        kind,
+                        start: ab.start,
+                        end: ab.end.min(e),
+                        child_birth: None,
+                        child_disabled: false,
+                    });
+                }
+            }
+        }
+        let events: Vec<Event> = raw_events
+            .iter()
+            .filter_map(|r| apply_rule(r, ctx.ext.rule(r.kind)?))
+            .collect();
+        // Pre-check: re-admission without a stage.
+        let mut no_stage = None;
+        match ctx.regime {
+            RegimeId::Old => {
+                if let Some((met, s)) = self.art42_old(&ctx, &raw_events, e) {
+                    if met {
+                        no_stage = Some("art42_old".to_string());
+                    }
+                    if detail {
+                        steps.push(s);
+                    }
+                }
+            }
+            RegimeId::New => {
+                if let Some(until) = self.req.current_right_until {
+                    let met = da <= until;
+                    if met {
+                        no_stage = Some("art42_new".to_string());
+                    }
+                    if detail {
+                        steps.push(step(
+                            "precheck.art42_new",
+                            Some("AR art. 42 (new); art. 114, 116"),
+                            json!({"current_right_until": until, "met": met}),
+                        ));
+                    }
+                }
+                // Loi-programme art. 212: still re-admissible under old art. 42 → officer.
+                if self.req.last_paid_unemployment.is_some()
+                    && self.previous_admission_before(ctx.stage.from)
+                    && let Ok(old) = Ctx::at(
+                        self.params,
+                        ctx.stage.from.pred_opt().unwrap_or(ctx.stage.from),
+                    )
+                {
+                    let probe = Ctx { da, ..old };
+                    if let Some((true, _)) = self.art42_old(&probe, &raw_events, e) {
+                        review.push(flag("manual_review.art212", "admitted before 2026-03-01 and still re-admissible under old art. 42: Loi-programme 2025-07-18 art. 212 may keep a time-limited right"));
+                    }
+                }
+            }
+        }
+        // Status and route.
+        let (status, status_step) = self.status(&ctx, e)?;
+        if detail && let Some(s) = status_step {
+            steps.push(s);
+        }
+        let access = self.params.art33_access_at(da)?;
+        let mut art33_blocked = None;
+        let mut units: Vec<Unit> = Vec::new();
+        match status {
+            Status::FullTime | Status::AssimilatedFullTime => units.push(Unit::Days),
+            Status::VoluntaryPartTime => {
+                let a = &access.value;
+                match self.art33_hours(da, e, a.lookback_months, a.min_job_days) {
+                    Some((q, s))
+                        if q >= a.min_hours * 100
+                            || q * a.reference_fraction[1] >= s * a.reference_fraction[0] =>
+                    {
+                        units.push(Unit::HalfDays);
+                        if detail {
+                            steps.push(step("route.art33_access", Some("AR art. 33 1°"),
+                                json!({"average_hours": q as f64 / 100.0, "s": s as f64 / 100.0, "met": true})));
+                        }
+                    }
+                    other => {
+                        let q = other.map_or(0.0, |x| x.0 as f64 / 100.0);
+                        art33_blocked = Some(format!(
+                            "art. 33 1° not met: average {q} h a week, below {} h and S/3",
+                            a.min_hours
+                        ));
+                        if detail {
+                            steps.push(step(
+                                "route.art33_access",
+                                Some("AR art. 33 1°"),
+                                json!({"average_hours": q, "met": false}),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let stage = &ctx.stage.value;
+        let own = stage
+            .bands
+            .iter()
+            .rposition(|b| age >= b.min_age)
+            .unwrap_or(0);
+        let bands: Vec<usize> = if stage.older_bands_allowed {
+            (own..stage.bands.len()).collect()
+        } else {
+            vec![own]
+        };
+        let cutoff = self.cutoff(&ctx);
+        let mut options: Vec<OptionEval> = Vec::new();
+        let end = e.min(da.pred_opt().unwrap_or(e));
+        let contract_end = self
+            .contract
+            .as_ref()
+            .map(|ci| ci.c.end.unwrap_or(end).min(end));
+        let mut contract_part = Fixed4::ZERO;
+        let make_window = |months: u32| -> Window {
+            let base = self.regime_months_back(da, months);
+            let (mut start, applied) = extend(base, end, &events, self.opts.extension_unit);
+            let mut cut = None;
+            if let Some(c) = cutoff
+                && c > start
+            {
+                start = c;
+                cut = Some(c);
+            }
+            Window {
+                months,
+                base_start: base,
+                start,
+                end,
+                extensions: applied,
+                cutoff: cut,
+            }
+        };
+        let mut eval_option = |id: String,
+                               article: &str,
+                               unit: Unit,
+                               required: i64,
+                               window: Window,
+                               options: &mut Vec<OptionEval>|
+         -> Fixed4 {
+            let counter = Counter {
+                prep: self,
+                ctx: &ctx,
+                unit,
+                method,
+                foreign_ok: &foreign_ok,
+                detail,
+            };
+            let c = counter.count(window.start, window.end, contract_end);
+            provisional.extend(c.provisional);
+            review.extend(c.review);
+            let counted = c.total.ceil();
+            options.push(OptionEval {
+                id,
+                article: article.to_string(),
+                unit,
+                required,
+                counted_exact: c.total,
+                counted,
+                met: counted >= required,
+                window,
+                art32: None,
+                quarters: c.quarters,
+            });
+            c.contract_part
+        };
+        // Full-time worker in the old regime may use art. 33 after enough part-time work.
+        if units == [Unit::Days]
+            && let Some(frac) = stage.fulltime_art33_fraction
+        {
+            let w = make_window(stage.bands[own].months);
+            let window_days = (w.end - w.start).num_days() + 1;
+            let pt_days: i64 = self
+                .jobs
+                .iter()
+                .filter(|j| matches!(j.class, JobClass::Belgian) && !j.full_time())
+                .map(|j| {
+                    let a = j.start.max(w.start);
+                    let b = j.end.min(w.end);
+                    if b >= a { (b - a).num_days() + 1 } else { 0 }
+                })
+                .sum();
+            if pt_days * frac[1] >= window_days * frac[0] {
+                units.push(Unit::HalfDays);
+            }
+        }
+        for &unit in &units {
+            for &bi in &bands {
+                let b = stage.bands[bi];
+                let (months, article) = match unit {
+                    Unit::Days => (b.months, "AR art. 30"),
+                    Unit::HalfDays => (b.months + stage.art33_extra_months, "AR art. 33"),
+                };
+                let w = make_window(months);
+                let prefix = if unit == Unit::Days { "art30" } else { "art33" };
+                let cp = eval_option(
+                    format!("{prefix}_band{}", b.min_age),
+                    article,
+                    unit,
+                    b.days,
+                    w,
+                    &mut options,
+                );
+                if bi == own && unit == units[0] {
+                    contract_part = cp;
+                }
+            }
+        }
+        // Art. 32 (old regime, own band, art. 30 only).
+        if let Some(a32) = &stage.art32
+            && age >= a32.min_age
+            && units.contains(&Unit::Days)
+            && let Some(own_opt) = options
+                .iter()
+                .find(|o| o.id == format!("art30_band{}", stage.bands[own].min_age))
+                .cloned()
+        {
+            let req_days = own_opt.required;
+            let d = own_opt.counted;
+            let past_end = own_opt
+                .window
+                .start
+                .pred_opt()
+                .unwrap_or(own_opt.window.start);
+            let past_start = self.regime_months_back(own_opt.window.start, a32.past_years * 12);
+            let counter = Counter {
+                prep: self,
+                ctx: &ctx,
+                unit: Unit::Days,
+                method,
+                foreign_ok: &foreign_ok,
+                detail: false,
+            };
+            let past = counter
+                .count(past_start, past_end, contract_end)
+                .total
+                .ceil();
+            let two_thirds = d * a32.two_thirds[1] >= req_days * a32.two_thirds[0];
+            let half = d * a32.half[1] >= req_days * a32.half[0];
+            let need_a = a32.missing_day_multiplier * (req_days - d).max(0);
+            let (met, condition, past_required) = if two_thirds && past >= need_a {
+                (true, "two_thirds", need_a)
+            } else if half && past >= a32.past_days_half {
+                (true, "half", a32.past_days_half)
+            } else if two_thirds {
+                (false, "two_thirds", need_a.min(a32.past_days_half))
+            } else {
+                (false, "half", a32.past_days_half)
+            };
+            let mut o = own_opt.clone();
+            o.id = format!("art32_band{}", stage.bands[own].min_age);
+            o.article = "AR art. 32".into();
+            o.met = met;
+            o.art32 = Some(Art32Eval {
+                past_start,
+                past_end,
+                past_days: past,
+                past_required,
+                condition: condition.into(),
+            });
+            options.push(o);
+        }
+        let met = options.iter().position(|o| o.met);
+        if detail {
+            ctx_used_steps(&ctx, &mut steps);
+        }
+        Ok(Eval {
+            ctx_used: ctx.used.clone(),
+            regime: ctx.regime,
+            age,
+            status: Some(status),
+            options,
+            met,
+            no_stage,
+            steps,
+            provisional,
+            review,
+            contract_part,
+            art33_blocked,
+        })
+    }
+
+    fn previous_admission_before(&self, d: NaiveDate) -> bool {
+        self.req
+            .previous_admissions
+            .iter()
+            .any(|a| a.application_date < d)
+            || self.req.last_paid_unemployment.is_some()
+    }
+}
+
+fn ctx_used_steps(_ctx: &Ctx<'_>, _steps: &mut [Step]) {}
+
+// ------------------------------------------------------------------------------------------
+// Plan and assess.
+
+struct Found {
+    e: NaiveDate,
+    eval: Eval,
+}
+
+enum ScanEnd {
+    Found(Found),
+    Unreachable {
+        best: Option<(i64, i64)>,
+        reason: String,
+        until: NaiveDate,
+    },
+}
+
+impl Prepared<'_> {
+    /// Dates at which something other than the contract's progress may make the count jump
+    /// or the requirement drop: the jump in the scan never passes them.
+    fn barrier_dates(&self, start: NaiveDate, horizon: NaiveDate) -> Vec<NaiveDate> {
+        let mut v = Vec::new();
+        let p = self.params;
+        // A parameter change takes effect for DA = from, i.e. E = from - 1.
+        let mut push_from = |from: NaiveDate| {
+            if let Some(e) = from.pred_opt()
+                && e > start
+                && e <= horizon
+            {
+                v.push(e);
+            }
+        };
+        p.regime.iter().for_each(|x| push_from(x.from));
+        p.stage.iter().for_each(|x| push_from(x.from));
+        p.categories.iter().for_each(|x| push_from(x.from));
+        p.foreign.iter().for_each(|x| push_from(x.from));
+        p.reference_wage.iter().for_each(|x| push_from(x.from));
+        p.extensions.iter().for_each(|x| push_from(x.from));
+        p.unpaid_cap.iter().for_each(|x| push_from(x.from));
+        p.art33_access.iter().for_each(|x| push_from(x.from));
+        p.counting.iter().for_each(|x| push_from(x.from));
+        for s in &p.stage {
+            for b in &s.value.bands {
+                if b.min_age > 0 {
+                    push_from(birthday(self.req.person.birth_date, b.min_age as u32));
+                }
+            }
+            if let Some(a) = &s.value.art32 {
+                push_from(birthday(self.req.person.birth_date, a.min_age as u32));
+            }
+        }
+        if let Some(ci) = &self.contract {
+            for ab in &ci.c.absences {
+                if ab.start >= start {
+                    v.push(ab.start);
+                }
+            }
+            // The contract becomes the determining job (status, art. 33 1°).
+            for d in [7, 28] {
+                v.push(ci.c.start + Days::new(d - 1));
+            }
+        }
+        v.retain(|d| *d > start && *d <= horizon);
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    fn scan(&self, method: QuarterCapMethod) -> Result<ScanEnd, CalcError> {
+        let Some(ci) = &self.contract else {
+            return Err(CalcError::InvalidInput(InputError::new(
+                "contract",
+                "required in plan mode",
+            )));
+        };
+        let start = ci.c.start;
+        let counting = &self
+            .params
+            .counting_at(start.succ_opt().unwrap_or(start))?
+            .value;
+        let horizon = add_months(start, counting.max_scan_months);
+        let barriers = self.barrier_dates(start, horizon);
+        let mut e = start;
+        let mut best: Option<(i64, i64)> = None;
+        let mut reason = String::from("no option met within the scan horizon");
+        loop {
+            let da = e.succ_opt().unwrap_or(e);
+            let ev = self.evaluate(e, da, method, false)?;
+            if ev.feasible() {
+                return Ok(ScanEnd::Found(Found { e, eval: ev }));
+            }
+            for o in &ev.options {
+                if best.is_none_or(|(c, r)| o.counted - o.required > c - r) {
+                    best = Some((o.counted, o.required));
+                }
+            }
+            if let Some(r) = &ev.art33_blocked {
+                reason = r.clone();
+            }
+            if e >= horizon {
+                return Ok(ScanEnd::Unreachable {
+                    best,
+                    reason,
+                    until: horizon,
+                });
+            }
+            // Jump: the contract adds at most 6/R R6 days per scheduled day (plus the
+            // whole-quarter rounding), so no earlier date can close the shortfall.
+            let next = match ev.deficit_days() {
+                Some(def) => {
+                    let slack = 3;
+                    let mut k = e;
+                    let mut gain = Fixed4::ZERO;
+                    let per_day = scheduled_value(
+                        1,
+                        &WorkRegime {
+                            weekly_hours: ci.c.regime.reference_hours,
+                            ..ci.c.regime
+                        },
+                    );
+                    let mut quarters_crossed = 0i64;
+                    while k < horizon {
+                        let n = k.succ_opt().unwrap_or(horizon);
+                        if crate::calendar::quarter_start(n) == n {
+                            quarters_crossed += 1;
+                        }
+                        if ci.mask & crate::input::Day::of(n.weekday()).bit() != 0 {
+                            gain += per_day;
+                        }
+                        k = n;
+                        if gain.ceil() + slack * (1 + quarters_crossed) >= def {
+                            break;
+                        }
+                    }
+                    k.max(e.succ_opt().unwrap_or(e))
+                }
+                None => horizon,
+            };
+            let next = barriers
+                .iter()
+                .find(|b| **b > e)
+                .map_or(next, |b| next.min(*b))
+                .min(horizon);
+            e = next;
+        }
+    }
+
+    fn plan(&self) -> Result<CalcResult, CalcError> {
+        let Some(ci) = &self.contract else {
+            return Err(CalcError::InvalidInput(InputError::new(
+                "contract",
+                "required in plan mode",
+            )));
+        };
+        let method = self.opts.quarter_cap_method;
+        // Already admissible on the day the contract starts?
+        let start = ci.c.start;
+        let before = start.pred_opt().unwrap_or(start);
+        let pre = self.evaluate(before, start, method, true)?;
+        if let Some(reason) = pre.no_stage.clone() {
+            let outcome = Outcome::NoStageRequired {
+                first_benefit_date: start,
+            };
+            return Ok(self.finish(outcome, pre, None, Some(reason)));
+        }
+        let main = self.scan(method)?;
+        let other_method = match method {
+            QuarterCapMethod::PerQuarter => QuarterCapMethod::Average,
+            QuarterCapMethod::Average => QuarterCapMethod::PerQuarter,
+        };
+        match main {
+            ScanEnd::Found(f) => {
+                let alt = match self.scan(other_method)? {
+                    ScanEnd::Found(g) => Some(g.e),
+                    ScanEnd::Unreachable { .. } => None,
+                };
+                let da = f.e.succ_opt().unwrap_or(f.e);
+                let detail = self.evaluate(f.e, da, method, true)?;
+                let days_to_work =
+                    u32::try_from(weekdays_in(start, f.e, ci.mask)).unwrap_or(u32::MAX);
+                let outcome = Outcome::Planned {
+                    end_date: f.e,
+                    first_benefit_date: da,
+                    days_to_work,
+                    contract_contribution: detail.contract_part.ceil(),
+                };
+                let alternative = Alternative {
+                    method: other_method,
+                    end_date: alt,
+                    safe_end_date: alt.map(|a| a.max(f.e)),
+                };
+                let _ = f.eval;
+                let no_stage = detail.no_stage.clone();
+                Ok(self.finish(outcome, detail, Some(alternative), no_stage))
+            }
+            ScanEnd::Unreachable {
+                best,
+                reason,
+                until,
+            } => {
+                let detail =
+                    self.evaluate(until, until.succ_opt().unwrap_or(until), method, true)?;
+                let (best_counted, required) = best.unwrap_or((0, 0));
+                let outcome = Outcome::Unreachable {
+                    best_counted,
+                    required,
+                    reason,
+                    scanned_until: until,
+                };
+                Ok(self.finish(outcome, detail, None, None))
+            }
+        }
+    }
+
+    fn assess(&self) -> Result<CalcResult, CalcError> {
+        let da = self
+            .req
+            .application_date
+            .ok_or_else(|| InputError::new("application_date", "required in assess mode"))?;
+        let e = da.pred_opt().unwrap_or(da);
+        let ev = self.evaluate(e, da, self.opts.quarter_cap_method, true)?;
+        let outcome = Outcome::Assessed {
+            application_date: da,
+            admissible: ev.feasible(),
+        };
+        let no_stage = ev.no_stage.clone();
+        Ok(self.finish(outcome, ev, None, no_stage))
+    }
+
+    fn finish(
+        &self,
+        outcome: Outcome,
+        mut ev: Eval,
+        alternative: Option<Alternative>,
+        no_stage: Option<String>,
+    ) -> CalcResult {
+        let winner_idx = ev.met.or_else(|| {
+            ev.options
+                .iter()
+                .enumerate()
+                .max_by_key(|(_, o)| (o.counted - o.required, std::cmp::Reverse(o.required)))
+                .map(|(i, _)| i)
+        });
+        let winning = winner_idx.map(|i| ev.options[i].clone());
+        let mut steps = std::mem::take(&mut ev.steps);
+        if let Some(w) = &winning {
+            steps.push(step("window.base", Some(&w.article),
+                json!({"option": w.id, "months": w.window.months, "start": w.window.base_start, "end": w.window.end})));
+            for x in &w.window.extensions {
+                steps.push(step("window.extended", Some("AR art. 30 al. 3"),
+                    json!({"kind": x.kind, "event_start": x.event_start, "event_end": x.event_end,
+                           "length_days": x.length_days, "start_before": x.start_before, "start_after": x.start_after})));
+            }
+            if let Some(c) = w.window.cutoff {
+                steps.push(step(
+                    "window.cutoff",
+                    Some("AR art. 30 al. 2 (new)"),
+                    json!({"admission": c, "start": w.window.start}),
+                ));
+            }
+            for q in &w.quarters {
+                steps.push(step("count.quarter", Some("AM art. 7, 8"),
+                    json!({"quarter": q.quarter, "raw": q.raw, "cap": q.cap, "result": q.result,
+                           "parts": q.parts.iter().map(|p| json!({"job": p.job, "formula": p.formula, "value": p.value})).collect::<Vec<_>>()})));
+            }
+            steps.push(step("count.total", Some("AM art. 7 (total rounded up)"),
+                json!({"option": w.id, "unit": w.unit, "exact": w.counted_exact, "counted": w.counted, "required": w.required, "met": w.met})));
+            if let Some(a) = &w.art32 {
+                steps.push(step("art32.past", Some("AR art. 32 (old)"),
+                    json!({"past_start": a.past_start, "past_end": a.past_end, "past_days": a.past_days, "past_required": a.past_required, "condition": a.condition})));
+            }
+        }
+        for o in &ev.options {
+            steps.push(step("option.evaluated", Some(&o.article),
+                json!({"option": o.id, "unit": o.unit, "required": o.required, "counted": o.counted, "met": o.met})));
+        }
+        match &outcome {
+            Outcome::Planned {
+                end_date,
+                first_benefit_date,
+                days_to_work,
+                contract_contribution,
+            } => {
+                steps.push(step("plan.end_date", Some("AR art. 30; OCMW/CPAS law art. 60 §7"),
+                    json!({"end_date": end_date, "first_benefit_date": first_benefit_date,
+                           "days_to_work": days_to_work, "contract_contribution": contract_contribution})));
+            }
+            Outcome::NoStageRequired { first_benefit_date } => {
+                steps.push(step(
+                    "plan.no_stage_required",
+                    Some("AR art. 42"),
+                    json!({"first_benefit_date": first_benefit_date, "reason": no_stage}),
+                ));
+            }
+            Outcome::Assessed {
+                application_date,
+                admissible,
+            } => {
+                steps.push(step(
+                    "assess.result",
+                    None,
+                    json!({"application_date": application_date, "admissible": admissible}),
+                ));
+            }
+            Outcome::Unreachable {
+                best_counted,
+                required,
+                reason,
+                scanned_until,
+            } => {
+                steps.push(step("plan.unreachable", None, json!({"best_counted": best_counted, "required": required, "reason": reason, "scanned_until": scanned_until})));
+            }
+        }
+        if let Some(a) = &alternative {
+            steps.push(step("plan.alternative_method", Some("AM art. 7 (method P vs A)"),
+                json!({"method": a.method, "end_date": a.end_date, "safe_end_date": a.safe_end_date})));
+        }
+        let right = self.right_duration(&ev, &outcome, winning.as_ref());
+        if let Some(r) = &right {
+            steps.push(step("right.duration", Some("AR art. 114; AM art. 70"),
+                json!({"career_days": r.career_days, "available_days": r.available_days, "extra_months": r.extra_months,
+                       "months": r.months, "from": r.from, "until": r.until, "unlimited": r.unlimited})));
+        }
+        let mut provisional = ev.provisional;
+        provisional.sort();
+        provisional.dedup();
+        let mut review = ev.review;
+        review.sort();
+        review.dedup();
+        for f in &provisional {
+            steps.push(step(
+                "flag.provisional",
+                None,
+                json!({"key": f.key, "detail": f.detail}),
+            ));
+        }
+        for f in &review {
+            steps.push(step(
+                "flag.manual_review",
+                None,
+                json!({"key": f.key, "detail": f.detail}),
+            ));
+        }
+        let mut used = ev.ctx_used;
+        if let Ok(w) = self
+            .params
+            .reference_wage_at(outcome_da(&outcome).unwrap_or(self.req.today))
+        {
+            used.push(crate::params::used("reference_wage", w));
+        }
+        used.sort();
+        used.dedup();
+        let options_evaluated = ev
+            .options
+            .iter()
+            .map(|o| OptionEval {
+                quarters: Vec::new(),
+                ..o.clone()
+            })
+            .collect();
+        CalcResult {
+            mode: self.req.mode,
+            outcome,
+            regime: Some(ev.regime),
+            status: ev.status,
+            age: Some(ev.age),
+            winning_option: winning,
+            options_evaluated,
+            alternative,
+            right,
+            no_stage_required: no_stage,
+            provisional,
+            manual_review: review,
+            options: self.opts.clone(),
+            parameters: ParamVersions {
+                set_id: self.params.id.clone(),
+                version: self.params.version.clone(),
+                used,
+            },
+            engine_version: ENGINE_VERSION.to_string(),
+            trace: steps,
+        }
+    }
+
+    /// Duration of the right (new regime, information only, SPEC §3.13).
+    fn right_duration(
+        &self,
+        ev: &Eval,
+        outcome: &Outcome,
+        winning: Option<&OptionEval>,
+    ) -> Option<RightDuration> {
+        if ev.regime != RegimeId::New {
+            return None;
+        }
+        let da = outcome_da(outcome)?;
+        if !matches!(
+            outcome,
+            Outcome::Planned { .. }
+                | Outcome::Assessed {
+                    admissible: true,
+                    ..
+                }
+        ) {
+            return None;
+        }
+        let r = self.params.right_at(da).ok()?;
+        let rv = &r.value;
+        let (career, reason) = match &self.req.career {
+            Some(c) => (
+                i64::from(c.days) - i64::from(c.used_days),
+                "career history given".to_string(),
+            ),
+            None => {
+                let start = self.jobs.iter().map(|j| j.start).min().unwrap_or(da);
+                let ctx = Ctx::at(self.params, da).ok()?;
+                let (foreign_ok, _) = self.foreign_status(&ctx, da.pred_opt()?);
+                let half = winning.is_some_and(|w| w.unit == Unit::HalfDays);
+                let unit = if half { Unit::HalfDays } else { Unit::Days };
+                let counter = Counter {
+                    prep: self,
+                    ctx: &ctx,
+                    unit,
+                    method: QuarterCapMethod::PerQuarter,
+                    foreign_ok: &foreign_ok,
+                    detail: half,
+                };
+                let end = da.pred_opt()?;
+                let c = counter.count(start, end, Some(end));
+                let total = if half {
+                    match self.opts.art33_duration_units {
+                        Art33DurationUnits::HalfDaysRaw => c.total.ceil(),
+                        Art33DurationUnits::HalfDaysAsDaysCapped312 => {
+                            let mut per_year: BTreeMap<i32, Fixed4> = BTreeMap::new();
+                            for q in &c.quarters {
+                                *per_year.entry(q.quarter.year).or_default() += q.result;
+                            }
+                            per_year
+                                .values()
+                                .map(|v| (*v).min(Fixed4::whole(rv.half_days_cap_per_year)))
+                                .sum::<Fixed4>()
+                                .ceil()
+                        }
+                    }
+                } else {
+                    c.total.ceil()
+                };
+                (
+                    total,
+                    "counted from the history given (the real career may be longer)".to_string(),
+                )
+            }
+        };
+        let avail = career - rv.base_days;
+        let extra = if avail <= 0 {
+            0
+        } else {
+            (avail / rv.days_per_extra_month
+                + i64::from(avail % rv.days_per_extra_month >= rv.remainder_adds_month))
+            .min(rv.max_extra_months)
+        };
+        let age = age_on(self.req.person.birth_date, da);
+        let u = &rv.unlimited;
+        let mut years = career.max(0) / u.year_days
+            + i64::from(career.max(0) % u.year_days >= u.remainder_adds_year);
+        if self.req.career.is_some_and(|c| c.full_transition_allowance) {
+            years += u.transition_allowance_years;
+        }
+        let needed = u
+            .career_years
+            .iter()
+            .find(|c| c.admission_year == da.year())
+            .or_else(|| u.career_years.last())
+            .map_or(i64::MAX, |c| c.years);
+        let unlimited =
+            self.req.person.dock_worker_or_fisher || (age >= u.min_age && years >= needed);
+        let months = i64::from(rv.base_months) + extra;
+        let until = if unlimited {
+            None
+        } else {
+            period_end(da, months as u32).into()
+        };
+        Some(RightDuration {
+            career_days: career,
+            available_days: avail.max(0),
+            extra_months: extra,
+            months,
+            from: da,
+            until,
+            unlimited,
+            reason,
+        })
+    }
+}
+
+fn outcome_da(o: &Outcome) -> Option<NaiveDate> {
+    match o {
+        Outcome::Planned {
+            first_benefit_date, ..
+        }
+        | Outcome::NoStageRequired { first_benefit_date } => Some(*first_benefit_date),
+        Outcome::Assessed {
+            application_date, ..
+        } => Some(*application_date),
+        Outcome::Unreachable { scanned_until, .. } => scanned_until.succ_opt(),
+    }
+}

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod calc_cmd;
+mod dmfa_cmd;
 
 #[derive(Parser)]
 #[command(name = "art60", version, about = "CPAS@ONEM: article 60 §7 duration calculations")]
@@ -18,12 +19,15 @@ struct Cli {
 enum Command {
     /// Compute the art. 60 contract end (plan) or admissibility on a date (assess).
     Calc(calc_cmd::CalcArgs),
+    /// Read DmfA declarations (inspect, to-calc, import) or write a synthetic one.
+    Dmfa(dmfa_cmd::DmfaArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Calc(args) => calc_cmd::run(args),
+        Command::Dmfa(args) => dmfa_cmd::run(args),
     };
     match result {
         Ok(code) => code,

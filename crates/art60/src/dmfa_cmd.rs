@@ -1,0 +1,310 @@
+//! `art60 dmfa`: read DmfA declarations (inspect, to-calc, import) and write synthetic ones.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use art60_dmfa::codes::ServiceCodes;
+use art60_dmfa::summary::Summary;
+use art60_dmfa::synth::{SynthOptions, write_synthetic};
+use art60_dmfa::{DmfaReader, HistoryOptions, Item, to_history};
+use art60_rules::Niss;
+use art60_rules::input::CalcRequest;
+use art60_rules::units::Hundredths;
+use chrono::NaiveDate;
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(clap::Args)]
+pub struct DmfaArgs {
+    #[command(subcommand)]
+    pub command: DmfaCommand,
+}
+
+#[derive(clap::Subcommand)]
+pub enum DmfaCommand {
+    /// Summary of a declaration file: employers, persons per quarter, days per service code.
+    Inspect(InspectArgs),
+    /// Engine input (JSON CalcRequest, mode plan) for one person from one or more declarations.
+    ToCalc(ToCalcArgs),
+    /// Load declarations into the case service database.
+    Import(ImportArgs),
+    /// Write a large fictitious declaration, valid against the XSD, for benchmarks.
+    Synth(SynthArgs),
+}
+
+#[derive(clap::Args)]
+pub struct InspectArgs {
+    pub file: PathBuf,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// How many rejected records to list (all are counted).
+    #[arg(long, default_value_t = 20)]
+    pub show_rejected: usize,
+}
+
+#[derive(clap::Args)]
+pub struct ToCalcArgs {
+    /// Declaration files, in import order (a later one replaces the same job and quarter).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The person's NISS (11 digits, separators allowed).
+    #[arg(long)]
+    pub niss: String,
+    /// Start of the art. 60 contract (YYYY-MM-DD).
+    #[arg(long)]
+    pub contract_start: NaiveDate,
+    /// Contract days per week R.
+    #[arg(long, default_value = "5")]
+    pub days_per_week: String,
+    /// Contract weekly hours Q.
+    #[arg(long, default_value = "38")]
+    pub weekly_hours: String,
+    /// Reference person's weekly hours S.
+    #[arg(long, default_value = "38")]
+    pub reference_hours: String,
+    /// The day of the calculation (YYYY-MM-DD).
+    #[arg(long)]
+    pub today: NaiveDate,
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    pub file: PathBuf,
+    /// Case service database URL.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub struct SynthArgs {
+    /// Natural persons to write.
+    #[arg(long)]
+    pub workers: u64,
+    /// Output file (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, default_value_t = 60)]
+    pub seed: u64,
+    /// Natural persons per form (each form is another employer).
+    #[arg(long, default_value_t = 5000)]
+    pub persons_per_form: u32,
+}
+
+pub fn run(args: DmfaArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        DmfaCommand::Inspect(a) => inspect(a),
+        DmfaCommand::ToCalc(a) => to_calc(a),
+        DmfaCommand::Import(a) => import(a),
+        DmfaCommand::Synth(a) => synth(a),
+    }
+}
+
+/// A progress bar over the bytes of a file; indicatif hides it when stderr is not a terminal.
+fn progress_for(
+    path: &Path,
+) -> anyhow::Result<(ProgressBar, BufReader<indicatif::ProgressBarIter<File>>)> {
+    let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let r = BufReader::with_capacity(1 << 16, pb.wrap_read(f));
+    Ok((pb, r))
+}
+
+/// Reads a file as a stream, handing each item to `on_item`.
+fn stream_file(path: &Path, mut on_item: impl FnMut(Item)) -> anyhow::Result<()> {
+    let (pb, r) = progress_for(path)?;
+    let reader = DmfaReader::new(r)?;
+    for item in reader {
+        on_item(item.with_context(|| format!("{} cannot be read", path.display()))?);
+    }
+    pb.finish_and_clear();
+    Ok(())
+}
+
+fn inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
+    let mut summary = Summary::default();
+    let mut shown = Vec::new();
+    let mut rejected = Vec::new();
+    stream_file(&a.file, |item| match item {
+        Item::Person(p) => summary.add_person(&p),
+        Item::Rejected(e) => {
+            summary.add_rejected(&e);
+            if rejected.len() < a.show_rejected {
+                rejected.push(e);
+            }
+        }
+    })?;
+    shown.extend(rejected);
+    let out = io::stdout();
+    let mut out = out.lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &summary)?;
+        writeln!(out)?;
+    } else {
+        print_summary(&mut out, &summary)?;
+    }
+    if !shown.is_empty() {
+        eprintln!("rejected records ({} in all):", summary.rejected);
+        for e in &shown {
+            eprintln!("  {e}");
+        }
+    }
+    Ok(if summary.rejected > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_summary(out: &mut impl Write, s: &Summary) -> anyhow::Result<()> {
+    let codes = ServiceCodes::embedded()?;
+    writeln!(out, "employers: {}", s.employers.len())?;
+    for e in s.employers.iter().take(20) {
+        writeln!(out, "  {e}")?;
+    }
+    if s.employers.len() > 20 {
+        writeln!(out, "  ... and {} more", s.employers.len() - 20)?;
+    }
+    writeln!(out, "natural persons: {}", s.persons)?;
+    for (q, n) in &s.persons_per_quarter {
+        writeln!(out, "  {q}: {n}")?;
+    }
+    writeln!(
+        out,
+        "worker records: {}, occupations: {}, service lines: {}",
+        s.worker_records, s.occupations, s.service_lines
+    )?;
+    writeln!(out, "days per service code (worker's own regime):")?;
+    writeln!(out, "  code  lines        days        hours  category")?;
+    for (code, t) in &s.days_per_code {
+        let cat = codes.get(*code).map_or("not in Annex 8".to_string(), |i| {
+            format!("{:?}", i.category)
+        });
+        writeln!(
+            out,
+            "  {code:>4} {:>6} {:>11} {:>12}  {cat}",
+            t.lines,
+            t.days.to_string(),
+            t.hours.to_string()
+        )?;
+    }
+    writeln!(out, "rejected records: {}", s.rejected)?;
+    Ok(())
+}
+
+fn hundredths(name: &str, s: &str) -> anyhow::Result<Hundredths> {
+    serde_json::from_str::<Hundredths>(s.trim()).map_err(|e| anyhow::anyhow!("--{name} {s:?}: {e}"))
+}
+
+fn to_calc(a: ToCalcArgs) -> anyhow::Result<ExitCode> {
+    let niss = Niss::parse(&a.niss).map_err(|e| anyhow::anyhow!("--niss: {e}"))?;
+    let Some(birth) = niss.birth_date() else {
+        bail!("--niss: the number does not encode a birth date (bis number with unknown date?)");
+    };
+    let r = hundredths("days-per-week", &a.days_per_week)?;
+    let q = hundredths("weekly-hours", &a.weekly_hours)?;
+    let s = hundredths("reference-hours", &a.reference_hours)?;
+
+    // Only this person's declarations are kept in memory; the files are streamed.
+    let mut mine = Vec::new();
+    let mut rejected = 0usize;
+    for f in &a.files {
+        stream_file(f, |item| match item {
+            Item::Person(p) if p.niss == niss => mine.push(p),
+            Item::Person(_) => {}
+            Item::Rejected(e) => {
+                rejected += 1;
+                eprintln!("rejected: {e}");
+            }
+        })?;
+    }
+    if mine.is_empty() {
+        bail!("no declaration for this NISS in the given file(s)");
+    }
+    let hist = to_history(
+        niss,
+        &mine,
+        &HistoryOptions {
+            contract_start: Some(a.contract_start),
+        },
+    )?;
+    for n in &hist.notes {
+        let q = n.quarter.map(|q| format!(" {q}")).unwrap_or_default();
+        let e = n
+            .employer
+            .as_deref()
+            .map(|e| format!(" [{e}]"))
+            .unwrap_or_default();
+        eprintln!("{:?}{q}{e}: {}", n.kind, n.message);
+    }
+    // Built as JSON and read back through CalcRequest::parse, so what is printed is exactly
+    // what the engine accepts (same checks, same error paths).
+    let json = serde_json::json!({
+        "mode": "plan",
+        "today": a.today,
+        "person": { "niss": niss.expose(), "birth_date": birth },
+        "contract": {
+            "start": a.contract_start,
+            "days_per_week": r,
+            "weekly_hours": q,
+            "reference_hours": s,
+        },
+        "history": hist.items,
+    });
+    let req = CalcRequest::parse(&json.to_string())
+        .map_err(|e| anyhow::anyhow!("the engine refuses the built request: {e}"))?;
+    let out = io::stdout();
+    let mut out = out.lock();
+    serde_json::to_writer_pretty(&mut out, &req)?;
+    writeln!(out)?;
+    Ok(if rejected > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
+    // The case service (crates/art60-service) owns the database; its import entry point is not
+    // available yet. Read the file fully first so the user learns about bad records now.
+    let mut persons = 0u64;
+    let mut rejected = 0u64;
+    stream_file(&a.file, |item| match item {
+        Item::Person(_) => persons += 1,
+        Item::Rejected(e) => {
+            rejected += 1;
+            eprintln!("rejected: {e}");
+        }
+    })?;
+    let _ = a.database_url;
+    bail!(
+        "read {persons} person declaration(s) and {rejected} rejected record(s), but nothing was stored: the case service does not offer a DmfA import yet"
+    )
+}
+
+fn synth(a: SynthArgs) -> anyhow::Result<ExitCode> {
+    let opts = SynthOptions {
+        workers: a.workers,
+        seed: a.seed,
+        persons_per_form: a.persons_per_form,
+    };
+    let stats = match &a.out {
+        Some(p) => {
+            let f = File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
+            write_synthetic(BufWriter::with_capacity(1 << 16, f), &opts)?
+        }
+        None => write_synthetic(BufWriter::new(io::stdout().lock()), &opts)?,
+    };
+    eprintln!(
+        "wrote {} form(s), {} person(s), {} occupation(s), {} service line(s)",
+        stats.forms, stats.persons, stats.occupations, stats.service_lines
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1008,6 +1008,10 @@ impl<R: BufRead> DmfaReader<R> {
             return;
         }
         self.form.header_checked = true;
+        if self.form.poisoned {
+            // A header zone was already rejected with its own location.
+            return;
+        }
         let missing = if self.form.quarter.is_none() {
             Some("Quarter")
         } else if self.form.noss.is_none() {
@@ -1042,6 +1046,17 @@ impl<R: BufRead> DmfaReader<R> {
         };
         let missing = |zone: &'static str| Problem::MissingZone { zone };
         let already = self.reported.last().copied().unwrap_or(false);
+        if self.form.poisoned
+            && matches!(
+                block,
+                Block::WorkerRecord | Block::Occupation | Block::Service | Block::Remun
+            )
+        {
+            // The whole form is already reported as skipped; its inner blocks are not read.
+            self.stack.pop();
+            self.reported.pop();
+            return;
+        }
         match block {
             Block::Service => {
                 let s = std::mem::take(&mut self.service);

@@ -442,6 +442,7 @@ impl Counter<'_, '_> {
         // Per-job sums for the average method's job cap (index njobs = the contract).
         let mut job_sums = vec![Fixed4::ZERO; njobs + 1];
         let mut unpaid_left: BTreeMap<i32, Fixed4> = BTreeMap::new();
+        let mut unpaid_counted = Fixed4::ZERO;
         let mut nquarters = 0i64;
         let mut q = Quarter::of(ws);
         while q.start() <= we {
@@ -450,7 +451,7 @@ impl Counter<'_, '_> {
             let qa = qs.max(ws);
             let qb = qe.min(we);
             let mut parts: Vec<PartRow> = Vec::new();
-            let mut declared_sum = Fixed4::ZERO;
+            let mut declared_sum = Fixed4::ZERO; // in days
             let mut other_sum = Fixed4::ZERO;
             let mut unpaid_sum = Fixed4::ZERO;
             for (ji, job) in self.prep.jobs.iter().enumerate() {
@@ -606,6 +607,7 @@ impl Counter<'_, '_> {
                 let allowed = unpaid_sum.min(*left);
                 *left = *left - allowed;
                 other_sum += allowed;
+                unpaid_counted += allowed;
                 if self.detail && allowed > Fixed4::ZERO {
                     parts.push(PartRow {
                         job: "unpaid".into(),
@@ -617,21 +619,23 @@ impl Counter<'_, '_> {
             }
             // Start quarter: declared totals cannot be placed in time, so they are capped at
             // the Monday–Saturday days from the window start (AM art. 7 last paragraph).
+            // Caps are in the option's unit: 78 days or 78 half-days a quarter (AM art. 7,
+            // 8), and the start-quarter Monday–Saturday days likewise.
             let mut cap = None;
-            if qa > qs && declared_sum > Fixed4::ZERO {
+            let mut declared_units = declared_sum.times(factor);
+            if qa > qs && declared_units > Fixed4::ZERO {
                 let c = Fixed4::whole(r6_days(qa, qe));
-                if declared_sum > c {
-                    declared_sum = c;
-                    cap = Some(c.times(factor));
-                }
-            }
-            let raw = (declared_sum + other_sum).times(factor);
-            let result = if per_quarter {
-                let c = full.times(factor);
-                if raw > c {
+                if declared_units > c {
+                    declared_units = c;
                     cap = Some(c);
                 }
-                raw.min(c)
+            }
+            let raw = declared_units + other_sum.times(factor);
+            let result = if per_quarter {
+                if raw > full {
+                    cap = Some(full);
+                }
+                raw.min(full)
             } else {
                 raw
             };
@@ -662,11 +666,11 @@ impl Counter<'_, '_> {
                 };
                 let jcap = Fixed4::whole(r6_days(js.max(ws), je.min(we)));
                 let declared_job = ji < njobs && !self.prep.jobs[ji].declared.is_empty();
-                total += if declared_job { *s } else { (*s).min(jcap) };
+                let units = s.times(factor);
+                total += if declared_job { units } else { units.min(jcap) };
             }
-            let unpaid_total: Fixed4 = Fixed4::ZERO;
-            let sum = (total + unpaid_total).times(factor);
-            out.total = sum.min(full.times(factor * nquarters));
+            total += unpaid_counted.times(factor);
+            out.total = total.min(full.times(nquarters));
         }
         out.provisional.sort();
         out.provisional.dedup();
@@ -902,6 +906,7 @@ fn extend(
             let before = start;
             start = move_back(start, ev, unit);
             applied.push(AppliedExtension {
+                event: ev.label.clone(),
                 kind: ev.kind,
                 event_start: ev.start,
                 event_end: ev.end,
@@ -1725,6 +1730,40 @@ impl Prepared<'_> {
             // The contract becomes the determining job (status, art. 33 1°).
             for d in [7, 28] {
                 v.push(ci.c.start + Days::new(d - 1));
+            }
+        }
+        // Foreign work becomes countable once its Belgian follow-up is met: find, for every
+        // follow-up length in force, the first date it is met (monotone in E).
+        let mut needs: Vec<i64> = p
+            .foreign
+            .iter()
+            .flat_map(|f| {
+                [
+                    f.value.followup_r6_days,
+                    f.value.long_followup_r6_days,
+                    f.value.ssom_r6_days,
+                ]
+            })
+            .collect();
+        needs.sort();
+        needs.dedup();
+        for f in &self.foreign {
+            let after = self.jobs[f.job].end;
+            for &need in &needs {
+                let need = Fixed4::whole(need);
+                if self.followup_r6(after, horizon) < need {
+                    continue;
+                }
+                let (mut lo, mut hi) = (start, horizon);
+                while lo < hi {
+                    let mid = lo + Days::new(((hi - lo).num_days() / 2) as u64);
+                    if self.followup_r6(after, mid) >= need {
+                        hi = mid;
+                    } else {
+                        lo = mid.succ_opt().unwrap_or(hi);
+                    }
+                }
+                v.push(lo);
             }
         }
         v.retain(|d| *d > start && *d <= horizon);

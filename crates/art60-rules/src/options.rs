@@ -30,6 +30,7 @@ pub enum StatusMinJobLength {
 pub enum PriorAdmissionKinds {
     /// Only admissions under art. 30 / 33 (and art. 32, a variant of art. 30) cut off.
     #[default]
+    #[serde(rename = "art30_33_only")]
     Art30_33Only,
     PlusArt42,
     PlusArt42bis,
@@ -120,6 +121,7 @@ impl Default for OpenAssimilations {
 #[serde(rename_all = "snake_case")]
 pub enum Art33DurationUnits {
     #[default]
+    #[serde(rename = "half_days_as_days_capped_312")]
     HalfDaysAsDaysCapped312,
     HalfDaysRaw,
 }
@@ -148,6 +150,7 @@ pub enum MoroccoConvention {
     /// Work in Morocco is not counted automatically; the officer decides.
     #[default]
     ManualReview,
+    #[serde(rename = "convention_3_months")]
     Convention3Months,
     None,
 }
@@ -217,6 +220,47 @@ impl Options {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every choice spelled as in SPEC §5 is accepted.
+    #[test]
+    fn spec_spellings() {
+        let mut o = Options::default();
+        for a in [
+            "quarter_cap_method=per_quarter",
+            "quarter_cap_method=average",
+            "status_min_job_length=one_week",
+            "status_min_job_length=four_weeks",
+            "prior_admission_kinds=art30_33_only",
+            "prior_admission_kinds=plus_art42",
+            "prior_admission_kinds=plus_art42bis",
+            "prior_admission_scope=include_pre2026_and_art32",
+            "prior_admission_scope=exclude_art32",
+            "prior_admission_scope=exclude_pre2026",
+            "prior_admission_anchor=application_date",
+            "prior_admission_anchor=first_paid_day",
+            "reference_start_month_end=clamp_to_month_end",
+            "reference_start_month_end=first_of_next_month",
+            "extension_unit=calendar_days",
+            "extension_unit=years_months",
+            "rounding_mode=total_only",
+            "rounding_mode=per_part_ceiling",
+            "open_assimilations.code_51=count",
+            "open_assimilations.codes_5_13=count_if_paid_with_unemployment_contribution",
+            "open_assimilations.codes_23_4_73=exclude",
+            "art33_duration_units=half_days_as_days_capped_312",
+            "art33_duration_units=half_days_raw",
+            "art60_contribution_check=assume_withheld",
+            "art60_contribution_check=require_evidence",
+            "art60_is_reemployment_programme=false",
+            "foreign_followup_6_months=apply_for_tn_ba_mk_me",
+            "foreign_followup_6_months=three_months_all",
+            "morocco_convention=manual_review",
+            "morocco_convention=convention_3_months",
+            "morocco_convention=none",
+        ] {
+            o.set(a).unwrap_or_else(|e| panic!("{a}: {e}"));
+        }
+    }
 
     #[test]
     fn set_by_name() {

@@ -77,6 +77,8 @@ pub struct Window {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AppliedExtension {
+    /// Where the event comes from (`history[i]`, `contract.absences[i]`, `contract`).
+    pub event: String,
     pub kind: crate::params::ExtensionKind,
     pub event_start: NaiveDate,
     /// Last day taken into account (after the age limit and the cap).

@@ -1863,7 +1863,13 @@ impl Prepared<'_> {
         let start = ci.c.start;
         let before = start.pred_opt().unwrap_or(start);
         let pre = self.evaluate(before, start, method, true)?;
-        if let Some(reason) = pre.no_stage.clone() {
+        // Already admissible on the day the contract starts: by re-admission, or because the
+        // stage is already met without the contract (days to work: 0).
+        let already = pre
+            .no_stage
+            .clone()
+            .or_else(|| pre.met.map(|_| "stage_already_met".to_string()));
+        if let Some(reason) = already {
             let outcome = Outcome::NoStageRequired {
                 first_benefit_date: start,
             };
@@ -1949,7 +1955,8 @@ impl Prepared<'_> {
         });
         let winning = winner_idx.map(|i| ev.options[i].clone());
         let mut steps = std::mem::take(&mut ev.steps);
-        if let Some(w) = &winning {
+        let readmitted = no_stage.as_deref().is_some_and(|r| r.starts_with("art42"));
+        if let Some(w) = winning.as_ref().filter(|_| !readmitted) {
             steps.push(step("window.base", Some(&w.article),
                 json!({"option": w.id, "months": w.window.months, "start": w.window.base_start, "end": w.window.end})));
             for x in &w.window.extensions {
@@ -1964,7 +1971,7 @@ impl Prepared<'_> {
                     json!({"admission": c, "start": w.window.start}),
                 ));
             }
-            for q in &w.quarters {
+            for q in w.quarters.iter().filter(|q| !q.parts.is_empty()) {
                 steps.push(step("count.quarter", Some("AM art. 7, 8"),
                     json!({"quarter": q.quarter, "raw": q.raw, "cap": q.cap, "result": q.result,
                            "parts": q.parts.iter().map(|p| json!({"job": p.job, "formula": p.formula, "value": p.value})).collect::<Vec<_>>()})));
@@ -1992,9 +1999,14 @@ impl Prepared<'_> {
                            "days_to_work": days_to_work, "contract_contribution": contract_contribution})));
             }
             Outcome::NoStageRequired { first_benefit_date } => {
+                let article = if readmitted {
+                    "AR art. 42"
+                } else {
+                    "AR art. 30, 33"
+                };
                 steps.push(step(
                     "plan.no_stage_required",
-                    Some("AR art. 42"),
+                    Some(article),
                     json!({"first_benefit_date": first_benefit_date, "reason": no_stage}),
                 ));
             }

@@ -21,3 +21,4 @@ pub use engine::{CalcError, calculate};
 pub use options::Options;
 pub use params::ParamSet;
 pub use result::CalcResult;
+pub mod explain;

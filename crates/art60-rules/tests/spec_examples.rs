@@ -544,9 +544,12 @@ fn ex23_e10_foreign_work_counts_after_three_months_of_belgian_work() {
     req.history = vec![foreign("FR", false)];
     // 65 weekdays x 6/5 = 78 R6 days of follow-up on Friday 2023-03-31.
     assert_eq!(end_date(&run(&req)), d("2023-03-31"));
-    // Frontier worker: no follow-up.
+    // Frontier worker: no follow-up, so the two French years already meet the stage when
+    // the contract starts: no days to work.
     req.history = vec![foreign("FR", true)];
-    assert_eq!(end_date(&run(&req)), d("2023-01-02"));
+    let r = run(&req);
+    assert_eq!(r.no_stage_required.as_deref(), Some("stage_already_met"));
+    assert_eq!(r.days_to_work(), Some(0));
     // Tunisia: six months (130 weekdays).
     req.history = vec![foreign("TN", false)];
     assert_eq!(end_date(&run(&req)), d("2023-06-30"));

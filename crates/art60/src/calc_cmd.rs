@@ -1,13 +1,337 @@
-//! `art60 calc`: run the engine on JSON requests.
+//! `art60 calc`: run the engine on JSON requests, one file or a JSON-lines batch.
+//!
+//! Exit codes: 0 computed, 2 bad input (the error names the JSON path), 3 no rule in force
+//! for a date, 1 anything else (unreadable file...).
 
+use std::io::{BufRead, BufWriter, Read, Write};
 use std::process::ExitCode;
+
+use anyhow::Context;
+use art60_rules::explain::{self, Lang};
+use art60_rules::result::Outcome;
+use art60_rules::{CalcError, CalcRequest, CalcResult, Options, ParamSet, calculate};
+use rayon::prelude::*;
+use serde_json::json;
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Text,
+}
 
 #[derive(clap::Args)]
 pub struct CalcArgs {
     /// Request file (JSON), or - for standard input.
+    #[arg(required_unless_present = "schema")]
     pub file: Option<String>,
+    /// The input is JSON lines: one request per line, one result per line; bad lines are
+    /// reported and skipped.
+    #[arg(long)]
+    pub batch: bool,
+    /// With --batch: print the whole result for each line instead of a summary.
+    #[arg(long)]
+    pub full: bool,
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
+    /// Add the explanation, step by step.
+    #[arg(long)]
+    pub explain: bool,
+    /// Language of the explanation: en, fr, nl, de.
+    #[arg(long, default_value = "en")]
+    pub lang: String,
+    /// A policy option, name=value (repeatable), e.g. quarter_cap_method=average.
+    #[arg(long = "option", value_name = "NAME=VALUE")]
+    pub options: Vec<String>,
+    /// Use this parameter file instead of the embedded one.
+    #[arg(long, value_name = "FILE")]
+    pub params: Option<String>,
+    /// Print the JSON Schema of the request and exit.
+    #[arg(long)]
+    pub schema: bool,
 }
 
-pub fn run(_args: CalcArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+const EXIT_BAD_INPUT: u8 = 2;
+const EXIT_NO_RULE: u8 = 3;
+
+pub fn run(args: CalcArgs) -> anyhow::Result<ExitCode> {
+    if args.schema {
+        let schema = schemars::schema_for!(CalcRequest);
+        println!("{}", serde_json::to_string_pretty(&schema)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let lang = Lang::parse(&args.lang)
+        .ok_or_else(|| anyhow::anyhow!("--lang: expected en, fr, nl or de"))?;
+    let mut options = Options::default();
+    for o in &args.options {
+        if let Err(e) = options.set(o) {
+            eprintln!("error: --option: {e}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    }
+    let owned;
+    let params: &ParamSet = match &args.params {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {p}"))?;
+            owned = ParamSet::from_toml(&text).with_context(|| format!("parameter file {p}"))?;
+            &owned
+        }
+        None => ParamSet::embedded(),
+    };
+    let file = args.file.clone().unwrap_or_else(|| "-".into());
+    if args.batch {
+        return batch(&file, &args, &options, params, lang);
+    }
+    let mut text = String::new();
+    if file == "-" {
+        std::io::stdin().read_to_string(&mut text)?;
+    } else {
+        text = std::fs::read_to_string(&file).with_context(|| format!("reading {file}"))?;
+    }
+    let req = match CalcRequest::parse(&text) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: invalid input at {}: {}", e.path, e.reason);
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    match calculate(&req, &options, params) {
+        Ok(result) => {
+            let out = match args.format {
+                Format::Json => {
+                    let mut v = serde_json::to_value(&result)?;
+                    if args.explain {
+                        v["explanation"] = json!(explanation_lines(&result, lang));
+                    }
+                    serde_json::to_string_pretty(&v)?
+                }
+                Format::Text => text_report(&result, args.explain, lang),
+            };
+            println!("{out}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(exit_code(&e)))
+        }
+    }
+}
+
+fn exit_code(e: &CalcError) -> u8 {
+    match e {
+        CalcError::InvalidInput(_) => EXIT_BAD_INPUT,
+        CalcError::NoRuleInForce(_) => EXIT_NO_RULE,
+    }
+}
+
+fn explanation_lines(r: &CalcResult, lang: Lang) -> Vec<String> {
+    r.trace
+        .iter()
+        .map(|s| explain::render_step(s, lang))
+        .collect()
+}
+
+/// The short human summary, then (with --explain) the numbered steps.
+pub fn text_report(r: &CalcResult, with_explanation: bool, lang: Lang) -> String {
+    let mut out = String::new();
+    match &r.outcome {
+        Outcome::Planned {
+            end_date,
+            first_benefit_date,
+            days_to_work,
+            contract_contribution,
+        } => {
+            out.push_str(&format!(
+                "Contract end date:       {end_date}\nFirst benefit date (DA): {first_benefit_date}\nWorking days to work:    {days_to_work}\nContract contribution:   {contract_contribution}\n"
+            ));
+        }
+        Outcome::NoStageRequired { first_benefit_date } => out.push_str(&format!(
+            "No qualifying period required; benefits from {first_benefit_date}\n"
+        )),
+        Outcome::Assessed {
+            application_date,
+            admissible,
+        } => out.push_str(&format!(
+            "Application date: {application_date}\nAdmissible:       {}\n",
+            if *admissible { "yes" } else { "no" }
+        )),
+        Outcome::Unreachable {
+            best_counted,
+            required,
+            reason,
+            scanned_until,
+        } => out.push_str(&format!(
+            "Unreachable until {scanned_until}: best {best_counted} of {required} ({reason})\n"
+        )),
+    }
+    if let Some(reason) = &r.no_stage_required {
+        out.push_str(&format!("No qualifying period required: {reason}\n"));
+    }
+    if let Some(w) = r
+        .winning_option
+        .as_ref()
+        .filter(|_| r.no_stage_required.is_none())
+    {
+        out.push_str(&format!(
+            "Requirement:             {} {:?} ({}, {}), counted {} ({}); window {} to {}\n",
+            w.required,
+            w.unit,
+            w.id,
+            w.article,
+            w.counted,
+            w.counted_exact,
+            w.window.start,
+            w.window.end
+        ));
+    }
+    if let Some(reg) = r.regime {
+        out.push_str(&format!("Regime:                  {reg:?}\n"));
+    }
+    if let Some(a) = &r.alternative
+        && let Some(e) = a.end_date
+    {
+        out.push_str(&format!(
+            "Other cap method ({:?}): {e}; safe end date {}\n",
+            a.method,
+            a.safe_end_date.unwrap_or(e)
+        ));
+    }
+    if let Some(rd) = &r.right {
+        out.push_str(&format!(
+            "Right:                   {} months from {} ({})\n",
+            rd.months,
+            rd.from,
+            rd.until
+                .map_or("unlimited".to_string(), |u| format!("until {u}"))
+        ));
+    }
+    for f in &r.provisional {
+        out.push_str(&format!("PROVISIONAL: {}\n", f.detail));
+    }
+    for f in &r.manual_review {
+        out.push_str(&format!("MANUAL REVIEW: {}\n", f.detail));
+    }
+    if with_explanation {
+        out.push('\n');
+        out.push_str(&explain::render(r, lang));
+    }
+    out
+}
+
+fn summary(r: &CalcResult) -> serde_json::Value {
+    let w = r.winning_option.as_ref();
+    json!({
+        "outcome": r.outcome,
+        "regime": r.regime,
+        "status": r.status,
+        "option": w.map(|w| &w.id),
+        "required": w.map(|w| w.required),
+        "counted": w.map(|w| w.counted),
+        "provisional": r.is_provisional(),
+        "manual_review": r.needs_manual_review(),
+    })
+}
+
+/// One output line for one input line (never fails: errors become error lines).
+fn process_line(
+    n: usize,
+    line: &str,
+    args: &CalcArgs,
+    options: &Options,
+    params: &ParamSet,
+    lang: Lang,
+) -> (String, bool) {
+    let err = |kind: &str, path: Option<&str>, msg: String| {
+        let v = json!({"line": n, "error": {"kind": kind, "path": path, "message": msg}});
+        (v.to_string(), false)
+    };
+    let req = match CalcRequest::parse(line) {
+        Ok(r) => r,
+        Err(e) => return err("invalid_input", Some(&e.path), e.reason),
+    };
+    match calculate(&req, options, params) {
+        Ok(r) => {
+            let text = match args.format {
+                Format::Text => format!(
+                    "line {n}: {}",
+                    text_report(&r, args.explain, lang).replace('\n', "; ")
+                ),
+                Format::Json => {
+                    let mut v = if args.full {
+                        serde_json::to_value(&r).unwrap_or_default()
+                    } else {
+                        summary(&r)
+                    };
+                    v["line"] = json!(n);
+                    if args.explain {
+                        v["explanation"] = json!(explanation_lines(&r, lang));
+                    }
+                    v.to_string()
+                }
+            };
+            (text, true)
+        }
+        Err(CalcError::InvalidInput(e)) => err("invalid_input", Some(&e.path), e.reason),
+        Err(e @ CalcError::NoRuleInForce(_)) => err("no_rule_in_force", None, e.to_string()),
+    }
+}
+
+fn batch(
+    file: &str,
+    args: &CalcArgs,
+    options: &Options,
+    params: &ParamSet,
+    lang: Lang,
+) -> anyhow::Result<ExitCode> {
+    let reader: Box<dyn BufRead> = if file == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(file).with_context(|| format!("opening {file}"))?,
+        ))
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+    let mut lines = reader.lines();
+    let mut n = 0usize;
+    let mut bad = 0usize;
+    let mut total = 0usize;
+    // Chunks keep memory flat on large inputs while both cores work on each chunk; the output
+    // keeps the input order.
+    const CHUNK: usize = 8192;
+    loop {
+        let mut chunk: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
+        for line in lines.by_ref() {
+            n += 1;
+            let line = line.with_context(|| format!("reading line {n}"))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            chunk.push((n, line));
+            if chunk.len() == CHUNK {
+                break;
+            }
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let results: Vec<(String, bool)> = chunk
+            .par_iter()
+            .map(|(i, l)| process_line(*i, l, args, options, params, lang))
+            .collect();
+        for (text, ok) in results {
+            total += 1;
+            if !ok {
+                bad += 1;
+            }
+            out.write_all(text.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    eprintln!("{total} requests, {} computed, {bad} refused", total - bad);
+    Ok(if bad > 0 {
+        ExitCode::from(EXIT_BAD_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -1,0 +1,213 @@
+//! Readable explanation of a result's trace, in English, French, Dutch or German. Each step
+//! key has a template per language (`explain/*.toml`); values that are words (yes/no, regime,
+//! event kinds) are translated too. A unit test fails when a key or a word is missing.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::result::{CalcResult, Step};
+
+/// A language the explanation is available in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    En,
+    Fr,
+    Nl,
+    De,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 4] = [Lang::En, Lang::Fr, Lang::Nl, Lang::De];
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.get(..2)?.to_ascii_lowercase().as_str() {
+            "en" => Some(Lang::En),
+            "fr" => Some(Lang::Fr),
+            "nl" => Some(Lang::Nl),
+            "de" => Some(Lang::De),
+            _ => None,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+            Lang::Nl => "nl",
+            Lang::De => "de",
+        }
+    }
+}
+
+/// Every step key the engine emits.
+pub const KEYS: &[&str] = &[
+    "regime.selected",
+    "precheck.art42_old",
+    "precheck.art42_new",
+    "status.full_time",
+    "status.assimilated_full_time",
+    "status.voluntary_part_time",
+    "route.art33_access",
+    "window.base",
+    "window.extended",
+    "window.cutoff",
+    "count.quarter",
+    "count.total",
+    "art32.past",
+    "option.evaluated",
+    "plan.end_date",
+    "plan.no_stage_required",
+    "assess.result",
+    "plan.unreachable",
+    "plan.alternative_method",
+    "right.duration",
+    "flag.provisional",
+    "flag.manual_review",
+];
+
+#[derive(Debug, Deserialize)]
+struct Catalog {
+    #[serde(default)]
+    words: BTreeMap<String, String>,
+    #[serde(flatten)]
+    templates: BTreeMap<String, toml::Value>,
+}
+
+const SOURCES: [(Lang, &str); 4] = [
+    (Lang::En, include_str!("../explain/en.toml")),
+    (Lang::Fr, include_str!("../explain/fr.toml")),
+    (Lang::Nl, include_str!("../explain/nl.toml")),
+    (Lang::De, include_str!("../explain/de.toml")),
+];
+
+fn catalogs() -> &'static BTreeMap<&'static str, Catalog> {
+    static C: OnceLock<BTreeMap<&'static str, Catalog>> = OnceLock::new();
+    C.get_or_init(|| {
+        SOURCES
+            .iter()
+            .filter_map(|(l, src)| toml::from_str::<Catalog>(src).ok().map(|c| (l.code(), c)))
+            .collect()
+    })
+}
+
+fn word<'a>(cat: &'a Catalog, w: &'a str) -> &'a str {
+    cat.words.get(w).map_or(w, String::as_str)
+}
+
+fn value_text(cat: &Catalog, v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => word(cat, "none").to_string(),
+        serde_json::Value::Bool(b) => word(cat, if *b { "true" } else { "false" }).to_string(),
+        serde_json::Value::String(s) => word(cat, s).to_string(),
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                serde_json::Value::Object(m) => m
+                    .iter()
+                    .map(|(_, x)| value_text(cat, x))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                x => value_text(cat, x),
+            })
+            .collect::<Vec<_>>()
+            .join(" + "),
+        serde_json::Value::Object(_) => v.to_string(),
+    }
+}
+
+/// One step as a sentence.
+pub fn render_step(step: &Step, lang: Lang) -> String {
+    let Some(cat) = catalogs().get(lang.code()) else {
+        return step.key.clone();
+    };
+    let Some(template) = cat.templates.get(&step.key).and_then(|t| t.as_str()) else {
+        return step.key.clone();
+    };
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                match step.values.get(name) {
+                    Some(v) => out.push_str(&value_text(cat, v)),
+                    None => out.push_str(word(cat, "none")),
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    if let Some(a) = &step.article {
+        out.push_str(" [");
+        out.push_str(a);
+        out.push(']');
+    }
+    out
+}
+
+/// The whole explanation, one numbered line per step.
+pub fn render(result: &CalcResult, lang: Lang) -> String {
+    result
+        .trace
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("{:>2}. {}\n", i + 1, render_step(s, lang)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_has_every_key_and_word() {
+        let en = &catalogs()["en"];
+        for (lang, src) in SOURCES {
+            let c: Catalog = toml::from_str(src).unwrap_or_else(|e| panic!("{lang:?}: {e}"));
+            for k in KEYS {
+                assert!(
+                    c.templates.get(*k).and_then(|t| t.as_str()).is_some(),
+                    "{lang:?} lacks {k}"
+                );
+            }
+            for w in en.words.keys() {
+                assert!(c.words.contains_key(w), "{lang:?} lacks word {w}");
+            }
+            assert_eq!(c.templates.len(), KEYS.len(), "{lang:?} has unknown keys");
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled_and_words_translated() {
+        let step = Step {
+            key: "assess.result".into(),
+            article: None,
+            values: [
+                (
+                    "application_date".to_string(),
+                    serde_json::json!("2026-05-04"),
+                ),
+                ("admissible".to_string(), serde_json::json!(true)),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        assert_eq!(
+            render_step(&step, Lang::Fr),
+            "Le 2026-05-04, la personne est admissible : oui."
+        );
+        assert_eq!(
+            render_step(&step, Lang::Nl),
+            "Op 2026-05-04 is de persoon toelaatbaar: ja."
+        );
+    }
+}

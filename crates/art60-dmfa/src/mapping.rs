@@ -132,7 +132,7 @@ pub fn to_history<'a>(
         }
     }
     items.sort_by_key(|i| (i.start, i.end));
-    notes.sort_by(|a, b| (a.quarter, a.kind).cmp(&(b.quarter, b.kind)));
+    notes.sort_by_key(|a| (a.quarter, a.kind));
     Ok(PersonHistory {
         items,
         notes,

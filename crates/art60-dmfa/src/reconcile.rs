@@ -115,6 +115,7 @@ pub fn reconcile(manual: &[HistoryItem], dmfa: &[HistoryItem]) -> Vec<Conflict> 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use art60_rules::input::WorkRegime;

@@ -416,6 +416,7 @@ pub fn write_synthetic<W: Write>(out: W, opts: &SynthOptions) -> Result<SynthSta
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

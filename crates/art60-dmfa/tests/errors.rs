@@ -1,6 +1,8 @@
 //! Bad input: every problem is reported with line, column and element path; bad records are
 //! left out and listed, good ones are still read; malformed XML stops the reader.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad setup
+
 use art60_dmfa::{Dropped, ParseError, Problem, parse_bytes};
 
 fn sample() -> String {

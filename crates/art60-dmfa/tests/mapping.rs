@@ -1,6 +1,8 @@
 //! DmfA declarations to engine history: one work item per employer and occupation, quarters and
 //! lines as declared, and a note for everything that is left out, defaulted or provisional.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad setup
+
 use art60_dmfa::model::{
     ContractType, Employer, JointCommittee, Occupation, PersonDeclaration, Remuneration, Service,
     WorkerRecord,

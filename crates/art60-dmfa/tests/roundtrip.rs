@@ -1,6 +1,8 @@
 //! Property tests: generated declarations parse back to exactly what was generated; arbitrary
 //! bytes and mutated samples never make the reader panic.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad setup
+
 use art60_dmfa::model::{
     ContractType, Employer, JointCommittee, Occupation, PersonDeclaration, Remuneration, Service,
     WorkerRecord,

@@ -1,6 +1,8 @@
 //! The official-shaped samples in ../shared/data/dmfa parse, and what is extracted is checked
 //! field by field against the files (values transcribed from the XML, see the data README).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad setup
+
 use art60_dmfa::model::{ContractType, PersonDeclaration};
 use art60_dmfa::{Dropped, Problem, parse_file};
 use art60_rules::units::Hundredths;

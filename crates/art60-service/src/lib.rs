@@ -1,1 +1,29 @@
-//! Case service: requests from CPAS to ONEM.
+//! Case service: requests from CPAS to ONEM (`art60 serve`).
+//!
+//! Layers, each depending only on the ones above it:
+//! - [`db`]: entities, migrations, connection (SQLite or PostgreSQL from one code path);
+//! - [`clock`], [`error`], [`audit`]: injectable time, service errors, the hash-chained trail;
+//! - [`auth`]: accounts, sessions, API tokens, the actor and what it may see;
+//! - [`directory`], [`persons`], [`requests`], [`queue`], [`attachments`]: the workflow, as
+//!   plain async functions taking an actor and an input (reused by the HTML portal later);
+//! - [`api`]: the thin JSON/HTTP layer; [`demo`]: demonstration data.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod api;
+pub mod attachments;
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod db;
+pub mod demo;
+pub mod directory;
+pub mod engine;
+pub mod error;
+pub mod persons;
+pub mod queue;
+pub mod requests;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use db::Db;
+pub use error::ServiceError;

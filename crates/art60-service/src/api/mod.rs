@@ -1,0 +1,164 @@
+//! The JSON API under `/api/v1`: thin handlers over the service functions. Errors are RFC 9457
+//! problem+json; creation takes `Idempotency-Key`; changes need `If-Match` with the ETag.
+
+pub mod extract;
+mod handlers;
+mod problem;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+use crate::attachments::Store;
+use crate::auth::PasswordCost;
+use crate::clock::Clock;
+use crate::db::Db;
+
+pub use problem::Problem;
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub store: Store,
+    pub password_cost: PasswordCost,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "art60 case service", description = "CPAS@ONEM article 60 §7 calculation requests"),
+    paths(
+        handlers::login, handlers::logout, handlers::me, handlers::issue_token,
+        handlers::list_offices, handlers::create_office,
+        handlers::list_cpas, handlers::create_cpas,
+        handlers::list_users, handlers::create_user,
+        handlers::list_persons, handlers::create_person, handlers::get_person,
+        handlers::create_employment, handlers::get_employment, handlers::grant_derogation,
+        handlers::list_requests, handlers::create_request, handlers::get_request,
+        handlers::update_request, handlers::send_request, handlers::return_request,
+        handlers::decide_request, handlers::copy_request,
+        handlers::list_attachments, handlers::upload_attachment, handlers::download_attachment,
+        handlers::queue, handlers::audit_verify,
+    ),
+    components(schemas(Problem)),
+    modifiers(&SecurityAddon),
+    security(("session" = []), ("token" = [])),
+)]
+pub struct ApiDoc;
+
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+        .record(start.elapsed().as_secs_f64());
+    resp
+}
+
+async fn healthz(State(st): State<AppState>) -> Response {
+    match st.db.conn.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response(),
+    }
+}
+
+async fn metrics_endpoint(State(st): State<AppState>) -> Response {
+    let body = st.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+async fn fallback() -> Response {
+    Problem::new(StatusCode::NOT_FOUND, "not_found", "no such route").into_response()
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    use handlers as h;
+    let v1 = Router::new()
+        .route("/auth/login", post(h::login))
+        .route("/auth/logout", post(h::logout))
+        .route("/auth/me", get(h::me))
+        .route("/api-tokens", post(h::issue_token))
+        .route("/offices", get(h::list_offices).post(h::create_office))
+        .route("/cpas", get(h::list_cpas).post(h::create_cpas))
+        .route("/users", get(h::list_users).post(h::create_user))
+        .route("/persons", get(h::list_persons).post(h::create_person))
+        .route("/persons/{id}", get(h::get_person))
+        .route("/employments", post(h::create_employment))
+        .route("/employments/{id}", get(h::get_employment))
+        .route("/employments/{id}/derogations", post(h::grant_derogation))
+        .route("/requests", get(h::list_requests).post(h::create_request))
+        .route(
+            "/requests/{id}",
+            get(h::get_request).patch(h::update_request),
+        )
+        .route("/requests/{id}/send", post(h::send_request))
+        .route("/requests/{id}/return", post(h::return_request))
+        .route("/requests/{id}/decide", post(h::decide_request))
+        .route("/requests/{id}/copy", post(h::copy_request))
+        .route(
+            "/requests/{id}/attachments",
+            get(h::list_attachments)
+                .post(h::upload_attachment)
+                .layer(DefaultBodyLimit::max(
+                    crate::attachments::MAX_BYTES + 64 * 1024,
+                )),
+        )
+        .route("/attachments/{id}", get(h::download_attachment))
+        .route("/queue", get(h::queue))
+        .route("/audit/verify", get(h::audit_verify));
+    Router::new()
+        .nest("/api/v1", v1)
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_endpoint))
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi()))
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(middleware::from_fn(track))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

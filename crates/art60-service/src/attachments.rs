@@ -1,0 +1,207 @@
+//! Attachments on a request: PDF or images, size-limited, type sniffed from the bytes (never
+//! from the name or the client's Content-Type), stored in the database or a directory.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::audit::{self, Event};
+use crate::auth::{Actor, sha256_hex};
+use crate::db::{Db, Role, Status, attachment};
+use crate::error::{Result, ServiceError};
+use crate::requests;
+
+pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+const ALLOWED: [&str; 3] = ["application/pdf", "image/png", "image/jpeg"];
+
+/// Where attachment bytes go.
+#[derive(Debug, Clone, Default)]
+pub enum Store {
+    #[default]
+    Database,
+    /// Files named by their SHA-256 in this directory.
+    Directory(PathBuf),
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttachmentView {
+    pub id: i64,
+    pub request_id: i64,
+    pub file_name: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<attachment::Model> for AttachmentView {
+    fn from(m: attachment::Model) -> Self {
+        AttachmentView {
+            id: m.id,
+            request_id: m.request_id,
+            file_name: m.file_name,
+            media_type: m.media_type,
+            size: m.size,
+            sha256: m.sha256,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// The kind of content, from its first bytes.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    infer::get(bytes)
+        .map(|k| k.mime_type())
+        .filter(|m| ALLOWED.contains(m))
+}
+
+fn clean_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    if cleaned.trim().is_empty() {
+        "attachment".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+pub async fn upload(
+    db: &Db,
+    store: &Store,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    request_id: i64,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Result<AttachmentView> {
+    let r = requests::visible_request(db, actor, request_id).await?;
+    if actor.role != Role::CpasWorker {
+        return Err(ServiceError::Forbidden(
+            "only the CPAS adds attachments".into(),
+        ));
+    }
+    if r.status == Status::Calculated {
+        return Err(ServiceError::refused(
+            "wrong_status",
+            "a calculated request does not change; make a copy",
+        ));
+    }
+    if bytes.is_empty() || bytes.len() > MAX_BYTES {
+        return Err(ServiceError::invalid(
+            "file",
+            format!("1 byte to {MAX_BYTES} bytes"),
+        ));
+    }
+    let media_type = sniff(&bytes).ok_or_else(|| {
+        ServiceError::invalid("file", "only PDF, PNG or JPEG content is accepted")
+    })?;
+    let sha = sha256_hex(&bytes);
+    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    let (content, storage_path) = match store {
+        Store::Database => (Some(bytes), None),
+        Store::Directory(dir) => {
+            let path = dir.join(&sha);
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| ServiceError::Storage(format!("attachment directory: {e}")))?;
+            // Written before the row: an orphan file is harmless, a row without file is not.
+            tokio::fs::write(&path, &bytes)
+                .await
+                .map_err(|e| ServiceError::Storage(format!("attachment file: {e}")))?;
+            (None, Some(sha.clone()))
+        }
+    };
+    let tx = db.begin_write().await?;
+    let m = attachment::ActiveModel {
+        request_id: Set(request_id),
+        file_name: Set(clean_name(file_name)),
+        media_type: Set(media_type.to_owned()),
+        size: Set(size),
+        sha256: Set(sha),
+        content: Set(content),
+        storage_path: Set(storage_path),
+        uploaded_by: Set(actor.user_id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx.txn)
+    .await?;
+    let view = AttachmentView::from(m);
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "attach",
+            entity: "attachment",
+            entity_id: Some(view.id),
+            person_id: Some(r.person_id),
+            after: Some(serde_json::json!({"request_id": request_id, "sha256": view.sha256, "media_type": view.media_type, "size": view.size})),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+pub async fn list(db: &Db, actor: &Actor, request_id: i64) -> Result<Vec<AttachmentView>> {
+    requests::visible_request(db, actor, request_id).await?;
+    Ok(attachment::Entity::find()
+        .filter(attachment::Column::RequestId.eq(request_id))
+        .order_by_asc(attachment::Column::Id)
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(AttachmentView::from)
+        .collect())
+}
+
+/// The bytes of one attachment (audited read).
+pub async fn download(
+    db: &Db,
+    store: &Store,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i64,
+) -> Result<(AttachmentView, Vec<u8>)> {
+    let m = attachment::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await?
+        .ok_or(ServiceError::NotFound("attachment"))?;
+    let r = requests::visible_request(db, actor, m.request_id)
+        .await
+        .map_err(|_| ServiceError::NotFound("attachment"))?;
+    let bytes = match (&m.content, &m.storage_path, store) {
+        (Some(b), _, _) => b.clone(),
+        (None, Some(p), Store::Directory(dir)) => tokio::fs::read(dir.join(p))
+            .await
+            .map_err(|e| ServiceError::Storage(format!("attachment file: {e}")))?,
+        _ => {
+            return Err(ServiceError::Storage(
+                "attachment content unavailable".into(),
+            ));
+        }
+    };
+    let tx = db.begin_write().await?;
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "read",
+            entity: "attachment",
+            entity_id: Some(id),
+            person_id: Some(r.person_id),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let mut view = AttachmentView::from(m);
+    view.file_name = clean_name(&view.file_name);
+    Ok((view, bytes))
+}

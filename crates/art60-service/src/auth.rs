@@ -1,0 +1,355 @@
+//! Accounts, sessions, API tokens and the actor every service call takes.
+//!
+//! Passwords: argon2id. Session cookies and API tokens are 256-bit random values; only their
+//! SHA-256 is stored (a fast hash is enough for high-entropy secrets, and a stolen database
+//! holds no usable credential). Everything lives in the database, so several processes behind
+//! a load balancer share sessions and the login rate limit.
+
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::audit::{self, Event, Who};
+use crate::db::{Db, Federation, Role, api_token, login_attempt, session, user};
+use crate::error::{Result, ServiceError};
+
+/// Failed logins allowed per account within [`LOGIN_WINDOW_MINUTES`] before refusing.
+pub const LOGIN_MAX_FAILURES: u64 = 5;
+pub const LOGIN_WINDOW_MINUTES: i64 = 15;
+pub const SESSION_HOURS: i64 = 8;
+pub const SESSION_COOKIE: &str = "art60_session";
+
+/// Argon2 cost. Production uses the argon2 crate's defaults (OWASP's 19 MiB, 2 passes);
+/// tests and the demo may lower it, the parameters are stored in each hash.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+}
+
+impl Default for PasswordCost {
+    fn default() -> Self {
+        PasswordCost {
+            memory_kib: Params::DEFAULT_M_COST,
+            iterations: Params::DEFAULT_T_COST,
+        }
+    }
+}
+
+impl PasswordCost {
+    /// The cheapest setting argon2 accepts: for tests only.
+    pub fn minimal_for_tests() -> Self {
+        PasswordCost {
+            memory_kib: Params::MIN_M_COST.max(8),
+            iterations: 1,
+        }
+    }
+}
+
+/// Who is calling, resolved from a session or an API token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Actor {
+    pub user_id: i64,
+    pub role: Role,
+    pub cpas_id: Option<i64>,
+    pub office_id: Option<i64>,
+    pub federation: Option<Federation>,
+}
+
+impl Actor {
+    pub fn who(&self) -> Who {
+        let org = match (self.role, self.cpas_id, self.office_id, self.federation) {
+            (_, Some(c), _, _) => format!("cpas:{c}"),
+            (_, _, Some(o), _) => format!("office:{o}"),
+            (_, _, _, Some(f)) => format!("federation:{f}"),
+            (Role::OnemSpoc, ..) => "onem".to_owned(),
+            _ => "operator".to_owned(),
+        };
+        Who {
+            user_id: Some(self.user_id),
+            role: Some(self.role.as_str().to_owned()),
+            org: Some(org),
+        }
+    }
+
+    pub fn from_user(u: &user::Model) -> Actor {
+        Actor {
+            user_id: u.id,
+            role: u.role,
+            cpas_id: u.cpas_id,
+            office_id: u.office_id,
+            federation: u.federation,
+        }
+    }
+
+    /// May see the case data of a request of this CPAS, sent to this office?
+    /// (`sent_once`: drafts that never left the CPAS are invisible to ONEM.)
+    pub fn sees_case(&self, cpas_id: i64, office_id: Option<i64>, sent_once: bool) -> bool {
+        match self.role {
+            Role::CpasWorker => self.cpas_id == Some(cpas_id),
+            Role::OnemOfficer => sent_once && office_id.is_some() && self.office_id == office_id,
+            Role::FederationSpoc | Role::OnemSpoc | Role::Administrator => false,
+        }
+    }
+}
+
+/// How the caller authenticated; cookie sessions carry the CSRF token forms must echo.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Session { csrf_token: String },
+    ApiToken,
+}
+
+pub fn hash_password(cost: PasswordCost, password: &str) -> Result<String> {
+    let params = Params::new(cost.memory_kib, cost.iterations, 1, None)
+        .map_err(|e| ServiceError::Storage(format!("argon2 parameters: {e}")))?;
+    let a = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    a.hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| ServiceError::Storage(format!("argon2: {e}")))
+}
+
+fn verify_password(password: &str, stored: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(h) => Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A fresh 256-bit secret, URL-safe.
+pub fn random_secret(prefix: &str) -> String {
+    let mut buf = [0u8; 32];
+    rand::rng().fill_bytes(&mut buf);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+    )
+}
+
+pub fn sha256_hex(s: &[u8]) -> String {
+    hex::encode(Sha256::digest(s))
+}
+
+/// A new session: the cookie value (give it to the client, never store it) and its CSRF token.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub cookie: String,
+    pub csrf_token: String,
+    pub actor: Actor,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Checks a password, with a per-account limit on recent failures.
+pub async fn login(
+    db: &Db,
+    now: DateTime<Utc>,
+    username: &str,
+    password: &str,
+) -> Result<NewSession> {
+    let since = now - Duration::minutes(LOGIN_WINDOW_MINUTES);
+    let failures = login_attempt::Entity::find()
+        .filter(login_attempt::Column::Username.eq(username))
+        .filter(login_attempt::Column::Success.eq(false))
+        .filter(login_attempt::Column::At.gte(since))
+        .count(&db.conn)
+        .await?;
+    if failures >= LOGIN_MAX_FAILURES {
+        return Err(ServiceError::TooManyAttempts);
+    }
+    let found = user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(&db.conn)
+        .await?;
+    let ok_user = match &found {
+        Some(u) if u.active && verify_password(password, &u.password_hash) => Some(u.clone()),
+        _ => None,
+    };
+    let tx = db.begin_write().await?;
+    login_attempt::ActiveModel {
+        username: Set(username.to_owned()),
+        success: Set(ok_user.is_some()),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx.txn)
+    .await?;
+    let Some(u) = ok_user else {
+        audit::append(
+            &tx.txn,
+            now,
+            &Who::default(),
+            Event {
+                action: "login_failed",
+                entity: "user",
+                entity_id: found.as_ref().map(|u| u.id),
+                ..Default::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(ServiceError::Unauthenticated);
+    };
+    let cookie = random_secret("");
+    let csrf_token = random_secret("");
+    let expires_at = now + Duration::hours(SESSION_HOURS);
+    session::ActiveModel {
+        token_hash: Set(sha256_hex(cookie.as_bytes())),
+        user_id: Set(u.id),
+        csrf_token: Set(csrf_token.clone()),
+        expires_at: Set(expires_at),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx.txn)
+    .await?;
+    let actor = Actor::from_user(&u);
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "login",
+            entity: "user",
+            entity_id: Some(u.id),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(NewSession {
+        cookie,
+        csrf_token,
+        actor,
+        expires_at,
+    })
+}
+
+pub async fn logout(db: &Db, cookie: &str) -> Result<()> {
+    session::Entity::delete_many()
+        .filter(session::Column::TokenHash.eq(sha256_hex(cookie.as_bytes())))
+        .exec(&db.conn)
+        .await?;
+    Ok(())
+}
+
+async fn active_user<C: ConnectionTrait>(conn: &C, id: i64) -> Result<user::Model> {
+    match user::Entity::find_by_id(id).one(conn).await? {
+        Some(u) if u.active => Ok(u),
+        _ => Err(ServiceError::Unauthenticated),
+    }
+}
+
+/// Resolves a session cookie.
+pub async fn from_session(
+    db: &Db,
+    now: DateTime<Utc>,
+    cookie: &str,
+) -> Result<(Actor, Credential)> {
+    let s = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(sha256_hex(cookie.as_bytes())))
+        .one(&db.conn)
+        .await?
+        .ok_or(ServiceError::Unauthenticated)?;
+    if s.expires_at <= now {
+        return Err(ServiceError::Unauthenticated);
+    }
+    let u = active_user(&db.conn, s.user_id).await?;
+    Ok((
+        Actor::from_user(&u),
+        Credential::Session {
+            csrf_token: s.csrf_token,
+        },
+    ))
+}
+
+/// Resolves an API token (`Authorization: Bearer ...`).
+pub async fn from_token(db: &Db, token: &str) -> Result<(Actor, Credential)> {
+    let t = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(sha256_hex(token.as_bytes())))
+        .one(&db.conn)
+        .await?
+        .ok_or(ServiceError::Unauthenticated)?;
+    if t.revoked {
+        return Err(ServiceError::Unauthenticated);
+    }
+    let u = active_user(&db.conn, t.user_id).await?;
+    let mut actor = Actor::from_user(&u);
+    // The token is scoped to one CPAS whatever happens to the account later.
+    if actor.role != Role::CpasWorker || actor.cpas_id != Some(t.cpas_id) {
+        return Err(ServiceError::Unauthenticated);
+    }
+    actor.cpas_id = Some(t.cpas_id);
+    Ok((actor, Credential::ApiToken))
+}
+
+/// A token as shown once at creation.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct IssuedToken {
+    pub id: i64,
+    pub label: String,
+    pub cpas_id: i64,
+    /// Shown only now; the service keeps only its hash.
+    pub token: String,
+}
+
+/// A CPAS worker issues a token for their CPAS's software.
+pub async fn issue_token(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    label: &str,
+) -> Result<IssuedToken> {
+    let cpas_id = match (actor.role, actor.cpas_id) {
+        (Role::CpasWorker, Some(c)) => c,
+        _ => {
+            return Err(ServiceError::Forbidden(
+                "only a CPAS worker issues API tokens for their CPAS".into(),
+            ));
+        }
+    };
+    let label = label.trim();
+    if label.is_empty() || label.len() > 200 {
+        return Err(ServiceError::invalid("label", "1 to 200 characters"));
+    }
+    let token = random_secret("a60_");
+    let tx = db.begin_write().await?;
+    let row = api_token::ActiveModel {
+        token_hash: Set(sha256_hex(token.as_bytes())),
+        user_id: Set(actor.user_id),
+        cpas_id: Set(cpas_id),
+        label: Set(label.to_owned()),
+        revoked: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx.txn)
+    .await?;
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "issue_token",
+            entity: "api_token",
+            entity_id: Some(row.id),
+            after: Some(serde_json::json!({"label": label, "cpas_id": cpas_id})),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(IssuedToken {
+        id: row.id,
+        label: row.label,
+        cpas_id,
+        token,
+    })
+}

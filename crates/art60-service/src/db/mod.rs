@@ -1,0 +1,94 @@
+//! Storage: one code path for SQLite (embedded, default) and PostgreSQL (production).
+
+pub mod entities;
+pub mod migration;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub use entities::*;
+
+/// Default database: a SQLite file in the working directory, created on first start.
+pub const DEFAULT_URL: &str = "sqlite://art60.db?mode=rwc";
+
+#[derive(Clone)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+    /// SQLite allows one writer; a transaction that reads before it writes would fail with
+    /// SQLITE_BUSY when another one upgrades first. Serialising write transactions in the
+    /// process avoids that (SQLite is single-process by design). PostgreSQL needs no gate:
+    /// row locks order concurrent writers, also across processes.
+    write_gate: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction and, on SQLite, the process-wide writer slot it holds. Fields drop
+/// in order: an uncommitted transaction rolls back before the slot is released.
+pub struct WriteTx {
+    pub txn: DatabaseTransaction,
+    _gate: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        let WriteTx { txn, _gate } = self;
+        txn.commit().await
+    }
+}
+
+impl Db {
+    /// Connects and runs pending migrations.
+    pub async fn connect(url: &str) -> Result<Db, DbErr> {
+        Self::connect_with(url, None).await
+    }
+
+    /// `schema`: a PostgreSQL schema to use (tests isolate themselves this way).
+    pub async fn connect_with(url: &str, schema: Option<&str>) -> Result<Db, DbErr> {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.sqlx_logging(false)
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10));
+        if let Some(s) = schema {
+            opts.set_schema_search_path(s.to_owned());
+        }
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+        let conn = Database::connect(opts).await?;
+        let write_gate = match conn.get_database_backend() {
+            DbBackend::Sqlite => Some(Arc::new(Mutex::new(()))),
+            _ => None,
+        };
+        migration::Migrator::up(&conn, None).await?;
+        Ok(Db { conn, write_gate })
+    }
+
+    /// Connects without migrating (administration: creating test schemas).
+    pub async fn connect_raw(url: &str) -> Result<DatabaseConnection, DbErr> {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.sqlx_logging(false).max_connections(1);
+        Database::connect(opts).await
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    pub async fn begin_write(&self) -> Result<WriteTx, DbErr> {
+        let gate = match &self.write_gate {
+            Some(g) => Some(Arc::clone(g).lock_owned().await),
+            None => None,
+        };
+        let txn = self.conn.begin().await?;
+        Ok(WriteTx { txn, _gate: gate })
+    }
+}

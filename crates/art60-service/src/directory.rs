@@ -1,0 +1,397 @@
+//! Organisations and accounts: ONEM offices, CPAS (with their competent office), users.
+//! Managed by administrators; readable in part by everyone signed in.
+
+use art60_rules::Kbo;
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit::{self, Event};
+use crate::auth::{Actor, PasswordCost, hash_password};
+use crate::db::{Db, Federation, Language, Role, cpas, office, user};
+use crate::error::{FieldError, Result, ServiceError};
+
+fn require_admin(actor: &Actor) -> Result<()> {
+    if actor.role == Role::Administrator {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden("administrators only".into()))
+    }
+}
+
+fn non_empty(errors: &mut Vec<FieldError>, field: &str, v: &str, max: usize) {
+    if v.trim().is_empty() || v.len() > max {
+        errors.push(FieldError::new(field, format!("1 to {max} characters")));
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OfficeView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+}
+
+impl From<office::Model> for OfficeView {
+    fn from(m: office::Model) -> Self {
+        OfficeView {
+            id: m.id,
+            code: m.code,
+            name: m.name,
+            phone: m.phone,
+            email: m.email,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOffice {
+    pub code: String,
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+}
+
+/// The office directory is public to every signed-in user (SPEC §1.5).
+pub async fn list_offices(db: &Db) -> Result<Vec<OfficeView>> {
+    Ok(office::Entity::find()
+        .order_by_asc(office::Column::Name)
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(OfficeView::from)
+        .collect())
+}
+
+pub async fn create_office(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    input: NewOffice,
+) -> Result<OfficeView> {
+    require_admin(actor)?;
+    let mut errors = Vec::new();
+    non_empty(&mut errors, "code", &input.code, 40);
+    non_empty(&mut errors, "name", &input.name, 200);
+    non_empty(&mut errors, "phone", &input.phone, 40);
+    if !input.email.contains('@') {
+        errors.push(FieldError::new("email", "an e-mail address"));
+    }
+    if office::Entity::find()
+        .filter(office::Column::Code.eq(input.code.trim()))
+        .one(&db.conn)
+        .await?
+        .is_some()
+    {
+        errors.push(FieldError::new("code", "already used"));
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let tx = db.begin_write().await?;
+    let m = office::ActiveModel {
+        code: Set(input.code.trim().to_owned()),
+        name: Set(input.name.trim().to_owned()),
+        phone: Set(input.phone.trim().to_owned()),
+        email: Set(input.email.trim().to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx.txn)
+    .await?;
+    let view = OfficeView::from(m);
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "create",
+            entity: "office",
+            entity_id: Some(view.id),
+            after: serde_json::to_value(&view).ok(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CpasView {
+    pub id: i64,
+    /// Formatted `0xxx.xxx.xxx`.
+    pub kbo: String,
+    pub name: String,
+    pub language: Language,
+    pub federation: Federation,
+    pub office_id: i64,
+}
+
+impl From<cpas::Model> for CpasView {
+    fn from(m: cpas::Model) -> Self {
+        let kbo = Kbo::parse(&m.kbo).map(|k| k.formatted()).unwrap_or(m.kbo);
+        CpasView {
+            id: m.id,
+            kbo,
+            name: m.name,
+            language: m.language,
+            federation: m.federation,
+            office_id: m.office_id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCpas {
+    /// KBO/BCE number; check digits are verified.
+    pub kbo: String,
+    pub name: String,
+    pub language: Language,
+    pub federation: Federation,
+    pub office_id: i64,
+}
+
+/// Administrators see all CPAS, officers those their office serves, workers their own.
+pub async fn list_cpas(db: &Db, actor: &Actor) -> Result<Vec<CpasView>> {
+    let mut q = cpas::Entity::find().order_by_asc(cpas::Column::Name);
+    q = match actor.role {
+        Role::Administrator | Role::OnemSpoc | Role::FederationSpoc => q,
+        Role::OnemOfficer => q.filter(cpas::Column::OfficeId.eq(actor.office_id.unwrap_or(-1))),
+        Role::CpasWorker => q.filter(cpas::Column::Id.eq(actor.cpas_id.unwrap_or(-1))),
+    };
+    Ok(q.all(&db.conn)
+        .await?
+        .into_iter()
+        .map(CpasView::from)
+        .collect())
+}
+
+pub async fn create_cpas(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    input: NewCpas,
+) -> Result<CpasView> {
+    require_admin(actor)?;
+    let mut errors = Vec::new();
+    let kbo = match Kbo::parse(&input.kbo) {
+        Ok(k) => Some(k),
+        Err(e) => {
+            errors.push(FieldError::new("kbo", e.to_string()));
+            None
+        }
+    };
+    non_empty(&mut errors, "name", &input.name, 200);
+    if office::Entity::find_by_id(input.office_id)
+        .one(&db.conn)
+        .await?
+        .is_none()
+    {
+        errors.push(FieldError::new("office_id", "no such office"));
+    }
+    if let Some(k) = &kbo
+        && cpas::Entity::find()
+            .filter(cpas::Column::Kbo.eq(k.digits()))
+            .one(&db.conn)
+            .await?
+            .is_some()
+    {
+        errors.push(FieldError::new("kbo", "a CPAS with this number exists"));
+    }
+    let (Some(kbo), true) = (kbo, errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let tx = db.begin_write().await?;
+    let m = cpas::ActiveModel {
+        kbo: Set(kbo.digits()),
+        name: Set(input.name.trim().to_owned()),
+        language: Set(input.language),
+        federation: Set(input.federation),
+        office_id: Set(input.office_id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx.txn)
+    .await?;
+    let view = CpasView::from(m);
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "create",
+            entity: "cpas",
+            entity_id: Some(view.id),
+            after: serde_json::to_value(&view).ok(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub cpas_id: Option<i64>,
+    pub office_id: Option<i64>,
+    pub federation: Option<Federation>,
+    pub active: bool,
+}
+
+impl From<user::Model> for UserView {
+    fn from(m: user::Model) -> Self {
+        UserView {
+            id: m.id,
+            username: m.username,
+            role: m.role,
+            cpas_id: m.cpas_id,
+            office_id: m.office_id,
+            federation: m.federation,
+            active: m.active,
+        }
+    }
+}
+
+#[derive(Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    #[serde(default)]
+    pub cpas_id: Option<i64>,
+    #[serde(default)]
+    pub office_id: Option<i64>,
+    #[serde(default)]
+    pub federation: Option<Federation>,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+pub async fn list_users(db: &Db, actor: &Actor) -> Result<Vec<UserView>> {
+    require_admin(actor)?;
+    Ok(user::Entity::find()
+        .order_by_asc(user::Column::Username)
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(UserView::from)
+        .collect())
+}
+
+/// Creates an account; the organisation must match the role.
+pub async fn create_user(
+    db: &Db,
+    now: DateTime<Utc>,
+    cost: PasswordCost,
+    actor: Option<&Actor>,
+    input: NewUser,
+) -> Result<UserView> {
+    // `None` is the bootstrap path (demo seeding, first administrator from the CLI).
+    if let Some(a) = actor {
+        require_admin(a)?;
+    }
+    let mut errors = Vec::new();
+    non_empty(&mut errors, "username", &input.username, 100);
+    if input.password.chars().count() < 12 {
+        errors.push(FieldError::new("password", "at least 12 characters"));
+    }
+    let needs = |field: &str, present: bool, wanted: bool, errors: &mut Vec<FieldError>| {
+        if present != wanted {
+            errors.push(FieldError::new(
+                field,
+                if wanted {
+                    format!("required for role {}", input.role)
+                } else {
+                    format!("not allowed for role {}", input.role)
+                },
+            ));
+        }
+    };
+    needs(
+        "cpas_id",
+        input.cpas_id.is_some(),
+        input.role == Role::CpasWorker,
+        &mut errors,
+    );
+    needs(
+        "office_id",
+        input.office_id.is_some(),
+        input.role == Role::OnemOfficer,
+        &mut errors,
+    );
+    needs(
+        "federation",
+        input.federation.is_some(),
+        input.role == Role::FederationSpoc,
+        &mut errors,
+    );
+    if let Some(c) = input.cpas_id
+        && cpas::Entity::find_by_id(c).one(&db.conn).await?.is_none()
+    {
+        errors.push(FieldError::new("cpas_id", "no such CPAS"));
+    }
+    if let Some(o) = input.office_id
+        && office::Entity::find_by_id(o).one(&db.conn).await?.is_none()
+    {
+        errors.push(FieldError::new("office_id", "no such office"));
+    }
+    if user::Entity::find()
+        .filter(user::Column::Username.eq(input.username.trim()))
+        .one(&db.conn)
+        .await?
+        .is_some()
+    {
+        errors.push(FieldError::new("username", "already used"));
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let hash = hash_password(cost, &input.password)?;
+    let tx = db.begin_write().await?;
+    let m = user::ActiveModel {
+        username: Set(input.username.trim().to_owned()),
+        password_hash: Set(hash),
+        role: Set(input.role),
+        cpas_id: Set(input.cpas_id),
+        office_id: Set(input.office_id),
+        federation: Set(input.federation),
+        active: Set(true),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx.txn)
+    .await?;
+    let view = UserView::from(m);
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.map(Actor::who).unwrap_or_default(),
+        Event {
+            action: "create",
+            entity: "user",
+            entity_id: Some(view.id),
+            after: serde_json::to_value(&view).ok(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}

@@ -1,0 +1,52 @@
+//! The one place where the case service calls the rules engine. Sending a request runs it and
+//! stores the whole result (outcome, trace, options, parameter versions, engine version).
+
+use art60_rules::options::Options;
+use art60_rules::params::ParamSet;
+use art60_rules::{CalcError, CalcRequest};
+use chrono::NaiveDate;
+
+/// What is kept of one engine run: the whole result as JSON, and the columns queried on.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub result: serde_json::Value,
+    pub engine_version: String,
+    pub end_date: Option<NaiveDate>,
+    pub first_benefit_date: Option<NaiveDate>,
+    pub days_to_work: Option<u32>,
+    pub provisional: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The input was refused; `path` is the field inside the engine request.
+    #[error("{path}: {reason}")]
+    Input { path: String, reason: String },
+    #[error("no rule in force on {date}")]
+    NoRuleInForce { date: NaiveDate },
+}
+
+/// Runs the engine with the default policy options and the embedded parameter set.
+pub fn run(req: &CalcRequest) -> Result<Stored, EngineError> {
+    let options = Options::default();
+    let params = ParamSet::embedded();
+    let result = art60_rules::calculate(req, &options, params).map_err(|e| match e {
+        CalcError::InvalidInput(i) => EngineError::Input {
+            path: i.path,
+            reason: i.reason,
+        },
+        CalcError::NoRuleInForce(n) => EngineError::NoRuleInForce { date: n.date },
+    })?;
+    let json = serde_json::to_value(&result).map_err(|e| EngineError::Input {
+        path: "$".into(),
+        reason: format!("result not serialisable: {e}"),
+    })?;
+    Ok(Stored {
+        engine_version: result.engine_version.clone(),
+        end_date: result.end_date(),
+        first_benefit_date: result.first_benefit_date(),
+        days_to_work: result.days_to_work(),
+        provisional: result.is_provisional(),
+        result: json,
+    })
+}

@@ -1,0 +1,366 @@
+//! Persons (one row per NISS across all CPAS; a CPAS follows a person through a link) and
+//! employments (an art. 60 §7 contract of a person with a CPAS).
+
+use art60_rules::Niss;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit::{self, Event};
+use crate::auth::Actor;
+use crate::db::{Db, Role, employment, person, person_link};
+use crate::error::{FieldError, Result, ServiceError};
+
+/// A page of a list and the cursor of the next one.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Cursor pagination by ascending id: stable under inserts, no offset scans.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub after_id: i64,
+    pub limit: u64,
+}
+
+impl PageRequest {
+    pub const MAX: u64 = 200;
+    pub fn parse(cursor: Option<&str>, limit: Option<u64>) -> Result<PageRequest> {
+        let after_id = match cursor {
+            None | Some("") => 0,
+            Some(c) => c
+                .strip_prefix("id:")
+                .and_then(|n| n.parse::<i64>().ok())
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| ServiceError::invalid("cursor", "not a cursor this API issued"))?,
+        };
+        let limit = limit.unwrap_or(50);
+        if limit == 0 || limit > Self::MAX {
+            return Err(ServiceError::invalid(
+                "limit",
+                format!("1 to {}", Self::MAX),
+            ));
+        }
+        Ok(PageRequest { after_id, limit })
+    }
+
+    pub fn page<T>(&self, mut rows: Vec<T>, id: impl Fn(&T) -> i64) -> Page<T> {
+        let more = rows.len() as u64 > self.limit;
+        rows.truncate(self.limit as usize);
+        let next_cursor = if more {
+            rows.last().map(|r| format!("id:{}", id(r)))
+        } else {
+            None
+        };
+        Page {
+            items: rows,
+            next_cursor,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonView {
+    pub id: i64,
+    /// The 11 digits (shown to the CPAS that follows the person; never logged).
+    pub niss: String,
+    pub last_name: String,
+    pub first_name: String,
+    pub birth_date: NaiveDate,
+}
+
+impl From<person::Model> for PersonView {
+    fn from(m: person::Model) -> Self {
+        PersonView {
+            id: m.id,
+            niss: m.niss,
+            last_name: m.last_name,
+            first_name: m.first_name,
+            birth_date: m.birth_date,
+        }
+    }
+}
+
+#[derive(Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPerson {
+    pub niss: String,
+    pub last_name: String,
+    pub first_name: String,
+    pub birth_date: NaiveDate,
+}
+
+impl std::fmt::Debug for NewPerson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPerson { <redacted> }")
+    }
+}
+
+fn worker_cpas(actor: &Actor) -> Result<i64> {
+    match (actor.role, actor.cpas_id) {
+        (Role::CpasWorker, Some(c)) => Ok(c),
+        _ => Err(ServiceError::Forbidden(
+            "only a CPAS worker does this".into(),
+        )),
+    }
+}
+
+/// Registers a person for the actor's CPAS. A NISS already known (from any CPAS) is not
+/// duplicated: the existing person is linked to this CPAS as well.
+pub async fn register(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    input: NewPerson,
+) -> Result<(PersonView, bool)> {
+    let cpas_id = worker_cpas(actor)?;
+    let mut errors = Vec::new();
+    let niss = match Niss::parse(&input.niss) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            errors.push(FieldError::new("niss", e.to_string()));
+            None
+        }
+    };
+    for (field, v) in [
+        ("last_name", &input.last_name),
+        ("first_name", &input.first_name),
+    ] {
+        if v.trim().is_empty() || v.len() > 200 {
+            errors.push(FieldError::new(field, "1 to 200 characters"));
+        }
+    }
+    if let Some(bd) = niss.as_ref().and_then(Niss::birth_date)
+        && bd != input.birth_date
+    {
+        errors.push(FieldError::new(
+            "birth_date",
+            "does not match the birth date encoded in the NISS",
+        ));
+    }
+    let (Some(niss), true) = (niss, errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let tx = db.begin_write().await?;
+    let existing = person::Entity::find()
+        .filter(person::Column::Niss.eq(niss.expose()))
+        .one(&tx.txn)
+        .await?;
+    let (p, created) = match existing {
+        Some(p) => (p, false),
+        None => (
+            person::ActiveModel {
+                niss: Set(niss.expose()),
+                last_name: Set(input.last_name.trim().to_owned()),
+                first_name: Set(input.first_name.trim().to_owned()),
+                birth_date: Set(input.birth_date),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&tx.txn)
+            .await?,
+            true,
+        ),
+    };
+    let linked = person_link::Entity::find()
+        .filter(person_link::Column::PersonId.eq(p.id))
+        .filter(person_link::Column::CpasId.eq(cpas_id))
+        .one(&tx.txn)
+        .await?
+        .is_some();
+    if !linked {
+        person_link::ActiveModel {
+            person_id: Set(p.id),
+            cpas_id: Set(cpas_id),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx.txn)
+        .await?;
+    }
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: if created { "create" } else { "link" },
+            entity: "person",
+            entity_id: Some(p.id),
+            person_id: Some(p.id),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((PersonView::from(p), created))
+}
+
+/// Is this person followed by the actor's CPAS? (Only CPAS workers see persons directly.)
+pub async fn visible_person<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    person_id: i64,
+) -> Result<bool> {
+    let Ok(cpas_id) = worker_cpas(actor) else {
+        return Ok(false);
+    };
+    Ok(person_link::Entity::find()
+        .filter(person_link::Column::PersonId.eq(person_id))
+        .filter(person_link::Column::CpasId.eq(cpas_id))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// Reads one person (audited).
+pub async fn get(db: &Db, now: DateTime<Utc>, actor: &Actor, id: i64) -> Result<PersonView> {
+    if !visible_person(&db.conn, actor, id).await? {
+        return Err(ServiceError::NotFound("person"));
+    }
+    let p = person::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await?
+        .ok_or(ServiceError::NotFound("person"))?;
+    let tx = db.begin_write().await?;
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "read",
+            entity: "person",
+            entity_id: Some(id),
+            person_id: Some(id),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(PersonView::from(p))
+}
+
+/// Lists the persons the actor's CPAS follows (audited as one read of the list).
+pub async fn list(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    page: PageRequest,
+) -> Result<Page<PersonView>> {
+    let Ok(cpas_id) = worker_cpas(actor) else {
+        // Other roles follow no person: an empty list, not an error, keeps the matrix simple.
+        return Ok(Page {
+            items: vec![],
+            next_cursor: None,
+        });
+    };
+    let ids: Vec<i64> = person_link::Entity::find()
+        .select_only()
+        .column(person_link::Column::PersonId)
+        .filter(person_link::Column::CpasId.eq(cpas_id))
+        .into_tuple()
+        .all(&db.conn)
+        .await?;
+    let rows = person::Entity::find()
+        .filter(person::Column::Id.is_in(ids))
+        .filter(person::Column::Id.gt(page.after_id))
+        .order_by_asc(person::Column::Id)
+        .limit(page.limit + 1)
+        .all(&db.conn)
+        .await?;
+    let page = page.page(rows.into_iter().map(PersonView::from).collect(), |p| p.id);
+    let tx = db.begin_write().await?;
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "list",
+            entity: "person",
+            after: Some(
+                serde_json::json!({"ids": page.items.iter().map(|p| p.id).collect::<Vec<_>>()}),
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(page)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EmploymentView {
+    pub id: i64,
+    pub person_id: i64,
+    pub cpas_id: i64,
+    pub contract_start: NaiveDate,
+    pub derogations: i32,
+}
+
+impl From<employment::Model> for EmploymentView {
+    fn from(m: employment::Model) -> Self {
+        EmploymentView {
+            id: m.id,
+            person_id: m.person_id,
+            cpas_id: m.cpas_id,
+            contract_start: m.contract_start,
+            derogations: m.derogations,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEmployment {
+    pub person_id: i64,
+    pub contract_start: NaiveDate,
+}
+
+pub async fn create_employment(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    input: NewEmployment,
+) -> Result<EmploymentView> {
+    let cpas_id = worker_cpas(actor)?;
+    if !visible_person(&db.conn, actor, input.person_id).await? {
+        return Err(ServiceError::invalid(
+            "person_id",
+            "no such person in your CPAS",
+        ));
+    }
+    let tx = db.begin_write().await?;
+    let m = employment::ActiveModel {
+        person_id: Set(input.person_id),
+        cpas_id: Set(cpas_id),
+        contract_start: Set(input.contract_start),
+        derogations: Set(0),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx.txn)
+    .await?;
+    let view = EmploymentView::from(m);
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "create",
+            entity: "employment",
+            entity_id: Some(view.id),
+            person_id: Some(view.person_id),
+            after: serde_json::to_value(&view).ok(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}

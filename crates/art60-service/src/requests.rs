@@ -1,0 +1,1026 @@
+//! Calculation requests and their lifecycle (SPEC §1.3, §1.4):
+//! draft → sent → calculated, sent → returned → sent, calculated → (copy) → draft.
+//!
+//! Every function takes the actor; visibility failures answer "not found" so a caller cannot
+//! learn that another organisation's request exists.
+
+use art60_rules::params::{ParamSet, Procedure};
+use art60_rules::{CalcRequest, Niss, calendar};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::audit::{self, Event};
+use crate::auth::Actor;
+use crate::db::{
+    CopyReason, Db, Decision, Role, Status, counter, cpas, derogation, employment, person, request,
+};
+use crate::engine::{self, EngineError};
+use crate::error::{FieldError, Result, ServiceError};
+use crate::persons::{Page, PageRequest};
+
+/// The procedure figures (deadline, second-calculation window, calculation count) are law as
+/// data, from the rules crate's dated parameter set.
+pub fn procedure() -> &'static Procedure {
+    &ParamSet::embedded().procedure
+}
+
+/// The due date of a request received on `receipt` (SPEC §6: the n-th working day after it).
+pub fn due_date(receipt: NaiveDate) -> NaiveDate {
+    calendar::add_working_days(receipt, procedure().processing_working_days)
+}
+
+/// Top-level fields of the request form (the engine input minus `mode`, `today`, `person`).
+const INPUT_FIELDS: [&str; 6] = [
+    "contract",
+    "history",
+    "previous_admissions",
+    "last_paid_unemployment",
+    "current_right_until",
+    "career",
+];
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Contact {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RequestView {
+    pub id: i64,
+    /// The case reference ("ticket number"): the only identifier used in messages.
+    pub reference: String,
+    pub employment_id: i64,
+    pub person_id: i64,
+    pub cpas_id: i64,
+    pub office_id: Option<i64>,
+    pub status: Status,
+    pub parent_id: Option<i64>,
+    pub copy_reason: Option<CopyReason>,
+    /// The form: contract, history, previous admissions, ... (engine input without person).
+    #[schema(value_type = Object)]
+    pub input: Value,
+    pub contact: Contact,
+    /// Sent on or after the contract start (SPEC §1.3.1).
+    pub late_request: bool,
+    pub received_on: Option<NaiveDate>,
+    pub due_on: Option<NaiveDate>,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The whole engine result, kept as computed even when ONEM overrides it.
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<Value>,
+    pub engine_version: Option<String>,
+    pub end_date: Option<NaiveDate>,
+    pub first_benefit_date: Option<NaiveDate>,
+    pub days_to_work: Option<i32>,
+    pub provisional: Option<bool>,
+    pub return_reason: Option<String>,
+    pub decision: Option<Decision>,
+    pub decision_justification: Option<String>,
+    pub override_end_date: Option<NaiveDate>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<request::Model> for RequestView {
+    fn from(m: request::Model) -> Self {
+        RequestView {
+            id: m.id,
+            reference: m.reference,
+            employment_id: m.employment_id,
+            person_id: m.person_id,
+            cpas_id: m.cpas_id,
+            office_id: m.office_id,
+            status: m.status,
+            parent_id: m.parent_id,
+            copy_reason: m.copy_reason,
+            input: m.input,
+            contact: Contact {
+                name: m.contact_name,
+                email: m.contact_email,
+                phone: m.contact_phone,
+            },
+            late_request: m.late_request,
+            received_on: m.received_on,
+            due_on: m.due_on,
+            sent_at: m.sent_at,
+            result: m.result,
+            engine_version: m.engine_version,
+            end_date: m.end_date,
+            first_benefit_date: m.first_benefit_date,
+            days_to_work: m.days_to_work,
+            provisional: m.provisional,
+            return_reason: m.return_reason,
+            decision: m.decision,
+            decision_justification: m.decision_justification,
+            override_end_date: m.override_end_date,
+            decided_at: m.decided_at,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// A list row: no personal data, so lists need no audit entry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RequestSummary {
+    pub id: i64,
+    pub reference: String,
+    pub employment_id: i64,
+    pub cpas_id: i64,
+    pub status: Status,
+    pub copy_reason: Option<CopyReason>,
+    pub received_on: Option<NaiveDate>,
+    pub due_on: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub version: i32,
+}
+
+impl From<request::Model> for RequestSummary {
+    fn from(m: request::Model) -> Self {
+        RequestSummary {
+            id: m.id,
+            reference: m.reference,
+            employment_id: m.employment_id,
+            cpas_id: m.cpas_id,
+            status: m.status,
+            copy_reason: m.copy_reason,
+            received_on: m.received_on,
+            due_on: m.due_on,
+            end_date: m.end_date,
+            version: m.version,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    pub employment_id: i64,
+    /// Contract, history, previous admissions... as in the engine's `CalcRequest`.
+    #[schema(value_type = Object)]
+    pub input: Value,
+    pub contact_name: String,
+    pub contact_email: String,
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestChanges {
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub input: Option<Value>,
+    #[serde(default)]
+    pub contact_name: Option<String>,
+    #[serde(default)]
+    pub contact_email: Option<String>,
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnInput {
+    /// Why ONEM returns the request (mandatory).
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    Confirm,
+    Override,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecideInput {
+    pub decision: DecisionKind,
+    /// For `override`: the end date ONEM sets instead of the computed one.
+    #[serde(default)]
+    pub end_date: Option<NaiveDate>,
+    /// For `override`: mandatory.
+    #[serde(default)]
+    pub justification: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CopyInput {
+    pub reason: CopyReason,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DerogationInput {
+    pub reason: String,
+}
+
+fn validate_contact(errors: &mut Vec<FieldError>, name: &str, email: &str) {
+    if name.trim().is_empty() || name.len() > 200 {
+        errors.push(FieldError::new("contact_name", "1 to 200 characters"));
+    }
+    if !email.contains('@') || email.len() > 200 {
+        errors.push(FieldError::new("contact_email", "an e-mail address"));
+    }
+}
+
+/// Builds the engine request from the form and the person; errors name the form field.
+pub fn engine_request(
+    input: &Value,
+    niss: Option<Niss>,
+    birth_date: NaiveDate,
+    today: NaiveDate,
+) -> Result<CalcRequest> {
+    let Value::Object(form) = input else {
+        return Err(ServiceError::invalid("input", "must be an object"));
+    };
+    if let Some(k) = form.keys().find(|k| !INPUT_FIELDS.contains(&k.as_str())) {
+        return Err(ServiceError::invalid(format!("input.{k}"), "unknown field"));
+    }
+    let mut doc = form.clone();
+    doc.insert("mode".into(), Value::from("plan"));
+    doc.insert("today".into(), Value::from(today.to_string()));
+    let mut p = serde_json::Map::new();
+    if let Some(n) = niss {
+        p.insert("niss".into(), Value::from(n.expose()));
+    }
+    p.insert("birth_date".into(), Value::from(birth_date.to_string()));
+    doc.insert("person".into(), Value::Object(p));
+    let text = Value::Object(doc).to_string();
+    CalcRequest::parse(&text).map_err(|e| {
+        let field = if e.path.starts_with("person") {
+            e.path.clone()
+        } else {
+            format!(
+                "input.{}",
+                e.path.trim_start_matches('$').trim_start_matches('.')
+            )
+        };
+        ServiceError::Invalid(vec![FieldError::new(field, e.reason)])
+    })
+}
+
+async fn person_of<C: ConnectionTrait>(conn: &C, id: i64) -> Result<person::Model> {
+    person::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound("person"))
+}
+
+fn parse_niss(p: &person::Model) -> Option<Niss> {
+    Niss::parse(&p.niss).ok()
+}
+
+async fn next_reference<C: ConnectionTrait>(conn: &C, year: i32) -> Result<String> {
+    let name = format!("request-{year}");
+    counter::Entity::insert(counter::ActiveModel {
+        name: Set(name.clone()),
+        value: Set(0),
+    })
+    .on_conflict_do_nothing_on([counter::Column::Name])
+    .exec(conn)
+    .await?;
+    let bump = Query::update()
+        .table("counters")
+        .value("value", Expr::col("value").add(1))
+        .and_where(Expr::col("name").eq(name.clone()))
+        .to_owned();
+    conn.execute(&bump).await?;
+    let c = counter::Entity::find_by_id(name)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::Storage("reference counter vanished".into()))?;
+    Ok(format!("A60-{year}-{:06}", c.value))
+}
+
+fn snapshot(m: &request::Model) -> Value {
+    // Audit before/after: the workflow state, not the personal form content (which stays in
+    // the request row; the trail records that it changed and who changed it).
+    serde_json::json!({
+        "status": m.status,
+        "version": m.version,
+        "input_sha256": crate::auth::sha256_hex(m.input.to_string().as_bytes()),
+        "received_on": m.received_on,
+        "due_on": m.due_on,
+        "end_date": m.end_date,
+        "return_reason": m.return_reason,
+        "decision": m.decision,
+        "decision_justification": m.decision_justification,
+        "override_end_date": m.override_end_date,
+        "copy_reason": m.copy_reason,
+        "parent_id": m.parent_id,
+    })
+}
+
+fn visible(actor: &Actor, m: &request::Model) -> bool {
+    actor.sees_case(m.cpas_id, m.office_id, m.sent_at.is_some())
+}
+
+async fn load_visible<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    id: i64,
+) -> Result<request::Model> {
+    match request::Entity::find_by_id(id).one(conn).await? {
+        Some(m) if visible(actor, &m) => Ok(m),
+        _ => Err(ServiceError::NotFound("request")),
+    }
+}
+
+fn check_version(m: &request::Model, if_match: Option<i32>) -> Result<()> {
+    match if_match {
+        None => Err(ServiceError::PreconditionRequired),
+        Some(v) if v != m.version => Err(ServiceError::Stale { current: m.version }),
+        Some(_) => Ok(()),
+    }
+}
+
+fn require_role(actor: &Actor, role: Role, what: &str) -> Result<()> {
+    if actor.role == role {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(format!("only a {role} may {what}")))
+    }
+}
+
+fn refuse_status(m: &request::Model, action: &str, allowed: &[Status]) -> Result<()> {
+    if allowed.contains(&m.status) {
+        return Ok(());
+    }
+    let list: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+    Err(ServiceError::refused(
+        "wrong_status",
+        format!(
+            "cannot {action} a request in status {}; allowed from: {}",
+            m.status,
+            list.join(", ")
+        ),
+    ))
+}
+
+/// Writes `am` only if the row still has version `expected` (two officers cannot both win).
+async fn save<C: ConnectionTrait>(
+    conn: &C,
+    mut am: request::ActiveModel,
+    expected: i32,
+    now: DateTime<Utc>,
+) -> Result<request::Model> {
+    am.version = Set(expected + 1);
+    am.updated_at = Set(now);
+    let id = match &am.id {
+        sea_orm::ActiveValue::Set(id) | sea_orm::ActiveValue::Unchanged(id) => *id,
+        sea_orm::ActiveValue::NotSet => {
+            return Err(ServiceError::Storage("request id missing".into()));
+        }
+    };
+    let res = request::Entity::update_many()
+        .set(am)
+        .filter(request::Column::Id.eq(id))
+        .filter(request::Column::Version.eq(expected))
+        .exec(conn)
+        .await?;
+    if res.rows_affected != 1 {
+        let current = request::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|m| m.version)
+            .unwrap_or(expected);
+        return Err(ServiceError::Stale { current });
+    }
+    request::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound("request"))
+}
+
+pub async fn create(
+    db: &Db,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    actor: &Actor,
+    input: NewRequest,
+) -> Result<RequestView> {
+    require_role(actor, Role::CpasWorker, "create a request")?;
+    let emp = employment::Entity::find_by_id(input.employment_id)
+        .one(&db.conn)
+        .await?
+        .filter(|e| Some(e.cpas_id) == actor.cpas_id)
+        .ok_or_else(|| ServiceError::invalid("employment_id", "no such employment in your CPAS"))?;
+    let p = person_of(&db.conn, emp.person_id).await?;
+    let mut errors = Vec::new();
+    validate_contact(&mut errors, &input.contact_name, &input.contact_email);
+    if let Err(ServiceError::Invalid(mut e)) =
+        engine_request(&input.input, parse_niss(&p), p.birth_date, today)
+    {
+        errors.append(&mut e);
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let office_id = cpas::Entity::find_by_id(emp.cpas_id)
+        .one(&db.conn)
+        .await?
+        .map(|c| c.office_id);
+    let tx = db.begin_write().await?;
+    let reference =
+        next_reference(&tx.txn, today.format("%Y").to_string().parse().unwrap_or(0)).await?;
+    let m = request::ActiveModel {
+        reference: Set(reference),
+        employment_id: Set(emp.id),
+        person_id: Set(emp.person_id),
+        cpas_id: Set(emp.cpas_id),
+        office_id: Set(office_id),
+        status: Set(Status::Draft),
+        input: Set(input.input),
+        contact_name: Set(input.contact_name.trim().to_owned()),
+        contact_email: Set(input.contact_email.trim().to_owned()),
+        contact_phone: Set(input.contact_phone),
+        late_request: Set(false),
+        version: Set(1),
+        created_by: Set(actor.user_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx.txn)
+    .await?;
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "create",
+            entity: "request",
+            entity_id: Some(m.id),
+            person_id: Some(m.person_id),
+            after: Some(snapshot(&m)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RequestView::from(m))
+}
+
+/// Reads one request with its result (audited: it holds personal data).
+pub async fn get(db: &Db, now: DateTime<Utc>, actor: &Actor, id: i64) -> Result<RequestView> {
+    let m = load_visible(&db.conn, actor, id).await?;
+    let tx = db.begin_write().await?;
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "read",
+            entity: "request",
+            entity_id: Some(m.id),
+            person_id: Some(m.person_id),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RequestView::from(m))
+}
+
+/// Lists the requests the actor may see, oldest first.
+pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    status: Option<Status>,
+    page: PageRequest,
+) -> Result<Page<RequestSummary>> {
+    let mut q = request::Entity::find()
+        .filter(request::Column::Id.gt(page.after_id))
+        .order_by_asc(request::Column::Id)
+        .limit(page.limit + 1);
+    q = match (actor.role, actor.cpas_id, actor.office_id) {
+        (Role::CpasWorker, Some(c), _) => q.filter(request::Column::CpasId.eq(c)),
+        (Role::OnemOfficer, _, Some(o)) => q
+            .filter(request::Column::OfficeId.eq(o))
+            .filter(request::Column::SentAt.is_not_null()),
+        _ => {
+            return Ok(Page {
+                items: vec![],
+                next_cursor: None,
+            });
+        }
+    };
+    if let Some(s) = status {
+        q = q.filter(request::Column::Status.eq(s));
+    }
+    let rows = q.all(&db.conn).await?;
+    Ok(
+        page.page(rows.into_iter().map(RequestSummary::from).collect(), |r| {
+            r.id
+        }),
+    )
+}
+
+pub async fn update(
+    db: &Db,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    actor: &Actor,
+    id: i64,
+    if_match: Option<i32>,
+    changes: RequestChanges,
+) -> Result<RequestView> {
+    let m = load_visible(&db.conn, actor, id).await?;
+    require_role(actor, Role::CpasWorker, "edit a request")?;
+    refuse_status(&m, "edit", &[Status::Draft, Status::Returned])?;
+    check_version(&m, if_match)?;
+    let p = person_of(&db.conn, m.person_id).await?;
+    let mut errors = Vec::new();
+    let name = changes
+        .contact_name
+        .clone()
+        .unwrap_or_else(|| m.contact_name.clone());
+    let email = changes
+        .contact_email
+        .clone()
+        .unwrap_or_else(|| m.contact_email.clone());
+    validate_contact(&mut errors, &name, &email);
+    if let Some(input) = &changes.input
+        && let Err(ServiceError::Invalid(mut e)) =
+            engine_request(input, parse_niss(&p), p.birth_date, today)
+    {
+        errors.append(&mut e);
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let before = snapshot(&m);
+    let mut am: request::ActiveModel = m.clone().into();
+    if let Some(input) = changes.input {
+        am.input = Set(input);
+    }
+    am.contact_name = Set(name.trim().to_owned());
+    am.contact_email = Set(email.trim().to_owned());
+    if changes.contact_phone.is_some() {
+        am.contact_phone = Set(changes.contact_phone);
+    }
+    let tx = db.begin_write().await?;
+    let saved = save(&tx.txn, am, m.version, now).await?;
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "update",
+            entity: "request",
+            entity_id: Some(id),
+            person_id: Some(saved.person_id),
+            before: Some(before),
+            after: Some(snapshot(&saved)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RequestView::from(saved))
+}
+
+/// The end date a calculated request fixed: ONEM's override if any, else the computed one.
+fn fixed_end(m: &request::Model) -> Option<NaiveDate> {
+    m.override_end_date.or(m.end_date)
+}
+
+/// Checks the limits on calculations for this employment (SPEC §1.3.5).
+async fn check_calculation_limits<C: ConnectionTrait>(
+    conn: &C,
+    m: &request::Model,
+    today: NaiveDate,
+) -> Result<()> {
+    let proc = procedure();
+    let emp = employment::Entity::find_by_id(m.employment_id)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound("employment"))?;
+    let done = request::Entity::find()
+        .filter(request::Column::EmploymentId.eq(m.employment_id))
+        .filter(request::Column::Status.eq(Status::Calculated))
+        .count(conn)
+        .await?;
+    let allowed = u64::from(proc.max_calculations) + u64::try_from(emp.derogations).unwrap_or(0);
+    if done >= allowed {
+        return Err(ServiceError::refused(
+            "calculation_limit",
+            format!(
+                "this employment already has {done} calculations; at most {} are allowed ({}) unless ONEM grants a derogation",
+                proc.max_calculations, proc.reference
+            ),
+        ));
+    }
+    // A recalculation for events during the contract only in the window before its end.
+    if m.copy_reason == Some(CopyReason::EventImpact)
+        && let Some(parent_id) = m.parent_id
+        && let Some(parent) = request::Entity::find_by_id(parent_id).one(conn).await?
+        && let Some(end) = fixed_end(&parent)
+    {
+        let from = end - Duration::days(i64::from(proc.second_calc_window_start_days));
+        let until = end - Duration::days(i64::from(proc.second_calc_window_end_days));
+        if today < from || today > until {
+            let reason = if today < from {
+                format!(
+                    "a second calculation may be sent from {from} to {until} (30 to 15 days before the contract end {end}); it will be allowed from {from}"
+                )
+            } else {
+                format!(
+                    "a second calculation had to be sent between {from} and {until} (before the contract end {end}); the window is closed"
+                )
+            };
+            return Err(ServiceError::Refused {
+                code: "outside_window",
+                reason,
+                allowed_from: (today < from).then_some(from),
+                allowed_until: (today < from).then_some(until),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Sends a draft (or returned) request: stamps receipt and due date, runs the engine.
+pub async fn send(
+    db: &Db,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    actor: &Actor,
+    id: i64,
+    if_match: Option<i32>,
+) -> Result<RequestView> {
+    let m = load_visible(&db.conn, actor, id).await?;
+    require_role(actor, Role::CpasWorker, "send a request")?;
+    refuse_status(&m, "send", &[Status::Draft, Status::Returned])?;
+    check_version(&m, if_match)?;
+    let p = person_of(&db.conn, m.person_id).await?;
+    let calc = engine_request(&m.input, parse_niss(&p), p.birth_date, today)?;
+    let tx = db.begin_write().await?;
+    check_calculation_limits(&tx.txn, &m, today).await?;
+    let stored = engine::run(&calc).map_err(|e| match e {
+        EngineError::Input { path, reason } => ServiceError::Invalid(vec![FieldError::new(
+            format!(
+                "input.{}",
+                path.trim_start_matches('$').trim_start_matches('.')
+            ),
+            reason,
+        )]),
+        EngineError::NoRuleInForce { date } => ServiceError::refused(
+            "no_rule_in_force",
+            format!("no admissibility rule is in force on {date}"),
+        ),
+    })?;
+    let office_id = cpas::Entity::find_by_id(m.cpas_id)
+        .one(&tx.txn)
+        .await?
+        .map(|c| c.office_id);
+    let contract_start = calc.contract.as_ref().map(|c| c.start);
+    let before = snapshot(&m);
+    let mut am: request::ActiveModel = m.clone().into();
+    am.status = Set(Status::Sent);
+    am.office_id = Set(office_id);
+    am.received_on = Set(Some(today));
+    am.due_on = Set(Some(due_date(today)));
+    am.sent_at = Set(Some(now));
+    am.late_request = Set(contract_start.is_some_and(|s| today >= s));
+    // The result embeds its options, parameter versions and trace.
+    am.result = Set(Some(stored.result));
+    am.engine_version = Set(Some(stored.engine_version));
+    am.end_date = Set(stored.end_date);
+    am.first_benefit_date = Set(stored.first_benefit_date);
+    am.days_to_work = Set(stored.days_to_work.and_then(|d| i32::try_from(d).ok()));
+    am.provisional = Set(Some(stored.provisional));
+    am.return_reason = Set(None);
+    let saved = save(&tx.txn, am, m.version, now).await?;
+    if let Some(start) = contract_start {
+        employment::Entity::update_many()
+            .col_expr(employment::Column::ContractStart, Expr::value(start))
+            .filter(employment::Column::Id.eq(saved.employment_id))
+            .exec(&tx.txn)
+            .await?;
+    }
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "send",
+            entity: "request",
+            entity_id: Some(id),
+            person_id: Some(saved.person_id),
+            before: Some(before),
+            after: Some(snapshot(&saved)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RequestView::from(saved))
+}
+
+/// ONEM returns a sent request to the CPAS, with a mandatory reason.
+pub async fn return_to_cpas(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i64,
+    if_match: Option<i32>,
+    input: ReturnInput,
+) -> Result<RequestView> {
+    let m = load_visible(&db.conn, actor, id).await?;
+    require_role(actor, Role::OnemOfficer, "return a request")?;
+    refuse_status(&m, "return", &[Status::Sent])?;
+    check_version(&m, if_match)?;
+    let reason = input.reason.trim();
+    if reason.is_empty() || reason.len() > 4000 {
+        return Err(ServiceError::invalid(
+            "reason",
+            "required (1 to 4000 characters)",
+        ));
+    }
+    let before = snapshot(&m);
+    let mut am: request::ActiveModel = m.clone().into();
+    am.status = Set(Status::Returned);
+    am.return_reason = Set(Some(reason.to_owned()));
+    let tx = db.begin_write().await?;
+    let saved = save(&tx.txn, am, m.version, now).await?;
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "return",
+            entity: "request",
+            entity_id: Some(id),
+            person_id: Some(saved.person_id),
+            reason: Some(reason.to_owned()),
+            before: Some(before),
+            after: Some(snapshot(&saved)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RequestView::from(saved))
+}
+
+/// ONEM confirms the computed result or overrides it (with a justification) and publishes.
+pub async fn decide(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i64,
+    if_match: Option<i32>,
+    input: DecideInput,
+) -> Result<RequestView> {
+    let m = load_visible(&db.conn, actor, id).await?;
+    require_role(actor, Role::OnemOfficer, "decide on a request")?;
+    refuse_status(&m, "decide on", &[Status::Sent])?;
+    check_version(&m, if_match)?;
+    let justification = input
+        .justification
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let (decision, end) = match input.decision {
+        DecisionKind::Confirm => {
+            if m.end_date.is_none() {
+                return Err(ServiceError::refused(
+                    "nothing_to_confirm",
+                    "the engine found no end date; override it with a justification",
+                ));
+            }
+            (Decision::Confirmed, None)
+        }
+        DecisionKind::Override => {
+            let mut errors = Vec::new();
+            if justification.is_none() {
+                errors.push(FieldError::new(
+                    "justification",
+                    "required to override the computed result",
+                ));
+            }
+            if input.end_date.is_none() {
+                errors.push(FieldError::new(
+                    "end_date",
+                    "required to override the computed result",
+                ));
+            }
+            if !errors.is_empty() {
+                return Err(ServiceError::Invalid(errors));
+            }
+            (Decision::Overridden, input.end_date)
+        }
+    };
+    let before = snapshot(&m);
+    let mut am: request::ActiveModel = m.clone().into();
+    am.status = Set(Status::Calculated);
+    am.decision = Set(Some(decision));
+    am.decision_justification = Set(justification.clone());
+    am.override_end_date = Set(end);
+    if let Some(e) = end {
+        // The first benefit date follows the end date ONEM set.
+        am.first_benefit_date = Set(e.succ_opt());
+    }
+    am.decided_by = Set(Some(actor.user_id));
+    am.decided_at = Set(Some(now));
+    let tx = db.begin_write().await?;
+    let saved = save(&tx.txn, am, m.version, now).await?;
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "decide",
+            entity: "request",
+            entity_id: Some(id),
+            person_id: Some(saved.person_id),
+            reason: justification,
+            before: Some(before),
+            after: Some(snapshot(&saved)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RequestView::from(saved))
+}
+
+/// "Options" on a calculated request: an editable copy, for one of the two allowed reasons.
+pub async fn copy(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i64,
+    input: CopyInput,
+) -> Result<RequestView> {
+    let m = load_visible(&db.conn, actor, id).await?;
+    require_role(actor, Role::CpasWorker, "copy a request")?;
+    refuse_status(&m, "copy", &[Status::Calculated])?;
+    let tx = db.begin_write().await?;
+    let year = m
+        .reference
+        .get(4..8)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(0);
+    let reference = next_reference(&tx.txn, year).await?;
+    let c = request::ActiveModel {
+        reference: Set(reference),
+        employment_id: Set(m.employment_id),
+        person_id: Set(m.person_id),
+        cpas_id: Set(m.cpas_id),
+        office_id: Set(m.office_id),
+        status: Set(Status::Draft),
+        parent_id: Set(Some(m.id)),
+        copy_reason: Set(Some(input.reason)),
+        input: Set(m.input.clone()),
+        contact_name: Set(m.contact_name.clone()),
+        contact_email: Set(m.contact_email.clone()),
+        contact_phone: Set(m.contact_phone.clone()),
+        late_request: Set(false),
+        version: Set(1),
+        created_by: Set(actor.user_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx.txn)
+    .await?;
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "copy",
+            entity: "request",
+            entity_id: Some(c.id),
+            person_id: Some(c.person_id),
+            reason: Some(input.reason.as_str().to_owned()),
+            after: Some(snapshot(&c)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RequestView::from(c))
+}
+
+/// ONEM allows one more calculation for an employment of a CPAS its office serves.
+pub async fn grant_derogation(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    employment_id: i64,
+    input: DerogationInput,
+) -> Result<crate::persons::EmploymentView> {
+    let emp = employment::Entity::find_by_id(employment_id)
+        .one(&db.conn)
+        .await?
+        .ok_or(ServiceError::NotFound("employment"))?;
+    let sent_any = request::Entity::find()
+        .filter(request::Column::EmploymentId.eq(employment_id))
+        .filter(request::Column::SentAt.is_not_null())
+        .filter(request::Column::OfficeId.eq(actor.office_id.unwrap_or(-1)))
+        .count(&db.conn)
+        .await?
+        > 0;
+    let cpas_worker_sees = actor.role == Role::CpasWorker && actor.cpas_id == Some(emp.cpas_id);
+    if !(cpas_worker_sees || actor.role == Role::OnemOfficer && sent_any) {
+        return Err(ServiceError::NotFound("employment"));
+    }
+    require_role(actor, Role::OnemOfficer, "grant a derogation")?;
+    let reason = input.reason.trim();
+    if reason.is_empty() || reason.len() > 4000 {
+        return Err(ServiceError::invalid(
+            "reason",
+            "required (1 to 4000 characters)",
+        ));
+    }
+    let tx = db.begin_write().await?;
+    derogation::ActiveModel {
+        employment_id: Set(employment_id),
+        granted_by: Set(actor.user_id),
+        reason: Set(reason.to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx.txn)
+    .await?;
+    employment::Entity::update_many()
+        .col_expr(
+            employment::Column::Derogations,
+            Expr::col(employment::Column::Derogations).add(1),
+        )
+        .filter(employment::Column::Id.eq(employment_id))
+        .exec(&tx.txn)
+        .await?;
+    let emp = employment::Entity::find_by_id(employment_id)
+        .one(&tx.txn)
+        .await?
+        .ok_or(ServiceError::NotFound("employment"))?;
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "grant_derogation",
+            entity: "employment",
+            entity_id: Some(employment_id),
+            person_id: Some(emp.person_id),
+            reason: Some(reason.to_owned()),
+            after: Some(serde_json::json!({"derogations": emp.derogations})),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(emp.into())
+}
+
+/// Reads an employment (its CPAS's workers, or an officer who received one of its requests).
+pub async fn get_employment(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+) -> Result<crate::persons::EmploymentView> {
+    let emp = employment::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await?
+        .ok_or(ServiceError::NotFound("employment"))?;
+    let ok = match actor.role {
+        Role::CpasWorker => actor.cpas_id == Some(emp.cpas_id),
+        Role::OnemOfficer => {
+            request::Entity::find()
+                .filter(request::Column::EmploymentId.eq(id))
+                .filter(request::Column::SentAt.is_not_null())
+                .filter(request::Column::OfficeId.eq(actor.office_id.unwrap_or(-1)))
+                .count(&db.conn)
+                .await?
+                > 0
+        }
+        _ => false,
+    };
+    if !ok {
+        return Err(ServiceError::NotFound("employment"));
+    }
+    Ok(emp.into())
+}
+
+/// For attachments: the request, if the actor sees it.
+pub async fn visible_request(db: &Db, actor: &Actor, id: i64) -> Result<request::Model> {
+    load_visible(&db.conn, actor, id).await
+}

@@ -1,0 +1,307 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The whole workflow over HTTP, on SQLite and (when configured) PostgreSQL.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn request_lifecycle_with_second_calculation_and_derogation() {
+    for backend in backends() {
+        lifecycle(backend).await;
+    }
+}
+
+async fn lifecycle(backend: Backend) {
+    let t = TestApp::new(backend).await;
+    // Monday 2024-06-10, before the contract starts on 2024-07-01.
+    t.clock.set(at("2024-06-10"));
+    let r = t.draft(&t.a, NISS_1).await;
+    assert_eq!(r.body["status"], "draft");
+    assert_eq!(r.etag(), "\"1\"");
+    let id = r.id();
+
+    // The office does not see a draft, not even in its queue.
+    let q = t
+        .call(
+            Method::GET,
+            &format!("/api/v1/requests/{id}"),
+            &t.a.officer,
+            None,
+        )
+        .await;
+    assert_eq!(q.status, StatusCode::NOT_FOUND);
+
+    let s = t.act(&t.a.worker, id, "send", &r.etag(), None).await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+    assert_eq!(s.body["status"], "sent");
+    assert_eq!(s.body["received_on"], "2024-06-10");
+    // SPEC §6: the 5th working day after Monday 10 June is Monday 17 June.
+    assert_eq!(s.body["due_on"], "2024-06-17");
+    assert_eq!(s.body["late_request"], false);
+    // SPEC EX24: under 36, full time from 2024-07-01: end 2025-06-30, benefits from 07-01.
+    assert_eq!(s.body["end_date"], "2025-06-30");
+    assert_eq!(s.body["first_benefit_date"], "2025-07-01");
+    // The whole result is stored: trace, options and parameter versions.
+    assert!(
+        s.body["result"]["trace"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty())
+    );
+    assert!(s.body["result"]["options"].is_object());
+    assert!(s.body["result"]["parameters"].is_object());
+    assert!(s.body["engine_version"].is_string());
+
+    // The office's queue shows it with its deadline.
+    let q = t
+        .call(Method::GET, "/api/v1/queue", &t.a.officer, None)
+        .await;
+    assert_eq!(q.status, StatusCode::OK);
+    assert_eq!(q.body["items"][0]["id"], id);
+    assert_eq!(q.body["items"][0]["urgency"], "on_time");
+    // The other office's queue does not.
+    let q = t
+        .call(Method::GET, "/api/v1/queue", &t.b.officer, None)
+        .await;
+    assert_eq!(q.body["items"], json!([]));
+
+    // The officer reads it (ETag) and confirms.
+    let g = t
+        .call(
+            Method::GET,
+            &format!("/api/v1/requests/{id}"),
+            &t.a.officer,
+            None,
+        )
+        .await;
+    assert_eq!(g.status, StatusCode::OK);
+    let c = t
+        .act(
+            &t.a.officer,
+            id,
+            "decide",
+            &g.etag(),
+            Some(json!({"decision": "confirm"})),
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.body);
+    assert_eq!(c.body["status"], "calculated");
+    assert_eq!(c.body["decision"], "confirmed");
+
+    // A calculated request never changes.
+    let p = t
+        .call_with(
+            Method::PATCH,
+            &format!("/api/v1/requests/{id}"),
+            &t.a.worker,
+            Some(json!({"contact_name": "X"})),
+            &[("if-match", &c.etag())],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CONFLICT);
+    assert_eq!(p.body["type"], "urn:art60:problem:wrong_status");
+
+    // A copy for events during the contract...
+    let bad = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/requests/{id}/copy"),
+            &t.a.worker,
+            Some(json!({"reason": "because"})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["errors"][0]["field"], "reason");
+    let copy = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/requests/{id}/copy"),
+            &t.a.worker,
+            Some(json!({"reason": "event_impact"})),
+        )
+        .await;
+    assert_eq!(copy.status, StatusCode::CREATED, "{}", copy.body);
+    assert_eq!(copy.body["status"], "draft");
+    assert_eq!(copy.body["parent_id"], id);
+    let copy_id = copy.id();
+    // ...is sent only 30 to 15 days before the contract end (2025-06-30).
+    t.clock.set(at("2025-03-03"));
+    let early = t.act(&t.a.worker, copy_id, "send", "\"1\"", None).await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+    assert_eq!(early.body["type"], "urn:art60:problem:outside_window");
+    assert_eq!(early.body["allowed_from"], "2025-05-31");
+    assert_eq!(early.body["allowed_until"], "2025-06-15");
+    t.clock.set(at("2025-06-02"));
+    // Sessions expire (8 hours); the officer signs in again at the new date.
+    let officer = t.login("officer.namur").await;
+    let sent2 = t.act(&t.a.worker, copy_id, "send", "\"1\"", None).await;
+    assert_eq!(sent2.status, StatusCode::OK, "{}", sent2.body);
+    // 2025-06-02 is a Monday; 9 June is Whit Monday: due Tuesday 10 June.
+    assert_eq!(sent2.body["due_on"], "2025-06-10");
+    assert_eq!(sent2.body["late_request"], true);
+
+    // Overriding needs a justification and an end date; both results are kept.
+    let o = t
+        .act(
+            &officer,
+            copy_id,
+            "decide",
+            &sent2.etag(),
+            Some(json!({"decision": "override"})),
+        )
+        .await;
+    assert_eq!(o.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = o.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["justification", "end_date"]);
+    let o = t
+        .act(
+            &officer,
+            copy_id,
+            "decide",
+            &sent2.etag(),
+            Some(json!({"decision": "override", "end_date": "2025-07-04", "justification": "Sickness certificate received"})),
+        )
+        .await;
+    assert_eq!(o.status, StatusCode::OK, "{}", o.body);
+    assert_eq!(o.body["decision"], "overridden");
+    assert_eq!(o.body["override_end_date"], "2025-07-04");
+    assert_eq!(o.body["first_benefit_date"], "2025-07-05");
+    assert_eq!(o.body["end_date"], sent2.body["end_date"]);
+
+    // A third calculation is refused until ONEM grants a derogation.
+    let copy3 = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/requests/{copy_id}/copy"),
+            &t.a.worker,
+            Some(json!({"reason": "event_impact"})),
+        )
+        .await;
+    assert_eq!(copy3.status, StatusCode::CREATED);
+    t.clock.set(at("2025-06-10"));
+    let officer = t.login("officer.namur").await;
+    let officer_b = t.login("officer.brussels").await;
+    let admin = t.login("admin").await;
+    let third = t.act(&t.a.worker, copy3.id(), "send", "\"1\"", None).await;
+    assert_eq!(third.status, StatusCode::CONFLICT, "{}", third.body);
+    assert_eq!(third.body["type"], "urn:art60:problem:calculation_limit");
+    let emp = copy3.body["employment_id"].as_i64().unwrap();
+    let no_reason = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/employments/{emp}/derogations"),
+            &officer,
+            Some(json!({"reason": " "})),
+        )
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let foreign = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/employments/{emp}/derogations"),
+            &officer_b,
+            Some(json!({"reason": "complex file"})),
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    let der = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/employments/{emp}/derogations"),
+            &officer,
+            Some(json!({"reason": "complex file"})),
+        )
+        .await;
+    assert_eq!(der.status, StatusCode::OK, "{}", der.body);
+    assert_eq!(der.body["derogations"], 1);
+    let third = t.act(&t.a.worker, copy3.id(), "send", "\"1\"", None).await;
+    assert_eq!(third.status, StatusCode::OK, "{}", third.body);
+
+    // The trail holds every step and its chain is intact.
+    let v = t
+        .call(Method::GET, "/api/v1/audit/verify", &admin, None)
+        .await;
+    assert_eq!(v.status, StatusCode::OK);
+    assert_eq!(v.body["ok"], true, "{}", v.body);
+}
+
+#[tokio::test]
+async fn returned_request_is_edited_and_sent_again() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        // Monday 2024-05-06; Thursday 9 May 2024 is Ascension, so the 5th working day after
+        // the receipt is Tuesday 14 May.
+        t.clock.set(at("2024-05-06"));
+        let r = t.draft(&t.a, NISS_1).await;
+        let s = t.act(&t.a.worker, r.id(), "send", &r.etag(), None).await;
+        assert_eq!(s.body["due_on"], "2024-05-14");
+        let no = t
+            .act(
+                &t.a.officer,
+                r.id(),
+                "return",
+                &s.etag(),
+                Some(json!({"reason": ""})),
+            )
+            .await;
+        assert_eq!(no.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(no.body["errors"][0]["field"], "reason");
+        let ret = t
+            .act(
+                &t.a.officer,
+                r.id(),
+                "return",
+                &s.etag(),
+                Some(json!({"reason": "Missing U1 attestation"})),
+            )
+            .await;
+        assert_eq!(ret.status, StatusCode::OK);
+        assert_eq!(ret.body["status"], "returned");
+        assert_eq!(ret.body["return_reason"], "Missing U1 attestation");
+        // The CPAS edits: an invalid regime is refused with the field's path.
+        let bad = t
+            .call_with(
+                Method::PATCH,
+                &format!("/api/v1/requests/{}", r.id()),
+                &t.a.worker,
+                Some(json!({"input": {"contract": {"start": "2024-07-01", "days_per_week": 5, "weekly_hours": 40, "reference_hours": 38}}})),
+                &[("if-match", &ret.etag())],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+        assert_eq!(
+            bad.body["errors"][0]["field"],
+            "input.contract.weekly_hours"
+        );
+        let ok = t
+            .call_with(
+                Method::PATCH,
+                &format!("/api/v1/requests/{}", r.id()),
+                &t.a.worker,
+                Some(json!({"input": {"contract": {"start": "2024-07-15", "days_per_week": 5, "weekly_hours": 38, "reference_hours": 38}}})),
+                &[("if-match", &ret.etag())],
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+        t.clock.set(at("2024-05-14"));
+        let again = t.act(&t.a.worker, r.id(), "send", &ok.etag(), None).await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+        assert_eq!(again.body["received_on"], "2024-05-14");
+        // Whit Monday 20 May 2024 is a holiday.
+        assert_eq!(again.body["due_on"], "2024-05-22");
+        // SPEC EX25: start 2024-07-15 ends 2025-07-11.
+        assert_eq!(again.body["end_date"], "2025-07-11");
+        // The queue flags it overdue once the deadline passed.
+        t.clock.set(at("2024-05-23"));
+        let officer = t.login("officer.namur").await;
+        let q = t.call(Method::GET, "/api/v1/queue", &officer, None).await;
+        assert_eq!(q.body["items"][0]["urgency"], "overdue");
+    }
+}

@@ -128,7 +128,7 @@ pub async fn append<C: ConnectionTrait>(
     }
     .update(txn)
     .await?;
-    tracing::info!(target: "audit", seq, action = ev.action, entity = ev.entity, "audit");
+    tracing::debug!(target: "audit", seq, action = ev.action, entity = ev.entity, "audit");
     Ok(seq)
 }
 

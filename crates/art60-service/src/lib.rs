@@ -23,6 +23,7 @@ pub mod error;
 pub mod persons;
 pub mod queue;
 pub mod requests;
+pub mod server;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use db::Db;

@@ -7,9 +7,15 @@ use clap::{Parser, Subcommand};
 
 mod calc_cmd;
 mod dmfa_cmd;
+mod serve_cmd;
+mod audit_cmd;
 
 #[derive(Parser)]
-#[command(name = "art60", version, about = "CPAS@ONEM: article 60 §7 duration calculations")]
+#[command(
+    name = "art60",
+    version,
+    about = "CPAS@ONEM: article 60 §7 duration calculations"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,6 +27,10 @@ enum Command {
     Calc(calc_cmd::CalcArgs),
     /// Read DmfA declarations (inspect, to-calc, import) or write a synthetic one.
     Dmfa(dmfa_cmd::DmfaArgs),
+    /// Run the case service (JSON API under /api/v1, OpenAPI, Swagger UI).
+    Serve(serve_cmd::ServeArgs),
+    /// Audit trail tools (verify the hash chain).
+    Audit(audit_cmd::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +38,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Calc(args) => calc_cmd::run(args),
         Command::Dmfa(args) => dmfa_cmd::run(args),
+        Command::Serve(args) => serve_cmd::run(args),
+        Command::Audit(args) => audit_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,102 @@
+//! Running the service: connect, migrate, optionally seed the demo, serve until Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusBuilder;
+
+use crate::api::{self, AppState};
+use crate::attachments::Store;
+use crate::auth::PasswordCost;
+use crate::clock::{Clock, SystemClock};
+use crate::db::Db;
+use crate::demo;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub demo: bool,
+    pub attachment_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("demo data: {0}")]
+    Demo(#[from] crate::error::ServiceError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("metrics recorder: {0}")]
+    Metrics(String),
+}
+
+/// Serves until Ctrl-C / SIGTERM. `announce` receives the demo credentials (if any) and the
+/// bound address before the first request is accepted.
+pub async fn run(
+    cfg: Config,
+    announce: impl FnOnce(&[demo::Credential], SocketAddr),
+) -> Result<(), ServerError> {
+    let db = Db::connect(&cfg.database_url).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let cost = PasswordCost::default();
+    let creds = if cfg.demo {
+        demo::seed(&db, clock.now(), cost).await?
+    } else {
+        vec![]
+    };
+    let metrics = PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|e| ServerError::Metrics(e.to_string()))?;
+    let state = AppState {
+        db,
+        clock,
+        store: cfg.attachment_dir.map(Store::Directory).unwrap_or_default(),
+        password_cost: cost,
+        metrics: Some(metrics),
+    };
+    let app = api::router(state);
+    let listener = tokio::net::TcpListener::bind(cfg.bind)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: cfg.bind,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
+    announce(&creds, addr);
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

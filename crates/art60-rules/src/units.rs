@@ -57,7 +57,7 @@ impl Serialize for Hundredths {
 impl<'de> Deserialize<'de> for Hundredths {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = f64::deserialize(d)?;
-        if !v.is_finite() || v < 0.0 || v > 1.0e12 {
+        if !v.is_finite() || !(0.0..=1.0e12).contains(&v) {
             return Err(serde::de::Error::custom(
                 "must be a non-negative number below 10^12",
             ));

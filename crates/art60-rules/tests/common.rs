@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 use art60_rules::input::*;
 use art60_rules::{CalcRequest, CalcResult, Options, ParamSet, calculate};

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! SPEC §8 worked examples, each citing its ID.
 
 mod common;

@@ -6,6 +6,7 @@
 //! comparison with periods typed by the CPAS ([`reconcile`]), a summary for `art60 dmfa inspect`
 //! ([`summary`]) and a generator of large valid declarations for benchmarks ([`synth`]).
 
+pub mod calc;
 pub mod codes;
 pub mod mapping;
 pub mod model;
@@ -14,6 +15,7 @@ pub mod reconcile;
 pub mod summary;
 pub mod synth;
 
+pub use calc::plan_request;
 pub use mapping::{HistoryOptions, Note, NoteKind, PersonHistory, to_history};
 pub use model::{Employer, Occupation, PersonDeclaration, Service, WorkerRecord};
 pub use parser::{

@@ -9,9 +9,9 @@ use anyhow::{Context, bail};
 use art60_dmfa::codes::ServiceCodes;
 use art60_dmfa::summary::Summary;
 use art60_dmfa::synth::{SynthOptions, write_synthetic};
-use art60_dmfa::{DmfaReader, HistoryOptions, Item, to_history};
+use art60_dmfa::{DmfaReader, HistoryOptions, Item, plan_request, to_history};
 use art60_rules::Niss;
-use art60_rules::input::CalcRequest;
+use art60_rules::input::WorkRegime;
 use art60_rules::units::Hundredths;
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -205,9 +205,6 @@ fn hundredths(name: &str, s: &str) -> anyhow::Result<Hundredths> {
 
 fn to_calc(a: ToCalcArgs) -> anyhow::Result<ExitCode> {
     let niss = Niss::parse(&a.niss).map_err(|e| anyhow::anyhow!("--niss: {e}"))?;
-    let Some(birth) = niss.birth_date() else {
-        bail!("--niss: the number does not encode a birth date (bis number with unknown date?)");
-    };
     let r = hundredths("days-per-week", &a.days_per_week)?;
     let q = hundredths("weekly-hours", &a.weekly_hours)?;
     let s = hundredths("reference-hours", &a.reference_hours)?;
@@ -244,21 +241,12 @@ fn to_calc(a: ToCalcArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_default();
         eprintln!("{:?}{q}{e}: {}", n.kind, n.message);
     }
-    // Built as JSON and read back through CalcRequest::parse, so what is printed is exactly
-    // what the engine accepts (same checks, same error paths).
-    let json = serde_json::json!({
-        "mode": "plan",
-        "today": a.today,
-        "person": { "niss": niss.expose(), "birth_date": birth },
-        "contract": {
-            "start": a.contract_start,
-            "days_per_week": r,
-            "weekly_hours": q,
-            "reference_hours": s,
-        },
-        "history": hist.items,
-    });
-    let req = CalcRequest::parse(&json.to_string())
+    let regime = WorkRegime {
+        days_per_week: r,
+        weekly_hours: q,
+        reference_hours: s,
+    };
+    let req = plan_request(niss, a.contract_start, regime, a.today, &hist.items)
         .map_err(|e| anyhow::anyhow!("the engine refuses the built request: {e}"))?;
     let out = io::stdout();
     let mut out = out.lock();

@@ -542,8 +542,8 @@ pub async fn update(
 ) -> Result<RequestView> {
     let m = load_visible(&db.conn, actor, id).await?;
     require_role(actor, Role::CpasWorker, "edit a request")?;
-    refuse_status(&m, "edit", &[Status::Draft, Status::Returned])?;
     check_version(&m, if_match)?;
+    refuse_status(&m, "edit", &[Status::Draft, Status::Returned])?;
     let p = person_of(&db.conn, m.person_id).await?;
     let mut errors = Vec::new();
     let name = changes
@@ -666,8 +666,8 @@ pub async fn send(
 ) -> Result<RequestView> {
     let m = load_visible(&db.conn, actor, id).await?;
     require_role(actor, Role::CpasWorker, "send a request")?;
-    refuse_status(&m, "send", &[Status::Draft, Status::Returned])?;
     check_version(&m, if_match)?;
+    refuse_status(&m, "send", &[Status::Draft, Status::Returned])?;
     let p = person_of(&db.conn, m.person_id).await?;
     let calc = engine_request(&m.input, parse_niss(&p), p.birth_date, today)?;
     let tx = db.begin_write().await?;
@@ -744,8 +744,8 @@ pub async fn return_to_cpas(
 ) -> Result<RequestView> {
     let m = load_visible(&db.conn, actor, id).await?;
     require_role(actor, Role::OnemOfficer, "return a request")?;
-    refuse_status(&m, "return", &[Status::Sent])?;
     check_version(&m, if_match)?;
+    refuse_status(&m, "return", &[Status::Sent])?;
     let reason = input.reason.trim();
     if reason.is_empty() || reason.len() > 4000 {
         return Err(ServiceError::invalid(
@@ -789,8 +789,8 @@ pub async fn decide(
 ) -> Result<RequestView> {
     let m = load_visible(&db.conn, actor, id).await?;
     require_role(actor, Role::OnemOfficer, "decide on a request")?;
-    refuse_status(&m, "decide on", &[Status::Sent])?;
     check_version(&m, if_match)?;
+    refuse_status(&m, "decide on", &[Status::Sent])?;
     let justification = input
         .justification
         .as_deref()

@@ -230,6 +230,7 @@ async fn lifecycle(backend: Backend) {
         .await;
     assert_eq!(v.status, StatusCode::OK);
     assert_eq!(v.body["ok"], true, "{}", v.body);
+    t.finish().await;
 }
 
 #[tokio::test]
@@ -303,5 +304,6 @@ async fn returned_request_is_edited_and_sent_again() {
         let officer = t.login("officer.namur").await;
         let q = t.call(Method::GET, "/api/v1/queue", &officer, None).await;
         assert_eq!(q.body["items"][0]["urgency"], "overdue");
+        t.finish().await;
     }
 }

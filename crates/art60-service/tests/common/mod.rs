@@ -84,6 +84,7 @@ pub struct TestApp {
     pub admin: Auth,
     pub fed_spoc: Auth,
     pub onem_spoc: Auth,
+    pub pg_schema: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -97,11 +98,11 @@ pub fn at(date: &str) -> chrono::DateTime<Utc> {
     Utc.from_utc_datetime(&d.and_hms_opt(10, 0, 0).unwrap())
 }
 
-async fn connect(backend: Backend, dir: &tempfile::TempDir) -> Db {
+async fn connect(backend: Backend, dir: &tempfile::TempDir) -> (Db, Option<String>) {
     match backend {
         Backend::Sqlite => {
             let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-            Db::connect(&url).await.unwrap()
+            (Db::connect(&url).await.unwrap(), None)
         }
         Backend::Postgres => {
             let url = std::env::var("ART60_TEST_DATABASE_URL").unwrap();
@@ -121,7 +122,10 @@ async fn connect(backend: Backend, dir: &tempfile::TempDir) -> Db {
             )
             .await
             .unwrap();
-            Db::connect_with(&url, Some(&schema)).await.unwrap()
+            (
+                Db::connect_with(&url, Some(&schema)).await.unwrap(),
+                Some(schema),
+            )
         }
     }
 }
@@ -129,7 +133,7 @@ async fn connect(backend: Backend, dir: &tempfile::TempDir) -> Db {
 impl TestApp {
     pub async fn new(backend: Backend) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let db = connect(backend, &dir).await;
+        let (db, pg_schema) = connect(backend, &dir).await;
         let clock = Arc::new(FixedClock::new(at("2024-06-10")));
         let cost = PasswordCost::minimal_for_tests();
         let now = at("2024-06-01");
@@ -262,6 +266,7 @@ impl TestApp {
             admin: Auth::Anonymous,
             fed_spoc: Auth::Anonymous,
             onem_spoc: Auth::Anonymous,
+            pg_schema,
             _dir: dir,
         };
         t.admin = t.login("admin").await;
@@ -427,3 +432,64 @@ pub fn new_request(employment_id: i64, start: &str) -> Value {
 /// Two valid NISS for people born 1995-03-10 (serials 123 and 125).
 pub const NISS_1: &str = "95031012341";
 pub const NISS_2: &str = "95031012539";
+
+impl TestApp {
+    /// Uploads `bytes` as a multipart part `file` named `name`.
+    pub async fn upload(&self, auth: &Auth, request_id: i64, name: &str, bytes: &[u8]) -> Resp {
+        let boundary = "XXart60boundaryXX";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut b = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/v1/requests/{request_id}/attachments"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            );
+        match auth {
+            Auth::Anonymous => {}
+            Auth::Session { cookie, csrf } => {
+                b = b.header("cookie", cookie).header("x-csrf-token", csrf);
+            }
+            Auth::Token(t) => {
+                b = b.header("authorization", format!("Bearer {t}"));
+            }
+        }
+        self.send_raw(b.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Drops the PostgreSQL schema of this test (SQLite's temp dir goes by itself).
+    pub async fn finish(self) {
+        if self.backend == Backend::Postgres {
+            let url = std::env::var("ART60_TEST_DATABASE_URL").unwrap();
+            let conn = Db::connect_raw(&url).await.unwrap();
+            if let Some(s) = &self.pg_schema {
+                sea_orm::ConnectionTrait::execute_unprepared(
+                    &conn,
+                    &format!("DROP SCHEMA {s} CASCADE"),
+                )
+                .await
+                .unwrap();
+            }
+        }
+    }
+}
+
+/// The smallest PDF header `infer` recognises, and a PNG signature.
+pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+pub const PNG: &[u8] = &[
+    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R',
+];
+
+impl TestApp {
+    pub fn clock_now(&self) -> chrono::DateTime<Utc> {
+        art60_service::Clock::now(self.clock.as_ref())
+    }
+}

@@ -1,0 +1,429 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Refusals and API mechanics: ETag/If-Match, Idempotency-Key, problem+json field errors,
+//! CSRF, login rate limit, attachments, audit reads and tampering, OpenAPI.
+
+mod common;
+
+use art60_service::db::audit_entry;
+use axum::http::{Method, StatusCode};
+use common::*;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+
+#[tokio::test]
+async fn stale_etag_lets_only_one_officer_decide() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let r = t.draft(&t.a, NISS_1).await;
+        let missing = t
+            .call(
+                Method::POST,
+                &format!("/api/v1/requests/{}/send", r.id()),
+                &t.a.worker,
+                None,
+            )
+            .await;
+        assert_eq!(missing.status, StatusCode::PRECONDITION_REQUIRED);
+        let s = t.act(&t.a.worker, r.id(), "send", &r.etag(), None).await;
+        let again = t.act(&t.a.worker, r.id(), "send", &s.etag(), None).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        assert_eq!(again.body["type"], "urn:art60:problem:wrong_status");
+        // Two officers of the office read the same version.
+        let first = t.login("officer.namur").await;
+        let second = t.login("officer.namur").await;
+        let seen1 = t
+            .call(
+                Method::GET,
+                &format!("/api/v1/requests/{}", r.id()),
+                &first,
+                None,
+            )
+            .await;
+        let seen2 = t
+            .call(
+                Method::GET,
+                &format!("/api/v1/requests/{}", r.id()),
+                &second,
+                None,
+            )
+            .await;
+        assert_eq!(seen1.etag(), seen2.etag());
+        let ok = t
+            .act(
+                &first,
+                r.id(),
+                "decide",
+                &seen1.etag(),
+                Some(json!({"decision": "confirm"})),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::OK);
+        let late = t
+            .act(
+                &second,
+                r.id(),
+                "return",
+                &seen2.etag(),
+                Some(json!({"reason": "incomplete"})),
+            )
+            .await;
+        assert_eq!(
+            late.status,
+            StatusCode::PRECONDITION_FAILED,
+            "{}",
+            late.body
+        );
+        assert_eq!(late.headers["content-type"], "application/problem+json");
+        assert_eq!(late.body["current_version"], ok.body["version"]);
+        let now = t
+            .call(
+                Method::GET,
+                &format!("/api/v1/requests/{}", r.id()),
+                &first,
+                None,
+            )
+            .await;
+        assert_eq!(now.body["status"], "calculated");
+        assert_eq!(now.body["return_reason"], serde_json::Value::Null);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn idempotency_key_replays_and_refuses_another_body() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let body = json!({"niss": NISS_1, "last_name": "Test", "first_name": "Person", "birth_date": "1995-03-10"});
+        let k = [("idempotency-key", "k-1")];
+        let first = t
+            .call_with(
+                Method::POST,
+                "/api/v1/persons",
+                &t.a.worker,
+                Some(body.clone()),
+                &k,
+            )
+            .await;
+        assert_eq!(first.status, StatusCode::CREATED);
+        let replay = t
+            .call_with(Method::POST, "/api/v1/persons", &t.a.worker, Some(body), &k)
+            .await;
+        assert_eq!(replay.status, StatusCode::CREATED);
+        assert_eq!(replay.body, first.body);
+        assert_eq!(replay.headers["idempotent-replayed"], "true");
+        let other = json!({"niss": NISS_2, "last_name": "Other", "first_name": "Person", "birth_date": "1995-03-10"});
+        let clash = t
+            .call_with(
+                Method::POST,
+                "/api/v1/persons",
+                &t.a.worker,
+                Some(other),
+                &k,
+            )
+            .await;
+        assert_eq!(clash.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            clash.body["type"],
+            "urn:art60:problem:idempotency_key_reused"
+        );
+        let list = t
+            .call(Method::GET, "/api/v1/persons", &t.a.worker, None)
+            .await;
+        assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn invalid_input_lists_every_field() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/persons",
+                &t.a.worker,
+                Some(json!({"niss": "95031012342", "last_name": " ", "first_name": "A", "birth_date": "1995-03-10"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let fields: Vec<&str> = r.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["niss", "last_name"]);
+        // A NISS of someone born in 2003 (post-2000 check digits) is accepted.
+        let y2k = t
+            .call(
+                Method::POST,
+                "/api/v1/persons",
+                &t.a.worker,
+                Some(json!({"niss": "03051701290", "last_name": "B", "first_name": "C", "birth_date": "2003-05-17"})),
+            )
+            .await;
+        assert_eq!(y2k.status, StatusCode::CREATED, "{}", y2k.body);
+        let unknown = t
+            .call(
+                Method::POST,
+                "/api/v1/persons",
+                &t.a.worker,
+                Some(json!({"niss": NISS_1, "name": "x"})),
+            )
+            .await;
+        assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            unknown.body["errors"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("name")
+        );
+        let draft = t.draft(&t.a, NISS_1).await;
+        let e = draft.body["employment_id"].as_i64().unwrap();
+        let mut bad = new_request(e, "2024-07-01");
+        bad["input"]["contract"]["days_per_week"] = json!(9);
+        bad["contact_email"] = json!("nobody");
+        let r = t
+            .call(Method::POST, "/api/v1/requests", &t.a.worker, Some(bad))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let fields: Vec<&str> = r.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["contact_email", "input.contract.days_per_week"]);
+        let text = t
+            .call_with(
+                Method::POST,
+                "/api/v1/persons",
+                &t.a.worker,
+                None,
+                &[("content-type", "text/plain")],
+            )
+            .await;
+        assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_person_is_never_duplicated_across_cpas() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let body = json!({"niss": "95.03.10-123.41", "last_name": "Test", "first_name": "Person", "birth_date": "1995-03-10"});
+        let a = t
+            .call(
+                Method::POST,
+                "/api/v1/persons",
+                &t.a.worker,
+                Some(body.clone()),
+            )
+            .await;
+        let b = t
+            .call(Method::POST, "/api/v1/persons", &t.b.worker, Some(body))
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED);
+        assert_eq!(b.status, StatusCode::OK);
+        assert_eq!(a.id(), b.id());
+        assert_eq!(b.body["niss"], NISS_1);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn session_writes_need_the_csrf_token_and_logins_are_rate_limited() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let Auth::Session { cookie, .. } = t.login("worker.namur").await else {
+            unreachable!()
+        };
+        let no_csrf = t
+            .send_raw(
+                axum::http::Request::builder()
+                    .method(Method::POST)
+                    .uri("/api/v1/persons")
+                    .header("cookie", &cookie)
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(json!({"niss": NISS_1, "last_name": "a", "first_name": "b", "birth_date": "1995-03-10"}).to_string()))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
+        assert_eq!(no_csrf.body["type"], "urn:art60:problem:csrf");
+        let wrong = json!({"username": "worker.brussels", "password": "not the password"});
+        for _ in 0..art60_service::auth::LOGIN_MAX_FAILURES {
+            let r = t
+                .call(
+                    Method::POST,
+                    "/api/v1/auth/login",
+                    &Auth::Anonymous,
+                    Some(wrong.clone()),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        }
+        let right = json!({"username": "worker.brussels", "password": PASSWORD});
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                &Auth::Anonymous,
+                Some(right.clone()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        // Other accounts are not affected, and the limit lifts after the window.
+        assert!(matches!(
+            t.login("worker.namur").await,
+            Auth::Session { .. }
+        ));
+        t.clock.set(
+            t.clock_now()
+                + chrono::Duration::minutes(art60_service::auth::LOGIN_WINDOW_MINUTES + 1),
+        );
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                &Auth::Anonymous,
+                Some(right),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn attachments_are_typed_by_content_and_reads_are_audited() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let r = t.draft(&t.a, NISS_1).await;
+        let pdf = t.upload(&t.a.worker, r.id(), "scan.png", PDF).await;
+        assert_eq!(pdf.status, StatusCode::CREATED, "{}", pdf.body);
+        assert_eq!(pdf.body["media_type"], "application/pdf");
+        let png = t
+            .upload(&t.a.worker, r.id(), "../../etc/photo.pdf", PNG)
+            .await;
+        assert_eq!(png.body["media_type"], "image/png");
+        assert_eq!(png.body["file_name"], "photo.pdf");
+        let text = t
+            .upload(&t.a.worker, r.id(), "c4.pdf", b"just some text, not a PDF")
+            .await;
+        assert_eq!(text.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(text.body["errors"][0]["field"], "file");
+        let foreign = t.upload(&t.b.worker, r.id(), "c4.pdf", PDF).await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+        let dl = t
+            .call(
+                Method::GET,
+                &format!("/api/v1/attachments/{}", pdf.id()),
+                &t.a.worker,
+                None,
+            )
+            .await;
+        assert_eq!(dl.status, StatusCode::OK);
+        assert_eq!(dl.bytes, PDF);
+        assert_eq!(dl.headers["content-type"], "application/pdf");
+        assert!(
+            dl.headers["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment")
+        );
+        let reads = audit_entry::Entity::find()
+            .filter(audit_entry::Column::Action.eq("read"))
+            .filter(audit_entry::Column::Entity.eq("attachment"))
+            .filter(audit_entry::Column::EntityId.eq(pdf.id()))
+            .all(&t.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(reads.len(), 1);
+        assert_eq!(reads[0].person_id, r.body["person_id"].as_i64());
+        assert_eq!(reads[0].actor_role.as_deref(), Some("cpas_worker"));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn tampering_with_the_audit_trail_is_reported() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let r = t.draft(&t.a, NISS_1).await;
+        t.call(
+            Method::GET,
+            &format!("/api/v1/requests/{}", r.id()),
+            &t.a.worker,
+            None,
+        )
+        .await;
+        let ok = art60_service::audit::verify(&t.db.conn).await.unwrap();
+        assert!(ok.first_broken.is_none(), "{ok:?}");
+        assert!(ok.entries > 10);
+        // Someone rewrites why an entry was made.
+        t.db.conn
+            .execute_unprepared("UPDATE audit_log SET reason = 'nothing happened' WHERE seq = 7")
+            .await
+            .unwrap();
+        let v = art60_service::audit::verify(&t.db.conn).await.unwrap();
+        assert_eq!(v.first_broken.as_ref().map(|b| b.0), Some(7), "{v:?}");
+        assert_eq!(v.entries, 6);
+        t.finish().await;
+    }
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        t.db.conn
+            .execute_unprepared(
+                "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)",
+            )
+            .await
+            .unwrap();
+        let v = art60_service::audit::verify(&t.db.conn).await.unwrap();
+        assert!(
+            v.first_broken
+                .as_ref()
+                .is_some_and(|b| b.1.contains("removed")),
+            "{v:?}"
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn openapi_documents_every_route_and_the_ui_is_served() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let doc = t
+        .call(Method::GET, "/api/openapi.json", &Auth::Anonymous, None)
+        .await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let mut ops: Vec<String> = doc.body["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(p, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| format!("{} {p}", m.to_uppercase()))
+        })
+        .collect();
+    ops.sort();
+    insta::assert_yaml_snapshot!("openapi_operations", ops);
+    let ui = t
+        .call(Method::GET, "/api/docs/", &Auth::Anonymous, None)
+        .await;
+    assert_eq!(ui.status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&ui.bytes).contains("swagger"));
+    let h = t
+        .call(Method::GET, "/healthz", &Auth::Anonymous, None)
+        .await;
+    assert_eq!(h.status, StatusCode::OK);
+    let nope = t
+        .call(Method::GET, "/api/v1/nothing-here", &t.a.worker, None)
+        .await;
+    assert_eq!(nope.status, StatusCode::NOT_FOUND);
+    assert_eq!(nope.headers["content-type"], "application/problem+json");
+}

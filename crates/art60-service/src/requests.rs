@@ -1024,3 +1024,52 @@ pub async fn get_employment(
 pub async fn visible_request(db: &Db, actor: &Actor, id: i64) -> Result<request::Model> {
     load_visible(&db.conn, actor, id).await
 }
+
+/// Second-line access by case reference (ticket number): the ONEM SPOC answering an
+/// escalation, or an administrator's break-glass access. A reason is mandatory and the
+/// opening is audited with it (SPEC §1.2, §9). Drafts never sent are not cases yet.
+pub async fn open_by_reference(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    reference: &str,
+    reason: Option<&str>,
+) -> Result<RequestView> {
+    if !matches!(actor.role, Role::OnemSpoc | Role::Administrator) {
+        return Err(ServiceError::Forbidden(
+            "opening a case by reference is for the ONEM SPOC and administrators".into(),
+        ));
+    }
+    let reason = reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty() && r.len() <= 4000);
+    let Some(reason) = reason else {
+        return Err(ServiceError::invalid(
+            "reason",
+            "required (1 to 4000 characters)",
+        ));
+    };
+    let m = request::Entity::find()
+        .filter(request::Column::Reference.eq(reference))
+        .filter(request::Column::SentAt.is_not_null())
+        .one(&db.conn)
+        .await?
+        .ok_or(ServiceError::NotFound("case"))?;
+    let tx = db.begin_write().await?;
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "open_case",
+            entity: "request",
+            entity_id: Some(m.id),
+            person_id: Some(m.person_id),
+            reason: Some(reason.to_owned()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RequestView::from(m))
+}

@@ -252,6 +252,24 @@ async fn matrix(backend: Backend) {
             },
         ),
         (Method::GET, "/api/v1/auth/me".into(), None, |_| S::OK),
+        (
+            Method::GET,
+            format!("/api/v1/cases/{}?reason=escalation%20E-12", secrets[1]),
+            None,
+            |w| match w {
+                OnemSpoc | Admin => S::OK,
+                _ => S::FORBIDDEN,
+            },
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/cases/{}", secrets[1]),
+            None,
+            |w| match w {
+                OnemSpoc | Admin => S::UNPROCESSABLE_ENTITY,
+                _ => S::FORBIDDEN,
+            },
+        ),
         // Last: once worker B registers NISS_1 itself, the person is linked to CPAS B too.
         (
             Method::POST,
@@ -291,7 +309,8 @@ async fn matrix(backend: Backend) {
                 ));
             }
             let text = String::from_utf8_lossy(&r.bytes);
-            let may_see = matches!(who, WorkerA | OfficerA);
+            let opens_case = path.starts_with("/api/v1/cases/") && r.status == S::OK;
+            let may_see = matches!(who, WorkerA | OfficerA) || opens_case;
             for s in &secrets {
                 // Worker B registered NISS_1 itself in this matrix: the echo is its own input.
                 let own_echo = who == WorkerB && path == "/api/v1/persons" && s == NISS_1;

@@ -617,3 +617,29 @@ pub async fn audit_verify(
         reason: v.first_broken.map(|b| b.1),
     }))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OpenCaseParams {
+    /// Why the case is opened (mandatory; kept in the audit trail).
+    pub reason: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{reference}", tag = "requests",
+    params(("reference" = String, Path, description = "Case reference, e.g. A60-2026-000001"), OpenCaseParams),
+    responses((status = 200, body = RequestView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn open_case(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(reference): Path<String>,
+    Query(p): Query<OpenCaseParams>,
+) -> ApiResult<Response> {
+    let r = requests::open_by_reference(
+        &st.db,
+        st.clock.now(),
+        &caller.actor,
+        &reference,
+        p.reason.as_deref(),
+    )
+    .await?;
+    Ok(with_etag(StatusCode::OK, r))
+}

@@ -49,7 +49,7 @@ pub struct AppState {
         handlers::update_request, handlers::send_request, handlers::return_request,
         handlers::decide_request, handlers::copy_request,
         handlers::list_attachments, handlers::upload_attachment, handlers::download_attachment,
-        handlers::queue, handlers::audit_verify,
+        handlers::queue, handlers::audit_verify, handlers::open_case,
     ),
     components(schemas(Problem)),
     modifiers(&SecurityAddon),
@@ -150,6 +150,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/attachments/{id}", get(h::download_attachment))
         .route("/queue", get(h::queue))
+        .route("/cases/{reference}", get(h::open_case))
         .route("/audit/verify", get(h::audit_verify));
     Router::new()
         .nest("/api/v1", v1)

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Load test of `art60 serve` on loopback with wrk (Debian package `wrk`).
+#
+#   scripts/load/run.sh [sqlite|postgres|both]   (default: both)
+#
+# For each backend: a fresh database seeded with --demo plus QUEUE_SIZE sent requests in the
+# Namur office queue, then
+#   1. GET /api/v1/queue (first page, 50 items) as an ONEM officer,
+#   2. POST /api/v1/requests (a new draft, audited) as CPAS software with an API token,
+# each with 50 connections for DURATION seconds after a short warm-up. Bounded in time, only
+# 127.0.0.1. PostgreSQL: PG_URL (default postgres://postgres@127.0.0.1:5432), database
+# art60_load is dropped and recreated.
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+BACKENDS=${1:-both}
+DURATION=${DURATION:-15}
+CONNECTIONS=${CONNECTIONS:-50}
+QUEUE_SIZE=${QUEUE_SIZE:-300}
+PORT=${PORT:-18070}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+TARGET=${CARGO_TARGET_DIR:-target}
+BASE="http://127.0.0.1:$PORT"
+
+command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
+cargo build --release -p art60 --quiet
+BIN="$TARGET/release/art60"
+WORK=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+run_backend() {
+  local backend=$1 url
+  case $backend in
+    sqlite) url="sqlite://$WORK/load.db?mode=rwc" ;;
+    postgres)
+      psql "$PG_URL/postgres" -q -c "DROP DATABASE IF EXISTS art60_load" -c "CREATE DATABASE art60_load"
+      url="$PG_URL/art60_load" ;;
+  esac
+  RUST_LOG=warn "$BIN" serve --demo --database-url "$url" --bind "127.0.0.1:$PORT" > "$WORK/serve.out" 2> "$WORK/serve.err" &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    curl -sf "$BASE/healthz" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  curl -sf "$BASE/healthz" >/dev/null || { cat "$WORK/serve.err" >&2; exit 1; }
+  local officer_pw worker_pw
+  officer_pw=$(awk '$2=="onem.namur"{print $3}' "$WORK/serve.out")
+  worker_pw=$(awk '$2=="cpas.namur"{print $3}' "$WORK/serve.out")
+  curl -sf -c "$WORK/officer.jar" -H 'content-type: application/json' \
+    -d "{\"username\":\"onem.namur\",\"password\":\"$officer_pw\"}" "$BASE/api/v1/auth/login" >/dev/null
+  local cookie csrf token person employment
+  cookie=$(awk '$6=="art60_session"{print $7}' "$WORK/officer.jar")
+  csrf=$(curl -sf -c "$WORK/worker.jar" -H 'content-type: application/json' \
+    -d "{\"username\":\"cpas.namur\",\"password\":\"$worker_pw\"}" "$BASE/api/v1/auth/login" | json_field "['csrf_token']")
+  token=$(curl -sf -b "$WORK/worker.jar" -H "x-csrf-token: $csrf" -H 'content-type: application/json' \
+    -d '{"label":"load test"}' "$BASE/api/v1/api-tokens" | json_field "['token']")
+  local auth=(-H "authorization: Bearer $token" -H 'content-type: application/json')
+  person=$(curl -sf "${auth[@]}" "$BASE/api/v1/persons" | json_field "['items'][0]['id']")
+  employment=$(curl -sf "${auth[@]}" -d "{\"person_id\":$person,\"contract_start\":\"2027-03-01\"}" \
+    "$BASE/api/v1/employments" | json_field "['id']")
+  echo "[$backend] seeding $QUEUE_SIZE sent requests into the Namur queue..."
+  local body id
+  body="{\"employment_id\":$employment,\"input\":{\"contract\":{\"start\":\"2027-03-01\",\"days_per_week\":5,\"weekly_hours\":38,\"reference_hours\":38}},\"contact_name\":\"Load\",\"contact_email\":\"load@cpas.example\"}"
+  for _ in $(seq 1 "$QUEUE_SIZE"); do
+    id=$(curl -sf "${auth[@]}" -d "$body" "$BASE/api/v1/requests" | json_field "['id']")
+    curl -sf "${auth[@]}" -H 'if-match: "1"' -X POST "$BASE/api/v1/requests/$id/send" >/dev/null
+  done
+  export ART60_LOAD_COOKIE=$cookie ART60_LOAD_TOKEN=$token ART60_LOAD_EMPLOYMENT=$employment
+  wrk -t2 -c"$CONNECTIONS" -d3s -s scripts/load/queue.lua "$BASE/api/v1/queue" >/dev/null
+  echo "[$backend] GET /api/v1/queue, $CONNECTIONS connections, ${DURATION}s"
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s scripts/load/queue.lua "$BASE/api/v1/queue" | tee "$WORK/queue.txt"
+  echo "[$backend] POST /api/v1/requests, $CONNECTIONS connections, ${DURATION}s"
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s scripts/load/create_request.lua "$BASE/api/v1/requests" | tee "$WORK/create.txt"
+  for f in queue create; do
+    printf '[%s] %-6s %s req/s, p99 %s\n' "$backend" "$f" \
+      "$(awk '/^Requests\/sec/{print $2}' "$WORK/$f.txt")" "$(awk '$1=="99%"{print $2}' "$WORK/$f.txt")"
+  done | tee -a "$WORK/summary.txt"
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+  echo "[$backend] audit chain after the run:"
+  "$BIN" audit verify --database-url "$url"
+}
+
+case $BACKENDS in
+  sqlite|postgres) run_backend "$BACKENDS" ;;
+  both) run_backend sqlite; run_backend postgres ;;
+  *) echo "usage: $0 [sqlite|postgres|both]" >&2; exit 2 ;;
+esac
+echo "== summary =="
+cat "$WORK/summary.txt"

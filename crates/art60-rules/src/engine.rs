@@ -191,7 +191,15 @@ impl<'a> Prepared<'a> {
         let mut sorted: Vec<(usize, &crate::input::HistoryItem)> =
             req.history.iter().enumerate().collect();
         sorted.sort_by_key(|(_, h)| h.start);
-        let mut last_regime = WorkRegime::full_time_5();
+        // Without a job before it, an assimilated period takes the proportion of the first
+        // job after it (the contract at the latest), never a full-time guess.
+        let first_job_regime = sorted
+            .iter()
+            .find(|(_, h)| h.kind.is_work())
+            .and_then(|(_, h)| h.regime)
+            .or(req.contract.as_ref().map(|c| c.regime))
+            .unwrap_or_else(WorkRegime::full_time_5);
+        let mut last_regime = first_job_regime;
         for (i, h) in sorted {
             let label = format!("history[{i}]");
             match h.kind {

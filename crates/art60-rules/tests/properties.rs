@@ -1,0 +1,189 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Invariants checked on generated requests.
+
+mod common;
+use art60_rules::calendar::{add_working_days, is_working_day, r6_days, weekdays_in};
+use art60_rules::input::*;
+use art60_rules::units::Hundredths;
+use art60_rules::{CalcRequest, CalcResult, Options, ParamSet, calculate};
+use chrono::{Datelike, Days, NaiveDate};
+use common::*;
+use proptest::prelude::*;
+
+fn date_between(from: NaiveDate, days: u64) -> impl Strategy<Value = NaiveDate> {
+    (0..days).prop_map(move |k| from + Days::new(k))
+}
+
+fn any_regime() -> impl Strategy<Value = WorkRegime> {
+    (
+        prop_oneof![Just(500i64), Just(400), Just(600), Just(450)],
+        1200i64..=3800,
+    )
+        .prop_map(|(r, q)| WorkRegime {
+            days_per_week: Hundredths(r),
+            weekly_hours: Hundredths(q),
+            reference_hours: Hundredths(3800),
+        })
+}
+
+fn full_time() -> WorkRegime {
+    regime(5.0, 38.0, 38.0)
+}
+
+prop_compose! {
+    fn work_before(contract_start: NaiveDate)(back in 30u64..2500, len in 10u64..700, reg in any_regime()) -> HistoryItem {
+        let start = contract_start - Days::new(back + len);
+        let end = contract_start - Days::new(back);
+        HistoryItem { regime: Some(reg), ..period(PeriodKind::Work, &start.to_string(), &end.to_string()) }
+    }
+}
+
+prop_compose! {
+    fn event_before(contract_start: NaiveDate)(back in 1u64..2000, len in 1u64..1500,
+        kind in prop_oneof![Just(PeriodKind::Detention), Just(PeriodKind::CareerBreak), Just(PeriodKind::SelfEmployment), Just(PeriodKind::InsuredSickness)]) -> HistoryItem {
+        let start = contract_start - Days::new(back + len);
+        let end = contract_start - Days::new(back);
+        period(kind, &start.to_string(), &end.to_string())
+    }
+}
+
+prop_compose! {
+    fn plan_request()(start in date_between(d("2013-01-01"), 6200), age in 18i64..62, reg in any_regime())
+        (jobs in prop::collection::vec(work_before(start), 0..5), events in prop::collection::vec(event_before(start), 0..2),
+         start in Just(start), age in Just(age), reg in Just(reg)) -> CalcRequest {
+        let birth = NaiveDate::from_ymd_opt(start.year() - age as i32, 6, 15).unwrap();
+        let mut req = plan(&birth.to_string(), &start.to_string(), reg);
+        // Keep only one period of each exclusive kind so the request stays valid.
+        let mut history = jobs;
+        for e in events {
+            if !history.iter().any(|h| h.kind == e.kind && h.start <= e.end && e.start <= h.end) {
+                history.push(e);
+            }
+        }
+        req.history = history;
+        req
+    }
+}
+
+fn compute(req: &CalcRequest) -> CalcResult {
+    calculate(req, &Options::default(), ParamSet::embedded()).unwrap()
+}
+
+/// The end date, counting "already admissible" as the day before the start.
+fn end_of(r: &CalcResult, start: NaiveDate) -> Option<NaiveDate> {
+    r.end_date().or_else(|| {
+        r.no_stage_required
+            .as_ref()
+            .map(|_| start.pred_opt().unwrap())
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+
+    #[test]
+    fn adding_work_never_makes_the_plan_end_later(req in plan_request(), len in 10u64..700) {
+        // Assimilated periods count in the proportion of the job around them, which an extra
+        // job may change; this property is about work alone.
+        prop_assume!(!req.history.iter().any(|h| h.kind == PeriodKind::InsuredSickness));
+        let c = req.contract.as_ref().unwrap();
+        let start = c.start;
+        let before = compute(&req);
+        // The extra job lies before every other period and over a year before the contract,
+        // in the regime of the latest job: the determining job, the status and the art. 33
+        // average hours cannot change, only the count can grow.
+        let earliest = req.history.iter().map(|h| h.start).min().unwrap_or(start).min(start - Days::new(400));
+        let end = earliest - Days::new(1);
+        let latest = req.history.iter().filter(|h| h.kind == PeriodKind::Work).max_by_key(|h| h.end)
+            .and_then(|h| h.regime).unwrap_or(c.regime);
+        let job = HistoryItem {
+            regime: Some(latest),
+            ..period(PeriodKind::Work, &(end - Days::new(len)).to_string(), &end.to_string())
+        };
+        let mut more = req.clone();
+        more.history.push(job);
+        let after = compute(&more);
+        match (end_of(&after, start), end_of(&before, start)) {
+            (Some(a), Some(b)) => prop_assert!(a <= b, "with more work {a} > {b}"),
+            (None, Some(b)) => prop_assert!(false, "unreachable with more work, was {b}"),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn an_extending_event_never_shrinks_the_reference_period(da in date_between(d("2013-01-01"), 6000), ev in event_before(d("2040-01-01")), birth_age in 20i32..60) {
+        let birth = NaiveDate::from_ymd_opt(da.year() - birth_age, 3, 3).unwrap();
+        let req = assess(&birth.to_string(), &da.to_string());
+        let shift = (d("2040-01-01") - da).num_days() as u64;
+        let mut ev = ev;
+        ev.start = ev.start - Days::new(shift);
+        ev.end = ev.end - Days::new(shift);
+        let mut with = req.clone();
+        with.history.push(ev);
+        let a = compute(&req);
+        let b = compute(&with);
+        for (x, y) in a.options_evaluated.iter().zip(&b.options_evaluated) {
+            prop_assert_eq!(&x.id, &y.id);
+            prop_assert!(y.window.start <= x.window.start);
+            prop_assert_eq!(y.window.end, x.window.end);
+        }
+    }
+
+    #[test]
+    fn requests_and_results_round_trip_through_json(req in plan_request()) {
+        let text = serde_json::to_string(&req).unwrap();
+        let back = CalcRequest::parse(&text).unwrap();
+        prop_assert_eq!(&back, &req);
+        let r = compute(&req);
+        let rt: CalcResult = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        prop_assert_eq!(rt, r);
+    }
+
+    #[test]
+    fn the_plan_is_the_first_feasible_date(req in plan_request()) {
+        // Whatever the jumps of the scan, the day before the answer must not be feasible.
+        let r = compute(&req);
+        if let Some(e) = r.end_date() {
+            let start = req.contract.as_ref().unwrap().start;
+            if e > start {
+                let mut a = req.clone();
+                a.mode = Mode::Assess;
+                a.application_date = Some(e);
+                a.contract.as_mut().unwrap().end = Some(e.pred_opt().unwrap());
+                let before = compute(&a);
+                prop_assert!(matches!(before.outcome, art60_rules::result::Outcome::Assessed { admissible: false, .. }),
+                    "feasible already on {}: {:?}", e.pred_opt().unwrap(), before.winning_option.map(|w| (w.id, w.counted, w.required)));
+            }
+        }
+    }
+
+    #[test]
+    fn working_day_addition_matches_a_naive_loop(from in date_between(d("2000-01-01"), 20000), n in 0u32..60) {
+        let mut d = from;
+        let mut left = n;
+        while left > 0 {
+            d = d.succ_opt().unwrap();
+            if d.weekday().number_from_monday() <= 5 && !art60_rules::calendar::is_federal_holiday(d) {
+                left -= 1;
+            }
+        }
+        prop_assert_eq!(add_working_days(from, n), d);
+        prop_assert!(n == 0 || is_working_day(d));
+    }
+
+    #[test]
+    fn day_counts_match_naive_loops(a in date_between(d("2000-01-01"), 20000), len in 0u64..800, mask in 1u8..128) {
+        let b = a + Days::new(len);
+        let mut r6 = 0;
+        let mut wd = 0;
+        let mut x = a;
+        while x <= b {
+            let k = x.weekday().num_days_from_monday();
+            if k < 6 { r6 += 1; }
+            if mask & (1 << k) != 0 { wd += 1; }
+            x = x.succ_opt().unwrap();
+        }
+        prop_assert_eq!(r6_days(a, b), r6);
+        prop_assert_eq!(weekdays_in(a, b, mask), wd);
+    }
+}

@@ -26,10 +26,6 @@ fn any_regime() -> impl Strategy<Value = WorkRegime> {
         })
 }
 
-fn full_time() -> WorkRegime {
-    regime(5.0, 38.0, 38.0)
-}
-
 prop_compose! {
     fn work_before(contract_start: NaiveDate)(back in 30u64..2500, len in 10u64..700, reg in any_regime()) -> HistoryItem {
         let start = contract_start - Days::new(back + len);

@@ -29,7 +29,7 @@ use crate::result::{
     Outcome, ParamVersions, PartRow, PartSource, QuarterRow, RightDuration, Status, Step, Unit,
     Window,
 };
-use crate::units::Fixed4;
+use crate::units::{Fixed4, Hundredths};
 
 /// Why a calculation could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -462,6 +462,7 @@ impl Counter<'_, '_> {
             let mut declared_sum = Fixed4::ZERO; // in days
             let mut other_sum = Fixed4::ZERO;
             let mut unpaid_sum = Fixed4::ZERO;
+            let mut contract_units = Fixed4::ZERO;
             for (ji, job) in self.prep.jobs.iter().enumerate() {
                 if let JobClass::Foreign(f) = job.class
                     && !self.foreign_ok[f]
@@ -596,7 +597,7 @@ impl Counter<'_, '_> {
                     other_sum += v;
                     unpaid_sum += unpaid;
                     job_sums[njobs] += v;
-                    out.contract_part += v.times(factor);
+                    contract_units = v.times(factor);
                     if self.detail {
                         parts.push(PartRow {
                             job: "contract".into(),
@@ -648,6 +649,10 @@ impl Counter<'_, '_> {
                 raw
             };
             out.total += result;
+            // The contract's share of what the quarter counts: the other periods first, the
+            // contract fills the rest up to the cap.
+            let others = raw - contract_units;
+            out.contract_part += (result - others.min(result)).min(contract_units);
             if self.detail {
                 out.quarters.push(QuarterRow {
                     quarter: q,
@@ -1197,7 +1202,7 @@ impl Prepared<'_> {
                 Some(step(
                     "status.full_time",
                     Some("AR art. 28 §1"),
-                    json!({"job": job, "q": regime.weekly_hours.as_f64(), "s": regime.reference_hours.as_f64()}),
+                    json!({"job": job, "q": regime.weekly_hours, "s": regime.reference_hours}),
                 )),
             ));
         }
@@ -1220,7 +1225,7 @@ impl Prepared<'_> {
                         "status.voluntary_part_time"
                     },
                     Some("AR art. 28 §2, 29 §4; AM art. 5"),
-                    json!({"job": job, "q": regime.weekly_hours.as_f64(), "s": regime.reference_hours.as_f64(),
+                    json!({"job": job, "q": regime.weekly_hours, "s": regime.reference_hours,
                            "monthly_pay": monthly as f64 / 100.0, "reference_wage": reference as f64 / 100.0,
                            "wage_reference": wage.reference}),
                 )),
@@ -1231,7 +1236,7 @@ impl Prepared<'_> {
             Some(step(
                 "status.voluntary_part_time",
                 Some("AR art. 29 §4"),
-                json!({"job": job, "q": regime.weekly_hours.as_f64(), "s": regime.reference_hours.as_f64()}),
+                json!({"job": job, "q": regime.weekly_hours, "s": regime.reference_hours}),
             )),
         ))
     }
@@ -1460,11 +1465,11 @@ impl Prepared<'_> {
                         units.push(Unit::HalfDays);
                         if detail {
                             steps.push(step("route.art33_access", Some("AR art. 33 1°"),
-                                json!({"average_hours": q as f64 / 100.0, "s": s as f64 / 100.0, "met": true})));
+                                json!({"average_hours": Hundredths(q), "s": Hundredths(s), "met": true})));
                         }
                     }
                     other => {
-                        let q = other.map_or(0.0, |x| x.0 as f64 / 100.0);
+                        let q = Hundredths(other.map_or(0, |x| x.0));
                         art33_blocked = Some(format!(
                             "art. 33 1° not met: average {q} h a week, below {} h and S/3",
                             a.min_hours
@@ -2137,7 +2142,13 @@ impl Prepared<'_> {
                 "career history given".to_string(),
             ),
             None => {
-                let start = self.jobs.iter().map(|j| j.start).min().unwrap_or(da);
+                let start = self
+                    .jobs
+                    .iter()
+                    .map(|j| j.start)
+                    .chain(self.contract.as_ref().map(|c| c.c.start))
+                    .min()
+                    .unwrap_or(da);
                 let ctx = Ctx::at(self.params, da).ok()?;
                 let (foreign_ok, _) = self.foreign_status(&ctx, da.pred_opt()?);
                 let half = winning.is_some_and(|w| w.unit == Unit::HalfDays);

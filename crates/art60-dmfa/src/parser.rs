@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
 use std::path::Path;
 
 use art60_rules::input::Quarter;
@@ -162,7 +162,7 @@ pub struct Parsed {
 
 /// Reads a whole declaration. Malformed XML fails the whole file (nothing half-imported);
 /// bad records are listed in `rejected`.
-pub fn parse_reader<R: BufRead>(reader: R) -> Result<Parsed, ParseError> {
+pub fn parse_reader<R: Read>(reader: R) -> Result<Parsed, ParseError> {
     let mut r = DmfaReader::new(reader)?;
     let mut persons = Vec::new();
     let mut rejected = Vec::new();
@@ -184,43 +184,111 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Parsed, ParseError> {
 }
 
 pub fn parse_file(path: impl AsRef<Path>) -> Result<Parsed, ParseError> {
-    let f = File::open(path)?;
-    parse_reader(BufReader::with_capacity(1 << 16, f))
+    parse_reader(File::open(path)?)
 }
 
 // ---------------------------------------------------------------------------------------------
-// Line tracking: quick-xml only knows byte offsets. Counting newlines as the bytes are consumed
-// (memchr, several GB/s) gives line and column without a second pass.
+// Line tracking: quick-xml only knows byte offsets. The reader owns its read buffer and counts
+// the newlines of each 64 KiB chunk once, when the chunk is done (memchr, several GB/s); a
+// position is kept as a byte offset and turned into line and column only when a report needs
+// it, by counting inside the current or previous chunk.
 
-struct Tracked<R> {
-    inner: R,
-    consumed: u64,
-    line: u64,
+const CHUNK: usize = 1 << 16;
+
+/// Newlines before a chunk and where the line holding its first byte starts.
+#[derive(Clone, Copy, Default)]
+struct ChunkStart {
+    offset: u64,
+    lines: u64,
     line_start: u64,
 }
 
-impl<R: BufRead> Read for Tracked<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count(&buf[..n]);
+struct Tracked<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    pos: usize,
+    filled: usize,
+    cur: ChunkStart,
+    /// The chunk before the current one, kept for reports on a zone that straddles two chunks.
+    prev_buf: Box<[u8]>,
+    prev_filled: usize,
+    prev: Option<ChunkStart>,
+}
+
+impl<R: Read> Tracked<R> {
+    fn new(inner: R) -> Self {
+        Tracked {
+            inner,
+            buf: vec![0; CHUNK].into_boxed_slice(),
+            pos: 0,
+            filled: 0,
+            cur: ChunkStart::default(),
+            prev_buf: vec![0; CHUNK].into_boxed_slice(),
+            prev_filled: 0,
+            prev: None,
+        }
+    }
+
+    /// Bytes consumed so far.
+    fn offset(&self) -> u64 {
+        self.cur.offset + self.pos as u64
+    }
+
+    /// 1-based line and byte column of an offset in the current or previous chunk; older
+    /// offsets resolve to the start of the previous chunk (only a zone longer than a chunk).
+    fn line_col(&self, at: u64) -> (u64, u64) {
+        let (start, data) = if at >= self.cur.offset {
+            (self.cur, &self.buf[..self.filled])
+        } else if let Some(p) = self.prev.filter(|p| at >= p.offset) {
+            (p, &self.prev_buf[..self.prev_filled])
+        } else {
+            let p = self.prev.unwrap_or(self.cur);
+            return (p.lines + 1, p.offset - p.line_start + 1);
+        };
+        let upto = ((at - start.offset) as usize).min(data.len());
+        let (n, last) = count_lines(&data[..upto]);
+        let line_start = last.map_or(start.line_start, |i| start.offset + i as u64 + 1);
+        (start.lines + n + 1, at - line_start + 1)
+    }
+}
+
+impl<R: Read> Read for Tracked<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
         Ok(n)
     }
 }
 
-impl<R: BufRead> BufRead for Tracked<R> {
+impl<R: Read> BufRead for Tracked<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
+        if self.pos >= self.filled {
+            let (n, last) = count_lines(&self.buf[..self.filled]);
+            let next = ChunkStart {
+                offset: self.cur.offset + self.filled as u64,
+                lines: self.cur.lines + n,
+                line_start: last.map_or(self.cur.line_start, |i| self.cur.offset + i as u64 + 1),
+            };
+            std::mem::swap(&mut self.buf, &mut self.prev_buf);
+            self.prev_filled = self.filled;
+            self.prev = Some(self.cur);
+            self.cur = next;
+            self.pos = 0;
+            self.filled = 0;
+            self.filled = loop {
+                match self.inner.read(&mut self.buf) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            };
+        }
+        Ok(&self.buf[self.pos..self.filled])
     }
     fn consume(&mut self, amt: usize) {
-        if amt > 0 {
-            // The bytes being consumed are still in the inner buffer: fill_buf does no I/O here.
-            if let Ok(buf) = self.inner.fill_buf() {
-                let n = amt.min(buf.len());
-                let (line, last) = count_lines(&buf[..n]);
-                self.advance(n as u64, line, last);
-            }
-        }
-        self.inner.consume(amt);
+        self.pos = (self.pos + amt).min(self.filled);
     }
 }
 
@@ -234,23 +302,6 @@ fn count_lines(b: &[u8]) -> (u64, Option<usize>) {
             None
         },
     )
-}
-
-impl<R> Tracked<R> {
-    fn count(&mut self, b: &[u8]) {
-        let (n, last) = count_lines(b);
-        self.advance(b.len() as u64, n, last);
-    }
-    fn advance(&mut self, len: u64, newlines: u64, last: Option<usize>) {
-        if let Some(i) = last {
-            self.line += newlines;
-            self.line_start = self.consumed + i as u64 + 1;
-        }
-        self.consumed += len;
-    }
-    fn here(&self) -> (u64, u64) {
-        (self.line + 1, self.consumed - self.line_start + 1)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -546,7 +597,7 @@ fn set_once<T>(slot: &mut Option<T>, v: T, zone: Zone) -> Result<(), Problem> {
 }
 
 /// Streaming reader: an iterator of [`Item`]s, ending after the first [`ParseError`].
-pub struct DmfaReader<R: BufRead> {
+pub struct DmfaReader<R: Read> {
     xml: quick_xml::Reader<Tracked<R>>,
     buf: Vec<u8>,
     skip_buf: Vec<u8>,
@@ -571,14 +622,9 @@ pub struct DmfaReader<R: BufRead> {
     done: bool,
 }
 
-impl<R: BufRead> DmfaReader<R> {
+impl<R: Read> DmfaReader<R> {
     pub fn new(inner: R) -> Result<Self, ParseError> {
-        let mut xml = quick_xml::Reader::from_reader(Tracked {
-            inner,
-            consumed: 0,
-            line: 0,
-            line_start: 0,
-        });
+        let mut xml = quick_xml::Reader::from_reader(Tracked::new(inner));
         let cfg = xml.config_mut();
         cfg.check_end_names = true;
         cfg.trim_text(false);
@@ -609,13 +655,13 @@ impl<R: BufRead> DmfaReader<R> {
 
     pub fn stats(&self) -> ReadStats {
         let mut s = self.stats;
-        s.bytes = self.xml.get_ref().consumed;
+        s.bytes = self.xml.get_ref().offset();
         s
     }
 
     /// Bytes read so far (for progress bars).
     pub fn position(&self) -> u64 {
-        self.xml.get_ref().consumed
+        self.xml.get_ref().offset()
     }
 
     fn path(&self, leaf: Option<&str>) -> String {
@@ -643,7 +689,8 @@ impl<R: BufRead> DmfaReader<R> {
         p
     }
 
-    fn location_at(&self, (line, column): (u64, u64), leaf: Option<&str>) -> Location {
+    fn location_at(&self, at: u64, leaf: Option<&str>) -> Location {
+        let (line, column) = self.xml.get_ref().line_col(at);
         Location {
             line,
             column,
@@ -651,8 +698,8 @@ impl<R: BufRead> DmfaReader<R> {
         }
     }
 
-    fn here(&self) -> (u64, u64) {
-        self.xml.get_ref().here()
+    fn here(&self) -> u64 {
+        self.xml.get_ref().offset()
     }
 
     fn masked_person(&self) -> Option<String> {
@@ -941,7 +988,7 @@ impl<R: BufRead> DmfaReader<R> {
         }
     }
 
-    fn open(&mut self, block: Block, at: (u64, u64)) {
+    fn open(&mut self, block: Block, at: u64) {
         match block {
             Block::Root => {}
             Block::Form => {
@@ -1003,7 +1050,7 @@ impl<R: BufRead> DmfaReader<R> {
 
     /// The employer zones come before the first natural person (xs:sequence): check them then,
     /// so that a bad header skips its persons instead of attaching them to the wrong employer.
-    fn check_form_header(&mut self, at: (u64, u64)) {
+    fn check_form_header(&mut self, at: u64) {
         if self.form.header_checked {
             return;
         }
@@ -1040,7 +1087,7 @@ impl<R: BufRead> DmfaReader<R> {
     }
 
     /// Closes the innermost block: checks its mandatory zones and hands it to its parent.
-    fn close(&mut self, at: (u64, u64)) {
+    fn close(&mut self, at: u64) {
         let Some(block) = self.stack.last().copied() else {
             return;
         };
@@ -1277,7 +1324,7 @@ impl<R: BufRead> DmfaReader<R> {
     }
 
     /// Handles one start tag (or empty tag) inside the current block.
-    fn start(&mut self, name: &[u8], empty: bool, at: (u64, u64)) -> Result<(), ParseError> {
+    fn start(&mut self, name: &[u8], empty: bool, at: u64) -> Result<(), ParseError> {
         let Some(&current) = self.stack.last() else {
             if self.saw_root {
                 return Err(self.malformed("a second root element"));
@@ -1388,7 +1435,7 @@ impl<R: BufRead> DmfaReader<R> {
         Ok(())
     }
 
-    fn step(&mut self, step: Step, name: &[u8], at: (u64, u64)) -> Result<(), ParseError> {
+    fn step(&mut self, step: Step, name: &[u8], at: u64) -> Result<(), ParseError> {
         match step {
             Step::Start(empty) => self.start(name, empty, at)?,
             Step::End => {
@@ -1438,7 +1485,7 @@ enum Step {
     Nothing,
 }
 
-impl<R: BufRead> Iterator for DmfaReader<R> {
+impl<R: Read> Iterator for DmfaReader<R> {
     type Item = Result<Item, ParseError>;
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(item) = self.out.pop_front() {

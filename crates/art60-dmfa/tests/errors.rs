@@ -237,3 +237,51 @@ fn doctype_entities_are_not_expanded() {
         matches!(&p.rejected[0].problem, Problem::OutOfRange { value, .. } if value == "&big;")
     );
 }
+
+/// Line and column stay exact on large files, including a bad value that starts just before,
+/// on, or just after a 64 KiB chunk boundary of the reader.
+#[test]
+fn locations_exact_across_chunk_boundaries() {
+    let mut base = Vec::new();
+    let opts = art60_dmfa::synth::SynthOptions {
+        workers: 120,
+        seed: 3,
+        persons_per_form: 50,
+    };
+    art60_dmfa::synth::write_synthetic(&mut base, &opts).unwrap();
+    let base = String::from_utf8(base).unwrap();
+    assert!(base.len() > 3 * 65536);
+    let tag = "<ServiceNbrDays>";
+    let mut cases = 0;
+    for boundary in [65536usize, 2 * 65536, 3 * 65536] {
+        // The last service line well before the boundary, moved (by padding whitespace before
+        // it, which the XSD allows between elements) so that its value starts at boundary + delta.
+        let i = base[..boundary - 100].rfind(tag).unwrap();
+        for delta in [-40i64, -17, -1, 0, 1, 2, 17] {
+            let value_at = (boundary as i64 + delta) as usize;
+            let natural = i + tag.len();
+            let pad = value_at - natural;
+            let mut x = String::with_capacity(base.len() + pad);
+            x.push_str(&base[..i]);
+            x.extend(std::iter::repeat_n(' ', pad));
+            x.push_str(tag);
+            let rest = &base[i + tag.len()..];
+            let close = rest.find('<').unwrap();
+            x.push_str("12x45");
+            x.push_str(&rest[close..]);
+            assert_eq!(&x[value_at..value_at + 5], "12x45");
+            let expect_line = x[..value_at].matches('\n').count() as u64 + 1;
+            let expect_col = (value_at - x[..value_at].rfind('\n').map_or(0, |n| n + 1)) as u64 + 1;
+            let p = parse_bytes(x.as_bytes()).unwrap();
+            assert_eq!(p.rejected.len(), 1, "boundary {boundary} delta {delta}");
+            let loc = &p.rejected[0].location;
+            assert_eq!(
+                (loc.line, loc.column),
+                (expect_line, expect_col),
+                "boundary {boundary} delta {delta}"
+            );
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, 21);
+}

@@ -1,7 +1,7 @@
 //! `art60 dmfa`: read DmfA declarations (inspect, to-calc, import) and write synthetic ones.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -103,9 +103,7 @@ pub fn run(args: DmfaArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// A progress bar over the bytes of a file; indicatif hides it when stderr is not a terminal.
-fn progress_for(
-    path: &Path,
-) -> anyhow::Result<(ProgressBar, BufReader<indicatif::ProgressBarIter<File>>)> {
+fn progress_for(path: &Path) -> anyhow::Result<(ProgressBar, indicatif::ProgressBarIter<File>)> {
     let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let pb = ProgressBar::new(len);
@@ -113,8 +111,8 @@ fn progress_for(
         ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let r = BufReader::with_capacity(1 << 16, pb.wrap_read(f));
-    Ok((pb, r))
+    // The reader buffers by itself (64 KiB chunks): no BufReader in between.
+    Ok((pb.clone(), pb.wrap_read(f)))
 }
 
 /// Reads a file as a stream, handing each item to `on_item`.

@@ -62,6 +62,18 @@ pub async fn run(
         password_cost: cost,
         metrics: Some(metrics),
     };
+    let sweeper = {
+        let (db, clock) = (state.db.clone(), state.clock.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                if let Err(e) = db.sweep(clock.now()).await {
+                    tracing::warn!(error = %e, "sweeping expired rows failed");
+                }
+            }
+        })
+    };
     let app = api::router(state);
     let listener = tokio::net::TcpListener::bind(cfg.bind)
         .await
@@ -75,6 +87,7 @@ pub async fn run(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;
+    sweeper.abort();
     Ok(())
 }
 

@@ -163,44 +163,76 @@ where
         return Err(ServiceError::invalid("Idempotency-Key", "at most 200 characters").into());
     }
     let body_sha = sha256_hex(raw);
-    let found = idempotency::Entity::find()
-        .filter(idempotency::Column::UserId.eq(caller.actor.user_id))
-        .filter(idempotency::Column::Key.eq(key))
-        .one(&st.db.conn)
-        .await
-        .map_err(ServiceError::from)?;
-    if let Some(f) = found {
-        if f.body_sha256 != body_sha || f.route != route {
-            return Err(ServiceError::IdempotencyMismatch.into());
-        }
-        let status =
-            StatusCode::from_u16(u16::try_from(f.status).unwrap_or(500)).unwrap_or(StatusCode::OK);
-        let mut resp = (status, f.response).into_response();
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        resp.headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
-        return Ok(resp);
-    }
-    let (status, body) = run().await?;
-    let text = body.to_string();
-    let stored = idempotency::ActiveModel {
+    // Reserve the key first: the unique index lets exactly one of two concurrent retries in.
+    let reserved = idempotency::ActiveModel {
         user_id: Set(caller.actor.user_id),
         key: Set(key.to_owned()),
         route: Set(route.to_owned()),
-        body_sha256: Set(body_sha),
-        status: Set(i32::from(status.as_u16())),
-        response: Set(text),
+        body_sha256: Set(body_sha.clone()),
+        status: Set(0),
+        response: Set(String::new()),
         created_at: Set(now),
         ..Default::default()
     }
     .insert(&st.db.conn)
     .await;
-    if let Err(e) = stored {
-        // A concurrent retry stored it first; the creation itself succeeded.
-        tracing::warn!(error = %e, "idempotency record not stored");
+    let row = match reserved {
+        Ok(row) => row,
+        Err(_) => return replay(st, caller, key, route, &body_sha).await,
+    };
+    match run().await {
+        Ok((status, body)) => {
+            let mut done: idempotency::ActiveModel = row.into();
+            done.status = Set(i32::from(status.as_u16()));
+            done.response = Set(body.to_string());
+            done.update(&st.db.conn).await.map_err(ServiceError::from)?;
+            Ok((status, axum::Json(body)).into_response())
+        }
+        Err(e) => {
+            // A refused creation may be retried with the same key once corrected.
+            idempotency::Entity::delete_by_id(row.id)
+                .exec(&st.db.conn)
+                .await
+                .map_err(ServiceError::from)?;
+            Err(e)
+        }
     }
-    Ok((status, axum::Json(body)).into_response())
+}
+
+async fn replay(
+    st: &AppState,
+    caller: &Caller,
+    key: &str,
+    route: &str,
+    body_sha: &str,
+) -> Result<Response, ApiError> {
+    let found = idempotency::Entity::find()
+        .filter(idempotency::Column::UserId.eq(caller.actor.user_id))
+        .filter(idempotency::Column::Key.eq(key))
+        .one(&st.db.conn)
+        .await
+        .map_err(ServiceError::from)?
+        .ok_or(ServiceError::Storage("idempotency record vanished".into()))?;
+    if found.body_sha256 != body_sha || found.route != route {
+        return Err(ServiceError::IdempotencyMismatch.into());
+    }
+    if found.status == 0 {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "idempotency_in_progress",
+            "The first request with this Idempotency-Key is still running",
+        )
+        .detail("retry shortly")
+        .into());
+    }
+    let status =
+        StatusCode::from_u16(u16::try_from(found.status).unwrap_or(500)).unwrap_or(StatusCode::OK);
+    let mut resp = (status, found.response).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    Ok(resp)
 }

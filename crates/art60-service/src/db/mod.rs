@@ -63,13 +63,41 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
-        let conn = Database::connect(opts).await?;
+        let conn = Database::connect(opts.clone()).await?;
         let write_gate = match conn.get_database_backend() {
-            DbBackend::Sqlite => Some(Arc::new(Mutex::new(()))),
-            _ => None,
+            DbBackend::Sqlite => {
+                migration::Migrator::up(&conn, None).await?;
+                Some(Arc::new(Mutex::new(())))
+            }
+            _ => {
+                migrate_exclusively(opts).await?;
+                None
+            }
         };
-        migration::Migrator::up(&conn, None).await?;
         Ok(Db { conn, write_gate })
+    }
+
+    /// Deletes what has expired: sessions, old login attempts and idempotency records. Safe
+    /// to run from every process at once (plain deletes; nothing is claimed or handed out).
+    pub async fn sweep(&self, now: chrono::DateTime<chrono::Utc>) -> Result<u64, DbErr> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let day_ago = now - chrono::Duration::hours(24);
+        let a = session::Entity::delete_many()
+            .filter(session::Column::ExpiresAt.lt(now))
+            .exec(&self.conn)
+            .await?
+            .rows_affected;
+        let b = login_attempt::Entity::delete_many()
+            .filter(login_attempt::Column::At.lt(day_ago))
+            .exec(&self.conn)
+            .await?
+            .rows_affected;
+        let c = idempotency::Entity::delete_many()
+            .filter(idempotency::Column::CreatedAt.lt(day_ago))
+            .exec(&self.conn)
+            .await?
+            .rows_affected;
+        Ok(a + b + c)
     }
 
     /// Connects without migrating (administration: creating test schemas).
@@ -91,4 +119,21 @@ impl Db {
         let txn = self.conn.begin().await?;
         Ok(WriteTx { txn, _gate: gate })
     }
+}
+
+/// PostgreSQL: several processes may start together; an advisory lock on one dedicated
+/// connection lets exactly one of them migrate while the others wait.
+async fn migrate_exclusively(mut opts: ConnectOptions) -> Result<(), DbErr> {
+    use sea_orm::ConnectionTrait;
+    // Arbitrary application-wide key ("art60" in ASCII).
+    const LOCK_KEY: i64 = 0x61_7274_3630;
+    opts.max_connections(1).min_connections(1);
+    let one = Database::connect(opts).await?;
+    one.execute_unprepared(&format!("SELECT pg_advisory_lock({LOCK_KEY})"))
+        .await?;
+    let result = migration::Migrator::up(&one, None).await;
+    one.execute_unprepared(&format!("SELECT pg_advisory_unlock({LOCK_KEY})"))
+        .await?;
+    one.close().await?;
+    result
 }

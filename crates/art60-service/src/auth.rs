@@ -353,3 +353,30 @@ pub async fn issue_token(
         token,
     })
 }
+
+/// Revokes a token: its owner, or an administrator.
+pub async fn revoke_token(db: &Db, now: DateTime<Utc>, actor: &Actor, id: i64) -> Result<()> {
+    let t = api_token::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await?
+        .filter(|t| t.user_id == actor.user_id || actor.role == Role::Administrator)
+        .ok_or(ServiceError::NotFound("api token"))?;
+    let tx = db.begin_write().await?;
+    let mut am: api_token::ActiveModel = t.into();
+    am.revoked = Set(true);
+    am.update(&tx.txn).await?;
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "revoke_token",
+            entity: "api_token",
+            entity_id: Some(id),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

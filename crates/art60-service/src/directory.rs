@@ -395,3 +395,147 @@ pub async fn create_user(
     tx.commit().await?;
     Ok(view)
 }
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CpasChanges {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub language: Option<Language>,
+    #[serde(default)]
+    pub federation: Option<Federation>,
+    /// The competent ONEM office (the CPAS→office map). Requests already sent stay in the
+    /// queue they were sent to; the next sending goes to the new office.
+    #[serde(default)]
+    pub office_id: Option<i64>,
+}
+
+pub async fn update_cpas(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i64,
+    changes: CpasChanges,
+) -> Result<CpasView> {
+    require_admin(actor)?;
+    let current = cpas::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await?
+        .ok_or(ServiceError::NotFound("cpas"))?;
+    let mut errors = Vec::new();
+    if let Some(n) = &changes.name {
+        non_empty(&mut errors, "name", n, 200);
+    }
+    if let Some(o) = changes.office_id
+        && office::Entity::find_by_id(o).one(&db.conn).await?.is_none()
+    {
+        errors.push(FieldError::new("office_id", "no such office"));
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let before = serde_json::to_value(CpasView::from(current.clone())).ok();
+    let mut am: cpas::ActiveModel = current.into();
+    if let Some(n) = changes.name {
+        am.name = Set(n.trim().to_owned());
+    }
+    if let Some(l) = changes.language {
+        am.language = Set(l);
+    }
+    if let Some(f) = changes.federation {
+        am.federation = Set(f);
+    }
+    if let Some(o) = changes.office_id {
+        am.office_id = Set(o);
+    }
+    let tx = db.begin_write().await?;
+    let view = CpasView::from(am.update(&tx.txn).await?);
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "update",
+            entity: "cpas",
+            entity_id: Some(id),
+            before,
+            after: serde_json::to_value(&view).ok(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+#[derive(Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChanges {
+    /// A deactivated account cannot sign in and its sessions and tokens stop working.
+    #[serde(default)]
+    pub active: Option<bool>,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for UserChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserChanges")
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
+pub async fn update_user(
+    db: &Db,
+    now: DateTime<Utc>,
+    cost: PasswordCost,
+    actor: &Actor,
+    id: i64,
+    changes: UserChanges,
+) -> Result<UserView> {
+    require_admin(actor)?;
+    let current = user::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await?
+        .ok_or(ServiceError::NotFound("user"))?;
+    if let Some(p) = &changes.password
+        && p.chars().count() < 12
+    {
+        return Err(ServiceError::invalid("password", "at least 12 characters"));
+    }
+    if changes.active == Some(false) && id == actor.user_id {
+        return Err(ServiceError::invalid(
+            "active",
+            "you cannot deactivate your own account",
+        ));
+    }
+    let before = serde_json::to_value(UserView::from(current.clone())).ok();
+    let mut am: user::ActiveModel = current.into();
+    if let Some(a) = changes.active {
+        am.active = Set(a);
+    }
+    let password_changed = changes.password.is_some();
+    if let Some(p) = changes.password {
+        am.password_hash = Set(hash_password(cost, &p)?);
+    }
+    let tx = db.begin_write().await?;
+    let view = UserView::from(am.update(&tx.txn).await?);
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "update",
+            entity: "user",
+            entity_id: Some(id),
+            before,
+            after: Some(serde_json::json!({"user": view, "password_changed": password_changed})),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}

@@ -427,3 +427,106 @@ async fn openapi_documents_every_route_and_the_ui_is_served() {
     assert_eq!(nope.status, StatusCode::NOT_FOUND);
     assert_eq!(nope.headers["content-type"], "application/problem+json");
 }
+
+#[tokio::test]
+async fn administrator_manages_the_office_map_accounts_and_tokens() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let path = format!("/api/v1/cpas/{}", t.a.cpas);
+        let body = json!({"office_id": t.b.office});
+        let denied = t
+            .call(Method::PATCH, &path, &t.a.officer, Some(body.clone()))
+            .await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+        let bad = t
+            .call(
+                Method::PATCH,
+                &path,
+                &t.admin,
+                Some(json!({"office_id": 999_999})),
+            )
+            .await;
+        assert_eq!(bad.body["errors"][0]["field"], "office_id");
+        let moved = t.call(Method::PATCH, &path, &t.admin, Some(body)).await;
+        assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+        // The next sending goes to the newly competent office.
+        let r = t.draft(&t.a, NISS_1).await;
+        let s = t.act(&t.a.worker, r.id(), "send", &r.etag(), None).await;
+        assert_eq!(s.body["office_id"], t.b.office);
+        let qa = t
+            .call(Method::GET, "/api/v1/queue", &t.a.officer, None)
+            .await;
+        let qb = t
+            .call(Method::GET, "/api/v1/queue", &t.b.officer, None)
+            .await;
+        assert_eq!(qa.body["items"], json!([]));
+        assert_eq!(qb.body["items"][0]["id"], r.id());
+        // A revoked token stops working; so does every credential of a deactivated account.
+        let session = t.login("worker.brussels").await;
+        let issued = t
+            .call(
+                Method::POST,
+                "/api/v1/api-tokens",
+                &session,
+                Some(json!({"label": "old"})),
+            )
+            .await;
+        let token = Auth::Token(issued.body["token"].as_str().unwrap().to_owned());
+        assert_eq!(
+            t.call(Method::GET, "/api/v1/auth/me", &token, None)
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let foreign = t
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/api-tokens/{}", issued.id()),
+                &t.a.worker,
+                None,
+            )
+            .await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+        let revoked = t
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/api-tokens/{}", issued.id()),
+                &session,
+                None,
+            )
+            .await;
+        assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            t.call(Method::GET, "/api/v1/auth/me", &token, None)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        let users = t.call(Method::GET, "/api/v1/users", &t.admin, None).await;
+        let worker_a = users
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == "worker.namur")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let off = t
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/users/{worker_a}"),
+                &t.admin,
+                Some(json!({"active": false})),
+            )
+            .await;
+        assert_eq!(off.status, StatusCode::OK);
+        assert_eq!(
+            t.call(Method::GET, "/api/v1/auth/me", &t.a.worker, None)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        t.finish().await;
+    }
+}

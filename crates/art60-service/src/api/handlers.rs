@@ -14,7 +14,9 @@ use super::problem::{ApiError, Problem};
 use crate::attachments::{self, AttachmentView};
 use crate::auth::{self, Actor, IssuedToken, SESSION_COOKIE, SESSION_HOURS};
 use crate::db::{Role, Status};
-use crate::directory::{self, CpasView, NewCpas, NewOffice, NewUser, OfficeView, UserView};
+use crate::directory::{
+    self, CpasChanges, CpasView, NewCpas, NewOffice, NewUser, OfficeView, UserChanges, UserView,
+};
 use crate::error::ServiceError;
 use crate::persons::{
     self, EmploymentView, NewEmployment, NewPerson, Page, PageRequest, PersonView,
@@ -642,4 +644,49 @@ pub async fn open_case(
     )
     .await?;
     Ok(with_etag(StatusCode::OK, r))
+}
+
+#[utoipa::path(delete, path = "/api/v1/api-tokens/{id}", tag = "auth", params(("id" = i64, Path)),
+    responses((status = 204, description = "Revoked"), (status = 404, body = Problem)))]
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    auth::revoke_token(&st.db, st.clock.now(), &caller.actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(patch, path = "/api/v1/cpas/{id}", tag = "directory", params(("id" = i64, Path)), request_body = CpasChanges,
+    responses((status = 200, body = CpasView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_cpas(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: JsonBody<CpasChanges>,
+) -> ApiResult<Json<CpasView>> {
+    Ok(Json(
+        directory::update_cpas(&st.db, st.clock.now(), &caller.actor, id, body.value).await?,
+    ))
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "directory", params(("id" = i64, Path)), request_body = UserChanges,
+    responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_user(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: JsonBody<UserChanges>,
+) -> ApiResult<Json<UserView>> {
+    Ok(Json(
+        directory::update_user(
+            &st.db,
+            st.clock.now(),
+            st.password_cost,
+            &caller.actor,
+            id,
+            body.value,
+        )
+        .await?,
+    ))
 }

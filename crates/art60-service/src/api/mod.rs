@@ -50,6 +50,7 @@ pub struct AppState {
         handlers::decide_request, handlers::copy_request,
         handlers::list_attachments, handlers::upload_attachment, handlers::download_attachment,
         handlers::queue, handlers::audit_verify, handlers::open_case,
+        handlers::revoke_token, handlers::update_cpas, handlers::update_user,
     ),
     components(schemas(Problem)),
     modifiers(&SecurityAddon),
@@ -123,9 +124,12 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(h::logout))
         .route("/auth/me", get(h::me))
         .route("/api-tokens", post(h::issue_token))
+        .route("/api-tokens/{id}", axum::routing::delete(h::revoke_token))
         .route("/offices", get(h::list_offices).post(h::create_office))
         .route("/cpas", get(h::list_cpas).post(h::create_cpas))
+        .route("/cpas/{id}", axum::routing::patch(h::update_cpas))
         .route("/users", get(h::list_users).post(h::create_user))
+        .route("/users/{id}", axum::routing::patch(h::update_user))
         .route("/persons", get(h::list_persons).post(h::create_person))
         .route("/persons/{id}", get(h::get_person))
         .route("/employments", post(h::create_employment))

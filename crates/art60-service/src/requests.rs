@@ -1073,3 +1073,25 @@ pub async fn open_by_reference(
     tx.commit().await?;
     Ok(RequestView::from(m))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The due date is a working day with exactly the procedure's number of working days
+        /// in (receipt, due], whatever the receipt date (weekends and holidays included).
+        #[test]
+        fn due_date_is_the_nth_working_day_after_receipt(days in 0i64..20_000) {
+            let receipt = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + Duration::days(days);
+            let due = due_date(receipt);
+            prop_assert!(due > receipt);
+            prop_assert!(calendar::is_working_day(due));
+            prop_assert_eq!(
+                calendar::working_days_between(receipt, due),
+                i64::from(procedure().processing_working_days)
+            );
+        }
+    }
+}

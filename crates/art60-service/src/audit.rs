@@ -197,3 +197,50 @@ fn broken(count: i64, seq: i64, why: &str) -> Verification {
         first_broken: Some((seq, why.to_owned())),
     }
 }
+
+/// One entry as shown to administrators (the DPO's reading of the trail).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EntryView {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor_user_id: Option<i64>,
+    pub actor_role: Option<String>,
+    pub actor_org: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<i64>,
+    pub person_id: Option<i64>,
+    pub reason: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<Value>,
+    pub hash: String,
+}
+
+/// A page of the trail from `after_seq` on, oldest first.
+pub async fn page(conn: &DatabaseConnection, after_seq: i64, limit: u64) -> Result<Vec<EntryView>> {
+    Ok(audit_entry::Entity::find()
+        .filter(Expr::col(audit_entry::Column::Seq).gt(after_seq))
+        .order_by_asc(audit_entry::Column::Seq)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|e| EntryView {
+            seq: e.seq,
+            at: e.at,
+            actor_user_id: e.actor_user_id,
+            actor_role: e.actor_role,
+            actor_org: e.actor_org,
+            action: e.action,
+            entity: e.entity,
+            entity_id: e.entity_id,
+            person_id: e.person_id,
+            reason: e.reason,
+            before: e.before,
+            after: e.after,
+            hash: e.hash,
+        })
+        .collect())
+}

@@ -362,6 +362,21 @@ async fn tampering_with_the_audit_trail_is_reported() {
         .await;
         let ok = art60_service::audit::verify(&t.db.conn).await.unwrap();
         assert!(ok.first_broken.is_none(), "{ok:?}");
+        // The worker's read of the request is in the trail, with who and which person.
+        let trail = t
+            .call(Method::GET, "/api/v1/audit?limit=500", &t.admin, None)
+            .await;
+        let read = trail
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "read" && e["entity"] == "request")
+            .unwrap();
+        assert_eq!(read["entity_id"], r.id());
+        assert_eq!(read["person_id"], r.body["person_id"]);
+        assert_eq!(read["actor_role"], "cpas_worker");
+        assert_eq!(read["actor_org"], format!("cpas:{}", t.a.cpas));
         assert!(ok.entries > 10);
         // Someone rewrites why an entry was made.
         t.db.conn

@@ -690,3 +690,36 @@ pub async fn update_user(
         .await?,
     ))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AuditParams {
+    /// Entries after this sequence number (the `seq` of the last entry of the previous page).
+    pub after: Option<i64>,
+    /// 1 to 500 (default 100).
+    pub limit: Option<u64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
+    responses((status = 200, body = Vec<crate::audit::EntryView>), (status = 403, body = Problem)))]
+pub async fn audit_list(
+    State(st): State<AppState>,
+    caller: Caller,
+    Query(p): Query<AuditParams>,
+) -> ApiResult<Json<Vec<crate::audit::EntryView>>> {
+    if caller.actor.role != Role::Administrator {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not allowed for your role",
+        )
+        .detail("the audit trail is for administrators")
+        .into());
+    }
+    let limit = p.limit.unwrap_or(100);
+    if limit == 0 || limit > 500 {
+        return Err(ServiceError::invalid("limit", "1 to 500").into());
+    }
+    Ok(Json(
+        crate::audit::page(&st.db.conn, p.after.unwrap_or(0), limit).await?,
+    ))
+}

@@ -49,7 +49,7 @@ pub struct AppState {
         handlers::update_request, handlers::send_request, handlers::return_request,
         handlers::decide_request, handlers::copy_request,
         handlers::list_attachments, handlers::upload_attachment, handlers::download_attachment,
-        handlers::queue, handlers::audit_verify, handlers::open_case,
+        handlers::queue, handlers::audit_verify, handlers::open_case, handlers::audit_list,
         handlers::revoke_token, handlers::update_cpas, handlers::update_user,
     ),
     components(schemas(Problem)),
@@ -155,6 +155,7 @@ pub fn router(state: AppState) -> Router {
         .route("/attachments/{id}", get(h::download_attachment))
         .route("/queue", get(h::queue))
         .route("/cases/{reference}", get(h::open_case))
+        .route("/audit", get(h::audit_list))
         .route("/audit/verify", get(h::audit_verify));
     Router::new()
         .nest("/api/v1", v1)

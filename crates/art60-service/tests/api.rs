@@ -545,3 +545,43 @@ async fn administrator_manages_the_office_map_accounts_and_tokens() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn attachments_can_live_in_a_directory() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let files = tempfile::tempdir().unwrap();
+    let store = art60_service::attachments::Store::Directory(files.path().to_owned());
+    let worker = art60_service::auth::Actor {
+        user_id: 0,
+        role: art60_service::db::Role::CpasWorker,
+        cpas_id: Some(t.a.cpas),
+        office_id: None,
+        federation: None,
+    };
+    let r = t.draft(&t.a, NISS_1).await;
+    let v = art60_service::attachments::upload(
+        &t.db,
+        &store,
+        t.clock_now(),
+        &worker,
+        r.id(),
+        "c4.pdf",
+        PDF.to_vec(),
+    )
+    .await
+    .unwrap();
+    let on_disk = std::fs::read(files.path().join(&v.sha256)).unwrap();
+    assert_eq!(on_disk, PDF);
+    let (_, bytes) =
+        art60_service::attachments::download(&t.db, &store, t.clock_now(), &worker, v.id)
+            .await
+            .unwrap();
+    assert_eq!(bytes, PDF);
+    // Nothing of the content is in the database row.
+    let row = art60_service::db::attachment::Entity::find_by_id(v.id)
+        .one(&t.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.content.is_none());
+}

@@ -6,7 +6,7 @@
 
 use art60_rules::params::{ParamSet, Procedure};
 use art60_rules::{CalcRequest, Niss, calendar};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -436,8 +436,7 @@ pub async fn create(
         .await?
         .map(|c| c.office_id);
     let tx = db.begin_write().await?;
-    let reference =
-        next_reference(&tx.txn, today.format("%Y").to_string().parse().unwrap_or(0)).await?;
+    let reference = next_reference(&tx.txn, today.year()).await?;
     let m = request::ActiveModel {
         reference: Set(reference),
         employment_id: Set(emp.id),
@@ -872,11 +871,7 @@ pub async fn copy(
     require_role(actor, Role::CpasWorker, "copy a request")?;
     refuse_status(&m, "copy", &[Status::Calculated])?;
     let tx = db.begin_write().await?;
-    let year = m
-        .reference
-        .get(4..8)
-        .and_then(|y| y.parse().ok())
-        .unwrap_or(0);
+    let year = now.with_timezone(&chrono_tz::Europe::Brussels).year();
     let reference = next_reference(&tx.txn, year).await?;
     let c = request::ActiveModel {
         reference: Set(reference),

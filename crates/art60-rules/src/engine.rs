@@ -3,6 +3,7 @@
 //! and the scan for the first feasible contract end date.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use serde_json::json;
@@ -22,7 +23,7 @@ use crate::options::{
 };
 use crate::params::{
     Art42, Categories, Counting, Dated, EventRule, ExtensionKind, Extensions, Foreign,
-    NoRuleInForce, ParamSet, ParamUse, RegimeId, Stage, Treatment, used,
+    NoRuleInForce, ParamSet, ParamUse, RegimeId, Stage, Treatment,
 };
 use crate::result::{
     Alternative, AppliedExtension, Art32Eval, CalcResult, ENGINE_VERSION, Flag, OptionEval,
@@ -89,7 +90,7 @@ impl Job {
 
 #[derive(Debug, Clone)]
 struct RawEvent {
-    label: String,
+    label: Rc<str>,
     kind: ExtensionKind,
     start: NaiveDate,
     end: NaiveDate,
@@ -260,7 +261,7 @@ impl<'a> Prepared<'a> {
                     }
                     if let Some(kind) = ext_kind_of(kind) {
                         events.push(RawEvent {
-                            label,
+                            label: label.into(),
                             kind,
                             start: h.start,
                             end: h.end,
@@ -309,7 +310,7 @@ struct Ctx<'p> {
     ext: &'p Extensions,
     art42: &'p Art42,
     foreign: &'p Foreign,
-    used: Vec<ParamUse>,
+    refs: [(&'static str, NaiveDate, Option<NaiveDate>, &'p str); 8],
 }
 
 impl<'p> Ctx<'p> {
@@ -322,15 +323,30 @@ impl<'p> Ctx<'p> {
         let ext = params.extensions_at(da)?;
         let art42 = params.art42_at(da)?;
         let foreign = params.foreign_at(da)?;
-        let used = vec![
-            used("regime", regime),
-            used("stage", stage),
-            used("counting", counting),
-            used("categories", cats),
-            used("unpaid_cap", unpaid),
-            used("extensions", ext),
-            used("art42", art42),
-            used("foreign", foreign),
+        let refs = [
+            ("regime", regime.from, regime.to, regime.reference.as_str()),
+            ("stage", stage.from, stage.to, stage.reference.as_str()),
+            (
+                "counting",
+                counting.from,
+                counting.to,
+                counting.reference.as_str(),
+            ),
+            ("categories", cats.from, cats.to, cats.reference.as_str()),
+            (
+                "unpaid_cap",
+                unpaid.from,
+                unpaid.to,
+                unpaid.reference.as_str(),
+            ),
+            ("extensions", ext.from, ext.to, ext.reference.as_str()),
+            ("art42", art42.from, art42.to, art42.reference.as_str()),
+            (
+                "foreign",
+                foreign.from,
+                foreign.to,
+                foreign.reference.as_str(),
+            ),
         ];
         Ok(Ctx {
             da,
@@ -342,8 +358,21 @@ impl<'p> Ctx<'p> {
             ext: &ext.value,
             art42: &art42.value,
             foreign: &foreign.value,
-            used,
+            refs,
         })
+    }
+
+    /// The parameter entries used, for the result (built only for the final evaluation).
+    fn param_uses(&self) -> Vec<ParamUse> {
+        self.refs
+            .iter()
+            .map(|(key, from, to, reference)| ParamUse {
+                key: (*key).to_string(),
+                from: *from,
+                to: *to,
+                reference: (*reference).to_string(),
+            })
+            .collect()
     }
 
     fn treatment(&self, cat: DayCategory) -> Treatment {
@@ -568,7 +597,7 @@ impl Counter<'_, '_> {
                         }
                     }
                 };
-                if job.provisional {
+                if job.provisional && self.detail {
                     out.provisional.push(flag(
                         "provisional.input",
                         format!("{}: marked provisional", job.label),
@@ -729,7 +758,7 @@ impl Counter<'_, '_> {
                     if d > 0 || h.unwrap_or(0) > 0 {
                         every_line_counts = false;
                     }
-                    if self.ctx.treatment(l.category) == Treatment::Extends {
+                    if self.detail && self.ctx.treatment(l.category) == Treatment::Extends {
                         review = Some(flag(
                             "manual_review.declared_extension",
                             format!(
@@ -739,6 +768,7 @@ impl Counter<'_, '_> {
                         ));
                     }
                 }
+                Effective::Review if !self.detail => every_line_counts = false,
                 Effective::Review => {
                     every_line_counts = false;
                     review = Some(flag(
@@ -837,7 +867,7 @@ impl Counter<'_, '_> {
 
 #[derive(Debug, Clone)]
 struct Event {
-    label: String,
+    label: Rc<str>,
     kind: ExtensionKind,
     start: NaiveDate,
     end: NaiveDate,
@@ -919,7 +949,7 @@ fn extend(
             let before = start;
             start = move_back(start, ev, unit);
             applied.push(AppliedExtension {
-                event: ev.label.clone(),
+                event: ev.label.to_string(),
                 kind: ev.kind,
                 event_start: ev.start,
                 event_end: ev.end,
@@ -957,8 +987,9 @@ impl Eval {
     fn feasible(&self) -> bool {
         self.no_stage.is_some() || self.met.is_some()
     }
-    /// Smallest shortfall over the options, in R6 days.
-    fn deficit_days(&self) -> Option<i64> {
+    /// Smallest gain, in R6 days, that could make an option met: an option is met when its
+    /// exact total exceeds `threshold - 1` (the total is rounded up).
+    fn need_days(&self) -> Option<Fixed4> {
         self.options
             .iter()
             .map(|o| {
@@ -967,10 +998,11 @@ impl Eval {
                     Some(_) => o.required.div_euclid(2) + o.required.rem_euclid(2),
                     None => o.required,
                 };
-                let short = (threshold - o.counted).max(0);
+                let need = Fixed4::whole(threshold - 1) - o.counted_exact;
                 match o.unit {
-                    Unit::Days => short,
-                    Unit::HalfDays => (short + 1) / 2,
+                    Unit::Days => need,
+                    // Half-days: each day of work adds two; round the need down (safe side).
+                    Unit::HalfDays => Fixed4(need.0.div_euclid(2)),
                 }
             })
             .min()
@@ -1373,7 +1405,7 @@ impl Prepared<'_> {
             if !foreign_ok[fi] {
                 let j = &self.jobs[f.job];
                 raw_events.push(RawEvent {
-                    label: j.label.clone(),
+                    label: j.label.as_str().into(),
                     kind: ExtensionKind::UncountableForeignWork,
                     start: j.start,
                     end: j.end,
@@ -1389,7 +1421,7 @@ impl Prepared<'_> {
                     && ab.start <= e
                 {
                     raw_events.push(RawEvent {
-                        label: format!("contract.absences[{i}]"),
+                        label: format!("contract.absences[{i}]").into(),
                         kind,
                         start: ab.start,
                         end: ab.end.min(e),
@@ -1653,11 +1685,8 @@ impl Prepared<'_> {
             options.push(o);
         }
         let met = options.iter().position(|o| o.met);
-        if detail {
-            ctx_used_steps(&ctx, &mut steps);
-        }
         Ok(Eval {
-            ctx_used: ctx.used.clone(),
+            ctx_used: if detail { ctx.param_uses() } else { Vec::new() },
             regime: ctx.regime,
             age,
             status: Some(status),
@@ -1680,8 +1709,6 @@ impl Prepared<'_> {
             || self.req.last_paid_unemployment.is_some()
     }
 }
-
-fn ctx_used_steps(_ctx: &Ctx<'_>, _steps: &mut [Step]) {}
 
 // ------------------------------------------------------------------------------------------
 // Plan and assess.
@@ -1740,9 +1767,28 @@ impl Prepared<'_> {
                     v.push(ab.start);
                 }
             }
-            // The contract becomes the determining job (status, art. 33 1°).
-            for d in [7, 28] {
-                v.push(ci.c.start + Days::new(d - 1));
+            // The contract becomes the determining job (status, art. 33 1°): that can only
+            // change something when a part-time job or a part-time contract is involved.
+            let all_full_time = ci.c.regime.is_full_time()
+                && self
+                    .jobs
+                    .iter()
+                    .all(|j| matches!(j.class, JobClass::Assimilated(_)) || j.full_time());
+            if !all_full_time {
+                for d in [7, 28] {
+                    v.push(ci.c.start + Days::new(d - 1));
+                }
+            }
+            // During an absence that extends the window, the extension grows every day and
+            // may bring older work back in: no jumping there.
+            for ab in &ci.c.absences {
+                if absence_ext_kind(ab.kind).is_some() {
+                    let mut d = ab.start;
+                    while d <= ab.end && d <= horizon && (d - ab.start).num_days() < 400 {
+                        v.push(d);
+                        d = d.succ_opt().unwrap_or(horizon);
+                    }
+                }
             }
         }
         // Foreign work becomes countable once its Belgian follow-up is met: find, for every
@@ -1825,11 +1871,11 @@ impl Prepared<'_> {
             }
             // Jump: the contract adds at most 6/R R6 days per scheduled day (plus the
             // whole-quarter rounding), so no earlier date can close the shortfall.
-            let next = match ev.deficit_days() {
-                Some(def) => {
-                    let slack = 3;
-                    let mut k = e;
-                    let mut gain = Fixed4::ZERO;
+            let next = match ev.need_days() {
+                Some(need) => {
+                    // An upper bound on what the contract can add after `e`: 6/R R6 days per
+                    // scheduled day, plus what a whole quarter adds over its days (78 rule),
+                    // plus one per quarter when part-time parts are rounded up.
                     let per_day = scheduled_value(
                         1,
                         &WorkRegime {
@@ -1837,29 +1883,54 @@ impl Prepared<'_> {
                             ..ci.c.regime
                         },
                     );
-                    let mut quarters_crossed = 0i64;
-                    while k < horizon {
+                    let full = Fixed4::whole(counting.full_quarter);
+                    let ceiling = self.opts.rounding_mode == RoundingMode::PerPartCeiling;
+                    let mut k = e;
+                    let mut gain = Fixed4::ZERO;
+                    while k < horizon && gain <= need {
                         let n = k.succ_opt().unwrap_or(horizon);
-                        if crate::calendar::quarter_start(n) == n {
-                            quarters_crossed += 1;
-                        }
-                        if ci.mask & crate::input::Day::of(n.weekday()).bit() != 0 {
+                        let scheduled = ci.mask & crate::input::Day::of(n.weekday()).bit() != 0;
+                        if method == QuarterCapMethod::Average {
+                            // Method A caps the contract at its Monday–Saturday days: a day can
+                            // also release what the cap held back, up to one R6 day.
+                            if scheduled {
+                                gain += per_day.max(Fixed4::whole(1));
+                            } else if n.weekday() != Weekday::Sun {
+                                gain += Fixed4::whole(1);
+                            }
+                        } else if scheduled {
                             gain += per_day;
                         }
-                        k = n;
-                        if gain.ceil() + slack * (1 + quarters_crossed) >= def {
-                            break;
+                        if crate::calendar::quarter_end(n) == n {
+                            let q = crate::calendar::quarter_start(n);
+                            let whole = per_day.times(weekdays_in(q, n, ci.mask));
+                            if full > whole {
+                                gain += full - whole;
+                            }
                         }
+                        if ceiling && crate::calendar::quarter_start(n) == n {
+                            gain += Fixed4::whole(1);
+                        }
+                        k = n;
                     }
                     k.max(e.succ_opt().unwrap_or(e))
                 }
                 None => horizon,
             };
-            let next = barriers
-                .iter()
-                .find(|b| **b > e)
-                .map_or(next, |b| next.min(*b))
-                .min(horizon);
+            let barrier = barriers.iter().find(|b| **b > e).copied();
+            let mut next = barrier.map_or(next, |b| next.min(b)).min(horizon);
+            // On a day the contract does not work, nothing can be gained: the window only
+            // moves forward. Except at a quarter end (a whole quarter counts 78) and, with the
+            // average method, on Saturdays (the job cap counts Monday–Saturday days).
+            while next < horizon && Some(next) != barrier {
+                let scheduled = ci.mask & crate::input::Day::of(next.weekday()).bit() != 0;
+                let quarter_end = crate::calendar::quarter_end(next) == next;
+                let r6_day = method == QuarterCapMethod::Average && next.weekday() != Weekday::Sun;
+                if scheduled || quarter_end || r6_day {
+                    break;
+                }
+                next = next.succ_opt().unwrap_or(horizon);
+            }
             e = next;
         }
     }

@@ -136,9 +136,14 @@ proptest! {
     }
 
     #[test]
-    fn the_plan_is_the_first_feasible_date(req in plan_request()) {
-        // Whatever the jumps of the scan, the day before the answer must not be feasible.
-        let r = compute(&req);
+    fn the_plan_is_the_first_feasible_date(req in plan_request(), average in any::<bool>()) {
+        // Whatever the jumps of the scan, the day before the answer must not be feasible,
+        // under either cap method.
+        let mut o = Options::default();
+        if average {
+            o.set("quarter_cap_method=average").unwrap();
+        }
+        let r = calculate(&req, &o, ParamSet::embedded()).unwrap();
         if let Some(e) = r.end_date() {
             let start = req.contract.as_ref().unwrap().start;
             if e > start {
@@ -146,7 +151,7 @@ proptest! {
                 a.mode = Mode::Assess;
                 a.application_date = Some(e);
                 a.contract.as_mut().unwrap().end = Some(e.pred_opt().unwrap());
-                let before = compute(&a);
+                let before = calculate(&a, &o, ParamSet::embedded()).unwrap();
                 prop_assert!(matches!(before.outcome, art60_rules::result::Outcome::Assessed { admissible: false, .. }),
                     "feasible already on {}: {:?}", e.pred_opt().unwrap(), before.winning_option.map(|w| (w.id, w.counted, w.required)));
             }

@@ -5,6 +5,20 @@
 //! ([`codes`], data with legal references), the mapping to the engine's input ([`mapping`]), the
 //! comparison with periods typed by the CPAS ([`reconcile`]), a summary for `art60 dmfa inspect`
 //! ([`summary`]) and a generator of large valid declarations for benchmarks ([`synth`]).
+//!
+//! ## Use from the case service
+//!
+//! 1. Upload: [`parse_bytes`] (or [`parse_reader`]) returns the person declarations and the
+//!    rejected records (each with line, column, element path and what was left out). A
+//!    [`ParseError`] means the file is not usable at all: store nothing (one transaction).
+//! 2. Store the [`PersonDeclaration`]s (they serialise to JSON) keyed by NISS, employer and
+//!    quarter; a later upload of the same key replaces the earlier one.
+//! 3. History: [`to_history`] over all stored declarations of the person, in upload order, gives
+//!    the DmfA `HistoryItem`s (source `Dmfa`) and the [`Note`]s to show (excluded, manual review,
+//!    provisional with the reason).
+//! 4. Typed periods stay as typed: [`reconcile`] lists every [`Conflict`] between them and the
+//!    DmfA periods; nothing is merged.
+//! 5. Calculation: [`plan_request`] builds the engine request from the chosen history.
 
 pub mod calc;
 pub mod codes;

@@ -186,6 +186,15 @@ fn add_occupation(
             ),
         ));
     }
+    if occ.worker_status.as_deref() == Some("TW") {
+        notes.push(note(
+            NoteKind::Info,
+            format!(
+                "occupation {} has WorkerStatus TW: an art. 60 §7 contract (Flemish Region, SPEC §7)",
+                occ.sequence
+            ),
+        ));
+    }
     let mut lines = Vec::with_capacity(occ.services.len());
     for s in &occ.services {
         let category = codes.category(s.code);

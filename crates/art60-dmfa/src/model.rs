@@ -1,6 +1,8 @@
 //! What the importer keeps of a DmfA declaration: per natural person, the worker records, their
-//! occupations, service lines and remuneration codes. Values are already checked against the
-//! XSD ranges, so a `PersonDeclaration` can only hold what a valid declaration can say.
+//! occupations, service lines and remuneration codes. Values are checked against the XSD ranges
+//! by the reader. The types (de)serialise to JSON so the case service can store what it imported
+//! and rebuild the history later; identifiers (NISS, KBO, joint committee) are re-checked when read
+//! back. Serialised JSON holds the full NISS: it is for storage, never for logs (`Debug` redacts).
 
 use std::fmt;
 
@@ -8,11 +10,11 @@ use art60_rules::input::Quarter;
 use art60_rules::units::Hundredths;
 use art60_rules::{Kbo, Niss};
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The declaring employer: ONSS registration number (0..=199999934) and, if given, the
 /// enterprise number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Employer {
     pub noss: u32,
     pub company: Option<Kbo>,
@@ -29,7 +31,7 @@ impl fmt::Display for Employer {
 }
 
 /// Everything one form declares for one natural person.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PersonDeclaration {
     /// 1-based position of the `Form` in the file.
     pub form: u32,
@@ -42,7 +44,7 @@ pub struct PersonDeclaration {
 }
 
 /// One "ligne travailleur": an employer class and worker code for the person.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerRecord {
     pub employer_class: u16,
     pub worker_code: u16,
@@ -51,7 +53,7 @@ pub struct WorkerRecord {
     pub occupations: Vec<Occupation>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContractType {
     FullTime,
@@ -59,8 +61,23 @@ pub enum ContractType {
 }
 
 /// Joint committee number as written (`\d{3}`, `\d{3}.\d{2}` or `\d{3}.\d{2}.\d{2}`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct JointCommittee(String);
+
+impl TryFrom<String> for JointCommittee {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        JointCommittee::parse(&s)
+            .ok_or_else(|| format!("joint committee {s:?}: expected NNN, NNN.NN or NNN.NN.NN"))
+    }
+}
+
+impl From<JointCommittee> for String {
+    fn from(j: JointCommittee) -> String {
+        j.0
+    }
+}
 
 impl JointCommittee {
     pub fn parse(s: &str) -> Option<JointCommittee> {
@@ -90,7 +107,7 @@ impl JointCommittee {
 }
 
 /// One occupation line of a worker record for the quarter.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Occupation {
     /// OccupationSequenceNbr (1..=99).
     pub sequence: u8,
@@ -114,7 +131,7 @@ pub struct Occupation {
 }
 
 /// Days (and hours) declared under one service code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Service {
     pub sequence: u8,
     /// Annex 8 code, checked to be valid for the quarter.
@@ -125,7 +142,7 @@ pub struct Service {
     pub hours: Option<Hundredths>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Remuneration {
     pub sequence: u8,
     pub code: u16,

@@ -435,3 +435,29 @@ fn other_people_are_ignored_and_the_engine_accepts_the_result() {
         DayCategory::InsuredSickness
     );
 }
+
+#[test]
+fn art60_occupation_in_flanders_is_named() {
+    let n = person();
+    let mut o = occ(
+        "2023-01-09",
+        None,
+        500,
+        Some(3800),
+        Some(3800),
+        ContractType::FullTime,
+        &[(1, 5500, None)],
+    );
+    o.worker_status = Some("TW".into());
+    let h = to_history(n, &[decl(n, "2023Q1", 15, vec![o])], &opts(None)).unwrap();
+    assert_eq!(
+        h.items.len(),
+        1,
+        "still work: the engine counts art. 60 days as ordinary days"
+    );
+    assert!(
+        h.notes
+            .iter()
+            .any(|x| x.kind == NoteKind::Info && x.message.contains("art. 60 §7"))
+    );
+}

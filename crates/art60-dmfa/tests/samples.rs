@@ -222,3 +222,17 @@ fn two_quarters_two_forms() {
     let single = parse_file(path("DmfAOriginal_20222_1.xml")).unwrap();
     assert_eq!(p.persons[..7], single.persons[..]);
 }
+
+/// What the service stores (JSON) reads back to the same declarations; a bad joint committee
+/// or NISS in stored JSON is refused, not trusted.
+#[test]
+fn declarations_round_trip_through_json_storage() {
+    let p = parse_file(path("DmfAOriginal_20223_1_Corrected.xml")).unwrap();
+    let json = serde_json::to_string(&p.persons).unwrap();
+    let back: Vec<PersonDeclaration> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, p.persons);
+    let bad = json.replacen("\"999\"", "\"99x\"", 1);
+    assert!(serde_json::from_str::<Vec<PersonDeclaration>>(&bad).is_err());
+    let bad = json.replacen("77101500172", "77101500173", 1);
+    assert!(serde_json::from_str::<Vec<PersonDeclaration>>(&bad).is_err());
+}

@@ -81,7 +81,19 @@ pub async fn list(
     if limit == 0 || limit > 200 {
         return Err(ServiceError::invalid("limit", "1 to 200"));
     }
+    // Only the listed columns: the rows also hold the form and the whole engine result (with
+    // its trace), which a queue page must not drag along.
     let mut q = request::Entity::find()
+        .select_only()
+        .columns([
+            request::Column::Id,
+            request::Column::Reference,
+            request::Column::CpasId,
+            request::Column::ReceivedOn,
+            request::Column::DueOn,
+            request::Column::LateRequest,
+            request::Column::Version,
+        ])
         .filter(request::Column::OfficeId.eq(office))
         .filter(request::Column::Status.eq(Status::Sent))
         .order_by_asc(request::Column::DueOn)
@@ -96,24 +108,35 @@ pub async fn list(
             ),
         );
     }
-    let mut rows = q.all(&db.conn).await?;
+    type Row = (
+        i64,
+        String,
+        i64,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        bool,
+        i32,
+    );
+    let mut rows: Vec<Row> = q.into_tuple().all(&db.conn).await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     let items: Vec<QueueItem> = rows
         .into_iter()
-        .filter_map(|m| {
-            let (received_on, due_on) = (m.received_on?, m.due_on?);
-            Some(QueueItem {
-                id: m.id,
-                reference: m.reference,
-                cpas_id: m.cpas_id,
-                received_on,
-                due_on,
-                urgency: urgency(today, due_on),
-                late_request: m.late_request,
-                version: m.version,
-            })
-        })
+        .filter_map(
+            |(id, reference, cpas_id, received_on, due_on, late_request, version)| {
+                let (received_on, due_on) = (received_on?, due_on?);
+                Some(QueueItem {
+                    id,
+                    reference,
+                    cpas_id,
+                    received_on,
+                    due_on,
+                    urgency: urgency(today, due_on),
+                    late_request,
+                    version,
+                })
+            },
+        )
         .collect();
     let next_cursor = if more {
         items.last().map(|i| format!("due:{}/{}", i.due_on, i.id))

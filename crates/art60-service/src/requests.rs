@@ -147,23 +147,6 @@ pub struct RequestSummary {
     pub version: i32,
 }
 
-impl From<request::Model> for RequestSummary {
-    fn from(m: request::Model) -> Self {
-        RequestSummary {
-            id: m.id,
-            reference: m.reference,
-            employment_id: m.employment_id,
-            cpas_id: m.cpas_id,
-            status: m.status,
-            copy_reason: m.copy_reason,
-            received_on: m.received_on,
-            due_on: m.due_on,
-            end_date: m.end_date,
-            version: m.version,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
@@ -503,7 +486,21 @@ pub async fn list(
     status: Option<Status>,
     page: PageRequest,
 ) -> Result<Page<RequestSummary>> {
+    // Only the summary's columns: not the form nor the engine result with its trace.
     let mut q = request::Entity::find()
+        .select_only()
+        .columns([
+            request::Column::Id,
+            request::Column::Reference,
+            request::Column::EmploymentId,
+            request::Column::CpasId,
+            request::Column::Status,
+            request::Column::CopyReason,
+            request::Column::ReceivedOn,
+            request::Column::DueOn,
+            request::Column::EndDate,
+            request::Column::Version,
+        ])
         .filter(request::Column::Id.gt(page.after_id))
         .order_by_asc(request::Column::Id)
         .limit(page.limit + 1);
@@ -522,12 +519,45 @@ pub async fn list(
     if let Some(s) = status {
         q = q.filter(request::Column::Status.eq(s));
     }
-    let rows = q.all(&db.conn).await?;
-    Ok(
-        page.page(rows.into_iter().map(RequestSummary::from).collect(), |r| {
-            r.id
-        }),
-    )
+    let rows: Vec<RequestSummary> = q
+        .into_model::<RequestSummaryRow>()
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(RequestSummary::from)
+        .collect();
+    Ok(page.page(rows, |r| r.id))
+}
+
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct RequestSummaryRow {
+    id: i64,
+    reference: String,
+    employment_id: i64,
+    cpas_id: i64,
+    status: Status,
+    copy_reason: Option<CopyReason>,
+    received_on: Option<NaiveDate>,
+    due_on: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+    version: i32,
+}
+
+impl From<RequestSummaryRow> for RequestSummary {
+    fn from(m: RequestSummaryRow) -> Self {
+        RequestSummary {
+            id: m.id,
+            reference: m.reference,
+            employment_id: m.employment_id,
+            cpas_id: m.cpas_id,
+            status: m.status,
+            copy_reason: m.copy_reason,
+            received_on: m.received_on,
+            due_on: m.due_on,
+            end_date: m.end_date,
+            version: m.version,
+        }
+    }
 }
 
 pub async fn update(

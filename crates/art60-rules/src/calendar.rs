@@ -233,7 +233,19 @@ pub fn quarter_start(d: NaiveDate) -> NaiveDate {
 
 /// Last day of the calendar quarter containing `d`.
 pub fn quarter_end(d: NaiveDate) -> NaiveDate {
-    add_months(quarter_start(d), 3).pred_opt().unwrap_or(d)
+    let m = (d.month0() / 3) * 3 + 3;
+    let day = if m == 6 || m == 9 { 30 } else { 31 };
+    NaiveDate::from_ymd_opt(d.year(), m, day).unwrap_or(d)
+}
+
+/// Whether `d` is the last day of a calendar quarter (cheap: no date construction).
+pub fn is_quarter_end(d: NaiveDate) -> bool {
+    matches!((d.month(), d.day()), (3, 31) | (6, 30) | (9, 30) | (12, 31))
+}
+
+/// Whether `d` is the first day of a calendar quarter.
+pub fn is_quarter_start(d: NaiveDate) -> bool {
+    d.day() == 1 && matches!(d.month(), 1 | 4 | 7 | 10)
 }
 
 #[cfg(test)]
@@ -302,6 +314,21 @@ mod tests {
             sub_months(d("2023-05-31"), 3, MonthEnd::FirstOfNextMonth),
             d("2023-03-01")
         );
+    }
+
+    #[test]
+    fn quarter_bounds() {
+        for (x, s, e) in [
+            ("2024-02-29", "2024-01-01", "2024-03-31"),
+            ("2024-06-30", "2024-04-01", "2024-06-30"),
+            ("2023-08-01", "2023-07-01", "2023-09-30"),
+            ("2023-12-31", "2023-10-01", "2023-12-31"),
+        ] {
+            assert_eq!(quarter_start(d(x)), d(s));
+            assert_eq!(quarter_end(d(x)), d(e));
+            assert!(is_quarter_end(d(e)) && is_quarter_start(d(s)));
+        }
+        assert!(!is_quarter_end(d("2024-02-29")) && !is_quarter_start(d("2024-02-01")));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! options, reference windows with extensions and cut-off, counting in R6 days or half-days,
 //! and the scan for the first feasible contract end date.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -121,6 +122,18 @@ struct Prepared<'a> {
     foreign: Vec<ForeignInfo>,
     contract: Option<ContractInfo<'a>>,
     static_review: Vec<Flag>,
+    /// History events after each extension table's rules (keyed by the table's address).
+    event_cache: RefCell<Vec<(*const Extensions, Vec<Event>)>>,
+    /// History sums of whole quarters: (categories table, per-quarter method, countable
+    /// foreign periods, quarter) -> ([declared, other, unpaid], per-job values).
+    hist_cache: RefCell<Vec<HistSlab>>,
+}
+
+/// Cached history sums for one (regime tables, method, countable foreign periods).
+struct HistSlab {
+    key: (usize, bool, u64),
+    /// (quarter index, [declared, other, unpaid], per-job values for the average method)
+    rows: Vec<(i32, [Fixed4; 3], Vec<Fixed4>)>,
 }
 
 fn flag(key: &str, detail: impl Into<String>) -> Flag {
@@ -293,6 +306,8 @@ impl<'a> Prepared<'a> {
             foreign,
             contract,
             static_review,
+            event_cache: RefCell::new(Vec::new()),
+            hist_cache: RefCell::new(Vec::new()),
         }
     }
 }
@@ -451,6 +466,14 @@ impl Counter<'_, '_> {
         }
     }
 
+    /// Which foreign periods count, as a bit set (cache key).
+    fn foreign_mask(&self) -> u64 {
+        self.foreign_ok.iter().enumerate().fold(
+            0u64,
+            |m, (i, ok)| if *ok { m | (1u64 << (i % 64)) } else { m },
+        )
+    }
+
     fn round_part(&self, v: Fixed4, part_time: bool) -> Fixed4 {
         if part_time && self.prep.opts.rounding_mode == RoundingMode::PerPartCeiling {
             v.ceil_fixed()
@@ -461,7 +484,6 @@ impl Counter<'_, '_> {
 
     /// Counts `[ws, we]`; the contract is projected up to `contract_end`.
     fn count(&self, ws: NaiveDate, we: NaiveDate, contract_end: Option<NaiveDate>) -> CountOut {
-        let o = self.prep.opts;
         let full = Fixed4::whole(self.ctx.counting.full_quarter);
         let per_quarter = self.method == QuarterCapMethod::PerQuarter;
         let factor = self.factor();
@@ -477,7 +499,11 @@ impl Counter<'_, '_> {
         }
         let njobs = self.prep.jobs.len();
         // Per-job sums for the average method's job cap (index njobs = the contract).
-        let mut job_sums = vec![Fixed4::ZERO; njobs + 1];
+        let mut job_sums = if per_quarter {
+            Vec::new()
+        } else {
+            vec![Fixed4::ZERO; njobs + 1]
+        };
         let mut unpaid_left: BTreeMap<i32, Fixed4> = BTreeMap::new();
         let mut unpaid_counted = Fixed4::ZERO;
         let mut nquarters = 0i64;
@@ -488,133 +514,64 @@ impl Counter<'_, '_> {
             let qa = qs.max(ws);
             let qb = qe.min(we);
             let mut parts: Vec<PartRow> = Vec::new();
-            let mut declared_sum = Fixed4::ZERO; // in days
-            let mut other_sum = Fixed4::ZERO;
-            let mut unpaid_sum = Fixed4::ZERO;
             let mut contract_units = Fixed4::ZERO;
-            for (ji, job) in self.prep.jobs.iter().enumerate() {
-                if let JobClass::Foreign(f) = job.class
-                    && !self.foreign_ok[f]
-                {
-                    continue;
-                }
-                let part_time = !job.full_time();
-                if let Some(decl) = job.declaration(q) {
-                    let (v, unpaid, formula, review) = self.declared_value(job, &decl.lines, q);
-                    if let Some(r) = review {
-                        out.review.push(r);
-                    }
-                    let v = self.round_part(v, part_time);
-                    declared_sum += v;
-                    job_sums[ji] += v;
-                    unpaid_sum += unpaid;
-                    if self.detail {
-                        parts.push(PartRow {
-                            job: job.label.clone(),
-                            source: PartSource::Declared,
-                            formula,
-                            value: v.times(factor),
+            // The history's part of a quarter wholly after the window start does not depend
+            // on the candidate date: computed once per regime, method and countable foreign
+            // periods, then reused across the scan.
+            let [declared_sum, mut other_sum, mut unpaid_sum] = if !self.detail && qa == qs {
+                let key = (
+                    std::ptr::from_ref(self.ctx.cats) as usize
+                        ^ (std::ptr::from_ref(self.ctx.counting) as usize).rotate_left(17),
+                    per_quarter,
+                    self.foreign_mask(),
+                );
+                let mut cache = self.prep.hist_cache.borrow_mut();
+                let slab = match cache.iter().position(|s| s.key == key) {
+                    Some(i) => i,
+                    None => {
+                        cache.push(HistSlab {
+                            key,
+                            rows: Vec::new(),
                         });
-                    }
-                    continue;
-                }
-                let a = qa.max(job.start);
-                let b = qb.min(job.end);
-                if b < a {
-                    continue;
-                }
-                let (v, source, formula) = match job.class {
-                    JobClass::Assimilated(cat) => match effective(self.ctx.treatment(cat), o) {
-                        Effective::Count => {
-                            let r6 = r6_days(a, b);
-                            let v = Fixed4::ratio(
-                                i128::from(r6) * i128::from(job.regime.weekly_hours.raw()),
-                                i128::from(job.regime.reference_hours.raw()),
-                            );
-                            (v, PartSource::Assimilated, "Mon–Sat days×Q/S".to_string())
-                        }
-                        Effective::Unpaid => {
-                            let r6 = r6_days(a, b);
-                            let v = Fixed4::ratio(
-                                i128::from(r6) * i128::from(job.regime.weekly_hours.raw()),
-                                i128::from(job.regime.reference_hours.raw()),
-                            );
-                            unpaid_sum += v;
-                            continue;
-                        }
-                        Effective::Review => {
-                            out.review.push(flag(
-                                "manual_review.category",
-                                format!("{}: {cat:?} needs the officer's decision", job.label),
-                            ));
-                            continue;
-                        }
-                        Effective::No => continue,
-                    },
-                    _ if !job.declared.is_empty() => {
-                        // A declared job without a declaration for this quarter: the quarter
-                        // is not declared yet; "no interruption" rule (§3.10), provisional.
-                        out.provisional.push(flag(
-                            "provisional.no_dmfa",
-                            format!(
-                                "{} {q}: no declaration yet; no-interruption rule",
-                                job.label
-                            ),
-                        ));
-                        let v = if job.full_time() {
-                            Fixed4::whole(r6_days(a, b))
-                        } else {
-                            let days = (b - a).num_days() + 1;
-                            Fixed4::ratio(
-                                i128::from(days) * i128::from(job.regime.weekly_hours.raw()) * 6,
-                                7 * i128::from(job.regime.reference_hours.raw()),
-                            )
-                        };
-                        let f = if job.full_time() {
-                            "Mon–Sat days"
-                        } else {
-                            "days×Q/7×6/S"
-                        };
-                        (v, PartSource::NoInterruptionRule, f.to_string())
-                    }
-                    _ => {
-                        let whole = a == qs && b == qe;
-                        let source = if matches!(job.class, JobClass::Foreign(_)) {
-                            PartSource::Foreign
-                        } else {
-                            PartSource::Projected
-                        };
-                        if per_quarter && whole && job.full_time() {
-                            (full, source, "78".to_string())
-                        } else {
-                            let days = weekdays_in(a, b, job.mask);
-                            let f = if job.full_time() {
-                                "A×6/R"
-                            } else {
-                                "A×Q/R×6/S"
-                            };
-                            (scheduled_value(days, &job.regime), source, f.to_string())
-                        }
+                        cache.len() - 1
                     }
                 };
-                if job.provisional && self.detail {
-                    out.provisional.push(flag(
-                        "provisional.input",
-                        format!("{}: marked provisional", job.label),
-                    ));
+                let idx = q.index();
+                let hit = cache[slab]
+                    .rows
+                    .iter()
+                    .find(|r| r.0 == idx)
+                    .map(|r| (r.1, r.2.clone()));
+                let (sums, per_job) = match hit {
+                    Some(h) => h,
+                    None => {
+                        let mut per_job = if per_quarter {
+                            Vec::new()
+                        } else {
+                            vec![Fixed4::ZERO; njobs]
+                        };
+                        let sums =
+                            self.history_quarter(q, qa, qb, &mut parts, &mut out, &mut per_job);
+                        cache[slab].rows.push((idx, sums, per_job.clone()));
+                        (sums, per_job)
+                    }
+                };
+                for (i, v) in per_job.iter().enumerate() {
+                    job_sums[i] += *v;
                 }
-                let v = self.round_part(v, part_time);
-                other_sum += v;
-                job_sums[ji] += v;
-                if self.detail {
-                    parts.push(PartRow {
-                        job: job.label.clone(),
-                        source,
-                        formula,
-                        value: v.times(factor),
-                    });
+                sums
+            } else {
+                let mut per_job = if per_quarter {
+                    Vec::new()
+                } else {
+                    vec![Fixed4::ZERO; njobs]
+                };
+                let sums = self.history_quarter(q, qa, qb, &mut parts, &mut out, &mut per_job);
+                for (i, v) in per_job.iter().enumerate() {
+                    job_sums[i] += *v;
                 }
-            }
+                sums
+            };
             // The contract projection.
             if let (Some(ci), Some(ce)) = (&self.prep.contract, contract_end) {
                 let a = qa.max(ci.c.start);
@@ -625,13 +582,15 @@ impl Counter<'_, '_> {
                     let v = self.round_part(v, !ci.c.regime.is_full_time());
                     other_sum += v;
                     unpaid_sum += unpaid;
-                    job_sums[njobs] += v;
+                    if !per_quarter {
+                        job_sums[njobs] += v;
+                    }
                     contract_units = v.times(factor);
                     if self.detail {
                         parts.push(PartRow {
                             job: "contract".into(),
                             source: PartSource::Contract,
-                            formula,
+                            formula: formula.to_string(),
                             value: v.times(factor),
                         });
                     }
@@ -721,13 +680,162 @@ impl Counter<'_, '_> {
         out
     }
 
+    /// The history's periods in one quarter: (declared, other, unpaid) in days; per-job
+    /// values go to `per_job` when the average method needs them.
+    fn history_quarter(
+        &self,
+        q: Quarter,
+        qa: NaiveDate,
+        qb: NaiveDate,
+        parts: &mut Vec<PartRow>,
+        out: &mut CountOut,
+        per_job: &mut [Fixed4],
+    ) -> [Fixed4; 3] {
+        let o = self.prep.opts;
+        let full = Fixed4::whole(self.ctx.counting.full_quarter);
+        let per_quarter = self.method == QuarterCapMethod::PerQuarter;
+        let factor = self.factor();
+        let (qs, qe) = (q.start(), q.end());
+        let mut declared_sum = Fixed4::ZERO;
+        let mut other_sum = Fixed4::ZERO;
+        let mut unpaid_sum = Fixed4::ZERO;
+        for (ji, job) in self.prep.jobs.iter().enumerate() {
+            if let JobClass::Foreign(f) = job.class
+                && !self.foreign_ok[f]
+            {
+                continue;
+            }
+            let part_time = !job.full_time();
+            if let Some(decl) = job.declaration(q) {
+                let (v, unpaid, formula, review) = self.declared_value(job, &decl.lines, q);
+                if let Some(r) = review {
+                    out.review.push(r);
+                }
+                let v = self.round_part(v, part_time);
+                declared_sum += v;
+                if !per_quarter {
+                    per_job[ji] += v;
+                }
+                unpaid_sum += unpaid;
+                if self.detail {
+                    parts.push(PartRow {
+                        job: job.label.clone(),
+                        source: PartSource::Declared,
+                        formula: formula.to_string(),
+                        value: v.times(factor),
+                    });
+                }
+                continue;
+            }
+            let a = qa.max(job.start);
+            let b = qb.min(job.end);
+            if b < a {
+                continue;
+            }
+            let (v, source, formula) = match job.class {
+                JobClass::Assimilated(cat) => match effective(self.ctx.treatment(cat), o) {
+                    Effective::Count => {
+                        let r6 = r6_days(a, b);
+                        let v = Fixed4::ratio(
+                            i128::from(r6) * i128::from(job.regime.weekly_hours.raw()),
+                            i128::from(job.regime.reference_hours.raw()),
+                        );
+                        (v, PartSource::Assimilated, "Mon–Sat days×Q/S")
+                    }
+                    Effective::Unpaid => {
+                        let r6 = r6_days(a, b);
+                        let v = Fixed4::ratio(
+                            i128::from(r6) * i128::from(job.regime.weekly_hours.raw()),
+                            i128::from(job.regime.reference_hours.raw()),
+                        );
+                        unpaid_sum += v;
+                        continue;
+                    }
+                    Effective::Review => {
+                        out.review.push(flag(
+                            "manual_review.category",
+                            format!("{}: {cat:?} needs the officer's decision", job.label),
+                        ));
+                        continue;
+                    }
+                    Effective::No => continue,
+                },
+                _ if !job.declared.is_empty() => {
+                    // A declared job without a declaration for this quarter: the quarter
+                    // is not declared yet; "no interruption" rule (§3.10), provisional.
+                    out.provisional.push(flag(
+                        "provisional.no_dmfa",
+                        format!(
+                            "{} {q}: no declaration yet; no-interruption rule",
+                            job.label
+                        ),
+                    ));
+                    let v = if job.full_time() {
+                        Fixed4::whole(r6_days(a, b))
+                    } else {
+                        let days = (b - a).num_days() + 1;
+                        Fixed4::ratio(
+                            i128::from(days) * i128::from(job.regime.weekly_hours.raw()) * 6,
+                            7 * i128::from(job.regime.reference_hours.raw()),
+                        )
+                    };
+                    let f = if job.full_time() {
+                        "Mon–Sat days"
+                    } else {
+                        "days×Q/7×6/S"
+                    };
+                    (v, PartSource::NoInterruptionRule, f)
+                }
+                _ => {
+                    let whole = a == qs && b == qe;
+                    let source = if matches!(job.class, JobClass::Foreign(_)) {
+                        PartSource::Foreign
+                    } else {
+                        PartSource::Projected
+                    };
+                    if per_quarter && whole && job.full_time() {
+                        (full, source, "78")
+                    } else {
+                        let days = weekdays_in(a, b, job.mask);
+                        let f = if job.full_time() {
+                            "A×6/R"
+                        } else {
+                            "A×Q/R×6/S"
+                        };
+                        (scheduled_value(days, &job.regime), source, f)
+                    }
+                }
+            };
+            if job.provisional && self.detail {
+                out.provisional.push(flag(
+                    "provisional.input",
+                    format!("{}: marked provisional", job.label),
+                ));
+            }
+            let v = self.round_part(v, part_time);
+            other_sum += v;
+            if !per_quarter {
+                per_job[ji] += v;
+            }
+            if self.detail {
+                parts.push(PartRow {
+                    job: job.label.clone(),
+                    source,
+                    formula: formula.to_string(),
+                    value: v.times(factor),
+                });
+            }
+        }
+        [declared_sum, other_sum, unpaid_sum]
+    }
+
     /// A declared quarter of one job: (counted, unpaid, formula, review flag).
     fn declared_value(
         &self,
         job: &Job,
         lines: &[DeclaredLine],
         q: Quarter,
-    ) -> (Fixed4, Fixed4, String, Option<Flag>) {
+    ) -> (Fixed4, Fixed4, &'static str, Option<Flag>) {
         let o = self.prep.opts;
         let r = &job.regime;
         let mut days = 0i128;
@@ -794,22 +902,22 @@ impl Counter<'_, '_> {
             return (
                 Fixed4::whole(self.ctx.counting.full_quarter),
                 Fixed4::ZERO,
-                "78".into(),
+                "78",
                 review,
             );
         }
         if job.full_time() {
             let v = Fixed4::ratio(days * 6, rh);
             let u = Fixed4::ratio(unpaid_days * 6, rh);
-            (v, u, "A×6/R".into(), review)
+            (v, u, "A×6/R", review)
         } else if hours_known {
             let v = Fixed4::ratio(hours * 6, sh);
             let u = Fixed4::ratio(unpaid_hours * 6, sh);
-            (v, u, "H×6/S".into(), review)
+            (v, u, "H×6/S", review)
         } else {
             let v = Fixed4::ratio(days * 6 * qh, rh * sh);
             let u = Fixed4::ratio(unpaid_days * 6 * qh, rh * sh);
-            (v, u, "A×6/R×Q/S".into(), review)
+            (v, u, "A×6/R×Q/S", review)
         }
     }
 
@@ -820,7 +928,7 @@ impl Counter<'_, '_> {
         a: NaiveDate,
         b: NaiveDate,
         whole_quarter: bool,
-    ) -> (Fixed4, Fixed4, String) {
+    ) -> (Fixed4, Fixed4, &'static str) {
         let sched = weekdays_in(a, b, ci.mask);
         let mut removed = 0i64;
         let mut unpaid = 0i64;
@@ -845,7 +953,7 @@ impl Counter<'_, '_> {
             return (
                 Fixed4::whole(self.ctx.counting.full_quarter),
                 Fixed4::ZERO,
-                "78".into(),
+                "78",
             );
         }
         let counted = sched - removed - unpaid;
@@ -854,11 +962,7 @@ impl Counter<'_, '_> {
         } else {
             "A×Q/R×6/S"
         };
-        (
-            scheduled_value(counted, r),
-            scheduled_value(unpaid, r),
-            f.into(),
-        )
+        (scheduled_value(counted, r), scheduled_value(unpaid, r), f)
     }
 }
 
@@ -1011,8 +1115,8 @@ impl Eval {
 
 fn step(key: &str, article: Option<&str>, values: serde_json::Value) -> Step {
     let values = match values {
-        serde_json::Value::Object(m) => m.into_iter().collect(),
-        _ => BTreeMap::new(),
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
     };
     Step {
         key: key.to_string(),
@@ -1202,11 +1306,11 @@ impl Prepared<'_> {
             StatusMinJobLength::OneWeek => counting.status_job_days_one_week,
             StatusMinJobLength::FourWeeks => counting.status_job_days_four_weeks,
         };
-        let mut determining: Option<(String, WorkRegime, Option<Pay>)> = None;
+        let mut determining: Option<(&str, WorkRegime, Option<Pay>)> = None;
         if let Some(ci) = &self.contract {
             let end = ci.c.end.unwrap_or(e).min(e);
             if (end - ci.c.start).num_days() + 1 >= min_days {
-                determining = Some(("contract".into(), ci.c.regime, ci.c.pay));
+                determining = Some(("contract", ci.c.regime, ci.c.pay));
             }
         }
         if determining.is_none() {
@@ -1220,9 +1324,9 @@ impl Prepared<'_> {
                 })
                 .max_by_key(|j| j.end);
             if let Some(j) = last {
-                determining = Some((j.label.clone(), j.regime, j.pay));
+                determining = Some((j.label.as_str(), j.regime, j.pay));
             } else if let Some(ci) = &self.contract {
-                determining = Some(("contract".into(), ci.c.regime, ci.c.pay));
+                determining = Some(("contract", ci.c.regime, ci.c.pay));
             }
         }
         let Some((job, regime, pay)) = determining else {
@@ -1431,10 +1535,27 @@ impl Prepared<'_> {
                 }
             }
         }
-        let events: Vec<Event> = raw_events
-            .iter()
-            .filter_map(|r| apply_rule(r, ctx.ext.rule(r.kind)?))
-            .collect();
+        // History events under this regime's rules do not depend on E: computed once.
+        let mut events: Vec<Event> = {
+            let key = std::ptr::from_ref(ctx.ext);
+            let mut cache = self.event_cache.borrow_mut();
+            if let Some((_, evs)) = cache.iter().find(|(k, _)| *k == key) {
+                evs.clone()
+            } else {
+                let evs: Vec<Event> = self
+                    .events
+                    .iter()
+                    .filter_map(|r| apply_rule(r, ctx.ext.rule(r.kind)?))
+                    .collect();
+                cache.push((key, evs.clone()));
+                evs
+            }
+        };
+        events.extend(
+            raw_events[self.events.len()..]
+                .iter()
+                .filter_map(|r| apply_rule(r, ctx.ext.rule(r.kind)?)),
+        );
         // Pre-check: re-admission without a stage.
         let mut no_stage = None;
         match ctx.regime {
@@ -1574,9 +1695,14 @@ impl Prepared<'_> {
             provisional.extend(c.provisional);
             review.extend(c.review);
             let counted = c.total.ceil();
+            // Ids and articles are only read from the final, detailed evaluation.
             options.push(OptionEval {
-                id,
-                article: article.to_string(),
+                id: if detail { id } else { String::new() },
+                article: if detail {
+                    article.to_string()
+                } else {
+                    String::new()
+                },
                 unit,
                 required,
                 counted_exact: c.total,
@@ -1608,6 +1734,7 @@ impl Prepared<'_> {
                 units.push(Unit::HalfDays);
             }
         }
+        let mut own_days_idx = None;
         for &unit in &units {
             for &bi in &bands {
                 let b = stage.bands[bi];
@@ -1617,14 +1744,15 @@ impl Prepared<'_> {
                 };
                 let w = make_window(months);
                 let prefix = if unit == Unit::Days { "art30" } else { "art33" };
-                let cp = eval_option(
-                    format!("{prefix}_band{}", b.min_age),
-                    article,
-                    unit,
-                    b.days,
-                    w,
-                    &mut options,
-                );
+                if unit == Unit::Days && bi == own {
+                    own_days_idx = Some(options.len());
+                }
+                let id = if detail {
+                    format!("{prefix}_band{}", b.min_age)
+                } else {
+                    String::new()
+                };
+                let cp = eval_option(id, article, unit, b.days, w, &mut options);
                 if bi == own && unit == units[0] {
                     contract_part = cp;
                 }
@@ -1634,10 +1762,7 @@ impl Prepared<'_> {
         if let Some(a32) = &stage.art32
             && age >= a32.min_age
             && units.contains(&Unit::Days)
-            && let Some(own_opt) = options
-                .iter()
-                .find(|o| o.id == format!("art30_band{}", stage.bands[own].min_age))
-                .cloned()
+            && let Some(own_opt) = own_days_idx.and_then(|i| options.get(i)).cloned()
         {
             let req_days = own_opt.required;
             let d = own_opt.counted;
@@ -1767,14 +1892,20 @@ impl Prepared<'_> {
                     v.push(ab.start);
                 }
             }
-            // The contract becomes the determining job (status, art. 33 1°): that can only
-            // change something when a part-time job or a part-time contract is involved.
-            let all_full_time = ci.c.regime.is_full_time()
-                && self
-                    .jobs
-                    .iter()
-                    .all(|j| matches!(j.class, JobClass::Assimilated(_)) || j.full_time());
-            if !all_full_time {
+            // The contract becomes the determining job (status, art. 33 1°). Before that, the
+            // last earlier job of at least a week determines; when both are full time the
+            // switch changes nothing.
+            let last_job = self
+                .jobs
+                .iter()
+                .filter(|j| {
+                    !matches!(j.class, JobClass::Assimilated(_))
+                        && (j.end - j.start).num_days() >= 6
+                })
+                .max_by_key(|j| j.end);
+            let both_full_time =
+                ci.c.regime.is_full_time() && last_job.is_none_or(|j| j.full_time());
+            if !both_full_time {
                 for d in [7, 28] {
                     v.push(ci.c.start + Days::new(d - 1));
                 }
@@ -1885,33 +2016,60 @@ impl Prepared<'_> {
                     );
                     let full = Fixed4::whole(counting.full_quarter);
                     let ceiling = self.opts.rounding_mode == RoundingMode::PerPartCeiling;
-                    let mut k = e;
-                    let mut gain = Fixed4::ZERO;
-                    while k < horizon && gain <= need {
-                        let n = k.succ_opt().unwrap_or(horizon);
-                        let scheduled = ci.mask & crate::input::Day::of(n.weekday()).bit() != 0;
-                        if method == QuarterCapMethod::Average {
-                            // Method A caps the contract at its Monday–Saturday days: a day can
-                            // also release what the cap held back, up to one R6 day.
-                            if scheduled {
-                                gain += per_day.max(Fixed4::whole(1));
-                            } else if n.weekday() != Weekday::Sun {
-                                gain += Fixed4::whole(1);
-                            }
-                        } else if scheduled {
-                            gain += per_day;
+                    let first = e.succ_opt().unwrap_or(e);
+                    // Bound of the gain over (e, k], monotone in k.
+                    let gain_ub = |k: NaiveDate| -> Fixed4 {
+                        if k < first {
+                            return Fixed4::ZERO;
                         }
-                        if crate::calendar::quarter_end(n) == n {
-                            let q = crate::calendar::quarter_start(n);
-                            let whole = per_day.times(weekdays_in(q, n, ci.mask));
+                        let sched = weekdays_in(first, k, ci.mask);
+                        let mut g = if method == QuarterCapMethod::Average {
+                            // Method A caps the contract at its Monday–Saturday days: a day
+                            // may also release what the cap held back, up to one R6 day.
+                            let sched_r6 = weekdays_in(first, k, ci.mask & 0b0011_1111);
+                            per_day.max(Fixed4::whole(1)).times(sched)
+                                + Fixed4::whole(r6_days(first, k) - sched_r6)
+                        } else {
+                            per_day.times(sched)
+                        };
+                        let mut q = Quarter::of(first);
+                        while q.end() <= k {
+                            let whole = per_day.times(weekdays_in(q.start(), q.end(), ci.mask));
                             if full > whole {
-                                gain += full - whole;
+                                g += full - whole;
                             }
+                            q = q.next();
                         }
-                        if ceiling && crate::calendar::quarter_start(n) == n {
-                            gain += Fixed4::whole(1);
+                        if ceiling {
+                            g += Fixed4::whole(i64::from(
+                                Quarter::of(k).index() - Quarter::of(first).index() + 1,
+                            ));
                         }
-                        k = n;
+                        g
+                    };
+                    // Whole quarters first, then a binary search inside the quarter where the
+                    // bound first exceeds the shortfall.
+                    let mut lo = first;
+                    let mut k = horizon;
+                    loop {
+                        let span_end = crate::calendar::quarter_end(lo).min(horizon);
+                        if gain_ub(span_end) > need {
+                            let (mut a, mut b) = (lo, span_end);
+                            while a < b {
+                                let mid = a + Days::new(((b - a).num_days() / 2) as u64);
+                                if gain_ub(mid) > need {
+                                    b = mid;
+                                } else {
+                                    a = mid.succ_opt().unwrap_or(b);
+                                }
+                            }
+                            k = a;
+                            break;
+                        }
+                        if span_end >= horizon {
+                            break;
+                        }
+                        lo = span_end.succ_opt().unwrap_or(horizon);
                     }
                     k.max(e.succ_opt().unwrap_or(e))
                 }
@@ -1924,7 +2082,7 @@ impl Prepared<'_> {
             // average method, on Saturdays (the job cap counts Monday–Saturday days).
             while next < horizon && Some(next) != barrier {
                 let scheduled = ci.mask & crate::input::Day::of(next.weekday()).bit() != 0;
-                let quarter_end = crate::calendar::quarter_end(next) == next;
+                let quarter_end = crate::calendar::is_quarter_end(next);
                 let r6_day = method == QuarterCapMethod::Average && next.weekday() != Weekday::Sun;
                 if scheduled || quarter_end || r6_day {
                     break;
@@ -1946,7 +2104,7 @@ impl Prepared<'_> {
         // Already admissible on the day the contract starts?
         let start = ci.c.start;
         let before = start.pred_opt().unwrap_or(start);
-        let pre = self.evaluate(before, start, method, true)?;
+        let pre = self.evaluate(before, start, method, false)?;
         // Already admissible on the day the contract starts: by re-admission, or because the
         // stage is already met without the contract (days to work: 0).
         let already = pre
@@ -1957,7 +2115,8 @@ impl Prepared<'_> {
             let outcome = Outcome::NoStageRequired {
                 first_benefit_date: start,
             };
-            return Ok(self.finish(outcome, pre, None, Some(reason)));
+            let detail = self.evaluate(before, start, method, true)?;
+            return Ok(self.finish(outcome, detail, None, Some(reason)));
         }
         let main = self.scan(method)?;
         let other_method = match method {
@@ -2056,9 +2215,15 @@ impl Prepared<'_> {
                 ));
             }
             for q in w.quarters.iter().filter(|q| !q.parts.is_empty()) {
+                // The parts in one readable string; the structured rows are in the option.
+                let mut parts = String::with_capacity(24 * q.parts.len());
+                for (i, p) in q.parts.iter().enumerate() {
+                    use std::fmt::Write as _;
+                    let sep = if i == 0 { "" } else { " + " };
+                    let _ = write!(parts, "{sep}{} {} {}", p.job, p.formula, p.value);
+                }
                 steps.push(step("count.quarter", Some("AM art. 7, 8"),
-                    json!({"quarter": q.quarter, "raw": q.raw, "cap": q.cap, "result": q.result,
-                           "parts": q.parts.iter().map(|p| json!({"job": p.job, "formula": p.formula, "value": p.value})).collect::<Vec<_>>()})));
+                    json!({"quarter": q.quarter, "raw": q.raw, "cap": q.cap, "result": q.result, "parts": parts})));
             }
             steps.push(step("count.total", Some("AM art. 7 (total rounded up)"),
                 json!({"option": w.id, "unit": w.unit, "exact": w.counted_exact, "counted": w.counted, "required": w.required, "met": w.met})));

@@ -238,7 +238,9 @@ impl Quarter {
         NaiveDate::from_ymd_opt(self.year, u32::from(self.q) * 3 - 2, 1).unwrap_or(NaiveDate::MIN)
     }
     pub fn end(self) -> NaiveDate {
-        crate::calendar::quarter_end(self.start())
+        let m = u32::from(self.q) * 3;
+        let day = if m == 6 || m == 9 { 30 } else { 31 };
+        NaiveDate::from_ymd_opt(self.year, m, day).unwrap_or(NaiveDate::MAX)
     }
     pub fn next(self) -> Quarter {
         if self.q == 4 {

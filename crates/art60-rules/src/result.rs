@@ -1,8 +1,6 @@
 //! The engine's answer: numbers, windows, per-quarter breakdown, flags, the options and
 //! parameter versions used, and an ordered explanation trace with stable keys.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -180,7 +178,7 @@ pub struct Step {
     pub key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub article: Option<String>,
-    pub values: BTreeMap<String, serde_json::Value>,
+    pub values: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The date with the other cap method (SPEC §3.14.3).

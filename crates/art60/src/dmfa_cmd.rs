@@ -294,3 +294,95 @@ fn synth(a: SynthArgs) -> anyhow::Result<ExitCode> {
     );
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad setup
+mod tests {
+    use super::*;
+
+    fn sample(f: &str) -> PathBuf {
+        PathBuf::from(format!(
+            "{}/../../../shared/data/dmfa/{f}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+    }
+
+    #[test]
+    fn flags_with_bad_numbers_are_named() {
+        assert_eq!(
+            hundredths("weekly-hours", "19.5").unwrap(),
+            Hundredths(1950)
+        );
+        let e = hundredths("weekly-hours", "19,5").unwrap_err().to_string();
+        assert!(e.starts_with("--weekly-hours \"19,5\""), "{e}");
+    }
+
+    #[test]
+    fn inspect_exit_code_tells_whether_records_were_rejected() {
+        let ok = inspect(InspectArgs {
+            file: sample("DmfAOriginal_20223_1_Corrected.xml"),
+            json: true,
+            show_rejected: 0,
+        })
+        .unwrap();
+        assert_eq!(ok, ExitCode::SUCCESS);
+        let bad = inspect(InspectArgs {
+            file: sample("DmfAOriginal_20222_1.xml"),
+            json: false,
+            show_rejected: 1,
+        })
+        .unwrap();
+        assert_eq!(bad, ExitCode::from(2));
+    }
+
+    #[test]
+    fn synth_then_inspect_and_to_calc_errors() {
+        let out = std::env::temp_dir().join(format!("art60-cli-synth-{}.xml", std::process::id()));
+        synth(SynthArgs {
+            workers: 50,
+            out: Some(out.clone()),
+            seed: 1,
+            persons_per_form: 20,
+        })
+        .unwrap();
+        let code = inspect(InspectArgs {
+            file: out.clone(),
+            json: true,
+            show_rejected: 5,
+        })
+        .unwrap();
+        assert_eq!(code, ExitCode::SUCCESS);
+        // A valid NISS that is not in the file.
+        let e = to_calc(ToCalcArgs {
+            files: vec![out.clone()],
+            niss: "80010100107".into(),
+            contract_start: "2026-01-05".parse().unwrap(),
+            days_per_week: "5".into(),
+            weekly_hours: "38".into(),
+            reference_hours: "38".into(),
+            today: "2026-01-01".parse().unwrap(),
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("no declaration for this NISS"), "{e}");
+        let e = import(ImportArgs {
+            file: out.clone(),
+            database_url: None,
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("read 50 person declaration(s)") && e.contains("nothing was stored"),
+            "{e}"
+        );
+        std::fs::remove_file(out).unwrap();
+        let e = inspect(InspectArgs {
+            file: PathBuf::from("/nonexistent/x.xml"),
+            json: false,
+            show_rejected: 0,
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("cannot open /nonexistent/x.xml"), "{e}");
+    }
+}

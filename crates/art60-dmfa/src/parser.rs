@@ -825,6 +825,13 @@ impl<R: Read> DmfaReader<R> {
                         reason: "the last digit (quarter) must be 1 to 4",
                     });
                 }
+                if q.end() > art60_rules::input::MAX_DATE {
+                    return Err(Problem::InvalidValue {
+                        zone: zone.name(),
+                        value: lossy(text.trim_ascii()),
+                        reason: "after the last date the engine handles (2150-12-31)",
+                    });
+                }
                 set_once(&mut self.form.quarter, q, zone)
             }
             Z::NossRegistrationNbr => {
@@ -1059,16 +1066,24 @@ impl<R: Read> DmfaReader<R> {
             // A header zone was already rejected with its own location.
             return;
         }
-        let missing = if self.form.quarter.is_none() {
-            Some("Quarter")
+        let problem = if self.form.quarter.is_none() {
+            Some(Problem::MissingZone { zone: "Quarter" })
         } else if self.form.noss.is_none() {
-            Some("NOSSRegistrationNbr")
+            Some(Problem::MissingZone {
+                zone: "NOSSRegistrationNbr",
+            })
         } else if self.form.company.is_none() {
-            Some("CompanyID")
+            Some(Problem::MissingZone { zone: "CompanyID" })
+        } else if self.form.noss == Some(0) && self.form.company == Some(None) {
+            Some(Problem::InvalidValue {
+                zone: "NOSSRegistrationNbr",
+                value: "0".into(),
+                reason: "0 is only allowed with a CompanyID: the employer is not identified",
+            })
         } else {
             None
         };
-        if let Some(zone) = missing {
+        if let Some(problem) = problem {
             // Report against the EmployerDeclaration, not the person being opened.
             let loc = self
                 .form
@@ -1078,7 +1093,7 @@ impl<R: Read> DmfaReader<R> {
             self.form.poisoned = true;
             self.out.push_back(Item::Rejected(RecordError {
                 location: loc,
-                problem: Problem::MissingZone { zone },
+                problem,
                 dropped: Dropped::Form {
                     form: self.form.ordinal,
                 },

@@ -285,3 +285,39 @@ fn locations_exact_across_chunk_boundaries() {
     }
     assert_eq!(cases, 21);
 }
+
+#[test]
+fn employer_must_be_identified_and_quarter_within_engine_range() {
+    let x = sample().replace("<NOSSRegistrationNbr>199999934<", "<NOSSRegistrationNbr>0<");
+    let p = parse_bytes(x.as_bytes()).unwrap();
+    assert!(p.persons.is_empty());
+    assert!(matches!(
+        p.rejected[0].problem,
+        Problem::InvalidValue {
+            zone: "NOSSRegistrationNbr",
+            ..
+        }
+    ));
+    assert!(
+        p.rejected[0]
+            .location
+            .path
+            .ends_with("/EmployerDeclaration")
+    );
+    assert_eq!(p.rejected[1].problem, Problem::FormSkipped { persons: 7 });
+    // NOSS 0 with a valid enterprise number is fine.
+    let x = x.replace("<CompanyID>0<", "<CompanyID>0207446772<");
+    let p = parse_bytes(x.as_bytes()).unwrap();
+    assert!(p.rejected.is_empty(), "{:?}", p.rejected);
+    assert_eq!(p.persons[0].employer.to_string(), "KBO 0207.446.772");
+    // A quarter the engine cannot handle.
+    let x = sample().replace("<Quarter>20223<", "<Quarter>21511<");
+    let p = parse_bytes(x.as_bytes()).unwrap();
+    assert!(matches!(
+        p.rejected[0].problem,
+        Problem::InvalidValue {
+            zone: "Quarter",
+            ..
+        }
+    ));
+}

@@ -94,13 +94,14 @@ type Form = (Quarter, Employer, Vec<PersonDeclaration>);
 
 fn form() -> impl Strategy<Value = Form> {
     let quarter = (2004i32..2030, 1u8..=4).prop_map(|(year, q)| Quarter { year, q });
+    // NOSS 0 is only valid with an enterprise number.
     let employer = (
         0u32..=199_999_934,
         proptest::option::of(200_000u32..19_999_999),
     )
         .prop_map(|(noss, k)| Employer {
             noss,
-            company: k.and_then(make_kbo),
+            company: k.or((noss == 0).then_some(2_074_467)).and_then(make_kbo),
         });
     let record = (
         0u16..=999,

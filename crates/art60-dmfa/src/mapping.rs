@@ -75,6 +75,8 @@ struct JobKey {
 }
 
 struct QuarterPart {
+    /// Position of the declaration it comes from, in the caller's order.
+    from: usize,
     start: NaiveDate,
     end: NaiveDate,
     ongoing: bool,
@@ -103,7 +105,11 @@ pub fn to_history<'a>(
     let mut jobs: BTreeMap<JobKey, Job> = BTreeMap::new();
     let mut declared = std::collections::BTreeSet::new();
 
-    for p in declarations.into_iter().filter(|p| p.niss == niss) {
+    for (from, p) in declarations
+        .into_iter()
+        .enumerate()
+        .filter(|(_, p)| p.niss == niss)
+    {
         declared.insert(p.quarter);
         let emp = p.employer.to_string();
         for wr in &p.worker_records {
@@ -120,7 +126,7 @@ pub fn to_history<'a>(
                 continue;
             }
             for occ in &wr.occupations {
-                add_occupation(&mut jobs, &mut notes, p, wr, occ, &emp, codes, params);
+                add_occupation(&mut jobs, &mut notes, from, p, wr, occ, &emp, codes, params);
             }
         }
     }
@@ -144,6 +150,7 @@ pub fn to_history<'a>(
 fn add_occupation(
     jobs: &mut BTreeMap<JobKey, Job>,
     notes: &mut Vec<Note>,
+    from: usize,
     p: &PersonDeclaration,
     wr: &WorkerRecord,
     occ: &Occupation,
@@ -231,19 +238,34 @@ fn add_occupation(
     });
     job.provisional |= provisional;
     let part = QuarterPart {
+        from,
         start,
         end,
         ongoing: occ.end.is_none(),
         lines,
     };
-    if job.quarters.insert(p.quarter, part).is_some() {
-        notes.push(note(
-            NoteKind::Info,
-            format!(
-                "occupation {} was declared again for this quarter: the later declaration replaces the earlier one",
-                occ.sequence
-            ),
-        ));
+    match job.quarters.get_mut(&p.quarter) {
+        // Two occupation lines with the same data in one declaration (e.g. differing only in a
+        // zone the engine does not use): one job, all lines kept.
+        Some(existing) if existing.from == from => {
+            existing.start = existing.start.min(part.start);
+            existing.end = existing.end.max(part.end);
+            existing.ongoing |= part.ongoing;
+            existing.lines.extend(part.lines);
+        }
+        Some(existing) => {
+            *existing = part;
+            notes.push(note(
+                NoteKind::Info,
+                format!(
+                    "occupation {} was declared again for this quarter: the later declaration replaces the earlier one",
+                    occ.sequence
+                ),
+            ));
+        }
+        None => {
+            job.quarters.insert(p.quarter, part);
+        }
     }
 }
 

@@ -461,3 +461,39 @@ fn art60_occupation_in_flanders_is_named() {
             .any(|x| x.kind == NoteKind::Info && x.message.contains("art. 60 §7"))
     );
 }
+
+#[test]
+fn identical_occupation_lines_in_one_declaration_are_both_kept() {
+    let n = person();
+    let a = occ(
+        "2020-01-01",
+        None,
+        500,
+        Some(3800),
+        Some(3800),
+        ContractType::FullTime,
+        &[(1, 3000, None)],
+    );
+    let mut b = occ(
+        "2020-01-01",
+        None,
+        500,
+        Some(3800),
+        Some(3800),
+        ContractType::FullTime,
+        &[(2, 500, None)],
+    );
+    b.sequence = 2;
+    let h = to_history(n, &[decl(n, "2023Q1", 15, vec![a, b])], &opts(None)).unwrap();
+    assert_eq!(h.items.len(), 1);
+    let codes: Vec<_> = h.items[0].quarters[0]
+        .lines
+        .iter()
+        .map(|l| (l.service_code, l.days))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![(Some(1), Hundredths(3000)), (Some(2), Hundredths(500))]
+    );
+    assert!(!h.notes.iter().any(|x| x.message.contains("replaces")));
+}

@@ -75,8 +75,6 @@ struct JobKey {
 }
 
 struct QuarterPart {
-    /// Position of the declaration it comes from, in the caller's order.
-    from: usize,
     start: NaiveDate,
     end: NaiveDate,
     ongoing: bool,
@@ -105,11 +103,28 @@ pub fn to_history<'a>(
     let mut jobs: BTreeMap<JobKey, Job> = BTreeMap::new();
     let mut declared = std::collections::BTreeSet::new();
 
-    for (from, p) in declarations
+    // A later declaration of the same employer and quarter replaces the earlier one as a whole
+    // (a correction may change the occupation data, hence the job, so replacing per job would
+    // count both versions).
+    let mine: Vec<&PersonDeclaration> = declarations
         .into_iter()
-        .enumerate()
-        .filter(|(_, p)| p.niss == niss)
-    {
+        .filter(|p| p.niss == niss)
+        .collect();
+    let mut last: BTreeMap<(Employer, Quarter), usize> = BTreeMap::new();
+    for (i, p) in mine.iter().enumerate() {
+        if last.insert((p.employer, p.quarter), i).is_some() {
+            notes.push(Note {
+                kind: NoteKind::Info,
+                employer: Some(p.employer.to_string()),
+                quarter: Some(p.quarter),
+                message: "declared again: the later declaration replaces the earlier one".into(),
+            });
+        }
+    }
+    for (from, p) in mine.iter().copied().enumerate() {
+        if last.get(&(p.employer, p.quarter)) != Some(&from) {
+            continue;
+        }
         declared.insert(p.quarter);
         let emp = p.employer.to_string();
         for wr in &p.worker_records {
@@ -126,7 +141,7 @@ pub fn to_history<'a>(
                 continue;
             }
             for occ in &wr.occupations {
-                add_occupation(&mut jobs, &mut notes, from, p, wr, occ, &emp, codes, params);
+                add_occupation(&mut jobs, &mut notes, p, wr, occ, &emp, codes, params);
             }
         }
     }
@@ -150,7 +165,6 @@ pub fn to_history<'a>(
 fn add_occupation(
     jobs: &mut BTreeMap<JobKey, Job>,
     notes: &mut Vec<Note>,
-    from: usize,
     p: &PersonDeclaration,
     wr: &WorkerRecord,
     occ: &Occupation,
@@ -238,7 +252,6 @@ fn add_occupation(
     });
     job.provisional |= provisional;
     let part = QuarterPart {
-        from,
         start,
         end,
         ongoing: occ.end.is_none(),
@@ -247,21 +260,11 @@ fn add_occupation(
     match job.quarters.get_mut(&p.quarter) {
         // Two occupation lines with the same data in one declaration (e.g. differing only in a
         // zone the engine does not use): one job, all lines kept.
-        Some(existing) if existing.from == from => {
+        Some(existing) => {
             existing.start = existing.start.min(part.start);
             existing.end = existing.end.max(part.end);
             existing.ongoing |= part.ongoing;
             existing.lines.extend(part.lines);
-        }
-        Some(existing) => {
-            *existing = part;
-            notes.push(note(
-                NoteKind::Info,
-                format!(
-                    "occupation {} was declared again for this quarter: the later declaration replaces the earlier one",
-                    occ.sequence
-                ),
-            ));
         }
         None => {
             job.quarters.insert(p.quarter, part);

@@ -497,3 +497,45 @@ fn identical_occupation_lines_in_one_declaration_are_both_kept() {
     );
     assert!(!h.notes.iter().any(|x| x.message.contains("replaces")));
 }
+
+#[test]
+fn a_correction_that_changes_the_regime_replaces_the_whole_quarter() {
+    let n = person();
+    let first = decl(
+        n,
+        "2023Q1",
+        15,
+        vec![occ(
+            "2020-01-01",
+            None,
+            500,
+            Some(3800),
+            Some(3800),
+            ContractType::FullTime,
+            &[(1, 6000, None)],
+        )],
+    );
+    // The corrected declaration says part-time 19/38: another job key, same employer and quarter.
+    let corrected = decl(
+        n,
+        "2023Q1",
+        15,
+        vec![occ(
+            "2020-01-01",
+            None,
+            500,
+            Some(1900),
+            Some(3800),
+            ContractType::PartTime,
+            &[(1, 6000, Some(24700))],
+        )],
+    );
+    let h = to_history(n, &[first, corrected], &opts(None)).unwrap();
+    assert_eq!(
+        h.items.len(),
+        1,
+        "the first version must not be counted as well"
+    );
+    assert_eq!(h.items[0].regime.unwrap().weekly_hours, Hundredths(1900));
+    assert!(h.notes.iter().any(|x| x.message.contains("replaces")));
+}

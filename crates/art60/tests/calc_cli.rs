@@ -1,0 +1,99 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `art60 calc` from the outside: outputs, exit codes, batch behaviour.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn art60(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_art60"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(s) = stdin {
+        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn plans_an_example_as_json_and_text() {
+    let (code, out, _) = art60(&["calc", "examples/full-time.json"], None);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["outcome"]["kind"], "planned");
+    assert_eq!(v["outcome"]["end_date"], "2027-11-29");
+    assert_eq!(v["outcome"]["first_benefit_date"], "2027-11-30");
+    let (code, out, _) = art60(&["calc", "examples/full-time.json", "--format", "text", "--explain", "--lang", "nl"], None);
+    assert_eq!(code, 0);
+    assert!(out.contains("Contract end date:       2027-11-29"), "{out}");
+    assert!(out.contains("Het contract kan eindigen op 2027-11-29"), "{out}");
+}
+
+#[test]
+fn explanation_in_json_and_options_change_the_answer() {
+    let (code, out, _) = art60(&["calc", "examples/part-time.json", "--explain", "--option", "quarter_cap_method=average"], None);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["options"]["quarter_cap_method"], "average");
+    assert_eq!(v["outcome"]["end_date"], "2027-12-04");
+    assert!(v["explanation"].as_array().unwrap().len() > 5);
+}
+
+#[test]
+fn bad_input_exits_2_and_names_the_field() {
+    let req = r#"{"mode":"plan","today":"2026-11-20","person":{"birth_date":"1990-01-25"},
+      "contract":{"start":"2026-12-01","days_per_week":5,"weekly_hours":40,"reference_hours":38}}"#;
+    let (code, _, err) = art60(&["calc", "-"], Some(req));
+    assert_eq!(code, 2);
+    assert!(err.contains("contract.weekly_hours"), "{err}");
+    let (code, _, err) = art60(&["calc", "examples/full-time.json", "--option", "colour=blue"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("colour"), "{err}");
+}
+
+#[test]
+fn a_date_without_rules_exits_3() {
+    let req = r#"{"mode":"assess","today":"2011-05-02","application_date":"2011-05-02","person":{"birth_date":"1980-01-25"}}"#;
+    let (code, _, err) = art60(&["calc", "-"], Some(req));
+    assert_eq!(code, 3);
+    assert!(err.contains("no rule in force"), "{err}");
+}
+
+#[test]
+fn batch_reports_bad_lines_and_keeps_the_rest() {
+    let good = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/full-time.json")).unwrap();
+    let good: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let good = good.to_string();
+    let input = format!("{good}\n{{\"mode\":\"plan\"}}\n\n{good}\n");
+    let (code, out, err) = art60(&["calc", "--batch", "-"], Some(&input));
+    assert_eq!(code, 2);
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["line"], 1);
+    assert_eq!(lines[0]["outcome"]["end_date"], "2027-11-29");
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[1]["error"]["kind"], "invalid_input");
+    assert_eq!(lines[2]["line"], 4);
+    assert!(err.contains("3 requests, 2 computed, 1 refused"), "{err}");
+}
+
+#[test]
+fn schema_describes_the_request() {
+    let (code, out, _) = art60(&["calc", "--schema"], None);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["title"], "CalcRequest");
+    assert!(v["properties"]["mode"].is_object());
+    assert!(v["properties"]["history"].is_object());
+}

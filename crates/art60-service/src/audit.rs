@@ -9,7 +9,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -89,17 +89,25 @@ pub async fn append<C: ConnectionTrait>(
     who: &Who,
     ev: Event,
 ) -> Result<i64> {
+    // One round trip: take the row lock, bump and read the head (RETURNING works on
+    // PostgreSQL and on SQLite >= 3.35).
     let bump = Query::update()
         .table("audit_head")
         .value("seq", Expr::col("seq").add(1))
         .and_where(Expr::col("id").eq(1))
+        .returning(Query::returning().columns(["seq", "hash"]))
         .to_owned();
-    txn.execute(&bump).await?;
-    let head = audit_head::Entity::find_by_id(1).one(txn).await?.ok_or(
-        crate::error::ServiceError::Storage(
+    let row = txn
+        .query_one(&bump)
+        .await?
+        .ok_or(crate::error::ServiceError::Storage(
             "audit_head row missing: the database was not migrated".into(),
-        ),
-    )?;
+        ))?;
+    let head = audit_head::Model {
+        id: 1,
+        seq: row.try_get("", "seq")?,
+        hash: row.try_get("", "hash")?,
+    };
     let mut entry = audit_entry::Model {
         seq: head.seq,
         // The databases keep microseconds; hash what will be read back.
@@ -121,13 +129,12 @@ pub async fn append<C: ConnectionTrait>(
     let seq = entry.seq;
     let hash = entry.hash.clone();
     audit_entry::ActiveModel::from(entry).insert(txn).await?;
-    audit_head::ActiveModel {
-        id: Set(1),
-        seq: Set(seq),
-        hash: Set(hash),
-    }
-    .update(txn)
-    .await?;
+    let set_hash = Query::update()
+        .table("audit_head")
+        .value("hash", hash)
+        .and_where(Expr::col("id").eq(1))
+        .to_owned();
+    txn.execute(&set_hash).await?;
     tracing::debug!(target: "audit", seq, action = ev.action, entity = ev.entity, "audit");
     Ok(seq)
 }

@@ -7,7 +7,7 @@
 use art60_rules::params::{ParamSet, Procedure};
 use art60_rules::{CalcRequest, Niss, calendar};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use crate::audit::{self, Event};
 use crate::auth::Actor;
 use crate::db::{
-    CopyReason, Db, Decision, Role, Status, counter, cpas, derogation, employment, person, request,
+    CopyReason, Db, Decision, Role, Status, cpas, derogation, employment, person, request,
 };
 use crate::engine::{self, EngineError};
 use crate::error::{FieldError, Result, ServiceError};
@@ -268,26 +268,26 @@ fn parse_niss(p: &person::Model) -> Option<Niss> {
     Niss::parse(&p.niss).ok()
 }
 
-async fn next_reference<C: ConnectionTrait>(conn: &C, year: i32) -> Result<String> {
-    let name = format!("request-{year}");
-    counter::Entity::insert(counter::ActiveModel {
-        name: Set(name.clone()),
-        value: Set(0),
-    })
-    .on_conflict_do_nothing_on([counter::Column::Name])
-    .exec(conn)
-    .await?;
-    let bump = Query::update()
-        .table("counters")
-        .value("value", Expr::col("value").add(1))
-        .and_where(Expr::col("name").eq(name.clone()))
-        .to_owned();
-    conn.execute(&bump).await?;
-    let c = counter::Entity::find_by_id(name)
-        .one(conn)
-        .await?
-        .ok_or(ServiceError::Storage("reference counter vanished".into()))?;
-    Ok(format!("A60-{year}-{:06}", c.value))
+/// A placeholder until the row has its id (unique, never shown).
+fn pending_reference() -> String {
+    crate::auth::random_secret("pending-")
+}
+
+/// `A60-YYYY-NNNNNN` from the row id: unique without a shared counter row, so concurrent
+/// creations do not queue behind each other.
+async fn assign_reference<C: ConnectionTrait>(
+    conn: &C,
+    m: &mut request::Model,
+    year: i32,
+) -> Result<()> {
+    let reference = format!("A60-{year}-{:06}", m.id);
+    request::Entity::update_many()
+        .col_expr(request::Column::Reference, Expr::value(reference.clone()))
+        .filter(request::Column::Id.eq(m.id))
+        .exec(conn)
+        .await?;
+    m.reference = reference;
+    Ok(())
 }
 
 fn snapshot(m: &request::Model) -> Value {
@@ -419,9 +419,8 @@ pub async fn create(
         .await?
         .map(|c| c.office_id);
     let tx = db.begin_write().await?;
-    let reference = next_reference(&tx.txn, today.year()).await?;
-    let m = request::ActiveModel {
-        reference: Set(reference),
+    let mut m = request::ActiveModel {
+        reference: Set(pending_reference()),
         employment_id: Set(emp.id),
         person_id: Set(emp.person_id),
         cpas_id: Set(emp.cpas_id),
@@ -440,6 +439,7 @@ pub async fn create(
     }
     .insert(&tx.txn)
     .await?;
+    assign_reference(&tx.txn, &mut m, today.year()).await?;
     audit::append(
         &tx.txn,
         now,
@@ -902,9 +902,8 @@ pub async fn copy(
     refuse_status(&m, "copy", &[Status::Calculated])?;
     let tx = db.begin_write().await?;
     let year = now.with_timezone(&chrono_tz::Europe::Brussels).year();
-    let reference = next_reference(&tx.txn, year).await?;
-    let c = request::ActiveModel {
-        reference: Set(reference),
+    let mut c = request::ActiveModel {
+        reference: Set(pending_reference()),
         employment_id: Set(m.employment_id),
         person_id: Set(m.person_id),
         cpas_id: Set(m.cpas_id),
@@ -925,6 +924,7 @@ pub async fn copy(
     }
     .insert(&tx.txn)
     .await?;
+    assign_reference(&tx.txn, &mut c, year).await?;
     audit::append(
         &tx.txn,
         now,

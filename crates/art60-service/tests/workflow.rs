@@ -22,6 +22,7 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(r.body["status"], "draft");
     assert_eq!(r.etag(), "\"1\"");
     let id = r.id();
+    assert_eq!(r.body["reference"], format!("A60-2024-{id:06}"));
 
     // The office does not see a draft, not even in its queue.
     let q = t
@@ -125,6 +126,7 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(copy.status, StatusCode::CREATED, "{}", copy.body);
     assert_eq!(copy.body["status"], "draft");
     assert_eq!(copy.body["parent_id"], id);
+    assert_eq!(copy.body["reference"], format!("A60-2024-{:06}", copy.id()));
     let copy_id = copy.id();
     // ...is sent only 30 to 15 days before the contract end (2025-06-30).
     t.clock.set(at("2025-03-03"));

@@ -433,18 +433,3 @@ pub mod idempotency {
     pub enum Relation {}
     impl ActiveModelBehavior for ActiveModel {}
 }
-
-/// Counter for request references (`A60-YYYY-NNNNNN`), one row per year.
-pub mod counter {
-    use sea_orm::entity::prelude::*;
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "counters")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub name: String,
-        pub value: i64,
-    }
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-    impl ActiveModelBehavior for ActiveModel {}
-}

@@ -315,14 +315,6 @@ impl MigrationTrait for M0001Initial {
                 .to_owned(),
         )
         .await?;
-        m.create_table(
-            Table::create()
-                .table("counters")
-                .col(string("name").primary_key())
-                .col(big_integer("value"))
-                .to_owned(),
-        )
-        .await?;
         // The chain starts from a fixed genesis hash so the first entry is checked too.
         let genesis = crate::audit::GENESIS;
         m.exec_stmt(

@@ -122,6 +122,9 @@ struct Prepared<'a> {
     foreign: Vec<ForeignInfo>,
     contract: Option<ContractInfo<'a>>,
     static_review: Vec<Flag>,
+    /// First quarter whose DmfA cannot be available on `today` (SPEC §7: the current
+    /// quarter, and the previous one until the end of the current quarter's first month).
+    dmfa_pending_from: Quarter,
     /// History events after each extension table's rules (keyed by the table's address).
     event_cache: RefCell<Vec<(*const Extensions, Vec<Event>)>>,
     /// History sums of whole quarters: (categories table, per-quarter method, countable
@@ -306,6 +309,14 @@ impl<'a> Prepared<'a> {
             foreign,
             contract,
             static_review,
+            dmfa_pending_from: {
+                let q = Quarter::of(req.today);
+                if req.today.month0() % 3 == 0 {
+                    q.prev()
+                } else {
+                    q
+                }
+            },
             event_cache: RefCell::new(Vec::new()),
             hist_cache: RefCell::new(Vec::new()),
         }
@@ -787,6 +798,18 @@ impl Counter<'_, '_> {
                     (v, PartSource::NoInterruptionRule, f)
                 }
                 _ => {
+                    if self.detail
+                        && job.class == JobClass::Belgian
+                        && q >= self.prep.dmfa_pending_from
+                    {
+                        out.provisional.push(flag(
+                            "provisional.dmfa_pending",
+                            format!(
+                                "{} {q}: typed by hand; no DmfA can be available yet for this quarter",
+                                job.label
+                            ),
+                        ));
+                    }
                     let whole = a == qs && b == qe;
                     let source = if matches!(job.class, JobClass::Foreign(_)) {
                         PartSource::Foreign
@@ -1085,6 +1108,7 @@ struct Eval {
     review: Vec<Flag>,
     contract_part: Fixed4,
     art33_blocked: Option<String>,
+    half_allowances: Option<crate::result::HalfAllowances>,
 }
 
 impl Eval {
@@ -1300,7 +1324,12 @@ impl Prepared<'_> {
     }
 
     /// The status from the determining job (SPEC §3.3).
-    fn status(&self, ctx: &Ctx<'_>, e: NaiveDate) -> Result<(Status, Option<Step>), NoRuleInForce> {
+    fn status(
+        &self,
+        ctx: &Ctx<'_>,
+        e: NaiveDate,
+        detail: bool,
+    ) -> Result<(Status, Option<Step>, Option<WorkRegime>), NoRuleInForce> {
         let counting = ctx.counting;
         let min_days = match self.opts.status_min_job_length {
             StatusMinJobLength::OneWeek => counting.status_job_days_one_week,
@@ -1330,16 +1359,19 @@ impl Prepared<'_> {
             }
         }
         let Some((job, regime, pay)) = determining else {
-            return Ok((Status::FullTime, None));
+            return Ok((Status::FullTime, None, None));
         };
         if regime.is_full_time() {
             return Ok((
                 Status::FullTime,
-                Some(step(
-                    "status.full_time",
-                    Some("AR art. 28 §1"),
-                    json!({"job": job, "q": regime.weekly_hours, "s": regime.reference_hours}),
-                )),
+                detail.then(|| {
+                    step(
+                        "status.full_time",
+                        Some("AR art. 28 §1"),
+                        json!({"job": job, "q": regime.weekly_hours, "s": regime.reference_hours}),
+                    )
+                }),
+                Some(regime),
             ));
         }
         if let Some(pay) = pay {
@@ -1354,7 +1386,7 @@ impl Prepared<'_> {
             };
             return Ok((
                 status,
-                Some(step(
+                detail.then(|| step(
                     if assimilated {
                         "status.assimilated_full_time"
                     } else {
@@ -1365,15 +1397,19 @@ impl Prepared<'_> {
                            "monthly_pay": monthly as f64 / 100.0, "reference_wage": reference as f64 / 100.0,
                            "wage_reference": wage.reference}),
                 )),
+                Some(regime),
             ));
         }
         Ok((
             Status::VoluntaryPartTime,
-            Some(step(
-                "status.voluntary_part_time",
-                Some("AR art. 29 §4"),
-                json!({"job": job, "q": regime.weekly_hours, "s": regime.reference_hours}),
-            )),
+            detail.then(|| {
+                step(
+                    "status.voluntary_part_time",
+                    Some("AR art. 29 §4"),
+                    json!({"job": job, "q": regime.weekly_hours, "s": regime.reference_hours}),
+                )
+            }),
+            Some(regime),
         ))
     }
 
@@ -1599,11 +1635,21 @@ impl Prepared<'_> {
             }
         }
         // Status and route.
-        let (status, status_step) = self.status(&ctx, e)?;
+        let (status, status_step, determining_regime) = self.status(&ctx, e, detail)?;
         if detail && let Some(s) = status_step {
             steps.push(s);
         }
         let access = self.params.art33_access_at(da)?;
+        let half_allowances = match (status, determining_regime) {
+            (Status::VoluntaryPartTime, Some(r)) if detail => {
+                Some(crate::result::HalfAllowances::compute(
+                    r.weekly_hours.raw(),
+                    r.reference_hours.raw(),
+                    access.value.half_allowances_full_week,
+                ))
+            }
+            _ => None,
+        };
         let mut art33_blocked = None;
         let mut units: Vec<Unit> = Vec::new();
         match status {
@@ -1823,6 +1869,7 @@ impl Prepared<'_> {
             review,
             contract_part,
             art33_blocked,
+            half_allowances,
         })
     }
 
@@ -2335,6 +2382,7 @@ impl Prepared<'_> {
             options_evaluated,
             alternative,
             right,
+            half_allowances: ev.half_allowances.clone(),
             no_stage_required: no_stage,
             provisional,
             manual_review: review,

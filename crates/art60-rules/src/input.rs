@@ -255,6 +255,19 @@ impl Quarter {
             }
         }
     }
+    pub fn prev(self) -> Quarter {
+        if self.q == 1 {
+            Quarter {
+                year: self.year - 1,
+                q: 4,
+            }
+        } else {
+            Quarter {
+                year: self.year,
+                q: self.q - 1,
+            }
+        }
+    }
     /// A monotone index, for arithmetic on quarters.
     pub fn index(self) -> i32 {
         self.year * 4 + i32::from(self.q) - 1
@@ -797,13 +810,23 @@ impl CalcRequest {
                 }
             }
             // Two periods of the same exclusive kind cannot overlap (a person is not twice in
-            // detention); work may overlap work (concurrent jobs).
+            // detention); work may overlap work (concurrent jobs) but not detention or
+            // military service.
             for (j, o) in self.history.iter().enumerate().take(i) {
                 let overlap = h.start <= o.end && o.start <= h.end;
                 if overlap && !h.kind.is_work() && h.kind == o.kind {
                     return Err(InputError::new(
                         format!("{p}.start"),
                         format!("overlaps history[{j}] of the same kind"),
+                    ));
+                }
+                if overlap && contradictory(h.kind, o.kind) {
+                    return Err(InputError::new(
+                        format!("{p}.start"),
+                        format!(
+                            "contradicts history[{j}]: {:?} and {:?} at the same time",
+                            h.kind, o.kind
+                        ),
                     ));
                 }
             }
@@ -827,6 +850,13 @@ impl CalcRequest {
             }
         }
     }
+}
+
+/// Periods that cannot be true on the same day.
+fn contradictory(a: PeriodKind, b: PeriodKind) -> bool {
+    let excludes_work =
+        |k: PeriodKind| matches!(k, PeriodKind::Detention | PeriodKind::MilitaryService);
+    (a.is_work() && excludes_work(b)) || (b.is_work() && excludes_work(a))
 }
 
 /// The weekday mask of a job: explicit weekdays, or the first R whole days from Monday.

@@ -105,6 +105,7 @@ pub struct Art33Access {
     pub reference_fraction: [i64; 2],
     pub min_job_days: i64,
     pub lookback_months: u32,
+    pub half_allowances_full_week: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

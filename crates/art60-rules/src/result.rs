@@ -150,6 +150,41 @@ pub enum Outcome {
     },
 }
 
+/// Half-allowances a week for a voluntary part-timer (information only, SPEC §3.3.6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HalfAllowances {
+    /// Q × 12 / S before rounding.
+    pub exact: Fixed4,
+    pub per_week: i64,
+    /// Monday to Saturday.
+    pub by_day: [i64; 6],
+}
+
+impl HalfAllowances {
+    /// N = Q × `full_week` / S rounded half up, one a day from Monday, the rest again from
+    /// Monday (EX22).
+    pub fn compute(q_hundredths: i64, s_hundredths: i64, full_week: i64) -> HalfAllowances {
+        let exact = Fixed4::ratio(
+            i128::from(q_hundredths) * i128::from(full_week),
+            i128::from(s_hundredths.max(1)),
+        );
+        // Rounded half up in integers: (2qk + s) div 2s.
+        let s = s_hundredths.max(1);
+        let n = (2 * q_hundredths * full_week + s) / (2 * s);
+        let base = n / 6;
+        let extra = n % 6;
+        let mut by_day = [base; 6];
+        for d in by_day.iter_mut().take(extra as usize) {
+            *d += 1;
+        }
+        HalfAllowances {
+            exact,
+            per_week: n,
+            by_day,
+        }
+    }
+}
+
 /// Duration of the right (new regime; information only).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RightDuration {
@@ -218,6 +253,9 @@ pub struct CalcResult {
     pub alternative: Option<Alternative>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub right: Option<RightDuration>,
+    /// For a voluntary part-timer: half-allowances a week (information only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub half_allowances: Option<HalfAllowances>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_stage_required: Option<String>,
     pub provisional: Vec<Flag>,

@@ -180,6 +180,11 @@ fn bad_input_names_the_field() {
     ));
     assert_eq!(e.path, "history[1].start");
     assert!(e.reason.contains("overlaps history[0]"));
+    let e = parse_err(&format!(
+        "{BASE}, \"history\":[{{\"kind\":\"work\",\"start\":\"2020-01-01\",\"end\":\"2020-06-01\"}},{{\"kind\":\"detention\",\"start\":\"2020-05-01\",\"end\":\"2020-08-01\"}}]}}"
+    ));
+    assert_eq!(e.path, "history[1].start");
+    assert!(e.reason.contains("contradicts history[0]"), "{}", e.reason);
     let e = parse_err(&(BASE.to_string() + ", \"surprise\": 1}"));
     assert_eq!(e.path, "surprise");
     assert!(e.reason.contains("unknown field"), "{}", e.reason);
@@ -221,4 +226,26 @@ fn every_trace_key_has_a_translation() {
         }
     }
     assert!(seen > 20);
+}
+
+#[test]
+fn typed_periods_in_quarters_without_dmfa_yet_are_provisional() {
+    // On 2026-11-20 the DmfA of 2026Q4 cannot exist, nor 2026Q3 before the end of October.
+    let mut req = plan("1995-03-10", "2026-12-01", regime(5.0, 38.0, 38.0));
+    req.today = d("2026-11-20");
+    req.history = vec![HistoryItem {
+        regime: Some(regime(5.0, 38.0, 38.0)),
+        ..period(PeriodKind::Work, "2026-03-02", "2026-11-27")
+    }];
+    let r = run(&req);
+    let pending: Vec<_> = r
+        .provisional
+        .iter()
+        .filter(|f| f.key == "provisional.dmfa_pending")
+        .collect();
+    assert_eq!(pending.len(), 1, "{:?}", r.provisional);
+    assert!(pending[0].detail.contains("2026Q4"));
+    req.today = d("2026-10-15");
+    let r = run(&req);
+    assert!(r.provisional.iter().any(|f| f.detail.contains("2026Q3")));
 }

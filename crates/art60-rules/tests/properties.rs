@@ -52,7 +52,12 @@ prop_compose! {
         // Keep only one period of each exclusive kind so the request stays valid.
         let mut history = jobs;
         for e in events {
-            if !history.iter().any(|h| h.kind == e.kind && h.start <= e.end && e.start <= h.end) {
+            let clash = |h: &HistoryItem| {
+                (h.kind == e.kind || (h.kind == PeriodKind::Work && e.kind == PeriodKind::Detention))
+                    && h.start <= e.end
+                    && e.start <= h.end
+            };
+            if !history.iter().any(clash) {
                 history.push(e);
             }
         }

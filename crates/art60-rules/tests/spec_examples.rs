@@ -646,3 +646,34 @@ fn ex_1_ex_2_right_then_cutoff_at_the_previous_admission() {
     req2.previous_admissions[0].article = AdmissionArticle::Insertion;
     assert!(run(&req2).winning_option.unwrap().counted > 0);
 }
+
+#[test]
+fn ex22_half_allowances_per_week() {
+    use art60_rules::result::HalfAllowances;
+    let a = HalfAllowances::compute(2400, 3800, 12);
+    assert_eq!(a.exact, Fixed4(75_789));
+    assert_eq!((a.per_week, a.by_day), (8, [2, 2, 1, 1, 1, 1]));
+    let b = HalfAllowances::compute(1500, 3600, 12);
+    assert_eq!((b.per_week, b.by_day), (5, [1, 1, 1, 1, 1, 0]));
+    let c = HalfAllowances::compute(2400, 3900, 12);
+    assert_eq!(c.exact, Fixed4(73_846));
+    assert_eq!((c.per_week, c.by_day), (7, [2, 1, 1, 1, 1, 1]));
+    // In a result: a 24/38 contract.
+    let r = run(&plan("1995-03-10", "2026-12-07", regime(5.0, 24.0, 38.0)));
+    assert_eq!(r.half_allowances.unwrap().per_week, 8);
+}
+
+#[test]
+fn e8_two_day_weekend_job() {
+    // 2 days in a 2.25-day cycle: 2 x 6/2.25 = 5.3333, no ceiling applied.
+    let mut req = assess("1995-03-10", "2022-12-01");
+    req.history = vec![HistoryItem {
+        quarters: vec![quarter(
+            "2022Q2",
+            vec![line(DayCategory::EffectiveWork, 2.0, None)],
+        )],
+        ..job("2022-05-07", "2022-05-08", regime(2.25, 38.0, 38.0))
+    }];
+    let req = with_contract(req, "2022-10-03", "2022-11-30", regime(5.0, 38.0, 38.0));
+    assert_eq!(quarter_row(&run(&req), "2022Q2").result, Fixed4(53_333));
+}

@@ -311,7 +311,7 @@ impl<'a> Prepared<'a> {
             static_review,
             dmfa_pending_from: {
                 let q = Quarter::of(req.today);
-                if req.today.month0() % 3 == 0 {
+                if req.today.month0().is_multiple_of(3) {
                     q.prev()
                 } else {
                     q

@@ -1885,13 +1885,9 @@ impl Prepared<'_> {
 // ------------------------------------------------------------------------------------------
 // Plan and assess.
 
-struct Found {
-    e: NaiveDate,
-    eval: Eval,
-}
-
 enum ScanEnd {
-    Found(Found),
+    /// The first feasible end date.
+    Found(NaiveDate),
     Unreachable {
         best: Option<(i64, i64)>,
         reason: String,
@@ -2030,7 +2026,7 @@ impl Prepared<'_> {
             let da = e.succ_opt().unwrap_or(e);
             let ev = self.evaluate(e, da, method, false)?;
             if ev.feasible() {
-                return Ok(ScanEnd::Found(Found { e, eval: ev }));
+                return Ok(ScanEnd::Found(e));
             }
             for o in &ev.options {
                 if best.is_none_or(|(c, r)| o.counted - o.required > c - r) {
@@ -2171,9 +2167,9 @@ impl Prepared<'_> {
             QuarterCapMethod::Average => QuarterCapMethod::PerQuarter,
         };
         match main {
-            ScanEnd::Found(f) => {
+            ScanEnd::Found(end) => {
                 let alt = match self.scan(other_method)? {
-                    ScanEnd::Found(g) => Some(g.e),
+                    ScanEnd::Found(g) => Some(g),
                     ScanEnd::Unreachable { .. } => None,
                 };
                 let da = f.e.succ_opt().unwrap_or(f.e);
@@ -2191,7 +2187,6 @@ impl Prepared<'_> {
                     end_date: alt,
                     safe_end_date: alt.map(|a| a.max(f.e)),
                 };
-                let _ = f.eval;
                 let no_stage = detail.no_stage.clone();
                 Ok(self.finish(outcome, detail, Some(alternative), no_stage))
             }

@@ -2172,12 +2172,12 @@ impl Prepared<'_> {
                     ScanEnd::Found(g) => Some(g),
                     ScanEnd::Unreachable { .. } => None,
                 };
-                let da = f.e.succ_opt().unwrap_or(f.e);
-                let detail = self.evaluate(f.e, da, method, true)?;
+                let da = end.succ_opt().unwrap_or(end);
+                let detail = self.evaluate(end, da, method, true)?;
                 let days_to_work =
-                    u32::try_from(weekdays_in(start, f.e, ci.mask)).unwrap_or(u32::MAX);
+                    u32::try_from(weekdays_in(start, end, ci.mask)).unwrap_or(u32::MAX);
                 let outcome = Outcome::Planned {
-                    end_date: f.e,
+                    end_date: end,
                     first_benefit_date: da,
                     days_to_work,
                     contract_contribution: detail.contract_part.ceil(),
@@ -2185,7 +2185,7 @@ impl Prepared<'_> {
                 let alternative = Alternative {
                     method: other_method,
                     end_date: alt,
-                    safe_end_date: alt.map(|a| a.max(f.e)),
+                    safe_end_date: alt.map(|a| a.max(end)),
                 };
                 let no_stage = detail.no_stage.clone();
                 Ok(self.finish(outcome, detail, Some(alternative), no_stage))

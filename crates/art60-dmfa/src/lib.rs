@@ -3,7 +3,7 @@
 //! The employers' quarterly declarations (DmfA) as the authentic source of a person's work
 //! history: a streaming reader of `DmfAOriginal` XML files ([`parser`]), the service-code table
 //! ([`codes`], data with legal references), the mapping to the engine's input ([`mapping`]), the
-//! comparison with periods typed by the CPAS ([`reconcile`]), a summary for `art60 dmfa inspect`
+//! comparison with periods typed by the CPAS ([`mod@reconcile`]), a summary for `art60 dmfa inspect`
 //! ([`summary`]) and a generator of large valid declarations for benchmarks ([`synth`]).
 //!
 //! ## Use from the case service
@@ -16,7 +16,7 @@
 //! 3. History: [`to_history`] over all stored declarations of the person, in upload order, gives
 //!    the DmfA `HistoryItem`s (source `Dmfa`) and the [`Note`]s to show (excluded, manual review,
 //!    provisional with the reason).
-//! 4. Typed periods stay as typed: [`reconcile`] lists every [`Conflict`] between them and the
+//! 4. Typed periods stay as typed: [`reconcile()`] lists every [`Conflict`] between them and the
 //!    DmfA periods; nothing is merged.
 //! 5. Calculation: [`plan_request`] builds the engine request from the chosen history.
 

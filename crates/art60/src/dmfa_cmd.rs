@@ -170,7 +170,11 @@ fn print_summary(out: &mut impl Write, s: &Summary) -> anyhow::Result<()> {
     if s.employers.len() > 20 {
         writeln!(out, "  ... and {} more", s.employers.len() - 20)?;
     }
-    writeln!(out, "natural persons: {}", s.persons)?;
+    writeln!(
+        out,
+        "workers (natural persons, once per declaration): {}",
+        s.persons
+    )?;
     for (q, n) in &s.persons_per_quarter {
         writeln!(out, "  {q}: {n}")?;
     }

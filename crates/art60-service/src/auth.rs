@@ -9,9 +9,7 @@ use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVe
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -240,28 +238,29 @@ pub async fn logout(db: &Db, cookie: &str) -> Result<()> {
     Ok(())
 }
 
-async fn active_user<C: ConnectionTrait>(conn: &C, id: i64) -> Result<user::Model> {
-    match user::Entity::find_by_id(id).one(conn).await? {
+fn active(u: Option<user::Model>) -> Result<user::Model> {
+    match u {
         Some(u) if u.active => Ok(u),
         _ => Err(ServiceError::Unauthenticated),
     }
 }
 
-/// Resolves a session cookie.
+/// Resolves a session cookie (one query: the session joined with its user).
 pub async fn from_session(
     db: &Db,
     now: DateTime<Utc>,
     cookie: &str,
 ) -> Result<(Actor, Credential)> {
-    let s = session::Entity::find()
+    let (s, u) = session::Entity::find()
         .filter(session::Column::TokenHash.eq(sha256_hex(cookie.as_bytes())))
+        .find_also_related(user::Entity)
         .one(&db.conn)
         .await?
         .ok_or(ServiceError::Unauthenticated)?;
     if s.expires_at <= now {
         return Err(ServiceError::Unauthenticated);
     }
-    let u = active_user(&db.conn, s.user_id).await?;
+    let u = active(u)?;
     Ok((
         Actor::from_user(&u),
         Credential::Session {
@@ -270,23 +269,22 @@ pub async fn from_session(
     ))
 }
 
-/// Resolves an API token (`Authorization: Bearer ...`).
+/// Resolves an API token (`Authorization: Bearer ...`), joined with its user.
 pub async fn from_token(db: &Db, token: &str) -> Result<(Actor, Credential)> {
-    let t = api_token::Entity::find()
+    let (t, u) = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(sha256_hex(token.as_bytes())))
+        .find_also_related(user::Entity)
         .one(&db.conn)
         .await?
         .ok_or(ServiceError::Unauthenticated)?;
     if t.revoked {
         return Err(ServiceError::Unauthenticated);
     }
-    let u = active_user(&db.conn, t.user_id).await?;
-    let mut actor = Actor::from_user(&u);
+    let actor = Actor::from_user(&active(u)?);
     // The token is scoped to one CPAS whatever happens to the account later.
     if actor.role != Role::CpasWorker || actor.cpas_id != Some(t.cpas_id) {
         return Err(ServiceError::Unauthenticated);
     }
-    actor.cpas_id = Some(t.cpas_id);
     Ok((actor, Credential::ApiToken))
 }
 

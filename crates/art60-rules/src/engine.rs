@@ -336,8 +336,11 @@ struct Ctx<'p> {
     ext: &'p Extensions,
     art42: &'p Art42,
     foreign: &'p Foreign,
-    refs: [(&'static str, NaiveDate, Option<NaiveDate>, &'p str); 8],
+    refs: [ParamTag<'p>; 8],
 }
+
+/// Which parameter entry was used: key, validity, legal reference.
+type ParamTag<'p> = (&'static str, NaiveDate, Option<NaiveDate>, &'p str);
 
 impl<'p> Ctx<'p> {
     fn at(params: &'p ParamSet, da: NaiveDate) -> Result<Ctx<'p>, NoRuleInForce> {
@@ -349,30 +352,18 @@ impl<'p> Ctx<'p> {
         let ext = params.extensions_at(da)?;
         let art42 = params.art42_at(da)?;
         let foreign = params.foreign_at(da)?;
+        fn tag<'p, T>(key: &'static str, d: &'p Dated<T>) -> ParamTag<'p> {
+            (key, d.from, d.to, d.reference.as_str())
+        }
         let refs = [
-            ("regime", regime.from, regime.to, regime.reference.as_str()),
-            ("stage", stage.from, stage.to, stage.reference.as_str()),
-            (
-                "counting",
-                counting.from,
-                counting.to,
-                counting.reference.as_str(),
-            ),
-            ("categories", cats.from, cats.to, cats.reference.as_str()),
-            (
-                "unpaid_cap",
-                unpaid.from,
-                unpaid.to,
-                unpaid.reference.as_str(),
-            ),
-            ("extensions", ext.from, ext.to, ext.reference.as_str()),
-            ("art42", art42.from, art42.to, art42.reference.as_str()),
-            (
-                "foreign",
-                foreign.from,
-                foreign.to,
-                foreign.reference.as_str(),
-            ),
+            tag("regime", regime),
+            tag("stage", stage),
+            tag("counting", counting),
+            tag("categories", cats),
+            tag("unpaid_cap", unpaid),
+            tag("extensions", ext),
+            tag("art42", art42),
+            tag("foreign", foreign),
         ];
         Ok(Ctx {
             da,

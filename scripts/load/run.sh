@@ -78,9 +78,11 @@ run_backend() {
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s scripts/load/queue.lua "$BASE/api/v1/queue" | tee "$WORK/queue.txt"
   echo "[$backend] POST /api/v1/requests, $CONNECTIONS connections, ${DURATION}s"
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s scripts/load/create_request.lua "$BASE/api/v1/requests" | tee "$WORK/create.txt"
+  # Other jobs on the machine skew the figures: keep the load average beside them.
   for f in queue create; do
-    printf '[%s] %-6s %s req/s, p99 %s\n' "$backend" "$f" \
-      "$(awk '/^Requests\/sec/{print $2}' "$WORK/$f.txt")" "$(awk '$1=="99%"{print $2}' "$WORK/$f.txt")"
+    printf '[%s] %-6s %s req/s, p99 %s (load average %s)\n' "$backend" "$f" \
+      "$(awk '/^Requests\/sec/{print $2}' "$WORK/$f.txt")" "$(awk '$1=="99%"{print $2}' "$WORK/$f.txt")" \
+      "$(cut -d' ' -f1-3 /proc/loadavg)"
   done | tee -a "$WORK/summary.txt"
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
   echo "[$backend] audit chain after the run:"

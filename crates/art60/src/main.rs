@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit_cmd;
 mod calc_cmd;
 mod dmfa_cmd;
 mod serve_cmd;
-mod audit_cmd;
 
 #[derive(Parser)]
 #[command(

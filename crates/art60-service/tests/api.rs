@@ -275,6 +275,7 @@ async fn session_writes_need_the_csrf_token_and_logins_are_rate_limited() {
             )
             .await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers["retry-after"], "900");
         // Other accounts are not affected, and the limit lifts after the window.
         assert!(matches!(
             t.login("worker.namur").await,

@@ -1,0 +1,235 @@
+//! Who is asking and in which language: resolved once per request from the session cookie,
+//! the language cookie, the CPAS's language and `Accept-Language`.
+
+use art60_service::ServiceError;
+use art60_service::api::AppState;
+use art60_service::api::extract::cookie_value;
+use art60_service::auth::{self, Actor, Credential, SESSION_COOKIE};
+use art60_service::db::{Language, Role};
+use art60_service::directory;
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use crate::i18n::{self, LANG_COOKIE, Lang, t, t_args};
+
+/// The page context every template gets.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub lang: Lang,
+    pub actor: Option<Actor>,
+    /// The session's CSRF token (empty before login); forms echo it in a hidden field.
+    pub csrf: String,
+    /// The CPAS or office name of the signed-in user.
+    pub org: String,
+    /// The path of this page (no query: queries may carry filters only, never personal data).
+    pub path: String,
+}
+
+fn service_lang(l: Language) -> Lang {
+    match l {
+        Language::Fr => Lang::Fr,
+        Language::Nl => Lang::Nl,
+        Language::De => Lang::De,
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let session = match cookie_value(&parts.headers, SESSION_COOKIE) {
+            Some(c) => auth::from_session(&st.db, st.clock.now(), c).await.ok(),
+            None => None,
+        };
+        let (actor, csrf) = match session {
+            Some((a, Credential::Session { csrf_token })) => (Some(a), csrf_token),
+            _ => (None, String::new()),
+        };
+        let mut org = String::new();
+        let mut cpas_lang = None;
+        if let Some(a) = &actor {
+            match a.role {
+                Role::CpasWorker => {
+                    if let Ok(list) = directory::list_cpas(&st.db, a).await
+                        && let Some(c) = list.into_iter().find(|c| Some(c.id) == a.cpas_id)
+                    {
+                        cpas_lang = Some(service_lang(c.language));
+                        org = c.name;
+                    }
+                }
+                Role::OnemOfficer => {
+                    if let Ok(list) = directory::list_offices(&st.db).await
+                        && let Some(o) = list.into_iter().find(|o| Some(o.id) == a.office_id)
+                    {
+                        org = format!("ONEM {}", o.name);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let accept = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        let choice = cookie_value(&parts.headers, LANG_COOKIE);
+        Ok(Ctx {
+            lang: i18n::negotiate(choice, cpas_lang, accept),
+            actor,
+            csrf,
+            org,
+            path: parts.uri.path().to_owned(),
+        })
+    }
+}
+
+impl Ctx {
+    pub fn t(&self, key: &str) -> String {
+        t(self.lang, key)
+    }
+    pub fn t1(&self, key: &str, name: &'static str, value: impl std::fmt::Display) -> String {
+        t_args(self.lang, key, &[(name, value.to_string())])
+    }
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+    pub fn langs(&self) -> Vec<(&'static str, &'static str, bool)> {
+        i18n::LANGS
+            .iter()
+            .map(|l| (l.code(), i18n::native_name(*l), *l == self.lang))
+            .collect()
+    }
+    pub fn is_worker(&self) -> bool {
+        self.actor
+            .as_ref()
+            .is_some_and(|a| a.role == Role::CpasWorker)
+    }
+    pub fn is_officer(&self) -> bool {
+        self.actor
+            .as_ref()
+            .is_some_and(|a| a.role == Role::OnemOfficer)
+    }
+    pub fn signed_in(&self) -> bool {
+        self.actor.is_some()
+    }
+    pub fn who(&self) -> String {
+        self.t1("logged-in-as", "name", &self.org)
+    }
+    /// The signed-in actor, or a redirect to the login page.
+    pub fn require(&self) -> Result<&Actor, PageError> {
+        self.actor.as_ref().ok_or(PageError {
+            kind: ErrorKind::Login,
+            lang: self.lang,
+        })
+    }
+    pub fn require_role(&self, role: Role) -> Result<&Actor, PageError> {
+        let a = self.require()?;
+        if a.role == role {
+            Ok(a)
+        } else {
+            Err(self.error(ErrorKind::Forbidden))
+        }
+    }
+    pub fn error(&self, kind: ErrorKind) -> PageError {
+        PageError {
+            kind,
+            lang: self.lang,
+        }
+    }
+    /// Maps a service refusal that no form shows next to a field.
+    pub fn fail(&self, e: ServiceError) -> PageError {
+        let kind = match e {
+            ServiceError::Unauthenticated => ErrorKind::Login,
+            ServiceError::NotFound(_) => ErrorKind::NotFound,
+            ServiceError::Forbidden(_) => ErrorKind::Forbidden,
+            other => {
+                // The error text names no person: service errors carry field names and codes.
+                tracing::error!(error = %other, "portal page failed");
+                ErrorKind::Internal
+            }
+        };
+        self.error(kind)
+    }
+    /// Refuses a form whose hidden token is not the session's.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), PageError> {
+        if !self.csrf.is_empty() && sent == self.csrf {
+            Ok(())
+        } else {
+            Err(self.error(ErrorKind::Csrf))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Login,
+    NotFound,
+    Forbidden,
+    Csrf,
+    Internal,
+}
+
+/// A page that could not be shown: rendered as a translated error page.
+#[derive(Debug)]
+pub struct PageError {
+    pub kind: ErrorKind,
+    pub lang: Lang,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    ctx: Ctx,
+    title: String,
+    text: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, title, text) = match self.kind {
+            ErrorKind::Login => return Redirect::to("/login").into_response(),
+            ErrorKind::NotFound => (StatusCode::NOT_FOUND, "error-404-title", "error-404-text"),
+            ErrorKind::Forbidden => (StatusCode::FORBIDDEN, "error-403-title", "error-403-text"),
+            ErrorKind::Csrf => (StatusCode::FORBIDDEN, "error-403-title", "error-csrf"),
+            ErrorKind::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error-500-title",
+                "error-500-text",
+            ),
+        };
+        // The error page shows no menu: the context may be the reason for the error.
+        let ctx = Ctx {
+            lang: self.lang,
+            actor: None,
+            csrf: String::new(),
+            org: String::new(),
+            path: "/".into(),
+        };
+        let page = ErrorPage {
+            title: t(self.lang, title),
+            text: t(self.lang, text),
+            ctx,
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, t(self.lang, title)).into_response(),
+        }
+    }
+}
+
+/// Renders a template, or the 500 page.
+pub fn render<T: Template>(lang: Lang, tpl: &T) -> Response {
+    match tpl.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            PageError {
+                kind: ErrorKind::Internal,
+                lang,
+            }
+            .into_response()
+        }
+    }
+}

@@ -1,0 +1,568 @@
+//! The request form: parsed from the posted fields (rows are numbered `h0_kind`, `a0_start`...),
+//! validated field by field with translated messages, and turned into the engine's input.
+//! Everything typed is kept so the page can be shown again with the errors next to the fields.
+
+use std::collections::BTreeMap;
+
+use art60_rules::Niss;
+use chrono::NaiveDate;
+use serde_json::{Map, Value, json};
+
+use crate::i18n::{Lang, t, t_args};
+use crate::labels;
+
+/// Upper bound on rows, so a crafted post cannot make the server build huge pages.
+pub const MAX_ROWS: usize = 60;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub kind: String,
+    pub start: String,
+    pub end: String,
+    pub country: String,
+    pub employer: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AbsenceRow {
+    pub kind: String,
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestForm {
+    pub csrf: String,
+    pub action: String,
+    pub niss: String,
+    pub last_name: String,
+    pub first_name: String,
+    pub birth_date: String,
+    pub contract_start: String,
+    pub days_per_week: String,
+    pub weekly_hours: String,
+    pub reference_hours: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub history: Vec<HistoryRow>,
+    pub absences: Vec<AbsenceRow>,
+}
+
+fn row_field(name: &str, prefix: char) -> Option<(usize, &str)> {
+    let rest = name.strip_prefix(prefix)?;
+    let (i, field) = rest.split_once('_')?;
+    let i: usize = i.parse().ok()?;
+    (i < MAX_ROWS).then_some((i, field))
+}
+
+impl RequestForm {
+    /// A blank form with the usual full-time regime filled in.
+    pub fn blank() -> Self {
+        RequestForm {
+            days_per_week: "5".into(),
+            weekly_hours: "38".into(),
+            reference_hours: "38".into(),
+            ..Default::default()
+        }
+    }
+
+    pub fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let mut f = RequestForm::default();
+        let mut hist: BTreeMap<usize, HistoryRow> = BTreeMap::new();
+        let mut abs: BTreeMap<usize, AbsenceRow> = BTreeMap::new();
+        for (k, v) in pairs {
+            let v = v.clone();
+            match k.as_str() {
+                "csrf" => f.csrf = v,
+                "action" => f.action = v,
+                "niss" => f.niss = v,
+                "last_name" => f.last_name = v,
+                "first_name" => f.first_name = v,
+                "birth_date" => f.birth_date = v,
+                "contract_start" => f.contract_start = v,
+                "days_per_week" => f.days_per_week = v,
+                "weekly_hours" => f.weekly_hours = v,
+                "reference_hours" => f.reference_hours = v,
+                "contact_name" => f.contact_name = v,
+                "contact_email" => f.contact_email = v,
+                "contact_phone" => f.contact_phone = v,
+                _ => {
+                    if let Some((i, field)) = row_field(k, 'h') {
+                        let r = hist.entry(i).or_default();
+                        match field {
+                            "kind" => r.kind = v,
+                            "start" => r.start = v,
+                            "end" => r.end = v,
+                            "country" => r.country = v,
+                            "employer" => r.employer = v,
+                            _ => {}
+                        }
+                    } else if let Some((i, field)) = row_field(k, 'a') {
+                        let r = abs.entry(i).or_default();
+                        match field {
+                            "kind" => r.kind = v,
+                            "start" => r.start = v,
+                            "end" => r.end = v,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        // Renumbered in order: a removed row leaves no gap.
+        f.history = hist.into_values().collect();
+        f.absences = abs.into_values().collect();
+        f
+    }
+
+    /// Applies an add/remove-row button; true when the action was one.
+    pub fn apply_row_action(&mut self) -> bool {
+        let action = self.action.clone();
+        if action == "add_history" && self.history.len() < MAX_ROWS {
+            self.history.push(HistoryRow {
+                kind: "work".into(),
+                ..Default::default()
+            });
+        } else if action == "add_absence" && self.absences.len() < MAX_ROWS {
+            self.absences.push(AbsenceRow {
+                kind: "insured_sickness".into(),
+                ..Default::default()
+            });
+        } else if let Some(i) = action.strip_prefix("remove_history:") {
+            if let Ok(i) = i.parse::<usize>()
+                && i < self.history.len()
+            {
+                self.history.remove(i);
+            }
+        } else if let Some(i) = action.strip_prefix("remove_absence:") {
+            if let Ok(i) = i.parse::<usize>()
+                && i < self.absences.len()
+            {
+                self.absences.remove(i);
+            }
+        } else {
+            return false;
+        }
+        true
+    }
+
+    /// A form filled from a stored request's input (for the copy/edit page).
+    pub fn from_input(input: &Value) -> Self {
+        let mut f = RequestForm::blank();
+        let s = |v: Option<&Value>| match v {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        };
+        if let Some(c) = input.get("contract") {
+            f.contract_start = s(c.get("start"));
+            f.days_per_week = s(c.get("days_per_week"));
+            f.weekly_hours = s(c.get("weekly_hours"));
+            f.reference_hours = s(c.get("reference_hours"));
+            for a in c
+                .get("absences")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                f.absences.push(AbsenceRow {
+                    kind: s(a.get("kind")),
+                    start: s(a.get("start")),
+                    end: s(a.get("end")),
+                });
+            }
+        }
+        for h in input
+            .get("history")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            f.history.push(HistoryRow {
+                kind: s(h.get("kind")),
+                start: s(h.get("start")),
+                end: s(h.get("end")),
+                country: s(h.get("abroad").and_then(|a| a.get("country"))),
+                employer: s(h.get("employer")),
+            });
+        }
+        f
+    }
+}
+
+/// The contract start as typed, if it is a date.
+pub fn parse_contract_start(f: &RequestForm) -> Option<NaiveDate> {
+    parse_date(&f.contract_start)
+}
+
+/// Field name → translated message, shown next to the field.
+pub type Errors = BTreeMap<String, String>;
+
+fn parse_date(v: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok()
+}
+
+/// A number as typed in Belgium (`19,5` or `19.5`), as JSON.
+fn parse_number(v: &str) -> Option<Value> {
+    let n: f64 = v.trim().replace(',', ".").parse().ok()?;
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    if n.fract() == 0.0 && n < 1e9 {
+        Some(json!(n as i64))
+    } else {
+        Some(json!((n * 100.0).round() / 100.0))
+    }
+}
+
+struct Check<'a> {
+    lang: Lang,
+    errors: &'a mut Errors,
+}
+
+impl Check<'_> {
+    fn label(&self, key: &str) -> String {
+        t(self.lang, key).trim_end_matches(" *").to_owned()
+    }
+    fn push(&mut self, field: &str, label_key: &str, msg: &str, extra: &[(&'static str, String)]) {
+        let mut args = vec![("field", self.label(label_key))];
+        args.extend_from_slice(extra);
+        self.errors
+            .entry(field.to_owned())
+            .or_insert_with(|| t_args(self.lang, msg, &args));
+    }
+    fn date(&mut self, field: &str, label_key: &str, v: &str, required: bool) -> Option<NaiveDate> {
+        if v.trim().is_empty() {
+            if required {
+                self.push(field, label_key, "err-required", &[]);
+            }
+            return None;
+        }
+        let d = parse_date(v);
+        if d.is_none() {
+            self.push(field, label_key, "err-date", &[]);
+        }
+        d
+    }
+    fn number(&mut self, field: &str, label_key: &str, v: &str) -> Option<Value> {
+        if v.trim().is_empty() {
+            self.push(field, label_key, "err-required", &[]);
+            return None;
+        }
+        let n = parse_number(v);
+        if n.is_none() {
+            self.push(field, label_key, "err-number", &[]);
+        }
+        n
+    }
+    fn text(&mut self, field: &str, label_key: &str, v: &str) {
+        if v.trim().is_empty() {
+            self.push(field, label_key, "err-required", &[]);
+        }
+    }
+}
+
+/// What a checked form gives: the engine input (contract, history) and the birth date.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub input: Value,
+    pub birth_date: Option<NaiveDate>,
+    pub niss: Option<Niss>,
+}
+
+/// Checks the calculation fields (always) and the person and contact fields (`full`: when
+/// saving; the simulation needs only the birth date and the contract).
+pub fn check(f: &RequestForm, lang: Lang, full: bool, errors: &mut Errors) -> Checked {
+    let mut c = Check { lang, errors };
+    let mut niss = None;
+    if full {
+        if f.niss.trim().is_empty() {
+            c.push("niss", "field-niss", "err-required", &[]);
+        } else {
+            match Niss::parse(f.niss.trim()) {
+                Ok(n) => niss = Some(n),
+                Err(_) => c.push("niss", "field-niss", "err-niss", &[]),
+            }
+        }
+        c.text("last_name", "field-last-name", &f.last_name);
+        c.text("first_name", "field-first-name", &f.first_name);
+        c.text("contact_name", "field-contact-name", &f.contact_name);
+        if !f.contact_email.contains('@') {
+            c.push("contact_email", "field-contact-email", "err-email", &[]);
+        }
+    }
+    let birth_date = c.date("birth_date", "field-birth-date", &f.birth_date, true);
+    let start = c.date(
+        "contract_start",
+        "field-contract-start",
+        &f.contract_start,
+        true,
+    );
+    let r = c.number("days_per_week", "field-days-per-week", &f.days_per_week);
+    let q = c.number("weekly_hours", "field-weekly-hours", &f.weekly_hours);
+    let s = c.number(
+        "reference_hours",
+        "field-reference-hours",
+        &f.reference_hours,
+    );
+    let mut absences = Vec::new();
+    for (i, a) in f.absences.iter().enumerate() {
+        let sa = c.date(&format!("a{i}_start"), "field-start", &a.start, true);
+        let ea = c.date(&format!("a{i}_end"), "field-end", &a.end, true);
+        if let (Some(sa), Some(ea)) = (sa, ea) {
+            if ea < sa {
+                c.push(
+                    &format!("a{i}_end"),
+                    "field-end",
+                    "err-end-before-start",
+                    &[],
+                );
+            }
+            absences.push(json!({"kind": a.kind, "start": sa, "end": ea}));
+        }
+    }
+    let mut history = Vec::new();
+    for (i, h) in f.history.iter().enumerate() {
+        if !labels::PERIOD_KINDS.contains(&h.kind.as_str()) {
+            c.push(&format!("h{i}_kind"), "field-kind", "err-required", &[]);
+        }
+        let sh = c.date(&format!("h{i}_start"), "field-start", &h.start, true);
+        let eh = c.date(&format!("h{i}_end"), "field-end", &h.end, true);
+        if let (Some(sh), Some(eh)) = (sh, eh) {
+            if eh < sh {
+                c.push(
+                    &format!("h{i}_end"),
+                    "field-end",
+                    "err-end-before-start",
+                    &[],
+                );
+            }
+            let mut item = Map::new();
+            item.insert("kind".into(), json!(h.kind));
+            item.insert("start".into(), json!(sh));
+            item.insert("end".into(), json!(eh));
+            if !h.employer.trim().is_empty() {
+                item.insert("employer".into(), json!(h.employer.trim()));
+            }
+            if h.kind == "foreign_work" {
+                if h.country.trim().is_empty() {
+                    c.push(
+                        &format!("h{i}_country"),
+                        "field-country",
+                        "err-required",
+                        &[],
+                    );
+                }
+                item.insert("abroad".into(), json!({"country": h.country.trim()}));
+            }
+            history.push(Value::Object(item));
+        }
+    }
+    let mut input = Map::new();
+    if let (Some(start), Some(r), Some(q), Some(s)) = (start, r, q, s) {
+        let mut contract =
+            json!({"start": start, "days_per_week": r, "weekly_hours": q, "reference_hours": s});
+        if !absences.is_empty()
+            && let Some(obj) = contract.as_object_mut()
+        {
+            obj.insert("absences".into(), Value::Array(absences));
+        }
+        input.insert("contract".into(), contract);
+    }
+    input.insert("history".into(), Value::Array(history));
+    Checked {
+        input: Value::Object(input),
+        birth_date,
+        niss,
+    }
+}
+
+/// The form field an engine or service error path points at (`input.history[2].end` → `h2_end`).
+pub fn field_of(path: &str) -> String {
+    let p = path.trim_start_matches("input.").trim_start_matches("$.");
+    let idx = |s: &str| -> Option<(usize, String)> {
+        let (i, rest) = s.split_once(']')?;
+        Some((i.parse().ok()?, rest.trim_start_matches('.').to_owned()))
+    };
+    if let Some(rest) = p.strip_prefix("contract.absences[")
+        && let Some((i, f)) = idx(rest)
+    {
+        let f = if ["start", "end", "kind"].contains(&f.as_str()) {
+            f
+        } else {
+            "kind".into()
+        };
+        return format!("a{i}_{f}");
+    }
+    if let Some(rest) = p.strip_prefix("history[")
+        && let Some((i, f)) = idx(rest)
+    {
+        let f = match f.as_str() {
+            "start" | "end" | "kind" | "employer" => f,
+            s if s.starts_with("abroad") => "country".into(),
+            _ => "kind".into(),
+        };
+        return format!("h{i}_{f}");
+    }
+    match p {
+        "contract.start" => "contract_start".into(),
+        "contract.days_per_week" => "days_per_week".into(),
+        "contract.weekly_hours" => "weekly_hours".into(),
+        "contract.reference_hours" => "reference_hours".into(),
+        "person.birth_date" | "birth_date" => "birth_date".into(),
+        "person.niss" => "niss".into(),
+        "contact_name" | "contact_email" | "last_name" | "first_name" | "niss" => p.into(),
+        _ => "contract_start".into(),
+    }
+}
+
+/// The translated label of a form field (for messages about a field the engine refused).
+pub fn label_key_of(field: &str) -> &'static str {
+    let tail = field.split_once('_').map(|(h, t)| {
+        if h.len() > 1
+            && (h.starts_with('h') || h.starts_with('a'))
+            && h[1..].chars().all(|c| c.is_ascii_digit())
+        {
+            t
+        } else {
+            field
+        }
+    });
+    match tail.unwrap_or(field) {
+        "kind" => "field-kind",
+        "start" => "field-start",
+        "end" => "field-end",
+        "country" => "field-country",
+        "employer" => "field-employer",
+        "contract_start" => "field-contract-start",
+        "days_per_week" => "field-days-per-week",
+        "weekly_hours" => "field-weekly-hours",
+        "reference_hours" => "field-reference-hours",
+        "birth_date" => "field-birth-date",
+        "niss" => "field-niss",
+        "last_name" => "field-last-name",
+        "first_name" => "field-first-name",
+        "contact_name" => "field-contact-name",
+        "contact_email" => "field-contact-email",
+        _ => "field-contract-start",
+    }
+}
+
+/// Adds a refusal from the engine or the service next to the field it names.
+pub fn add_refusal(errors: &mut Errors, lang: Lang, path: &str, reason: &str, key: &str) {
+    let field = field_of(path);
+    let label = t(lang, label_key_of(&field))
+        .trim_end_matches(" *")
+        .to_owned();
+    errors.entry(field).or_insert_with(|| {
+        t_args(
+            lang,
+            key,
+            &[("field", label), ("reason", reason.to_owned())],
+        )
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn rows_are_parsed_in_order_and_renumbered() {
+        let f = RequestForm::from_pairs(&pairs(&[
+            ("h3_kind", "detention"),
+            ("h3_start", "2020-01-01"),
+            ("h0_kind", "work"),
+            ("a1_kind", "strike"),
+            ("h999_kind", "work"),
+        ]));
+        assert_eq!(f.history.len(), 2);
+        assert_eq!(f.history[0].kind, "work");
+        assert_eq!(f.history[1].kind, "detention");
+        assert_eq!(f.absences.len(), 1);
+    }
+
+    #[test]
+    fn add_and_remove_rows() {
+        let mut f = RequestForm::blank();
+        f.action = "add_history".into();
+        assert!(f.apply_row_action());
+        assert!(f.apply_row_action());
+        f.history[0].start = "kept".into();
+        f.action = "remove_history:1".into();
+        assert!(f.apply_row_action());
+        assert_eq!(f.history.len(), 1);
+        assert_eq!(f.history[0].start, "kept");
+        f.action = "send".into();
+        assert!(!f.apply_row_action());
+    }
+
+    #[test]
+    fn errors_name_the_field_in_the_user_language() {
+        let mut f = RequestForm::blank();
+        f.birth_date = "25/01/1990".into();
+        f.weekly_hours = "abc".into();
+        f.history.push(HistoryRow {
+            kind: "work".into(),
+            start: "2024-05-01".into(),
+            end: "2024-01-01".into(),
+            ..Default::default()
+        });
+        let mut e = Errors::new();
+        check(&f, Lang::Nl, true, &mut e);
+        assert_eq!(
+            e["birth_date"],
+            "Geboortedatum: vul een datum in als JJJJ-MM-DD."
+        );
+        assert!(e["weekly_hours"].starts_with("Uren per week (Q): "));
+        assert!(e["h0_end"].contains("vóór het begin"));
+        assert!(e["niss"].contains("verplicht"));
+        assert!(e.contains_key("contract_start"));
+    }
+
+    #[test]
+    fn a_good_form_gives_the_engine_input() {
+        let mut f = RequestForm::blank();
+        f.birth_date = "1990-01-25".into();
+        f.contract_start = "2026-12-01".into();
+        f.weekly_hours = "19,5".into();
+        f.history.push(HistoryRow {
+            kind: "foreign_work".into(),
+            start: "2020-01-01".into(),
+            end: "2020-12-31".into(),
+            country: "FR".into(),
+            employer: String::new(),
+        });
+        let mut e = Errors::new();
+        let c = check(&f, Lang::Fr, false, &mut e);
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(c.input["contract"]["weekly_hours"], json!(19.5));
+        assert_eq!(c.input["history"][0]["abroad"]["country"], "FR");
+    }
+
+    #[test]
+    fn engine_paths_map_to_fields() {
+        assert_eq!(field_of("input.history[2].end"), "h2_end");
+        assert_eq!(field_of("input.history[0].abroad.country"), "h0_country");
+        assert_eq!(field_of("input.contract.weekly_hours"), "weekly_hours");
+        assert_eq!(field_of("input.contract.absences[1].start"), "a1_start");
+        assert_eq!(label_key_of("h2_end"), "field-end");
+        assert_eq!(label_key_of("weekly_hours"), "field-weekly-hours");
+    }
+
+    #[test]
+    fn stored_input_refills_the_form() {
+        let input = json!({"contract": {"start": "2026-12-01", "days_per_week": 5, "weekly_hours": 38, "reference_hours": 38},
+            "history": [{"kind": "work", "start": "2020-01-01", "end": "2020-06-30", "employer": "X"}]});
+        let f = RequestForm::from_input(&input);
+        assert_eq!(f.contract_start, "2026-12-01");
+        assert_eq!(f.history[0].employer, "X");
+    }
+}

@@ -1,0 +1,82 @@
+//! The HTML portal for CPAS social workers and ONEM officers, on top of the case service.
+//!
+//! Server-rendered (askama) pages that work without JavaScript; htmx (vendored, no CDN) adds
+//! the live NISS check, the simulation while typing and in-page row editing. Every text comes
+//! from the Fluent catalogs in `locales/` (fr, nl, de, en).
+//!
+//! Mount with [`router`], next to the service's JSON router:
+//! `art60_service::api::router(state.clone()).merge(art60_web::router(state))`.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod ctx;
+pub mod form;
+mod html;
+pub mod i18n;
+pub mod labels;
+mod pages;
+pub mod summary;
+pub mod timeline;
+
+use art60_service::api::AppState;
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+const APP_CSS: &str = include_str!("../static/app.css");
+const HTMX_JS: &str = include_str!("../static/vendor/htmx-2.0.11.min.js");
+const HTMX_LICENSE: &str = include_str!("../static/vendor/htmx-LICENSE");
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // The htmx file name carries its version; the CSS is small. A day is a safe cache life.
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    resp
+}
+
+/// The portal's routes (HTML pages, fragments and static assets). Its fallback is the
+/// translated 404 page: merge the JSON API router *into* this one only if the API's own
+/// fallback is dropped; otherwise merge this router into the API router, whose fallback wins.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/lang", post(pages::set_lang))
+        .route("/directory", get(pages::directory_page))
+        .route("/dashboard", get(pages::dashboard))
+        .route(
+            "/requests/new",
+            get(pages::new_request_form).post(pages::new_request_post),
+        )
+        .route("/simulate", post(pages::simulate))
+        .route("/check/niss", post(pages::check_niss))
+        .route("/requests/{id}", get(pages::request_get))
+        .route("/requests/{id}/print", get(pages::request_print))
+        .route("/requests/{id}/send", post(pages::request_send))
+        .route("/requests/{id}/copy", post(pages::request_copy))
+        .route("/requests/{id}/decide", post(pages::request_decide))
+        .route("/requests/{id}/return", post(pages::request_return))
+        .route("/requests/{id}/derogation", post(pages::request_derogation))
+        .route("/queue", get(pages::queue_page))
+        .route(
+            "/static/app.css",
+            get(|| async { asset(APP_CSS, "text/css; charset=utf-8") }),
+        )
+        .route(
+            "/static/vendor/htmx-2.0.11.min.js",
+            get(|| async { asset(HTMX_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/vendor/htmx-LICENSE",
+            get(|| async { asset(HTMX_LICENSE, "text/plain; charset=utf-8") }),
+        )
+        .fallback(pages::not_found)
+        .with_state(state)
+}

@@ -1,0 +1,1175 @@
+//! The portal's pages: thin handlers that call the case service's functions with the
+//! signed-in actor and render askama templates.
+
+use std::collections::BTreeMap;
+
+use art60_rules::CalcRequest;
+use art60_rules::result::CalcResult;
+use art60_service::ServiceError;
+use art60_service::api::AppState;
+use art60_service::api::extract::cookie_value;
+use art60_service::auth::{self, SESSION_COOKIE, SESSION_HOURS};
+use art60_service::db::{CopyReason, Role, Status};
+use art60_service::directory::{self, OfficeView};
+use art60_service::persons::{self, NewEmployment, NewPerson, PageRequest};
+use art60_service::queue;
+use art60_service::requests::{
+    self, CopyInput, DecideInput, DecisionKind, DerogationInput, NewRequest, RequestView,
+    ReturnInput,
+};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{Duration, NaiveDate};
+use serde::Deserialize;
+
+use crate::ctx::{Ctx, ErrorKind, PageError, render};
+use crate::form::{self, Errors, RequestForm};
+use crate::html;
+use crate::i18n::{LANG_COOKIE, Lang};
+use crate::labels;
+use crate::summary::{Summary, summarise};
+
+type PageResult = Result<Response, PageError>;
+
+fn with_cookie(mut resp: Response, cookie: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// Where a signed-in user starts.
+pub async fn home(ctx: Ctx) -> Response {
+    match ctx.actor.as_ref().map(|a| a.role) {
+        Some(Role::CpasWorker) => Redirect::to("/dashboard").into_response(),
+        Some(Role::OnemOfficer) => Redirect::to("/queue").into_response(),
+        Some(_) => Redirect::to("/directory").into_response(),
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+pub async fn not_found(ctx: Ctx) -> Response {
+    ctx.error(ErrorKind::NotFound).into_response()
+}
+
+// ---------- language ----------
+
+#[derive(Deserialize)]
+pub struct LangForm {
+    lang: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Only a path of this site (not `//host`): the switch cannot be used as an open redirect.
+fn local_path(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/"
+    }
+}
+
+pub async fn set_lang(Form(f): Form<LangForm>) -> Response {
+    let code = Lang::parse(&f.lang).unwrap_or(Lang::Fr).code();
+    // The language code is not a secret and not personal data; a year is a convenient memory.
+    let cookie = format!("{LANG_COOKIE}={code}; Path=/; SameSite=Lax; Max-Age=31536000");
+    with_cookie(Redirect::to(local_path(&f.next)).into_response(), &cookie)
+}
+
+// ---------- login ----------
+
+/// Pre-session CSRF for the login form: a random value in a cookie and in the form
+/// (double submit), so another site cannot sign a victim into an attacker's account.
+const LOGIN_COOKIE: &str = "art60_login";
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    ctx: Ctx,
+    token: String,
+    username: String,
+    error: Option<String>,
+}
+
+fn login_page(ctx: Ctx, username: String, error: Option<String>, status: StatusCode) -> Response {
+    let token = auth::random_secret("");
+    let cookie = format!("{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict");
+    let lang = ctx.lang;
+    let page = LoginPage {
+        ctx,
+        token,
+        username,
+        error,
+    };
+    let mut resp = render(lang, &page);
+    *resp.status_mut() = status;
+    with_cookie(resp, &cookie)
+}
+
+pub async fn login_form(ctx: Ctx) -> Response {
+    if ctx.signed_in() {
+        return home(ctx).await;
+    }
+    login_page(ctx, String::new(), None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    username: String,
+    password: String,
+}
+
+pub async fn login(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let expected = cookie_value(&headers, LOGIN_COOKIE).unwrap_or("");
+    if expected.is_empty() || expected != f.csrf {
+        let msg = ctx.t("login-expired");
+        return login_page(ctx, f.username, Some(msg), StatusCode::FORBIDDEN);
+    }
+    match auth::login(&st.db, st.clock.now(), f.username.trim(), &f.password).await {
+        Ok(s) => {
+            let target = match s.actor.role {
+                Role::CpasWorker => "/dashboard",
+                Role::OnemOfficer => "/queue",
+                _ => "/directory",
+            };
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+                s.cookie,
+                SESSION_HOURS * 3600
+            );
+            let resp = with_cookie(Redirect::to(target).into_response(), &cookie);
+            with_cookie(resp, &format!("{LOGIN_COOKIE}=; Path=/login; Max-Age=0"))
+        }
+        Err(ServiceError::TooManyAttempts) => {
+            let msg = ctx.t("login-too-many");
+            login_page(ctx, f.username, Some(msg), StatusCode::TOO_MANY_REQUESTS)
+        }
+        Err(ServiceError::Unauthenticated) => {
+            let msg = ctx.t("login-failed");
+            login_page(ctx, f.username, Some(msg), StatusCode::UNAUTHORIZED)
+        }
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn logout(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Form(f): Form<CsrfOnly>,
+) -> PageResult {
+    ctx.require()?;
+    ctx.check_csrf(&f.csrf)?;
+    if let Some(c) = cookie_value(&headers, SESSION_COOKIE) {
+        auth::logout(&st.db, c).await.map_err(|e| ctx.fail(e))?;
+    }
+    Ok(with_cookie(
+        Redirect::to("/login").into_response(),
+        &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    ))
+}
+
+// ---------- directory ----------
+
+#[derive(Template)]
+#[template(path = "directory.html")]
+struct DirectoryPage {
+    ctx: Ctx,
+    offices: Vec<OfficeView>,
+}
+
+pub async fn directory_page(State(st): State<AppState>, ctx: Ctx) -> PageResult {
+    let offices = directory::list_offices(&st.db)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let lang = ctx.lang;
+    Ok(render(lang, &DirectoryPage { ctx, offices }))
+}
+
+// ---------- dashboard ----------
+
+struct DashRow {
+    id: i64,
+    reference: String,
+    received: String,
+    due: String,
+    end_date: String,
+}
+
+struct DashGroup {
+    label: String,
+    rows: Vec<DashRow>,
+}
+
+struct WindowRow {
+    id: i64,
+    reference: String,
+    end_date: NaiveDate,
+    from: NaiveDate,
+    until: NaiveDate,
+    class: &'static str,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    ctx: Ctx,
+    groups: Vec<DashGroup>,
+    windows: Vec<WindowRow>,
+    notice: Option<String>,
+}
+
+fn opt_date(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_else(|| "—".into())
+}
+
+/// How many days ahead "about to open" looks.
+const WINDOW_LOOKAHEAD_DAYS: i64 = 14;
+
+#[derive(Deserialize, Default)]
+pub struct NoticeQuery {
+    /// A message key chosen by the server after a redirect (never user data).
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default)]
+    cpas: Option<String>,
+    #[serde(default)]
+    urgency: Option<String>,
+}
+
+fn notice_of(ctx: &Ctx, done: Option<&str>) -> Option<String> {
+    match done? {
+        "sent" => Some(ctx.t("result-sent-ok")),
+        "decided" => Some(ctx.t("decide-done")),
+        "returned" => Some(ctx.t("returned-done")),
+        "derogation" => Some(ctx.t("derogation-done")),
+        _ => None,
+    }
+}
+
+pub async fn dashboard(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    let actor = ctx.require_role(Role::CpasWorker)?.clone();
+    let page = PageRequest::parse(None, Some(PageRequest::MAX)).map_err(|e| ctx.fail(e))?;
+    let list = requests::list(&st.db, &actor, None, page)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let today = st.clock.today_brussels();
+    let proc_ = requests::procedure();
+    let mut groups = Vec::new();
+    for code in labels::STATUSES {
+        let rows: Vec<DashRow> = list
+            .items
+            .iter()
+            .filter(|r| r.status.as_str() == code)
+            .map(|r| DashRow {
+                id: r.id,
+                reference: r.reference.clone(),
+                received: opt_date(r.received_on),
+                due: opt_date(r.due_on),
+                end_date: opt_date(r.end_date),
+            })
+            .collect();
+        if !rows.is_empty() {
+            groups.push(DashGroup {
+                label: ctx.t(&labels::key("status", code)),
+                rows,
+            });
+        }
+    }
+    let mut windows = Vec::new();
+    for r in list.items.iter().filter(|r| r.status == Status::Calculated) {
+        let Some(end) = r.end_date else { continue };
+        let from = end - Duration::days(i64::from(proc_.second_calc_window_start_days));
+        let until = end - Duration::days(i64::from(proc_.second_calc_window_end_days));
+        let (class, key) = if from <= today && today <= until {
+            ("due-soon", "window-open")
+        } else if today < from && (from - today).num_days() <= WINDOW_LOOKAHEAD_DAYS {
+            ("on-time", "window-soon")
+        } else {
+            continue;
+        };
+        windows.push(WindowRow {
+            id: r.id,
+            reference: r.reference.clone(),
+            end_date: end,
+            from,
+            until,
+            class,
+            label: ctx.t(key),
+        });
+    }
+    let notice = notice_of(&ctx, q.done.as_deref());
+    let lang = ctx.lang;
+    Ok(render(
+        lang,
+        &DashboardPage {
+            ctx,
+            groups,
+            windows,
+            notice,
+        },
+    ))
+}
+
+// ---------- new request ----------
+
+#[derive(Template)]
+#[template(path = "request_form.html")]
+struct FormPage {
+    ctx: Ctx,
+    f: RequestForm,
+    errors: Errors,
+    sim_html: String,
+}
+
+// Askama passes some arguments by reference and others by value: the helpers take both.
+impl FormPage {
+    fn input(
+        &self,
+        name: impl AsRef<str>,
+        label: &str,
+        value: &str,
+        kind: &str,
+        hint: Option<&str>,
+    ) -> String {
+        html::input(
+            self.ctx.lang,
+            &self.errors,
+            name.as_ref(),
+            label,
+            value,
+            kind,
+            hint,
+        )
+    }
+    fn row_name(&self, prefix: char, i: impl std::fmt::Display, field: &str) -> String {
+        format!("{prefix}{i}_{field}")
+    }
+    fn select(&self, i: impl std::fmt::Display, prefix: char, field: &str, value: &str) -> String {
+        let name = self.row_name(prefix, i, field);
+        if prefix == 'h' {
+            html::select(
+                self.ctx.lang,
+                &self.errors,
+                &name,
+                "field-kind",
+                value,
+                &labels::PERIOD_KINDS,
+                "kind",
+            )
+        } else {
+            html::select(
+                self.ctx.lang,
+                &self.errors,
+                &name,
+                "field-kind",
+                value,
+                &labels::ABSENCE_KINDS,
+                "absence",
+            )
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sim.html")]
+struct SimFragment {
+    ctx: Ctx,
+    message: Option<String>,
+    sum: Option<Summary>,
+    show_steps: bool,
+}
+
+/// Runs the engine on the form as typed (nothing stored, nothing sent).
+fn simulate_form(ctx: &Ctx, f: &RequestForm, today: NaiveDate) -> SimFragment {
+    let mut errors = Errors::new();
+    let checked = form::check(f, ctx.lang, false, &mut errors);
+    let frag = |message: Option<String>, sum: Option<Summary>| SimFragment {
+        ctx: ctx.clone(),
+        message,
+        sum,
+        show_steps: false,
+    };
+    let Some(birth) = checked.birth_date else {
+        return frag(Some(ctx.t("sim-empty")), None);
+    };
+    if checked.input.get("contract").is_none() {
+        return frag(Some(ctx.t("sim-empty")), None);
+    }
+    if let Some(first) = errors.values().next() {
+        return frag(Some(ctx.t1("sim-failed", "reason", first)), None);
+    }
+    let req = match requests::engine_request(&checked.input, None, birth, today) {
+        Ok(r) => r,
+        Err(e) => {
+            return frag(
+                Some(ctx.t1("sim-failed", "reason", refusal_text(ctx.lang, &e))),
+                None,
+            );
+        }
+    };
+    match art60_rules::calculate(
+        &req,
+        &art60_rules::Options::default(),
+        art60_rules::ParamSet::embedded(),
+    ) {
+        Ok(res) => frag(None, Some(summarise(&req, &res, ctx.lang))),
+        Err(e) => frag(Some(ctx.t1("sim-failed", "reason", e)), None),
+    }
+}
+
+/// The first field refusal of a service error, translated around the engine's reason.
+fn refusal_text(lang: Lang, e: &ServiceError) -> String {
+    match e {
+        ServiceError::Invalid(list) => {
+            let mut errors = Errors::new();
+            for fe in list {
+                form::add_refusal(&mut errors, lang, &fe.field, &fe.reason, "err-engine");
+            }
+            errors.into_values().next().unwrap_or_default()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn form_page(
+    ctx: Ctx,
+    f: RequestForm,
+    errors: Errors,
+    today: NaiveDate,
+    status: StatusCode,
+) -> Response {
+    let lang = ctx.lang;
+    let sim = simulate_form(&ctx, &f, today);
+    let sim_html = sim.render().unwrap_or_default();
+    let mut resp = render(
+        lang,
+        &FormPage {
+            ctx,
+            f,
+            errors,
+            sim_html,
+        },
+    );
+    *resp.status_mut() = status;
+    resp
+}
+
+pub async fn new_request_form(State(st): State<AppState>, ctx: Ctx) -> PageResult {
+    ctx.require_role(Role::CpasWorker)?;
+    let today = st.clock.today_brussels();
+    Ok(form_page(
+        ctx,
+        RequestForm::blank(),
+        Errors::new(),
+        today,
+        StatusCode::OK,
+    ))
+}
+
+pub async fn simulate(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    ctx.require_role(Role::CpasWorker)?;
+    let f = RequestForm::from_pairs(&pairs);
+    ctx.check_csrf(&f.csrf)?;
+    let frag = simulate_form(&ctx, &f, st.clock.today_brussels());
+    Ok(render(ctx.lang, &frag))
+}
+
+pub async fn check_niss(ctx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {
+    ctx.require()?;
+    let f = RequestForm::from_pairs(&pairs);
+    ctx.check_csrf(&f.csrf)?;
+    let v = f.niss.trim();
+    let body = if v.is_empty() {
+        String::new()
+    } else if art60_rules::Niss::parse(v).is_ok() {
+        format!(
+            r#"<p class="field-ok">{}</p>"#,
+            html::esc(&ctx.t("niss-valid"))
+        )
+    } else {
+        let label = ctx.t("field-niss").trim_end_matches(" *").to_owned();
+        format!(
+            r#"<p class="field-error">{}</p>"#,
+            html::esc(&crate::i18n::t_args(
+                ctx.lang,
+                "err-niss",
+                &[("field", label)]
+            ))
+        )
+    };
+    Ok(Html(body).into_response())
+}
+
+fn service_errors(errors: &mut Errors, lang: Lang, e: &ServiceError) -> bool {
+    if let ServiceError::Invalid(list) = e {
+        for fe in list {
+            let key = if fe.field.starts_with("input") || fe.field.starts_with("person") {
+                "err-engine"
+            } else {
+                "err-service"
+            };
+            form::add_refusal(errors, lang, &fe.field, &fe.reason, key);
+        }
+        true
+    } else {
+        false
+    }
+}
+
+pub async fn new_request_post(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let actor = ctx.require_role(Role::CpasWorker)?.clone();
+    let mut f = RequestForm::from_pairs(&pairs);
+    ctx.check_csrf(&f.csrf)?;
+    let today = st.clock.today_brussels();
+    if f.apply_row_action() || f.action == "simulate" || (f.action != "save" && f.action != "send")
+    {
+        return Ok(form_page(ctx, f, Errors::new(), today, StatusCode::OK));
+    }
+    let mut errors = Errors::new();
+    let checked = form::check(&f, ctx.lang, true, &mut errors);
+    if let Some(birth) = checked.birth_date
+        && errors.is_empty()
+        && let Err(e) = requests::engine_request(&checked.input, checked.niss, birth, today)
+    {
+        service_errors(&mut errors, ctx.lang, &e);
+    }
+    let (Some(birth), true) = (checked.birth_date, errors.is_empty()) else {
+        return Ok(form_page(
+            ctx,
+            f,
+            errors,
+            today,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    };
+    let Some(contract_start) = form::parse_contract_start(&f) else {
+        return Ok(form_page(
+            ctx,
+            f,
+            errors,
+            today,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    };
+    let now = st.clock.now();
+    let person = persons::register(
+        &st.db,
+        now,
+        &actor,
+        NewPerson {
+            niss: f.niss.trim().to_owned(),
+            last_name: f.last_name.trim().to_owned(),
+            first_name: f.first_name.trim().to_owned(),
+            birth_date: birth,
+        },
+    )
+    .await;
+    let person = match person {
+        Ok((p, _)) => p,
+        Err(e) => {
+            if service_errors(&mut errors, ctx.lang, &e) {
+                return Ok(form_page(
+                    ctx,
+                    f,
+                    errors,
+                    today,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ));
+            }
+            return Err(ctx.fail(e));
+        }
+    };
+    let emp = persons::create_employment(
+        &st.db,
+        now,
+        &actor,
+        NewEmployment {
+            person_id: person.id,
+            contract_start,
+        },
+    )
+    .await
+    .map_err(|e| ctx.fail(e))?;
+    let created = requests::create(
+        &st.db,
+        now,
+        today,
+        &actor,
+        NewRequest {
+            employment_id: emp.id,
+            input: checked.input,
+            contact_name: f.contact_name.trim().to_owned(),
+            contact_email: f.contact_email.trim().to_owned(),
+            contact_phone: Some(f.contact_phone.trim().to_owned()).filter(|s| !s.is_empty()),
+        },
+    )
+    .await;
+    let r = match created {
+        Ok(r) => r,
+        Err(e) => {
+            if service_errors(&mut errors, ctx.lang, &e) {
+                return Ok(form_page(
+                    ctx,
+                    f,
+                    errors,
+                    today,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ));
+            }
+            return Err(ctx.fail(e));
+        }
+    };
+    if f.action == "send" {
+        requests::send(&st.db, now, today, &actor, r.id, Some(r.version))
+            .await
+            .map_err(|e| ctx.fail(e))?;
+        return Ok(Redirect::to(&format!("/requests/{}?done=sent", r.id)).into_response());
+    }
+    Ok(Redirect::to(&format!("/requests/{}", r.id)).into_response())
+}
+
+// ---------- request page ----------
+
+struct RequestInfo {
+    id: i64,
+    reference: String,
+    version: i32,
+    status: String,
+    received: Option<NaiveDate>,
+    due: Option<NaiveDate>,
+    return_reason: Option<String>,
+    decision: Option<String>,
+    justification: Option<String>,
+    override_end: Option<NaiveDate>,
+    contract: String,
+    history: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "request.html")]
+struct RequestPage {
+    ctx: Ctx,
+    r: RequestInfo,
+    sum: Option<Summary>,
+    show_steps: bool,
+    notice: Option<String>,
+    notice_class: &'static str,
+    can_send: bool,
+    can_copy: bool,
+    can_decide: bool,
+    can_derogate: bool,
+    copy_reasons: Vec<(&'static str, String)>,
+    errors: Errors,
+    override_end: String,
+    justification: String,
+    reason: String,
+    derogation_reason: String,
+}
+
+impl RequestPage {
+    fn input(
+        &self,
+        name: &str,
+        label: &str,
+        value: &str,
+        kind: &str,
+        hint: Option<&str>,
+    ) -> String {
+        html::input(self.ctx.lang, &self.errors, name, label, value, kind, hint)
+    }
+    fn textarea(&self, name: &str, label: &str, value: &str) -> String {
+        html::textarea(self.ctx.lang, &self.errors, name, label, value)
+    }
+}
+
+/// The engine request and result of a stored request, for the summary and the timeline.
+/// The person's birth date is not needed for the picture: a fixed stand-in is used, so the
+/// page does not read the person's record.
+fn stored_calc(v: &RequestView, today: NaiveDate) -> Option<(CalcRequest, CalcResult)> {
+    let res: CalcResult = serde_json::from_value(v.result.clone()?).ok()?;
+    let stand_in = NaiveDate::from_ymd_opt(1990, 1, 1)?;
+    let req =
+        requests::engine_request(&v.input, None, stand_in, v.received_on.unwrap_or(today)).ok()?;
+    Some((req, res))
+}
+
+fn request_info(ctx: &Ctx, v: &RequestView) -> RequestInfo {
+    let form = RequestForm::from_input(&v.input);
+    let contract = format!(
+        "{}: {} · {}: {} · Q {} / S {}",
+        ctx.t("field-contract-start").trim_end_matches(" *"),
+        form.contract_start,
+        ctx.t("field-days-per-week").trim_end_matches(" *"),
+        form.days_per_week,
+        form.weekly_hours,
+        form.reference_hours
+    );
+    RequestInfo {
+        id: v.id,
+        reference: v.reference.clone(),
+        version: v.version,
+        status: ctx.t(&labels::key("status", v.status.as_str())),
+        received: v.received_on,
+        due: v.due_on,
+        return_reason: v.return_reason.clone(),
+        decision: v
+            .decision
+            .map(|d| ctx.t(&labels::key("decision", d.as_str()))),
+        justification: v.decision_justification.clone(),
+        override_end: v.override_end_date,
+        contract,
+        history: form
+            .history
+            .iter()
+            .map(|h| {
+                let mut k = ctx.t(&labels::key("kind", &h.kind));
+                if !h.country.is_empty() {
+                    k = format!("{k} ({})", h.country);
+                }
+                (k, h.start.clone(), h.end.clone())
+            })
+            .collect(),
+    }
+}
+
+struct Extra {
+    notice: Option<String>,
+    notice_class: &'static str,
+    errors: Errors,
+    override_end: String,
+    justification: String,
+    reason: String,
+    derogation_reason: String,
+}
+
+impl Default for Extra {
+    fn default() -> Self {
+        Extra {
+            notice: None,
+            notice_class: "ok",
+            errors: Errors::new(),
+            override_end: String::new(),
+            justification: String::new(),
+            reason: String::new(),
+            derogation_reason: String::new(),
+        }
+    }
+}
+
+async fn request_page(
+    st: &AppState,
+    ctx: Ctx,
+    id: i64,
+    extra: Extra,
+    status: StatusCode,
+) -> PageResult {
+    let actor = ctx.require()?.clone();
+    let v = requests::get(&st.db, st.clock.now(), &actor, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let today = st.clock.today_brussels();
+    let sum = stored_calc(&v, today).map(|(req, res)| summarise(&req, &res, ctx.lang));
+    let worker = actor.role == Role::CpasWorker;
+    let officer = actor.role == Role::OnemOfficer;
+    let page = RequestPage {
+        r: request_info(&ctx, &v),
+        sum,
+        show_steps: true,
+        notice: extra.notice,
+        notice_class: extra.notice_class,
+        can_send: worker && matches!(v.status, Status::Draft | Status::Returned),
+        can_copy: worker && v.status == Status::Calculated,
+        can_decide: officer && v.status == Status::Sent,
+        can_derogate: officer,
+        copy_reasons: labels::COPY_REASONS
+            .iter()
+            .map(|c| (*c, ctx.t(&labels::key("copy-reason", c))))
+            .collect(),
+        errors: extra.errors,
+        override_end: extra.override_end,
+        justification: extra.justification,
+        reason: extra.reason,
+        derogation_reason: extra.derogation_reason,
+        ctx,
+    };
+    let mut resp = render(page.ctx.lang, &page);
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+pub async fn request_get(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    let extra = Extra {
+        notice: notice_of(&ctx, q.done.as_deref()),
+        ..Default::default()
+    };
+    request_page(&st, ctx, id, extra, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    version: Option<i32>,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    end_date: String,
+    #[serde(default)]
+    justification: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    derogation_reason: String,
+}
+
+/// After a refused action: the page again, with the message and what was typed.
+async fn refused(st: &AppState, ctx: Ctx, id: i64, f: &ActionForm, e: ServiceError) -> PageResult {
+    let mut extra = Extra {
+        override_end: f.end_date.clone(),
+        justification: f.justification.clone(),
+        reason: f.reason.clone(),
+        derogation_reason: f.derogation_reason.clone(),
+        ..Default::default()
+    };
+    let status = match &e {
+        ServiceError::Stale { .. } => {
+            extra.notice = Some(ctx.t("result-stale"));
+            extra.notice_class = "error";
+            StatusCode::CONFLICT
+        }
+        ServiceError::Invalid(list) => {
+            for fe in list {
+                let (field, label) = match fe.field.as_str() {
+                    "end_date" => ("end_date", "field-override-end"),
+                    "justification" => ("justification", "field-justification"),
+                    "reason" if !f.derogation_reason.is_empty() => {
+                        ("derogation_reason", "field-derogation-reason")
+                    }
+                    _ => ("reason", "field-return-reason"),
+                };
+                let label = ctx.t(label).trim_end_matches(" *").to_owned();
+                let msg = crate::i18n::t_args(ctx.lang, "err-required", &[("field", label)]);
+                extra.errors.insert(field.to_owned(), msg);
+            }
+            extra.notice = Some(ctx.t("form-errors-summary"));
+            extra.notice_class = "error";
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        ServiceError::Refused { .. } => {
+            extra.notice = Some(ctx.t("result-stale"));
+            extra.notice_class = "error";
+            StatusCode::CONFLICT
+        }
+        _ => return Err(ctx.fail(e)),
+    };
+    request_page(st, ctx, id, extra, status).await
+}
+
+fn done(id: i64, what: &str) -> Response {
+    Redirect::to(&format!("/requests/{id}?done={what}")).into_response()
+}
+
+pub async fn request_send(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<ActionForm>,
+) -> PageResult {
+    let actor = ctx.require_role(Role::CpasWorker)?.clone();
+    ctx.check_csrf(&f.csrf)?;
+    match requests::send(
+        &st.db,
+        st.clock.now(),
+        st.clock.today_brussels(),
+        &actor,
+        id,
+        f.version,
+    )
+    .await
+    {
+        Ok(_) => Ok(done(id, "sent")),
+        Err(e) => refused(&st, ctx, id, &f, e).await,
+    }
+}
+
+pub async fn request_decide(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<ActionForm>,
+) -> PageResult {
+    let actor = ctx.require_role(Role::OnemOfficer)?.clone();
+    ctx.check_csrf(&f.csrf)?;
+    let decision = if f.decision == "override" {
+        DecisionKind::Override
+    } else {
+        DecisionKind::Confirm
+    };
+    let end_date = if decision == DecisionKind::Override {
+        match NaiveDate::parse_from_str(f.end_date.trim(), "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                let e = ServiceError::invalid("end_date", "a date");
+                return refused(&st, ctx, id, &f, e).await;
+            }
+        }
+    } else {
+        None
+    };
+    let input = DecideInput {
+        decision,
+        end_date,
+        justification: Some(f.justification.clone()).filter(|s| !s.trim().is_empty()),
+    };
+    match requests::decide(&st.db, st.clock.now(), &actor, id, f.version, input).await {
+        Ok(_) => Ok(done(id, "decided")),
+        Err(e) => refused(&st, ctx, id, &f, e).await,
+    }
+}
+
+pub async fn request_return(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<ActionForm>,
+) -> PageResult {
+    let actor = ctx.require_role(Role::OnemOfficer)?.clone();
+    ctx.check_csrf(&f.csrf)?;
+    let input = ReturnInput {
+        reason: f.reason.clone(),
+    };
+    match requests::return_to_cpas(&st.db, st.clock.now(), &actor, id, f.version, input).await {
+        Ok(_) => Ok(Redirect::to("/queue?done=returned").into_response()),
+        Err(e) => refused(&st, ctx, id, &f, e).await,
+    }
+}
+
+pub async fn request_derogation(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<ActionForm>,
+) -> PageResult {
+    let actor = ctx.require_role(Role::OnemOfficer)?.clone();
+    ctx.check_csrf(&f.csrf)?;
+    let v = requests::get(&st.db, st.clock.now(), &actor, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let input = DerogationInput {
+        reason: f.derogation_reason.clone(),
+    };
+    match requests::grant_derogation(&st.db, st.clock.now(), &actor, v.employment_id, input).await {
+        Ok(_) => Ok(done(id, "derogation")),
+        Err(ServiceError::Invalid(_)) => {
+            let e = ServiceError::invalid("reason", "required");
+            refused(&st, ctx, id, &f, e).await
+        }
+        Err(e) => refused(&st, ctx, id, &f, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CopyForm {
+    #[serde(default)]
+    csrf: String,
+    reason: String,
+}
+
+pub async fn request_copy(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<CopyForm>,
+) -> PageResult {
+    let actor = ctx.require_role(Role::CpasWorker)?.clone();
+    ctx.check_csrf(&f.csrf)?;
+    let reason = match f.reason.as_str() {
+        "event_impact" => CopyReason::EventImpact,
+        _ => CopyReason::ContractChanged,
+    };
+    let c = requests::copy(&st.db, st.clock.now(), &actor, id, CopyInput { reason })
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(Redirect::to(&format!("/requests/{}", c.id)).into_response())
+}
+
+// ---------- print ----------
+
+#[derive(Template)]
+#[template(path = "print.html")]
+struct PrintPage {
+    ctx: Ctx,
+    org: String,
+    reference: String,
+    date: String,
+    decision: Option<String>,
+    override_end: Option<NaiveDate>,
+    justification: Option<String>,
+    sum: Option<Summary>,
+    show_steps: bool,
+}
+
+pub async fn request_print(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let actor = ctx.require()?.clone();
+    let v = requests::get(&st.db, st.clock.now(), &actor, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let today = st.clock.today_brussels();
+    let sum = stored_calc(&v, today).map(|(req, res)| summarise(&req, &res, ctx.lang));
+    let cpas = directory::list_cpas(&st.db, &actor)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .into_iter()
+        .find(|c| c.id == v.cpas_id)
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let date = v
+        .decided_at
+        .map(|d| d.date_naive())
+        .or(v.received_on)
+        .unwrap_or(today)
+        .to_string();
+    let page = PrintPage {
+        org: cpas,
+        reference: v.reference.clone(),
+        date,
+        decision: v
+            .decision
+            .map(|d| ctx.t(&labels::key("decision", d.as_str()))),
+        override_end: v.override_end_date,
+        justification: v.decision_justification.clone(),
+        sum,
+        show_steps: true,
+        ctx,
+    };
+    Ok(render(page.ctx.lang, &page))
+}
+
+// ---------- queue ----------
+
+struct QueueRow {
+    id: i64,
+    reference: String,
+    cpas: String,
+    received: NaiveDate,
+    due: NaiveDate,
+    class: &'static str,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+struct QueuePage {
+    ctx: Ctx,
+    items: Vec<QueueRow>,
+    cpas_options: Vec<(i64, String, bool)>,
+    urgency_options: Vec<(&'static str, String, bool)>,
+    notice: Option<String>,
+}
+
+pub async fn queue_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    let actor = ctx.require_role(Role::OnemOfficer)?.clone();
+    let today = st.clock.today_brussels();
+    let page = queue::list(&st.db, today, &actor, None, Some(PageRequest::MAX))
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let names: BTreeMap<i64, String> = directory::list_cpas(&st.db, &actor)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let cpas_filter: Option<i64> = q.cpas.as_deref().and_then(|s| s.parse().ok());
+    let urgency_filter = q
+        .urgency
+        .as_deref()
+        .filter(|u| labels::URGENCIES.contains(u));
+    let items = page
+        .items
+        .into_iter()
+        .filter(|i| cpas_filter.is_none_or(|c| c == i.cpas_id))
+        .map(|i| {
+            let code = labels::code(&i.urgency);
+            (i, code)
+        })
+        .filter(|(_, code)| urgency_filter.is_none_or(|u| u == code))
+        .map(|(i, code)| QueueRow {
+            id: i.id,
+            reference: i.reference,
+            cpas: names.get(&i.cpas_id).cloned().unwrap_or_default(),
+            received: i.received_on,
+            due: i.due_on,
+            class: match code.as_str() {
+                "overdue" => "overdue",
+                "due_soon" => "due-soon",
+                _ => "on-time",
+            },
+            label: ctx.t(&labels::key("urgency", &code)),
+        })
+        .collect();
+    let page = QueuePage {
+        cpas_options: names
+            .iter()
+            .map(|(id, n)| (*id, n.clone(), cpas_filter == Some(*id)))
+            .collect(),
+        urgency_options: labels::URGENCIES
+            .iter()
+            .map(|u| {
+                (
+                    *u,
+                    ctx.t(&labels::key("urgency", u)),
+                    urgency_filter == Some(*u),
+                )
+            })
+            .collect(),
+        notice: notice_of(&ctx, q.done.as_deref()),
+        items,
+        ctx,
+    };
+    Ok(render(page.ctx.lang, &page))
+}

@@ -1,0 +1,404 @@
+//! The calculation as a picture: an inline SVG drawn on the server from the engine's input
+//! and result. Pure function, no I/O, deterministic (snapshot-tested).
+//!
+//! Each period kind gets its own colour *and* its own hatching, and every row is labelled in
+//! text, so nothing is told by colour alone (WCAG 1.4.1).
+
+use std::fmt::Write as _;
+
+use art60_rules::CalcRequest;
+use art60_rules::input::PeriodKind;
+use art60_rules::result::CalcResult;
+use chrono::NaiveDate;
+
+use crate::i18n::{Lang, t, t_args};
+use crate::labels;
+
+const WIDTH: i64 = 960;
+const LEFT: i64 = 190;
+const RIGHT: i64 = 20;
+const ROW_H: i64 = 26;
+const BAR_H: i64 = 16;
+const TOP: i64 = 46;
+
+/// Fill colours (all dark enough for the black hatching and the white gaps to stay visible).
+const COLOURS: [&str; 8] = [
+    "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#e15759", "#9c755f", "#76b7b2", "#edc948",
+];
+
+/// Hatching drawn over the colour, one per kind (cycled).
+const HATCH: [&str; 6] = [
+    "",
+    "M0,8 L8,0",
+    "M0,4 L8,4",
+    "M4,0 L4,8",
+    "M0,0 L8,8 M0,8 L8,0",
+    "M2,2 h1 v1 h-1 z M6,6 h1 v1 h-1 z",
+];
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+struct Axis {
+    from: NaiveDate,
+    days: i64,
+}
+
+impl Axis {
+    fn x(&self, d: NaiveDate) -> i64 {
+        let span = (WIDTH - LEFT - RIGHT).max(1);
+        let off = (d - self.from).num_days().clamp(0, self.days);
+        LEFT + off * span / self.days.max(1)
+    }
+    fn width(&self, a: NaiveDate, b: NaiveDate) -> i64 {
+        // At least 2 px so a one-day period stays visible.
+        (self.x(b) - self.x(a)).max(2)
+    }
+}
+
+fn kind_index(kind: PeriodKind) -> usize {
+    let code = labels::code(&kind);
+    labels::PERIOD_KINDS
+        .iter()
+        .position(|k| *k == code)
+        .unwrap_or(0)
+}
+
+/// Renders the timeline. `lang` chooses the labels, title and description.
+pub fn render(req: &CalcRequest, res: &CalcResult, lang: Lang) -> String {
+    let window = res.winning_option.as_ref().map(|o| &o.window);
+    let end_date = res.end_date();
+    let da = res.first_benefit_date();
+    let contract_start = req.contract.as_ref().map(|c| c.start);
+
+    // The span: everything drawn, with a little margin on both sides.
+    let mut dates: Vec<NaiveDate> = Vec::new();
+    for h in &req.history {
+        dates.push(h.start);
+        dates.push(h.end);
+    }
+    if let Some(w) = window {
+        dates.extend([w.start, w.end, w.base_start]);
+        dates.extend(w.cutoff);
+        for e in &w.extensions {
+            dates.extend([e.event_start, e.event_end]);
+        }
+    }
+    dates.extend(contract_start);
+    dates.extend(end_date);
+    dates.extend(da);
+    dates.push(req.today);
+    let (Some(min), Some(max)) = (dates.iter().min().copied(), dates.iter().max().copied()) else {
+        return String::new();
+    };
+    let pad = ((max - min).num_days() / 40).max(10);
+    let axis = Axis {
+        from: min - chrono::Duration::days(pad),
+        days: (max - min).num_days() + 2 * pad,
+    };
+
+    // Rows: one per history kind present (in form order), then reference, extensions, contract.
+    let mut kinds: Vec<PeriodKind> = req.history.iter().map(|h| h.kind).collect();
+    kinds.sort_by_key(|k| kind_index(*k));
+    kinds.dedup();
+    let has_ext = window.is_some_and(|w| !w.extensions.is_empty());
+    let rows = kinds.len() as i64 + 1 + i64::from(has_ext) + 1;
+    let height = TOP + rows * ROW_H + 40;
+
+    let provisional = res.is_provisional();
+    let fmt_d = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
+    let title = t(lang, "tl-title");
+    let ext_text = match window.map(|w| w.extensions.len()) {
+        Some(n) if n > 0 => t_args(lang, "tl-desc-extensions", &[("n", n.to_string())]),
+        _ => String::new(),
+    };
+    let mut desc = t_args(
+        lang,
+        "tl-desc",
+        &[
+            ("start", fmt_d(window.map(|w| w.start))),
+            ("end", fmt_d(window.map(|w| w.end))),
+            ("extensions", ext_text),
+            ("contract", fmt_d(contract_start)),
+            ("end_date", fmt_d(end_date)),
+            ("da", fmt_d(da)),
+        ],
+    );
+    if provisional {
+        desc.push(' ');
+        desc.push_str(&t(lang, "result-provisional"));
+    }
+
+    let mut s = String::with_capacity(8 * 1024);
+    // `write!` into a String cannot fail; the results are ignored on purpose below.
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="tl-t tl-d" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" font-family="system-ui, sans-serif" font-size="12"><title id="tl-t">{}</title><desc id="tl-d">{}</desc>"#,
+        esc(&title),
+        esc(&desc)
+    );
+    s.push_str("<defs>");
+    for k in &kinds {
+        let i = kind_index(*k);
+        let _ = write!(
+            s,
+            r##"<pattern id="pk-{i}" width="8" height="8" patternUnits="userSpaceOnUse"><rect width="8" height="8" fill="{}"/><path d="{}" stroke="#000" stroke-width="1.2" fill="#000"/></pattern>"##,
+            COLOURS[i % COLOURS.len()],
+            HATCH[i % HATCH.len()]
+        );
+    }
+    s.push_str(r##"<pattern id="p-ext" width="6" height="6" patternUnits="userSpaceOnUse"><rect width="6" height="6" fill="#fff"/><path d="M0,6 L6,0" stroke="#0b4f8a" stroke-width="1.5"/></pattern>"##);
+    s.push_str("</defs>");
+    s.push_str(r##"<rect x="0" y="0" width="100%" height="100%" fill="#fff"/>"##);
+    if provisional {
+        let _ = write!(
+            s,
+            r##"<rect x="1" y="1" width="{}" height="{}" fill="none" stroke="#6b4500" stroke-width="2" stroke-dasharray="8 4"/><text x="{}" y="18" text-anchor="end" font-weight="700" fill="#6b4500">⚠ {}</text>"##,
+            WIDTH - 2,
+            height - 2,
+            WIDTH - RIGHT,
+            esc(&t(lang, "tl-provisional"))
+        );
+    }
+
+    // Year ticks.
+    let first_year = chrono::Datelike::year(&axis.from);
+    let last_year = chrono::Datelike::year(&(axis.from + chrono::Duration::days(axis.days)));
+    let axis_y = height - 30;
+    let _ = write!(
+        s,
+        r##"<line x1="{LEFT}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="#4a4a4a"/>"##,
+        WIDTH - RIGHT
+    );
+    for y in first_year..=last_year + 1 {
+        let Some(d) = NaiveDate::from_ymd_opt(y, 1, 1) else {
+            continue;
+        };
+        if d <= axis.from || (d - axis.from).num_days() >= axis.days {
+            continue;
+        }
+        let x = axis.x(d);
+        let _ = write!(
+            s,
+            r##"<line x1="{x}" y1="{TOP}" x2="{x}" y2="{}" stroke="#d0d0d0"/><text x="{x}" y="{}" text-anchor="middle" fill="#1a1a1a">{y}</text>"##,
+            axis_y + 4,
+            axis_y + 16
+        );
+    }
+
+    let label = |s: &mut String, row: i64, text: &str| {
+        let _ = write!(
+            s,
+            r##"<text x="{}" y="{}" text-anchor="end" fill="#1a1a1a">{}</text>"##,
+            LEFT - 8,
+            TOP + row * ROW_H + BAR_H - 3,
+            esc(text)
+        );
+    };
+    let bar = |s: &mut String, row: i64, a: NaiveDate, b: NaiveDate, fill: &str, tip: &str| {
+        let _ = write!(
+            s,
+            r##"<rect x="{}" y="{}" width="{}" height="{BAR_H}" fill="{fill}" stroke="#1a1a1a"><title>{}</title></rect>"##,
+            axis.x(a),
+            TOP + row * ROW_H,
+            axis.width(a, b),
+            esc(tip)
+        );
+    };
+
+    let mut row = 0;
+    for k in &kinds {
+        let name = t(lang, &labels::period_kind(*k));
+        label(&mut s, row, &name);
+        for h in req.history.iter().filter(|h| h.kind == *k) {
+            let country = h
+                .abroad
+                .as_ref()
+                .map(|a| format!(" ({})", a.country))
+                .unwrap_or_default();
+            let tip = format!("{name}{country}: {} – {}", h.start, h.end);
+            bar(
+                &mut s,
+                row,
+                h.start,
+                h.end,
+                &format!("url(#pk-{})", kind_index(*k)),
+                &tip,
+            );
+        }
+        row += 1;
+    }
+    if let Some(w) = window {
+        let name = t(lang, "tl-reference");
+        label(&mut s, row, &name);
+        let tip = format!("{name}: {} – {}", w.start, w.end);
+        let _ = write!(
+            s,
+            r##"<rect x="{}" y="{}" width="{}" height="{BAR_H}" fill="#e8f1fa" stroke="#0b4f8a" stroke-width="2"><title>{}</title></rect>"##,
+            axis.x(w.start),
+            TOP + row * ROW_H,
+            axis.width(w.start, w.end),
+            esc(&tip)
+        );
+        if w.base_start != w.start {
+            let x = axis.x(w.base_start);
+            let _ = write!(
+                s,
+                r##"<line x1="{x}" y1="{}" x2="{x}" y2="{}" stroke="#0b4f8a" stroke-width="2" stroke-dasharray="3 2"/>"##,
+                TOP + row * ROW_H - 3,
+                TOP + row * ROW_H + BAR_H + 3
+            );
+        }
+        row += 1;
+        if has_ext {
+            let name = t(lang, "tl-extension");
+            label(&mut s, row, &name);
+            for e in &w.extensions {
+                let tip = format!(
+                    "{name}: {} – {} (+{} d)",
+                    e.event_start, e.event_end, e.length_days
+                );
+                bar(&mut s, row, e.event_start, e.event_end, "url(#p-ext)", &tip);
+            }
+            row += 1;
+        }
+        if let Some(c) = w.cutoff {
+            let x = axis.x(c);
+            let _ = write!(
+                s,
+                r##"<line x1="{x}" y1="{}" x2="{x}" y2="{axis_y}" stroke="#a4000f" stroke-width="2" stroke-dasharray="6 3"/><text x="{}" y="{}" fill="#a4000f">{} {c}</text>"##,
+                TOP - 6,
+                x + 3,
+                TOP - 8,
+                esc(&t(lang, "tl-cutoff"))
+            );
+        }
+    }
+    if let Some(start) = contract_start {
+        let name = t(lang, "tl-contract");
+        label(&mut s, row, &name);
+        let stop = end_date
+            .or(req.contract.as_ref().and_then(|c| c.end))
+            .unwrap_or(start);
+        let tip = format!("{name}: {start} – {stop}");
+        let _ = write!(
+            s,
+            r##"<rect x="{}" y="{}" width="{}" height="{BAR_H}" fill="#1d5e20" stroke="#1a1a1a"><title>{}</title></rect>"##,
+            axis.x(start),
+            TOP + row * ROW_H,
+            axis.width(start, stop),
+            esc(&tip)
+        );
+        for a in req.contract.iter().flat_map(|c| &c.absences) {
+            let tip = format!(
+                "{}: {} – {}",
+                t(lang, &labels::absence_kind(a.kind)),
+                a.start,
+                a.end
+            );
+            bar(&mut s, row, a.start, a.end, "url(#p-ext)", &tip);
+        }
+    }
+    // The end and DA markers, labelled above the rows on alternate heights to avoid overlap.
+    for (i, (key, d, colour)) in [("tl-end", end_date, "#1a1a1a"), ("tl-da", da, "#0b4f8a")]
+        .into_iter()
+        .enumerate()
+    {
+        let Some(d) = d else { continue };
+        let x = axis.x(d);
+        let ty = 14 + 14 * i as i64;
+        let _ = write!(
+            s,
+            r##"<line x1="{x}" y1="{}" x2="{x}" y2="{axis_y}" stroke="{colour}" stroke-width="2"/><text x="{}" y="{ty}" text-anchor="end" font-weight="700" fill="{colour}">{} {d}</text>"##,
+            ty + 4,
+            x - 3,
+            esc(&t(lang, key))
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use art60_rules::{Options, ParamSet, calculate};
+
+    fn example(name: &str) -> (CalcRequest, CalcResult) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples")
+            .join(name);
+        let text = std::fs::read_to_string(path).unwrap();
+        let req = CalcRequest::parse(&text).unwrap();
+        let res = calculate(&req, &Options::default(), ParamSet::embedded()).unwrap();
+        (req, res)
+    }
+
+    const EXAMPLES: [&str; 6] = [
+        "assess-old-art42.json",
+        "crossing-36.json",
+        "full-time.json",
+        "history-with-sickness.json",
+        "new-regime-previous-admission.json",
+        "part-time.json",
+    ];
+
+    #[test]
+    fn snapshots_of_the_examples() {
+        for name in EXAMPLES {
+            let (req, res) = example(name);
+            let svg = render(&req, &res, Lang::Fr);
+            insta::assert_snapshot!(name.trim_end_matches(".json"), svg);
+        }
+    }
+
+    #[test]
+    fn accessible_and_translated() {
+        let (req, res) = example("history-with-sickness.json");
+        for (lang, kind) in [
+            (Lang::Fr, "Activité indépendante"),
+            (Lang::Nl, "Zelfstandige activiteit"),
+        ] {
+            let svg = render(&req, &res, lang);
+            assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+            assert!(svg.contains(r#"role="img""#));
+            assert!(svg.contains(r#"<title id="tl-t">"#) && svg.contains(r#"<desc id="tl-d">"#));
+            assert!(svg.contains(kind), "{kind} missing");
+        }
+    }
+
+    #[test]
+    fn each_kind_has_its_own_pattern() {
+        let (req, res) = example("history-with-sickness.json");
+        let svg = render(&req, &res, Lang::En);
+        // Self-employment, work and sickness: three patterns, with distinct hatching paths.
+        let patterns: Vec<&str> = svg.split("<pattern id=\"pk-").skip(1).collect();
+        assert_eq!(patterns.len(), 3);
+        let hatches: std::collections::BTreeSet<&str> = patterns
+            .iter()
+            .filter_map(|p| p.split("<path d=\"").nth(1)?.split('"').next())
+            .collect();
+        assert_eq!(hatches.len(), 3, "{hatches:?}");
+    }
+
+    #[test]
+    fn end_and_da_marked() {
+        let (req, res) = example("full-time.json");
+        let svg = render(&req, &res, Lang::En);
+        if let (Some(e), Some(d)) = (res.end_date(), res.first_benefit_date()) {
+            assert!(svg.contains(&format!("End {e}")), "end marker");
+            assert!(svg.contains(&format!("DA {d}")), "DA marker");
+        } else {
+            panic!("full-time example should plan an end date");
+        }
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(esc("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+    }
+}

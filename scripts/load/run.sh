@@ -18,6 +18,7 @@ DURATION=${DURATION:-15}
 CONNECTIONS=${CONNECTIONS:-50}
 QUEUE_SIZE=${QUEUE_SIZE:-300}
 PORT=${PORT:-18070}
+# DB_POOL: connections per server process (art60 serve --db-pool), default 16.
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 TARGET=${CARGO_TARGET_DIR:-target}
 BASE="http://127.0.0.1:$PORT"
@@ -43,7 +44,7 @@ run_backend() {
       psql "$PG_URL/postgres" -q -c "DROP DATABASE IF EXISTS art60_load" -c "CREATE DATABASE art60_load"
       url="$PG_URL/art60_load" ;;
   esac
-  RUST_LOG=warn "$BIN" serve --demo --database-url "$url" --bind "127.0.0.1:$PORT" > "$WORK/serve.out" 2> "$WORK/serve.err" &
+  RUST_LOG=warn ART60_DB_POOL=${DB_POOL:-16} "$BIN" serve --demo --database-url "$url" --bind "127.0.0.1:$PORT" > "$WORK/serve.out" 2> "$WORK/serve.err" &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     curl -sf "$BASE/healthz" >/dev/null 2>&1 && break

@@ -19,6 +19,7 @@ pub struct Config {
     pub bind: SocketAddr,
     pub demo: bool,
     pub attachment_dir: Option<PathBuf>,
+    pub db_pool: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +45,7 @@ pub async fn run(
     cfg: Config,
     announce: impl FnOnce(&[demo::Credential], SocketAddr),
 ) -> Result<(), ServerError> {
-    let db = Db::connect(&cfg.database_url).await?;
+    let db = Db::connect_pool(&cfg.database_url, None, cfg.db_pool).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let cost = PasswordCost::default();
     let creds = if cfg.demo {

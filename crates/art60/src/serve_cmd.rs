@@ -22,6 +22,9 @@ pub struct ServeArgs {
     /// Store attachments in this directory instead of the database.
     #[arg(long, env = "ART60_ATTACHMENT_DIR")]
     attachment_dir: Option<PathBuf>,
+    /// Database connections kept open (per process).
+    #[arg(long, env = "ART60_DB_POOL", default_value_t = art60_service::db::DEFAULT_POOL)]
+    db_pool: u32,
     /// Log as JSON lines (for log collectors) instead of text.
     #[arg(long)]
     log_json: bool,
@@ -47,6 +50,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         bind: args.bind,
         demo: args.demo,
         attachment_dir: args.attachment_dir,
+        db_pool: args.db_pool,
     };
     rt.block_on(server::run(cfg, |creds, addr| {
         println!("art60 case service on http://{addr}/  (API docs: http://{addr}/api/docs/)");

@@ -18,6 +18,9 @@ pub use entities::*;
 /// Default database: a SQLite file in the working directory, created on first start.
 pub const DEFAULT_URL: &str = "sqlite://art60.db?mode=rwc";
 
+/// Default connection pool size.
+pub const DEFAULT_POOL: u32 = 16;
+
 #[derive(Clone)]
 pub struct Db {
     pub conn: DatabaseConnection,
@@ -50,9 +53,14 @@ impl Db {
 
     /// `schema`: a PostgreSQL schema to use (tests isolate themselves this way).
     pub async fn connect_with(url: &str, schema: Option<&str>) -> Result<Db, DbErr> {
+        Self::connect_pool(url, schema, DEFAULT_POOL).await
+    }
+
+    /// `pool`: most connections kept open to the database.
+    pub async fn connect_pool(url: &str, schema: Option<&str>, pool: u32) -> Result<Db, DbErr> {
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.sqlx_logging(false)
-            .max_connections(16)
+            .max_connections(pool.max(1))
             .acquire_timeout(Duration::from_secs(10));
         if let Some(s) = schema {
             opts.set_schema_search_path(s.to_owned());

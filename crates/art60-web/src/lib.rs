@@ -5,7 +5,8 @@
 //! from the Fluent catalogs in `locales/` (fr, nl, de, en).
 //!
 //! Mount with [`router`], next to the service's JSON router:
-//! `art60_service::api::router(state.clone()).merge(art60_web::router(state))`.
+//! `art60_service::api::router(state.clone()).merge(art60_web::router(state))`, or [`app`]
+//! for both with HTML error pages.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -20,7 +21,9 @@ pub mod timeline;
 
 use art60_service::api::AppState;
 use axum::Router;
-use axum::http::{HeaderValue, header};
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
@@ -40,9 +43,9 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
     resp
 }
 
-/// The portal's routes (HTML pages, fragments and static assets). Its fallback is the
-/// translated 404 page: merge the JSON API router *into* this one only if the API's own
-/// fallback is dropped; otherwise merge this router into the API router, whose fallback wins.
+/// The portal's routes (HTML pages, fragments and static assets), without a fallback so it
+/// can be merged into the JSON API router (axum refuses to merge two fallbacks). Use [`app`]
+/// for both with translated HTML 404 pages.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
@@ -77,6 +80,44 @@ pub fn router(state: AppState) -> Router {
             "/static/vendor/htmx-LICENSE",
             get(|| async { asset(HTMX_LICENSE, "text/plain; charset=utf-8") }),
         )
-        .fallback(pages::not_found)
         .with_state(state)
+}
+
+/// The whole HTTP application: the service's JSON API and the portal, where an unknown path
+/// asked for by a browser gets the translated HTML 404 page instead of problem+json.
+pub fn app(state: AppState) -> Router {
+    art60_service::api::router(state.clone())
+        .merge(router(state))
+        .layer(middleware::from_fn(html_not_found))
+}
+
+/// Replaces a non-HTML 404 by the portal's 404 page for browsers (not for `/api/...`).
+pub async fn html_not_found(req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let wants_html = !req.uri().path().starts_with("/api/")
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    let choice =
+        art60_service::api::extract::cookie_value(headers, i18n::LANG_COOKIE).map(str::to_owned);
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let resp = next.run(req).await;
+    let is_html = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if wants_html && resp.status() == StatusCode::NOT_FOUND && !is_html {
+        let lang = i18n::negotiate(choice.as_deref(), None, accept.as_deref());
+        return ctx::PageError {
+            kind: ctx::ErrorKind::NotFound,
+            lang,
+        }
+        .into_response();
+    }
+    resp
 }

@@ -25,7 +25,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
-use crate::ctx::{Ctx, ErrorKind, PageError, render};
+use crate::ctx::{Ctx, PageError, render};
 use crate::form::{self, Errors, RequestForm};
 use crate::html;
 use crate::i18n::{LANG_COOKIE, Lang};
@@ -49,10 +49,6 @@ pub async fn home(ctx: Ctx) -> Response {
         Some(_) => Redirect::to("/directory").into_response(),
         None => Redirect::to("/login").into_response(),
     }
-}
-
-pub async fn not_found(ctx: Ctx) -> Response {
-    ctx.error(ErrorKind::NotFound).into_response()
 }
 
 // ---------- language ----------
@@ -543,9 +539,23 @@ fn service_errors(errors: &mut Errors, lang: Lang, e: &ServiceError) -> bool {
     }
 }
 
+/// A redirect after success; for htmx a full navigation (`HX-Redirect`), so the address bar
+/// shows the new page.
+fn go_to(headers: &HeaderMap, to: &str) -> Response {
+    if headers.contains_key("hx-request")
+        && let Ok(v) = HeaderValue::from_str(to)
+    {
+        let mut resp = StatusCode::OK.into_response();
+        resp.headers_mut().insert("hx-redirect", v);
+        return resp;
+    }
+    Redirect::to(to).into_response()
+}
+
 pub async fn new_request_post(
     State(st): State<AppState>,
     ctx: Ctx,
+    headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let actor = ctx.require_role(Role::CpasWorker)?.clone();
@@ -654,9 +664,9 @@ pub async fn new_request_post(
         requests::send(&st.db, now, today, &actor, r.id, Some(r.version))
             .await
             .map_err(|e| ctx.fail(e))?;
-        return Ok(Redirect::to(&format!("/requests/{}?done=sent", r.id)).into_response());
+        return Ok(go_to(&headers, &format!("/requests/{}?done=sent", r.id)));
     }
-    Ok(Redirect::to(&format!("/requests/{}", r.id)).into_response())
+    Ok(go_to(&headers, &format!("/requests/{}", r.id)))
 }
 
 // ---------- request page ----------

@@ -1,0 +1,509 @@
+//! The portal over HTTP (no browser): an in-process app on a temporary SQLite database
+//! seeded with the demonstration data, driven with form posts and a small cookie jar.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use art60_service::api::AppState;
+use art60_service::attachments::Store;
+use art60_service::auth::PasswordCost;
+use art60_service::{Clock, Db, FixedClock};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::{TimeZone, Utc};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+struct Portal {
+    app: Router,
+    accounts: HashMap<String, String>,
+    _dir: tempfile::TempDir,
+}
+
+async fn portal() -> Portal {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    let db = Db::connect(&url).await.unwrap();
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap(),
+    ));
+    let cost = PasswordCost::minimal_for_tests();
+    let creds = art60_service::demo::seed(&db, clock.now(), cost)
+        .await
+        .unwrap();
+    let state = AppState {
+        db,
+        clock,
+        store: Store::Database,
+        password_cost: cost,
+        metrics: None,
+    };
+    Portal {
+        app: art60_web::app(state),
+        accounts: creds
+            .into_iter()
+            .map(|c| (c.username, c.password))
+            .collect(),
+        _dir: dir,
+    }
+}
+
+struct Resp {
+    status: StatusCode,
+    location: Option<String>,
+    cookies: Vec<String>,
+    body: String,
+}
+
+#[derive(Default)]
+struct Browser {
+    jar: HashMap<String, String>,
+    lang: Option<&'static str>,
+}
+
+impl Browser {
+    async fn send(
+        &mut self,
+        p: &Portal,
+        method: &str,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> Resp {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::ACCEPT, "text/html");
+        if let Some(l) = self.lang {
+            b = b.header(header::ACCEPT_LANGUAGE, l);
+        }
+        if !self.jar.is_empty() {
+            let c: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            b = b.header(header::COOKIE, c.join("; "));
+        }
+        let body = match form {
+            Some(f) => {
+                b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                let enc: Vec<String> = f
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+                    .collect();
+                Body::from(enc.join("&"))
+            }
+            None => Body::empty(),
+        };
+        let resp = p.app.clone().oneshot(b.body(body).unwrap()).await.unwrap();
+        let status = resp.status();
+        let location = resp
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let cookies: Vec<String> = resp
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        for c in &cookies {
+            let first = c.split(';').next().unwrap();
+            let (k, v) = first.split_once('=').unwrap();
+            if v.is_empty() {
+                self.jar.remove(k);
+            } else {
+                self.jar.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        Resp {
+            status,
+            location,
+            cookies,
+            body: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
+    }
+    async fn get(&mut self, p: &Portal, path: &str) -> Resp {
+        self.send(p, "GET", path, None).await
+    }
+    async fn post(&mut self, p: &Portal, path: &str, form: &[(&str, &str)]) -> Resp {
+        self.send(p, "POST", path, Some(form)).await
+    }
+    async fn login(&mut self, p: &Portal, user: &str) -> Resp {
+        let page = self.get(p, "/login").await;
+        let token = csrf(&page.body);
+        let pw = p.accounts[user].clone();
+        self.post(
+            p,
+            "/login",
+            &[("csrf", &token), ("username", user), ("password", &pw)],
+        )
+        .await
+    }
+}
+
+fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The first hidden `csrf` field of a page that is not the language switch's.
+fn csrf(html: &str) -> String {
+    html.split(r#"name="csrf" value=""#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned()
+}
+
+fn main_of(html: &str) -> &str {
+    let start = html.find("<main").unwrap();
+    &html[start..]
+}
+
+const NISS: &str = "90012503347";
+
+fn request_form<'a>(token: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", token),
+        ("action", action),
+        ("niss", NISS),
+        ("last_name", "Testperson"),
+        ("first_name", "Eve"),
+        ("birth_date", "1990-01-25"),
+        ("contract_start", "2026-12-01"),
+        ("days_per_week", "5"),
+        ("weekly_hours", "38"),
+        ("reference_hours", "38"),
+        ("h0_kind", "work"),
+        ("h0_start", "2024-01-01"),
+        ("h0_end", "2024-06-30"),
+        ("h1_kind", "foreign_work"),
+        ("h1_start", "2024-07-01"),
+        ("h1_end", "2024-09-30"),
+        ("h1_country", "FR"),
+        ("contact_name", "Service insertion"),
+        ("contact_email", "insertion@cpas.example"),
+    ]
+}
+
+#[tokio::test]
+async fn pages_before_login_follow_accept_language() {
+    let p = portal().await;
+    for (accept, lang, word) in [
+        ("nl-BE,nl;q=0.9", "nl", "Aanmelden"),
+        ("de", "de", "Anmelden"),
+        ("fr", "fr", "Connexion"),
+        ("en-GB", "en", "Sign in"),
+    ] {
+        let mut b = Browser {
+            lang: Some(accept),
+            ..Default::default()
+        };
+        let r = b.get(&p, "/login").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            r.body.contains(&format!(r#"<html lang="{lang}">"#)),
+            "{accept}"
+        );
+        assert!(r.body.contains(word), "{accept}: {word}");
+        assert!(
+            r.body
+                .contains(r#"href="/static/vendor/htmx-2.0.11.min.js""#)
+                || r.body
+                    .contains(r#"src="/static/vendor/htmx-2.0.11.min.js""#)
+        );
+        assert!(!r.body.contains("https://"), "no external asset");
+    }
+}
+
+#[tokio::test]
+async fn language_switch_overrides_everything() {
+    let p = portal().await;
+    let mut b = Browser {
+        lang: Some("fr"),
+        ..Default::default()
+    };
+    let r = b
+        .post(&p, "/lang", &[("lang", "de"), ("next", "/directory")])
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/directory"));
+    let r = b.get(&p, "/directory").await;
+    assert!(r.body.contains(r#"<html lang="de">"#));
+    assert!(r.body.contains("LfA-Büros"));
+    assert!(r.body.contains("admissibilite.namur@onem.be"));
+    // Not an open redirect.
+    let r = b
+        .post(&p, "/lang", &[("lang", "nl"), ("next", "//evil.example")])
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/"));
+}
+
+#[tokio::test]
+async fn login_needs_the_form_token_and_the_right_password() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    let r = b
+        .post(
+            &p,
+            "/login",
+            &[
+                ("csrf", "forged"),
+                ("username", "cpas.namur"),
+                ("password", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let page = b.get(&p, "/login").await;
+    let token = csrf(&page.body);
+    let r = b
+        .post(
+            &p,
+            "/login",
+            &[
+                ("csrf", &token),
+                ("username", "cpas.namur"),
+                ("password", "Wr0ngPassw0rd"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        r.body
+            .contains("Nom d&#39;utilisateur ou mot de passe incorrect")
+            || r.body
+                .contains("Nom d'utilisateur ou mot de passe incorrect")
+    );
+    assert!(
+        !r.body.contains("Wr0ngPassw0rd"),
+        "the password is not echoed"
+    );
+    let r = b.login(&p, "cpas.namur").await;
+    assert_eq!(r.location.as_deref(), Some("/dashboard"));
+    assert!(
+        r.cookies
+            .iter()
+            .any(|c| c.starts_with("art60_session=") && c.contains("HttpOnly"))
+    );
+}
+
+#[tokio::test]
+async fn error_pages_are_translated_html() {
+    let p = portal().await;
+    let mut b = Browser {
+        lang: Some("nl"),
+        ..Default::default()
+    };
+    let r = b.get(&p, "/no/such/page").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("Pagina niet gevonden"), "{}", r.body);
+    // Pages that need a session send to the login page.
+    let r = b.get(&p, "/dashboard").await;
+    assert_eq!(r.location.as_deref(), Some("/login"));
+    // A worker asking for the officers' queue: 403.
+    b.login(&p, "ocmw.brussel").await;
+    let r = b.get(&p, "/queue").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("Toegang geweigerd"));
+    // Another CPAS's request: 404, as if it did not exist.
+    let r = b.get(&p, "/requests/1").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // A form without the session's token: refused.
+    let r = b
+        .post(&p, "/requests/new", &[("csrf", "x"), ("action", "save")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn rows_are_added_and_removed_without_javascript_and_nothing_is_lost() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    b.login(&p, "cpas.namur").await;
+    let page = b.get(&p, "/requests/new").await;
+    let token = csrf(main_of(&page.body));
+    let mut form = request_form(&token, "add_history");
+    let r = b.post(&p, "/requests/new", &form).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains(r#"name="h2_kind""#), "a third row");
+    assert!(
+        r.body.contains(r#"value="Testperson""#),
+        "typed values kept"
+    );
+    form[1] = ("action", "remove_history:0");
+    let r = b.post(&p, "/requests/new", &form).await;
+    assert!(!r.body.contains(r#"name="h1_kind""#), "one row left");
+    assert!(
+        r.body.contains(r#"value="FR""#),
+        "the remaining row is the second one"
+    );
+    // Errors next to the field, linked, in the CPAS's language; typed text kept.
+    let mut bad = request_form(&token, "send");
+    bad[5] = ("birth_date", "25/01/1990");
+    bad[2] = ("niss", "90012503348");
+    let r = b.post(&p, "/requests/new", &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains(r#"aria-describedby="birth_date-err""#));
+    assert!(r.body.contains(
+        r#"id="birth_date-err">Date de naissance : encodez une date au format AAAA-MM-JJ.</p>"#
+    ));
+    assert!(r.body.contains(r#"id="niss-err""#));
+    assert!(r.body.contains(r#"value="25/01/1990""#));
+}
+
+#[tokio::test]
+async fn simulation_fragment_shows_the_engine_result() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    b.login(&p, "cpas.namur").await;
+    let page = b.get(&p, "/requests/new").await;
+    let token = csrf(main_of(&page.body));
+    let mut form = request_form(&token, "");
+    form.extend([
+        ("a0_kind", "insured_sickness"),
+        ("a0_start", "2027-02-01"),
+        ("a0_end", "2027-03-31"),
+    ]);
+    let r = b.post(&p, "/simulate", &form).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.starts_with(r#"<h2 id="sim-title">Simulation</h2>"#),
+        "a fragment: {}",
+        &r.body[..80.min(r.body.len())]
+    );
+    assert!(r.body.contains("Le contrat peut se terminer le"));
+    assert!(r.body.contains(r#"role="img""#), "timeline");
+    let r = b
+        .post(
+            &p,
+            "/check/niss",
+            &[("csrf", &token), ("niss", "90.01.25-033.47")],
+        )
+        .await;
+    assert!(r.body.contains("NISS valide"));
+}
+
+#[tokio::test]
+async fn end_to_end_send_override_and_see_the_result() {
+    let p = portal().await;
+    let mut worker = Browser::default();
+    worker.login(&p, "cpas.namur").await;
+    let page = worker.get(&p, "/requests/new").await;
+    let token = csrf(main_of(&page.body));
+    let r = worker
+        .post(&p, "/requests/new", &request_form(&token, "send"))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let to = r.location.unwrap();
+    assert!(
+        !to.contains(NISS) && !to.contains("Testperson"),
+        "no personal data in URLs"
+    );
+    let id: i64 = to
+        .trim_start_matches("/requests/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let r = worker.get(&p, &to).await;
+    assert!(
+        r.body.contains("La demande a été envoyée à l&#39;ONEM")
+            || r.body.contains("La demande a été envoyée à l'ONEM")
+    );
+    let reference = r.body.split("Demande A60-").nth(1).unwrap()[..11].to_owned();
+    let reference = format!("A60-{reference}");
+
+    let mut officer = Browser::default();
+    let r = officer.login(&p, "onem.namur").await;
+    assert_eq!(r.location.as_deref(), Some("/queue"));
+    let q = officer.get(&p, "/queue").await;
+    assert!(q.body.contains(&reference), "in the queue");
+    let page = officer.get(&p, &format!("/requests/{id}")).await;
+    let token = csrf(main_of(&page.body));
+    let version = page
+        .body
+        .split(r#"name="version" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Override without justification: refused next to the field.
+    let r = officer
+        .post(
+            &p,
+            &format!("/requests/{id}/decide"),
+            &[
+                ("csrf", &token),
+                ("version", &version),
+                ("decision", "override"),
+                ("end_date", "2027-12-31"),
+                ("justification", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains(r#"id="justification-err""#));
+    assert!(r.body.contains(r#"value="2027-12-31""#), "typed date kept");
+    let r = officer
+        .post(
+            &p,
+            &format!("/requests/{id}/decide"),
+            &[
+                ("csrf", &token),
+                ("version", &version),
+                ("decision", "override"),
+                ("end_date", "2027-12-31"),
+                ("justification", "U1 attestation checked"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // The same form again: the decision is stale.
+    let r = officer
+        .post(
+            &p,
+            &format!("/requests/{id}/decide"),
+            &[
+                ("csrf", &token),
+                ("version", &version),
+                ("decision", "confirm"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(
+        r.body.contains("Quelqu&#39;un d&#39;autre a modifié")
+            || r.body.contains("Quelqu'un d'autre a modifié")
+    );
+
+    let r = worker.get(&p, &format!("/requests/{id}")).await;
+    assert!(r.body.contains("Modifié par l&#39;ONEM") || r.body.contains("Modifié par l'ONEM"));
+    assert!(r.body.contains("2027-12-31"));
+    assert!(r.body.contains("U1 attestation checked"));
+    assert!(r.body.contains("<svg"));
+    assert!(r.body.contains("Travail à l&#39;étranger") || r.body.contains("Travail à l'étranger"));
+    let r = worker.get(&p, &format!("/requests/{id}/print")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("CPAS de Namur") && r.body.contains(&reference));
+    // Copy for modification.
+    let page = worker.get(&p, &format!("/requests/{id}")).await;
+    let token = csrf(main_of(&page.body));
+    let r = worker
+        .post(
+            &p,
+            &format!("/requests/{id}/copy"),
+            &[("csrf", &token), ("reason", "event_impact")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}

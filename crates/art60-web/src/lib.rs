@@ -62,6 +62,10 @@ pub fn router(state: AppState) -> Router {
         .route("/check/niss", post(pages::check_niss))
         .route("/requests/{id}", get(pages::request_get))
         .route("/requests/{id}/print", get(pages::request_print))
+        .route(
+            "/requests/{id}/edit",
+            get(pages::edit_form).post(pages::edit_post),
+        )
         .route("/requests/{id}/send", post(pages::request_send))
         .route("/requests/{id}/copy", post(pages::request_copy))
         .route("/requests/{id}/decide", post(pages::request_decide))

@@ -254,6 +254,7 @@ pub struct NoticeQuery {
 fn notice_of(ctx: &Ctx, done: Option<&str>) -> Option<String> {
     match done? {
         "sent" => Some(ctx.t("result-sent-ok")),
+        "saved" => Some(ctx.t("result-saved-ok")),
         "decided" => Some(ctx.t("decide-done")),
         "returned" => Some(ctx.t("returned-done")),
         "derogation" => Some(ctx.t("derogation-done")),
@@ -338,6 +339,18 @@ struct FormPage {
     f: RequestForm,
     errors: Errors,
     sim_html: String,
+    editing: Option<EditInfo>,
+    notice: Option<String>,
+}
+
+/// The request being edited (a draft, a returned request or a modification copy).
+#[derive(Debug, Clone)]
+struct EditInfo {
+    id: i64,
+    version: i32,
+    reference: String,
+    /// "Last, First (NISS)" as read (audited) from the person record.
+    person: String,
 }
 
 // Askama passes some arguments by reference and others by value: the helpers take both.
@@ -359,6 +372,12 @@ impl FormPage {
             kind,
             hint,
         )
+    }
+    fn action(&self) -> String {
+        match &self.editing {
+            Some(e) => format!("/requests/{}/edit", e.id),
+            None => "/requests/new".into(),
+        }
     }
     fn row_name(&self, prefix: char, i: impl std::fmt::Display, field: &str) -> String {
         format!("{prefix}{i}_{field}")
@@ -457,6 +476,18 @@ fn form_page(
     today: NaiveDate,
     status: StatusCode,
 ) -> Response {
+    form_page_with(ctx, f, errors, today, status, None, None)
+}
+
+fn form_page_with(
+    ctx: Ctx,
+    f: RequestForm,
+    errors: Errors,
+    today: NaiveDate,
+    status: StatusCode,
+    editing: Option<EditInfo>,
+    notice: Option<String>,
+) -> Response {
     let lang = ctx.lang;
     let sim = simulate_form(&ctx, &f, today);
     let sim_html = sim.render().unwrap_or_default();
@@ -467,6 +498,8 @@ fn form_page(
             f,
             errors,
             sim_html,
+            editing,
+            notice,
         },
     );
     *resp.status_mut() = status;
@@ -537,6 +570,29 @@ fn service_errors(errors: &mut Errors, lang: Lang, e: &ServiceError) -> bool {
     } else {
         false
     }
+}
+
+/// A translated message for a workflow refusal (the service's reason is English).
+fn refusal_message(ctx: &Ctx, e: &ServiceError) -> Option<String> {
+    let ServiceError::Refused {
+        code,
+        allowed_from,
+        allowed_until,
+        ..
+    } = e
+    else {
+        return None;
+    };
+    Some(match (*code, allowed_from, allowed_until) {
+        ("outside_window", Some(from), Some(until)) => crate::i18n::t_args(
+            ctx.lang,
+            "refused-window-later",
+            &[("from", from.to_string()), ("until", until.to_string())],
+        ),
+        ("outside_window", ..) => ctx.t("refused-window-closed"),
+        ("calculation_limit", ..) => ctx.t("refused-calculation-limit"),
+        _ => ctx.t("refused-wrong-status"),
+    })
 }
 
 /// A redirect after success; for htmx a full navigation (`HX-Redirect`), so the address bar
@@ -696,6 +752,7 @@ struct RequestPage {
     notice: Option<String>,
     notice_class: &'static str,
     can_send: bool,
+    can_edit: bool,
     can_copy: bool,
     can_decide: bool,
     can_derogate: bool,
@@ -819,6 +876,7 @@ async fn request_page(
         notice: extra.notice,
         notice_class: extra.notice_class,
         can_send: worker && matches!(v.status, Status::Draft | Status::Returned),
+        can_edit: worker && matches!(v.status, Status::Draft | Status::Returned),
         can_copy: worker && v.status == Status::Calculated,
         can_decide: officer && v.status == Status::Sent,
         can_derogate: officer,
@@ -903,7 +961,7 @@ async fn refused(st: &AppState, ctx: Ctx, id: i64, f: &ActionForm, e: ServiceErr
             StatusCode::UNPROCESSABLE_ENTITY
         }
         ServiceError::Refused { .. } => {
-            extra.notice = Some(ctx.t("result-stale"));
+            extra.notice = refusal_message(&ctx, &e);
             extra.notice_class = "error";
             StatusCode::CONFLICT
         }
@@ -1182,4 +1240,160 @@ pub async fn queue_page(
         ctx,
     };
     Ok(render(page.ctx.lang, &page))
+}
+
+// ---------- edit a draft, a returned request or a copy ----------
+
+/// The request and its person, with the form filled from the stored input.
+async fn load_for_edit(
+    st: &AppState,
+    ctx: &Ctx,
+    id: i64,
+) -> Result<(RequestView, EditInfo, RequestForm), PageError> {
+    let actor = ctx.require_role(Role::CpasWorker)?;
+    let v = requests::get(&st.db, st.clock.now(), actor, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    if !matches!(v.status, Status::Draft | Status::Returned) {
+        return Err(ctx.error(crate::ctx::ErrorKind::Forbidden));
+    }
+    let p = persons::get(&st.db, st.clock.now(), actor, v.person_id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let mut f = RequestForm::from_input(&v.input);
+    f.niss = p.niss.clone();
+    f.last_name = p.last_name.clone();
+    f.first_name = p.first_name.clone();
+    f.birth_date = p.birth_date.to_string();
+    f.contact_name = v.contact.name.clone();
+    f.contact_email = v.contact.email.clone();
+    f.contact_phone = v.contact.phone.clone().unwrap_or_default();
+    let info = EditInfo {
+        id: v.id,
+        version: v.version,
+        reference: v.reference.clone(),
+        person: format!("{}, {} ({})", p.last_name, p.first_name, p.niss),
+    };
+    Ok((v, info, f))
+}
+
+pub async fn edit_form(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
+    let (_, info, f) = load_for_edit(&st, &ctx, id).await?;
+    let today = st.clock.today_brussels();
+    Ok(form_page_with(
+        ctx,
+        f,
+        Errors::new(),
+        today,
+        StatusCode::OK,
+        Some(info),
+        None,
+    ))
+}
+
+pub async fn edit_post(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let posted = RequestForm::from_pairs(&pairs);
+    ctx.check_csrf(&posted.csrf)?;
+    let (_, mut info, stored) = load_for_edit(&st, &ctx, id).await?;
+    let actor = ctx.require_role(Role::CpasWorker)?.clone();
+    // The person is not edited here: its fields come from the record, not from the post.
+    let mut f = posted;
+    f.niss = stored.niss;
+    f.last_name = stored.last_name;
+    f.first_name = stored.first_name;
+    f.birth_date = stored.birth_date;
+    let today = st.clock.today_brussels();
+    let posted_version: Option<i32> = pairs
+        .iter()
+        .find(|(k, _)| k == "version")
+        .and_then(|(_, v)| v.parse().ok());
+    if let Some(v) = posted_version {
+        // Keep the version the user started from, so a concurrent change is detected.
+        info.version = v;
+    }
+    if f.apply_row_action() || (f.action != "save" && f.action != "send") {
+        return Ok(form_page_with(
+            ctx,
+            f,
+            Errors::new(),
+            today,
+            StatusCode::OK,
+            Some(info),
+            None,
+        ));
+    }
+    let mut errors = Errors::new();
+    let checked = form::check(&f, ctx.lang, true, &mut errors);
+    if !errors.is_empty() {
+        return Ok(form_page_with(
+            ctx,
+            f,
+            errors,
+            today,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(info),
+            None,
+        ));
+    }
+    let now = st.clock.now();
+    let changes = requests::RequestChanges {
+        input: Some(checked.input),
+        contact_name: Some(f.contact_name.trim().to_owned()),
+        contact_email: Some(f.contact_email.trim().to_owned()),
+        contact_phone: Some(f.contact_phone.trim().to_owned()).filter(|s| !s.is_empty()),
+    };
+    let updated =
+        requests::update(&st.db, now, today, &actor, id, Some(info.version), changes).await;
+    let v = match updated {
+        Ok(v) => v,
+        Err(ServiceError::Stale { current }) => {
+            let notice = Some(ctx.t("result-stale"));
+            info.version = current;
+            return Ok(form_page_with(
+                ctx,
+                f,
+                errors,
+                today,
+                StatusCode::CONFLICT,
+                Some(info),
+                notice,
+            ));
+        }
+        Err(e) => {
+            if service_errors(&mut errors, ctx.lang, &e) {
+                return Ok(form_page_with(
+                    ctx,
+                    f,
+                    errors,
+                    today,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(info),
+                    None,
+                ));
+            }
+            return Err(ctx.fail(e));
+        }
+    };
+    if f.action == "send" {
+        if let Err(e) = requests::send(&st.db, now, today, &actor, id, Some(v.version)).await {
+            // The changes are saved; the request page says why it was not sent.
+            let Some(notice) = refusal_message(&ctx, &e) else {
+                return Err(ctx.fail(e));
+            };
+            let extra = Extra {
+                notice: Some(notice),
+                notice_class: "error",
+                ..Default::default()
+            };
+            return request_page(&st, ctx, id, extra, StatusCode::CONFLICT).await;
+        }
+        return Ok(go_to(&headers, &format!("/requests/{id}?done=sent")));
+    }
+    Ok(go_to(&headers, &format!("/requests/{id}?done=saved")))
 }

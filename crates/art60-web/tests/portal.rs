@@ -502,8 +502,83 @@ async fn end_to_end_send_override_and_see_the_result() {
         .post(
             &p,
             &format!("/requests/{id}/copy"),
-            &[("csrf", &token), ("reason", "event_impact")],
+            &[("csrf", &token), ("reason", "contract_changed")],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    edit_the_copy(&p, &mut worker, r.location.unwrap()).await;
+    // An event-impact copy sent long before the second-calculation window: a clear refusal.
+    let page = worker.get(&p, &format!("/requests/{id}")).await;
+    let token = csrf(main_of(&page.body));
+    let r = worker
+        .post(
+            &p,
+            &format!("/requests/{id}/copy"),
+            &[("csrf", &token), ("reason", "event_impact")],
+        )
+        .await;
+    let copy = r.location.unwrap();
+    let edit = worker.get(&p, &format!("{copy}/edit")).await;
+    let version = edit
+        .body
+        .split(r#"name="version" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut form = request_form(&token, "send");
+    form.push(("version", &version));
+    let r = worker.post(&p, &format!("{copy}/edit"), &form).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(
+        r.body
+            .contains("Non envoyée : un second calcul peut être envoyé du "),
+        "{}",
+        main_of(&r.body)
+    );
+}
+
+/// The modification copy is a draft: edited (a row added, nothing typed lost) and sent.
+async fn edit_the_copy(p: &Portal, worker: &mut Browser, copy: String) {
+    let page = worker.get(p, &copy).await;
+    assert!(
+        page.body.contains(&format!(r#"href="{copy}/edit""#)),
+        "edit link"
+    );
+    let edit = worker.get(p, &format!("{copy}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    assert!(
+        edit.body.contains("Testperson, Eve (90012503347)"),
+        "the person, read from the record"
+    );
+    assert!(edit.body.contains(r#"value="FR""#), "the stored rows");
+    let token = csrf(main_of(&edit.body));
+    let version = edit
+        .body
+        .split(r#"name="version" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut form = request_form(&token, "send");
+    // Tampering with the person in the post changes nothing.
+    form[3] = ("last_name", "Someoneelse");
+    form.push(("version", &version));
+    form.extend([
+        ("h2_kind", "detention"),
+        ("h2_start", "2025-01-01"),
+        ("h2_end", "2025-03-31"),
+    ]);
+    let r = worker.post(p, &format!("{copy}/edit"), &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = worker.get(p, &r.location.unwrap()).await;
+    assert!(r.body.contains("Détention"), "the new row was stored");
+    assert!(r.body.contains("Envoyée"), "and sent");
+    // The old version number is now stale.
+    let r = worker.post(p, &format!("{copy}/edit"), &form).await;
+    assert_ne!(r.status, StatusCode::SEE_OTHER);
 }

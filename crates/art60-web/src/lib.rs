@@ -21,7 +21,7 @@ pub mod timeline;
 
 use art60_service::api::AppState;
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -71,6 +71,12 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{id}/decide", post(pages::request_decide))
         .route("/requests/{id}/return", post(pages::request_return))
         .route("/requests/{id}/derogation", post(pages::request_derogation))
+        .route(
+            "/requests/{id}/attachments",
+            post(pages::attachment_upload).layer(DefaultBodyLimit::max(
+                art60_service::attachments::MAX_BYTES + 64 * 1024,
+            )),
+        )
         .route("/queue", get(pages::queue_page))
         .route(
             "/static/app.css",

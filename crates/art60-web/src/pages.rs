@@ -8,6 +8,7 @@ use art60_rules::result::CalcResult;
 use art60_service::ServiceError;
 use art60_service::api::AppState;
 use art60_service::api::extract::cookie_value;
+use art60_service::attachments;
 use art60_service::auth::{self, SESSION_COOKIE, SESSION_HOURS};
 use art60_service::db::{CopyReason, Role, Status};
 use art60_service::directory::{self, OfficeView};
@@ -255,6 +256,7 @@ fn notice_of(ctx: &Ctx, done: Option<&str>) -> Option<String> {
     match done? {
         "sent" => Some(ctx.t("result-sent-ok")),
         "saved" => Some(ctx.t("result-saved-ok")),
+        "attached" => Some(ctx.t("attachment-added")),
         "decided" => Some(ctx.t("decide-done")),
         "returned" => Some(ctx.t("returned-done")),
         "derogation" => Some(ctx.t("derogation-done")),
@@ -753,6 +755,9 @@ struct RequestPage {
     notice_class: &'static str,
     can_send: bool,
     can_edit: bool,
+    can_attach: bool,
+    /// (id, file name, size in KiB).
+    attachments: Vec<(i64, String, i64)>,
     can_copy: bool,
     can_decide: bool,
     can_derogate: bool,
@@ -869,6 +874,12 @@ async fn request_page(
     let sum = stored_calc(&v, today).map(|(req, res)| summarise(&req, &res, ctx.lang));
     let worker = actor.role == Role::CpasWorker;
     let officer = actor.role == Role::OnemOfficer;
+    let attachments = attachments::list(&st.db, &actor, id)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .into_iter()
+        .map(|a| (a.id, a.file_name, (a.size + 1023) / 1024))
+        .collect();
     let page = RequestPage {
         r: request_info(&ctx, &v),
         sum,
@@ -877,6 +888,8 @@ async fn request_page(
         notice_class: extra.notice_class,
         can_send: worker && matches!(v.status, Status::Draft | Status::Returned),
         can_edit: worker && matches!(v.status, Status::Draft | Status::Returned),
+        can_attach: worker && v.status != Status::Calculated,
+        attachments,
         can_copy: worker && v.status == Status::Calculated,
         can_decide: officer && v.status == Status::Sent,
         can_derogate: officer,
@@ -1396,4 +1409,56 @@ pub async fn edit_post(
         return Ok(go_to(&headers, &format!("/requests/{id}?done=sent")));
     }
     Ok(go_to(&headers, &format!("/requests/{id}?done=saved")))
+}
+
+// ---------- attachments ----------
+
+pub async fn attachment_upload(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    mut multipart: axum::extract::Multipart,
+) -> PageResult {
+    let actor = ctx.require_role(Role::CpasWorker)?.clone();
+    let mut csrf = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    // A broken multipart body is treated like a missing file.
+    while let Ok(Some(field)) = multipart.next_field().await {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("attachment").to_owned();
+                if let Ok(bytes) = field.bytes().await {
+                    file = Some((name, bytes.to_vec()));
+                }
+            }
+            _ => {}
+        }
+    }
+    ctx.check_csrf(&csrf)?;
+    let (name, bytes) = file.unwrap_or_default();
+    let res =
+        attachments::upload(&st.db, &st.store, st.clock.now(), &actor, id, &name, bytes).await;
+    match res {
+        Ok(_) => Ok(done(id, "attached")),
+        Err(ServiceError::Invalid(_)) => {
+            let extra = Extra {
+                notice: Some(ctx.t("attachment-refused")),
+                notice_class: "error",
+                ..Default::default()
+            };
+            request_page(&st, ctx, id, extra, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => {
+            let Some(notice) = refusal_message(&ctx, &e) else {
+                return Err(ctx.fail(e));
+            };
+            let extra = Extra {
+                notice: Some(notice),
+                notice_class: "error",
+                ..Default::default()
+            };
+            request_page(&st, ctx, id, extra, StatusCode::CONFLICT).await
+        }
+    }
 }

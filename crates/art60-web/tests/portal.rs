@@ -582,3 +582,53 @@ async fn edit_the_copy(p: &Portal, worker: &mut Browser, copy: String) {
     let r = worker.post(p, &format!("{copy}/edit"), &form).await;
     assert_ne!(r.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn attachments_are_uploaded_on_a_draft() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    b.login(&p, "cpas.namur").await;
+    let page = b.get(&p, "/requests/new").await;
+    let token = csrf(main_of(&page.body));
+    let r = b
+        .post(&p, "/requests/new", &request_form(&token, "save"))
+        .await;
+    let to = r.location.unwrap();
+    let page = b.get(&p, &to).await;
+    assert!(page.body.contains("Aucune pièce jointe."));
+    let upload = |token: &str, content: &[u8]| {
+        let boundary = "XbOuNdArYx";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"C4.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        (format!("multipart/form-data; boundary={boundary}"), body)
+    };
+    let cookies: Vec<String> = b.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    for (content, expected) in [
+        (&b"not a pdf"[..], StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            &b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"[..],
+            StatusCode::SEE_OTHER,
+        ),
+    ] {
+        let (ct, body) = upload(&token, content);
+        let req = Request::builder()
+            .method("POST")
+            .uri(format!("{to}/attachments"))
+            .header(header::CONTENT_TYPE, ct)
+            .header(header::COOKIE, cookies.join("; "))
+            .body(Body::from(body))
+            .unwrap();
+        let resp = p.app.clone().oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), expected);
+    }
+    let page = b.get(&p, &to).await;
+    assert!(page.body.contains("C4.pdf"), "listed");
+    assert!(
+        page.body.contains(r#"href="/api/v1/attachments/"#),
+        "downloadable"
+    );
+}

@@ -65,14 +65,14 @@ const texts = {
     addPeriod: 'Ajouter une période', send: 'Enregistrer et envoyer à l\'ONEM',
     endDate: 'Le contrat peut se terminer le', overridden: 'Modifié par l\'ONEM',
     override: 'Modifier la date de fin', simulate: 'Mettre à jour la simulation',
-    sent: 'La demande a été envoyée',
+    sent: 'La demande a été envoyée', save: 'Enregistrer le brouillon',
   },
   nl: {
     worker: 'ocmw.brussel', officer: 'onem.brussels', niss: '90012504139',
     addPeriod: 'Periode toevoegen', send: 'Opslaan en naar de RVA sturen',
     endDate: 'Het contract mag eindigen op', overridden: 'Gewijzigd door de RVA',
     override: 'De einddatum wijzigen', simulate: 'Simulatie bijwerken',
-    sent: 'De aanvraag is naar de RVA gestuurd',
+    sent: 'De aanvraag is naar de RVA gestuurd', save: 'Opslaan als ontwerp',
   },
 };
 
@@ -134,6 +134,16 @@ async function fillRequest(page, L, js) {
     { timeout: T },
   );
   ok(true, 'simulation shown');
+  if (js) {
+    // Live: editing a field updates the result without any submit (htmx posts the form).
+    const before = await page.textContent('#simulation');
+    await page.fill('#weekly_hours', '19');
+    await page.waitForFunction((b) => document.querySelector('#simulation')?.textContent !== b, before, { timeout: T });
+    ok(true, 'simulation updated while typing');
+    await page.fill('#weekly_hours', '38');
+    await page.waitForFunction((b) => document.querySelector('#simulation')?.textContent === b, before, { timeout: T })
+      .catch(() => ok(false, 'simulation back to the full-time result'));
+  }
 }
 
 async function flow(browser, portal, lang, js) {
@@ -224,6 +234,34 @@ async function publicPages(browser, portal, lang) {
   await ctx.close();
 }
 
+async function morePages(browser, portal, lang) {
+  console.log(`more pages ${lang}`);
+  const L = texts[lang];
+  const ctx = await browser.newContext({ locale: lang });
+  const p = await ctx.newPage();
+  await login(p, portal, L.worker);
+  // The officers' queue for a CPAS worker: the 403 page.
+  const r = await p.goto(`${portal.url}/queue`);
+  ok(r.status() === 403, `${lang} 403 status`);
+  await axeCheck(p, `${lang} 403 page`);
+  // The form sent empty: every error next to its field (swapped in by htmx, status 422).
+  await p.goto(`${portal.url}/requests/new`);
+  await p.getByRole('button', { name: L.send }).click();
+  await p.waitForSelector('#error-summary', { timeout: T });
+  ok(await p.isVisible('#niss-err'), `${lang} NISS error shown`);
+  ok((await p.getAttribute('#birth_date', 'aria-invalid')) === 'true', `${lang} invalid field marked`);
+  await axeCheck(p, `${lang} new request with errors`);
+  // A draft's edit page: save a draft, then open its edit page.
+  await p.goto(`${portal.url}/requests/new`);
+  await fillRequest(p, L, true);
+  await p.getByRole('button', { name: L.save }).click();
+  await p.waitForURL(/\/requests\/\d+/, { timeout: T });
+  await Promise.all([p.waitForLoadState('load'), p.locator('a[href$="/edit"]').first().click()]);
+  ok(/\/requests\/\d+\/edit$/.test(p.url()), `${lang} edit page reached`);
+  await axeCheck(p, `${lang} edit page`);
+  await ctx.close();
+}
+
 async function keyboard(browser, portal) {
   console.log('keyboard');
   const ctx = await browser.newContext({ locale: 'fr' });
@@ -268,6 +306,7 @@ try {
   await flow(browser, portal, 'fr', true);
   await flow(browser, portal, 'nl', true);
   await flow(browser, portal, 'fr', false);
+  for (const lang of ['fr', 'nl']) await morePages(browser, portal, lang);
   await keyboard(browser, portal);
 } catch (e) {
   failures.push(`crashed: ${e.stack || e}`);

@@ -144,8 +144,14 @@ impl Ctx {
             ServiceError::Unauthenticated => ErrorKind::Login,
             ServiceError::NotFound(_) => ErrorKind::NotFound,
             ServiceError::Forbidden(_) => ErrorKind::Forbidden,
+            ServiceError::Invalid(list) => {
+                // Only the field names: a reason could quote what was typed.
+                let fields: Vec<&str> = list.iter().map(|f| f.field.as_str()).collect();
+                tracing::error!(?fields, "portal page refused input it has no form for");
+                ErrorKind::Internal
+            }
             other => {
-                // The error text names no person: service errors carry field names and codes.
+                // Storage, engine and workflow errors carry codes and field paths, no person data.
                 tracing::error!(error = %other, "portal page failed");
                 ErrorKind::Internal
             }

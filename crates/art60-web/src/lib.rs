@@ -30,6 +30,34 @@ use axum::routing::{get, post};
 const APP_CSS: &str = include_str!("../static/app.css");
 const HTMX_JS: &str = include_str!("../static/vendor/htmx-2.0.11.min.js");
 const HTMX_LICENSE: &str = include_str!("../static/vendor/htmx-LICENSE");
+const PRINT_JS: &str = include_str!("../static/print.js");
+
+/// Same-origin only: every asset is served by the portal itself (no CDN), no inline script.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    secure(&mut resp);
+    resp
+}
+
+fn secure(resp: &mut Response) {
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+}
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {
     let mut resp = body.into_response();
@@ -87,9 +115,14 @@ pub fn router(state: AppState) -> Router {
             get(|| async { asset(HTMX_JS, "text/javascript; charset=utf-8") }),
         )
         .route(
+            "/static/print.js",
+            get(|| async { asset(PRINT_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
             "/static/vendor/htmx-LICENSE",
             get(|| async { asset(HTMX_LICENSE, "text/plain; charset=utf-8") }),
         )
+        .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
 
@@ -123,11 +156,13 @@ pub async fn html_not_found(req: Request, next: Next) -> Response {
         .is_some_and(|v| v.starts_with("text/html"));
     if wants_html && resp.status() == StatusCode::NOT_FOUND && !is_html {
         let lang = i18n::negotiate(choice.as_deref(), None, accept.as_deref());
-        return ctx::PageError {
+        let mut page = ctx::PageError {
             kind: ctx::ErrorKind::NotFound,
             lang,
         }
         .into_response();
+        secure(&mut page);
+        return page;
     }
     resp
 }

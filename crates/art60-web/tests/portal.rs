@@ -53,6 +53,7 @@ async fn portal() -> Portal {
 
 struct Resp {
     status: StatusCode,
+    headers: HashMap<String, String>,
     location: Option<String>,
     cookies: Vec<String>,
     body: String,
@@ -96,6 +97,11 @@ impl Browser {
         };
         let resp = p.app.clone().oneshot(b.body(body).unwrap()).await.unwrap();
         let status = resp.status();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
         let location = resp
             .headers()
             .get(header::LOCATION)
@@ -118,6 +124,7 @@ impl Browser {
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         Resp {
             status,
+            headers,
             location,
             cookies,
             body: String::from_utf8(bytes.to_vec()).unwrap(),
@@ -220,6 +227,8 @@ async fn pages_before_login_follow_accept_language() {
                     .contains(r#"src="/static/vendor/htmx-2.0.11.min.js""#)
         );
         assert!(!r.body.contains("https://"), "no external asset");
+        let csp = r.headers.get("content-security-policy").unwrap();
+        assert!(csp.contains("default-src 'self'") && csp.contains("script-src 'self'"));
     }
 }
 
@@ -304,6 +313,7 @@ async fn error_pages_are_translated_html() {
     let r = b.get(&p, "/no/such/page").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.body.contains("Pagina niet gevonden"), "{}", r.body);
+    assert!(r.headers.contains_key("content-security-policy"));
     // Pages that need a session send to the login page.
     let r = b.get(&p, "/dashboard").await;
     assert_eq!(r.location.as_deref(), Some("/login"));

@@ -452,7 +452,7 @@ fn simulate_form(ctx: &Ctx, f: &RequestForm, today: NaiveDate) -> SimFragment {
         &art60_rules::Options::default(),
         art60_rules::ParamSet::embedded(),
     ) {
-        Ok(res) => frag(None, Some(summarise(&req, &res, ctx.lang))),
+        Ok(res) => frag(None, Some(summarise(&req, &res, ctx.lang, None))),
         Err(e) => frag(Some(ctx.t1("sim-failed", "reason", e)), None),
     }
 }
@@ -871,7 +871,8 @@ async fn request_page(
         .await
         .map_err(|e| ctx.fail(e))?;
     let today = st.clock.today_brussels();
-    let sum = stored_calc(&v, today).map(|(req, res)| summarise(&req, &res, ctx.lang));
+    let sum = stored_calc(&v, today)
+        .map(|(req, res)| summarise(&req, &res, ctx.lang, v.override_end_date));
     let worker = actor.role == Role::CpasWorker;
     let officer = actor.role == Role::OnemOfficer;
     let attachments = attachments::list(&st.db, &actor, id)
@@ -1137,7 +1138,8 @@ pub async fn request_print(
         .await
         .map_err(|e| ctx.fail(e))?;
     let today = st.clock.today_brussels();
-    let sum = stored_calc(&v, today).map(|(req, res)| summarise(&req, &res, ctx.lang));
+    let sum = stored_calc(&v, today)
+        .map(|(req, res)| summarise(&req, &res, ctx.lang, v.override_end_date));
     let cpas = directory::list_cpas(&st.db, &actor)
         .await
         .map_err(|e| ctx.fail(e))?

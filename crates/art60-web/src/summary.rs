@@ -24,7 +24,13 @@ pub struct Summary {
     pub svg: String,
 }
 
-pub fn summarise(req: &CalcRequest, res: &CalcResult, lang: Lang) -> Summary {
+/// `onem_end`: the end date ONEM set when it overrode the result (drawn on the timeline).
+pub fn summarise(
+    req: &CalcRequest,
+    res: &CalcResult,
+    lang: Lang,
+    onem_end: Option<chrono::NaiveDate>,
+) -> Summary {
     let (mut end_date, mut da, mut days, mut no_stage, mut unreachable, mut assessed) =
         (None, None, None, None, None, false);
     match &res.outcome {
@@ -75,6 +81,6 @@ pub fn summarise(req: &CalcRequest, res: &CalcResult, lang: Lang) -> Summary {
             .iter()
             .map(|s| (explain::render_step(s, lang), s.article.clone()))
             .collect(),
-        svg: timeline::render(req, res, lang),
+        svg: timeline::render_with_override(req, res, lang, onem_end),
     }
 }

@@ -19,7 +19,7 @@ const LEFT: i64 = 190;
 const RIGHT: i64 = 20;
 const ROW_H: i64 = 26;
 const BAR_H: i64 = 16;
-const TOP: i64 = 46;
+const TOP: i64 = 50;
 
 /// Fill colours (all dark enough for the black hatching and the white gaps to stay visible).
 const COLOURS: [&str; 8] = [
@@ -70,6 +70,16 @@ fn kind_index(kind: PeriodKind) -> usize {
 
 /// Renders the timeline. `lang` chooses the labels, title and description.
 pub fn render(req: &CalcRequest, res: &CalcResult, lang: Lang) -> String {
+    render_with_override(req, res, lang, None)
+}
+
+/// The timeline with, in addition, the end date ONEM set when it overrode the result.
+pub fn render_with_override(
+    req: &CalcRequest,
+    res: &CalcResult,
+    lang: Lang,
+    onem_end: Option<NaiveDate>,
+) -> String {
     let window = res.winning_option.as_ref().map(|o| &o.window);
     let end_date = res.end_date();
     let da = res.first_benefit_date();
@@ -91,6 +101,7 @@ pub fn render(req: &CalcRequest, res: &CalcResult, lang: Lang) -> String {
     dates.extend(contract_start);
     dates.extend(end_date);
     dates.extend(da);
+    dates.extend(onem_end);
     dates.push(req.today);
     let (Some(min), Some(max)) = (dates.iter().min().copied(), dates.iter().max().copied()) else {
         return String::new();
@@ -128,6 +139,14 @@ pub fn render(req: &CalcRequest, res: &CalcResult, lang: Lang) -> String {
             ("da", fmt_d(da)),
         ],
     );
+    if let Some(d) = onem_end {
+        desc.push(' ');
+        desc.push_str(&t_args(
+            lang,
+            "tl-desc-override",
+            &[("date", d.to_string())],
+        ));
+    }
     if provisional {
         desc.push(' ');
         desc.push_str(&t(lang, "result-provisional"));
@@ -303,18 +322,28 @@ pub fn render(req: &CalcRequest, res: &CalcResult, lang: Lang) -> String {
             bar(&mut s, row, a.start, a.end, "url(#p-ext)", &tip);
         }
     }
-    // The end and DA markers, labelled above the rows on alternate heights to avoid overlap.
-    for (i, (key, d, colour)) in [("tl-end", end_date, "#1a1a1a"), ("tl-da", da, "#0b4f8a")]
-        .into_iter()
-        .enumerate()
+    // The end and DA markers (and ONEM's end), labelled above the rows on separate heights
+    // so the labels never overlap; ONEM's marker is dashed, not only another colour.
+    for (i, (key, d, colour, dash)) in [
+        ("tl-end", end_date, "#1a1a1a", ""),
+        ("tl-da", da, "#0b4f8a", ""),
+        (
+            "tl-override",
+            onem_end,
+            "#a4000f",
+            r#" stroke-dasharray="4 2""#,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let Some(d) = d else { continue };
         let x = axis.x(d);
-        let ty = 14 + 14 * i as i64;
+        let ty = 12 + 11 * i as i64;
         let _ = write!(
             s,
-            r##"<line x1="{x}" y1="{}" x2="{x}" y2="{axis_y}" stroke="{colour}" stroke-width="2"/><text x="{}" y="{ty}" text-anchor="end" font-weight="700" fill="{colour}">{} {d}</text>"##,
-            ty + 4,
+            r##"<line x1="{x}" y1="{}" x2="{x}" y2="{axis_y}" stroke="{colour}" stroke-width="2"{dash}/><text x="{}" y="{ty}" text-anchor="end" font-weight="700" font-size="11" fill="{colour}">{} {d}</text>"##,
+            ty + 3,
             x - 3,
             esc(&t(lang, key))
         );
@@ -395,6 +424,15 @@ mod tests {
         } else {
             panic!("full-time example should plan an end date");
         }
+    }
+
+    #[test]
+    fn onem_override_is_marked() {
+        let (req, res) = example("full-time.json");
+        let d = NaiveDate::from_ymd_opt(2028, 1, 31).unwrap();
+        let svg = render_with_override(&req, &res, Lang::Nl, Some(d));
+        assert!(svg.contains("Einddatum RVA 2028-01-31"), "{svg}");
+        assert!(svg.contains("RVA legde 2028-01-31 vast als einddatum."));
     }
 
     #[test]

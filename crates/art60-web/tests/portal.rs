@@ -19,6 +19,7 @@ use tower::ServiceExt;
 
 struct Portal {
     app: Router,
+    clock: Arc<FixedClock>,
     accounts: HashMap<String, String>,
     _dir: tempfile::TempDir,
 }
@@ -36,13 +37,14 @@ async fn portal() -> Portal {
         .unwrap();
     let state = AppState {
         db,
-        clock,
+        clock: clock.clone(),
         store: Store::Database,
         password_cost: cost,
         metrics: None,
     };
     Portal {
         app: art60_web::app(state),
+        clock,
         accounts: creds
             .into_iter()
             .map(|c| (c.username, c.password))
@@ -641,4 +643,50 @@ async fn attachments_are_uploaded_on_a_draft() {
         page.body.contains(r#"href="/api/v1/attachments/"#),
         "downloadable"
     );
+}
+
+#[tokio::test]
+async fn dashboard_shows_the_second_calculation_window() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    b.login(&p, "cpas.namur").await;
+    let r = b.get(&p, "/dashboard").await;
+    // The demo's calculated request of this CPAS and its contract end.
+    let calculated = r.body.split("<h3>Calculée").nth(1).unwrap();
+    let cells: Vec<&str> = calculated
+        .split("<td>")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap())
+        .collect();
+    let end: chrono::NaiveDate = cells[2].parse().unwrap();
+    let reference = calculated.split("A60-").nth(1).unwrap()[..11].to_owned();
+    for (days_before, expected) in [
+        (100, None),
+        (40, Some("s&#39;ouvre bientôt")),
+        (20, Some("ouverte")),
+    ] {
+        let day = end - chrono::Duration::days(days_before);
+        p.clock
+            .set(Utc.from_utc_datetime(&day.and_hms_opt(9, 0, 0).unwrap()));
+        // Sessions last hours: moving the clock by months needs a new one.
+        b.login(&p, "cpas.namur").await;
+        let r = b.get(&p, "/dashboard").await;
+        let windows = r.body.split("<h2>").nth(1).unwrap();
+        match expected {
+            None => assert!(
+                windows.contains("Aucun contrat"),
+                "{days_before} days before"
+            ),
+            Some(label) => {
+                assert!(
+                    windows.contains(&format!("A60-{reference}")),
+                    "{days_before} days before"
+                );
+                assert!(
+                    windows.contains(&format!(">{label}</span>")),
+                    "{days_before}: {windows}"
+                );
+            }
+        }
+    }
 }

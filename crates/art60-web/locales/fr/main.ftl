@@ -215,3 +215,5 @@ field-file = Fichier (PDF, PNG ou JPEG)
 attachment-upload = Ajouter la pièce jointe
 attachment-added = La pièce jointe a été ajoutée.
 attachment-refused = Le fichier a été refusé : seuls les fichiers PDF, PNG ou JPEG, non vides et pas trop volumineux, sont acceptés.
+tl-override = Fin ONEM
+tl-desc-override = L'ONEM a fixé la date de fin au { $date }.

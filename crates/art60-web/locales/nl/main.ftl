@@ -215,3 +215,5 @@ field-file = Bestand (pdf, png of jpeg)
 attachment-upload = De bijlage toevoegen
 attachment-added = De bijlage is toegevoegd.
 attachment-refused = Het bestand werd geweigerd: alleen pdf-, png- of jpeg-bestanden die niet leeg en niet te groot zijn, worden aanvaard.
+tl-override = Einddatum RVA
+tl-desc-override = RVA legde { $date } vast als einddatum.

@@ -742,6 +742,8 @@ struct RequestInfo {
     override_end: Option<NaiveDate>,
     contract: String,
     history: Vec<(String, String, String)>,
+    cpas: String,
+    contact: String,
 }
 
 #[derive(Template)]
@@ -796,7 +798,7 @@ fn stored_calc(v: &RequestView, today: NaiveDate) -> Option<(CalcRequest, CalcRe
     Some((req, res))
 }
 
-fn request_info(ctx: &Ctx, v: &RequestView) -> RequestInfo {
+fn request_info(ctx: &Ctx, v: &RequestView, cpas: String) -> RequestInfo {
     let form = RequestForm::from_input(&v.input);
     let contract = format!(
         "{}: {} · {}: {} · Q {} / S {}",
@@ -807,7 +809,18 @@ fn request_info(ctx: &Ctx, v: &RequestView) -> RequestInfo {
         form.weekly_hours,
         form.reference_hours
     );
+    let contact = [
+        Some(v.contact.name.clone()),
+        Some(v.contact.email.clone()),
+        v.contact.phone.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
     RequestInfo {
+        cpas,
+        contact,
         id: v.id,
         reference: v.reference.clone(),
         version: v.version,
@@ -881,8 +894,15 @@ async fn request_page(
         .into_iter()
         .map(|a| (a.id, a.file_name, (a.size + 1023) / 1024))
         .collect();
+    let cpas = directory::list_cpas(&st.db, &actor)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .into_iter()
+        .find(|c| c.id == v.cpas_id)
+        .map(|c| c.name)
+        .unwrap_or_default();
     let page = RequestPage {
-        r: request_info(&ctx, &v),
+        r: request_info(&ctx, &v, cpas),
         sum,
         show_steps: true,
         notice: extra.notice,

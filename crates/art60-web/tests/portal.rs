@@ -439,6 +439,7 @@ async fn end_to_end_send_override_and_see_the_result() {
     let q = officer.get(&p, "/queue").await;
     assert!(q.body.contains(&reference), "in the queue");
     let page = officer.get(&p, &format!("/requests/{id}")).await;
+    assert!(page.body.contains("CPAS de Namur") && page.body.contains("insertion@cpas.example"));
     let token = csrf(main_of(&page.body));
     let version = page
         .body

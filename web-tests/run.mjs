@@ -299,6 +299,13 @@ async function keyboard(browser, portal) {
   }
   const missing = wanted.filter((k) => !seen.has(k));
   ok(missing.length === 0, `all ${wanted.length} controls reachable by keyboard (missing ${missing.length})`);
+  // Adding a row with the keyboard puts the focus in the new row (htmx honours autofocus).
+  await p.focus('#add-history');
+  await p.keyboard.press('Enter');
+  await p.waitForSelector('#h0_kind', { timeout: T });
+  await p.waitForFunction(() => document.activeElement?.id === 'h0_kind', null, { timeout: T })
+    .then(() => ok(true, 'focus in the new row'))
+    .catch(async () => ok(false, `focus in the new row (on ${await p.evaluate(() => document.activeElement?.id || document.activeElement?.tagName)})`));
   // A visible focus indicator.
   await p.focus('#niss');
   const outline = await p.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);

@@ -343,6 +343,35 @@ struct FormPage {
     sim_html: String,
     editing: Option<EditInfo>,
     notice: Option<String>,
+    /// The element that gets `autofocus` after a row was added or removed, or after errors,
+    /// so keyboard and screen-reader users continue where they acted (htmx honours it after
+    /// a swap, browsers on a full page load).
+    focus: String,
+}
+
+fn focus_after(f: &RequestForm, errors: &Errors) -> String {
+    if !errors.is_empty() {
+        return "error-summary".into();
+    }
+    match f.action.as_str() {
+        "add_history" if !f.history.is_empty() => format!("h{}_kind", f.history.len() - 1),
+        "add_absence" if !f.absences.is_empty() => format!("a{}_kind", f.absences.len() - 1),
+        a if a.starts_with("remove_history:") => "add-history".into(),
+        a if a.starts_with("remove_absence:") => "add-absence".into(),
+        _ => String::new(),
+    }
+}
+
+fn with_autofocus(html: String, name: &str, focus: &str) -> String {
+    if !focus.is_empty() && name == focus {
+        html.replacen(
+            &format!(r#" id="{name}""#),
+            &format!(r#" autofocus id="{name}""#),
+            1,
+        )
+    } else {
+        html
+    }
 }
 
 /// The request being edited (a draft, a returned request or a modification copy).
@@ -365,15 +394,12 @@ impl FormPage {
         kind: &str,
         hint: Option<&str>,
     ) -> String {
-        html::input(
-            self.ctx.lang,
-            &self.errors,
-            name.as_ref(),
-            label,
-            value,
-            kind,
-            hint,
-        )
+        let name = name.as_ref();
+        let html = html::input(self.ctx.lang, &self.errors, name, label, value, kind, hint);
+        with_autofocus(html, name, &self.focus)
+    }
+    fn autofocus(&self, id: &str) -> &'static str {
+        if self.focus == id { " autofocus" } else { "" }
     }
     fn action(&self) -> String {
         match &self.editing {
@@ -386,11 +412,15 @@ impl FormPage {
     }
     fn select(&self, i: impl std::fmt::Display, prefix: char, field: &str, value: &str) -> String {
         let name = self.row_name(prefix, i, field);
+        let html = self.select_html(prefix, &name, value);
+        with_autofocus(html, &name, &self.focus)
+    }
+    fn select_html(&self, prefix: char, name: &str, value: &str) -> String {
         if prefix == 'h' {
             html::select(
                 self.ctx.lang,
                 &self.errors,
-                &name,
+                name,
                 "field-kind",
                 value,
                 &labels::PERIOD_KINDS,
@@ -400,7 +430,7 @@ impl FormPage {
             html::select(
                 self.ctx.lang,
                 &self.errors,
-                &name,
+                name,
                 "field-kind",
                 value,
                 &labels::ABSENCE_KINDS,
@@ -491,6 +521,7 @@ fn form_page_with(
     notice: Option<String>,
 ) -> Response {
     let lang = ctx.lang;
+    let focus = focus_after(&f, &errors);
     let sim = simulate_form(&ctx, &f, today);
     let sim_html = sim.render().unwrap_or_default();
     let mut resp = render(
@@ -502,6 +533,7 @@ fn form_page_with(
             sim_html,
             editing,
             notice,
+            focus,
         },
     );
     *resp.status_mut() = status;

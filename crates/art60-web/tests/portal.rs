@@ -345,6 +345,7 @@ async fn rows_are_added_and_removed_without_javascript_and_nothing_is_lost() {
     let r = b.post(&p, "/requests/new", &form).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains(r#"name="h2_kind""#), "a third row");
+    assert!(r.body.contains(r#"<select autofocus id="h2_kind""#), "focus on the new row");
     assert!(
         r.body.contains(r#"value="Testperson""#),
         "typed values kept"

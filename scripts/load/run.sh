@@ -34,6 +34,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+
+# wrk with the server's CPU time per request (user + system ticks of the art60 process), a
+# figure less sensitive than req/s to other jobs on the machine.
+measure() {
+  local name=$1 script=$2 path=$3 before after
+  before=$(cpu_ticks)
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$BASE$path" | tee "$WORK/$name.txt"
+  after=$(cpu_ticks)
+  awk -v b="$before" -v a="$after" -v hz="$(getconf CLK_TCK)" \
+    '/requests in/{printf "%.0f\n", (a - b) / hz * 1e6 / $1}' "$WORK/$name.txt" > "$WORK/$name.cpu"
+}
+
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 run_backend() {
@@ -76,14 +89,14 @@ run_backend() {
   export ART60_LOAD_COOKIE=$cookie ART60_LOAD_TOKEN=$token ART60_LOAD_EMPLOYMENT=$employment
   wrk -t2 -c"$CONNECTIONS" -d3s -s scripts/load/queue.lua "$BASE/api/v1/queue" >/dev/null
   echo "[$backend] GET /api/v1/queue, $CONNECTIONS connections, ${DURATION}s"
-  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s scripts/load/queue.lua "$BASE/api/v1/queue" | tee "$WORK/queue.txt"
+  measure queue scripts/load/queue.lua /api/v1/queue
   echo "[$backend] POST /api/v1/requests, $CONNECTIONS connections, ${DURATION}s"
-  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s scripts/load/create_request.lua "$BASE/api/v1/requests" | tee "$WORK/create.txt"
+  measure create scripts/load/create_request.lua /api/v1/requests
   # Other jobs on the machine skew the figures: keep the load average beside them.
   for f in queue create; do
-    printf '[%s] %-6s %s req/s, p99 %s (load average %s)\n' "$backend" "$f" \
-      "$(awk '/^Requests\/sec/{print $2}' "$WORK/$f.txt")" "$(awk '$1=="99%"{print $2}' "$WORK/$f.txt")" \
-      "$(cut -d' ' -f1-3 /proc/loadavg)"
+    printf '[%s] %-6s %s req/s, p50 %s, p99 %s, server CPU %s us/request (load average %s)\n' "$backend" "$f" \
+      "$(awk '/^Requests\/sec/{print $2}' "$WORK/$f.txt")" "$(awk '$1=="50%"{print $2}' "$WORK/$f.txt")" \
+      "$(awk '$1=="99%"{print $2}' "$WORK/$f.txt")" "$(cat "$WORK/$f.cpu")" "$(cut -d' ' -f1-3 /proc/loadavg)"
   done | tee -a "$WORK/summary.txt"
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
   echo "[$backend] audit chain after the run:"

@@ -250,6 +250,8 @@ pub struct NoticeQuery {
     cpas: Option<String>,
     #[serde(default)]
     urgency: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
 }
 
 fn notice_of(ctx: &Ctx, done: Option<&str>) -> Option<String> {
@@ -1227,8 +1229,8 @@ struct QueueRow {
     id: i64,
     reference: String,
     cpas: String,
-    received: NaiveDate,
-    due: NaiveDate,
+    received: String,
+    due: String,
     class: &'static str,
     label: String,
 }
@@ -1240,6 +1242,7 @@ struct QueuePage {
     items: Vec<QueueRow>,
     cpas_options: Vec<(i64, String, bool)>,
     urgency_options: Vec<(&'static str, String, bool)>,
+    status_options: Vec<(&'static str, String, bool)>,
     notice: Option<String>,
 }
 
@@ -1264,29 +1267,59 @@ pub async fn queue_page(
         .urgency
         .as_deref()
         .filter(|u| labels::URGENCIES.contains(u));
-    let items = page
-        .items
-        .into_iter()
-        .filter(|i| cpas_filter.is_none_or(|c| c == i.cpas_id))
-        .map(|i| {
-            let code = labels::code(&i.urgency);
-            (i, code)
-        })
-        .filter(|(_, code)| urgency_filter.is_none_or(|u| u == code))
-        .map(|(i, code)| QueueRow {
-            id: i.id,
-            reference: i.reference,
-            cpas: names.get(&i.cpas_id).cloned().unwrap_or_default(),
-            received: i.received_on,
-            due: i.due_on,
-            class: match code.as_str() {
-                "overdue" => "overdue",
-                "due_soon" => "due-soon",
-                _ => "on-time",
-            },
-            label: ctx.t(&labels::key("urgency", &code)),
-        })
-        .collect();
+    // The queue proper is what waits for an answer (sent); the other statuses come from the
+    // office's request list, without deadline badges.
+    let status_filter = q
+        .status
+        .as_deref()
+        .filter(|s| ["returned", "calculated"].contains(s));
+    let items: Vec<QueueRow> = if let Some(status) = status_filter {
+        let status = if status == "returned" {
+            Status::Returned
+        } else {
+            Status::Calculated
+        };
+        let pr = PageRequest::parse(None, Some(PageRequest::MAX)).map_err(|e| ctx.fail(e))?;
+        requests::list(&st.db, &actor, Some(status), pr)
+            .await
+            .map_err(|e| ctx.fail(e))?
+            .items
+            .into_iter()
+            .filter(|r| cpas_filter.is_none_or(|c| c == r.cpas_id))
+            .map(|r| QueueRow {
+                id: r.id,
+                reference: r.reference,
+                cpas: names.get(&r.cpas_id).cloned().unwrap_or_default(),
+                received: opt_date(r.received_on),
+                due: opt_date(r.due_on),
+                class: "none",
+                label: ctx.t(&labels::key("status", status.as_str())),
+            })
+            .collect()
+    } else {
+        page.items
+            .into_iter()
+            .filter(|i| cpas_filter.is_none_or(|c| c == i.cpas_id))
+            .map(|i| {
+                let code = labels::code(&i.urgency);
+                (i, code)
+            })
+            .filter(|(_, code)| urgency_filter.is_none_or(|u| u == code))
+            .map(|(i, code)| QueueRow {
+                id: i.id,
+                reference: i.reference,
+                cpas: names.get(&i.cpas_id).cloned().unwrap_or_default(),
+                received: i.received_on.to_string(),
+                due: i.due_on.to_string(),
+                class: match code.as_str() {
+                    "overdue" => "overdue",
+                    "due_soon" => "due-soon",
+                    _ => "on-time",
+                },
+                label: ctx.t(&labels::key("urgency", &code)),
+            })
+            .collect()
+    };
     let page = QueuePage {
         cpas_options: names
             .iter()
@@ -1300,6 +1333,13 @@ pub async fn queue_page(
                     ctx.t(&labels::key("urgency", u)),
                     urgency_filter == Some(*u),
                 )
+            })
+            .collect(),
+        status_options: ["sent", "returned", "calculated"]
+            .iter()
+            .map(|c| {
+                let selected = status_filter.map_or(*c == "sent", |s| s == *c);
+                (*c, ctx.t(&labels::key("status", c)), selected)
             })
             .collect(),
         notice: notice_of(&ctx, q.done.as_deref()),

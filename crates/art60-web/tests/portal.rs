@@ -345,7 +345,10 @@ async fn rows_are_added_and_removed_without_javascript_and_nothing_is_lost() {
     let r = b.post(&p, "/requests/new", &form).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains(r#"name="h2_kind""#), "a third row");
-    assert!(r.body.contains(r#"<select autofocus id="h2_kind""#), "focus on the new row");
+    assert!(
+        r.body.contains(r#"<select autofocus id="h2_kind""#),
+        "focus on the new row"
+    );
     assert!(
         r.body.contains(r#"value="Testperson""#),
         "typed values kept"
@@ -482,6 +485,15 @@ async fn end_to_end_send_override_and_see_the_result() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // Out of the queue, in the office's calculated requests.
+    assert!(!officer.get(&p, "/queue").await.body.contains(&reference));
+    let calculated = officer.get(&p, "/queue?status=calculated").await;
+    assert!(calculated.body.contains(&reference));
+    assert!(
+        calculated
+            .body
+            .contains(r#"<option value="calculated" selected>"#)
+    );
     // The same form again: the decision is stale.
     let r = officer
         .post(

@@ -217,3 +217,4 @@ attachment-added = Die Anlage wurde hinzugefügt.
 attachment-refused = Die Datei wurde abgelehnt: Nur PDF-, PNG- oder JPEG-Dateien, die nicht leer und nicht zu groß sind, werden angenommen.
 tl-override = Ende LfA
 tl-desc-override = Das LfA hat den { $date } als Enddatum festgelegt.
+filter-status = Status

@@ -217,3 +217,4 @@ attachment-added = The attachment was added.
 attachment-refused = The file was refused: only PDF, PNG or JPEG files, not empty and not too large, are accepted.
 tl-override = ONEM end
 tl-desc-override = ONEM set { $date } as the end date.
+filter-status = Status

@@ -217,3 +217,4 @@ attachment-added = La pièce jointe a été ajoutée.
 attachment-refused = Le fichier a été refusé : seuls les fichiers PDF, PNG ou JPEG, non vides et pas trop volumineux, sont acceptés.
 tl-override = Fin ONEM
 tl-desc-override = L'ONEM a fixé la date de fin au { $date }.
+filter-status = Statut

@@ -217,3 +217,4 @@ attachment-added = De bijlage is toegevoegd.
 attachment-refused = Het bestand werd geweigerd: alleen pdf-, png- of jpeg-bestanden die niet leeg en niet te groot zijn, worden aanvaard.
 tl-override = Einddatum RVA
 tl-desc-override = RVA legde { $date } vast als einddatum.
+filter-status = Status

@@ -1,19 +1,30 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! Profiling harness: runs one request 200 times, for `valgrind --tool=callgrind`
-//! (instruction counts are repeatable whatever the machine's load; see BENCHMARKS.md).
+//! Profiling harness for `valgrind --tool=callgrind` (instruction counts are repeatable
+//! whatever the machine's load; see BENCHMARKS.md). A `.json` request runs 200 times; a
+//! `.jsonl` file runs each line once.
 //!
 //! `cargo build --release -p art60-rules --example prof &&
 //!  valgrind --tool=callgrind target/release/examples/prof REQUEST.json`
 
 fn main() {
-    let path = std::env::args().nth(1).expect("usage: prof REQUEST.json");
-    let text = std::fs::read_to_string(path).unwrap();
-    let req = art60_rules::CalcRequest::parse(&text).unwrap();
+    let path = std::env::args()
+        .nth(1)
+        .expect("usage: prof REQUEST.json|REQUESTS.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
     let options = art60_rules::Options::default();
+    let params = art60_rules::ParamSet::embedded();
+    let requests: Vec<art60_rules::CalcRequest> = if path.ends_with(".jsonl") {
+        text.lines()
+            .map(|l| art60_rules::CalcRequest::parse(l).unwrap())
+            .collect()
+    } else {
+        let one = art60_rules::CalcRequest::parse(&text).unwrap();
+        vec![one; 200]
+    };
     let mut steps = 0;
-    for _ in 0..200 {
-        let r = art60_rules::calculate(&req, &options, art60_rules::ParamSet::embedded()).unwrap();
+    for req in &requests {
+        let r = art60_rules::calculate(req, &options, params).unwrap();
         steps += r.trace.len();
     }
-    println!("{steps} steps");
+    println!("{} requests, {steps} steps", requests.len());
 }

@@ -517,63 +517,64 @@ impl Counter<'_, '_> {
             let qb = qe.min(we);
             let mut parts: Vec<PartRow> = Vec::new();
             let mut contract_units = Fixed4::ZERO;
-            // The history's part of a quarter wholly after the window start does not depend
+            // The history's part of a quarter wholly inside the window does not depend
             // on the candidate date: computed once per regime, method and countable foreign
             // periods, then reused across the scan.
-            let [declared_sum, mut other_sum, mut unpaid_sum] = if !self.detail && qa == qs {
-                let key = (
-                    std::ptr::from_ref(self.ctx.cats) as usize
-                        ^ (std::ptr::from_ref(self.ctx.counting) as usize).rotate_left(17),
-                    per_quarter,
-                    self.foreign_mask(),
-                );
-                let mut cache = self.prep.hist_cache.borrow_mut();
-                let slab = match cache.iter().position(|s| s.key == key) {
-                    Some(i) => i,
-                    None => {
-                        cache.push(HistSlab {
-                            key,
-                            rows: Vec::new(),
-                        });
-                        cache.len() - 1
+            let [declared_sum, mut other_sum, mut unpaid_sum] =
+                if !self.detail && qa == qs && qb == qe {
+                    let key = (
+                        std::ptr::from_ref(self.ctx.cats) as usize
+                            ^ (std::ptr::from_ref(self.ctx.counting) as usize).rotate_left(17),
+                        per_quarter,
+                        self.foreign_mask(),
+                    );
+                    let mut cache = self.prep.hist_cache.borrow_mut();
+                    let slab = match cache.iter().position(|s| s.key == key) {
+                        Some(i) => i,
+                        None => {
+                            cache.push(HistSlab {
+                                key,
+                                rows: Vec::new(),
+                            });
+                            cache.len() - 1
+                        }
+                    };
+                    let idx = q.index();
+                    let hit = cache[slab]
+                        .rows
+                        .iter()
+                        .find(|r| r.0 == idx)
+                        .map(|r| (r.1, r.2.clone()));
+                    let (sums, per_job) = match hit {
+                        Some(h) => h,
+                        None => {
+                            let mut per_job = if per_quarter {
+                                Vec::new()
+                            } else {
+                                vec![Fixed4::ZERO; njobs]
+                            };
+                            let sums =
+                                self.history_quarter(q, qa, qb, &mut parts, &mut out, &mut per_job);
+                            cache[slab].rows.push((idx, sums, per_job.clone()));
+                            (sums, per_job)
+                        }
+                    };
+                    for (i, v) in per_job.iter().enumerate() {
+                        job_sums[i] += *v;
                     }
-                };
-                let idx = q.index();
-                let hit = cache[slab]
-                    .rows
-                    .iter()
-                    .find(|r| r.0 == idx)
-                    .map(|r| (r.1, r.2.clone()));
-                let (sums, per_job) = match hit {
-                    Some(h) => h,
-                    None => {
-                        let mut per_job = if per_quarter {
-                            Vec::new()
-                        } else {
-                            vec![Fixed4::ZERO; njobs]
-                        };
-                        let sums =
-                            self.history_quarter(q, qa, qb, &mut parts, &mut out, &mut per_job);
-                        cache[slab].rows.push((idx, sums, per_job.clone()));
-                        (sums, per_job)
-                    }
-                };
-                for (i, v) in per_job.iter().enumerate() {
-                    job_sums[i] += *v;
-                }
-                sums
-            } else {
-                let mut per_job = if per_quarter {
-                    Vec::new()
+                    sums
                 } else {
-                    vec![Fixed4::ZERO; njobs]
+                    let mut per_job = if per_quarter {
+                        Vec::new()
+                    } else {
+                        vec![Fixed4::ZERO; njobs]
+                    };
+                    let sums = self.history_quarter(q, qa, qb, &mut parts, &mut out, &mut per_job);
+                    for (i, v) in per_job.iter().enumerate() {
+                        job_sums[i] += *v;
+                    }
+                    sums
                 };
-                let sums = self.history_quarter(q, qa, qb, &mut parts, &mut out, &mut per_job);
-                for (i, v) in per_job.iter().enumerate() {
-                    job_sums[i] += *v;
-                }
-                sums
-            };
             // The contract projection.
             if let (Some(ci), Some(ce)) = (&self.prep.contract, contract_end) {
                 let a = qa.max(ci.c.start);
@@ -1100,6 +1101,9 @@ struct Eval {
     contract_part: Fixed4,
     art33_blocked: Option<String>,
     half_allowances: Option<crate::result::HalfAllowances>,
+    full_quarter: i64,
+    /// Options not open on this date that may open later (bound for the scan only).
+    shadow: Vec<OptionEval>,
 }
 
 impl Eval {
@@ -1111,13 +1115,23 @@ impl Eval {
     fn need_days(&self) -> Option<Fixed4> {
         self.options
             .iter()
+            .chain(&self.shadow)
             .map(|o| {
-                let threshold = match &o.art32 {
-                    // Art. 32 needs at least half the requirement in the window.
-                    Some(_) => o.required.div_euclid(2) + o.required.rem_euclid(2),
-                    None => o.required,
+                let need = match &o.art32 {
+                    // Art. 32 needs at least half the requirement in the window, and with the
+                    // ten years before it at least the requirement (8 days per missing day, or
+                    // 1,560). Days leaving the window enter the ten years, so only the contract
+                    // adds to their sum; one quarter of slack covers the shared edge quarter.
+                    Some(a) => {
+                        let half = o.required.div_euclid(2) + o.required.rem_euclid(2);
+                        let in_window = Fixed4::whole(half - 1) - o.counted_exact;
+                        let together =
+                            Fixed4::whole(o.required - 1 - a.past_days - self.full_quarter)
+                                - o.counted_exact;
+                        in_window.max(together)
+                    }
+                    None => Fixed4::whole(o.required - 1) - o.counted_exact,
                 };
-                let need = Fixed4::whole(threshold - 1) - o.counted_exact;
                 match o.unit {
                     Unit::Days => need,
                     // Half-days: each day of work adds two; round the need down (safe side).
@@ -1751,6 +1765,7 @@ impl Prepared<'_> {
             });
             c.contract_part
         };
+        let mut shadow_units = false;
         // Full-time worker in the old regime may use art. 33 after enough part-time work.
         if units == [Unit::Days]
             && let Some(frac) = stage.fulltime_art33_fraction
@@ -1769,9 +1784,25 @@ impl Prepared<'_> {
                 .sum();
             if pt_days * frac[1] >= window_days * frac[0] {
                 units.push(Unit::HalfDays);
+            } else if !detail
+                && pt_days * frac[1]
+                    >= (i64::from(stage.bands[own].months) * 365 / 12 - 3) * frac[0]
+            {
+                // Not open today, but close: part-time days only decrease as the window moves
+                // on, yet the window's length varies with the months and its extensions, so
+                // the third may be reached again; the scan must not jump past such a date.
+                shadow_units = true;
             }
         }
         let mut own_days_idx = None;
+        let mut shadow = Vec::new();
+        if shadow_units {
+            for &bi in &bands {
+                let b = stage.bands[bi];
+                let w = make_window(b.months + stage.art33_extra_months);
+                eval_option(String::new(), "", Unit::HalfDays, b.days, w, &mut shadow);
+            }
+        }
         for &unit in &units {
             for &bi in &bands {
                 let b = stage.bands[bi];
@@ -1861,6 +1892,8 @@ impl Prepared<'_> {
             contract_part,
             art33_blocked,
             half_allowances,
+            full_quarter: ctx.counting.full_quarter,
+            shadow,
         })
     }
 
@@ -2041,13 +2074,9 @@ impl Prepared<'_> {
                     // An upper bound on what the contract can add after `e`: 6/R R6 days per
                     // scheduled day, plus what a whole quarter adds over its days (78 rule),
                     // plus one per quarter when part-time parts are rounded up.
-                    let per_day = scheduled_value(
-                        1,
-                        &WorkRegime {
-                            weekly_hours: ci.c.regime.reference_hours,
-                            ..ci.c.regime
-                        },
-                    );
+                    // One ten-thousandth more than the value of a day: parts are rounded to
+                    // four decimals, so a day's true share can exceed the rounded one.
+                    let per_day = scheduled_value(1, &ci.c.regime) + Fixed4(1);
                     let full = Fixed4::whole(counting.full_quarter);
                     let ceiling = self.opts.rounding_mode == RoundingMode::PerPartCeiling;
                     let first = e.succ_opt().unwrap_or(e);
@@ -2059,25 +2088,31 @@ impl Prepared<'_> {
                         let sched = weekdays_in(first, k, ci.mask);
                         let mut g = if method == QuarterCapMethod::Average {
                             // Method A caps the contract at its Monday–Saturday days: a day
-                            // may also release what the cap held back, up to one R6 day.
+                            // may also release what the cap held back, up to one R6 day, on
+                            // top of its own value (unpaid days within the yearly cap are
+                            // outside the job cap).
                             let sched_r6 = weekdays_in(first, k, ci.mask & 0b0011_1111);
-                            per_day.max(Fixed4::whole(1)).times(sched)
+                            (per_day + Fixed4::whole(1)).times(sched)
                                 + Fixed4::whole(r6_days(first, k) - sched_r6)
                         } else {
                             per_day.times(sched)
                         };
                         let mut q = Quarter::of(first);
-                        while q.end() <= k {
+                        // Only a full-time contract counts a whole quarter as 78.
+                        while ci.c.regime.is_full_time() && q.end() <= k {
                             let whole = per_day.times(weekdays_in(q.start(), q.end(), ci.mask));
                             if full > whole {
                                 g += full - whole;
                             }
                             q = q.next();
                         }
+                        // Each quarter's part is rounded half up: at most half a
+                        // ten-thousandth more; with the part-time ceiling, one day more.
+                        let quarters =
+                            i64::from(Quarter::of(k).index() - Quarter::of(first).index() + 1);
+                        g += Fixed4(quarters);
                         if ceiling {
-                            g += Fixed4::whole(i64::from(
-                                Quarter::of(k).index() - Quarter::of(first).index() + 1,
-                            ));
+                            g += Fixed4::whole(quarters);
                         }
                         g
                     };
@@ -2111,10 +2146,13 @@ impl Prepared<'_> {
             };
             let barrier = barriers.iter().find(|b| **b > e).copied();
             let mut next = barrier.map_or(next, |b| next.min(b)).min(horizon);
+            // An option already counts enough but is not open (a route condition): only a
+            // change of route can help, on any day, so no day is skipped.
+            let close = ev.need_days().is_some_and(|n| n < Fixed4::ZERO);
             // On a day the contract does not work, nothing can be gained: the window only
             // moves forward. Except at a quarter end (a whole quarter counts 78) and, with the
             // average method, on Saturdays (the job cap counts Monday–Saturday days).
-            while next < horizon && Some(next) != barrier {
+            while !close && next < horizon && Some(next) != barrier {
                 let scheduled = ci.mask & crate::input::Day::of(next.weekday()).bit() != 0;
                 let quarter_end = crate::calendar::is_quarter_end(next);
                 let r6_day = method == QuarterCapMethod::Average && next.weekday() != Weekday::Sun;

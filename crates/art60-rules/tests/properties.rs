@@ -43,9 +43,20 @@ prop_compose! {
     }
 }
 
+fn any_absence_kind() -> impl Strategy<Value = AbsenceKind> {
+    prop_oneof![
+        Just(AbsenceKind::InsuredSickness),
+        Just(AbsenceKind::GuaranteedPaySickness),
+        Just(AbsenceKind::UnpaidLeave),
+        Just(AbsenceKind::TemporaryUnemployment),
+    ]
+}
+
 prop_compose! {
     fn plan_request()(start in date_between(d("2013-01-01"), 6200), age in 18i64..62, reg in any_regime())
         (jobs in prop::collection::vec(work_before(start), 0..5), events in prop::collection::vec(event_before(start), 0..2),
+         absence in prop::option::of((0u64..400, 1u64..40, any_absence_kind())),
+         abroad in prop::option::of((prop_oneof![Just("FR"), Just("TN"), Just("US")], 60u64..900, 1u64..500)),
          start in Just(start), age in Just(age), reg in Just(reg)) -> CalcRequest {
         let birth = NaiveDate::from_ymd_opt(start.year() - age as i32, 6, 15).unwrap();
         let mut req = plan(&birth.to_string(), &start.to_string(), reg);
@@ -60,6 +71,22 @@ prop_compose! {
             if !history.iter().any(clash) {
                 history.push(e);
             }
+        }
+        if let Some((country, back, len)) = abroad {
+            let end = start - Days::new(back);
+            let begin = end - Days::new(len);
+            let free = !history.iter().any(|h| h.start <= end && begin <= h.end);
+            if free {
+                history.push(HistoryItem {
+                    regime: Some(regime(5.0, 38.0, 38.0)),
+                    abroad: Some(Abroad { country: country.into(), frontier_worker: false, posted: false, ssom: false }),
+                    ..period(PeriodKind::ForeignWork, &begin.to_string(), &end.to_string())
+                });
+            }
+        }
+        if let Some((offset, len, kind)) = absence {
+            let a = start + Days::new(offset);
+            req.contract.as_mut().unwrap().absences.push(Absence { kind, start: a, end: a + Days::new(len) });
         }
         req.history = history;
         req
@@ -86,7 +113,8 @@ proptest! {
     fn adding_work_never_makes_the_plan_end_later(req in plan_request(), len in 10u64..700) {
         // Assimilated periods count in the proportion of the job around them, which an extra
         // job may change; this property is about work alone.
-        prop_assume!(!req.history.iter().any(|h| h.kind == PeriodKind::InsuredSickness));
+        let mut req = req;
+        req.history.retain(|h| h.kind != PeriodKind::InsuredSickness);
         let c = req.contract.as_ref().unwrap();
         let start = c.start;
         let before = compute(&req);

@@ -1173,6 +1173,7 @@ pub async fn request_copy(
 struct PrintPage {
     ctx: Ctx,
     org: String,
+    person: Option<String>,
     reference: String,
     date: String,
     decision: Option<String>,
@@ -1207,8 +1208,18 @@ pub async fn request_print(
         .or(v.received_on)
         .unwrap_or(today)
         .to_string();
+    // The CPAS's copy names the person (an audited read); ONEM sees the case by reference.
+    let person = if actor.role == Role::CpasWorker {
+        let p = persons::get(&st.db, st.clock.now(), &actor, v.person_id)
+            .await
+            .map_err(|e| ctx.fail(e))?;
+        Some(format!("{}, {} ({})", p.last_name, p.first_name, p.niss))
+    } else {
+        None
+    };
     let page = PrintPage {
         org: cpas,
+        person,
         reference: v.reference.clone(),
         date,
         decision: v

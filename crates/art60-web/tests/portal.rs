@@ -521,6 +521,10 @@ async fn end_to_end_send_override_and_see_the_result() {
     let r = worker.get(&p, &format!("/requests/{id}/print")).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("CPAS de Namur") && r.body.contains(&reference));
+    assert!(
+        r.body.contains("Testperson, Eve (90012503347)"),
+        "the CPAS's copy names the person"
+    );
     // Copy for modification.
     let page = worker.get(&p, &format!("/requests/{id}")).await;
     let token = csrf(main_of(&page.body));

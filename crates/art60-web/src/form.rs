@@ -306,6 +306,35 @@ pub fn check(f: &RequestForm, lang: Lang, full: bool, errors: &mut Errors) -> Ch
         "field-reference-hours",
         &f.reference_hours,
     );
+    // The engine's own range checks, here first so the message is in the user's language.
+    let num = |v: &Option<Value>| v.as_ref().and_then(Value::as_f64);
+    if let Some(r) = num(&r)
+        && !(1.0..=7.0).contains(&r)
+    {
+        c.push(
+            "days_per_week",
+            "field-days-per-week",
+            "err-days-range",
+            &[],
+        );
+    }
+    if let Some(sv) = num(&s)
+        && (sv <= 0.0 || sv > 60.0)
+    {
+        c.push(
+            "reference_hours",
+            "field-reference-hours",
+            "err-s-range",
+            &[],
+        );
+    }
+    if let (Some(qv), Some(sv)) = (num(&q), num(&s)) {
+        if qv <= 0.0 {
+            c.push("weekly_hours", "field-weekly-hours", "err-q-positive", &[]);
+        } else if qv > sv {
+            c.push("weekly_hours", "field-weekly-hours", "err-q-above-s", &[]);
+        }
+    }
     let mut absences = Vec::new();
     for (i, a) in f.absences.iter().enumerate() {
         let sa = c.date(&format!("a{i}_start"), "field-start", &a.start, true);
@@ -525,6 +554,28 @@ mod tests {
         assert!(e["h0_end"].contains("vóór het begin"));
         assert!(e["niss"].contains("verplicht"));
         assert!(e.contains_key("contract_start"));
+    }
+
+    #[test]
+    fn regime_ranges_are_checked_in_the_user_language() {
+        let mut f = RequestForm::blank();
+        f.days_per_week = "8".into();
+        f.weekly_hours = "40".into();
+        f.reference_hours = "38".into();
+        let mut e = Errors::new();
+        check(&f, Lang::De, false, &mut e);
+        assert_eq!(e["days_per_week"], "Tage pro Woche: zwischen 1 und 7.");
+        assert!(
+            e["weekly_hours"].contains("nicht über S"),
+            "{}",
+            e["weekly_hours"]
+        );
+        f.reference_hours = "61".into();
+        f.weekly_hours = "0".into();
+        let mut e = Errors::new();
+        check(&f, Lang::Fr, false, &mut e);
+        assert!(e["reference_hours"].contains("60"));
+        assert!(e["weekly_hours"].contains("supérieur à 0"));
     }
 
     #[test]

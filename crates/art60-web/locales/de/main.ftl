@@ -218,3 +218,7 @@ attachment-refused = Die Datei wurde abgelehnt: Nur PDF-, PNG- oder JPEG-Dateien
 tl-override = Ende LfA
 tl-desc-override = Das LfA hat den { $date } als Enddatum festgelegt.
 filter-status = Status
+err-days-range = { $field }: zwischen 1 und 7.
+err-s-range = { $field }: über 0 und höchstens 60 Stunden.
+err-q-positive = { $field }: muss über 0 liegen.
+err-q-above-s = { $field }: nicht über S (die Stunden der Referenzperson).

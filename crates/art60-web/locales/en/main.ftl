@@ -218,3 +218,7 @@ attachment-refused = The file was refused: only PDF, PNG or JPEG files, not empt
 tl-override = ONEM end
 tl-desc-override = ONEM set { $date } as the end date.
 filter-status = Status
+err-days-range = { $field }: between 1 and 7.
+err-s-range = { $field }: above 0 and at most 60 hours.
+err-q-positive = { $field }: must be above 0.
+err-q-above-s = { $field }: cannot be above S (the reference person's hours).

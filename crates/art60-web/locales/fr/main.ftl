@@ -218,3 +218,7 @@ attachment-refused = Le fichier a été refusé : seuls les fichiers PDF, PNG ou
 tl-override = Fin ONEM
 tl-desc-override = L'ONEM a fixé la date de fin au { $date }.
 filter-status = Statut
+err-days-range = { $field } : entre 1 et 7.
+err-s-range = { $field } : supérieur à 0 et au plus 60 heures.
+err-q-positive = { $field } : doit être supérieur à 0.
+err-q-above-s = { $field } : ne peut pas dépasser S (les heures de la personne de référence).

@@ -218,3 +218,7 @@ attachment-refused = Het bestand werd geweigerd: alleen pdf-, png- of jpeg-besta
 tl-override = Einddatum RVA
 tl-desc-override = RVA legde { $date } vast als einddatum.
 filter-status = Status
+err-days-range = { $field }: tussen 1 en 7.
+err-s-range = { $field }: meer dan 0 en hoogstens 60 uur.
+err-q-positive = { $field }: moet meer dan 0 zijn.
+err-q-above-s = { $field }: mag niet hoger zijn dan S (de uren van de maatpersoon).

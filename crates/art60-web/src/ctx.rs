@@ -239,3 +239,57 @@ pub fn render<T: Template>(lang: Lang, tpl: &T) -> Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(resp: Response) -> String {
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn error_pages_have_their_status_and_language() {
+        for (kind, status, lang, text) in [
+            (
+                ErrorKind::Internal,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Lang::De,
+                "Etwas ist schiefgelaufen",
+            ),
+            (
+                ErrorKind::NotFound,
+                StatusCode::NOT_FOUND,
+                Lang::Nl,
+                "Pagina niet gevonden",
+            ),
+            (
+                ErrorKind::Forbidden,
+                StatusCode::FORBIDDEN,
+                Lang::Fr,
+                "Accès refusé",
+            ),
+            (
+                ErrorKind::Csrf,
+                StatusCode::FORBIDDEN,
+                Lang::En,
+                "did not come from this site",
+            ),
+        ] {
+            let resp = PageError { kind, lang }.into_response();
+            assert_eq!(resp.status(), status);
+            let html = body(resp).await;
+            assert!(html.contains(&format!(r#"<html lang="{}">"#, lang.code())));
+            assert!(html.contains(text), "{text}");
+        }
+        let resp = PageError {
+            kind: ErrorKind::Login,
+            lang: Lang::Fr,
+        }
+        .into_response();
+        assert_eq!(resp.headers()[header::LOCATION], "/login");
+    }
+}

@@ -708,3 +708,33 @@ async fn dashboard_shows_the_second_calculation_window() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_cpas_language_is_the_default_after_login() {
+    let p = portal().await;
+    let mut b = Browser {
+        lang: Some("fr-BE,fr"),
+        ..Default::default()
+    };
+    assert!(
+        b.get(&p, "/login")
+            .await
+            .body
+            .contains(r#"<html lang="fr">"#)
+    );
+    b.login(&p, "oeshz.eupen").await;
+    let r = b.get(&p, "/dashboard").await;
+    assert!(
+        r.body.contains(r#"<html lang="de">"#),
+        "the German-speaking CPAS"
+    );
+    assert!(r.body.contains("Übersicht"));
+    // The returned demo request shows ONEM's reason and can be edited.
+    assert!(r.body.contains("Zurückgesandt"));
+    // The user's own choice wins over the CPAS's language.
+    b.post(&p, "/lang", &[("lang", "en"), ("next", "/dashboard")])
+        .await;
+    let r = b.get(&p, "/dashboard").await;
+    assert!(r.body.contains(r#"<html lang="en">"#));
+    assert!(r.body.contains("Requests by status"));
+}

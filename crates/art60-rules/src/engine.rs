@@ -1102,6 +1102,9 @@ struct Eval {
     art33_blocked: Option<String>,
     half_allowances: Option<crate::result::HalfAllowances>,
     full_quarter: i64,
+    /// Art. 32 figures (half, two thirds, days per missing day, days for the half), when the
+    /// regime has art. 32.
+    art32_rule: Option<([i64; 2], [i64; 2], i64, i64)>,
     /// Options not open on this date that may open later (bound for the scan only).
     shadow: Vec<OptionEval>,
 }
@@ -1112,24 +1115,36 @@ impl Eval {
     }
     /// Smallest gain, in R6 days, that could make an option met: an option is met when its
     /// exact total exceeds `threshold - 1` (the total is rounded up).
+    /// Shortfall of an art. 32 option in R6 days. With d the days in the window and T the days
+    /// in the window and the ten years before it together, a gain G of the contract gives at
+    /// most d + G and T + G (days leaving the window enter the ten years; one quarter of slack
+    /// covers their shared edge quarter). "Half": d' >= R/2 and T' - d' >= 1,560. "Two
+    /// thirds": d' >= 2R/3 and T' - d' >= 8 (R - d'), i.e. G >= (8R - 7d - T) / 8 while
+    /// d' < R (beyond that the band itself is met).
+    fn art32_need(&self, o: &OptionEval, a: &Art32Eval) -> Fixed4 {
+        let band = Fixed4::whole(o.required - 1) - o.counted_exact;
+        let Some(([hn, hd], [tn, td], m, past_half)) = self.art32_rule else {
+            return band;
+        };
+        let r = Fixed4::whole(o.required);
+        let d = o.counted_exact;
+        let t = d + Fixed4::whole(a.past_days + self.full_quarter);
+        let half_r = Fixed4(r.0 * hn / hd);
+        let g_half = (half_r - d).max(half_r + Fixed4::whole(past_half) - t);
+        let two_r = Fixed4(r.0 * tn / td);
+        let coupled = Fixed4((r.0 * m - d.0 * (m - 1) - t.0) / m.max(1));
+        let g_two = (two_r - d).max(coupled.min(band));
+        // Totals are rounded up: one day of margin.
+        g_half.min(g_two) - Fixed4::whole(1)
+    }
+
     fn need_days(&self) -> Option<Fixed4> {
         self.options
             .iter()
             .chain(&self.shadow)
             .map(|o| {
                 let need = match &o.art32 {
-                    // Art. 32 needs at least half the requirement in the window, and with the
-                    // ten years before it at least the requirement (8 days per missing day, or
-                    // 1,560). Days leaving the window enter the ten years, so only the contract
-                    // adds to their sum; one quarter of slack covers the shared edge quarter.
-                    Some(a) => {
-                        let half = o.required.div_euclid(2) + o.required.rem_euclid(2);
-                        let in_window = Fixed4::whole(half - 1) - o.counted_exact;
-                        let together =
-                            Fixed4::whole(o.required - 1 - a.past_days - self.full_quarter)
-                                - o.counted_exact;
-                        in_window.max(together)
-                    }
+                    Some(a) => self.art32_need(o, a),
                     None => Fixed4::whole(o.required - 1) - o.counted_exact,
                 };
                 match o.unit {
@@ -1893,6 +1908,14 @@ impl Prepared<'_> {
             art33_blocked,
             half_allowances,
             full_quarter: ctx.counting.full_quarter,
+            art32_rule: stage.art32.as_ref().map(|a| {
+                (
+                    a.half,
+                    a.two_thirds,
+                    a.missing_day_multiplier,
+                    a.past_days_half,
+                )
+            }),
             shadow,
         })
     }

@@ -629,19 +629,15 @@ fn fixed_end(m: &request::Model) -> Option<NaiveDate> {
     m.override_end_date.or(m.end_date)
 }
 
-/// Checks the limits on calculations for this employment (SPEC §1.3.5).
-async fn check_calculation_limits<C: ConnectionTrait>(
-    conn: &C,
-    m: &request::Model,
-    today: NaiveDate,
-) -> Result<()> {
+/// At most `max_calculations` calculated requests per employment, plus its derogations.
+async fn check_calculation_count<C: ConnectionTrait>(conn: &C, employment_id: i64) -> Result<()> {
     let proc = procedure();
-    let emp = employment::Entity::find_by_id(m.employment_id)
+    let emp = employment::Entity::find_by_id(employment_id)
         .one(conn)
         .await?
         .ok_or(ServiceError::NotFound("employment"))?;
     let done = request::Entity::find()
-        .filter(request::Column::EmploymentId.eq(m.employment_id))
+        .filter(request::Column::EmploymentId.eq(employment_id))
         .filter(request::Column::Status.eq(Status::Calculated))
         .count(conn)
         .await?;
@@ -655,6 +651,17 @@ async fn check_calculation_limits<C: ConnectionTrait>(
             ),
         ));
     }
+    Ok(())
+}
+
+/// Checks the limits on calculations for this employment (SPEC §1.3.5).
+async fn check_calculation_limits<C: ConnectionTrait>(
+    conn: &C,
+    m: &request::Model,
+    today: NaiveDate,
+) -> Result<()> {
+    let proc = procedure();
+    check_calculation_count(conn, m.employment_id).await?;
     // A recalculation for events during the contract only in the window before its end.
     if m.copy_reason == Some(CopyReason::EventImpact)
         && let Some(parent_id) = m.parent_id
@@ -666,7 +673,10 @@ async fn check_calculation_limits<C: ConnectionTrait>(
         if today < from || today > until {
             let reason = if today < from {
                 format!(
-                    "a second calculation may be sent from {from} to {until} (30 to 15 days before the contract end {end}); it will be allowed from {from}"
+                    "a second calculation may be sent from {from} to {until} ({} to {} days before the contract end {end}, {}); it will be allowed from {from}",
+                    proc.second_calc_window_start_days,
+                    proc.second_calc_window_end_days,
+                    proc.reference
                 )
             } else {
                 format!(
@@ -826,6 +836,8 @@ pub async fn decide(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
+    // Requests sent side by side must not publish more calculations than allowed either.
+    check_calculation_count(&db.conn, m.employment_id).await?;
     let (decision, end) = match input.decision {
         DecisionKind::Confirm => {
             if m.end_date.is_none() {

@@ -309,3 +309,84 @@ async fn returned_request_is_edited_and_sent_again() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn requests_sent_side_by_side_cannot_exceed_the_calculation_limit() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let first = t.draft(&t.a, NISS_1).await;
+        let emp = first.body["employment_id"].as_i64().unwrap();
+        let mut sent = vec![
+            t.act(&t.a.worker, first.id(), "send", &first.etag(), None)
+                .await,
+        ];
+        for _ in 0..2 {
+            let r = t
+                .call(
+                    Method::POST,
+                    "/api/v1/requests",
+                    &t.a.worker,
+                    Some(new_request(emp, "2024-07-01")),
+                )
+                .await;
+            sent.push(t.act(&t.a.worker, r.id(), "send", &r.etag(), None).await);
+        }
+        assert!(sent.iter().all(|s| s.status == StatusCode::OK));
+        let confirm = Some(json!({"decision": "confirm"}));
+        assert_eq!(
+            t.act(
+                &t.a.officer,
+                sent[0].id(),
+                "decide",
+                &sent[0].etag(),
+                confirm.clone()
+            )
+            .await
+            .status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            t.act(
+                &t.a.officer,
+                sent[1].id(),
+                "decide",
+                &sent[1].etag(),
+                confirm.clone()
+            )
+            .await
+            .status,
+            StatusCode::OK
+        );
+        let third = t
+            .act(
+                &t.a.officer,
+                sent[2].id(),
+                "decide",
+                &sent[2].etag(),
+                confirm.clone(),
+            )
+            .await;
+        assert_eq!(third.status, StatusCode::CONFLICT, "{}", third.body);
+        assert_eq!(third.body["type"], "urn:art60:problem:calculation_limit");
+        t.call(
+            Method::POST,
+            &format!("/api/v1/employments/{emp}/derogations"),
+            &t.a.officer,
+            Some(json!({"reason": "complex file"})),
+        )
+        .await;
+        assert_eq!(
+            t.act(
+                &t.a.officer,
+                sent[2].id(),
+                "decide",
+                &sent[2].etag(),
+                confirm.clone()
+            )
+            .await
+            .status,
+            StatusCode::OK
+        );
+        t.finish().await;
+    }
+}

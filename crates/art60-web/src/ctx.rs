@@ -26,7 +26,13 @@ pub struct Ctx {
     pub org: String,
     /// The path of this page (no query: queries may carry filters only, never personal data).
     pub path: String,
+    /// A one-time message code left by the previous action (`sent`, `decided`...).
+    pub flash: Option<String>,
 }
+
+/// Cookie carrying a message code across the redirect after an action, cleared once shown
+/// (so a reload does not repeat "sent" and the address stays clean).
+pub const FLASH_COOKIE: &str = "art60_flash";
 
 fn service_lang(l: Language) -> Lang {
     match l {
@@ -75,7 +81,11 @@ impl FromRequestParts<AppState> for Ctx {
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok());
         let choice = cookie_value(&parts.headers, LANG_COOKIE);
+        let flash = cookie_value(&parts.headers, FLASH_COOKIE)
+            .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_lowercase()))
+            .map(str::to_owned);
         Ok(Ctx {
+            flash,
             lang: i18n::negotiate(choice, cpas_lang, accept),
             actor,
             csrf,
@@ -212,6 +222,7 @@ impl IntoResponse for PageError {
             csrf: String::new(),
             org: String::new(),
             path: "/".into(),
+            flash: None,
         };
         let page = ErrorPage {
             title: t(self.lang, title),

@@ -37,8 +37,24 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
     form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 async fn security_headers(req: Request, next: Next) -> Response {
+    let had_flash = art60_service::api::extract::cookie_value(req.headers(), ctx::FLASH_COOKIE)
+        .is_some_and(|v| !v.is_empty());
     let mut resp = next.run(req).await;
     secure(&mut resp);
+    // A page that showed the one-time message clears it (it was read when rendering).
+    let html_page = resp.status() == StatusCode::OK
+        && resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"))
+        && !resp.headers().contains_key(header::SET_COOKIE);
+    if had_flash && html_page {
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            HeaderValue::from_static("art60_flash=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        );
+    }
     resp
 }
 

@@ -243,9 +243,6 @@ const WINDOW_LOOKAHEAD_DAYS: i64 = 14;
 
 #[derive(Deserialize, Default)]
 pub struct NoticeQuery {
-    /// A message key chosen by the server after a redirect (never user data).
-    #[serde(default)]
-    done: Option<String>,
     #[serde(default)]
     cpas: Option<String>,
     #[serde(default)]
@@ -266,11 +263,7 @@ fn notice_of(ctx: &Ctx, done: Option<&str>) -> Option<String> {
     }
 }
 
-pub async fn dashboard(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    Query(q): Query<NoticeQuery>,
-) -> PageResult {
+pub async fn dashboard(State(st): State<AppState>, ctx: Ctx) -> PageResult {
     let actor = ctx.require_role(Role::CpasWorker)?.clone();
     let page = PageRequest::parse(None, Some(PageRequest::MAX)).map_err(|e| ctx.fail(e))?;
     let list = requests::list(&st.db, &actor, None, page)
@@ -321,7 +314,7 @@ pub async fn dashboard(
             label: ctx.t(key),
         });
     }
-    let notice = notice_of(&ctx, q.done.as_deref());
+    let notice = notice_of(&ctx, ctx.flash.as_deref());
     let lang = ctx.lang;
     Ok(render(
         lang,
@@ -633,15 +626,30 @@ fn refusal_message(ctx: &Ctx, e: &ServiceError) -> Option<String> {
 
 /// A redirect after success; for htmx a full navigation (`HX-Redirect`), so the address bar
 /// shows the new page.
-fn go_to(headers: &HeaderMap, to: &str) -> Response {
-    if headers.contains_key("hx-request")
+fn go_to(headers: &HeaderMap, to: &str, flash: &str) -> Response {
+    let resp = if headers.contains_key("hx-request")
         && let Ok(v) = HeaderValue::from_str(to)
     {
         let mut resp = StatusCode::OK.into_response();
         resp.headers_mut().insert("hx-redirect", v);
+        resp
+    } else {
+        Redirect::to(to).into_response()
+    };
+    with_flash(resp, flash)
+}
+
+fn with_flash(resp: Response, code: &str) -> Response {
+    if code.is_empty() {
         return resp;
     }
-    Redirect::to(to).into_response()
+    with_cookie(
+        resp,
+        &format!(
+            "{}={code}; Path=/; HttpOnly; SameSite=Strict; Max-Age=120",
+            crate::ctx::FLASH_COOKIE
+        ),
+    )
 }
 
 pub async fn new_request_post(
@@ -756,9 +764,9 @@ pub async fn new_request_post(
         requests::send(&st.db, now, today, &actor, r.id, Some(r.version))
             .await
             .map_err(|e| ctx.fail(e))?;
-        return Ok(go_to(&headers, &format!("/requests/{}?done=sent", r.id)));
+        return Ok(go_to(&headers, &format!("/requests/{}", r.id), "sent"));
     }
-    Ok(go_to(&headers, &format!("/requests/{}", r.id)))
+    Ok(go_to(&headers, &format!("/requests/{}", r.id), "saved"))
 }
 
 // ---------- request page ----------
@@ -964,14 +972,9 @@ async fn request_page(
     Ok(resp)
 }
 
-pub async fn request_get(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<i64>,
-    Query(q): Query<NoticeQuery>,
-) -> PageResult {
+pub async fn request_get(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
     let extra = Extra {
-        notice: notice_of(&ctx, q.done.as_deref()),
+        notice: notice_of(&ctx, ctx.flash.as_deref()),
         ..Default::default()
     };
     request_page(&st, ctx, id, extra, StatusCode::OK).await
@@ -1039,7 +1042,10 @@ async fn refused(st: &AppState, ctx: Ctx, id: i64, f: &ActionForm, e: ServiceErr
 }
 
 fn done(id: i64, what: &str) -> Response {
-    Redirect::to(&format!("/requests/{id}?done={what}")).into_response()
+    with_flash(
+        Redirect::to(&format!("/requests/{id}")).into_response(),
+        what,
+    )
 }
 
 pub async fn request_send(
@@ -1112,7 +1118,10 @@ pub async fn request_return(
         reason: f.reason.clone(),
     };
     match requests::return_to_cpas(&st.db, st.clock.now(), &actor, id, f.version, input).await {
-        Ok(_) => Ok(Redirect::to("/queue?done=returned").into_response()),
+        Ok(_) => Ok(with_flash(
+            Redirect::to("/queue").into_response(),
+            "returned",
+        )),
         Err(e) => refused(&st, ctx, id, &f, e).await,
     }
 }
@@ -1353,7 +1362,7 @@ pub async fn queue_page(
                 (*c, ctx.t(&labels::key("status", c)), selected)
             })
             .collect(),
-        notice: notice_of(&ctx, q.done.as_deref()),
+        notice: notice_of(&ctx, ctx.flash.as_deref()),
         items,
         ctx,
     };
@@ -1511,9 +1520,9 @@ pub async fn edit_post(
             };
             return request_page(&st, ctx, id, extra, StatusCode::CONFLICT).await;
         }
-        return Ok(go_to(&headers, &format!("/requests/{id}?done=sent")));
+        return Ok(go_to(&headers, &format!("/requests/{id}"), "sent"));
     }
-    Ok(go_to(&headers, &format!("/requests/{id}?done=saved")))
+    Ok(go_to(&headers, &format!("/requests/{id}"), "saved"))
 }
 
 // ---------- attachments ----------

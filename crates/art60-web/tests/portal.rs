@@ -435,6 +435,10 @@ async fn end_to_end_send_override_and_see_the_result() {
             || r.body.contains("La demande a été envoyée à l'ONEM")
     );
     let reference = r.body.split("Demande A60-").nth(1).unwrap()[..11].to_owned();
+    assert!(
+        !worker.get(&p, &to).await.body.contains("a été envoyée"),
+        "the message is shown once"
+    );
     let reference = format!("A60-{reference}");
 
     let mut officer = Browser::default();

@@ -146,6 +146,11 @@ async function fillRequest(page, L, js) {
     await page.waitForFunction((b) => document.querySelector('#simulation')?.textContent === b, before, { timeout: T })
       .catch(() => ok(false, 'simulation back to the full-time result'));
   }
+  // An attachment chosen in the form (last: a full-page re-render, as without JavaScript, forgets chosen files).
+  await page.setInputFiles('#files', {
+    name: 'U1-attestation.pdf', mimeType: 'application/pdf',
+    buffer: Buffer.from('%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n'),
+  });
 }
 
 async function flow(browser, portal, lang, js) {
@@ -175,6 +180,7 @@ async function flow(browser, portal, lang, js) {
   const url = w.url();
   ok(!url.includes('90012503347') && !url.includes('Testperson'), `${tag}: no personal data in the URL`);
   ok((await w.textContent('main')).includes(L.sent), `${tag}: sent notice`);
+  ok((await w.textContent('main')).includes('U1-attestation.pdf'), `${tag}: the attachment was stored`);
   const reference = (await w.textContent('h1')).match(/A60-\d{4}-\d{6}/)?.[0];
   ok(!!reference, `${tag}: reference shown`);
   await axe(w, `${tag} request page (sent)`);

@@ -11,6 +11,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod ctx;
+mod fields;
 pub mod form;
 mod html;
 pub mod i18n;
@@ -31,6 +32,9 @@ const APP_CSS: &str = include_str!("../static/app.css");
 const HTMX_JS: &str = include_str!("../static/vendor/htmx-2.0.11.min.js");
 const HTMX_LICENSE: &str = include_str!("../static/vendor/htmx-LICENSE");
 const PRINT_JS: &str = include_str!("../static/print.js");
+
+/// The request form with its attachments: a few files of the service's maximum size.
+const FORM_BODY_LIMIT: usize = 3 * art60_service::attachments::MAX_BYTES + 256 * 1024;
 
 /// Same-origin only: every asset is served by the portal itself (no CDN), no inline script.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -100,7 +104,9 @@ pub fn router(state: AppState) -> Router {
         .route("/dashboard", get(pages::dashboard))
         .route(
             "/requests/new",
-            get(pages::new_request_form).post(pages::new_request_post),
+            get(pages::new_request_form)
+                .post(pages::new_request_post)
+                .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
         .route("/simulate", post(pages::simulate))
         .route("/check/niss", post(pages::check_niss))
@@ -108,7 +114,9 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{id}/print", get(pages::request_print))
         .route(
             "/requests/{id}/edit",
-            get(pages::edit_form).post(pages::edit_post),
+            get(pages::edit_form)
+                .post(pages::edit_post)
+                .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
         .route("/requests/{id}/send", post(pages::request_send))
         .route("/requests/{id}/copy", post(pages::request_copy))

@@ -27,6 +27,7 @@ use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
 use crate::ctx::{Ctx, PageError, render};
+use crate::fields::{Fields, Upload};
 use crate::form::{self, Errors, RequestForm};
 use crate::html;
 use crate::i18n::{LANG_COOKIE, Lang};
@@ -550,7 +551,7 @@ pub async fn new_request_form(State(st): State<AppState>, ctx: Ctx) -> PageResul
 pub async fn simulate(
     State(st): State<AppState>,
     ctx: Ctx,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Fields { pairs, .. }: Fields,
 ) -> PageResult {
     ctx.require_role(Role::CpasWorker)?;
     let f = RequestForm::from_pairs(&pairs);
@@ -559,7 +560,7 @@ pub async fn simulate(
     Ok(render(ctx.lang, &frag))
 }
 
-pub async fn check_niss(ctx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {
+pub async fn check_niss(ctx: Ctx, Fields { pairs, .. }: Fields) -> PageResult {
     ctx.require()?;
     let f = RequestForm::from_pairs(&pairs);
     ctx.check_csrf(&f.csrf)?;
@@ -656,7 +657,7 @@ pub async fn new_request_post(
     State(st): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Fields { pairs, files }: Fields,
 ) -> PageResult {
     let actor = ctx.require_role(Role::CpasWorker)?.clone();
     let mut f = RequestForm::from_pairs(&pairs);
@@ -760,6 +761,9 @@ pub async fn new_request_post(
             return Err(ctx.fail(e));
         }
     };
+    if let Some(refused) = attach_all(&st, &ctx, r.id, files).await? {
+        return Ok(refused);
+    }
     if f.action == "send" {
         requests::send(&st.db, now, today, &actor, r.id, Some(r.version))
             .await
@@ -767,6 +771,37 @@ pub async fn new_request_post(
         return Ok(go_to(&headers, &format!("/requests/{}", r.id), "sent"));
     }
     Ok(go_to(&headers, &format!("/requests/{}", r.id), "saved"))
+}
+
+/// Stores the files chosen in the form. On a refused file the request stays a saved draft and
+/// its page says which file was refused (the request is not sent).
+async fn attach_all(
+    st: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    files: Vec<Upload>,
+) -> Result<Option<Response>, PageError> {
+    let actor = ctx.require()?.clone();
+    for (name, bytes) in files {
+        let res =
+            attachments::upload(&st.db, &st.store, st.clock.now(), &actor, id, &name, bytes).await;
+        match res {
+            Ok(_) => {}
+            Err(ServiceError::Invalid(_)) => {
+                let extra = Extra {
+                    notice: Some(format!("{} ({name})", ctx.t("attachment-refused"))),
+                    notice_class: "error",
+                    ..Default::default()
+                };
+                let page =
+                    request_page(st, ctx.clone(), id, extra, StatusCode::UNPROCESSABLE_ENTITY)
+                        .await?;
+                return Ok(Some(page));
+            }
+            Err(e) => return Err(ctx.fail(e)),
+        }
+    }
+    Ok(None)
 }
 
 // ---------- request page ----------
@@ -1423,7 +1458,7 @@ pub async fn edit_post(
     ctx: Ctx,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Fields { pairs, files }: Fields,
 ) -> PageResult {
     let posted = RequestForm::from_pairs(&pairs);
     ctx.check_csrf(&posted.csrf)?;
@@ -1507,6 +1542,9 @@ pub async fn edit_post(
             return Err(ctx.fail(e));
         }
     };
+    if let Some(refused) = attach_all(&st, &ctx, id, files).await? {
+        return Ok(refused);
+    }
     if f.action == "send" {
         if let Err(e) = requests::send(&st.db, now, today, &actor, id, Some(v.version)).await {
             // The changes are saved; the request page says why it was not sent.

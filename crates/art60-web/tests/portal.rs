@@ -742,3 +742,47 @@ async fn the_cpas_language_is_the_default_after_login() {
     assert!(r.body.contains(r#"<html lang="en">"#));
     assert!(r.body.contains("Requests by status"));
 }
+
+#[tokio::test]
+async fn files_chosen_in_the_form_are_stored_with_the_request() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    b.login(&p, "cpas.namur").await;
+    let page = b.get(&p, "/requests/new").await;
+    let token = csrf(main_of(&page.body));
+    let boundary = "FoRmBoUnDaRy";
+    let mut body = Vec::new();
+    for (k, v) in request_form(&token, "save") {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    for (name, content) in [("U1.pdf", &b"%PDF-1.4\n%%EOF\n"[..]), ("", &b""[..])] {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let cookies: Vec<String> = b.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let req = Request::builder()
+        .method("POST")
+        .uri("/requests/new")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header(header::COOKIE, cookies.join("; "))
+        .body(Body::from(body))
+        .unwrap();
+    let resp = p.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let to = resp.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let page = b.get(&p, &to).await;
+    assert!(page.body.contains("U1.pdf"), "the chosen file is attached");
+}

@@ -222,3 +222,5 @@ err-days-range = { $field }: zwischen 1 und 7.
 err-s-range = { $field }: über 0 und höchstens 60 Stunden.
 err-q-positive = { $field }: muss über 0 liegen.
 err-q-above-s = { $field }: nicht über S (die Stunden der Referenzperson).
+field-files = Dateien (PDF, PNG oder JPEG; mehrere möglich)
+form-attachments-hint = Sie werden mit dem Antrag gespeichert. Wählen Sie sie nach einer Korrektur des Formulars erneut aus; weitere können auf der Seite des Antrags hinzugefügt werden.

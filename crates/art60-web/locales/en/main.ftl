@@ -222,3 +222,5 @@ err-days-range = { $field }: between 1 and 7.
 err-s-range = { $field }: above 0 and at most 60 hours.
 err-q-positive = { $field }: must be above 0.
 err-q-above-s = { $field }: cannot be above S (the reference person's hours).
+field-files = Files (PDF, PNG or JPEG; several allowed)
+form-attachments-hint = They are stored when the request is saved. After a correction of the form, choose them again; more can be added from the request page.

@@ -222,3 +222,5 @@ err-days-range = { $field } : entre 1 et 7.
 err-s-range = { $field } : supérieur à 0 et au plus 60 heures.
 err-q-positive = { $field } : doit être supérieur à 0.
 err-q-above-s = { $field } : ne peut pas dépasser S (les heures de la personne de référence).
+field-files = Fichiers (PDF, PNG ou JPEG ; plusieurs possibles)
+form-attachments-hint = Ils sont enregistrés avec la demande. Après une correction du formulaire, choisissez-les à nouveau ; d'autres peuvent être ajoutés depuis la page de la demande.

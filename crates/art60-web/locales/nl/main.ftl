@@ -222,3 +222,5 @@ err-days-range = { $field }: tussen 1 en 7.
 err-s-range = { $field }: meer dan 0 en hoogstens 60 uur.
 err-q-positive = { $field }: moet meer dan 0 zijn.
 err-q-above-s = { $field }: mag niet hoger zijn dan S (de uren van de maatpersoon).
+field-files = Bestanden (pdf, png of jpeg; meerdere mogelijk)
+form-attachments-hint = Ze worden met de aanvraag opgeslagen. Kies ze na een verbetering van het formulier opnieuw; andere kunnen op de pagina van de aanvraag worden toegevoegd.

@@ -34,15 +34,38 @@ fn plans_an_example_as_json_and_text() {
     assert_eq!(v["outcome"]["kind"], "planned");
     assert_eq!(v["outcome"]["end_date"], "2027-11-29");
     assert_eq!(v["outcome"]["first_benefit_date"], "2027-11-30");
-    let (code, out, _) = art60(&["calc", "examples/full-time.json", "--format", "text", "--explain", "--lang", "nl"], None);
+    let (code, out, _) = art60(
+        &[
+            "calc",
+            "examples/full-time.json",
+            "--format",
+            "text",
+            "--explain",
+            "--lang",
+            "nl",
+        ],
+        None,
+    );
     assert_eq!(code, 0);
     assert!(out.contains("Contract end date:       2027-11-29"), "{out}");
-    assert!(out.contains("Het contract kan eindigen op 2027-11-29"), "{out}");
+    assert!(
+        out.contains("Het contract kan eindigen op 2027-11-29"),
+        "{out}"
+    );
 }
 
 #[test]
 fn explanation_in_json_and_options_change_the_answer() {
-    let (code, out, _) = art60(&["calc", "examples/part-time.json", "--explain", "--option", "quarter_cap_method=average"], None);
+    let (code, out, _) = art60(
+        &[
+            "calc",
+            "examples/part-time.json",
+            "--explain",
+            "--option",
+            "quarter_cap_method=average",
+        ],
+        None,
+    );
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["options"]["quarter_cap_method"], "average");
@@ -57,7 +80,10 @@ fn bad_input_exits_2_and_names_the_field() {
     let (code, _, err) = art60(&["calc", "-"], Some(req));
     assert_eq!(code, 2);
     assert!(err.contains("contract.weekly_hours"), "{err}");
-    let (code, _, err) = art60(&["calc", "examples/full-time.json", "--option", "colour=blue"], None);
+    let (code, _, err) = art60(
+        &["calc", "examples/full-time.json", "--option", "colour=blue"],
+        None,
+    );
     assert_eq!(code, 2);
     assert!(err.contains("colour"), "{err}");
 }
@@ -72,13 +98,20 @@ fn a_date_without_rules_exits_3() {
 
 #[test]
 fn batch_reports_bad_lines_and_keeps_the_rest() {
-    let good = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/full-time.json")).unwrap();
+    let good = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/full-time.json"
+    ))
+    .unwrap();
     let good: serde_json::Value = serde_json::from_str(&good).unwrap();
     let good = good.to_string();
     let input = format!("{good}\n{{\"mode\":\"plan\"}}\n\n{good}\n");
     let (code, out, err) = art60(&["calc", "--batch", "-"], Some(&input));
     assert_eq!(code, 2);
-    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["line"], 1);
     assert_eq!(lines[0]["outcome"]["end_date"], "2027-11-29");

@@ -1053,9 +1053,7 @@ async fn refused(st: &AppState, ctx: Ctx, id: i64, f: &ActionForm, e: ServiceErr
                 let (field, label) = match fe.field.as_str() {
                     "end_date" => ("end_date", "field-override-end"),
                     "justification" => ("justification", "field-justification"),
-                    "reason" if !f.derogation_reason.is_empty() => {
-                        ("derogation_reason", "field-derogation-reason")
-                    }
+                    "derogation_reason" => ("derogation_reason", "field-derogation-reason"),
                     _ => ("reason", "field-return-reason"),
                 };
                 let label = ctx.t(label).trim_end_matches(" *").to_owned();
@@ -1178,7 +1176,8 @@ pub async fn request_derogation(
     match requests::grant_derogation(&st.db, st.clock.now(), &actor, v.employment_id, input).await {
         Ok(_) => Ok(done(id, "derogation")),
         Err(ServiceError::Invalid(_)) => {
-            let e = ServiceError::invalid("reason", "required");
+            // The service names its field `reason`; on this page that is the derogation's.
+            let e = ServiceError::invalid("derogation_reason", "required");
             refused(&st, ctx, id, &f, e).await
         }
         Err(e) => refused(&st, ctx, id, &f, e).await,

@@ -489,6 +489,29 @@ async fn end_to_end_send_override_and_see_the_result() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // A derogation (one more calculation for this employment): reason required.
+    let r = officer
+        .post(
+            &p,
+            &format!("/requests/{id}/derogation"),
+            &[("csrf", &token), ("derogation_reason", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains(r#"id="derogation_reason-err""#));
+    let r = officer
+        .post(
+            &p,
+            &format!("/requests/{id}/derogation"),
+            &[
+                ("csrf", &token),
+                ("derogation_reason", "Contract suspended by a long illness"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = officer.get(&p, &format!("/requests/{id}")).await;
+    assert!(page.body.contains("La dérogation a été accordée."));
     // Out of the queue, in the office's calculated requests.
     assert!(!officer.get(&p, "/queue").await.body.contains(&reference));
     let calculated = officer.get(&p, "/queue?status=calculated").await;

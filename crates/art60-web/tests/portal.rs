@@ -809,3 +809,74 @@ async fn files_chosen_in_the_form_are_stored_with_the_request() {
     let page = b.get(&p, &to).await;
     assert!(page.body.contains("U1.pdf"), "the chosen file is attached");
 }
+
+#[tokio::test]
+async fn onem_returns_a_request_with_a_reason() {
+    let p = portal().await;
+    let mut officer = Browser {
+        lang: Some("nl"),
+        ..Default::default()
+    };
+    officer.login(&p, "onem.brussels").await;
+    let q = officer.get(&p, "/queue").await;
+    // The demo's request sent eight days ago: overdue.
+    assert!(
+        q.body
+            .contains(r#"<span class="badge overdue">Te laat</span>"#),
+        "{}",
+        main_of(&q.body)
+    );
+    let href = q.body.split(r#"<a href="/requests/"#).nth(1).unwrap();
+    let id = href.split('"').next().unwrap().to_owned();
+    let page = officer.get(&p, &format!("/requests/{id}")).await;
+    let token = csrf(main_of(&page.body));
+    let version = page
+        .body
+        .split(r#"name="version" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let path = format!("/requests/{id}/return");
+    let r = officer
+        .post(
+            &p,
+            &path,
+            &[("csrf", &token), ("version", &version), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body
+            .contains(r#"id="reason-err">Reden van terugsturen: dit veld is verplicht.</p>"#)
+    );
+    let r = officer
+        .post(
+            &p,
+            &path,
+            &[
+                ("csrf", &token),
+                ("version", &version),
+                ("reason", "C4 ontbreekt"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location.as_deref(), Some("/queue"));
+    assert!(
+        officer
+            .get(&p, "/queue")
+            .await
+            .body
+            .contains("De aanvraag is teruggestuurd naar het OCMW.")
+    );
+    let mut worker = Browser::default();
+    worker.login(&p, "ocmw.brussel").await;
+    let r = worker.get(&p, &format!("/requests/{id}")).await;
+    assert!(r.body.contains("C4 ontbreekt"));
+    assert!(
+        r.body.contains(&format!(r#"href="/requests/{id}/edit""#)),
+        "the CPAS can correct it"
+    );
+}

@@ -427,6 +427,20 @@ mod tests {
     }
 
     #[test]
+    fn provisional_results_are_marked_in_words_not_only_by_a_dashed_frame() {
+        let (req, res) = example("history-with-sickness.json");
+        assert!(res.is_provisional(), "the example is provisional");
+        let svg = render(&req, &res, Lang::Nl);
+        assert!(svg.contains("VOORLOPIG"));
+        assert!(
+            svg.contains("Voorlopig resultaat"),
+            "in the description too"
+        );
+        let (req, res) = example("full-time.json");
+        assert!(!render(&req, &res, Lang::Nl).contains("VOORLOPIG"));
+    }
+
+    #[test]
     fn onem_override_is_marked() {
         let (req, res) = example("full-time.json");
         let d = NaiveDate::from_ymd_opt(2028, 1, 31).unwrap();

@@ -5,13 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-100000}
-cargo build --release -q -p art60
+bin=${ART60_BIN:-target/release/art60}
+[ -n "${ART60_BIN:-}" ] || cargo build --release -q -p art60
 input=/tmp/art60_batch_$n.jsonl
 [ -s "$input" ] || python3 scripts/bench/gen_requests.py "$n" > "$input"
 echo "requests: $(wc -l < "$input"), $(du -h "$input" | cut -f1)"
 for run in 1 2 3; do
   /usr/bin/time -f "run $run: %e s wall, %U s user, %M KiB max RSS" \
-    target/release/art60 calc --batch "$input" > /tmp/art60_batch_out.jsonl
+    "$bin" calc --batch "$input" > /tmp/art60_batch_out.jsonl
 done
 python3 - "$n" <<'PY'
 import json, sys

@@ -45,6 +45,16 @@ pub async fn run(
     cfg: Config,
     announce: impl FnOnce(&[demo::Credential], SocketAddr),
 ) -> Result<(), ServerError> {
+    run_with(cfg, api::router, announce).await
+}
+
+/// Like [`run`], with the application built by `make_app` from the shared state: the binary
+/// passes the portal (which depends on this crate, so this crate cannot name it).
+pub async fn run_with(
+    cfg: Config,
+    make_app: impl FnOnce(AppState) -> axum::Router,
+    announce: impl FnOnce(&[demo::Credential], SocketAddr),
+) -> Result<(), ServerError> {
     let db = Db::connect_pool(&cfg.database_url, None, cfg.db_pool).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let cost = PasswordCost::default();
@@ -75,7 +85,7 @@ pub async fn run(
             }
         })
     };
-    let app = api::router(state);
+    let app = make_app(state);
     let listener = tokio::net::TcpListener::bind(cfg.bind)
         .await
         .map_err(|source| ServerError::Bind {

@@ -1,4 +1,4 @@
-//! `art60 serve`: the case service (JSON API, OpenAPI and Swagger UI).
+//! `art60 serve`: the case service: the portal (HTML), the JSON API, OpenAPI and Swagger UI.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -52,8 +52,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         attachment_dir: args.attachment_dir,
         db_pool: args.db_pool,
     };
-    rt.block_on(server::run(cfg, |creds, addr| {
-        println!("art60 case service on http://{addr}/  (API docs: http://{addr}/api/docs/)");
+    rt.block_on(server::run_with(cfg, art60_web::app, |creds, addr| {
+        println!("art60 portal on http://{addr}/  (API docs: http://{addr}/api/docs/)");
         if !creds.is_empty() {
             println!("Demo accounts (passwords change at every --demo start):");
             for c in creds {

@@ -139,6 +139,14 @@ struct HistSlab {
     rows: Vec<(i32, [Fixed4; 3], Vec<Fixed4>)>,
 }
 
+/// The snake_case name of a category, as in the JSON input (for flag details).
+fn category_code(c: DayCategory) -> String {
+    serde_json::to_value(c)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 fn flag(key: &str, detail: impl Into<String>) -> Flag {
     Flag {
         key: key.to_string(),
@@ -254,10 +262,9 @@ impl<'a> Prepared<'a> {
                         pay: h.pay,
                     });
                 }
-                PeriodKind::Other => static_review.push(flag(
-                    "manual_review.other_period",
-                    format!("{label}: a period of another kind needs the officer's decision"),
-                )),
+                PeriodKind::Other => {
+                    static_review.push(flag("manual_review.other_period", label.clone()))
+                }
                 kind => {
                     if let Some(cat) = assimilated_category(kind) {
                         let regime = h.regime.unwrap_or(last_regime);
@@ -295,10 +302,7 @@ impl<'a> Prepared<'a> {
         if opts.art60_contribution_check == Art60ContributionCheck::RequireEvidence
             && contract.is_some()
         {
-            static_review.push(flag(
-                "manual_review.art60_contribution",
-                "option art60_contribution_check=require_evidence: a C4 or DmfA must show the unemployment contribution",
-            ));
+            static_review.push(flag("manual_review.art60_contribution", "contract"));
         }
         Prepared {
             req,
@@ -612,7 +616,7 @@ impl Counter<'_, '_> {
                     parts.push(PartRow {
                         job: "unpaid".into(),
                         source: PartSource::UnpaidWithinCap,
-                        formula: format!("≤ {} a year", self.ctx.unpaid_cap),
+                        formula: format!("≤ {}", self.ctx.unpaid_cap),
                         value: allowed.times(factor),
                     });
                 }
@@ -743,7 +747,7 @@ impl Counter<'_, '_> {
                             i128::from(r6) * i128::from(job.regime.weekly_hours.raw()),
                             i128::from(job.regime.reference_hours.raw()),
                         );
-                        (v, PartSource::Assimilated, "Mon–Sat days×Q/S")
+                        (v, PartSource::Assimilated, "R6×Q/S")
                     }
                     Effective::Unpaid => {
                         let r6 = r6_days(a, b);
@@ -757,7 +761,7 @@ impl Counter<'_, '_> {
                     Effective::Review => {
                         out.review.push(flag(
                             "manual_review.category",
-                            format!("{}: {cat:?} needs the officer's decision", job.label),
+                            format!("{} {}", job.label, category_code(cat)),
                         ));
                         continue;
                     }
@@ -766,13 +770,8 @@ impl Counter<'_, '_> {
                 _ if !job.declared.is_empty() => {
                     // A declared job without a declaration for this quarter: the quarter
                     // is not declared yet; "no interruption" rule (§3.10), provisional.
-                    out.provisional.push(flag(
-                        "provisional.no_dmfa",
-                        format!(
-                            "{} {q}: no declaration yet; no-interruption rule",
-                            job.label
-                        ),
-                    ));
+                    out.provisional
+                        .push(flag("provisional.no_dmfa", format!("{} {q}", job.label)));
                     let v = if job.full_time() {
                         Fixed4::whole(r6_days(a, b))
                     } else {
@@ -782,11 +781,7 @@ impl Counter<'_, '_> {
                             7 * i128::from(job.regime.reference_hours.raw()),
                         )
                     };
-                    let f = if job.full_time() {
-                        "Mon–Sat days"
-                    } else {
-                        "days×Q/7×6/S"
-                    };
+                    let f = if job.full_time() { "R6" } else { "C×Q/7×6/S" };
                     (v, PartSource::NoInterruptionRule, f)
                 }
                 _ => {
@@ -796,10 +791,7 @@ impl Counter<'_, '_> {
                     {
                         out.provisional.push(flag(
                             "provisional.dmfa_pending",
-                            format!(
-                                "{} {q}: typed by hand; no DmfA can be available yet for this quarter",
-                                job.label
-                            ),
+                            format!("{} {q}", job.label),
                         ));
                     }
                     let whole = a == qs && b == qe;
@@ -822,10 +814,8 @@ impl Counter<'_, '_> {
                 }
             };
             if job.provisional && self.detail {
-                out.provisional.push(flag(
-                    "provisional.input",
-                    format!("{}: marked provisional", job.label),
-                ));
+                out.provisional
+                    .push(flag("provisional.input", job.label.clone()));
             }
             let v = self.round_part(v, part_time);
             other_sum += v;
@@ -884,10 +874,7 @@ impl Counter<'_, '_> {
                     if self.detail && self.ctx.treatment(l.category) == Treatment::Extends {
                         review = Some(flag(
                             "manual_review.declared_extension",
-                            format!(
-                                "{} {q}: declared {:?} days extend the reference period only with their dates: enter the period",
-                                job.label, l.category
-                            ),
+                            format!("{} {q} {}", job.label, category_code(l.category)),
                         ));
                     }
                 }
@@ -896,10 +883,7 @@ impl Counter<'_, '_> {
                     every_line_counts = false;
                     review = Some(flag(
                         "manual_review.category",
-                        format!(
-                            "{} {q}: {:?} needs the officer's decision",
-                            job.label, l.category
-                        ),
+                        format!("{} {q} {}", job.label, category_code(l.category)),
                     ));
                 }
             }
@@ -1251,10 +1235,7 @@ impl Prepared<'_> {
                     MoroccoConvention::ManualReview => {
                         review.push(flag(
                             "manual_review.foreign_convention",
-                            format!(
-                                "{}: work in {} needs the officer's decision",
-                                job.label, f.country
-                            ),
+                            format!("{} {}", job.label, f.country),
                         ));
                         false
                     }
@@ -1336,7 +1317,7 @@ impl Prepared<'_> {
             met,
             step(
                 "precheck.art42_old",
-                Some("AR art. 42 (old)"),
+                Some("AR art. 42"),
                 json!({"last_paid_day": last, "window_start": start, "window_end": end,
                        "extensions": applied.len(), "met": met}),
             ),
@@ -1649,7 +1630,10 @@ impl Prepared<'_> {
                 {
                     let probe = Ctx { da, ..old };
                     if let Some((true, _)) = self.art42_old(&probe, &raw_events, e) {
-                        review.push(flag("manual_review.art212", "admitted before 2026-03-01 and still re-admissible under old art. 42: Loi-programme 2025-07-18 art. 212 may keep a time-limited right"));
+                        review.push(flag(
+                            "manual_review.art212",
+                            "AR art. 42; Loi-programme 2025-07-18 art. 212",
+                        ));
                     }
                 }
             }
@@ -2304,7 +2288,7 @@ impl Prepared<'_> {
             if let Some(c) = w.window.cutoff {
                 steps.push(step(
                     "window.cutoff",
-                    Some("AR art. 30 al. 2 (new)"),
+                    Some("AR art. 30 al. 2"),
                     json!({"admission": c, "start": w.window.start}),
                 ));
             }
@@ -2319,10 +2303,10 @@ impl Prepared<'_> {
                 steps.push(step("count.quarter", Some("AM art. 7, 8"),
                     json!({"quarter": q.quarter, "raw": q.raw, "cap": q.cap, "result": q.result, "parts": parts})));
             }
-            steps.push(step("count.total", Some("AM art. 7 (total rounded up)"),
+            steps.push(step("count.total", Some("AM art. 7"),
                 json!({"option": w.id, "unit": w.unit, "exact": w.counted_exact, "counted": w.counted, "required": w.required, "met": w.met})));
             if let Some(a) = &w.art32 {
-                steps.push(step("art32.past", Some("AR art. 32 (old)"),
+                steps.push(step("art32.past", Some("AR art. 32"),
                     json!({"past_start": a.past_start, "past_end": a.past_end, "past_days": a.past_days, "past_required": a.past_required, "condition": a.condition})));
             }
         }
@@ -2337,7 +2321,7 @@ impl Prepared<'_> {
                 days_to_work,
                 contract_contribution,
             } => {
-                steps.push(step("plan.end_date", Some("AR art. 30; OCMW/CPAS law art. 60 §7"),
+                steps.push(step("plan.end_date", Some("AR art. 30; L. 08/07/1976 art. 60 §7"),
                     json!({"end_date": end_date, "first_benefit_date": first_benefit_date,
                            "days_to_work": days_to_work, "contract_contribution": contract_contribution})));
             }
@@ -2373,7 +2357,7 @@ impl Prepared<'_> {
             }
         }
         if let Some(a) = &alternative {
-            steps.push(step("plan.alternative_method", Some("AM art. 7 (method P vs A)"),
+            steps.push(step("plan.alternative_method", Some("AM art. 7"),
                 json!({"method": a.method, "end_date": a.end_date, "safe_end_date": a.safe_end_date})));
         }
         let right = self.right_duration(&ev, &outcome, winning.as_ref());

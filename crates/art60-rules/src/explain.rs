@@ -95,11 +95,36 @@ fn word<'a>(cat: &'a Catalog, w: &'a str) -> &'a str {
     cat.words.get(w).map_or(w, String::as_str)
 }
 
+/// Translates the engine's labels inside a text: `history[2]` (the third period), `contract`,
+/// `contract.absences[0]`, flag keys and other listed words; everything else stays.
+fn localise_text(cat: &Catalog, s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for (i, token) in s.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let indexed = |prefix: &str| {
+            token
+                .strip_prefix(prefix)
+                .and_then(|r| r.strip_suffix(']'))
+                .and_then(|n| n.parse::<usize>().ok())
+        };
+        if let Some(n) = indexed("history[") {
+            out.push_str(&format!("{} {}", word(cat, "period"), n + 1));
+        } else if let Some(n) = indexed("contract.absences[") {
+            out.push_str(&format!("{} {}", word(cat, "absence"), n + 1));
+        } else {
+            out.push_str(word(cat, token));
+        }
+    }
+    out
+}
+
 fn value_text(cat: &Catalog, v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => word(cat, "none").to_string(),
         serde_json::Value::Bool(b) => word(cat, if *b { "true" } else { "false" }).to_string(),
-        serde_json::Value::String(s) => word(cat, s).to_string(),
+        serde_json::Value::String(s) => localise_text(cat, s),
         serde_json::Value::Number(n) => n.to_string(),
         serde_json::Value::Array(items) => items
             .iter()

@@ -104,7 +104,9 @@ pub struct PartRow {
     /// `contract` or `history[i]`.
     pub job: String,
     pub source: PartSource,
-    /// The formula applied, e.g. `78`, `A×6/R`, `H×6/S`, `days×Q/7×6/S`.
+    /// The formula applied: `78` (a whole quarter), `A×6/R`, `A×Q/R×6/S`, `H×6/S`, `R6`,
+    /// `R6×Q/S`, `C×Q/7×6/S`, `≤ 12` (unpaid, yearly cap). A = days in the worker's regime,
+    /// H = hours, R6 = Monday–Saturday days, C = calendar days.
     pub formula: String,
     pub value: Fixed4,
 }
@@ -201,8 +203,11 @@ pub struct RightDuration {
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct Flag {
-    /// Stable key, e.g. `provisional.no_dmfa`, `manual_review.unknown_category`.
+    /// Stable key, e.g. `provisional.no_dmfa`, `manual_review.category`: the meaning, to be
+    /// translated.
     pub key: String,
+    /// Where: the period (`history[2]`, `contract`), the quarter, the category or the
+    /// country concerned; no prose, so that it reads in every language.
     pub detail: String,
 }
 

@@ -1,6 +1,7 @@
 //! The one place where the case service calls the rules engine. Sending a request runs it and
 //! stores the whole result (outcome, trace, options, parameter versions, engine version).
 
+use art60_rules::input::HistoryItem;
 use art60_rules::options::Options;
 use art60_rules::params::ParamSet;
 use art60_rules::{CalcError, CalcRequest};
@@ -24,6 +25,15 @@ pub enum EngineError {
     Input { path: String, reason: String },
     #[error("no rule in force on {date}")]
     NoRuleInForce { date: NaiveDate },
+}
+
+/// The engine input of a sent request: the typed periods as in the form, and beside them the
+/// person's DmfA periods (each keeps its source; conflicts are shown by `dmfa::for_request`,
+/// never merged here). Quarters not declared yet are the engine's to fill ("no interruption"
+/// rule, provisional result with the reason).
+pub fn with_dmfa(mut req: CalcRequest, dmfa: Vec<HistoryItem>) -> CalcRequest {
+    req.history.extend(dmfa);
+    req
 }
 
 /// Runs the engine with the default policy options and the embedded parameter set.

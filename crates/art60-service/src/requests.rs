@@ -20,6 +20,7 @@ use crate::audit::{self, Event};
 use crate::auth::Actor;
 use crate::db::{
     CopyReason, Db, Decision, Role, Status, cpas, derogation, employment, person, request,
+    request_engine_input,
 };
 use crate::engine::{self, EngineError};
 use crate::error::{FieldError, Result, ServiceError};
@@ -711,6 +712,16 @@ pub async fn send(
     let calc = engine_request(&m.input, parse_niss(&p), p.birth_date, today)?;
     let tx = db.begin_write().await?;
     check_calculation_limits(&tx.txn, &m, today).await?;
+    let dmfa_items = match parse_niss(&p) {
+        Some(niss) => {
+            let start = calc.contract.as_ref().map(|c| c.start);
+            crate::dmfa::person_history(&tx.txn, p.id, niss, start)
+                .await?
+                .items
+        }
+        None => Vec::new(),
+    };
+    let calc = engine::with_dmfa(calc, dmfa_items);
     let stored = engine::run(&calc).map_err(|e| match e {
         EngineError::Input { path, reason } => ServiceError::Invalid(vec![FieldError::new(
             format!(
@@ -746,6 +757,18 @@ pub async fn send(
     am.provisional = Set(Some(stored.provisional));
     am.return_reason = Set(None);
     let saved = save(&tx.txn, am, m.version, now).await?;
+    let engine_input = serde_json::to_value(&calc)
+        .map_err(|e| ServiceError::Storage(format!("engine input not serialisable: {e}")))?;
+    request_engine_input::Entity::delete_by_id(saved.id)
+        .exec(&tx.txn)
+        .await?;
+    request_engine_input::ActiveModel {
+        request_id: Set(saved.id),
+        input: Set(engine_input),
+        created_at: Set(now),
+    }
+    .insert(&tx.txn)
+    .await?;
     if let Some(start) = contract_start {
         employment::Entity::update_many()
             .col_expr(employment::Column::ContractStart, Expr::value(start))

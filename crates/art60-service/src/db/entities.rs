@@ -457,3 +457,42 @@ pub mod idempotency {
     pub enum Relation {}
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// One imported DmfA declaration of one person for one employer and quarter (the parsed
+/// `PersonDeclaration` as JSON; it holds the NISS: storage only, never logged).
+pub mod dmfa_declaration {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "dmfa_declarations")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub person_id: i64,
+        /// `noss:kbo` (kbo empty when not declared).
+        pub employer: String,
+        /// `2024Q3`.
+        pub quarter: String,
+        pub declaration: Json,
+        pub imported_by: Option<i64>,
+        pub imported_at: DateTimeUtc,
+    }
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The exact engine input a request was last sent with (typed and DmfA periods).
+pub mod request_engine_input {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "request_engine_inputs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub request_id: i64,
+        pub input: Json,
+        pub created_at: DateTimeUtc,
+    }
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -8,7 +8,7 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Initial)]
+        vec![Box::new(M0001Initial), Box::new(M0002Dmfa)]
     }
 }
 
@@ -322,6 +322,58 @@ impl MigrationTrait for M0001Initial {
                 .into_table("audit_head")
                 .columns(["id", "seq", "hash"])
                 .values_panic([1.into(), 0i64.into(), genesis.into()])
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// Imported DmfA declarations (one row per person, employer and quarter: a later import of the
+/// same key replaces the row) and the engine input each sent request was calculated from.
+struct M0002Dmfa;
+
+impl MigrationName for M0002Dmfa {
+    fn name(&self) -> &str {
+        "m0002_dmfa"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002Dmfa {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("dmfa_declarations")
+                .col(big_pk_auto("id"))
+                .col(big_integer("person_id"))
+                .col(string("employer"))
+                .col(string("quarter"))
+                .col(json("declaration"))
+                .col(big_integer_null("imported_by"))
+                .col(timestamp_with_time_zone("imported_at"))
+                .foreign_key(&mut fk("dmfa_declarations", "person_id", "persons"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("dmfa_declarations_key")
+                .table("dmfa_declarations")
+                .col("person_id")
+                .col("employer")
+                .col("quarter")
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("request_engine_inputs")
+                .col(big_integer("request_id").primary_key())
+                .col(json("input"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut fk("request_engine_inputs", "request_id", "requests"))
                 .to_owned(),
         )
         .await?;

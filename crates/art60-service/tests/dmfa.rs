@@ -1,0 +1,162 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! DmfA declarations in the case service: import (only for persons with an open request),
+//! replacement on re-import, conflicts with typed periods, use in the calculation, access and
+//! audit. SQLite always; PostgreSQL when ART60_TEST_DATABASE_URL is set.
+
+mod common;
+
+use art60_service::auth::Actor;
+use art60_service::db::{request_engine_input, user};
+use art60_service::dmfa::{self, Importer};
+use art60_service::{Clock, audit};
+use axum::http::{Method, StatusCode};
+use common::*;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+const SAMPLE: &str = "/work/shared/data/dmfa/DmfAOriginal_20222_1.xml";
+/// A person declared in SAMPLE (born 1977-10-15).
+const DECLARED: &str = "77101500172";
+
+async fn actor(t: &TestApp, username: &str) -> Actor {
+    let u = user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(&t.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    Actor::from_user(&u)
+}
+
+fn sample() -> Vec<u8> {
+    let path = std::env::var("ART60_DMFA_SAMPLE").unwrap_or_else(|_| SAMPLE.to_owned());
+    std::fs::read(path).unwrap()
+}
+
+/// The declared person in CPAS A with a draft request typing one work period in 2022Q2.
+async fn declared_draft(t: &TestApp) -> (i64, i64, String) {
+    let p = t
+        .call(
+            Method::POST,
+            "/api/v1/persons",
+            &t.a.worker,
+            Some(json!({"niss": DECLARED, "last_name": "Test", "first_name": "Declared", "birth_date": "1977-10-15"})),
+        )
+        .await;
+    assert!(p.status.is_success(), "{}", p.body);
+    let e = t
+        .call(
+            Method::POST,
+            "/api/v1/employments",
+            &t.a.worker,
+            Some(json!({"person_id": p.id(), "contract_start": "2024-07-01"})),
+        )
+        .await;
+    assert_eq!(e.status, StatusCode::CREATED, "{}", e.body);
+    let mut body = new_request(e.id(), "2024-07-01");
+    body["input"]["history"] = json!([
+        {"kind": "work", "start": "2022-04-01", "end": "2022-06-30"}
+    ]);
+    let r = t
+        .call(Method::POST, "/api/v1/requests", &t.a.worker, Some(body))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    (p.id(), r.id(), r.etag())
+}
+
+#[tokio::test]
+async fn import_history_conflicts_and_calculation() {
+    for backend in backends() {
+        scenario(backend).await;
+    }
+}
+
+async fn scenario(backend: Backend) {
+    let t = TestApp::new(backend).await;
+    t.clock.set(at("2024-06-10"));
+    let bytes = sample();
+
+    // Nobody known yet: everything is skipped, nothing stored (SPEC §9).
+    let r = dmfa::import(&t.db, t.clock.now(), Importer::Operator, &bytes)
+        .await
+        .unwrap();
+    assert_eq!((r.imported, r.replaced, r.persons), (0, 0, 0));
+    assert!(r.skipped > 0);
+
+    let (person_id, request_id, etag) = declared_draft(&t).await;
+    let worker_a = actor(&t, "worker.namur").await;
+    let worker_b = actor(&t, "worker.brussels").await;
+
+    // A CPAS worker of another CPAS stores nothing for this person.
+    let r = dmfa::import(&t.db, t.clock.now(), Importer::User(&worker_b), &bytes)
+        .await
+        .unwrap();
+    assert_eq!((r.imported, r.replaced), (0, 0));
+
+    // The person's own CPAS worker imports: only that person is stored, the others skipped.
+    let r = dmfa::import(&t.db, t.clock.now(), Importer::User(&worker_a), &bytes)
+        .await
+        .unwrap();
+    assert!(r.imported >= 1, "{r:?}");
+    assert_eq!(r.replaced, 0);
+    assert_eq!(r.persons, 1);
+    assert!(r.skipped >= 1);
+    let first = r.imported;
+    let stored = dmfa::declarations(&t.db.conn, person_id).await.unwrap();
+    assert_eq!(stored.len() as u64, first);
+
+    // Importing the same file again replaces, never duplicates.
+    let r = dmfa::import(&t.db, t.clock.now(), Importer::Operator, &bytes)
+        .await
+        .unwrap();
+    assert_eq!((r.imported, r.replaced), (0, first));
+    assert_eq!(
+        dmfa::declarations(&t.db.conn, person_id)
+            .await
+            .unwrap()
+            .len() as u64,
+        first
+    );
+
+    // A file that is not a declaration stores nothing.
+    let bad = dmfa::import(&t.db, t.clock.now(), Importer::Operator, b"<html/>").await;
+    assert!(bad.is_err());
+
+    // The request shows the DmfA periods beside the typed one, and their conflict.
+    let v = dmfa::for_request(&t.db, t.clock.now(), &worker_a, request_id)
+        .await
+        .unwrap();
+    assert_eq!(v.typed.len(), 1);
+    assert!(!v.dmfa.is_empty());
+    assert!(
+        v.dmfa
+            .iter()
+            .all(|i| i.source == art60_rules::input::Source::Dmfa)
+    );
+    assert!(!v.conflicts.is_empty(), "{:?}", v.conflicts);
+    // A foreign CPAS does not see it.
+    let e = dmfa::for_request(&t.db, t.clock.now(), &worker_b, request_id).await;
+    assert!(matches!(e, Err(art60_service::ServiceError::NotFound(_))));
+
+    // Sending: the stored engine input has the typed period and the DmfA periods, each with
+    // its source; the undeclared quarters up to the contract make the result provisional.
+    let s = t.act(&t.a.worker, request_id, "send", &etag, None).await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+    let input = request_engine_input::Entity::find_by_id(request_id)
+        .one(&t.db.conn)
+        .await
+        .unwrap()
+        .expect("engine input stored");
+    let history = input.input["history"].as_array().unwrap().clone();
+    let sources: Vec<&str> = history
+        .iter()
+        .map(|h| h["source"].as_str().unwrap_or("manual"))
+        .collect();
+    assert!(sources.contains(&"manual"), "{sources:?}");
+    assert!(sources.contains(&"dmfa"), "{sources:?}");
+    assert_eq!(s.body["provisional"], Value::Bool(true), "{}", s.body);
+
+    let v = audit::verify(&t.db.conn).await.unwrap();
+    assert_eq!(v.first_broken, None);
+    t.finish().await;
+}

@@ -160,3 +160,80 @@ async fn scenario(backend: Backend) {
     assert_eq!(v.first_broken, None);
     t.finish().await;
 }
+
+async fn post_xml(t: &TestApp, auth: &Auth, bytes: &[u8]) -> Resp {
+    let mut b = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/dmfa")
+        .header("content-type", "application/xml");
+    match auth {
+        Auth::Anonymous => {}
+        Auth::Session { cookie, csrf } => {
+            b = b.header("cookie", cookie).header("x-csrf-token", csrf);
+        }
+        Auth::Token(tok) => {
+            b = b.header("authorization", format!("Bearer {tok}"));
+        }
+    }
+    t.send_raw(b.body(axum::body::Body::from(bytes.to_vec())).unwrap())
+        .await
+}
+
+#[tokio::test]
+async fn api_upload_and_request_view() {
+    for backend in backends() {
+        api_scenario(backend).await;
+    }
+}
+
+async fn api_scenario(backend: Backend) {
+    let t = TestApp::new(backend).await;
+    t.clock.set(at("2024-06-10"));
+    let bytes = sample();
+    let (_person, request_id, etag) = declared_draft(&t).await;
+
+    // Roles without case content may not upload.
+    let r = post_xml(&t, &t.fed_spoc, &bytes).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = post_xml(&t, &Auth::Anonymous, &bytes).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // The office does not know a draft: nothing stored for it.
+    let r = post_xml(&t, &t.a.officer, &bytes).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["imported"], 0);
+    // Not a declaration: 422, nothing stored.
+    let r = post_xml(&t, &t.a.worker, b"<html/>").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+
+    let s = t.act(&t.a.worker, request_id, "send", &etag, None).await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+    // Once sent, its office may upload for the person.
+    let r = post_xml(&t, &t.a.officer, &bytes).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body["imported"].as_u64().unwrap() >= 1, "{}", r.body);
+    assert!(r.body["skipped"].as_u64().unwrap() >= 1, "{}", r.body);
+    let r = post_xml(&t, &t.admin, &bytes).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["imported"], 0);
+    assert!(r.body["replaced"].as_u64().unwrap() >= 1, "{}", r.body);
+
+    let path = format!("/api/v1/requests/{request_id}/dmfa");
+    for auth in [&t.a.worker, &t.a.officer] {
+        let v = t.call(Method::GET, &path, auth, None).await;
+        assert_eq!(v.status, StatusCode::OK, "{}", v.body);
+        assert_eq!(v.body["typed"].as_array().unwrap().len(), 1);
+        assert!(!v.body["dmfa"].as_array().unwrap().is_empty());
+        assert!(!v.body["conflicts"].as_array().unwrap().is_empty());
+        assert_eq!(v.body["dmfa"][0]["source"], "dmfa");
+    }
+    for auth in [&t.b.worker, &t.b.officer, &t.admin] {
+        let v = t.call(Method::GET, &path, auth, None).await;
+        assert_eq!(v.status, StatusCode::NOT_FOUND, "{}", v.body);
+    }
+    let v = t
+        .call(Method::GET, "/api/v1/audit/verify", &t.admin, None)
+        .await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.body);
+    assert_eq!(audit::verify(&t.db.conn).await.unwrap().first_broken, None);
+    t.finish().await;
+}

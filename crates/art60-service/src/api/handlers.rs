@@ -723,3 +723,33 @@ pub async fn audit_list(
         crate::audit::page(&st.db.conn, p.after.unwrap_or(0), limit).await?,
     ))
 }
+
+#[utoipa::path(post, path = "/api/v1/dmfa", tag = "dmfa",
+    request_body(content_type = "application/xml", description = "One DmfAOriginal declaration file (at most 64 MiB). Stored only for persons with an open request the caller may act for; the others are skipped and counted"),
+    responses((status = 200, body = crate::dmfa::ImportReport), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn import_dmfa(
+    State(st): State<AppState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<crate::dmfa::ImportReport>> {
+    let r = crate::dmfa::import(
+        &st.db,
+        st.clock.now(),
+        crate::dmfa::Importer::User(&caller.actor),
+        &body,
+    )
+    .await?;
+    Ok(Json(r))
+}
+
+#[utoipa::path(get, path = "/api/v1/requests/{id}/dmfa", tag = "dmfa", params(("id" = i64, Path)),
+    responses((status = 200, body = crate::dmfa::DmfaView), (status = 404, body = Problem)))]
+pub async fn request_dmfa(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<crate::dmfa::DmfaView>> {
+    Ok(Json(
+        crate::dmfa::for_request(&st.db, st.clock.now(), &caller.actor, id).await?,
+    ))
+}

@@ -51,6 +51,7 @@ pub struct AppState {
         handlers::list_attachments, handlers::upload_attachment, handlers::download_attachment,
         handlers::queue, handlers::audit_verify, handlers::open_case, handlers::audit_list,
         handlers::revoke_token, handlers::update_cpas, handlers::update_user,
+        handlers::import_dmfa, handlers::request_dmfa,
     ),
     components(schemas(Problem)),
     modifiers(&SecurityAddon),
@@ -151,6 +152,11 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(
                     crate::attachments::MAX_BYTES + 64 * 1024,
                 )),
+        )
+        .route("/requests/{id}/dmfa", get(h::request_dmfa))
+        .route(
+            "/dmfa",
+            post(h::import_dmfa).layer(DefaultBodyLimit::max(crate::dmfa::MAX_UPLOAD_BYTES)),
         )
         .route("/attachments/{id}", get(h::download_attachment))
         .route("/queue", get(h::queue))

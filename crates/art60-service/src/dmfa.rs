@@ -139,31 +139,40 @@ pub async fn import(
     }
     let parsed =
         art60_dmfa::parse_bytes(bytes).map_err(|e| ServiceError::invalid("file", e.to_string()))?;
-    store_inner(db, now, importer, parsed, crate::auth::sha256_hex(bytes)).await
+    store_inner(
+        db,
+        now,
+        importer,
+        parsed.persons,
+        parsed.rejected,
+        Some(crate::auth::sha256_hex(bytes)),
+    )
+    .await
 }
 
-/// Stores what the reader returned (for callers that parse themselves, e.g. with a progress
-/// bar); `bytes` only feeds the audit's file hash.
-pub async fn store_parsed(
+/// Stores what a streaming reader returned (the CLI reads with a progress bar); the same rules
+/// and transaction as [`import`]. `file_sha256` goes to the audit entry when known.
+pub async fn store_read(
     db: &Db,
     now: DateTime<Utc>,
     importer: Importer<'_>,
-    parsed: art60_dmfa::Parsed,
-    file_sha256: &str,
+    persons: Vec<PersonDeclaration>,
+    rejected: Vec<art60_dmfa::RecordError>,
+    file_sha256: Option<String>,
 ) -> Result<ImportReport> {
-    store_inner(db, now, importer, parsed, file_sha256.to_owned()).await
+    store_inner(db, now, importer, persons, rejected, file_sha256).await
 }
 
 async fn store_inner(
     db: &Db,
     now: DateTime<Utc>,
     importer: Importer<'_>,
-    parsed: art60_dmfa::Parsed,
-    file_sha256: String,
+    persons: Vec<PersonDeclaration>,
+    rejected: Vec<art60_dmfa::RecordError>,
+    file_sha256: Option<String>,
 ) -> Result<ImportReport> {
     let mut report = ImportReport {
-        rejected: parsed
-            .rejected
+        rejected: rejected
             .iter()
             .map(|r| Rejected {
                 location: r.location.to_string(),
@@ -177,7 +186,7 @@ async fn store_inner(
     // person id per NISS, None when the importer may not store the person's data.
     let mut known: HashMap<String, Option<i64>> = HashMap::new();
     let mut per_person: HashMap<i64, (u64, u64)> = HashMap::new();
-    for d in &parsed.persons {
+    for d in &persons {
         let niss = d.niss.expose().to_owned();
         let pid = match known.get(&niss) {
             Some(p) => *p,

@@ -74,8 +74,8 @@ pub struct ToCalcArgs {
 pub struct ImportArgs {
     pub file: PathBuf,
     /// Case service database URL.
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: Option<String>,
+    #[arg(long, env = "ART60_DATABASE_URL", default_value = art60_service::db::DEFAULT_URL)]
+    pub database_url: String,
 }
 
 #[derive(clap::Args)]
@@ -262,21 +262,48 @@ fn to_calc(a: ToCalcArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
-    // The case service (crates/art60-service) owns the database; its import entry point is not
-    // available yet. Read the file fully first so the user learns about bad records now.
-    let mut persons = 0u64;
-    let mut rejected = 0u64;
+    // Read the whole file first (progress bar): a file that cannot be read stores nothing.
+    let mut persons = Vec::new();
+    let mut rejected = Vec::new();
     stream_file(&a.file, |item| match item {
-        Item::Person(_) => persons += 1,
-        Item::Rejected(e) => {
-            rejected += 1;
-            eprintln!("rejected: {e}");
-        }
+        Item::Person(p) => persons.push(p),
+        Item::Rejected(e) => rejected.push(e),
     })?;
-    let _ = a.database_url;
-    bail!(
-        "read {persons} person declaration(s) and {rejected} rejected record(s), but nothing was stored: the case service does not offer a DmfA import yet"
-    )
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = rt.block_on(async {
+        let db = art60_service::Db::connect(&a.database_url)
+            .await
+            .context("opening the database")?;
+        art60_service::dmfa::store_read(
+            &db,
+            chrono::Utc::now(),
+            art60_service::dmfa::Importer::Operator,
+            persons,
+            rejected,
+            None,
+        )
+        .await
+        .context("storing the declarations")
+    })?;
+    for r in &report.rejected {
+        eprintln!("rejected: {}: {}", r.location, r.problem);
+    }
+    println!(
+        "stored {} new and {} replaced person declaration(s) for {} person(s); skipped {} (no open request, SPEC §9); {} rejected record(s)",
+        report.imported,
+        report.replaced,
+        report.persons,
+        report.skipped,
+        report.rejected.len()
+    );
+    Ok(if report.rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 fn synth(a: SynthArgs) -> anyhow::Result<ExitCode> {
@@ -369,16 +396,17 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("no declaration for this NISS"), "{e}");
-        let e = import(ImportArgs {
+        // Nobody in an empty database has an open request: all skipped, nothing stored.
+        let db = std::env::temp_dir().join(format!("art60-cli-dmfa-{}.db", std::process::id()));
+        let code = import(ImportArgs {
             file: out.clone(),
-            database_url: None,
+            database_url: format!("sqlite://{}?mode=rwc", db.display()),
         })
-        .unwrap_err()
-        .to_string();
-        assert!(
-            e.contains("read 50 person declaration(s)") && e.contains("nothing was stored"),
-            "{e}"
-        );
+        .unwrap();
+        assert_eq!(code, ExitCode::SUCCESS);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
         std::fs::remove_file(out).unwrap();
         let e = inspect(InspectArgs {
             file: PathBuf::from("/nonexistent/x.xml"),

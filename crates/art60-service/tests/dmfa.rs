@@ -14,7 +14,8 @@ use common::*;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-const SAMPLE: &str = "/work/shared/data/dmfa/DmfAOriginal_20222_1.xml";
+/// A sample declaration from the shared reference data (see its README for provenance).
+const SAMPLE: &str = "../../../shared/data/dmfa/DmfAOriginal_20222_1.xml";
 /// A person declared in SAMPLE (born 1977-10-15).
 const DECLARED: &str = "77101500172";
 
@@ -29,8 +30,7 @@ async fn actor(t: &TestApp, username: &str) -> Actor {
 }
 
 fn sample() -> Vec<u8> {
-    let path = std::env::var("ART60_DMFA_SAMPLE").unwrap_or_else(|_| SAMPLE.to_owned());
-    std::fs::read(path).unwrap()
+    std::fs::read(format!("{}/{SAMPLE}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
 /// The declared person in CPAS A with a draft request typing one work period in 2022Q2.

@@ -695,6 +695,14 @@ async fn check_calculation_limits<C: ConnectionTrait>(
     Ok(())
 }
 
+/// `history[N]...` with `N >= typed`: the DmfA period `N - typed` and the rest of the path.
+fn dmfa_index(path: &str, typed: usize) -> Option<(usize, &str)> {
+    let rest = path.strip_prefix("history[")?;
+    let close = rest.find(']')?;
+    let n: usize = rest[..close].parse().ok()?;
+    n.checked_sub(typed).map(|k| (k, &rest[close + 1..]))
+}
+
 /// Sends a draft (or returned) request: stamps receipt and due date, runs the engine.
 pub async fn send(
     db: &Db,
@@ -721,15 +729,22 @@ pub async fn send(
         }
         None => Vec::new(),
     };
+    let typed_len = calc.history.len();
     let calc = engine::with_dmfa(calc, dmfa_items);
     let stored = engine::run(&calc).map_err(|e| match e {
-        EngineError::Input { path, reason } => ServiceError::Invalid(vec![FieldError::new(
-            format!(
-                "input.{}",
-                path.trim_start_matches('$').trim_start_matches('.')
-            ),
-            reason,
-        )]),
+        EngineError::Input { path, reason } => {
+            let path = path.trim_start_matches('$').trim_start_matches('.');
+            ServiceError::Invalid(vec![match dmfa_index(path, typed_len) {
+                // The engine refused a DmfA period (it contradicts a typed one): name it as such.
+                Some((k, rest)) => FieldError::new(
+                    format!("dmfa[{k}]{rest}"),
+                    format!(
+                        "{reason} (a DmfA period: settle the conflict with the typed periods, see the request's DmfA view)"
+                    ),
+                ),
+                None => FieldError::new(format!("input.{path}"), reason),
+            }])
+        }
         EngineError::NoRuleInForce { date } => ServiceError::refused(
             "no_rule_in_force",
             format!("no admissibility rule is in force on {date}"),

@@ -155,6 +155,13 @@ async fn scenario(backend: Backend) {
     assert!(sources.contains(&"manual"), "{sources:?}");
     assert!(sources.contains(&"dmfa"), "{sources:?}");
     assert_eq!(s.body["provisional"], Value::Bool(true), "{}", s.body);
+    // ...because of the quarters after the last declaration (2022Q2), with the reason.
+    let flags = s.body["result"]["provisional"].as_array().unwrap();
+    assert!(
+        flags.iter().any(|f| f["key"] == "provisional.no_dmfa"
+            && f["detail"].as_str().unwrap().ends_with("2022Q3")),
+        "{flags:?}"
+    );
 
     let v = audit::verify(&t.db.conn).await.unwrap();
     assert_eq!(v.first_broken, None);
@@ -236,4 +243,57 @@ async fn api_scenario(backend: Backend) {
     assert_eq!(v.status, StatusCode::OK, "{}", v.body);
     assert_eq!(audit::verify(&t.db.conn).await.unwrap().first_broken, None);
     t.finish().await;
+}
+
+#[tokio::test]
+async fn a_dmfa_period_the_engine_refuses_is_named_as_such() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        t.clock.set(at("2024-06-10"));
+        let (_p, request_id, _) = declared_draft(&t).await;
+        // Type a detention over the declared work instead: the engine refuses work during
+        // detention; the refusal names the DmfA period, not a form field that does not exist.
+        let r = t
+            .call(
+                Method::GET,
+                &format!("/api/v1/requests/{request_id}"),
+                &t.a.worker,
+                None,
+            )
+            .await;
+        let mut input = r.body["input"].clone();
+        input["history"] = json!([
+            {"kind": "detention", "start": "2022-04-01", "end": "2022-06-30"}
+        ]);
+        let u = t
+            .call_with(
+                Method::PATCH,
+                &format!("/api/v1/requests/{request_id}"),
+                &t.a.worker,
+                Some(json!({"input": input})),
+                &[("if-match", &r.etag())],
+            )
+            .await;
+        assert_eq!(u.status, StatusCode::OK, "{}", u.body);
+        let worker_a = actor(&t, "worker.namur").await;
+        let rep = dmfa::import(&t.db, t.clock.now(), Importer::User(&worker_a), &sample())
+            .await
+            .unwrap();
+        assert!(rep.imported >= 1);
+        let v = dmfa::for_request(&t.db, t.clock.now(), &worker_a, request_id)
+            .await
+            .unwrap();
+        assert!(
+            v.conflicts
+                .iter()
+                .any(|c| c.kind == art60_dmfa::ConflictKind::Contradiction)
+        );
+        let s = t
+            .act(&t.a.worker, request_id, "send", &u.etag(), None)
+            .await;
+        assert_eq!(s.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", s.body);
+        let text = s.body.to_string();
+        assert!(text.contains("dmfa["), "{text}");
+        t.finish().await;
+    }
 }

@@ -124,7 +124,7 @@ pub async fn import(
     db: &Db,
     now: DateTime<Utc>,
     importer: Importer<'_>,
-    bytes: &[u8],
+    bytes: Vec<u8>,
 ) -> Result<ImportReport> {
     if let Importer::User(a) = importer
         && !matches!(
@@ -137,15 +137,19 @@ pub async fn import(
             a.role
         )));
     }
-    let parsed =
-        art60_dmfa::parse_bytes(bytes).map_err(|e| ServiceError::invalid("file", e.to_string()))?;
+    let sha256 = crate::auth::sha256_hex(&bytes);
+    // Reading a large file is CPU work: off the async workers.
+    let parsed = tokio::task::spawn_blocking(move || art60_dmfa::parse_bytes(&bytes))
+        .await
+        .map_err(|e| ServiceError::Storage(format!("DmfA reader stopped: {e}")))?
+        .map_err(|e| ServiceError::invalid("file", e.to_string()))?;
     store_inner(
         db,
         now,
         importer,
         parsed.persons,
         parsed.rejected,
-        Some(crate::auth::sha256_hex(bytes)),
+        Some(sha256),
     )
     .await
 }

@@ -77,7 +77,7 @@ async fn scenario(backend: Backend) {
     let bytes = sample();
 
     // Nobody known yet: everything is skipped, nothing stored (SPEC §9).
-    let r = dmfa::import(&t.db, t.clock.now(), Importer::Operator, &bytes)
+    let r = dmfa::import(&t.db, t.clock.now(), Importer::Operator, bytes.clone())
         .await
         .unwrap();
     assert_eq!((r.imported, r.replaced, r.persons), (0, 0, 0));
@@ -88,15 +88,25 @@ async fn scenario(backend: Backend) {
     let worker_b = actor(&t, "worker.brussels").await;
 
     // A CPAS worker of another CPAS stores nothing for this person.
-    let r = dmfa::import(&t.db, t.clock.now(), Importer::User(&worker_b), &bytes)
-        .await
-        .unwrap();
+    let r = dmfa::import(
+        &t.db,
+        t.clock.now(),
+        Importer::User(&worker_b),
+        bytes.clone(),
+    )
+    .await
+    .unwrap();
     assert_eq!((r.imported, r.replaced), (0, 0));
 
     // The person's own CPAS worker imports: only that person is stored, the others skipped.
-    let r = dmfa::import(&t.db, t.clock.now(), Importer::User(&worker_a), &bytes)
-        .await
-        .unwrap();
+    let r = dmfa::import(
+        &t.db,
+        t.clock.now(),
+        Importer::User(&worker_a),
+        bytes.clone(),
+    )
+    .await
+    .unwrap();
     assert!(r.imported >= 1, "{r:?}");
     assert_eq!(r.replaced, 0);
     assert_eq!(r.persons, 1);
@@ -106,7 +116,7 @@ async fn scenario(backend: Backend) {
     assert_eq!(stored.len() as u64, first);
 
     // Importing the same file again replaces, never duplicates.
-    let r = dmfa::import(&t.db, t.clock.now(), Importer::Operator, &bytes)
+    let r = dmfa::import(&t.db, t.clock.now(), Importer::Operator, bytes.clone())
         .await
         .unwrap();
     assert_eq!((r.imported, r.replaced), (0, first));
@@ -119,7 +129,13 @@ async fn scenario(backend: Backend) {
     );
 
     // A file that is not a declaration stores nothing.
-    let bad = dmfa::import(&t.db, t.clock.now(), Importer::Operator, b"<html/>").await;
+    let bad = dmfa::import(
+        &t.db,
+        t.clock.now(),
+        Importer::Operator,
+        b"<html/>".to_vec(),
+    )
+    .await;
     assert!(bad.is_err());
 
     // The request shows the DmfA periods beside the typed one, and their conflict.
@@ -276,7 +292,7 @@ async fn a_dmfa_period_the_engine_refuses_is_named_as_such() {
             .await;
         assert_eq!(u.status, StatusCode::OK, "{}", u.body);
         let worker_a = actor(&t, "worker.namur").await;
-        let rep = dmfa::import(&t.db, t.clock.now(), Importer::User(&worker_a), &sample())
+        let rep = dmfa::import(&t.db, t.clock.now(), Importer::User(&worker_a), sample())
             .await
             .unwrap();
         assert!(rep.imported >= 1);

@@ -736,7 +736,7 @@ pub async fn import_dmfa(
         &st.db,
         st.clock.now(),
         crate::dmfa::Importer::User(&caller.actor),
-        &body,
+        body.to_vec(),
     )
     .await?;
     Ok(Json(r))

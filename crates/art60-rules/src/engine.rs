@@ -1621,8 +1621,9 @@ impl Prepared<'_> {
                     }
                 }
                 // Loi-programme art. 212: still re-admissible under old art. 42 → officer.
-                if self.req.last_paid_unemployment.is_some()
-                    && self.previous_admission_before(ctx.stage.from)
+                // Only a flag, read from the final evaluation: the scan need not pay for it.
+                if detail
+                    && self.req.last_paid_unemployment.is_some()
                     && let Ok(old) = Ctx::at(
                         self.params,
                         ctx.stage.from.pred_opt().unwrap_or(ctx.stage.from),
@@ -1902,14 +1903,6 @@ impl Prepared<'_> {
             }),
             shadow,
         })
-    }
-
-    fn previous_admission_before(&self, d: NaiveDate) -> bool {
-        self.req
-            .previous_admissions
-            .iter()
-            .any(|a| a.application_date < d)
-            || self.req.last_paid_unemployment.is_some()
     }
 }
 

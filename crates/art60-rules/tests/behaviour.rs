@@ -249,3 +249,26 @@ fn typed_periods_in_quarters_without_dmfa_yet_are_provisional() {
     let r = run(&req);
     assert!(r.provisional.iter().any(|f| f.detail.contains("2026Q3")));
 }
+
+#[test]
+fn art212_flagged_when_still_readmissible_under_the_old_art42() {
+    // New regime DA; last allowance 2025-06-30 lies within the old 3-year window.
+    let mut req = assess("1988-06-01", "2026-09-01");
+    req.last_paid_unemployment = Some(LastPaid::Day(d("2025-06-30")));
+    let r = run(&req);
+    assert!(
+        r.manual_review
+            .iter()
+            .any(|f| f.key == "manual_review.art212"),
+        "{:?}",
+        r.manual_review
+    );
+    // Paid too long ago: no flag.
+    req.last_paid_unemployment = Some(LastPaid::Day(d("2022-06-30")));
+    let r = run(&req);
+    assert!(
+        !r.manual_review
+            .iter()
+            .any(|f| f.key == "manual_review.art212")
+    );
+}

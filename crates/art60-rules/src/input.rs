@@ -105,25 +105,25 @@ impl WorkRegime {
     fn check(&self, path: &str) -> Result<(), InputError> {
         let r = self.days_per_week.raw();
         if !(100..=700).contains(&r) {
-            return Err(InputError::new(
+            return Err(InputError::coded(InputCode::DaysPerWeekOutOfRange, 
                 format!("{path}.days_per_week"),
                 "R must be between 1 and 7 days per week",
             ));
         }
         if self.reference_hours.raw() <= 0 || self.reference_hours.raw() > 60_00 {
-            return Err(InputError::new(
+            return Err(InputError::coded(InputCode::ReferenceHoursOutOfRange, 
                 format!("{path}.reference_hours"),
                 "S must be above 0 and at most 60 hours",
             ));
         }
         if self.weekly_hours.raw() <= 0 {
-            return Err(InputError::new(
+            return Err(InputError::coded(InputCode::HoursNotPositive, 
                 format!("{path}.weekly_hours"),
                 "Q must be above 0",
             ));
         }
         if self.weekly_hours > self.reference_hours {
-            return Err(InputError::new(
+            return Err(InputError::coded(InputCode::HoursAboveReference, 
                 format!("{path}.weekly_hours"),
                 "Q cannot exceed S (the reference person's hours)",
             ));
@@ -561,18 +561,139 @@ pub struct Career {
     pub full_transition_allowance: bool,
 }
 
-/// A refused input: the JSON path of the field and why.
+/// Why an input was refused, as a stable machine code (serialised snake_case) that a user
+/// interface translates; [`InputError::reason`] keeps the English sentence for logs and the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputCode {
+    /// Not the expected JSON: unknown field, wrong type, unparsable value.
+    Malformed,
+    DateOutOfRange,
+    EndBeforeStart,
+    BeforeBirth,
+    BirthDateMismatch,
+    /// A field the mode needs is missing (contract in plan mode, DA in assess mode).
+    Required,
+    DaysPerWeekOutOfRange,
+    ReferenceHoursOutOfRange,
+    HoursNotPositive,
+    HoursAboveReference,
+    WeekdayTwice,
+    NoWeekday,
+    WeekdaysNotMatchingDays,
+    WeekdaysWithoutRegime,
+    AbsenceBeforeContract,
+    /// Two periods (or absences) that may not overlap do.
+    Overlap,
+    /// Two periods that cannot be true on the same day (work during detention...).
+    Contradiction,
+    HistoryNotBeforeReferenceEnd,
+    CountryRequired,
+    ChildBirthDateRequired,
+    AbroadOnlyForForeignWork,
+    CountryCode,
+    BelgiumNotAbroad,
+    QuartersOnlyForWork,
+    QuarterOutsidePeriod,
+    QuarterTwice,
+    HoursRequiredPartTime,
+    /// Any other refusal (the reason says which).
+    Invalid,
+}
+
+impl InputCode {
+    /// Every code, for catalogs that must translate each one.
+    pub const ALL: [InputCode; 28] = [
+        InputCode::Malformed,
+        InputCode::DateOutOfRange,
+        InputCode::EndBeforeStart,
+        InputCode::BeforeBirth,
+        InputCode::BirthDateMismatch,
+        InputCode::Required,
+        InputCode::DaysPerWeekOutOfRange,
+        InputCode::ReferenceHoursOutOfRange,
+        InputCode::HoursNotPositive,
+        InputCode::HoursAboveReference,
+        InputCode::WeekdayTwice,
+        InputCode::NoWeekday,
+        InputCode::WeekdaysNotMatchingDays,
+        InputCode::WeekdaysWithoutRegime,
+        InputCode::AbsenceBeforeContract,
+        InputCode::Overlap,
+        InputCode::Contradiction,
+        InputCode::HistoryNotBeforeReferenceEnd,
+        InputCode::CountryRequired,
+        InputCode::ChildBirthDateRequired,
+        InputCode::AbroadOnlyForForeignWork,
+        InputCode::CountryCode,
+        InputCode::BelgiumNotAbroad,
+        InputCode::QuartersOnlyForWork,
+        InputCode::QuarterOutsidePeriod,
+        InputCode::QuarterTwice,
+        InputCode::HoursRequiredPartTime,
+        InputCode::Invalid,
+    ];
+
+    /// The serialised name (`end_before_start`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputCode::Malformed => "malformed",
+            InputCode::DateOutOfRange => "date_out_of_range",
+            InputCode::EndBeforeStart => "end_before_start",
+            InputCode::BeforeBirth => "before_birth",
+            InputCode::BirthDateMismatch => "birth_date_mismatch",
+            InputCode::Required => "required",
+            InputCode::DaysPerWeekOutOfRange => "days_per_week_out_of_range",
+            InputCode::ReferenceHoursOutOfRange => "reference_hours_out_of_range",
+            InputCode::HoursNotPositive => "hours_not_positive",
+            InputCode::HoursAboveReference => "hours_above_reference",
+            InputCode::WeekdayTwice => "weekday_twice",
+            InputCode::NoWeekday => "no_weekday",
+            InputCode::WeekdaysNotMatchingDays => "weekdays_not_matching_days",
+            InputCode::WeekdaysWithoutRegime => "weekdays_without_regime",
+            InputCode::AbsenceBeforeContract => "absence_before_contract",
+            InputCode::Overlap => "overlap",
+            InputCode::Contradiction => "contradiction",
+            InputCode::HistoryNotBeforeReferenceEnd => "history_not_before_reference_end",
+            InputCode::CountryRequired => "country_required",
+            InputCode::ChildBirthDateRequired => "child_birth_date_required",
+            InputCode::AbroadOnlyForForeignWork => "abroad_only_for_foreign_work",
+            InputCode::CountryCode => "country_code",
+            InputCode::BelgiumNotAbroad => "belgium_not_abroad",
+            InputCode::QuartersOnlyForWork => "quarters_only_for_work",
+            InputCode::QuarterOutsidePeriod => "quarter_outside_period",
+            InputCode::QuarterTwice => "quarter_twice",
+            InputCode::HoursRequiredPartTime => "hours_required_part_time",
+            InputCode::Invalid => "invalid",
+        }
+    }
+}
+
+impl fmt::Display for InputCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refused input: the JSON path of the field, a machine code and the English reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[error("{path}: {reason}")]
 pub struct InputError {
     pub path: String,
+    pub code: InputCode,
     pub reason: String,
 }
 
 impl InputError {
+    /// A refusal without a more specific code ([`InputCode::Invalid`]).
     pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::coded(InputCode::Invalid, path, reason)
+    }
+
+    pub fn coded(code: InputCode, path: impl Into<String>, reason: impl Into<String>) -> Self {
         InputError {
             path: path.into(),
+            code,
             reason: reason.into(),
         }
     }
@@ -590,7 +711,7 @@ pub const MAX_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2150, 12, 31) {
 
 fn check_date(path: &str, d: NaiveDate) -> Result<(), InputError> {
     if d < MIN_DATE || d > MAX_DATE {
-        return Err(InputError::new(
+        return Err(InputError::coded(InputCode::DateOutOfRange, 
             path,
             "date out of range (1900-01-01..2150-12-31)",
         ));
@@ -602,7 +723,7 @@ fn check_range(path: &str, start: NaiveDate, end: NaiveDate) -> Result<(), Input
     check_date(&format!("{path}.start"), start)?;
     check_date(&format!("{path}.end"), end)?;
     if end < start {
-        return Err(InputError::new(
+        return Err(InputError::coded(InputCode::EndBeforeStart, 
             format!("{path}.end"),
             "end is before start",
         ));
@@ -619,17 +740,17 @@ fn check_weekdays(
         let mut mask = 0u8;
         for d in days {
             if mask & d.bit() != 0 {
-                return Err(InputError::new(path, "a weekday is listed twice"));
+                return Err(InputError::coded(InputCode::WeekdayTwice, path, "a weekday is listed twice"));
             }
             mask |= d.bit();
         }
         if mask == 0 {
-            return Err(InputError::new(path, "at least one weekday"));
+            return Err(InputError::coded(InputCode::NoWeekday, path, "at least one weekday"));
         }
         // A whole-days pattern must match R; a variable cycle (R with decimals) may not.
         let r = regime.days_per_week.raw();
         if r % 100 == 0 && i64::from(mask.count_ones()) != r / 100 {
-            return Err(InputError::new(
+            return Err(InputError::coded(InputCode::WeekdaysNotMatchingDays, 
                 path,
                 "the number of weekdays must equal days_per_week",
             ));
@@ -645,7 +766,7 @@ impl CalcRequest {
         let req: CalcRequest = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let msg = e.inner().to_string();
-            InputError::new(if path == "." { "$".to_string() } else { path }, msg)
+            InputError::coded(InputCode::Malformed, if path == "." { "$".to_string() } else { path }, msg)
         })?;
         req.check()?;
         Ok(req)
@@ -659,7 +780,7 @@ impl CalcRequest {
             && let Some(bd) = niss.birth_date()
             && bd != self.person.birth_date
         {
-            return Err(InputError::new(
+            return Err(InputError::coded(InputCode::BirthDateMismatch, 
                 "person.birth_date",
                 "does not match the birth date encoded in the NISS",
             ));
@@ -667,12 +788,12 @@ impl CalcRequest {
         match self.mode {
             Mode::Plan => {
                 if self.contract.is_none() {
-                    return Err(InputError::new("contract", "required in plan mode"));
+                    return Err(InputError::coded(InputCode::Required, "contract", "required in plan mode"));
                 }
             }
             Mode::Assess => {
                 if self.application_date.is_none() {
-                    return Err(InputError::new(
+                    return Err(InputError::coded(InputCode::Required, 
                         "application_date",
                         "required in assess mode",
                     ));
@@ -682,7 +803,7 @@ impl CalcRequest {
         if let Some(da) = self.application_date {
             check_date("application_date", da)?;
             if da <= self.person.birth_date {
-                return Err(InputError::new(
+                return Err(InputError::coded(InputCode::BeforeBirth, 
                     "application_date",
                     "before the person's birth",
                 ));
@@ -691,7 +812,7 @@ impl CalcRequest {
         if let Some(c) = &self.contract {
             check_date("contract.start", c.start)?;
             if c.start <= self.person.birth_date {
-                return Err(InputError::new(
+                return Err(InputError::coded(InputCode::BeforeBirth, 
                     "contract.start",
                     "before the person's birth",
                 ));
@@ -705,14 +826,14 @@ impl CalcRequest {
                 let p = format!("contract.absences[{i}]");
                 check_range(&p, a.start, a.end)?;
                 if a.start < c.start {
-                    return Err(InputError::new(
+                    return Err(InputError::coded(InputCode::AbsenceBeforeContract, 
                         format!("{p}.start"),
                         "absence before the contract start",
                     ));
                 }
                 for (j, b) in c.absences.iter().enumerate().take(i) {
                     if a.start <= b.end && b.start <= a.end {
-                        return Err(InputError::new(
+                        return Err(InputError::coded(InputCode::Overlap, 
                             format!("{p}.start"),
                             format!("overlaps contract.absences[{j}]"),
                         ));
@@ -727,13 +848,13 @@ impl CalcRequest {
                 r.check(&format!("{p}.regime"))?;
                 check_weekdays(&format!("{p}.weekdays"), &h.weekdays, r)?;
             } else if h.weekdays.is_some() {
-                return Err(InputError::new(
+                return Err(InputError::coded(InputCode::WeekdaysWithoutRegime, 
                     format!("{p}.weekdays"),
                     "weekdays need a regime",
                 ));
             }
             if h.end >= self.reference_end_bound() {
-                return Err(InputError::new(
+                return Err(InputError::coded(InputCode::HistoryNotBeforeReferenceEnd, 
                     format!("{p}.end"),
                     match self.mode {
                         Mode::Plan => {
@@ -745,13 +866,13 @@ impl CalcRequest {
             }
             match h.kind {
                 PeriodKind::ForeignWork if h.abroad.is_none() => {
-                    return Err(InputError::new(
+                    return Err(InputError::coded(InputCode::CountryRequired, 
                         format!("{p}.abroad"),
                         "work abroad needs the country",
                     ));
                 }
                 PeriodKind::ChildRaising if h.child_birth_date.is_none() => {
-                    return Err(InputError::new(
+                    return Err(InputError::coded(InputCode::ChildBirthDateRequired, 
                         format!("{p}.child_birth_date"),
                         "child raising needs the child's birth date",
                     ));
@@ -760,27 +881,27 @@ impl CalcRequest {
             }
             if let Some(a) = &h.abroad {
                 if h.kind != PeriodKind::ForeignWork {
-                    return Err(InputError::new(
+                    return Err(InputError::coded(InputCode::AbroadOnlyForForeignWork, 
                         format!("{p}.abroad"),
                         "only for foreign_work",
                     ));
                 }
                 let c = &a.country;
                 if c.len() != 2 || !c.chars().all(|x| x.is_ascii_uppercase()) {
-                    return Err(InputError::new(
+                    return Err(InputError::coded(InputCode::CountryCode, 
                         format!("{p}.abroad.country"),
                         "ISO 3166-1 alpha-2 code in capitals, e.g. FR",
                     ));
                 }
                 if c == "BE" {
-                    return Err(InputError::new(
+                    return Err(InputError::coded(InputCode::BelgiumNotAbroad, 
                         format!("{p}.abroad.country"),
                         "Belgium is not abroad: use kind work",
                     ));
                 }
             }
             if !h.quarters.is_empty() && h.kind != PeriodKind::Work {
-                return Err(InputError::new(
+                return Err(InputError::coded(InputCode::QuartersOnlyForWork, 
                     format!("{p}.quarters"),
                     "declared quarters only for work in Belgium",
                 ));
@@ -788,13 +909,13 @@ impl CalcRequest {
             for (k, q) in h.quarters.iter().enumerate() {
                 let qp = format!("{p}.quarters[{k}]");
                 if q.quarter.end() < h.start || q.quarter.start() > h.end {
-                    return Err(InputError::new(
+                    return Err(InputError::coded(InputCode::QuarterOutsidePeriod, 
                         format!("{qp}.quarter"),
                         "quarter outside the period",
                     ));
                 }
                 if h.quarters[..k].iter().any(|o| o.quarter == q.quarter) {
-                    return Err(InputError::new(
+                    return Err(InputError::coded(InputCode::QuarterTwice, 
                         format!("{qp}.quarter"),
                         "quarter declared twice for the same job",
                     ));
@@ -802,7 +923,7 @@ impl CalcRequest {
                 let part_time = h.regime.is_some_and(|r| !r.is_full_time());
                 for (l, line) in q.lines.iter().enumerate() {
                     if part_time && line.hours.is_none() && line.days.raw() > 0 {
-                        return Err(InputError::new(
+                        return Err(InputError::coded(InputCode::HoursRequiredPartTime, 
                             format!("{qp}.lines[{l}].hours"),
                             "hours are mandatory for part-time work",
                         ));
@@ -815,13 +936,13 @@ impl CalcRequest {
             for (j, o) in self.history.iter().enumerate().take(i) {
                 let overlap = h.start <= o.end && o.start <= h.end;
                 if overlap && !h.kind.is_work() && h.kind == o.kind {
-                    return Err(InputError::new(
+                    return Err(InputError::coded(InputCode::Overlap, 
                         format!("{p}.start"),
                         format!("overlaps history[{j}] of the same kind"),
                     ));
                 }
                 if overlap && contradictory(h.kind, o.kind) {
-                    return Err(InputError::new(
+                    return Err(InputError::coded(InputCode::Contradiction, 
                         format!("{p}.start"),
                         format!(
                             "contradicts history[{j}]: {:?} and {:?} at the same time",
@@ -866,4 +987,65 @@ pub fn weekday_mask(days: &Option<Vec<Day>>, regime: &WorkRegime) -> u8 {
     }
     let r = ((regime.days_per_week.raw() + 99) / 100).clamp(1, 7);
     ((1u16 << r) - 1) as u8
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod code_tests {
+    use super::*;
+
+    #[test]
+    fn serialised_names_are_the_stable_names() {
+        for c in InputCode::ALL {
+            let json = serde_json::to_value(c).unwrap();
+            assert_eq!(json, serde_json::Value::from(c.as_str()));
+            let back: InputCode = serde_json::from_value(json).unwrap();
+            assert_eq!(back, c);
+        }
+        let mut names: Vec<_> = InputCode::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), InputCode::ALL.len(), "a code is listed twice");
+    }
+
+    fn refusal(patch: serde_json::Value) -> InputError {
+        let mut doc = serde_json::json!({
+            "mode": "plan",
+            "today": "2024-01-10",
+            "person": {"birth_date": "1990-05-01"},
+            "contract": {"start": "2024-02-01",
+                "days_per_week": 5, "weekly_hours": 38, "reference_hours": 38}
+        });
+        for (k, v) in patch.as_object().unwrap() {
+            doc[k] = v.clone();
+        }
+        CalcRequest::parse(&doc.to_string()).unwrap_err()
+    }
+
+    #[test]
+    fn refusals_carry_their_code_and_keep_path_and_reason() {
+        let e = refusal(serde_json::json!({"history": [
+            {"kind": "work", "start": "2020-05-01", "end": "2020-04-01"}]}));
+        assert_eq!(
+            (e.code, e.path.as_str(), e.reason.as_str()),
+            (InputCode::EndBeforeStart, "history[0].end", "end is before start")
+        );
+        let e = refusal(serde_json::json!({"contract": {"start": "2024-02-01",
+            "days_per_week": 5, "weekly_hours": 40, "reference_hours": 38}}));
+        assert_eq!(e.code, InputCode::HoursAboveReference);
+        assert_eq!(e.path, "contract.weekly_hours");
+        let e = refusal(serde_json::json!({"history": [
+            {"kind": "detention", "start": "2020-01-01", "end": "2020-03-01"},
+            {"kind": "detention", "start": "2020-02-01", "end": "2020-04-01"}]}));
+        assert_eq!(e.code, InputCode::Overlap);
+        let e = refusal(serde_json::json!({"history": [
+            {"kind": "work", "start": "2020-01-01", "end": "2020-03-01"},
+            {"kind": "detention", "start": "2020-02-01", "end": "2020-04-01"}]}));
+        assert_eq!(e.code, InputCode::Contradiction);
+        let e = refusal(serde_json::json!({"surprise": 1}));
+        assert_eq!(e.code, InputCode::Malformed);
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["code"], "malformed");
+        assert_eq!(InputError::new("x", "y").code, InputCode::Invalid);
+    }
 }

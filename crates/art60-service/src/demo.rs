@@ -347,6 +347,9 @@ pub async fn seed(db: &Db, now: DateTime<Utc>, cost: PasswordCost) -> Result<Vec
         let r2 = requests::create(db, now, today, worker, new(start)).await?;
         requests::send(db, now, today, worker, r2.id, Some(r2.version)).await?;
     }
+    if let Some(w) = workers.first() {
+        crate::demo_dmfa::seed(db, now, w).await?;
+    }
     Ok(creds)
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use art60_dmfa::{Conflict, HistoryOptions, Note, PersonDeclaration};
+use art60_dmfa::{HistoryOptions, Note, PersonDeclaration};
 use art60_rules::Niss;
 use art60_rules::input::{HistoryItem, Quarter};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 use crate::audit::{self, Event, Who};
 use crate::auth::Actor;
 use crate::db::{Db, Role, Status, dmfa_declaration, person, request};
+use crate::dmfa_review::{self, ConflictView, DmfaChange, LeftOut};
 use crate::error::{Result, ServiceError};
 
 /// Largest declaration file accepted through the API (the CLI reads any size).
@@ -76,6 +77,11 @@ pub struct ImportReport {
     pub rejected: Vec<Rejected>,
     /// Persons whose data was stored.
     pub persons: u64,
+    /// Person declarations not stored because their quarter lies before anything the person's
+    /// open requests can look at (SPEC §9: only the quarters needed).
+    pub quarters_not_needed: u64,
+    /// Sent requests recalculated because this import changed their person's DmfA.
+    pub recalculated: u64,
 }
 
 fn employer_key(d: &PersonDeclaration) -> String {
@@ -190,6 +196,10 @@ async fn store_inner(
     // person id per NISS, None when the importer may not store the person's data.
     let mut known: HashMap<String, Option<i64>> = HashMap::new();
     let mut per_person: HashMap<i64, (u64, u64)> = HashMap::new();
+    // The first quarter each person's open requests can need (None: no bound known).
+    let mut scope: HashMap<i64, Option<Quarter>> = HashMap::new();
+    // Persons whose stored quarters this import changed (new or different content).
+    let mut changed: std::collections::BTreeSet<i64> = std::collections::BTreeSet::new();
     for d in &persons {
         let niss = d.niss.expose().to_owned();
         let pid = match known.get(&niss) {
@@ -211,6 +221,18 @@ async fn store_inner(
             report.skipped += 1;
             continue;
         };
+        let first = match scope.get(&pid) {
+            Some(f) => *f,
+            None => {
+                let f = first_needed_quarter(&tx.txn, pid).await?;
+                scope.insert(pid, f);
+                f
+            }
+        };
+        if first.is_some_and(|f| d.quarter.index() < f.index()) {
+            report.quarters_not_needed += 1;
+            continue;
+        }
         let json = serde_json::to_value(d)
             .map_err(|e| ServiceError::Storage(format!("declaration not serialisable: {e}")))?;
         let employer = employer_key(d);
@@ -224,6 +246,9 @@ async fn store_inner(
         let counts = per_person.entry(pid).or_default();
         match existing {
             Some(row) => {
+                if row.declaration != json {
+                    changed.insert(pid);
+                }
                 let mut am: dmfa_declaration::ActiveModel = row.into();
                 am.declaration = Set(json);
                 am.imported_by = Set(importer.user_id());
@@ -233,6 +258,7 @@ async fn store_inner(
                 counts.1 += 1;
             }
             None => {
+                changed.insert(pid);
                 dmfa_declaration::ActiveModel {
                     person_id: Set(pid),
                     employer: Set(employer),
@@ -251,6 +277,10 @@ async fn store_inner(
     }
     report.persons = per_person.len() as u64;
     let who = importer.who();
+    let changed: Vec<i64> = changed.into_iter().collect();
+    let today = now.with_timezone(&chrono_tz::Europe::Brussels).date_naive();
+    report.recalculated =
+        dmfa_review::after_import(&tx.txn, now, today, &who, &changed).await?;
     audit::append(
         &tx.txn,
         now,
@@ -265,6 +295,8 @@ async fn store_inner(
                 "skipped": report.skipped,
                 "rejected": report.rejected.len(),
                 "persons": report.persons,
+                "quarters_not_needed": report.quarters_not_needed,
+                "recalculated": report.recalculated,
             })),
             ..Default::default()
         },
@@ -294,9 +326,46 @@ async fn store_inner(
         replaced = report.replaced,
         skipped = report.skipped,
         rejected = report.rejected.len(),
+        quarters_not_needed = report.quarters_not_needed,
+        recalculated = report.recalculated,
         "dmfa import"
     );
     Ok(report)
+}
+
+/// The first quarter the person's open requests can need: the earliest over those requests
+/// (contract start typed in the form, else the employment's), `None` when no contract start
+/// is known (then nothing can be bounded and every quarter is kept).
+async fn first_needed_quarter<C: ConnectionTrait>(
+    conn: &C,
+    person_id: i64,
+) -> Result<Option<Quarter>> {
+    let open = request::Entity::find()
+        .filter(request::Column::PersonId.eq(person_id))
+        .filter(request::Column::Status.is_in(OPEN))
+        .all(conn)
+        .await?;
+    let params = art60_rules::params::ParamSet::embedded();
+    let mut first: Option<Quarter> = None;
+    for m in open {
+        let start = match dmfa_review::form_contract_start(&m) {
+            Some(s) => s,
+            None => match crate::db::employment::Entity::find_by_id(m.employment_id)
+                .one(conn)
+                .await?
+            {
+                Some(e) => e.contract_start,
+                None => return Ok(None),
+            },
+        };
+        let typed = dmfa_review::typed_of(&m).unwrap_or_default();
+        let q = crate::dmfa_scope::first_needed_quarter(params, start, &typed);
+        first = Some(match first {
+            Some(f) if f.index() <= q.index() => f,
+            _ => q,
+        });
+    }
+    Ok(first)
 }
 
 /// The stored declarations of a person, in import order.
@@ -341,14 +410,18 @@ pub struct DmfaView {
     /// Periods read from the DmfA (source `dmfa`).
     #[schema(value_type = Vec<Object>)]
     pub dmfa: Vec<HistoryItem>,
-    /// Indices into `typed` and `dmfa`: shown to be settled, never merged.
-    #[schema(value_type = Vec<Object>)]
-    pub conflicts: Vec<Conflict>,
+    /// Indices into `typed` and `dmfa`, never merged; each with how the CPAS settled it
+    /// (`resolution` absent: sending is refused until it is settled).
+    pub conflicts: Vec<ConflictView>,
     /// Excluded data, manual review, provisional quarters (with the reason).
     #[schema(value_type = Vec<Object>)]
     pub notes: Vec<Note>,
     #[schema(value_type = Vec<String>)]
     pub declared_quarters: Vec<Quarter>,
+    /// What the last calculation left out, and why.
+    pub left_out: Vec<LeftOut>,
+    /// The DmfA changed since the last calculation (recalculated or not, see `outcome`).
+    pub dmfa_changed: Option<DmfaChange>,
 }
 
 /// The DmfA history of a request's person and its conflicts with the request's typed periods.
@@ -364,25 +437,17 @@ pub async fn for_request(
         .one(&db.conn)
         .await?
         .ok_or(ServiceError::NotFound("person"))?;
-    let typed: Vec<HistoryItem> = match m.input.get("history") {
-        Some(h) => serde_json::from_value(h.clone())
-            .map_err(|e| ServiceError::invalid("input.history", e.to_string()))?,
-        None => Vec::new(),
-    };
-    let contract_start = m
-        .input
-        .get("contract")
-        .and_then(|c| c.get("start"))
-        .and_then(|s| s.as_str())
-        .and_then(|s| s.parse::<NaiveDate>().ok());
-    let (dmfa, notes, declared_quarters) = match Niss::parse(&p.niss) {
-        Ok(niss) => {
-            let h = person_history(&db.conn, p.id, niss, contract_start).await?;
-            (h.items, h.notes, h.declared_quarters)
-        }
-        Err(_) => (Vec::new(), Vec::new(), Vec::new()),
-    };
-    let conflicts = art60_dmfa::reconcile(&typed, &dmfa);
+    let s = dmfa_review::sides(
+        &db.conn,
+        p.id,
+        Niss::parse(&p.niss).ok(),
+        dmfa_review::typed_of(&m)?,
+        dmfa_review::form_contract_start(&m),
+    )
+    .await?;
+    let resolutions = dmfa_review::resolutions_of(&db.conn, request_id).await?;
+    let conflicts = dmfa_review::conflict_views(&s, &resolutions);
+    let (left_out, dmfa_changed) = dmfa_review::review_of(&db.conn, request_id).await?;
     let tx = db.begin_write().await?;
     audit::append(
         &tx.txn,
@@ -400,10 +465,12 @@ pub async fn for_request(
     tx.commit().await?;
     Ok(DmfaView {
         request_id,
-        typed,
-        dmfa,
+        typed: s.typed,
+        dmfa: s.dmfa.items,
         conflicts,
-        notes,
-        declared_quarters,
+        notes: s.dmfa.notes,
+        declared_quarters: s.dmfa.declared_quarters,
+        left_out,
+        dmfa_changed,
     })
 }

@@ -22,7 +22,11 @@ pub struct Stored {
 pub enum EngineError {
     /// The input was refused; `path` is the field inside the engine request.
     #[error("{path}: {reason}")]
-    Input { path: String, reason: String },
+    Input {
+        path: String,
+        code: art60_rules::input::InputCode,
+        reason: String,
+    },
     #[error("no rule in force on {date}")]
     NoRuleInForce { date: NaiveDate },
 }
@@ -43,12 +47,14 @@ pub fn run(req: &CalcRequest) -> Result<Stored, EngineError> {
     let result = art60_rules::calculate(req, &options, params).map_err(|e| match e {
         CalcError::InvalidInput(i) => EngineError::Input {
             path: i.path,
+            code: i.code,
             reason: i.reason,
         },
         CalcError::NoRuleInForce(n) => EngineError::NoRuleInForce { date: n.date },
     })?;
     let json = serde_json::to_value(&result).map_err(|e| EngineError::Input {
         path: "$".into(),
+        code: art60_rules::input::InputCode::Invalid,
         reason: format!("result not serialisable: {e}"),
     })?;
     Ok(Stored {

@@ -7,6 +7,11 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
+    /// A stable machine code for clients to translate (the engine's input codes, e.g.
+    /// `end_before_start`, and `dmfa_conflict_unresolved`), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// In English.
     pub reason: String,
 }
 
@@ -14,6 +19,15 @@ impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
         FieldError {
             field: field.into(),
+            code: None,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn coded(field: impl Into<String>, code: impl Into<String>, reason: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            code: Some(code.into()),
             reason: reason.into(),
         }
     }

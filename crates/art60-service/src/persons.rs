@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, Event};
 use crate::auth::Actor;
-use crate::db::{Db, Role, employment, person, person_link};
+use crate::db::{Db, Role, employment, person, person_link, request};
 use crate::error::{FieldError, Result, ServiceError};
 
 /// A page of a list and the cursor of the next one.
@@ -202,21 +202,30 @@ pub async fn register(
     Ok((PersonView::from(p), created))
 }
 
-/// Is this person followed by the actor's CPAS? (Only CPAS workers see persons directly.)
+/// May the actor read this person? A CPAS worker: when their CPAS follows the person. An ONEM
+/// officer: when a request about the person was sent to their office (drafts never; the same
+/// rule as for the request itself, `Actor::sees_case`). Nobody else.
 pub async fn visible_person<C: ConnectionTrait>(
     conn: &C,
     actor: &Actor,
     person_id: i64,
 ) -> Result<bool> {
-    let Ok(cpas_id) = worker_cpas(actor) else {
-        return Ok(false);
-    };
-    Ok(person_link::Entity::find()
-        .filter(person_link::Column::PersonId.eq(person_id))
-        .filter(person_link::Column::CpasId.eq(cpas_id))
-        .one(conn)
-        .await?
-        .is_some())
+    match (actor.role, actor.cpas_id, actor.office_id) {
+        (Role::CpasWorker, Some(cpas_id), _) => Ok(person_link::Entity::find()
+            .filter(person_link::Column::PersonId.eq(person_id))
+            .filter(person_link::Column::CpasId.eq(cpas_id))
+            .one(conn)
+            .await?
+            .is_some()),
+        (Role::OnemOfficer, _, Some(office_id)) => Ok(request::Entity::find()
+            .filter(request::Column::PersonId.eq(person_id))
+            .filter(request::Column::OfficeId.eq(office_id))
+            .filter(request::Column::SentAt.is_not_null())
+            .one(conn)
+            .await?
+            .is_some()),
+        _ => Ok(false),
+    }
 }
 
 /// Reads one person (audited).

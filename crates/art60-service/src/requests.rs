@@ -254,7 +254,7 @@ pub fn engine_request(
                 e.path.trim_start_matches('$').trim_start_matches('.')
             )
         };
-        ServiceError::Invalid(vec![FieldError::new(field, e.reason)])
+        ServiceError::Invalid(vec![FieldError::coded(field, e.code.as_str(), e.reason)])
     })
 }
 
@@ -695,14 +695,6 @@ async fn check_calculation_limits<C: ConnectionTrait>(
     Ok(())
 }
 
-/// `history[N]...` with `N >= typed`: the DmfA period `N - typed` and the rest of the path.
-fn dmfa_index(path: &str, typed: usize) -> Option<(usize, &str)> {
-    let rest = path.strip_prefix("history[")?;
-    let close = rest.find(']')?;
-    let n: usize = rest[..close].parse().ok()?;
-    n.checked_sub(typed).map(|k| (k, &rest[close + 1..]))
-}
-
 /// Sends a draft (or returned) request: stamps receipt and due date, runs the engine.
 pub async fn send(
     db: &Db,
@@ -717,39 +709,14 @@ pub async fn send(
     check_version(&m, if_match)?;
     refuse_status(&m, "send", &[Status::Draft, Status::Returned])?;
     let p = person_of(&db.conn, m.person_id).await?;
-    let calc = engine_request(&m.input, parse_niss(&p), p.birth_date, today)?;
+    // Form errors first (they name the form's fields), then the workflow limits.
+    engine_request(&m.input, parse_niss(&p), p.birth_date, today)?;
     let tx = db.begin_write().await?;
     check_calculation_limits(&tx.txn, &m, today).await?;
-    let dmfa_items = match parse_niss(&p) {
-        Some(niss) => {
-            let start = calc.contract.as_ref().map(|c| c.start);
-            crate::dmfa::person_history(&tx.txn, p.id, niss, start)
-                .await?
-                .items
-        }
-        None => Vec::new(),
-    };
-    let typed_len = calc.history.len();
-    let calc = engine::with_dmfa(calc, dmfa_items);
-    let stored = engine::run(&calc).map_err(|e| match e {
-        EngineError::Input { path, reason } => {
-            let path = path.trim_start_matches('$').trim_start_matches('.');
-            ServiceError::Invalid(vec![match dmfa_index(path, typed_len) {
-                // The engine refused a DmfA period (it contradicts a typed one): name it as such.
-                Some((k, rest)) => FieldError::new(
-                    format!("dmfa[{k}]{rest}"),
-                    format!(
-                        "{reason} (a DmfA period: settle the conflict with the typed periods, see the request's DmfA view)"
-                    ),
-                ),
-                None => FieldError::new(format!("input.{path}"), reason),
-            }])
-        }
-        EngineError::NoRuleInForce { date } => ServiceError::refused(
-            "no_rule_in_force",
-            format!("no admissibility rule is in force on {date}"),
-        ),
-    })?;
+    // The typed and DmfA periods, each conflict settled by the CPAS (unsettled: refused).
+    let calculation = crate::dmfa_review::calculate(&tx.txn, &m, &p, today).await?;
+    let calc = &calculation.calc;
+    let stored = calculation.stored.clone();
     let office_id = cpas::Entity::find_by_id(m.cpas_id)
         .one(&tx.txn)
         .await?
@@ -772,18 +739,7 @@ pub async fn send(
     am.provisional = Set(Some(stored.provisional));
     am.return_reason = Set(None);
     let saved = save(&tx.txn, am, m.version, now).await?;
-    let engine_input = serde_json::to_value(&calc)
-        .map_err(|e| ServiceError::Storage(format!("engine input not serialisable: {e}")))?;
-    request_engine_input::Entity::delete_by_id(saved.id)
-        .exec(&tx.txn)
-        .await?;
-    request_engine_input::ActiveModel {
-        request_id: Set(saved.id),
-        input: Set(engine_input),
-        created_at: Set(now),
-    }
-    .insert(&tx.txn)
-    .await?;
+    crate::dmfa_review::store_calculation(&tx.txn, now, saved.id, &calculation, None).await?;
     if let Some(start) = contract_start {
         employment::Entity::update_many()
             .col_expr(employment::Column::ContractStart, Expr::value(start))

@@ -20,6 +20,8 @@ pub struct Config {
     pub demo: bool,
     pub attachment_dir: Option<PathBuf>,
     pub db_pool: u32,
+    /// Mark every cookie `Secure` (served behind TLS); see [`api::cookies::default_for`].
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +88,11 @@ pub async fn run_with(
         })
     };
     let app = make_app(state);
+    let app = if cfg.secure_cookies {
+        api::cookies::secure(app)
+    } else {
+        app
+    };
     let listener = tokio::net::TcpListener::bind(cfg.bind)
         .await
         .map_err(|source| ServerError::Bind {

@@ -102,7 +102,28 @@ async fn matrix(backend: Backend) {
             format!("/api/v1/persons/{p_a}"),
             None,
             |w| match w {
-                WorkerA => S::OK,
+                // The officer of the office the person's request was sent to sees who it is
+                // about; other offices, the SPOCs and administrators do not.
+                WorkerA | OfficerA => S::OK,
+                _ => S::NOT_FOUND,
+            },
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/requests/{r_a}/dmfa"),
+            None,
+            |w| match w {
+                WorkerA | OfficerA => S::OK,
+                _ => S::NOT_FOUND,
+            },
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/requests/{d_a}/dmfa/resolutions"),
+            Some(json!({"manual": 0, "dmfa": 0, "choice": "use_dmfa"})),
+            |w| match w {
+                // Seen, allowed, but there is no such conflict.
+                WorkerA => S::UNPROCESSABLE_ENTITY,
                 _ => S::NOT_FOUND,
             },
         ),

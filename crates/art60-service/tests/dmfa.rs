@@ -154,6 +154,21 @@ async fn scenario(backend: Backend) {
     let e = dmfa::for_request(&t.db, t.clock.now(), &worker_b, request_id).await;
     assert!(matches!(e, Err(art60_service::ServiceError::NotFound(_))));
 
+    // Each conflict must be settled before sending: keep the typed period (the DmfA quarter
+    // it overlaps is left out of the calculation).
+    for c in &v.conflicts {
+        let r = t
+            .call(
+                Method::POST,
+                &format!("/api/v1/requests/{request_id}/dmfa/resolutions"),
+                &t.a.worker,
+                Some(json!({"manual": c.conflict.manual, "dmfa": c.conflict.dmfa,
+                    "choice": "keep_typed", "justification": "C4 of the employer"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+
     // Sending: the stored engine input has the typed period and the DmfA periods, each with
     // its source; the undeclared quarters up to the contract make the result provisional.
     let s = t.act(&t.a.worker, request_id, "send", &etag, None).await;
@@ -262,7 +277,7 @@ async fn api_scenario(backend: Backend) {
 }
 
 #[tokio::test]
-async fn a_dmfa_period_the_engine_refuses_is_named_as_such() {
+async fn a_typed_period_contradicting_the_dmfa_blocks_sending() {
     for backend in backends() {
         let t = TestApp::new(backend).await;
         t.clock.set(at("2024-06-10"));
@@ -302,12 +317,16 @@ async fn a_dmfa_period_the_engine_refuses_is_named_as_such() {
         assert!(
             v.conflicts
                 .iter()
-                .any(|c| c.kind == art60_dmfa::ConflictKind::Contradiction)
+                .any(|c| c.conflict.kind == art60_dmfa::ConflictKind::Contradiction)
         );
         let s = t
             .act(&t.a.worker, request_id, "send", &u.etag(), None)
             .await;
+        // Unsettled, the conflict blocks sending: the error is on the typed period and names
+        // the DmfA period it contradicts.
         assert_eq!(s.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", s.body);
+        assert_eq!(s.body["errors"][0]["field"], "input.history[0]", "{}", s.body);
+        assert_eq!(s.body["errors"][0]["code"], "dmfa_conflict_unresolved");
         let text = s.body.to_string();
         assert!(text.contains("dmfa["), "{text}");
         t.finish().await;

@@ -479,8 +479,17 @@ pub fn label_key_of(field: &str) -> &'static str {
 }
 
 /// Adds a refusal from the engine or the service next to the field it names.
-pub fn add_refusal(errors: &mut Errors, lang: Lang, path: &str, reason: &str, key: &str) {
+pub fn add_refusal(
+    errors: &mut Errors,
+    lang: Lang,
+    path: &str,
+    code: Option<&str>,
+    reason: &str,
+    key: &str,
+) {
     let field = field_of(path);
+    // The engine's code in the reader's language; its English reason when the code is unknown.
+    let reason = crate::dmfa_view::reason_text(lang, code, reason);
     let label = t(lang, label_key_of(&field))
         .trim_end_matches(" *")
         .to_owned();
@@ -488,7 +497,7 @@ pub fn add_refusal(errors: &mut Errors, lang: Lang, path: &str, reason: &str, ke
         t_args(
             lang,
             key,
-            &[("field", label), ("reason", reason.to_owned())],
+            &[("field", label), ("reason", reason)],
         )
     });
 }

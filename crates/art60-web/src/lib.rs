@@ -11,6 +11,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod ctx;
+mod dmfa_view;
 mod fields;
 pub mod form;
 mod html;
@@ -119,6 +120,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
         .route("/requests/{id}/send", post(pages::request_send))
+        .route("/requests/{id}/dmfa/resolve", post(dmfa_view::resolve_post))
         .route("/requests/{id}/copy", post(pages::request_copy))
         .route("/requests/{id}/decide", post(pages::request_decide))
         .route("/requests/{id}/return", post(pages::request_return))

@@ -260,6 +260,7 @@ fn notice_of(ctx: &Ctx, done: Option<&str>) -> Option<String> {
         "decided" => Some(ctx.t("decide-done")),
         "returned" => Some(ctx.t("returned-done")),
         "derogation" => Some(ctx.t("derogation-done")),
+        "dmfa_resolved" => Some(ctx.t("dmfa-resolved-ok")),
         _ => None,
     }
 }
@@ -479,6 +480,19 @@ fn simulate_form(ctx: &Ctx, f: &RequestForm, today: NaiveDate) -> SimFragment {
         art60_rules::ParamSet::embedded(),
     ) {
         Ok(res) => frag(None, Some(summarise(&req, &res, ctx.lang, None))),
+        Err(art60_rules::CalcError::InvalidInput(i)) => {
+            let mut errors = Errors::new();
+            form::add_refusal(
+                &mut errors,
+                ctx.lang,
+                &i.path,
+                Some(i.code.as_str()),
+                &i.reason,
+                "err-engine",
+            );
+            let reason = errors.into_values().next().unwrap_or_default();
+            frag(Some(ctx.t1("sim-failed", "reason", reason)), None)
+        }
         Err(e) => frag(Some(ctx.t1("sim-failed", "reason", e)), None),
     }
 }
@@ -489,7 +503,14 @@ fn refusal_text(lang: Lang, e: &ServiceError) -> String {
         ServiceError::Invalid(list) => {
             let mut errors = Errors::new();
             for fe in list {
-                form::add_refusal(&mut errors, lang, &fe.field, &fe.reason, "err-engine");
+                form::add_refusal(
+                    &mut errors,
+                    lang,
+                    &fe.field,
+                    fe.code.as_deref(),
+                    &fe.reason,
+                    "err-engine",
+                );
             }
             errors.into_values().next().unwrap_or_default()
         }
@@ -594,7 +615,7 @@ fn service_errors(errors: &mut Errors, lang: Lang, e: &ServiceError) -> bool {
             } else {
                 "err-service"
             };
-            form::add_refusal(errors, lang, &fe.field, &fe.reason, key);
+            form::add_refusal(errors, lang, &fe.field, fe.code.as_deref(), &fe.reason, key);
         }
         true
     } else {
@@ -640,7 +661,7 @@ fn go_to(headers: &HeaderMap, to: &str, flash: &str) -> Response {
     with_flash(resp, flash)
 }
 
-fn with_flash(resp: Response, code: &str) -> Response {
+pub(crate) fn with_flash(resp: Response, code: &str) -> Response {
     if code.is_empty() {
         return resp;
     }
@@ -846,9 +867,16 @@ struct RequestPage {
     justification: String,
     reason: String,
     derogation_reason: String,
+    /// Name, NISS and birth date of the person the request is about.
+    person: Option<(String, String, String)>,
+    dmfa: Option<crate::dmfa_view::DmfaSection>,
 }
 
 impl RequestPage {
+    /// A send refusal about typed period `i` (an unsettled DmfA conflict...).
+    fn history_error(&self, i: usize) -> Option<&String> {
+        self.errors.get(&format!("input.history[{i}]"))
+    }
     fn input(
         &self,
         name: &str,
@@ -961,10 +989,36 @@ async fn request_page(
         .await
         .map_err(|e| ctx.fail(e))?;
     let today = st.clock.today_brussels();
-    let sum = stored_calc(&v, today)
-        .map(|(req, res)| summarise(&req, &res, ctx.lang, v.override_end_date));
     let worker = actor.role == Role::CpasWorker;
     let officer = actor.role == Role::OnemOfficer;
+    let now = st.clock.now();
+    // Who the request is about (an audited read of the person).
+    let person = persons::get(&st.db, now, &actor, v.person_id)
+        .await
+        .ok()
+        .map(|p| {
+            (
+                format!("{} {}", p.last_name, p.first_name),
+                p.niss,
+                p.birth_date.to_string(),
+            )
+        });
+    let dmfa_view = art60_service::dmfa::for_request(&st.db, now, &actor, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let calculated = art60_service::dmfa_review::engine_history(&st.db.conn, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let sum = stored_calc(&v, today).map(|(mut req, res)| {
+        req.history = crate::dmfa_view::timeline_history(&dmfa_view, calculated);
+        summarise(&req, &res, ctx.lang, v.override_end_date)
+    });
+    let dmfa = Some(crate::dmfa_view::section(
+        ctx.lang,
+        &dmfa_view,
+        worker && matches!(v.status, Status::Draft | Status::Returned),
+        &extra.errors,
+    ));
     let attachments = attachments::list(&st.db, &actor, id)
         .await
         .map_err(|e| ctx.fail(e))?
@@ -1000,11 +1054,30 @@ async fn request_page(
         justification: extra.justification,
         reason: extra.reason,
         derogation_reason: extra.derogation_reason,
+        person,
+        dmfa,
         ctx,
     };
     let mut resp = render(page.ctx.lang, &page);
     *resp.status_mut() = status;
     Ok(resp)
+}
+
+/// The request page again after a refused DmfA resolution, with the errors in place.
+pub(crate) async fn request_page_with_errors(
+    st: &AppState,
+    ctx: Ctx,
+    id: i64,
+    errors: Errors,
+    status: StatusCode,
+) -> PageResult {
+    let extra = Extra {
+        notice: Some(ctx.t("form-errors-summary")),
+        notice_class: "error",
+        errors,
+        ..Default::default()
+    };
+    request_page(st, ctx, id, extra, status).await
 }
 
 pub async fn request_get(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> PageResult {
@@ -1050,6 +1123,13 @@ async fn refused(st: &AppState, ctx: Ctx, id: i64, f: &ActionForm, e: ServiceErr
         }
         ServiceError::Invalid(list) => {
             for fe in list {
+                // A send refused for the form or the DmfA (an unsettled conflict...): the
+                // message goes next to the period it is about.
+                if fe.field.starts_with("input.") || fe.field.starts_with("dmfa[") {
+                    let text = crate::dmfa_view::reason_text(ctx.lang, fe.code.as_deref(), &fe.reason);
+                    extra.errors.entry(fe.field.clone()).or_insert(text);
+                    continue;
+                }
                 let (field, label) = match fe.field.as_str() {
                     "end_date" => ("end_date", "field-override-end"),
                     "justification" => ("justification", "field-justification"),

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use art60_rules::CalcRequest;
-use art60_rules::input::PeriodKind;
+use art60_rules::input::{PeriodKind, Source};
 use art60_rules::result::CalcResult;
 use chrono::NaiveDate;
 
@@ -112,9 +112,14 @@ pub fn render_with_override(
         days: (max - min).num_days() + 2 * pad,
     };
 
-    // Rows: one per history kind present (in form order), then reference, extensions, contract.
-    let mut kinds: Vec<PeriodKind> = req.history.iter().map(|h| h.kind).collect();
-    kinds.sort_by_key(|k| kind_index(*k));
+    // Rows: one per history kind present (in form order), typed and DmfA periods of a kind on
+    // separate rows, then reference, extensions, contract.
+    let mut kinds: Vec<(PeriodKind, bool)> = req
+        .history
+        .iter()
+        .map(|h| (h.kind, h.source == Source::Dmfa))
+        .collect();
+    kinds.sort_by_key(|(k, dmfa)| (kind_index(*k), *dmfa));
     kinds.dedup();
     let has_ext = window.is_some_and(|w| !w.extensions.is_empty());
     let rows = kinds.len() as i64 + 1 + i64::from(has_ext) + 1;
@@ -161,8 +166,9 @@ pub fn render_with_override(
         esc(&desc)
     );
     s.push_str("<defs>");
-    for k in &kinds {
-        let i = kind_index(*k);
+    let mut patterns: Vec<usize> = kinds.iter().map(|(k, _)| kind_index(*k)).collect();
+    patterns.dedup();
+    for i in patterns {
         let _ = write!(
             s,
             r##"<pattern id="pk-{i}" width="8" height="8" patternUnits="userSpaceOnUse"><rect width="8" height="8" fill="{}"/><path d="{}" stroke="#000" stroke-width="1.2" fill="#000"/></pattern>"##,
@@ -230,10 +236,19 @@ pub fn render_with_override(
     };
 
     let mut row = 0;
-    for k in &kinds {
-        let name = t(lang, &labels::period_kind(*k));
+    for (k, from_dmfa) in &kinds {
+        let mut name = t(lang, &labels::period_kind(*k));
+        if *from_dmfa {
+            // Told in words, and drawn with a dashed outline: not by colour alone.
+            name = t_args(lang, "tl-dmfa", &[("kind", name)]);
+        }
         label(&mut s, row, &name);
-        for h in req.history.iter().filter(|h| h.kind == *k) {
+        let bars_from = s.len();
+        for h in req
+            .history
+            .iter()
+            .filter(|h| h.kind == *k && (h.source == Source::Dmfa) == *from_dmfa)
+        {
             let country = h
                 .abroad
                 .as_ref()
@@ -248,6 +263,14 @@ pub fn render_with_override(
                 &format!("url(#pk-{})", kind_index(*k)),
                 &tip,
             );
+        }
+        if *from_dmfa {
+            let dashed = s[bars_from..].replace(
+                r##"stroke="#1a1a1a"><title>"##,
+                r##"stroke="#1a1a1a" stroke-width="2" stroke-dasharray="5 3" class="tl-dmfa"><title>"##,
+            );
+            s.truncate(bars_from);
+            s.push_str(&dashed);
         }
         row += 1;
     }
@@ -447,6 +470,32 @@ mod tests {
         let svg = render_with_override(&req, &res, Lang::Nl, Some(d));
         assert!(svg.contains("Einddatum RVA 2028-01-31"), "{svg}");
         assert!(svg.contains("RVA legde 2028-01-31 vast als einddatum."));
+    }
+
+    #[test]
+    fn dmfa_periods_have_their_own_row_said_in_words_and_a_dashed_outline() {
+        let (mut req, res) = example("history-with-sickness.json");
+        // The example's DmfA job, and the same job typed by hand: two rows.
+        let dmfa = req
+            .history
+            .iter()
+            .find(|h| h.source == Source::Dmfa)
+            .cloned()
+            .unwrap();
+        let mut typed = dmfa.clone();
+        typed.source = Source::Manual;
+        typed.quarters.clear();
+        req.history.push(typed);
+        for (lang, words) in [
+            (Lang::En, "Work in Belgium (DmfA)"),
+            (Lang::Fr, "Travail en Belgique (DmfA)"),
+            (Lang::Nl, "Werk in België (DmfA)"),
+            (Lang::De, "Arbeit in Belgien (DmfA)"),
+        ] {
+            let svg = render(&req, &res, lang);
+            assert_eq!(svg.matches(words).count(), 2, "{lang:?}: label and tooltip\n{svg}");
+            assert_eq!(svg.matches(r#"class="tl-dmfa""#).count(), 1, "{svg}");
+        }
     }
 
     #[test]

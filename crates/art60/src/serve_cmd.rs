@@ -25,6 +25,11 @@ pub struct ServeArgs {
     /// Database connections kept open (per process).
     #[arg(long, env = "ART60_DB_POOL", default_value_t = art60_service::db::DEFAULT_POOL)]
     db_pool: u32,
+    /// Mark the session, CSRF and language cookies `Secure` (HTTPS only). Default: on, unless
+    /// `--bind` is a loopback address (the demo on http://localhost); set it to `true` behind a
+    /// TLS proxy on the same host.
+    #[arg(long, env = "ART60_SECURE_COOKIES")]
+    secure_cookies: Option<bool>,
     /// Log as JSON lines (for log collectors) instead of text.
     #[arg(long)]
     log_json: bool,
@@ -51,6 +56,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         demo: args.demo,
         attachment_dir: args.attachment_dir,
         db_pool: args.db_pool,
+        secure_cookies: args
+            .secure_cookies
+            .unwrap_or_else(|| art60_service::api::cookies::default_for(args.bind)),
     };
     rt.block_on(server::run_with(cfg, art60_web::app, |creds, addr| {
         println!("art60 portal on http://{addr}/  (API docs: http://{addr}/api/docs/)");

@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`: thin handlers over the service functions. Errors are RFC 9457
 //! problem+json; creation takes `Idempotency-Key`; changes need `If-Match` with the ETag.
 
+pub mod cookies;
+mod dmfa_review;
 pub mod extract;
 mod handlers;
 mod problem;
@@ -52,6 +54,7 @@ pub struct AppState {
         handlers::queue, handlers::audit_verify, handlers::open_case, handlers::audit_list,
         handlers::revoke_token, handlers::update_cpas, handlers::update_user,
         handlers::import_dmfa, handlers::request_dmfa,
+        dmfa_review::resolve_conflict,
     ),
     components(schemas(Problem)),
     modifiers(&SecurityAddon),
@@ -154,6 +157,10 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .route("/requests/{id}/dmfa", get(h::request_dmfa))
+        .route(
+            "/requests/{id}/dmfa/resolutions",
+            post(dmfa_review::resolve_conflict),
+        )
         .route(
             "/dmfa",
             post(h::import_dmfa).layer(DefaultBodyLimit::max(crate::dmfa::MAX_UPLOAD_BYTES)),

@@ -332,6 +332,7 @@ try {
       '--disable-component-update', '--disable-sync'],
   });
   for (const lang of ['fr', 'nl']) await publicPages(browser, portal, lang);
+  await (await import('./dmfa.mjs')).default({ browser, portal, ok, axeCheck, login, shot, T });
   await flow(browser, portal, 'fr', true);
   await flow(browser, portal, 'nl', true);
   await flow(browser, portal, 'fr', false);

@@ -105,25 +105,29 @@ impl WorkRegime {
     fn check(&self, path: &str) -> Result<(), InputError> {
         let r = self.days_per_week.raw();
         if !(100..=700).contains(&r) {
-            return Err(InputError::coded(InputCode::DaysPerWeekOutOfRange, 
+            return Err(InputError::coded(
+                InputCode::DaysPerWeekOutOfRange,
                 format!("{path}.days_per_week"),
                 "R must be between 1 and 7 days per week",
             ));
         }
         if self.reference_hours.raw() <= 0 || self.reference_hours.raw() > 60_00 {
-            return Err(InputError::coded(InputCode::ReferenceHoursOutOfRange, 
+            return Err(InputError::coded(
+                InputCode::ReferenceHoursOutOfRange,
                 format!("{path}.reference_hours"),
                 "S must be above 0 and at most 60 hours",
             ));
         }
         if self.weekly_hours.raw() <= 0 {
-            return Err(InputError::coded(InputCode::HoursNotPositive, 
+            return Err(InputError::coded(
+                InputCode::HoursNotPositive,
                 format!("{path}.weekly_hours"),
                 "Q must be above 0",
             ));
         }
         if self.weekly_hours > self.reference_hours {
-            return Err(InputError::coded(InputCode::HoursAboveReference, 
+            return Err(InputError::coded(
+                InputCode::HoursAboveReference,
                 format!("{path}.weekly_hours"),
                 "Q cannot exceed S (the reference person's hours)",
             ));
@@ -711,7 +715,8 @@ pub const MAX_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2150, 12, 31) {
 
 fn check_date(path: &str, d: NaiveDate) -> Result<(), InputError> {
     if d < MIN_DATE || d > MAX_DATE {
-        return Err(InputError::coded(InputCode::DateOutOfRange, 
+        return Err(InputError::coded(
+            InputCode::DateOutOfRange,
             path,
             "date out of range (1900-01-01..2150-12-31)",
         ));
@@ -723,7 +728,8 @@ fn check_range(path: &str, start: NaiveDate, end: NaiveDate) -> Result<(), Input
     check_date(&format!("{path}.start"), start)?;
     check_date(&format!("{path}.end"), end)?;
     if end < start {
-        return Err(InputError::coded(InputCode::EndBeforeStart, 
+        return Err(InputError::coded(
+            InputCode::EndBeforeStart,
             format!("{path}.end"),
             "end is before start",
         ));
@@ -740,17 +746,26 @@ fn check_weekdays(
         let mut mask = 0u8;
         for d in days {
             if mask & d.bit() != 0 {
-                return Err(InputError::coded(InputCode::WeekdayTwice, path, "a weekday is listed twice"));
+                return Err(InputError::coded(
+                    InputCode::WeekdayTwice,
+                    path,
+                    "a weekday is listed twice",
+                ));
             }
             mask |= d.bit();
         }
         if mask == 0 {
-            return Err(InputError::coded(InputCode::NoWeekday, path, "at least one weekday"));
+            return Err(InputError::coded(
+                InputCode::NoWeekday,
+                path,
+                "at least one weekday",
+            ));
         }
         // A whole-days pattern must match R; a variable cycle (R with decimals) may not.
         let r = regime.days_per_week.raw();
         if r % 100 == 0 && i64::from(mask.count_ones()) != r / 100 {
-            return Err(InputError::coded(InputCode::WeekdaysNotMatchingDays, 
+            return Err(InputError::coded(
+                InputCode::WeekdaysNotMatchingDays,
                 path,
                 "the number of weekdays must equal days_per_week",
             ));
@@ -766,7 +781,11 @@ impl CalcRequest {
         let req: CalcRequest = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let msg = e.inner().to_string();
-            InputError::coded(InputCode::Malformed, if path == "." { "$".to_string() } else { path }, msg)
+            InputError::coded(
+                InputCode::Malformed,
+                if path == "." { "$".to_string() } else { path },
+                msg,
+            )
         })?;
         req.check()?;
         Ok(req)
@@ -780,7 +799,8 @@ impl CalcRequest {
             && let Some(bd) = niss.birth_date()
             && bd != self.person.birth_date
         {
-            return Err(InputError::coded(InputCode::BirthDateMismatch, 
+            return Err(InputError::coded(
+                InputCode::BirthDateMismatch,
                 "person.birth_date",
                 "does not match the birth date encoded in the NISS",
             ));
@@ -788,12 +808,17 @@ impl CalcRequest {
         match self.mode {
             Mode::Plan => {
                 if self.contract.is_none() {
-                    return Err(InputError::coded(InputCode::Required, "contract", "required in plan mode"));
+                    return Err(InputError::coded(
+                        InputCode::Required,
+                        "contract",
+                        "required in plan mode",
+                    ));
                 }
             }
             Mode::Assess => {
                 if self.application_date.is_none() {
-                    return Err(InputError::coded(InputCode::Required, 
+                    return Err(InputError::coded(
+                        InputCode::Required,
                         "application_date",
                         "required in assess mode",
                     ));
@@ -803,7 +828,8 @@ impl CalcRequest {
         if let Some(da) = self.application_date {
             check_date("application_date", da)?;
             if da <= self.person.birth_date {
-                return Err(InputError::coded(InputCode::BeforeBirth, 
+                return Err(InputError::coded(
+                    InputCode::BeforeBirth,
                     "application_date",
                     "before the person's birth",
                 ));
@@ -812,7 +838,8 @@ impl CalcRequest {
         if let Some(c) = &self.contract {
             check_date("contract.start", c.start)?;
             if c.start <= self.person.birth_date {
-                return Err(InputError::coded(InputCode::BeforeBirth, 
+                return Err(InputError::coded(
+                    InputCode::BeforeBirth,
                     "contract.start",
                     "before the person's birth",
                 ));
@@ -826,14 +853,16 @@ impl CalcRequest {
                 let p = format!("contract.absences[{i}]");
                 check_range(&p, a.start, a.end)?;
                 if a.start < c.start {
-                    return Err(InputError::coded(InputCode::AbsenceBeforeContract, 
+                    return Err(InputError::coded(
+                        InputCode::AbsenceBeforeContract,
                         format!("{p}.start"),
                         "absence before the contract start",
                     ));
                 }
                 for (j, b) in c.absences.iter().enumerate().take(i) {
                     if a.start <= b.end && b.start <= a.end {
-                        return Err(InputError::coded(InputCode::Overlap, 
+                        return Err(InputError::coded(
+                            InputCode::Overlap,
                             format!("{p}.start"),
                             format!("overlaps contract.absences[{j}]"),
                         ));
@@ -848,13 +877,15 @@ impl CalcRequest {
                 r.check(&format!("{p}.regime"))?;
                 check_weekdays(&format!("{p}.weekdays"), &h.weekdays, r)?;
             } else if h.weekdays.is_some() {
-                return Err(InputError::coded(InputCode::WeekdaysWithoutRegime, 
+                return Err(InputError::coded(
+                    InputCode::WeekdaysWithoutRegime,
                     format!("{p}.weekdays"),
                     "weekdays need a regime",
                 ));
             }
             if h.end >= self.reference_end_bound() {
-                return Err(InputError::coded(InputCode::HistoryNotBeforeReferenceEnd, 
+                return Err(InputError::coded(
+                    InputCode::HistoryNotBeforeReferenceEnd,
                     format!("{p}.end"),
                     match self.mode {
                         Mode::Plan => {
@@ -866,13 +897,15 @@ impl CalcRequest {
             }
             match h.kind {
                 PeriodKind::ForeignWork if h.abroad.is_none() => {
-                    return Err(InputError::coded(InputCode::CountryRequired, 
+                    return Err(InputError::coded(
+                        InputCode::CountryRequired,
                         format!("{p}.abroad"),
                         "work abroad needs the country",
                     ));
                 }
                 PeriodKind::ChildRaising if h.child_birth_date.is_none() => {
-                    return Err(InputError::coded(InputCode::ChildBirthDateRequired, 
+                    return Err(InputError::coded(
+                        InputCode::ChildBirthDateRequired,
                         format!("{p}.child_birth_date"),
                         "child raising needs the child's birth date",
                     ));
@@ -881,27 +914,31 @@ impl CalcRequest {
             }
             if let Some(a) = &h.abroad {
                 if h.kind != PeriodKind::ForeignWork {
-                    return Err(InputError::coded(InputCode::AbroadOnlyForForeignWork, 
+                    return Err(InputError::coded(
+                        InputCode::AbroadOnlyForForeignWork,
                         format!("{p}.abroad"),
                         "only for foreign_work",
                     ));
                 }
                 let c = &a.country;
                 if c.len() != 2 || !c.chars().all(|x| x.is_ascii_uppercase()) {
-                    return Err(InputError::coded(InputCode::CountryCode, 
+                    return Err(InputError::coded(
+                        InputCode::CountryCode,
                         format!("{p}.abroad.country"),
                         "ISO 3166-1 alpha-2 code in capitals, e.g. FR",
                     ));
                 }
                 if c == "BE" {
-                    return Err(InputError::coded(InputCode::BelgiumNotAbroad, 
+                    return Err(InputError::coded(
+                        InputCode::BelgiumNotAbroad,
                         format!("{p}.abroad.country"),
                         "Belgium is not abroad: use kind work",
                     ));
                 }
             }
             if !h.quarters.is_empty() && h.kind != PeriodKind::Work {
-                return Err(InputError::coded(InputCode::QuartersOnlyForWork, 
+                return Err(InputError::coded(
+                    InputCode::QuartersOnlyForWork,
                     format!("{p}.quarters"),
                     "declared quarters only for work in Belgium",
                 ));
@@ -909,13 +946,15 @@ impl CalcRequest {
             for (k, q) in h.quarters.iter().enumerate() {
                 let qp = format!("{p}.quarters[{k}]");
                 if q.quarter.end() < h.start || q.quarter.start() > h.end {
-                    return Err(InputError::coded(InputCode::QuarterOutsidePeriod, 
+                    return Err(InputError::coded(
+                        InputCode::QuarterOutsidePeriod,
                         format!("{qp}.quarter"),
                         "quarter outside the period",
                     ));
                 }
                 if h.quarters[..k].iter().any(|o| o.quarter == q.quarter) {
-                    return Err(InputError::coded(InputCode::QuarterTwice, 
+                    return Err(InputError::coded(
+                        InputCode::QuarterTwice,
                         format!("{qp}.quarter"),
                         "quarter declared twice for the same job",
                     ));
@@ -923,7 +962,8 @@ impl CalcRequest {
                 let part_time = h.regime.is_some_and(|r| !r.is_full_time());
                 for (l, line) in q.lines.iter().enumerate() {
                     if part_time && line.hours.is_none() && line.days.raw() > 0 {
-                        return Err(InputError::coded(InputCode::HoursRequiredPartTime, 
+                        return Err(InputError::coded(
+                            InputCode::HoursRequiredPartTime,
                             format!("{qp}.lines[{l}].hours"),
                             "hours are mandatory for part-time work",
                         ));
@@ -936,13 +976,15 @@ impl CalcRequest {
             for (j, o) in self.history.iter().enumerate().take(i) {
                 let overlap = h.start <= o.end && o.start <= h.end;
                 if overlap && !h.kind.is_work() && h.kind == o.kind {
-                    return Err(InputError::coded(InputCode::Overlap, 
+                    return Err(InputError::coded(
+                        InputCode::Overlap,
                         format!("{p}.start"),
                         format!("overlaps history[{j}] of the same kind"),
                     ));
                 }
                 if overlap && contradictory(h.kind, o.kind) {
-                    return Err(InputError::coded(InputCode::Contradiction, 
+                    return Err(InputError::coded(
+                        InputCode::Contradiction,
                         format!("{p}.start"),
                         format!(
                             "contradicts history[{j}]: {:?} and {:?} at the same time",
@@ -1028,7 +1070,11 @@ mod code_tests {
             {"kind": "work", "start": "2020-05-01", "end": "2020-04-01"}]}));
         assert_eq!(
             (e.code, e.path.as_str(), e.reason.as_str()),
-            (InputCode::EndBeforeStart, "history[0].end", "end is before start")
+            (
+                InputCode::EndBeforeStart,
+                "history[0].end",
+                "end is before start"
+            )
         );
         let e = refusal(serde_json::json!({"contract": {"start": "2024-02-01",
             "days_per_week": 5, "weekly_hours": 40, "reference_hours": 38}}));

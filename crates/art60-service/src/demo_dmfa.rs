@@ -69,7 +69,7 @@ pub async fn seed(db: &Db, now: DateTime<Utc>, worker: &Actor) -> Result<()> {
         now,
         worker,
         NewPerson {
-            niss: niss.expose().to_owned(),
+            niss: niss.expose(),
             last_name: "Déclarée".into(),
             first_name: "Emma".into(),
             birth_date: birth,
@@ -110,7 +110,7 @@ pub async fn seed(db: &Db, now: DateTime<Utc>, worker: &Actor) -> Result<()> {
     .await?;
     let decls = [first, first.next(), last_declared]
         .into_iter()
-        .map(|q| declaration(niss.clone(), q, first.start()))
+        .map(|q| declaration(niss, q, first.start()))
         .collect();
     dmfa::store_read(db, now, Importer::Operator, decls, vec![], None).await?;
     Ok(())

@@ -279,8 +279,7 @@ async fn store_inner(
     let who = importer.who();
     let changed: Vec<i64> = changed.into_iter().collect();
     let today = now.with_timezone(&chrono_tz::Europe::Brussels).date_naive();
-    report.recalculated =
-        dmfa_review::after_import(&tx.txn, now, today, &who, &changed).await?;
+    report.recalculated = dmfa_review::after_import(&tx.txn, now, today, &who, &changed).await?;
     audit::append(
         &tx.txn,
         now,

@@ -16,7 +16,7 @@ use art60_dmfa::{Conflict, ConflictKind};
 use art60_rules::input::{HistoryItem, Quarter, Source};
 use art60_rules::{CalcRequest, Niss};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -120,8 +120,9 @@ pub struct LeftOut {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub choice: Choice,
-    #[schema(value_type = String)]
-    pub conflict: ConflictKind,
+    /// The conflict kind (`duplicate`, `overlapping_work`, `absence_also_declared`,
+    /// `contradiction`).
+    pub conflict: String,
     pub justification: Option<String>,
 }
 
@@ -155,6 +156,13 @@ pub struct Applied {
     pub origin: Vec<(Source, usize)>,
     pub left_out: Vec<LeftOut>,
     pub unresolved: Vec<Conflict>,
+}
+
+fn kind_name(k: ConflictKind) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// Whole quarters covering `from..=to`.
@@ -236,7 +244,7 @@ pub fn apply(
             from,
             to,
             choice,
-            conflict: c.kind,
+            conflict: kind_name(c.kind),
             justification: r.justification.clone(),
         });
     }
@@ -338,14 +346,16 @@ pub async fn calculate<C: ConnectionTrait>(
     today: NaiveDate,
 ) -> Result<Calculation> {
     let niss = Niss::parse(&p.niss).ok();
-    let mut calc = crate::requests::engine_request(&m.input, niss.clone(), p.birth_date, today)?;
+    let mut calc = crate::requests::engine_request(&m.input, niss, p.birth_date, today)?;
     let start = contract_start(&calc);
     let typed = std::mem::take(&mut calc.history);
     let s = sides(conn, p.id, niss, typed, start).await?;
     let resolutions = resolutions_of(conn, m.id).await?;
     let applied = apply(&s.typed, &s.dmfa.items, &s.conflicts, &resolutions);
     if !applied.unresolved.is_empty() {
-        return Err(ServiceError::Invalid(unresolved_errors(&applied.unresolved)));
+        return Err(ServiceError::Invalid(unresolved_errors(
+            &applied.unresolved,
+        )));
     }
     calc.history = applied.history;
     let origin = applied.origin;
@@ -511,10 +521,7 @@ pub async fn engine_history<C: ConnectionTrait>(
 }
 
 /// The conflicts of a request with their stored resolutions.
-pub fn conflict_views(
-    s: &Sides,
-    resolutions: &[dmfa_resolution::Model],
-) -> Vec<ConflictView> {
+pub fn conflict_views(s: &Sides, resolutions: &[dmfa_resolution::Model]) -> Vec<ConflictView> {
     s.conflicts
         .iter()
         .map(|c| {
@@ -689,6 +696,8 @@ pub async fn after_import<C: ConnectionTrait>(
     who: &Who,
     persons: &[i64],
 ) -> Result<u64> {
+    // `add` on a column expression (a trait whose `min`/`max` would shadow dates' elsewhere).
+    use sea_orm::sea_query::ExprTrait as _;
     let mut recalculated = 0;
     for &pid in persons {
         let rows = request::Entity::find()
@@ -779,8 +788,7 @@ pub async fn after_import<C: ConnectionTrait>(
                         })
                         .collect::<Vec<_>>()
                         .join("; ");
-                    mark_changed(conn, now, m.id, "not_recalculated", Some(detail.clone()))
-                        .await?;
+                    mark_changed(conn, now, m.id, "not_recalculated", Some(detail.clone())).await?;
                     audit_change(conn, now, who, &m, "not_recalculated", Some(detail)).await?;
                 }
                 Err(ServiceError::Refused { code, .. }) => {
@@ -876,7 +884,12 @@ mod tests {
 
     #[test]
     fn each_choice_leaves_out_the_other_side_for_the_overlapping_quarters() {
-        let t = item(PeriodKind::Detention, "2022-05-10", "2022-08-20", Source::Manual);
+        let t = item(
+            PeriodKind::Detention,
+            "2022-05-10",
+            "2022-08-20",
+            Source::Manual,
+        );
         let dm = item(PeriodKind::Work, "2021-01-01", "2022-12-31", Source::Dmfa);
         let conflicts = art60_dmfa::reconcile(std::slice::from_ref(&t), std::slice::from_ref(&dm));
         assert_eq!(conflicts.len(), 1);
@@ -896,7 +909,7 @@ mod tests {
         assert_eq!(a.history.len(), 1);
         assert_eq!(a.origin, vec![(Source::Dmfa, 0)]);
         assert_eq!(a.left_out[0].source, Source::Manual);
-        assert_eq!(a.left_out[0].conflict, ConflictKind::Contradiction);
+        assert_eq!(a.left_out[0].conflict, "contradiction");
 
         let a = apply(
             &[t.clone()],
@@ -905,7 +918,11 @@ mod tests {
             &[resolution(&t, &dm, Choice::KeepTyped)],
         );
         // The DmfA work loses 2022Q2 and 2022Q3, keeps the rest; the detention stays whole.
-        let spans: Vec<_> = a.history.iter().map(|h| (h.source, h.start, h.end)).collect();
+        let spans: Vec<_> = a
+            .history
+            .iter()
+            .map(|h| (h.source, h.start, h.end))
+            .collect();
         assert_eq!(
             spans,
             vec![
@@ -918,13 +935,21 @@ mod tests {
             (a.left_out[0].from, a.left_out[0].to),
             (d("2022-04-01"), d("2022-09-30"))
         );
-        assert_eq!(a.left_out[0].justification.as_deref(), Some("C4 of the employer"));
+        assert_eq!(
+            a.left_out[0].justification.as_deref(),
+            Some("C4 of the employer")
+        );
 
         // Editing the typed period reopens the conflict.
         let mut edited = t.clone();
         edited.end = d("2022-08-21");
         let c2 = art60_dmfa::reconcile(std::slice::from_ref(&edited), std::slice::from_ref(&dm));
-        let a = apply(&[edited], &[dm.clone()], &c2, &[resolution(&t, &dm, Choice::UseDmfa)]);
+        let a = apply(
+            &[edited],
+            &[dm.clone()],
+            &c2,
+            &[resolution(&t, &dm, Choice::UseDmfa)],
+        );
         assert_eq!(a.unresolved.len(), 1);
     }
 }

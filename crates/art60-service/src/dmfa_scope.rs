@@ -13,7 +13,11 @@ use art60_rules::input::{HistoryItem, PeriodKind, Quarter};
 use art60_rules::params::{Dated, ParamSet};
 use chrono::{Months, NaiveDate};
 
-fn in_force_between<T>(list: &[Dated<T>], from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = &T> {
+fn in_force_between<T>(
+    list: &[Dated<T>],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> impl Iterator<Item = &T> {
     list.iter()
         .filter(move |d| d.from <= to && d.to.is_none_or(|t| t >= from))
         .map(|d| &d.value)
@@ -38,8 +42,12 @@ pub fn lookback_months(params: &ParamSet, start: NaiveDate) -> u32 {
     let stage = in_force_between(&params.stage, start, last_da)
         .map(|s| {
             let band = s.bands.iter().map(|b| b.months).max().unwrap_or(0);
-            let art32 = s.art32.as_ref().map_or(0, |a| a.past_years.saturating_mul(12));
-            band.saturating_add(s.art33_extra_months).saturating_add(art32)
+            let art32 = s
+                .art32
+                .as_ref()
+                .map_or(0, |a| a.past_years.saturating_mul(12));
+            band.saturating_add(s.art33_extra_months)
+                .saturating_add(art32)
         })
         .max()
         .unwrap_or(0);
@@ -59,10 +67,7 @@ pub fn lookback_months(params: &ParamSet, start: NaiveDate) -> u32 {
         })
         .max()
         .unwrap_or(0);
-    stage
-        .max(art33)
-        .saturating_add(capped_extension)
-        .max(art42)
+    stage.max(art33).saturating_add(capped_extension).max(art42)
 }
 
 /// Typed periods that lengthen the window by their own duration (no cap in the parameters).
@@ -121,7 +126,11 @@ mod tests {
         assert!(old > new, "{old} vs {new}");
         assert_eq!(
             first_needed_quarter(p, d("2026-12-01"), &[]),
-            Quarter::of(d("2026-12-01").checked_sub_months(Months::new(new)).unwrap())
+            Quarter::of(
+                d("2026-12-01")
+                    .checked_sub_months(Months::new(new))
+                    .unwrap()
+            )
         );
     }
 

@@ -24,7 +24,11 @@ impl FieldError {
         }
     }
 
-    pub fn coded(field: impl Into<String>, code: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn coded(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         FieldError {
             field: field.into(),
             code: Some(code.into()),

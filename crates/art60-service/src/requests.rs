@@ -20,9 +20,7 @@ use crate::audit::{self, Event};
 use crate::auth::Actor;
 use crate::db::{
     CopyReason, Db, Decision, Role, Status, cpas, derogation, employment, person, request,
-    request_engine_input,
 };
-use crate::engine::{self, EngineError};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::persons::{Page, PageRequest};
 

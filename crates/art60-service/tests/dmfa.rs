@@ -154,8 +154,8 @@ async fn scenario(backend: Backend) {
     let e = dmfa::for_request(&t.db, t.clock.now(), &worker_b, request_id).await;
     assert!(matches!(e, Err(art60_service::ServiceError::NotFound(_))));
 
-    // Each conflict must be settled before sending: keep the typed period (the DmfA quarter
-    // it overlaps is left out of the calculation).
+    // Each conflict must be settled before sending: the typed job is the declared one, use the
+    // DmfA (the typed period is left out for the overlapping quarter).
     for c in &v.conflicts {
         let r = t
             .call(
@@ -163,7 +163,7 @@ async fn scenario(backend: Backend) {
                 &format!("/api/v1/requests/{request_id}/dmfa/resolutions"),
                 &t.a.worker,
                 Some(json!({"manual": c.conflict.manual, "dmfa": c.conflict.dmfa,
-                    "choice": "keep_typed", "justification": "C4 of the employer"})),
+                    "choice": "use_dmfa"})),
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -183,8 +183,18 @@ async fn scenario(backend: Backend) {
         .iter()
         .map(|h| h["source"].as_str().unwrap_or("manual"))
         .collect();
-    assert!(sources.contains(&"manual"), "{sources:?}");
+    // The typed duplicate is left out (it would count twice), and recorded as such.
+    assert!(!sources.contains(&"manual"), "{sources:?}");
     assert!(sources.contains(&"dmfa"), "{sources:?}");
+    let v = dmfa::for_request(&t.db, t.clock.now(), &worker_a, request_id)
+        .await
+        .unwrap();
+    assert_eq!(v.left_out.len(), v.conflicts.len());
+    assert!(
+        v.left_out
+            .iter()
+            .all(|l| l.source == art60_rules::input::Source::Manual && l.index == 0)
+    );
     assert_eq!(s.body["provisional"], Value::Bool(true), "{}", s.body);
     // ...because of the quarters after the last declaration (2022Q2), with the reason.
     let flags = s.body["result"]["provisional"].as_array().unwrap();
@@ -325,7 +335,11 @@ async fn a_typed_period_contradicting_the_dmfa_blocks_sending() {
         // Unsettled, the conflict blocks sending: the error is on the typed period and names
         // the DmfA period it contradicts.
         assert_eq!(s.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", s.body);
-        assert_eq!(s.body["errors"][0]["field"], "input.history[0]", "{}", s.body);
+        assert_eq!(
+            s.body["errors"][0]["field"], "input.history[0]",
+            "{}",
+            s.body
+        );
         assert_eq!(s.body["errors"][0]["code"], "dmfa_conflict_unresolved");
         let text = s.body.to_string();
         assert!(text.contains("dmfa["), "{text}");

@@ -102,7 +102,13 @@ async fn the_officer_sees_the_person_once_the_request_is_sent() {
         assert_eq!(g.body["last_name"], "Test");
         assert_eq!(g.body["birth_date"], "1995-03-10");
         // Another office, the SPOCs and the administrator still do not.
-        for who in [&t.b.officer, &t.fed_spoc, &t.onem_spoc, &t.admin, &t.b.worker] {
+        for who in [
+            &t.b.officer,
+            &t.fed_spoc,
+            &t.onem_spoc,
+            &t.admin,
+            &t.b.worker,
+        ] {
             let g = t.call(Method::GET, &path, who, None).await;
             assert_eq!(g.status, StatusCode::NOT_FOUND, "{}", g.body);
         }
@@ -160,7 +166,10 @@ async fn unresolved_conflicts_block_sending_until_the_cpas_settles_each() {
         assert_eq!(s.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", s.body);
         let errors = s.body["errors"].as_array().unwrap();
         assert_eq!(errors.len(), conflicts.len(), "{}", s.body);
-        let fields: Vec<&str> = errors.iter().map(|e| e["field"].as_str().unwrap()).collect();
+        let fields: Vec<&str> = errors
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
         assert!(fields.contains(&"input.history[0]"), "{fields:?}");
         assert!(fields.contains(&"input.history[1]"), "{fields:?}");
         assert!(
@@ -173,7 +182,9 @@ async fn unresolved_conflicts_block_sending_until_the_cpas_settles_each() {
         let det = conflicts.iter().find(|c| c["manual"] == 1).unwrap();
         // Keeping the typed period needs a justification.
         let body = json!({"manual": 1, "dmfa": det["dmfa"], "choice": "keep_typed"});
-        let r = t.call(Method::POST, &path, &t.a.worker, Some(body.clone())).await;
+        let r = t
+            .call(Method::POST, &path, &t.a.worker, Some(body.clone()))
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert_eq!(r.body["errors"][0]["field"], "justification");
         // Other organisations do not see the request; officers never see a draft.
@@ -207,7 +218,10 @@ async fn unresolved_conflicts_block_sending_until_the_cpas_settles_each() {
         }
         let last = last.unwrap();
         let settled = last["conflicts"].as_array().unwrap();
-        assert!(settled.iter().all(|c| !c["resolution"].is_null()), "{settled:?}");
+        assert!(
+            settled.iter().all(|c| !c["resolution"].is_null()),
+            "{settled:?}"
+        );
 
         let s = t.act(&t.a.worker, rid, "send", &etag, None).await;
         assert_eq!(s.status, StatusCode::OK, "{}", s.body);
@@ -229,8 +243,14 @@ async fn unresolved_conflicts_block_sending_until_the_cpas_settles_each() {
                 )
             })
             .collect();
-        assert!(kinds.contains(&("detention".into(), "manual".into())), "{kinds:?}");
-        assert!(!kinds.contains(&("work".into(), "manual".into())), "{kinds:?}");
+        assert!(
+            kinds.contains(&("detention".into(), "manual".into())),
+            "{kinds:?}"
+        );
+        assert!(
+            !kinds.contains(&("work".into(), "manual".into())),
+            "{kinds:?}"
+        );
         assert!(kinds.contains(&("work".into(), "dmfa".into())), "{kinds:?}");
         assert!(
             history.iter().all(|h| h["source"] != "dmfa"
@@ -250,7 +270,10 @@ async fn unresolved_conflicts_block_sending_until_the_cpas_settles_each() {
         );
         let left = v.body["left_out"].as_array().unwrap();
         assert_eq!(left.len(), conflicts.len(), "{left:?}");
-        assert!(left.iter().any(|l| l["source"] == "manual" && l["choice"] == "use_dmfa"));
+        assert!(
+            left.iter()
+                .any(|l| l["source"] == "manual" && l["choice"] == "use_dmfa")
+        );
         assert!(left.iter().any(|l| l["source"] == "dmfa"
             && l["choice"] == "keep_typed"
             && l["from"] == "2023-01-01"
@@ -313,12 +336,18 @@ async fn a_later_import_recalculates_sent_requests_and_marks_calculated_ones() {
             .unwrap();
         assert_eq!(rep.recalculated, 0, "{rep:?}");
         let g = t
-            .call(Method::GET, &format!("/api/v1/requests/{rid}"), &t.a.officer, None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/requests/{rid}"),
+                &t.a.officer,
+                None,
+            )
             .await;
         assert_eq!(g.body["version"].as_i64().unwrap(), version);
 
         // A correction: the sent request is recalculated and marked for the officer.
-        t.clock.set(at("2024-06-12"));
+        // (Within the sessions' lifetime.)
+        t.clock.set(at("2024-06-10") + chrono::Duration::hours(1));
         let rep = dmfa::store_read(
             &t.db,
             t.clock.now(),
@@ -331,7 +360,12 @@ async fn a_later_import_recalculates_sent_requests_and_marks_calculated_ones() {
         .unwrap();
         assert_eq!((rep.replaced, rep.recalculated), (1, 1), "{rep:?}");
         let g = t
-            .call(Method::GET, &format!("/api/v1/requests/{rid}"), &t.a.officer, None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/requests/{rid}"),
+                &t.a.officer,
+                None,
+            )
             .await;
         assert_eq!(g.body["status"], "sent");
         assert_eq!(g.body["version"].as_i64().unwrap(), version + 1);
@@ -340,13 +374,29 @@ async fn a_later_import_recalculates_sent_requests_and_marks_calculated_ones() {
             .await
             .unwrap()
             .unwrap();
-        assert_ne!(new_input.input, sent_input.input, "the new DmfA is in the input");
+        assert_ne!(
+            new_input.input, sent_input.input,
+            "the new DmfA is in the input"
+        );
         assert!(new_input.created_at > sent_input.created_at);
         let v = t
-            .call(Method::GET, &format!("/api/v1/requests/{rid}/dmfa"), &t.a.officer, None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/requests/{rid}/dmfa"),
+                &t.a.officer,
+                None,
+            )
             .await;
-        assert_eq!(v.body["dmfa_changed"]["outcome"], "recalculated", "{}", v.body);
-        assert!(audit_actions(&t, rid).await.contains(&"request:recalculate".to_owned()));
+        assert_eq!(
+            v.body["dmfa_changed"]["outcome"], "recalculated",
+            "{}",
+            v.body
+        );
+        assert!(
+            audit_actions(&t, rid)
+                .await
+                .contains(&"request:recalculate".to_owned())
+        );
 
         // Decided, it never changes again; a newer import only adds a notice.
         let d = t
@@ -355,7 +405,8 @@ async fn a_later_import_recalculates_sent_requests_and_marks_calculated_ones() {
                 rid,
                 "decide",
                 &g.etag(),
-                Some(json!({"decision": "confirm"})),
+                Some(json!({"decision": "override", "end_date": "2025-06-30",
+                    "justification": "checked with the employer"})),
             )
             .await;
         assert_eq!(d.status, StatusCode::OK, "{}", d.body);
@@ -394,15 +445,29 @@ async fn a_later_import_recalculates_sent_requests_and_marks_calculated_ones() {
         .unwrap();
         assert_eq!((rep.replaced, rep.recalculated), (1, 0), "{rep:?}");
         let after = t
-            .call(Method::GET, &format!("/api/v1/requests/{rid}"), &t.a.officer, None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/requests/{rid}"),
+                &t.a.officer,
+                None,
+            )
             .await;
         assert_eq!(after.body["status"], "calculated");
         assert_eq!(after.body["version"], d.body["version"]);
         assert_eq!(after.body["result"], d.body["result"]);
         let v = t
-            .call(Method::GET, &format!("/api/v1/requests/{rid}/dmfa"), &t.a.officer, None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/requests/{rid}/dmfa"),
+                &t.a.officer,
+                None,
+            )
             .await;
-        assert_eq!(v.body["dmfa_changed"]["outcome"], "newer_dmfa", "{}", v.body);
+        assert_eq!(
+            v.body["dmfa_changed"]["outcome"], "newer_dmfa",
+            "{}",
+            v.body
+        );
         assert_eq!(audit::verify(&t.db.conn).await.unwrap().first_broken, None);
         t.finish().await;
     }
@@ -430,9 +495,16 @@ async fn only_the_quarters_needed_are_stored() {
             p.quarter = old;
         }
         decls.extend(moved);
-        let rep = dmfa::store_read(&t.db, t.clock.now(), Importer::Operator, decls, vec![], None)
-            .await
-            .unwrap();
+        let rep = dmfa::store_read(
+            &t.db,
+            t.clock.now(),
+            Importer::Operator,
+            decls,
+            vec![],
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!((rep.imported, rep.quarters_not_needed), (n, n), "{rep:?}");
         let stored = dmfa::declarations(&t.db.conn, pid).await.unwrap();
         assert!(stored.iter().all(|p| p.quarter != old));

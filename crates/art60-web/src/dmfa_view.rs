@@ -155,7 +155,10 @@ pub fn section(lang: Lang, v: &DmfaView, can_resolve: bool, errors: &Errors) -> 
                             .map(|h| t(lang, &labels::period_kind(h.kind)))
                             .unwrap_or_default(),
                     ),
-                    ("start", typed.map(|h| h.start.to_string()).unwrap_or_default()),
+                    (
+                        "start",
+                        typed.map(|h| h.start.to_string()).unwrap_or_default(),
+                    ),
                     ("end", typed.map(|h| h.end.to_string()).unwrap_or_default()),
                     ("employer", employer),
                     ("what", kind_label(lang, c.kind)),
@@ -179,9 +182,12 @@ pub fn section(lang: Lang, v: &DmfaView, can_resolve: bool, errors: &Errors) -> 
             });
             let id = format!("conflict-{}-{}", c.manual, c.dmfa);
             ConflictLine {
-                error: (settled.is_none() && errors.contains_key(&format!("input.history[{}]", c.manual)))
-                    .then(|| t(lang, "dmfa-unresolved")),
-                justification_error: errors.get(&format!("just-{}-{}", c.manual, c.dmfa)).cloned(),
+                error: (settled.is_none()
+                    && errors.contains_key(&format!("input.history[{}]", c.manual)))
+                .then(|| t(lang, "dmfa-unresolved")),
+                justification_error: errors
+                    .get(&format!("just-{}-{}", c.manual, c.dmfa))
+                    .cloned(),
                 id,
                 manual: c.manual,
                 dmfa: c.dmfa,
@@ -291,7 +297,7 @@ pub async fn resolve_post(
         Ok(_) => Ok(crate::pages::with_flash(
             Redirect::to(&format!("/requests/{id}#conflict-{}-{}", f.manual, f.dmfa))
                 .into_response(),
-            "dmfa_resolved",
+            "resolved",
         )),
         Err(ServiceError::Invalid(list)) => {
             let mut errors = BTreeMap::new();
@@ -307,8 +313,14 @@ pub async fn resolve_post(
                 };
                 errors.insert(format!("just-{}-{}", f.manual, f.dmfa), msg);
             }
-            crate::pages::request_page_with_errors(&st, ctx, id, errors, StatusCode::UNPROCESSABLE_ENTITY)
-                .await
+            crate::pages::request_page_with_errors(
+                &st,
+                ctx,
+                id,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(ctx.fail(e)),
     }
@@ -333,7 +345,10 @@ mod tests {
                 assert_eq!(reason_text(lang, Some(c), "English"), text);
             }
         }
-        assert_eq!(reason_text(Lang::Fr, Some("no_such_code"), "English"), "English");
+        assert_eq!(
+            reason_text(Lang::Fr, Some("no_such_code"), "English"),
+            "English"
+        );
         assert_eq!(reason_text(Lang::Fr, None, "English"), "English");
         assert_eq!(
             reason_text(Lang::Nl, Some("end_before_start"), "end is before start"),

@@ -493,13 +493,9 @@ pub fn add_refusal(
     let label = t(lang, label_key_of(&field))
         .trim_end_matches(" *")
         .to_owned();
-    errors.entry(field).or_insert_with(|| {
-        t_args(
-            lang,
-            key,
-            &[("field", label), ("reason", reason)],
-        )
-    });
+    errors
+        .entry(field)
+        .or_insert_with(|| t_args(lang, key, &[("field", label), ("reason", reason)]));
 }
 
 #[cfg(test)]

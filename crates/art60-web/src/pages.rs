@@ -260,7 +260,7 @@ fn notice_of(ctx: &Ctx, done: Option<&str>) -> Option<String> {
         "decided" => Some(ctx.t("decide-done")),
         "returned" => Some(ctx.t("returned-done")),
         "derogation" => Some(ctx.t("derogation-done")),
-        "dmfa_resolved" => Some(ctx.t("dmfa-resolved-ok")),
+        "resolved" => Some(ctx.t("dmfa-resolved-ok")),
         _ => None,
     }
 }
@@ -874,7 +874,7 @@ struct RequestPage {
 
 impl RequestPage {
     /// A send refusal about typed period `i` (an unsettled DmfA conflict...).
-    fn history_error(&self, i: usize) -> Option<&String> {
+    fn history_error(&self, i: &usize) -> Option<&String> {
         self.errors.get(&format!("input.history[{i}]"))
     }
     fn input(
@@ -1126,7 +1126,8 @@ async fn refused(st: &AppState, ctx: Ctx, id: i64, f: &ActionForm, e: ServiceErr
                 // A send refused for the form or the DmfA (an unsettled conflict...): the
                 // message goes next to the period it is about.
                 if fe.field.starts_with("input.") || fe.field.starts_with("dmfa[") {
-                    let text = crate::dmfa_view::reason_text(ctx.lang, fe.code.as_deref(), &fe.reason);
+                    let text =
+                        crate::dmfa_view::reason_text(ctx.lang, fe.code.as_deref(), &fe.reason);
                     extra.errors.entry(fe.field.clone()).or_insert(text);
                     continue;
                 }

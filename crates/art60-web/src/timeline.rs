@@ -493,7 +493,11 @@ mod tests {
             (Lang::De, "Arbeit in Belgien (DmfA)"),
         ] {
             let svg = render(&req, &res, lang);
-            assert_eq!(svg.matches(words).count(), 2, "{lang:?}: label and tooltip\n{svg}");
+            assert_eq!(
+                svg.matches(words).count(),
+                2,
+                "{lang:?}: label and tooltip\n{svg}"
+            );
             assert_eq!(svg.matches(r#"class="tl-dmfa""#).count(), 1, "{svg}");
         }
     }

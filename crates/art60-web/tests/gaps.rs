@@ -96,7 +96,13 @@ fn csrf(html: &str) -> String {
 }
 
 impl Browser {
-    async fn send(&mut self, p: &Portal, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Resp {
+    async fn send(
+        &mut self,
+        p: &Portal,
+        method: &str,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> Resp {
         let mut b = Request::builder()
             .method(method)
             .uri(path)
@@ -108,7 +114,10 @@ impl Browser {
         let body = match form {
             Some(f) => {
                 b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                let enc: Vec<String> = f.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
+                let enc: Vec<String> = f
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+                    .collect();
                 Body::from(enc.join("&"))
             }
             None => Body::empty(),
@@ -158,8 +167,12 @@ impl Browser {
             .unwrap()
             .to_owned();
         let pw = p.accounts[user].clone();
-        self.post(p, "/login", &[("csrf", &token), ("username", user), ("password", &pw)])
-            .await
+        self.post(
+            p,
+            "/login",
+            &[("csrf", &token), ("username", user), ("password", &pw)],
+        )
+        .await
     }
 }
 
@@ -189,12 +202,17 @@ async fn cookies_are_secure_only_when_configured() {
         let login_cookies = page.cookies.clone();
         let r = b.login(&p, "cpas.namur").await;
         assert_eq!(r.location.as_deref(), Some("/dashboard"));
-        let lang = b.post(&p, "/lang", &[("lang", "nl"), ("next", "/dashboard")]).await;
+        let lang = b
+            .post(&p, "/lang", &[("lang", "nl"), ("next", "/dashboard")])
+            .await;
         let mut all: Vec<String> = login_cookies;
         all.extend(r.cookies.clone());
         all.extend(lang.cookies.clone());
         for name in ["art60_session=", "art60_lang="] {
-            assert!(all.iter().any(|c| c.starts_with(name)), "{name} not set: {all:?}");
+            assert!(
+                all.iter().any(|c| c.starts_with(name)),
+                "{name} not set: {all:?}"
+            );
         }
         assert!(!all.is_empty());
         for c in &all {
@@ -213,7 +231,12 @@ async fn cookies_are_secure_only_when_configured() {
             .unwrap();
         let resp = p.app.clone().oneshot(req).await.unwrap();
         assert!(resp.status().is_success(), "{}", resp.status());
-        let c = resp.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap();
+        let c = resp
+            .headers()
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap();
         assert_eq!(c.contains("; Secure"), secure, "{c}");
     }
 }
@@ -255,7 +278,11 @@ async fn dmfa_conflicts_are_shown_settled_and_then_the_request_is_sent() {
         .unwrap()
         .to_owned();
     let s = w
-        .post(&p, &format!("{path}/send"), &[("csrf", &token), ("version", &version)])
+        .post(
+            &p,
+            &format!("{path}/send"),
+            &[("csrf", &token), ("version", &version)],
+        )
         .await;
     assert_eq!(s.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", s.body);
     let row = s.body.split(r#"id="history-0""#).nth(1).unwrap();
@@ -281,7 +308,10 @@ async fn dmfa_conflicts_are_shown_settled_and_then_the_request_is_sent() {
     let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let r = w.post(&p, &format!("{path}/dmfa/resolve"), &f).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert!(r.body.contains(r#"aria-invalid="true" aria-describedby="conflict-0-0-just-error""#));
+    assert!(
+        r.body
+            .contains(r#"aria-invalid="true" aria-describedby="conflict-0-0-just-error""#)
+    );
     assert!(
         r.body.contains("Justification : ce champ est obligatoire"),
         "{}",
@@ -296,7 +326,11 @@ async fn dmfa_conflicts_are_shown_settled_and_then_the_request_is_sent() {
     assert!(page.body.contains("Votre choix a été enregistré"));
     assert!(page.body.contains("la DmfA est utilisée"));
     let s = w
-        .post(&p, &format!("{path}/send"), &[("csrf", &token), ("version", &version)])
+        .post(
+            &p,
+            &format!("{path}/send"),
+            &[("csrf", &token), ("version", &version)],
+        )
         .await;
     assert_eq!(s.status, StatusCode::SEE_OTHER, "{}", s.body);
 
@@ -315,7 +349,10 @@ async fn dmfa_conflicts_are_shown_settled_and_then_the_request_is_sent() {
     ] {
         assert!(page.body.contains(text), "{text} missing for the officer");
     }
-    assert!(!page.body.contains("Garder ma période"), "the officer cannot settle");
+    assert!(
+        !page.body.contains("Garder ma période"),
+        "the officer cannot settle"
+    );
     // Another office sees nothing.
     let mut o2 = Browser::default();
     o2.login(&p, "onem.brussels").await;
@@ -351,7 +388,8 @@ async fn engine_refusals_are_shown_in_the_reader_language() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(
-        r.body.contains("les périodes passées doivent finir avant le début du contrat"),
+        r.body
+            .contains("les périodes passées doivent finir avant le début du contrat"),
         "{}",
         r.body
     );

@@ -299,6 +299,10 @@ fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
         report.skipped,
         report.rejected.len()
     );
+    println!(
+        "{} person declaration(s) not stored: their quarter is before anything the open requests can need (SPEC §9); {} sent request(s) recalculated with the new data",
+        report.quarters_not_needed, report.recalculated
+    );
     Ok(if report.rejected.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -19,7 +19,11 @@ async fn mark_secure(req: Request, next: Next) -> Response {
     if !headers.contains_key(header::SET_COOKIE) {
         return resp;
     }
-    let cookies: Vec<HeaderValue> = headers.get_all(header::SET_COOKIE).iter().cloned().collect();
+    let cookies: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
     headers.remove(header::SET_COOKIE);
     for c in cookies {
         headers.append(header::SET_COOKIE, with_secure(c));

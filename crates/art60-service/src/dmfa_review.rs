@@ -894,13 +894,13 @@ mod tests {
         let conflicts = art60_dmfa::reconcile(std::slice::from_ref(&t), std::slice::from_ref(&dm));
         assert_eq!(conflicts.len(), 1);
         // Unresolved: reported, nothing left out.
-        let a = apply(&[t.clone()], &[dm.clone()], &conflicts, &[]);
+        let a = apply(std::slice::from_ref(&t), std::slice::from_ref(&dm), &conflicts, &[]);
         assert_eq!(a.unresolved.len(), 1);
         assert_eq!(a.history.len(), 2);
 
         let a = apply(
-            &[t.clone()],
-            &[dm.clone()],
+            std::slice::from_ref(&t),
+            std::slice::from_ref(&dm),
             &conflicts,
             &[resolution(&t, &dm, Choice::UseDmfa)],
         );
@@ -912,8 +912,8 @@ mod tests {
         assert_eq!(a.left_out[0].conflict, "contradiction");
 
         let a = apply(
-            &[t.clone()],
-            &[dm.clone()],
+            std::slice::from_ref(&t),
+            std::slice::from_ref(&dm),
             &conflicts,
             &[resolution(&t, &dm, Choice::KeepTyped)],
         );
@@ -946,7 +946,7 @@ mod tests {
         let c2 = art60_dmfa::reconcile(std::slice::from_ref(&edited), std::slice::from_ref(&dm));
         let a = apply(
             &[edited],
-            &[dm.clone()],
+            std::slice::from_ref(&dm),
             &c2,
             &[resolution(&t, &dm, Choice::UseDmfa)],
         );

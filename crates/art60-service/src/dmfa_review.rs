@@ -894,7 +894,12 @@ mod tests {
         let conflicts = art60_dmfa::reconcile(std::slice::from_ref(&t), std::slice::from_ref(&dm));
         assert_eq!(conflicts.len(), 1);
         // Unresolved: reported, nothing left out.
-        let a = apply(std::slice::from_ref(&t), std::slice::from_ref(&dm), &conflicts, &[]);
+        let a = apply(
+            std::slice::from_ref(&t),
+            std::slice::from_ref(&dm),
+            &conflicts,
+            &[],
+        );
         assert_eq!(a.unresolved.len(), 1);
         assert_eq!(a.history.len(), 2);
 

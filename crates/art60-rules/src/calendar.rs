@@ -227,15 +227,47 @@ pub fn birthday(birth: NaiveDate, years: u32) -> NaiveDate {
 
 /// First day of the calendar quarter containing `d`.
 pub fn quarter_start(d: NaiveDate) -> NaiveDate {
-    let m = (d.month0() / 3) * 3 + 1;
-    NaiveDate::from_ymd_opt(d.year(), m, 1).unwrap_or(d)
+    quarter_bounds(d.year(), (d.month0() / 3 + 1) as u8).0
 }
 
 /// Last day of the calendar quarter containing `d`.
 pub fn quarter_end(d: NaiveDate) -> NaiveDate {
-    let m = (d.month0() / 3) * 3 + 3;
+    quarter_bounds(d.year(), (d.month0() / 3 + 1) as u8).1
+}
+
+/// Years whose quarter bounds are tabulated: every date the engine meets in practice.
+const BOUNDS_FROM: i32 = 1900;
+const BOUNDS_YEARS: usize = 300;
+
+/// First and last day of quarter `q` (1..=4) of `year`. The scan asks for quarter bounds
+/// thousands of times a calculation and building a date from year, month and day is the
+/// costliest part of that, so the bounds come from a table built once.
+pub fn quarter_bounds(year: i32, q: u8) -> (NaiveDate, NaiveDate) {
+    static TABLE: std::sync::OnceLock<Vec<(NaiveDate, NaiveDate)>> = std::sync::OnceLock::new();
+    let idx = usize::try_from(year - BOUNDS_FROM)
+        .ok()
+        .filter(|y| *y < BOUNDS_YEARS && (1..=4).contains(&q))
+        .map(|y| y * 4 + usize::from(q) - 1);
+    match idx {
+        Some(i) => TABLE.get_or_init(|| {
+            (0..BOUNDS_YEARS * 4)
+                .map(|i| {
+                    let year = BOUNDS_FROM + (i / 4) as i32;
+                    compute_quarter_bounds(year, (i % 4) as u8 + 1)
+                })
+                .collect()
+        })[i],
+        None => compute_quarter_bounds(year, q),
+    }
+}
+
+fn compute_quarter_bounds(year: i32, q: u8) -> (NaiveDate, NaiveDate) {
+    let m = u32::from(q) * 3;
     let day = if m == 6 || m == 9 { 30 } else { 31 };
-    NaiveDate::from_ymd_opt(d.year(), m, day).unwrap_or(d)
+    (
+        NaiveDate::from_ymd_opt(year, m.saturating_sub(2).max(1), 1).unwrap_or(NaiveDate::MIN),
+        NaiveDate::from_ymd_opt(year, m, day).unwrap_or(NaiveDate::MAX),
+    )
 }
 
 /// Whether `d` is the last day of a calendar quarter (cheap: no date construction).
@@ -254,6 +286,24 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn quarter_bounds_match_the_calendar_inside_and_outside_the_table() {
+        for year in [1899, 1900, 2024, 2025, 2100, 2199, 2200, 2400] {
+            for q in 1..=4u8 {
+                let (s, e) = quarter_bounds(year, q);
+                assert_eq!(s.year(), year);
+                assert_eq!(s.day(), 1);
+                assert_eq!(s.month(), u32::from(q) * 3 - 2);
+                assert_eq!(e.month(), u32::from(q) * 3);
+                assert_eq!(
+                    e.succ_opt().unwrap().day(),
+                    1,
+                    "{year}Q{q} ends on the last day"
+                );
+            }
+        }
     }
 
     #[test]
@@ -317,7 +367,7 @@ mod tests {
     }
 
     #[test]
-    fn quarter_bounds() {
+    fn quarter_start_and_end_of_a_date() {
         for (x, s, e) in [
             ("2024-02-29", "2024-01-01", "2024-03-31"),
             ("2024-06-30", "2024-04-01", "2024-06-30"),

@@ -126,11 +126,14 @@ struct Prepared<'a> {
     /// quarter, and the previous one until the end of the current quarter's first month).
     dmfa_pending_from: Quarter,
     /// History events after each extension table's rules (keyed by the table's address).
-    event_cache: RefCell<Vec<(*const Extensions, Vec<Event>)>>,
+    event_cache: RefCell<Vec<EventsFor>>,
     /// History sums of whole quarters: (categories table, per-quarter method, countable
     /// foreign periods, quarter) -> ([declared, other, unpaid], per-job values).
     hist_cache: RefCell<Vec<HistSlab>>,
 }
+
+/// History events after one extension table's rules (keyed by the table's address).
+type EventsFor = (*const Extensions, Rc<Vec<Event>>);
 
 /// Cached history sums for one (regime tables, method, countable foreign periods).
 struct HistSlab {
@@ -437,6 +440,10 @@ fn effective(t: Treatment, o: &Options) -> Effective {
 struct CountOut {
     total: Fixed4,
     contract_part: Fixed4,
+    /// Average method: what the caps hold back at this date (the contract's job cap and the
+    /// 78-a-quarter average), in the option's unit. Later days can release at most this on
+    /// top of their own value, which bounds the scan's jump.
+    held: Fixed4,
     quarters: Vec<QuarterRow>,
     provisional: Vec<Flag>,
     review: Vec<Flag>,
@@ -476,6 +483,7 @@ impl Counter<'_, '_> {
     fn foreign_mask(&self) -> u64 {
         self.foreign_ok.iter().enumerate().fold(
             0u64,
+            // The cache is only used with at most 64 foreign periods (one bit each).
             |m, (i, ok)| if *ok { m | (1u64 << (i % 64)) } else { m },
         )
     }
@@ -496,6 +504,7 @@ impl Counter<'_, '_> {
         let mut out = CountOut {
             total: Fixed4::ZERO,
             contract_part: Fixed4::ZERO,
+            held: Fixed4::ZERO,
             quarters: Vec::new(),
             provisional: Vec::new(),
             review: Vec::new(),
@@ -525,7 +534,7 @@ impl Counter<'_, '_> {
             // on the candidate date: computed once per regime, method and countable foreign
             // periods, then reused across the scan.
             let [declared_sum, mut other_sum, mut unpaid_sum] =
-                if !self.detail && qa == qs && qb == qe {
+                if !self.detail && qa == qs && qb == qe && self.foreign_ok.len() <= 64 {
                     let key = (
                         std::ptr::from_ref(self.ctx.cats) as usize
                             ^ (std::ptr::from_ref(self.ctx.counting) as usize).rotate_left(17),
@@ -544,13 +553,8 @@ impl Counter<'_, '_> {
                         }
                     };
                     let idx = q.index();
-                    let hit = cache[slab]
-                        .rows
-                        .iter()
-                        .find(|r| r.0 == idx)
-                        .map(|r| (r.1, r.2.clone()));
-                    let (sums, per_job) = match hit {
-                        Some(h) => h,
+                    let row = match cache[slab].rows.iter().position(|r| r.0 == idx) {
+                        Some(r) => r,
                         None => {
                             let mut per_job = if per_quarter {
                                 Vec::new()
@@ -559,14 +563,15 @@ impl Counter<'_, '_> {
                             };
                             let sums =
                                 self.history_quarter(q, qa, qb, &mut parts, &mut out, &mut per_job);
-                            cache[slab].rows.push((idx, sums, per_job.clone()));
-                            (sums, per_job)
+                            cache[slab].rows.push((idx, sums, per_job));
+                            cache[slab].rows.len() - 1
                         }
                     };
+                    let (_, sums, per_job) = &cache[slab].rows[row];
                     for (i, v) in per_job.iter().enumerate() {
                         job_sums[i] += *v;
                     }
-                    sums
+                    *sums
                 } else {
                     let mut per_job = if per_quarter {
                         Vec::new()
@@ -675,10 +680,14 @@ impl Counter<'_, '_> {
                 let jcap = Fixed4::whole(r6_days(js.max(ws), je.min(we)));
                 let declared_job = ji < njobs && !self.prep.jobs[ji].declared.is_empty();
                 let units = s.times(factor);
+                if ji == njobs && units > jcap {
+                    out.held += units - jcap;
+                }
                 total += if declared_job { units } else { units.min(jcap) };
             }
             total += unpaid_counted.times(factor);
             out.total = total.min(full.times(nquarters));
+            out.held += total - out.total;
         }
         out.provisional.sort();
         out.provisional.dedup();
@@ -1034,11 +1043,14 @@ fn move_back(start: NaiveDate, ev: &Event, unit: ExtensionUnit) -> NaiveDate {
 
 /// Extends a window `[start, end]` with every event touching it, until stable (order does
 /// not matter: each event is used once, by its whole capped length).
+/// Moves the window start back for every event inside it, until no new event enters.
+/// `record`: list the applied extensions (the scan only needs the start).
 fn extend(
     mut start: NaiveDate,
     end: NaiveDate,
     events: &[Event],
     unit: ExtensionUnit,
+    record: bool,
 ) -> (NaiveDate, Vec<AppliedExtension>) {
     let mut used = vec![false; events.len()];
     let mut applied = Vec::new();
@@ -1051,6 +1063,10 @@ fn extend(
             used[i] = true;
             let before = start;
             start = move_back(start, ev, unit);
+            changed = true;
+            if !record {
+                continue;
+            }
             applied.push(AppliedExtension {
                 event: ev.label.to_string(),
                 kind: ev.kind,
@@ -1060,7 +1076,6 @@ fn extend(
                 start_before: before,
                 start_after: start,
             });
-            changed = true;
         }
         if !changed {
             return (start, applied);
@@ -1091,6 +1106,9 @@ struct Eval {
     art32_rule: Option<([i64; 2], [i64; 2], i64, i64)>,
     /// Options not open on this date that may open later (bound for the scan only).
     shadow: Vec<OptionEval>,
+    /// What the caps hold back in each option (average method), aligned with `options`.
+    held: Vec<Fixed4>,
+    shadow_held: Vec<Fixed4>,
 }
 
 impl Eval {
@@ -1126,17 +1144,34 @@ impl Eval {
         self.options
             .iter()
             .chain(&self.shadow)
-            .map(|o| {
-                let need = match &o.art32 {
-                    Some(a) => self.art32_need(o, a),
-                    None => Fixed4::whole(o.required - 1) - o.counted_exact,
-                };
-                match o.unit {
-                    Unit::Days => need,
-                    // Half-days: each day of work adds two; round the need down (safe side).
-                    Unit::HalfDays => Fixed4(need.0.div_euclid(2)),
-                }
-            })
+            .map(|o| Self::in_days(o, self.option_need(o)))
+            .min()
+    }
+
+    fn option_need(&self, o: &OptionEval) -> Fixed4 {
+        match &o.art32 {
+            Some(a) => self.art32_need(o, a),
+            None => Fixed4::whole(o.required - 1) - o.counted_exact,
+        }
+    }
+
+    fn in_days(o: &OptionEval, need: Fixed4) -> Fixed4 {
+        match o.unit {
+            Unit::Days => need,
+            // Half-days: each day of work adds two; round the need down (safe side).
+            Unit::HalfDays => Fixed4(need.0.div_euclid(2)),
+        }
+    }
+
+    /// The need, in R6 days, once what the caps hold back is released: with the average
+    /// method a later day adds at most its own value, and all the releases together at most
+    /// what is held back now (the capped total never exceeds the uncapped one).
+    fn need_beyond_held(&self) -> Option<Fixed4> {
+        self.options
+            .iter()
+            .zip(&self.held)
+            .chain(self.shadow.iter().zip(&self.shadow_held))
+            .map(|(o, h)| Self::in_days(o, self.option_need(o) - *h))
             .min()
     }
 }
@@ -1270,7 +1305,15 @@ impl Prepared<'_> {
     }
 
     /// Old art. 42 re-admission check; returns (met, window start, steps).
-    fn art42_old(&self, ctx: &Ctx<'_>, events: &[RawEvent], e: NaiveDate) -> Option<(bool, Step)> {
+    /// Old art. 42 re-admission at `e`; the step only when `detail`. `extra` holds the events
+    /// that exist only at this candidate date (foreign work not countable yet, absences).
+    fn art42_old(
+        &self,
+        ctx: &Ctx<'_>,
+        extra: &[RawEvent],
+        e: NaiveDate,
+        detail: bool,
+    ) -> Option<(bool, Option<Step>)> {
         let lp = self.req.last_paid_unemployment?;
         let last = match lp {
             LastPaid::Day(d) => d,
@@ -1285,8 +1328,10 @@ impl Prepared<'_> {
         };
         let da = ctx.da;
         let base = sub_months(da, ctx.art42.window_years * 12, MonthEnd::ClampToMonthEnd);
-        let mut evs: Vec<Event> = events
+        let mut evs: Vec<Event> = self
+            .events
             .iter()
+            .chain(extra)
             .filter_map(|r| {
                 let rule = ctx
                     .art42
@@ -1311,17 +1356,17 @@ impl Prepared<'_> {
             }
         }
         let end = da.pred_opt()?;
-        let (start, applied) = extend(base, end, &evs, self.opts.extension_unit);
+        let (start, applied) = extend(base, end, &evs, self.opts.extension_unit, detail);
         let met = last >= start && last <= end;
-        Some((
-            met,
+        let s = detail.then(|| {
             step(
                 "precheck.art42_old",
                 Some("AR art. 42"),
                 json!({"last_paid_day": last, "window_start": start, "window_end": end,
                        "extensions": applied.len(), "met": met}),
-            ),
-        ))
+            )
+        });
+        Some((met, s))
     }
 
     /// The status from the determining job (SPEC §3.3).
@@ -1541,11 +1586,12 @@ impl Prepared<'_> {
         // Foreign periods and extension events at E.
         let (foreign_ok, freview) = self.foreign_status(&ctx, e);
         review.extend(freview);
-        let mut raw_events = self.events.clone();
+        // Events that exist only at this candidate date; usually none (no allocation).
+        let mut extra: Vec<RawEvent> = Vec::new();
         for (fi, f) in self.foreign.iter().enumerate() {
             if !foreign_ok[fi] {
                 let j = &self.jobs[f.job];
-                raw_events.push(RawEvent {
+                extra.push(RawEvent {
                     label: j.label.as_str().into(),
                     kind: ExtensionKind::UncountableForeignWork,
                     start: j.start,
@@ -1561,7 +1607,7 @@ impl Prepared<'_> {
                     && ctx.treatment(DayCategory::InsuredSickness) == Treatment::Extends
                     && ab.start <= e
                 {
-                    raw_events.push(RawEvent {
+                    extra.push(RawEvent {
                         label: format!("contract.absences[{i}]").into(),
                         kind,
                         start: ab.start,
@@ -1573,37 +1619,38 @@ impl Prepared<'_> {
             }
         }
         // History events under this regime's rules do not depend on E: computed once.
-        let mut events: Vec<Event> = {
+        let mut events: Rc<Vec<Event>> = {
             let key = std::ptr::from_ref(ctx.ext);
             let mut cache = self.event_cache.borrow_mut();
             if let Some((_, evs)) = cache.iter().find(|(k, _)| *k == key) {
-                evs.clone()
+                Rc::clone(evs)
             } else {
-                let evs: Vec<Event> = self
-                    .events
-                    .iter()
-                    .filter_map(|r| apply_rule(r, ctx.ext.rule(r.kind)?))
-                    .collect();
-                cache.push((key, evs.clone()));
+                let evs: Rc<Vec<Event>> = Rc::new(
+                    self.events
+                        .iter()
+                        .filter_map(|r| apply_rule(r, ctx.ext.rule(r.kind)?))
+                        .collect(),
+                );
+                cache.push((key, Rc::clone(&evs)));
                 evs
             }
         };
-        events.extend(
-            raw_events[self.events.len()..]
-                .iter()
-                .filter_map(|r| apply_rule(r, ctx.ext.rule(r.kind)?)),
-        );
+        if !extra.is_empty() {
+            Rc::make_mut(&mut events).extend(
+                extra
+                    .iter()
+                    .filter_map(|r| apply_rule(r, ctx.ext.rule(r.kind)?)),
+            );
+        }
         // Pre-check: re-admission without a stage.
         let mut no_stage = None;
         match ctx.regime {
             RegimeId::Old => {
-                if let Some((met, s)) = self.art42_old(&ctx, &raw_events, e) {
+                if let Some((met, s)) = self.art42_old(&ctx, &extra, e, detail) {
                     if met {
                         no_stage = Some("art42_old".to_string());
                     }
-                    if detail {
-                        steps.push(s);
-                    }
+                    steps.extend(s);
                 }
             }
             RegimeId::New => {
@@ -1630,7 +1677,7 @@ impl Prepared<'_> {
                     )
                 {
                     let probe = Ctx { da, ..old };
-                    if let Some((true, _)) = self.art42_old(&probe, &raw_events, e) {
+                    if let Some((true, _)) = self.art42_old(&probe, &extra, e, false) {
                         review.push(flag(
                             "manual_review.art212",
                             "AR art. 42; Loi-programme 2025-07-18 art. 212",
@@ -1710,7 +1757,7 @@ impl Prepared<'_> {
         let mut contract_part = Fixed4::ZERO;
         let make_window = |months: u32| -> Window {
             let base = self.regime_months_back(da, months);
-            let (mut start, applied) = extend(base, end, &events, self.opts.extension_unit);
+            let (mut start, applied) = extend(base, end, &events, self.opts.extension_unit, detail);
             let mut cut = None;
             if let Some(c) = cutoff
                 && c > start
@@ -1733,7 +1780,7 @@ impl Prepared<'_> {
                                required: i64,
                                window: Window,
                                options: &mut Vec<OptionEval>|
-         -> Fixed4 {
+         -> (Fixed4, Fixed4) {
             let counter = Counter {
                 prep: self,
                 ctx: &ctx,
@@ -1763,8 +1810,11 @@ impl Prepared<'_> {
                 art32: None,
                 quarters: c.quarters,
             });
-            c.contract_part
+            (c.contract_part, c.held)
         };
+        // What the caps hold back, aligned with `options` and `shadow`.
+        let mut held = Vec::new();
+        let mut shadow_held = Vec::new();
         let mut shadow_units = false;
         // Full-time worker in the old regime may use art. 33 after enough part-time work.
         if units == [Unit::Days]
@@ -1800,7 +1850,8 @@ impl Prepared<'_> {
             for &bi in &bands {
                 let b = stage.bands[bi];
                 let w = make_window(b.months + stage.art33_extra_months);
-                eval_option(String::new(), "", Unit::HalfDays, b.days, w, &mut shadow);
+                let (_, h) = eval_option(String::new(), "", Unit::HalfDays, b.days, w, &mut shadow);
+                shadow_held.push(h);
             }
         }
         for &unit in &units {
@@ -1820,7 +1871,8 @@ impl Prepared<'_> {
                 } else {
                     String::new()
                 };
-                let cp = eval_option(id, article, unit, b.days, w, &mut options);
+                let (cp, h) = eval_option(id, article, unit, b.days, w, &mut options);
+                held.push(h);
                 if bi == own && unit == units[0] {
                     contract_part = cp;
                 }
@@ -1876,9 +1928,13 @@ impl Prepared<'_> {
                 condition: condition.into(),
             });
             options.push(o);
+            // No held-back bound for art. 32: its need also involves the ten years before.
+            held.push(Fixed4(i64::MAX / 4));
         }
         let met = options.iter().position(|o| o.met);
         Ok(Eval {
+            held,
+            shadow_held,
             ctx_used: if detail { ctx.param_uses() } else { Vec::new() },
             regime: ctx.regime,
             age,
@@ -2069,76 +2125,86 @@ impl Prepared<'_> {
             }
             // Jump: the contract adds at most 6/R R6 days per scheduled day (plus the
             // whole-quarter rounding), so no earlier date can close the shortfall.
+            let jump = |need: Fixed4, release_per_day: bool| -> NaiveDate {
+                // An upper bound on what the contract can add after `e`: 6/R R6 days per
+                // scheduled day, plus what a whole quarter adds over its days (78 rule),
+                // plus one per quarter when part-time parts are rounded up.
+                // One ten-thousandth more than the value of a day: parts are rounded to
+                // four decimals, so a day's true share can exceed the rounded one.
+                let per_day = scheduled_value(1, &ci.c.regime) + Fixed4(1);
+                let full = Fixed4::whole(counting.full_quarter);
+                let ceiling = self.opts.rounding_mode == RoundingMode::PerPartCeiling;
+                let first = e.succ_opt().unwrap_or(e);
+                // Bound of the gain over (e, k], monotone in k.
+                let gain_ub = |k: NaiveDate| -> Fixed4 {
+                    if k < first {
+                        return Fixed4::ZERO;
+                    }
+                    let sched = weekdays_in(first, k, ci.mask);
+                    let mut g = if release_per_day {
+                        // Method A caps the contract at its Monday–Saturday days: a day
+                        // may also release what the cap held back, up to one R6 day, on
+                        // top of its own value (unpaid days within the yearly cap are
+                        // outside the job cap).
+                        let sched_r6 = weekdays_in(first, k, ci.mask & 0b0011_1111);
+                        (per_day + Fixed4::whole(1)).times(sched)
+                            + Fixed4::whole(r6_days(first, k) - sched_r6)
+                    } else {
+                        per_day.times(sched)
+                    };
+                    let mut q = Quarter::of(first);
+                    // Only a full-time contract counts a whole quarter as 78.
+                    while ci.c.regime.is_full_time() && q.end() <= k {
+                        let whole = per_day.times(weekdays_in(q.start(), q.end(), ci.mask));
+                        if full > whole {
+                            g += full - whole;
+                        }
+                        q = q.next();
+                    }
+                    // Each quarter's part is rounded half up: at most half a
+                    // ten-thousandth more; with the part-time ceiling, one day more.
+                    let quarters =
+                        i64::from(Quarter::of(k).index() - Quarter::of(first).index() + 1);
+                    g += Fixed4(quarters);
+                    if ceiling {
+                        g += Fixed4::whole(quarters);
+                    }
+                    g
+                };
+                // Whole quarters first, then a binary search inside the quarter where the
+                // bound first exceeds the shortfall.
+                let mut lo = first;
+                let mut k = horizon;
+                loop {
+                    let span_end = crate::calendar::quarter_end(lo).min(horizon);
+                    if gain_ub(span_end) > need {
+                        let (mut a, mut b) = (lo, span_end);
+                        while a < b {
+                            let mid = a + Days::new(((b - a).num_days() / 2) as u64);
+                            if gain_ub(mid) > need {
+                                b = mid;
+                            } else {
+                                a = mid.succ_opt().unwrap_or(b);
+                            }
+                        }
+                        k = a;
+                        break;
+                    }
+                    if span_end >= horizon {
+                        break;
+                    }
+                    lo = span_end.succ_opt().unwrap_or(horizon);
+                }
+                k
+            };
             let next = match ev.need_days() {
                 Some(need) => {
-                    // An upper bound on what the contract can add after `e`: 6/R R6 days per
-                    // scheduled day, plus what a whole quarter adds over its days (78 rule),
-                    // plus one per quarter when part-time parts are rounded up.
-                    // One ten-thousandth more than the value of a day: parts are rounded to
-                    // four decimals, so a day's true share can exceed the rounded one.
-                    let per_day = scheduled_value(1, &ci.c.regime) + Fixed4(1);
-                    let full = Fixed4::whole(counting.full_quarter);
-                    let ceiling = self.opts.rounding_mode == RoundingMode::PerPartCeiling;
-                    let first = e.succ_opt().unwrap_or(e);
-                    // Bound of the gain over (e, k], monotone in k.
-                    let gain_ub = |k: NaiveDate| -> Fixed4 {
-                        if k < first {
-                            return Fixed4::ZERO;
-                        }
-                        let sched = weekdays_in(first, k, ci.mask);
-                        let mut g = if method == QuarterCapMethod::Average {
-                            // Method A caps the contract at its Monday–Saturday days: a day
-                            // may also release what the cap held back, up to one R6 day, on
-                            // top of its own value (unpaid days within the yearly cap are
-                            // outside the job cap).
-                            let sched_r6 = weekdays_in(first, k, ci.mask & 0b0011_1111);
-                            (per_day + Fixed4::whole(1)).times(sched)
-                                + Fixed4::whole(r6_days(first, k) - sched_r6)
-                        } else {
-                            per_day.times(sched)
-                        };
-                        let mut q = Quarter::of(first);
-                        // Only a full-time contract counts a whole quarter as 78.
-                        while ci.c.regime.is_full_time() && q.end() <= k {
-                            let whole = per_day.times(weekdays_in(q.start(), q.end(), ci.mask));
-                            if full > whole {
-                                g += full - whole;
-                            }
-                            q = q.next();
-                        }
-                        // Each quarter's part is rounded half up: at most half a
-                        // ten-thousandth more; with the part-time ceiling, one day more.
-                        let quarters =
-                            i64::from(Quarter::of(k).index() - Quarter::of(first).index() + 1);
-                        g += Fixed4(quarters);
-                        if ceiling {
-                            g += Fixed4::whole(quarters);
-                        }
-                        g
-                    };
-                    // Whole quarters first, then a binary search inside the quarter where the
-                    // bound first exceeds the shortfall.
-                    let mut lo = first;
-                    let mut k = horizon;
-                    loop {
-                        let span_end = crate::calendar::quarter_end(lo).min(horizon);
-                        if gain_ub(span_end) > need {
-                            let (mut a, mut b) = (lo, span_end);
-                            while a < b {
-                                let mid = a + Days::new(((b - a).num_days() / 2) as u64);
-                                if gain_ub(mid) > need {
-                                    b = mid;
-                                } else {
-                                    a = mid.succ_opt().unwrap_or(b);
-                                }
-                            }
-                            k = a;
-                            break;
-                        }
-                        if span_end >= horizon {
-                            break;
-                        }
-                        lo = span_end.succ_opt().unwrap_or(horizon);
+                    let mut k = jump(need, method == QuarterCapMethod::Average);
+                    // Both bounds hold, so the later of the two dates is still safe.
+                    if method == QuarterCapMethod::Average
+                        && let Some(n) = ev.need_beyond_held()
+                    {
+                        k = k.max(jump(n, false));
                     }
                     k.max(e.succ_opt().unwrap_or(e))
                 }

@@ -235,12 +235,10 @@ impl Quarter {
         }
     }
     pub fn start(self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(self.year, u32::from(self.q) * 3 - 2, 1).unwrap_or(NaiveDate::MIN)
+        crate::calendar::quarter_bounds(self.year, self.q).0
     }
     pub fn end(self) -> NaiveDate {
-        let m = u32::from(self.q) * 3;
-        let day = if m == 6 || m == 9 { 30 } else { 31 };
-        NaiveDate::from_ymd_opt(self.year, m, day).unwrap_or(NaiveDate::MAX)
+        crate::calendar::quarter_bounds(self.year, self.q).1
     }
     pub fn next(self) -> Quarter {
         if self.q == 4 {

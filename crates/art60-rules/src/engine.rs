@@ -48,8 +48,31 @@ pub fn calculate(
     options: &Options,
     params: &ParamSet,
 ) -> Result<CalcResult, CalcError> {
+    calculate_with(req, options, params, Detail::Full)
+}
+
+/// How much of the result to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// Everything: the explanation trace and the end date under the other quarter-cap method.
+    #[default]
+    Full,
+    /// The decision only, for bulk runs: the same outcome, regime, status, options, flags and
+    /// parameter versions as `Full`, but an empty `trace` and no `alternative` (the second
+    /// scan under the other cap method is skipped, as is the wording of every step).
+    Summary,
+}
+
+/// [`calculate`] with a choice of how much of the result to build.
+pub fn calculate_with(
+    req: &CalcRequest,
+    options: &Options,
+    params: &ParamSet,
+    detail: Detail,
+) -> Result<CalcResult, CalcError> {
     req.check()?;
-    let prep = Prepared::new(req, options, params);
+    let mut prep = Prepared::new(req, options, params);
+    prep.trace = detail == Detail::Full;
     match req.mode {
         Mode::Plan => prep.plan(),
         Mode::Assess => prep.assess(),
@@ -130,6 +153,8 @@ struct Prepared<'a> {
     /// History sums of whole quarters: (categories table, per-quarter method, countable
     /// foreign periods, quarter) -> ([declared, other, unpaid], per-job values).
     hist_cache: RefCell<Vec<HistSlab>>,
+    /// Build the explanation trace and the other method's date ([`Detail::Full`]).
+    trace: bool,
 }
 
 /// History events after one extension table's rules (keyed by the table's address).
@@ -326,6 +351,7 @@ impl<'a> Prepared<'a> {
             },
             event_cache: RefCell::new(Vec::new()),
             hist_cache: RefCell::new(Vec::new()),
+            trace: true,
         }
     }
 }
@@ -1965,6 +1991,21 @@ impl Prepared<'_> {
 // ------------------------------------------------------------------------------------------
 // Plan and assess.
 
+/// What the explanation trace is written from.
+struct Explained<'e> {
+    steps: Vec<Step>,
+    /// The winning option, unless the person is re-admitted (no window to explain).
+    winning: Option<&'e OptionEval>,
+    readmitted: bool,
+    options: &'e [OptionEval],
+    outcome: &'e Outcome,
+    no_stage: Option<&'e str>,
+    alternative: Option<&'e Alternative>,
+    right: Option<&'e RightDuration>,
+    provisional: &'e [Flag],
+    review: &'e [Flag],
+}
+
 enum ScanEnd {
     /// The first feasible end date.
     Found(NaiveDate),
@@ -2263,9 +2304,13 @@ impl Prepared<'_> {
         };
         match main {
             ScanEnd::Found(end) => {
-                let alt = match self.scan(other_method)? {
-                    ScanEnd::Found(g) => Some(g),
-                    ScanEnd::Unreachable { .. } => None,
+                let alt = if self.trace {
+                    match self.scan(other_method)? {
+                        ScanEnd::Found(g) => Some(g),
+                        ScanEnd::Unreachable { .. } => None,
+                    }
+                } else {
+                    None
                 };
                 let da = end.succ_opt().unwrap_or(end);
                 let detail = self.evaluate(end, da, method, true)?;
@@ -2277,13 +2322,13 @@ impl Prepared<'_> {
                     days_to_work,
                     contract_contribution: detail.contract_part.ceil(),
                 };
-                let alternative = Alternative {
+                let alternative = self.trace.then_some(Alternative {
                     method: other_method,
                     end_date: alt,
                     safe_end_date: alt.map(|a| a.max(end)),
-                };
+                });
                 let no_stage = detail.no_stage.clone();
-                Ok(self.finish(outcome, detail, Some(alternative), no_stage))
+                Ok(self.finish(outcome, detail, alternative, no_stage))
             }
             ScanEnd::Unreachable {
                 best,
@@ -2333,10 +2378,91 @@ impl Prepared<'_> {
                 .max_by_key(|(_, o)| (o.counted - o.required, std::cmp::Reverse(o.required)))
                 .map(|(i, _)| i)
         });
-        let winning = winner_idx.map(|i| ev.options[i].clone());
-        let mut steps = std::mem::take(&mut ev.steps);
+        // The quarter rows stay with the winning option only.
+        let mut options = std::mem::take(&mut ev.options);
+        let winning = winner_idx.map(|i| {
+            let quarters = std::mem::take(&mut options[i].quarters);
+            OptionEval {
+                quarters,
+                ..options[i].clone()
+            }
+        });
+        for o in &mut options {
+            o.quarters = Vec::new();
+        }
         let readmitted = no_stage.as_deref().is_some_and(|r| r.starts_with("art42"));
-        if let Some(w) = winning.as_ref().filter(|_| !readmitted) {
+        let right = self.right_duration(&ev, &outcome, winning.as_ref());
+        let mut provisional = std::mem::take(&mut ev.provisional);
+        provisional.sort();
+        provisional.dedup();
+        let mut review = std::mem::take(&mut ev.review);
+        review.sort();
+        review.dedup();
+        let trace = if self.trace {
+            Self::explain(Explained {
+                steps: std::mem::take(&mut ev.steps),
+                winning: winning.as_ref().filter(|_| !readmitted),
+                readmitted,
+                options: &options,
+                outcome: &outcome,
+                no_stage: no_stage.as_deref(),
+                alternative: alternative.as_ref(),
+                right: right.as_ref(),
+                provisional: &provisional,
+                review: &review,
+            })
+        } else {
+            Vec::new()
+        };
+        let mut used = std::mem::take(&mut ev.ctx_used);
+        if let Ok(w) = self
+            .params
+            .reference_wage_at(outcome_da(&outcome).unwrap_or(self.req.today))
+        {
+            used.push(crate::params::used("reference_wage", w));
+        }
+        used.sort();
+        used.dedup();
+        CalcResult {
+            mode: self.req.mode,
+            outcome,
+            regime: Some(ev.regime),
+            status: ev.status,
+            age: Some(ev.age),
+            winning_option: winning,
+            options_evaluated: options,
+            alternative,
+            right,
+            half_allowances: ev.half_allowances.clone(),
+            no_stage_required: no_stage,
+            provisional,
+            manual_review: review,
+            options: self.opts.clone(),
+            parameters: ParamVersions {
+                set_id: self.params.id.clone(),
+                version: self.params.version.clone(),
+                used,
+            },
+            engine_version: ENGINE_VERSION.to_string(),
+            trace,
+        }
+    }
+
+    /// The explanation trace of a finished calculation, after the evaluation's own steps.
+    fn explain(x: Explained<'_>) -> Vec<Step> {
+        let Explained {
+            mut steps,
+            winning,
+            readmitted,
+            options,
+            outcome,
+            no_stage,
+            alternative,
+            right,
+            provisional,
+            review,
+        } = x;
+        if let Some(w) = winning {
             steps.push(step("window.base", Some(&w.article),
                 json!({"option": w.id, "months": w.window.months, "start": w.window.base_start, "end": w.window.end})));
             for x in &w.window.extensions {
@@ -2369,11 +2495,11 @@ impl Prepared<'_> {
                     json!({"past_start": a.past_start, "past_end": a.past_end, "past_days": a.past_days, "past_required": a.past_required, "condition": a.condition})));
             }
         }
-        for o in &ev.options {
+        for o in options {
             steps.push(step("option.evaluated", Some(&o.article),
                 json!({"option": o.id, "unit": o.unit, "required": o.required, "counted": o.counted, "met": o.met})));
         }
-        match &outcome {
+        match outcome {
             Outcome::Planned {
                 end_date,
                 first_benefit_date,
@@ -2415,76 +2541,30 @@ impl Prepared<'_> {
                 steps.push(step("plan.unreachable", None, json!({"best_counted": best_counted, "required": required, "reason": reason, "scanned_until": scanned_until})));
             }
         }
-        if let Some(a) = &alternative {
+        if let Some(a) = alternative {
             steps.push(step("plan.alternative_method", Some("AM art. 7"),
                 json!({"method": a.method, "end_date": a.end_date, "safe_end_date": a.safe_end_date})));
         }
-        let right = self.right_duration(&ev, &outcome, winning.as_ref());
-        if let Some(r) = &right {
+        if let Some(r) = right {
             steps.push(step("right.duration", Some("AR art. 114; AM art. 70"),
                 json!({"career_days": r.career_days, "available_days": r.available_days, "extra_months": r.extra_months,
                        "months": r.months, "from": r.from, "until": r.until, "unlimited": r.unlimited})));
         }
-        let mut provisional = ev.provisional;
-        provisional.sort();
-        provisional.dedup();
-        let mut review = ev.review;
-        review.sort();
-        review.dedup();
-        for f in &provisional {
+        for f in provisional {
             steps.push(step(
                 "flag.provisional",
                 None,
                 json!({"key": f.key, "detail": f.detail}),
             ));
         }
-        for f in &review {
+        for f in review {
             steps.push(step(
                 "flag.manual_review",
                 None,
                 json!({"key": f.key, "detail": f.detail}),
             ));
         }
-        let mut used = ev.ctx_used;
-        if let Ok(w) = self
-            .params
-            .reference_wage_at(outcome_da(&outcome).unwrap_or(self.req.today))
-        {
-            used.push(crate::params::used("reference_wage", w));
-        }
-        used.sort();
-        used.dedup();
-        let options_evaluated = ev
-            .options
-            .iter()
-            .map(|o| OptionEval {
-                quarters: Vec::new(),
-                ..o.clone()
-            })
-            .collect();
-        CalcResult {
-            mode: self.req.mode,
-            outcome,
-            regime: Some(ev.regime),
-            status: ev.status,
-            age: Some(ev.age),
-            winning_option: winning,
-            options_evaluated,
-            alternative,
-            right,
-            half_allowances: ev.half_allowances.clone(),
-            no_stage_required: no_stage,
-            provisional,
-            manual_review: review,
-            options: self.opts.clone(),
-            parameters: ParamVersions {
-                set_id: self.params.id.clone(),
-                version: self.params.version.clone(),
-                used,
-            },
-            engine_version: ENGINE_VERSION.to_string(),
-            trace: steps,
-        }
+        steps
     }
 
     /// Duration of the right (new regime, information only, SPEC §3.13).

@@ -5,7 +5,7 @@ mod common;
 use art60_rules::calendar::{add_working_days, is_working_day, r6_days, weekdays_in};
 use art60_rules::input::*;
 use art60_rules::units::Hundredths;
-use art60_rules::{CalcRequest, CalcResult, Options, ParamSet, calculate};
+use art60_rules::{CalcRequest, CalcResult, Detail, Options, ParamSet, calculate, calculate_with};
 use chrono::{Datelike, Days, NaiveDate};
 use common::*;
 use proptest::prelude::*;
@@ -188,6 +188,34 @@ proptest! {
                 prop_assert!(matches!(before.outcome, art60_rules::result::Outcome::Assessed { admissible: false, .. }),
                     "feasible already on {}: {:?}", e.pred_opt().unwrap(), before.winning_option.map(|w| (w.id, w.counted, w.required)));
             }
+        }
+    }
+
+    #[test]
+    fn a_summary_decides_as_the_full_calculation(req in plan_request(), average in any::<bool>()) {
+        let mut o = Options::default();
+        if average {
+            o.set("quarter_cap_method=average").unwrap();
+        }
+        let full = calculate(&req, &o, ParamSet::embedded()).unwrap();
+        let brief = calculate_with(&req, &o, ParamSet::embedded(), Detail::Summary).unwrap();
+        prop_assert!(brief.trace.is_empty() && brief.alternative.is_none());
+        let mut expected = full.clone();
+        expected.trace = Vec::new();
+        expected.alternative = None;
+        prop_assert_eq!(brief, expected);
+        // The other method's date reported by the full calculation is that method's own plan.
+        if let Some(alt) = &full.alternative {
+            let mut other = Options::default();
+            if !average {
+                other.set("quarter_cap_method=average").unwrap();
+            }
+            let r = calculate(&req, &other, ParamSet::embedded()).unwrap();
+            // (The alternative scan starts with a one-day contract: a person already admissible
+            // under that method without the contract gets the start date there.)
+            let start = req.contract.as_ref().unwrap().start;
+            let own = r.end_date().or(r.no_stage_required.as_ref().map(|_| start));
+            prop_assert_eq!(alt.end_date, own);
         }
     }
 

@@ -178,6 +178,14 @@ proptest! {
         }
         let r = calculate(&req, &o, ParamSet::embedded()).unwrap();
         if let Some(e) = r.end_date() {
+            // The answer itself is feasible, assessed without the scan's shortcuts.
+            let mut on = req.clone();
+            on.mode = Mode::Assess;
+            on.application_date = e.succ_opt();
+            on.contract.as_mut().unwrap().end = Some(e);
+            let at = calculate(&on, &o, ParamSet::embedded()).unwrap();
+            prop_assert!(matches!(at.outcome, art60_rules::result::Outcome::Assessed { admissible: true, .. }),
+                "not feasible on the answer {e}");
             let start = req.contract.as_ref().unwrap().start;
             if e > start {
                 let mut a = req.clone();

@@ -160,11 +160,42 @@ struct Prepared<'a> {
 /// History events after one extension table's rules (keyed by the table's address).
 type EventsFor = (*const Extensions, Rc<Vec<Event>>);
 
-/// Cached history sums for one (regime tables, method, countable foreign periods).
+/// Cached history sums for one (categories table, counting table, method, countable foreign
+/// periods), by quarter.
 struct HistSlab {
-    key: (usize, bool, u64),
-    /// (quarter index, [declared, other, unpaid], per-job values for the average method)
-    rows: Vec<(i32, [Fixed4; 3], Vec<Fixed4>)>,
+    key: (usize, usize, bool, u64),
+    /// Quarter index of `rows[0]`.
+    base: i32,
+    /// [declared, other, unpaid] of each quarter, once computed.
+    rows: Vec<Option<[Fixed4; 3]>>,
+    /// Per-job values for the average method: `per_job_len` values a row, in row order.
+    per_job: Vec<Fixed4>,
+    per_job_len: usize,
+}
+
+impl HistSlab {
+    /// The row of quarter `idx`, growing the table (both ways) as needed.
+    fn slot(&mut self, idx: i32) -> usize {
+        if self.rows.is_empty() {
+            self.base = idx;
+        }
+        if idx < self.base {
+            let n = usize::try_from(self.base - idx).unwrap_or(0);
+            self.rows.splice(0..0, std::iter::repeat_n(None, n));
+            self.per_job.splice(
+                0..0,
+                std::iter::repeat_n(Fixed4::ZERO, n * self.per_job_len),
+            );
+            self.base = idx;
+        }
+        let i = usize::try_from(idx - self.base).unwrap_or(0);
+        if i >= self.rows.len() {
+            self.rows.resize(i + 1, None);
+            self.per_job
+                .resize((i + 1) * self.per_job_len, Fixed4::ZERO);
+        }
+        i
+    }
 }
 
 /// The snake_case name of a category, as in the JSON input (for flag details).
@@ -548,6 +579,34 @@ impl Counter<'_, '_> {
         let mut unpaid_left: BTreeMap<i32, Fixed4> = BTreeMap::new();
         let mut unpaid_counted = Fixed4::ZERO;
         let mut nquarters = 0i64;
+        // The history's part of a quarter wholly inside the window does not depend on the
+        // candidate date: computed once per regime tables, method and countable foreign
+        // periods, then reused across the scan (not in detailed evaluations: they also
+        // collect the rows and flags).
+        let mut cache = self.prep.hist_cache.borrow_mut();
+        let slab = if !self.detail && self.foreign_ok.len() <= 64 {
+            let key = (
+                std::ptr::from_ref(self.ctx.cats) as usize,
+                std::ptr::from_ref(self.ctx.counting) as usize,
+                per_quarter,
+                self.foreign_mask(),
+            );
+            Some(match cache.iter().position(|s| s.key == key) {
+                Some(i) => i,
+                None => {
+                    cache.push(HistSlab {
+                        key,
+                        base: 0,
+                        rows: Vec::new(),
+                        per_job: Vec::new(),
+                        per_job_len: if per_quarter { 0 } else { njobs },
+                    });
+                    cache.len() - 1
+                }
+            })
+        } else {
+            None
+        };
         let mut q = Quarter::of(ws);
         while q.start() <= we {
             nquarters += 1;
@@ -559,57 +618,37 @@ impl Counter<'_, '_> {
             // The history's part of a quarter wholly inside the window does not depend
             // on the candidate date: computed once per regime, method and countable foreign
             // periods, then reused across the scan.
-            let [declared_sum, mut other_sum, mut unpaid_sum] =
-                if !self.detail && qa == qs && qb == qe && self.foreign_ok.len() <= 64 {
-                    let key = (
-                        std::ptr::from_ref(self.ctx.cats) as usize
-                            ^ (std::ptr::from_ref(self.ctx.counting) as usize).rotate_left(17),
-                        per_quarter,
-                        self.foreign_mask(),
-                    );
-                    let mut cache = self.prep.hist_cache.borrow_mut();
-                    let slab = match cache.iter().position(|s| s.key == key) {
-                        Some(i) => i,
-                        None => {
-                            cache.push(HistSlab {
-                                key,
-                                rows: Vec::new(),
-                            });
-                            cache.len() - 1
-                        }
-                    };
-                    let idx = q.index();
-                    let row = match cache[slab].rows.iter().position(|r| r.0 == idx) {
-                        Some(r) => r,
-                        None => {
-                            let mut per_job = if per_quarter {
-                                Vec::new()
-                            } else {
-                                vec![Fixed4::ZERO; njobs]
-                            };
-                            let sums =
-                                self.history_quarter(q, qa, qb, &mut parts, &mut out, &mut per_job);
-                            cache[slab].rows.push((idx, sums, per_job));
-                            cache[slab].rows.len() - 1
-                        }
-                    };
-                    let (_, sums, per_job) = &cache[slab].rows[row];
-                    for (i, v) in per_job.iter().enumerate() {
-                        job_sums[i] += *v;
+            let [declared_sum, mut other_sum, mut unpaid_sum] = if let Some(slab) =
+                slab.filter(|_| qa == qs && qb == qe)
+            {
+                let hs = &mut cache[slab];
+                let i = hs.slot(q.index());
+                let w = hs.per_job_len;
+                let sums = match hs.rows[i] {
+                    Some(sums) => sums,
+                    None => {
+                        let per_job = &mut hs.per_job[i * w..(i + 1) * w];
+                        let sums = self.history_quarter(q, qa, qb, &mut parts, &mut out, per_job);
+                        hs.rows[i] = Some(sums);
+                        sums
                     }
-                    *sums
-                } else {
-                    let mut per_job = if per_quarter {
-                        Vec::new()
-                    } else {
-                        vec![Fixed4::ZERO; njobs]
-                    };
-                    let sums = self.history_quarter(q, qa, qb, &mut parts, &mut out, &mut per_job);
-                    for (i, v) in per_job.iter().enumerate() {
-                        job_sums[i] += *v;
-                    }
-                    sums
                 };
+                for (j, v) in hs.per_job[i * w..(i + 1) * w].iter().enumerate() {
+                    job_sums[j] += *v;
+                }
+                sums
+            } else {
+                let mut per_job = if per_quarter {
+                    Vec::new()
+                } else {
+                    vec![Fixed4::ZERO; njobs]
+                };
+                let sums = self.history_quarter(q, qa, qb, &mut parts, &mut out, &mut per_job);
+                for (i, v) in per_job.iter().enumerate() {
+                    job_sums[i] += *v;
+                }
+                sums
+            };
             // The contract projection.
             if let (Some(ci), Some(ce)) = (&self.prep.contract, contract_end) {
                 let a = qa.max(ci.c.start);

@@ -239,35 +239,46 @@ pub fn quarter_end(d: NaiveDate) -> NaiveDate {
 const BOUNDS_FROM: i32 = 1900;
 const BOUNDS_YEARS: usize = 300;
 
+/// Quarter bounds of the tabulated years, built at compile time.
+static QUARTER_BOUNDS: [(NaiveDate, NaiveDate); BOUNDS_YEARS * 4] = {
+    let mut t = [(NaiveDate::MIN, NaiveDate::MIN); BOUNDS_YEARS * 4];
+    let mut i = 0;
+    while i < BOUNDS_YEARS * 4 {
+        t[i] = compute_quarter_bounds(BOUNDS_FROM + (i / 4) as i32, (i % 4) as u8 + 1);
+        i += 1;
+    }
+    t
+};
+
 /// First and last day of quarter `q` (1..=4) of `year`. The scan asks for quarter bounds
 /// thousands of times a calculation and building a date from year, month and day is the
-/// costliest part of that, so the bounds come from a table built once.
+/// costliest part of that, so the bounds of the usual years come from a table.
 pub fn quarter_bounds(year: i32, q: u8) -> (NaiveDate, NaiveDate) {
-    static TABLE: std::sync::OnceLock<Vec<(NaiveDate, NaiveDate)>> = std::sync::OnceLock::new();
-    let idx = usize::try_from(year - BOUNDS_FROM)
-        .ok()
-        .filter(|y| *y < BOUNDS_YEARS && (1..=4).contains(&q))
-        .map(|y| y * 4 + usize::from(q) - 1);
-    match idx {
-        Some(i) => TABLE.get_or_init(|| {
-            (0..BOUNDS_YEARS * 4)
-                .map(|i| {
-                    let year = BOUNDS_FROM + (i / 4) as i32;
-                    compute_quarter_bounds(year, (i % 4) as u8 + 1)
-                })
-                .collect()
-        })[i],
-        None => compute_quarter_bounds(year, q),
+    let i = (year.wrapping_sub(BOUNDS_FROM) as usize)
+        .wrapping_mul(4)
+        .wrapping_add(usize::from(q).wrapping_sub(1));
+    // A year before BOUNDS_FROM wraps to a huge index: outside the table as well.
+    if (1..=4).contains(&q)
+        && let Some(b) = QUARTER_BOUNDS.get(i)
+    {
+        return *b;
     }
+    compute_quarter_bounds(year, q)
 }
 
-fn compute_quarter_bounds(year: i32, q: u8) -> (NaiveDate, NaiveDate) {
-    let m = u32::from(q) * 3;
+const fn compute_quarter_bounds(year: i32, q: u8) -> (NaiveDate, NaiveDate) {
+    let m = q as u32 * 3;
     let day = if m == 6 || m == 9 { 30 } else { 31 };
-    (
-        NaiveDate::from_ymd_opt(year, m.saturating_sub(2).max(1), 1).unwrap_or(NaiveDate::MIN),
-        NaiveDate::from_ymd_opt(year, m, day).unwrap_or(NaiveDate::MAX),
-    )
+    let first_month = if m >= 3 { m - 2 } else { 1 };
+    let start = match NaiveDate::from_ymd_opt(year, first_month, 1) {
+        Some(d) => d,
+        None => NaiveDate::MIN,
+    };
+    let end = match NaiveDate::from_ymd_opt(year, m, day) {
+        Some(d) => d,
+        None => NaiveDate::MAX,
+    };
+    (start, end)
 }
 
 /// Whether `d` is the last day of a calendar quarter (cheap: no date construction).

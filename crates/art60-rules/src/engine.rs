@@ -58,8 +58,8 @@ pub enum Detail {
     #[default]
     Full,
     /// The decision only, for bulk runs: the same outcome, regime, status, options, flags and
-    /// parameter versions as `Full`, but an empty `trace` and no `alternative` (the second
-    /// scan under the other cap method is skipped, as is the wording of every step).
+    /// parameter versions as `Full`, but an empty `trace`, no `alternative` (the second scan
+    /// under the other cap method is skipped) and no quarter rows in the winning option.
     Summary,
 }
 
@@ -525,7 +525,10 @@ struct Counter<'x, 'p> {
     unit: Unit,
     method: QuarterCapMethod,
     foreign_ok: &'x [bool],
+    /// Collect the flags (and bypass the history cache, which does not keep them).
     detail: bool,
+    /// Write the quarter rows of the explanation.
+    rows: bool,
 }
 
 impl Counter<'_, '_> {
@@ -608,9 +611,9 @@ impl Counter<'_, '_> {
             None
         };
         let mut q = Quarter::of(ws);
-        while q.start() <= we {
+        let (mut qs, mut qe) = (q.start(), q.end());
+        while qs <= we {
             nquarters += 1;
-            let (qs, qe) = (q.start(), q.end());
             let qa = qs.max(ws);
             let qb = qe.min(we);
             let mut parts: Vec<PartRow> = Vec::new();
@@ -628,7 +631,15 @@ impl Counter<'_, '_> {
                     Some(sums) => sums,
                     None => {
                         let per_job = &mut hs.per_job[i * w..(i + 1) * w];
-                        let sums = self.history_quarter(q, qa, qb, &mut parts, &mut out, per_job);
+                        let sums = self.history_quarter(
+                            q,
+                            (qs, qe),
+                            qa,
+                            qb,
+                            &mut parts,
+                            &mut out,
+                            per_job,
+                        );
                         hs.rows[i] = Some(sums);
                         sums
                     }
@@ -643,7 +654,8 @@ impl Counter<'_, '_> {
                 } else {
                     vec![Fixed4::ZERO; njobs]
                 };
-                let sums = self.history_quarter(q, qa, qb, &mut parts, &mut out, &mut per_job);
+                let sums =
+                    self.history_quarter(q, (qs, qe), qa, qb, &mut parts, &mut out, &mut per_job);
                 for (i, v) in per_job.iter().enumerate() {
                     job_sums[i] += *v;
                 }
@@ -663,7 +675,7 @@ impl Counter<'_, '_> {
                         job_sums[njobs] += v;
                     }
                     contract_units = v.times(factor);
-                    if self.detail {
+                    if self.rows {
                         parts.push(PartRow {
                             job: "contract".into(),
                             source: PartSource::Contract,
@@ -682,7 +694,7 @@ impl Counter<'_, '_> {
                 *left = *left - allowed;
                 other_sum += allowed;
                 unpaid_counted += allowed;
-                if self.detail && allowed > Fixed4::ZERO {
+                if self.rows && allowed > Fixed4::ZERO {
                     parts.push(PartRow {
                         job: "unpaid".into(),
                         source: PartSource::UnpaidWithinCap,
@@ -718,7 +730,7 @@ impl Counter<'_, '_> {
             // contract fills the rest up to the cap.
             let others = raw - contract_units;
             out.contract_part += (result - others.min(result)).min(contract_units);
-            if self.detail {
+            if self.rows {
                 out.quarters.push(QuarterRow {
                     quarter: q,
                     parts,
@@ -728,6 +740,7 @@ impl Counter<'_, '_> {
                 });
             }
             q = q.next();
+            (qs, qe) = (q.start(), q.end());
         }
         if !per_quarter {
             // Method A: each job at most its R6 days in the window, the whole at most 78 a
@@ -763,9 +776,11 @@ impl Counter<'_, '_> {
 
     /// The history's periods in one quarter: (declared, other, unpaid) in days; per-job
     /// values go to `per_job` when the average method needs them.
+    #[allow(clippy::too_many_arguments)] // the quarter, its bounds and the window's part of it
     fn history_quarter(
         &self,
         q: Quarter,
+        (qs, qe): (NaiveDate, NaiveDate),
         qa: NaiveDate,
         qb: NaiveDate,
         parts: &mut Vec<PartRow>,
@@ -776,7 +791,6 @@ impl Counter<'_, '_> {
         let full = Fixed4::whole(self.ctx.counting.full_quarter);
         let per_quarter = self.method == QuarterCapMethod::PerQuarter;
         let factor = self.factor();
-        let (qs, qe) = (q.start(), q.end());
         let mut declared_sum = Fixed4::ZERO;
         let mut other_sum = Fixed4::ZERO;
         let mut unpaid_sum = Fixed4::ZERO;
@@ -798,7 +812,7 @@ impl Counter<'_, '_> {
                     per_job[ji] += v;
                 }
                 unpaid_sum += unpaid;
-                if self.detail {
+                if self.rows {
                     parts.push(PartRow {
                         job: job.label.clone(),
                         source: PartSource::Declared,
@@ -896,7 +910,7 @@ impl Counter<'_, '_> {
             if !per_quarter {
                 per_job[ji] += v;
             }
-            if self.detail {
+            if self.rows {
                 parts.push(PartRow {
                     job: job.label.clone(),
                     source,
@@ -1637,11 +1651,13 @@ impl Prepared<'_> {
         detail: bool,
     ) -> Result<Eval, CalcError> {
         let ctx = Ctx::at(self.params, da)?;
+        // Steps of the explanation: only in a detailed evaluation of a full calculation.
+        let steps_on = detail && self.trace;
         let mut steps = Vec::new();
         let age = age_on(self.req.person.birth_date, da);
         let mut review = self.static_review.clone();
         let mut provisional: Vec<Flag> = Vec::new();
-        if detail {
+        if steps_on {
             steps.push(step(
                 "regime.selected",
                 Some(&ctx.stage.reference),
@@ -1711,7 +1727,7 @@ impl Prepared<'_> {
         let mut no_stage = None;
         match ctx.regime {
             RegimeId::Old => {
-                if let Some((met, s)) = self.art42_old(&ctx, &extra, e, detail) {
+                if let Some((met, s)) = self.art42_old(&ctx, &extra, e, steps_on) {
                     if met {
                         no_stage = Some("art42_old".to_string());
                     }
@@ -1724,7 +1740,7 @@ impl Prepared<'_> {
                     if met {
                         no_stage = Some("art42_new".to_string());
                     }
-                    if detail {
+                    if steps_on {
                         steps.push(step(
                             "precheck.art42_new",
                             Some("AR art. 42 (new); art. 114, 116"),
@@ -1752,8 +1768,8 @@ impl Prepared<'_> {
             }
         }
         // Status and route.
-        let (status, status_step, determining_regime) = self.status(&ctx, e, detail)?;
-        if detail && let Some(s) = status_step {
+        let (status, status_step, determining_regime) = self.status(&ctx, e, steps_on)?;
+        if steps_on && let Some(s) = status_step {
             steps.push(s);
         }
         let access = self.params.art33_access_at(da)?;
@@ -1779,7 +1795,7 @@ impl Prepared<'_> {
                             || q * a.reference_fraction[1] >= s * a.reference_fraction[0] =>
                     {
                         units.push(Unit::HalfDays);
-                        if detail {
+                        if steps_on {
                             steps.push(step("route.art33_access", Some("AR art. 33 1°"),
                                 json!({"average_hours": Hundredths(q), "s": Hundredths(s), "met": true})));
                         }
@@ -1790,7 +1806,7 @@ impl Prepared<'_> {
                             "art. 33 1° not met: average {q} h a week, below {} h and S/3",
                             a.min_hours
                         ));
-                        if detail {
+                        if steps_on {
                             steps.push(step(
                                 "route.art33_access",
                                 Some("AR art. 33 1°"),
@@ -1853,6 +1869,7 @@ impl Prepared<'_> {
                 method,
                 foreign_ok: &foreign_ok,
                 detail,
+                rows: detail && self.trace,
             };
             let c = counter.count(window.start, window.end, contract_end);
             provisional.extend(c.provisional);
@@ -1964,6 +1981,7 @@ impl Prepared<'_> {
                 method,
                 foreign_ok: &foreign_ok,
                 detail: false,
+                rows: false,
             };
             let past = counter
                 .count(past_start, past_end, contract_end)
@@ -2653,6 +2671,7 @@ impl Prepared<'_> {
                     method: QuarterCapMethod::PerQuarter,
                     foreign_ok: &foreign_ok,
                     detail: half,
+                    rows: half,
                 };
                 let end = da.pred_opt()?;
                 let c = counter.count(start, end, Some(end));

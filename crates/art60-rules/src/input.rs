@@ -639,6 +639,11 @@ fn check_weekdays(
 impl CalcRequest {
     /// Parses JSON and checks it; errors carry the JSON path of the field.
     pub fn parse(json: &str) -> Result<CalcRequest, InputError> {
+        // Most requests are valid: the path is only tracked again to explain a failure.
+        if let Ok(req) = serde_json::from_str::<CalcRequest>(json) {
+            req.check()?;
+            return Ok(req);
+        }
         let de = &mut serde_json::Deserializer::from_str(json);
         let req: CalcRequest = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();

@@ -266,6 +266,34 @@ async fn api_scenario(backend: Backend) {
     assert!(r.body["replaced"].as_u64().unwrap() >= 1, "{}", r.body);
 
     let path = format!("/api/v1/requests/{request_id}/dmfa");
+    // The request was sent before any DmfA: the new data conflicts with its typed period, so
+    // it is not recalculated as it stands; the officer is told why (no personal data).
+    let v = t.call(Method::GET, &path, &t.a.officer, None).await;
+    assert_eq!(
+        v.body["dmfa_changed"]["outcome"], "not_recalculated",
+        "{}",
+        v.body
+    );
+    assert!(
+        v.body["dmfa_changed"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("input.history[0]: dmfa_conflict_unresolved"),
+        "{}",
+        v.body
+    );
+    let g = t
+        .call(
+            Method::GET,
+            &format!("/api/v1/requests/{request_id}"),
+            &t.a.officer,
+            None,
+        )
+        .await;
+    assert_eq!(
+        g.body["version"], s.body["version"],
+        "the last result stays"
+    );
     for auth in [&t.a.worker, &t.a.officer] {
         let v = t.call(Method::GET, &path, auth, None).await;
         assert_eq!(v.status, StatusCode::OK, "{}", v.body);

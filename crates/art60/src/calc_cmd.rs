@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use art60_rules::explain::{self, Lang};
 use art60_rules::result::Outcome;
-use art60_rules::{CalcError, CalcRequest, CalcResult, Options, ParamSet, calculate};
+use art60_rules::{
+    CalcError, CalcRequest, CalcResult, Detail, Options, ParamSet, calculate, calculate_with,
+};
 use rayon::prelude::*;
 use serde_json::json;
 
@@ -248,7 +250,13 @@ fn process_line(
         Ok(r) => r,
         Err(e) => return err("invalid_input", Some(&e.path), e.reason),
     };
-    match calculate(&req, options, params) {
+    // A summary line needs neither the explanation nor the other method's date.
+    let detail = if args.full || args.explain || args.format == Format::Text {
+        Detail::Full
+    } else {
+        Detail::Summary
+    };
+    match calculate_with(&req, options, params, detail) {
         Ok(r) => {
             let text = match args.format {
                 Format::Text => format!(

@@ -219,18 +219,33 @@ pub fn text_report(r: &CalcResult, with_explanation: bool, lang: Lang) -> String
     out
 }
 
-fn summary(r: &CalcResult) -> serde_json::Value {
+/// One summary line of `--batch`, serialised directly (no intermediate JSON tree).
+#[derive(serde::Serialize)]
+struct Summary<'r> {
+    line: usize,
+    outcome: &'r art60_rules::result::Outcome,
+    regime: &'r Option<art60_rules::params::RegimeId>,
+    status: &'r Option<art60_rules::result::Status>,
+    option: Option<&'r str>,
+    required: Option<i64>,
+    counted: Option<i64>,
+    provisional: bool,
+    manual_review: bool,
+}
+
+fn summary(r: &CalcResult, line: usize) -> Summary<'_> {
     let w = r.winning_option.as_ref();
-    json!({
-        "outcome": r.outcome,
-        "regime": r.regime,
-        "status": r.status,
-        "option": w.map(|w| &w.id),
-        "required": w.map(|w| w.required),
-        "counted": w.map(|w| w.counted),
-        "provisional": r.is_provisional(),
-        "manual_review": r.needs_manual_review(),
-    })
+    Summary {
+        line,
+        outcome: &r.outcome,
+        regime: &r.regime,
+        status: &r.status,
+        option: w.map(|w| w.id.as_str()),
+        required: w.map(|w| w.required),
+        counted: w.map(|w| w.counted),
+        provisional: r.is_provisional(),
+        manual_review: r.needs_manual_review(),
+    }
 }
 
 /// One output line for one input line (never fails: errors become error lines).
@@ -263,11 +278,15 @@ fn process_line(
                     "line {n}: {}",
                     text_report(&r, args.explain, lang).replace('\n', "; ")
                 ),
+                Format::Json if !args.full && !args.explain => {
+                    // Serialising plain data to a string cannot fail.
+                    serde_json::to_string(&summary(&r, n)).unwrap_or_default()
+                }
                 Format::Json => {
                     let mut v = if args.full {
                         serde_json::to_value(&r).unwrap_or_default()
                     } else {
-                        summary(&r)
+                        serde_json::to_value(summary(&r, n)).unwrap_or_default()
                     };
                     v["line"] = json!(n);
                     if args.explain {

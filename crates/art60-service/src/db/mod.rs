@@ -1,6 +1,8 @@
 //! Storage: one code path for SQLite (embedded, default) and PostgreSQL (production).
 
+pub mod contact;
 pub mod entities;
+pub mod m0003_contact;
 pub mod migration;
 
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+pub use contact::*;
 pub use entities::*;
 
 /// Default database: a SQLite file in the working directory, created on first start.

@@ -23,7 +23,15 @@ pub async fn seed(
     let at = |days: i64| now - Duration::days(days);
     let sent_at = at(45);
     let r = requests::create(db, sent_at, sent_at.date_naive(), worker, new).await?;
-    let r = requests::send(db, sent_at, sent_at.date_naive(), worker, r.id, Some(r.version)).await?;
+    let r = requests::send(
+        db,
+        sent_at,
+        sent_at.date_naive(),
+        worker,
+        r.id,
+        Some(r.version),
+    )
+    .await?;
     let store = Store::Database;
     for (days, (who, text)) in [
         (
@@ -58,13 +66,31 @@ pub async fn seed(
     // A second request whose thread already meets the "several requests" condition, not
     // escalated yet: the escalation form can be tried on it.
     let second = requests::create(db, at(30), at(30).date_naive(), worker, second).await?;
-    let second =
-        requests::send(db, at(30), at(30).date_naive(), worker, second.id, Some(second.version))
-            .await?;
+    let second = requests::send(
+        db,
+        at(30),
+        at(30).date_naive(),
+        worker,
+        second.id,
+        Some(second.version),
+    )
+    .await?;
     for (days, actor, text) in [
-        (25, worker, "Pourriez-vous confirmer la réception de la demande ?"),
-        (15, worker, "Seconde relance : la date de fin est urgente pour le paiement."),
-        (10, officer, "Nous vérifions encore la carrière ; réponse sous peu."),
+        (
+            25,
+            worker,
+            "Pourriez-vous confirmer la réception de la demande ?",
+        ),
+        (
+            15,
+            worker,
+            "Seconde relance : la date de fin est urgente pour le paiement.",
+        ),
+        (
+            10,
+            officer,
+            "Nous vérifions encore la carrière ; réponse sous peu.",
+        ),
     ] {
         messages::post(db, &store, at(days), actor, second.id, text, None).await?;
     }

@@ -244,7 +244,9 @@ pub async fn create(
 ) -> Result<EscalationView> {
     let r = own_request(db, actor, input.request_id).await?;
     let c = cpas_of(db, r.cpas_id).await?;
-    let p = person::Entity::find_by_id(r.person_id).one(&db.conn).await?;
+    let p = person::Entity::find_by_id(r.person_id)
+        .one(&db.conn)
+        .await?;
     let record = messages::contact_record(&db.conn, r.id).await?;
     let mut errors = Vec::new();
     if c.federation == Federation::None {
@@ -594,7 +596,10 @@ pub async fn forward(
     if m.status != EscalationStatus::Open {
         return Err(ServiceError::refused(
             "wrong_status",
-            format!("only an open escalation is forwarded; this one is {}", m.status),
+            format!(
+                "only an open escalation is forwarded; this one is {}",
+                m.status
+            ),
         ));
     }
     let am = escalation::ActiveModel {

@@ -157,11 +157,7 @@ fn view(
             .get(&m.author_user_id)
             .cloned()
             .unwrap_or_default(),
-        author_org_name: names
-            .orgs
-            .get(&m.author_org)
-            .cloned()
-            .unwrap_or_default(),
+        author_org_name: names.orgs.get(&m.author_org).cloned().unwrap_or_default(),
         attachments: files.remove(&m.id).unwrap_or_default(),
         id: m.id,
         request_id: m.request_id,
@@ -209,14 +205,16 @@ pub async fn post(
     let prepared = match attachment {
         Some(a) => Some((
             a.file_name,
-            attachments::prepare(store, a.bytes).await.map_err(|e| match e {
-                ServiceError::Invalid(list) => ServiceError::Invalid(
-                    list.into_iter()
-                        .map(|f| crate::error::FieldError::new("attachment", f.reason))
-                        .collect(),
-                ),
-                other => other,
-            })?,
+            attachments::prepare(store, a.bytes)
+                .await
+                .map_err(|e| match e {
+                    ServiceError::Invalid(list) => ServiceError::Invalid(
+                        list.into_iter()
+                            .map(|f| crate::error::FieldError::new("attachment", f.reason))
+                            .collect(),
+                    ),
+                    other => other,
+                })?,
         )),
         None => None,
     };
@@ -307,12 +305,15 @@ async fn set_read<C: sea_orm::ConnectionTrait>(
         ..Default::default()
     })
     .on_conflict(
-        OnConflict::columns([message_read::Column::RequestId, message_read::Column::UserId])
-            .update_columns([
-                message_read::Column::LastReadId,
-                message_read::Column::UpdatedAt,
-            ])
-            .to_owned(),
+        OnConflict::columns([
+            message_read::Column::RequestId,
+            message_read::Column::UserId,
+        ])
+        .update_columns([
+            message_read::Column::LastReadId,
+            message_read::Column::UpdatedAt,
+        ])
+        .to_owned(),
     )
     .exec(conn)
     .await?;
@@ -346,10 +347,7 @@ pub async fn list(db: &Db, now: DateTime<Utc>, actor: &Actor, request_id: i64) -
             .await?
         {
             if let Some(mid) = link_of.get(&a.id) {
-                files
-                    .entry(*mid)
-                    .or_default()
-                    .push(AttachmentView::from(a));
+                files.entry(*mid).or_default().push(AttachmentView::from(a));
             }
         }
     }

@@ -164,7 +164,13 @@ async fn thread_access_read_state_niss_refusal_and_audit() {
         assert_eq!(m.body["recipients"], json!([officer_id]));
 
         // Other CPAS, other office, SPOCs and administrators: not found, read or write.
-        for who in [&t.b.worker, &t.b.officer, &t.fed_spoc, &t.onem_spoc, &t.admin] {
+        for who in [
+            &t.b.worker,
+            &t.b.officer,
+            &t.fed_spoc,
+            &t.onem_spoc,
+            &t.admin,
+        ] {
             assert_eq!(thread(&t, who, id).await.status, StatusCode::NOT_FOUND);
             assert_eq!(
                 post(&t, who, id, "hello").await.status,
@@ -213,18 +219,30 @@ async fn thread_access_read_state_niss_refusal_and_audit() {
         // The officer answers with an attachment; the worker sees it unread and downloads it.
         let ans = post_with_file(&t, &t.a.officer, id, "Voir la note jointe.", PDF).await;
         assert_eq!(ans.status, StatusCode::CREATED, "{}", ans.body);
-        let att = ans.body["message"]["attachments"][0]["id"].as_i64().unwrap();
+        let att = ans.body["message"]["attachments"][0]["id"]
+            .as_i64()
+            .unwrap();
         let wth = thread(&t, &t.a.worker, id).await;
         assert_eq!(wth.body["unread"], 1);
         assert_eq!(wth.body["messages"][1]["author_org_name"], "ONEM namur");
         assert_eq!(wth.body["messages"][1]["attachments"][0]["id"], att);
         let dl = t
-            .call(Method::GET, &format!("/api/v1/attachments/{att}"), &t.a.worker, None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/attachments/{att}"),
+                &t.a.worker,
+                None,
+            )
             .await;
         assert_eq!(dl.status, StatusCode::OK);
         assert_eq!(dl.bytes, PDF);
         let foreign = t
-            .call(Method::GET, &format!("/api/v1/attachments/{att}"), &t.b.officer, None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/attachments/{att}"),
+                &t.b.officer,
+                None,
+            )
             .await;
         assert_eq!(foreign.status, StatusCode::NOT_FOUND);
         let bad = post_with_file(&t, &t.a.officer, id, "texte", b"not a pdf").await;
@@ -233,7 +251,12 @@ async fn thread_access_read_state_niss_refusal_and_audit() {
         // Messages cannot be edited or deleted: no such routes.
         for method in [Method::PUT, Method::PATCH, Method::DELETE] {
             let r = t
-                .call(method, &format!("/api/v1/requests/{id}/messages"), &t.a.worker, None)
+                .call(
+                    method,
+                    &format!("/api/v1/requests/{id}/messages"),
+                    &t.a.worker,
+                    None,
+                )
                 .await;
             assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
         }
@@ -250,7 +273,14 @@ async fn thread_access_read_state_niss_refusal_and_audit() {
             && e.actor_role.as_deref() == Some("onem_officer")));
         assert!(thread_events.iter().any(|e| e.action == "mark_read"));
         // The body is represented by its hash, not copied into the trail.
-        assert!(!posts[0].after.as_ref().unwrap().to_string().contains("Question"));
+        assert!(
+            !posts[0]
+                .after
+                .as_ref()
+                .unwrap()
+                .to_string()
+                .contains("Question")
+        );
         let v = art60_service::audit::verify(&t.db.conn).await.unwrap();
         assert!(v.first_broken.is_none());
         t.finish().await;
@@ -312,34 +342,61 @@ async fn each_missing_escalation_condition_is_refused_with_its_reason() {
             r.body
         );
         // Two messages the same day are one attempt.
-        assert_eq!(post(&t, &t.a.worker, id, "Any news?").await.status, StatusCode::CREATED);
-        assert_eq!(post(&t, &t.a.worker, id, "Still waiting").await.status, StatusCode::CREATED);
+        assert_eq!(
+            post(&t, &t.a.worker, id, "Any news?").await.status,
+            StatusCode::CREATED
+        );
+        assert_eq!(
+            post(&t, &t.a.worker, id, "Still waiting").await.status,
+            StatusCode::CREATED
+        );
         // The office's answers do not count as CPAS attempts.
         move_to(&mut t, "2024-06-11").await;
-        assert_eq!(post(&t, &t.a.officer, id, "We look into it").await.status, StatusCode::CREATED);
+        assert_eq!(
+            post(&t, &t.a.officer, id, "We look into it").await.status,
+            StatusCode::CREATED
+        );
         let r = escalate(&t, &t.a.worker, escalation(id, "2024-04-01", ok_text)).await;
-        assert!(reason_of(&r, "several_requests").contains("2 message(s) from your CPAS on 1 day(s)"));
+        assert!(
+            reason_of(&r, "several_requests").contains("2 message(s) from your CPAS on 1 day(s)")
+        );
         let check = t
-            .call(Method::GET, &format!("/api/v1/requests/{id}/escalation-check"), &t.a.worker, None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/requests/{id}/escalation-check"),
+                &t.a.worker,
+                None,
+            )
             .await;
         assert_eq!(check.body["contacts"]["days"], json!(["2024-06-10"]));
         assert_eq!(check.body["delayed_since_before"], "2024-05-11");
 
         // A second day: the condition holds; the delay must exceed one month.
         move_to(&mut t, "2024-06-12").await;
-        assert_eq!(post(&t, &t.a.worker, id, "Third request").await.status, StatusCode::CREATED);
+        assert_eq!(
+            post(&t, &t.a.worker, id, "Third request").await.status,
+            StatusCode::CREATED
+        );
         let r = escalate(&t, &t.a.worker, escalation(id, "2024-05-12", ok_text)).await;
         assert_eq!(fields(&r), vec!["payment_delay_since"]);
         assert!(reason_of(&r, "payment_delay_since").contains("before 2024-05-12"));
 
         // The person's name, in any case, is personal data.
-        for text in [format!("About {LAST}'s contract"), "joséphine waits".to_owned()] {
+        for text in [
+            format!("About {LAST}'s contract"),
+            "joséphine waits".to_owned(),
+        ] {
             let r = escalate(&t, &t.a.worker, escalation(id, "2024-05-11", &text)).await;
             assert_eq!(fields(&r), vec!["description"], "{text}");
             assert!(reason_of(&r, "description").contains("name"));
         }
         // So is the request reference: the ticket replaces it towards the SPOC.
-        let r = escalate(&t, &t.a.worker, escalation(id, "2024-05-11", &format!("see {reference}"))).await;
+        let r = escalate(
+            &t,
+            &t.a.worker,
+            escalation(id, "2024-05-11", &format!("see {reference}")),
+        )
+        .await;
         assert_eq!(fields(&r), vec!["description"]);
         assert!(reason_of(&r, "description").contains("reference"));
 
@@ -349,7 +406,12 @@ async fn each_missing_escalation_condition_is_refused_with_its_reason() {
         assert!(fields(&r).contains(&"request_id".to_owned()), "{}", r.body);
         let b = sent_request(&t, &t.b, NISS_3).await.id();
         let patch = t
-            .call(Method::PATCH, &format!("/api/v1/cpas/{}", t.b.cpas), &t.admin, Some(json!({"federation": "none"})))
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/cpas/{}", t.b.cpas),
+                &t.admin,
+                Some(json!({"federation": "none"})),
+            )
             .await;
         assert_eq!(patch.status, StatusCode::OK, "{}", patch.body);
         let r = escalate(&t, &t.b.worker, escalation(b, "2024-04-01", ok_text)).await;
@@ -357,11 +419,15 @@ async fn each_missing_escalation_condition_is_refused_with_its_reason() {
 
         // Only the CPAS escalates, and only its own requests.
         assert_eq!(
-            escalate(&t, &t.b.worker, escalation(id, "2024-04-01", ok_text)).await.status,
+            escalate(&t, &t.b.worker, escalation(id, "2024-04-01", ok_text))
+                .await
+                .status,
             StatusCode::NOT_FOUND
         );
         assert_eq!(
-            escalate(&t, &t.a.officer, escalation(id, "2024-04-01", ok_text)).await.status,
+            escalate(&t, &t.a.officer, escalation(id, "2024-04-01", ok_text))
+                .await
+                .status,
             StatusCode::FORBIDDEN
         );
         assert!(audit_actions(&t, "escalation").await.is_empty());
@@ -412,22 +478,39 @@ async fn spoc_views_are_pseudonymised_and_the_flow_is_audited() {
         post(&t, &t.a.worker, id, &format!("Question about {reference}")).await;
         move_to(&mut t, "2024-06-12").await;
         post(&t, &t.a.worker, id, &format!("Reminder about {reference}")).await;
-        let esc = escalate(&t, &t.a.worker, escalation(id, "2024-05-01", "Asked twice, payment delayed.")).await;
+        let esc = escalate(
+            &t,
+            &t.a.worker,
+            escalation(id, "2024-05-01", "Asked twice, payment delayed."),
+        )
+        .await;
         assert_eq!(esc.status, StatusCode::CREATED, "{}", esc.body);
         let eid = esc.id();
         assert!(esc.body["pseudonym"].as_str().unwrap().starts_with("PSN-"));
 
         // The ONEM SPOC sees nothing before the federation forwards it.
-        let none = t.call(Method::GET, "/api/v1/escalations", &t.onem_spoc, None).await;
+        let none = t
+            .call(Method::GET, "/api/v1/escalations", &t.onem_spoc, None)
+            .await;
         assert_eq!(none.body, json!([]));
         let hidden = t
-            .call(Method::GET, &format!("/api/v1/escalations/{eid}"), &t.onem_spoc, None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/escalations/{eid}"),
+                &t.onem_spoc,
+                None,
+            )
             .await;
         assert_eq!(hidden.status, StatusCode::NOT_FOUND);
         // Another CPAS and the officers do not see the ticket itself.
         for who in [&t.b.worker, &t.a.officer, &t.admin] {
             let r = t
-                .call(Method::GET, &format!("/api/v1/escalations/{eid}"), who, None)
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/escalations/{eid}"),
+                    who,
+                    None,
+                )
                 .await;
             assert_eq!(r.status, StatusCode::NOT_FOUND);
         }
@@ -437,31 +520,55 @@ async fn spoc_views_are_pseudonymised_and_the_flow_is_audited() {
             .await;
         assert_eq!(vvsg.status, StatusCode::CREATED, "{}", vvsg.body);
         let vvsg = t.login("spoc.vvsg").await;
-        let other = t.call(Method::GET, "/api/v1/escalations", &vvsg, None).await;
+        let other = t
+            .call(Method::GET, "/api/v1/escalations", &vvsg, None)
+            .await;
         assert_eq!(other.body, json!([]));
         let r = t
-            .call(Method::POST, &format!("/api/v1/escalations/{eid}/forward"), &vvsg, None)
+            .call(
+                Method::POST,
+                &format!("/api/v1/escalations/{eid}/forward"),
+                &vvsg,
+                None,
+            )
             .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
 
         // The officer of the office sees that an escalation exists on its request.
         let on_req = t
-            .call(Method::GET, &format!("/api/v1/requests/{id}/escalations"), &t.a.officer, None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/requests/{id}/escalations"),
+                &t.a.officer,
+                None,
+            )
             .await;
         assert_eq!(on_req.body[0]["ticket"], esc.body["ticket"]);
         let foreign = t
-            .call(Method::GET, &format!("/api/v1/requests/{id}/escalations"), &t.b.officer, None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/requests/{id}/escalations"),
+                &t.b.officer,
+                None,
+            )
             .await;
         assert_eq!(foreign.status, StatusCode::NOT_FOUND);
 
         // Every SPOC answer, including refusals, holds no personal data and no case link.
         let mut spoc_answers: Vec<(String, Resp)> = Vec::new();
-        let list = t.call(Method::GET, "/api/v1/escalations", &t.fed_spoc, None).await;
+        let list = t
+            .call(Method::GET, "/api/v1/escalations", &t.fed_spoc, None)
+            .await;
         assert_eq!(list.body.as_array().unwrap().len(), 1);
         assert!(list.body[0].get("case").is_none());
         spoc_answers.push(("fed list".into(), list));
         let one = t
-            .call(Method::GET, &format!("/api/v1/escalations/{eid}"), &t.fed_spoc, None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/escalations/{eid}"),
+                &t.fed_spoc,
+                None,
+            )
             .await;
         assert_eq!(one.status, StatusCode::OK);
         assert!(one.body.get("case").is_none());
@@ -479,57 +586,101 @@ async fn spoc_views_are_pseudonymised_and_the_flow_is_audited() {
         }
         // The CPAS may not forward its own ticket.
         let r = t
-            .call(Method::POST, &format!("/api/v1/escalations/{eid}/forward"), &t.a.worker, None)
+            .call(
+                Method::POST,
+                &format!("/api/v1/escalations/{eid}/forward"),
+                &t.a.worker,
+                None,
+            )
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         move_to(&mut t, "2024-06-13").await;
         let fwd = t
-            .call(Method::POST, &format!("/api/v1/escalations/{eid}/forward"), &t.fed_spoc, None)
+            .call(
+                Method::POST,
+                &format!("/api/v1/escalations/{eid}/forward"),
+                &t.fed_spoc,
+                None,
+            )
             .await;
         assert_eq!(fwd.status, StatusCode::OK, "{}", fwd.body);
         assert_eq!(fwd.body["status"], "forwarded_to_onem");
         spoc_answers.push(("forward".into(), fwd));
         let twice = t
-            .call(Method::POST, &format!("/api/v1/escalations/{eid}/forward"), &t.fed_spoc, None)
+            .call(
+                Method::POST,
+                &format!("/api/v1/escalations/{eid}/forward"),
+                &t.fed_spoc,
+                None,
+            )
             .await;
         assert_eq!(twice.status, StatusCode::CONFLICT);
         spoc_answers.push(("forward twice".into(), twice));
 
-        let onem_list = t.call(Method::GET, "/api/v1/escalations", &t.onem_spoc, None).await;
+        let onem_list = t
+            .call(Method::GET, "/api/v1/escalations", &t.onem_spoc, None)
+            .await;
         assert_eq!(onem_list.body.as_array().unwrap().len(), 1);
         spoc_answers.push(("onem list".into(), onem_list));
         let onem_one = t
-            .call(Method::GET, &format!("/api/v1/escalations/{eid}"), &t.onem_spoc, None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/escalations/{eid}"),
+                &t.onem_spoc,
+                None,
+            )
             .await;
         assert_eq!(onem_one.status, StatusCode::OK);
         spoc_answers.push(("onem get".into(), onem_one));
         // Resolving the pseudonym needs a reason.
         let no_reason = t
-            .call(Method::POST, &format!("/api/v1/escalations/{eid}/open-case"), &t.onem_spoc, Some(json!({"reason": " "})))
+            .call(
+                Method::POST,
+                &format!("/api/v1/escalations/{eid}/open-case"),
+                &t.onem_spoc,
+                Some(json!({"reason": " "})),
+            )
             .await;
         assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(fields(&no_reason), vec!["reason"]);
         spoc_answers.push(("open without reason".into(), no_reason));
         let fed_open = t
-            .call(Method::POST, &format!("/api/v1/escalations/{eid}/open-case"), &t.fed_spoc, Some(json!({"reason": "curious"})))
+            .call(
+                Method::POST,
+                &format!("/api/v1/escalations/{eid}/open-case"),
+                &t.fed_spoc,
+                Some(json!({"reason": "curious"})),
+            )
             .await;
         assert_eq!(fed_open.status, StatusCode::FORBIDDEN);
         spoc_answers.push(("fed open".into(), fed_open));
 
         // Closing: the outcome carries no personal data either.
         let bad = t
-            .call(Method::POST, &format!("/api/v1/escalations/{eid}/close"), &t.fed_spoc, Some(json!({"outcome": "Done for 95031012341"})))
+            .call(
+                Method::POST,
+                &format!("/api/v1/escalations/{eid}/close"),
+                &t.fed_spoc,
+                Some(json!({"outcome": "Done for 95031012341"})),
+            )
             .await;
         assert_eq!(fields(&bad), vec!["outcome"]);
         spoc_answers.push(("close refused".into(), bad));
         let closed = t
-            .call(Method::POST, &format!("/api/v1/escalations/{eid}/close"), &t.fed_spoc, Some(json!({"outcome": "ONEM fixed the end date."})))
+            .call(
+                Method::POST,
+                &format!("/api/v1/escalations/{eid}/close"),
+                &t.fed_spoc,
+                Some(json!({"outcome": "ONEM fixed the end date."})),
+            )
             .await;
         assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
         assert_eq!(closed.body["status"], "closed");
         assert_eq!(closed.body["outcome"], "ONEM fixed the end date.");
         spoc_answers.push(("close".into(), closed));
-        let after = t.call(Method::GET, "/api/v1/escalations", &t.fed_spoc, None).await;
+        let after = t
+            .call(Method::GET, "/api/v1/escalations", &t.fed_spoc, None)
+            .await;
         spoc_answers.push(("fed list after".into(), after));
         for (what, r) in &spoc_answers {
             let text = String::from_utf8_lossy(&r.bytes);
@@ -539,13 +690,20 @@ async fn spoc_views_are_pseudonymised_and_the_flow_is_audited() {
 
         // The ONEM SPOC opens the case behind the pseudonym, with its reason recorded.
         let open = t
-            .call(Method::POST, &format!("/api/v1/escalations/{eid}/open-case"), &t.onem_spoc, Some(json!({"reason": "Escalation from UVCW"})))
+            .call(
+                Method::POST,
+                &format!("/api/v1/escalations/{eid}/open-case"),
+                &t.onem_spoc,
+                Some(json!({"reason": "Escalation from UVCW"})),
+            )
             .await;
         assert_eq!(open.status, StatusCode::OK, "{}", open.body);
         assert_eq!(open.body["reference"], reference.as_str());
 
         // The CPAS sees its ticket with the link to its case.
-        let mine = t.call(Method::GET, "/api/v1/escalations", &t.a.worker, None).await;
+        let mine = t
+            .call(Method::GET, "/api/v1/escalations", &t.a.worker, None)
+            .await;
         assert_eq!(mine.body[0]["case"]["reference"], reference.as_str());
         assert_eq!(mine.body[0]["status"], "closed");
 

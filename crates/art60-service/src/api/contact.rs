@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::extract::{Caller, JsonBody, idempotent, parse_json};
 use super::problem::{ApiError, Problem};
-use crate::escalations::{self, EscalationBrief, EscalationView, NewEscalation, Preview};
 use crate::error::ServiceError;
+use crate::escalations::{self, EscalationBrief, EscalationView, NewEscalation, Preview};
 use crate::messages::{self, NewAttachment, Posted, Thread};
 use crate::requests::RequestView;
 
@@ -134,7 +134,8 @@ pub async fn mark_read(
     } else {
         parse_json(&body)?
     };
-    let unread = messages::mark_read(&st.db, st.clock.now(), &caller.actor, id, input.up_to).await?;
+    let unread =
+        messages::mark_read(&st.db, st.clock.now(), &caller.actor, id, input.up_to).await?;
     Ok(Json(UnreadCount {
         request_id: id,
         unread,
@@ -143,7 +144,10 @@ pub async fn mark_read(
 
 #[utoipa::path(get, path = "/api/v1/messages/unread", tag = "contact",
     responses((status = 200, body = Vec<UnreadCount>, description = "The caller's requests with unread messages")))]
-pub async fn unread(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<UnreadCount>>> {
+pub async fn unread(
+    State(st): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<UnreadCount>>> {
     let ids = visible_request_ids(&st, &caller).await?;
     let counts = messages::unread_counts(&st.db, &caller.actor, &ids).await?;
     let mut out: Vec<UnreadCount> = counts
@@ -179,7 +183,9 @@ pub async fn request_escalations(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<EscalationBrief>>> {
-    Ok(Json(escalations::on_request(&st.db, &caller.actor, id).await?))
+    Ok(Json(
+        escalations::on_request(&st.db, &caller.actor, id).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/requests/{id}/escalation-check", tag = "escalations", params(("id" = i64, Path)),
@@ -217,13 +223,22 @@ pub async fn create_escalation(
 ) -> ApiResult<Response> {
     let now = st.clock.now();
     let today = st.clock.today_brussels();
-    idempotent(&st, &caller, &headers, "escalations", &body.raw, now, || async {
-        let v = escalations::create(&st.db, now, today, &caller.actor, body.value.clone()).await?;
-        Ok((
-            StatusCode::CREATED,
-            serde_json::to_value(&v).unwrap_or_default(),
-        ))
-    })
+    idempotent(
+        &st,
+        &caller,
+        &headers,
+        "escalations",
+        &body.raw,
+        now,
+        || async {
+            let v =
+                escalations::create(&st.db, now, today, &caller.actor, body.value.clone()).await?;
+            Ok((
+                StatusCode::CREATED,
+                serde_json::to_value(&v).unwrap_or_default(),
+            ))
+        },
+    )
     .await
 }
 

@@ -173,7 +173,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/requests/{id}/messages/read", post(contact::mark_read))
         .route("/messages/unread", get(contact::unread))
-        .route("/requests/{id}/escalations", get(contact::request_escalations))
+        .route(
+            "/requests/{id}/escalations",
+            get(contact::request_escalations),
+        )
         .route(
             "/requests/{id}/escalation-check",
             get(contact::escalation_check),
@@ -183,7 +186,10 @@ pub fn router(state: AppState) -> Router {
             get(contact::list_escalations).post(contact::create_escalation),
         )
         .route("/escalations/{id}", get(contact::get_escalation))
-        .route("/escalations/{id}/forward", post(contact::forward_escalation))
+        .route(
+            "/escalations/{id}/forward",
+            post(contact::forward_escalation),
+        )
         .route("/escalations/{id}/close", post(contact::close_escalation))
         .route(
             "/escalations/{id}/open-case",

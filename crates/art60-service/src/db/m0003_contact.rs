@@ -53,7 +53,11 @@ impl MigrationTrait for M0003Contact {
                 .table("message_attachments")
                 .col(big_integer("attachment_id").primary_key())
                 .col(big_integer("message_id"))
-                .foreign_key(&mut fk("message_attachments", "attachment_id", "attachments"))
+                .foreign_key(&mut fk(
+                    "message_attachments",
+                    "attachment_id",
+                    "attachments",
+                ))
                 .foreign_key(&mut fk("message_attachments", "message_id", "messages"))
                 .to_owned(),
         )

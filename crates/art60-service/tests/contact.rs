@@ -9,7 +9,7 @@ use art60_service::db::audit_entry;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::*;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 const LAST: &str = "Vandermeulen";
@@ -104,6 +104,7 @@ fn reason_of(r: &Resp, field: &str) -> String {
 async fn audit_actions(t: &TestApp, entity: &str) -> Vec<audit_entry::Model> {
     audit_entry::Entity::find()
         .filter(audit_entry::Column::Entity.eq(entity))
+        .order_by_asc(audit_entry::Column::Seq)
         .all(&t.db.conn)
         .await
         .unwrap()

@@ -305,3 +305,7 @@ esc-forwarded = Die Eskalation wurde an das LfA weitergeleitet.
 esc-closed = Die Eskalation wurde abgeschlossen.
 esc-case-opened = Akte für die Eskalation { $ticket } geöffnet; das Öffnen und der Grund sind protokolliert.
 esc-back-ticket = Zurück zur Eskalation
+esc-label-contacts = Nachrichten des ÖSHZ an das Büro
+esc-label-since = Zahlung verzögert seit
+esc-label-description = Beschreibung des Problems
+esc-label-outcome = Ergebnis

@@ -305,3 +305,7 @@ esc-forwarded = The escalation was forwarded to ONEM.
 esc-closed = The escalation was closed.
 esc-case-opened = Case opened for escalation { $ticket }; the opening and its reason are recorded.
 esc-back-ticket = Back to the escalation
+esc-label-contacts = Messages from the CPAS to the office
+esc-label-since = Payment delayed since
+esc-label-description = Description of the problem
+esc-label-outcome = Outcome

@@ -305,3 +305,7 @@ esc-forwarded = L'escalade a été transmise à l'ONEM.
 esc-closed = L'escalade a été clôturée.
 esc-case-opened = Dossier ouvert pour l'escalade { $ticket } ; l'ouverture et sa raison sont enregistrées.
 esc-back-ticket = Retour à l'escalade
+esc-label-contacts = Messages du CPAS au bureau
+esc-label-since = Paiement retardé depuis le
+esc-label-description = Description du problème
+esc-label-outcome = Résultat

@@ -305,3 +305,7 @@ esc-forwarded = De escalatie is doorgestuurd naar de RVA.
 esc-closed = De escalatie is afgesloten.
 esc-case-opened = Dossier geopend voor escalatie { $ticket }; het openen en de reden zijn geregistreerd.
 esc-back-ticket = Terug naar de escalatie
+esc-label-contacts = Berichten van het OCMW aan het kantoor
+esc-label-since = Betaling vertraagd sinds
+esc-label-description = Beschrijving van het probleem
+esc-label-outcome = Resultaat

@@ -316,6 +316,13 @@ pub async fn create(
     }
     let since = input.payment_delay_since.unwrap_or(limit);
     let tx = db.begin_write().await?;
+    // A no-op write takes the request's row lock (PostgreSQL; SQLite's writer slot already
+    // serialises): two escalations of one request at once cannot both see "none pending".
+    request::Entity::update_many()
+        .col_expr(request::Column::Id, Expr::col(request::Column::Id).into())
+        .filter(request::Column::Id.eq(r.id))
+        .exec(&tx.txn)
+        .await?;
     if let Some(t) = pending_ticket(&tx.txn, r.id).await? {
         return Err(ServiceError::refused(
             "already_escalated",

@@ -741,3 +741,48 @@ async fn spoc_views_are_pseudonymised_and_the_flow_is_audited() {
         t.finish().await;
     }
 }
+
+/// Several escalations of one request at once (as from two browser tabs): exactly one
+/// ticket, the others refused as already escalated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_escalations_of_one_request_give_one_ticket() {
+    for backend in backends() {
+        let mut t = TestApp::new(backend).await;
+        let id = sent_request(&t, &t.a, NISS_1).await.id();
+        post(&t, &t.a.worker, id, "First request").await;
+        move_to(&mut t, "2024-06-12").await;
+        post(&t, &t.a.worker, id, "Second request").await;
+        let Auth::Token(token) = t.a.worker.clone() else {
+            panic!("worker uses a token")
+        };
+        let body = escalation(id, "2024-05-01", "Asked twice, payment delayed.").to_string();
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let app = t.app.clone();
+            let (token, body) = (token.clone(), body.clone());
+            tasks.push(tokio::spawn(async move {
+                use tower::ServiceExt;
+                let req = Request::post("/api/v1/escalations")
+                    .header("authorization", format!("Bearer {token}"))
+                    .header("content-type", "application/json")
+                    .body(Body::from(body))
+                    .unwrap();
+                app.oneshot(req).await.unwrap().status()
+            }));
+        }
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.unwrap());
+        }
+        let created = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count();
+        let refused = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CONFLICT)
+            .count();
+        assert_eq!((created, refused), (1, 7), "{statuses:?}");
+        t.finish().await;
+    }
+}

@@ -339,6 +339,7 @@ try {
   for (const lang of ['fr', 'nl']) await morePages(browser, portal, lang);
   await keyboard(browser, portal);
   await cspClean(browser, portal);
+  await (await import('./contact.mjs')).contactFlow(browser, portal, { ok, axeCheck, login, shot });
 } catch (e) {
   failures.push(`crashed: ${e.stack || e}`);
   console.log(e);

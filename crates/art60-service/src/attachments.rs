@@ -89,6 +89,40 @@ pub async fn upload(
             "a calculated request does not change; make a copy",
         ));
     }
+    let prepared = prepare(store, bytes).await?;
+    let tx = db.begin_write().await?;
+    let m = insert(&tx.txn, prepared, request_id, file_name, actor.user_id, now).await?;
+    let view = AttachmentView::from(m);
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "attach",
+            entity: "attachment",
+            entity_id: Some(view.id),
+            person_id: Some(r.person_id),
+            after: Some(serde_json::json!({"request_id": request_id, "sha256": view.sha256, "media_type": view.media_type, "size": view.size})),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Checked bytes, written to the store (a directory file is written before its row: an
+/// orphan file is harmless, a row without its file is not).
+pub(crate) struct Prepared {
+    media_type: &'static str,
+    sha: String,
+    size: i64,
+    content: Option<Vec<u8>>,
+    storage_path: Option<String>,
+}
+
+/// Checks size and sniffed type (errors name the field `file`) and stores the bytes.
+pub(crate) async fn prepare(store: &Store, bytes: Vec<u8>) -> Result<Prepared> {
     if bytes.is_empty() || bytes.len() > MAX_BYTES {
         return Err(ServiceError::invalid(
             "file",
@@ -107,45 +141,44 @@ pub async fn upload(
             tokio::fs::create_dir_all(dir)
                 .await
                 .map_err(|e| ServiceError::Storage(format!("attachment directory: {e}")))?;
-            // Written before the row: an orphan file is harmless, a row without file is not.
             tokio::fs::write(&path, &bytes)
                 .await
                 .map_err(|e| ServiceError::Storage(format!("attachment file: {e}")))?;
             (None, Some(sha.clone()))
         }
     };
-    let tx = db.begin_write().await?;
-    let m = attachment::ActiveModel {
+    Ok(Prepared {
+        media_type,
+        sha,
+        size,
+        content,
+        storage_path,
+    })
+}
+
+/// The attachment row, in the caller's transaction.
+pub(crate) async fn insert<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    p: Prepared,
+    request_id: i64,
+    file_name: &str,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<attachment::Model> {
+    Ok(attachment::ActiveModel {
         request_id: Set(request_id),
         file_name: Set(clean_name(file_name)),
-        media_type: Set(media_type.to_owned()),
-        size: Set(size),
-        sha256: Set(sha),
-        content: Set(content),
-        storage_path: Set(storage_path),
-        uploaded_by: Set(actor.user_id),
+        media_type: Set(p.media_type.to_owned()),
+        size: Set(p.size),
+        sha256: Set(p.sha),
+        content: Set(p.content),
+        storage_path: Set(p.storage_path),
+        uploaded_by: Set(user_id),
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&tx.txn)
-    .await?;
-    let view = AttachmentView::from(m);
-    audit::append(
-        &tx.txn,
-        now,
-        &actor.who(),
-        Event {
-            action: "attach",
-            entity: "attachment",
-            entity_id: Some(view.id),
-            person_id: Some(r.person_id),
-            after: Some(serde_json::json!({"request_id": request_id, "sha256": view.sha256, "media_type": view.media_type, "size": view.size})),
-            ..Default::default()
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(view)
+    .insert(conn)
+    .await?)
 }
 
 pub async fn list(db: &Db, actor: &Actor, request_id: i64) -> Result<Vec<AttachmentView>> {

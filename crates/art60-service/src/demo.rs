@@ -346,6 +346,9 @@ pub async fn seed(db: &Db, now: DateTime<Utc>, cost: PasswordCost) -> Result<Vec
         // One more sent request per CPAS so each queue has something due.
         let r2 = requests::create(db, now, today, worker, new(start)).await?;
         requests::send(db, now, today, worker, r2.id, Some(r2.version)).await?;
+        if i == 0 {
+            crate::demo_contact::seed(db, now, worker, officer, new(start), new(start)).await?;
+        }
     }
     if let Some(w) = workers.first() {
         crate::demo_dmfa::seed(db, now, w).await?;

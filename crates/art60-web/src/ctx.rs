@@ -121,6 +121,15 @@ impl Ctx {
             .as_ref()
             .is_some_and(|a| a.role == Role::OnemOfficer)
     }
+    /// CPAS workers and both SPOCs have escalation pages.
+    pub fn sees_escalations(&self) -> bool {
+        self.actor.as_ref().is_some_and(|a| {
+            matches!(
+                a.role,
+                Role::CpasWorker | Role::FederationSpoc | Role::OnemSpoc
+            )
+        })
+    }
     pub fn signed_in(&self) -> bool {
         self.actor.is_some()
     }

@@ -10,6 +10,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod contact;
 mod ctx;
 mod dmfa_view;
 mod fields;
@@ -132,6 +133,22 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .route("/queue", get(pages::queue_page))
+        .route("/requests/{id}/contact", get(contact::contact_get))
+        .route(
+            "/requests/{id}/messages",
+            post(contact::message_post).layer(DefaultBodyLimit::max(
+                art60_service::attachments::MAX_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
+            "/requests/{id}/escalate",
+            get(contact::escalate_get).post(contact::escalate_post),
+        )
+        .route("/escalations", get(contact::list_page))
+        .route("/escalations/{id}", get(contact::ticket_get))
+        .route("/escalations/{id}/forward", post(contact::forward_post))
+        .route("/escalations/{id}/close", post(contact::close_post))
+        .route("/escalations/{id}/open-case", post(contact::open_case_post))
         .route(
             "/static/app.css",
             get(|| async { asset(APP_CSS, "text/css; charset=utf-8") }),

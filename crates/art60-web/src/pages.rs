@@ -48,6 +48,7 @@ pub async fn home(ctx: Ctx) -> Response {
     match ctx.actor.as_ref().map(|a| a.role) {
         Some(Role::CpasWorker) => Redirect::to("/dashboard").into_response(),
         Some(Role::OnemOfficer) => Redirect::to("/queue").into_response(),
+        Some(Role::FederationSpoc | Role::OnemSpoc) => Redirect::to("/escalations").into_response(),
         Some(_) => Redirect::to("/directory").into_response(),
         None => Redirect::to("/login").into_response(),
     }
@@ -139,6 +140,7 @@ pub async fn login(
             let target = match s.actor.role {
                 Role::CpasWorker => "/dashboard",
                 Role::OnemOfficer => "/queue",
+                Role::FederationSpoc | Role::OnemSpoc => "/escalations",
                 _ => "/directory",
             };
             let cookie = format!(
@@ -206,6 +208,7 @@ pub async fn directory_page(State(st): State<AppState>, ctx: Ctx) -> PageResult 
 struct DashRow {
     id: i64,
     reference: String,
+    unread: i64,
     received: String,
     due: String,
     end_date: String,
@@ -261,6 +264,7 @@ fn notice_of(ctx: &Ctx, done: Option<&str>) -> Option<String> {
         "returned" => Some(ctx.t("returned-done")),
         "derogation" => Some(ctx.t("derogation-done")),
         "resolved" => Some(ctx.t("dmfa-resolved-ok")),
+        "messagesent" => Some(ctx.t("contact-sent")),
         _ => None,
     }
 }
@@ -272,6 +276,10 @@ pub async fn dashboard(State(st): State<AppState>, ctx: Ctx) -> PageResult {
         .await
         .map_err(|e| ctx.fail(e))?;
     let today = st.clock.today_brussels();
+    let ids: Vec<i64> = list.items.iter().map(|r| r.id).collect();
+    let unread = art60_service::messages::unread_counts(&st.db, &actor, &ids)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let proc_ = requests::procedure();
     let mut groups = Vec::new();
     for code in labels::STATUSES {
@@ -281,6 +289,7 @@ pub async fn dashboard(State(st): State<AppState>, ctx: Ctx) -> PageResult {
             .filter(|r| r.status.as_str() == code)
             .map(|r| DashRow {
                 id: r.id,
+                unread: unread.get(&r.id).copied().unwrap_or(0),
                 reference: r.reference.clone(),
                 received: opt_date(r.received_on),
                 due: opt_date(r.due_on),
@@ -858,6 +867,8 @@ struct RequestPage {
     can_attach: bool,
     /// (id, file name, size in KiB).
     attachments: Vec<(i64, String, i64)>,
+    /// The "contact your office" section, rendered by `contact`.
+    contact: String,
     can_copy: bool,
     can_decide: bool,
     can_derogate: bool,
@@ -1032,7 +1043,9 @@ async fn request_page(
         .find(|c| c.id == v.cpas_id)
         .map(|c| c.name)
         .unwrap_or_default();
+    let contact = crate::contact::thread_section(st, &ctx, &actor, &v).await;
     let page = RequestPage {
+        contact,
         r: request_info(&ctx, &v, cpas),
         sum,
         show_steps: true,
@@ -1363,6 +1376,7 @@ pub async fn request_print(
 struct QueueRow {
     id: i64,
     reference: String,
+    unread: i64,
     cpas: String,
     received: String,
     due: String,
@@ -1423,6 +1437,7 @@ pub async fn queue_page(
             .filter(|r| cpas_filter.is_none_or(|c| c == r.cpas_id))
             .map(|r| QueueRow {
                 id: r.id,
+                unread: 0,
                 reference: r.reference,
                 cpas: names.get(&r.cpas_id).cloned().unwrap_or_default(),
                 received: opt_date(r.received_on),
@@ -1442,6 +1457,7 @@ pub async fn queue_page(
             .filter(|(_, code)| urgency_filter.is_none_or(|u| u == code))
             .map(|(i, code)| QueueRow {
                 id: i.id,
+                unread: 0,
                 reference: i.reference,
                 cpas: names.get(&i.cpas_id).cloned().unwrap_or_default(),
                 received: i.received_on.to_string(),
@@ -1455,6 +1471,14 @@ pub async fn queue_page(
             })
             .collect()
     };
+    let mut items = items;
+    let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+    let unread = art60_service::messages::unread_counts(&st.db, &actor, &ids)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    for i in &mut items {
+        i.unread = unread.get(&i.id).copied().unwrap_or(0);
+    }
     let page = QueuePage {
         cpas_options: names
             .iter()

@@ -880,3 +880,164 @@ async fn onem_returns_a_request_with_a_reason() {
         "the CPAS can correct it"
     );
 }
+
+// ---------- contact your office and SPOC escalation (without JavaScript) ----------
+
+/// The id of the first request link in a table row that carries an unread badge.
+fn unread_row_id(html: &str) -> Option<String> {
+    html.split("<tr>")
+        .find(|row| row.contains(r#"class="badge unread""#))
+        .and_then(|row| row.split(r#"<a href="/requests/"#).nth(1))
+        .and_then(|s| s.split('"').next())
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn contact_thread_and_escalation_without_javascript() {
+    let p = portal().await;
+    let mut worker = Browser::default();
+    worker.login(&p, "cpas.namur").await;
+    // The demo request with the office's unanswered reply carries the dashboard badge.
+    let dash = worker.get(&p, "/dashboard").await;
+    let id = unread_row_id(&dash.body).expect("an unread badge on the dashboard");
+    let page = worker.get(&p, &format!("/requests/{id}")).await;
+    let main = main_of(&page.body);
+    assert!(main.contains(r#"<section id="contact""#), "{main}");
+    assert!(main.contains(r#"class="message unread""#));
+    // Seen once: the badge is gone on the next visit.
+    let again = worker.get(&p, &format!("/requests/{id}")).await;
+    assert!(!main_of(&again.body).contains(r#"class="message unread""#));
+    let dash = worker.get(&p, "/dashboard").await;
+    assert_eq!(unread_row_id(&dash.body), None);
+
+    // A NISS is refused next to the field, what was typed stays.
+    let token = csrf(main);
+    let path = format!("/requests/{id}/messages");
+    let r = worker
+        .post(
+            &p,
+            &path,
+            &[("csrf", &token), ("body", "Dossier 95.03.10-123.41")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains(r#"id="body-err""#), "{}", main_of(&r.body));
+    assert!(r.body.contains("Dossier 95.03.10-123.41</textarea>"));
+    let r = worker
+        .post(
+            &p,
+            &path,
+            &[("csrf", &token), ("body", "Une nouvelle relance.")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let shown = worker.get(&p, &format!("/requests/{id}")).await;
+    assert!(shown.body.contains("Le message a été envoyé."));
+    assert!(shown.body.contains("Une nouvelle relance."));
+
+    // The officer of the office: a queue badge, the message marked new.
+    let mut officer = Browser::default();
+    officer.login(&p, "onem.namur").await;
+    let q = officer.get(&p, "/queue").await;
+    assert!(
+        q.body
+            .split("<tr>")
+            .any(|row| row.contains(&format!(r#"href="/requests/{id}""#))
+                && row.contains("1 non lu(s)")),
+        "{}",
+        main_of(&q.body)
+    );
+    let o = officer.get(&p, &format!("/requests/{id}")).await;
+    assert!(main_of(&o.body).contains(r#"class="badge unread">nouveau</span>"#));
+    // An officer of another office does not see the thread at all.
+    let mut other = Browser::default();
+    other.login(&p, "onem.brussels").await;
+    let r = other.get(&p, &format!("/requests/{id}/contact")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // The escalation form: every missing condition is refused next to its field.
+    let form = worker.get(&p, &format!("/requests/{id}/escalate")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let token = csrf(main_of(&form.body));
+    let esc_path = format!("/requests/{id}/escalate");
+    let r = worker.post(&p, &esc_path, &[("csrf", &token)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for f in [
+        "means_exhausted",
+        "several_requests",
+        "payment_delayed",
+        "payment_delay_since",
+        "description",
+    ] {
+        assert!(r.body.contains(&format!(r#"id="{f}-err""#)), "{f}");
+    }
+    let r = worker
+        .post(
+            &p,
+            &esc_path,
+            &[
+                ("csrf", &token),
+                ("means_exhausted", "yes"),
+                ("several_requests", "yes"),
+                ("payment_delayed", "yes"),
+                ("payment_delay_since", "2026-09-01"),
+                ("description", "Relancé deux fois, paiement retardé."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", main_of(&r.body));
+    let ticket_path = r.location.unwrap();
+    let ticket = worker.get(&p, &ticket_path).await;
+    assert!(
+        ticket.body.contains("L&#39;escalade a été créée.")
+            || ticket.body.contains("L'escalade a été créée.")
+    );
+
+    // The federation SPOC: both demo tickets, no person, no case reference.
+    let mut spoc = Browser::default();
+    let r = spoc.login(&p, "spoc.uvcw").await;
+    assert_eq!(r.location.as_deref(), Some("/escalations"));
+    let list = spoc.get(&p, "/escalations").await;
+    let one = spoc.get(&p, &ticket_path).await;
+    let request_page = worker.get(&p, &format!("/requests/{id}")).await;
+    let reference = request_page
+        .body
+        .split("A60-")
+        .nth(1)
+        .map(|s| format!("A60-{}", &s[..11]))
+        .unwrap();
+    for html in [&list.body, &one.body] {
+        for needle in [
+            "95031012341",
+            "95.03.10",
+            "Alice",
+            "Demo",
+            reference.as_str(),
+        ] {
+            assert!(!html.contains(needle), "SPOC page shows {needle}");
+        }
+    }
+    assert_eq!(list.body.matches(r#"<a href="/escalations/"#).count(), 2);
+    let token = csrf(main_of(&one.body));
+    let r = spoc
+        .post(&p, &format!("{ticket_path}/forward"), &[("csrf", &token)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    // The ONEM SPOC opens the case only with a reason.
+    let mut onem = Browser::default();
+    onem.login(&p, "spoc.onem").await;
+    let t = onem.get(&p, &ticket_path).await;
+    let token = csrf(main_of(&t.body));
+    let open = format!("{ticket_path}/open-case");
+    let r = onem
+        .post(&p, &open, &[("csrf", &token), ("reason", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains(r#"id="reason-err""#));
+    let r = onem
+        .post(&p, &open, &[("csrf", &token), ("reason", "Escalade UVCW")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains(&reference));
+}

@@ -3,6 +3,7 @@
 
 pub mod cookies;
 mod dmfa_review;
+mod contact;
 pub mod extract;
 mod handlers;
 mod problem;
@@ -55,6 +56,10 @@ pub struct AppState {
         handlers::revoke_token, handlers::update_cpas, handlers::update_user,
         handlers::import_dmfa, handlers::request_dmfa,
         dmfa_review::resolve_conflict,
+        contact::list_messages, contact::post_message, contact::mark_read, contact::unread,
+        contact::request_escalations, contact::escalation_check, contact::list_escalations,
+        contact::create_escalation, contact::get_escalation, contact::forward_escalation,
+        contact::close_escalation, contact::open_escalated_case,
     ),
     components(schemas(Problem)),
     modifiers(&SecurityAddon),
@@ -164,6 +169,38 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/dmfa",
             post(h::import_dmfa).layer(DefaultBodyLimit::max(crate::dmfa::MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            "/requests/{id}/messages",
+            get(contact::list_messages)
+                .post(contact::post_message)
+                .layer(DefaultBodyLimit::max(
+                    crate::attachments::MAX_BYTES + 64 * 1024,
+                )),
+        )
+        .route("/requests/{id}/messages/read", post(contact::mark_read))
+        .route("/messages/unread", get(contact::unread))
+        .route(
+            "/requests/{id}/escalations",
+            get(contact::request_escalations),
+        )
+        .route(
+            "/requests/{id}/escalation-check",
+            get(contact::escalation_check),
+        )
+        .route(
+            "/escalations",
+            get(contact::list_escalations).post(contact::create_escalation),
+        )
+        .route("/escalations/{id}", get(contact::get_escalation))
+        .route(
+            "/escalations/{id}/forward",
+            post(contact::forward_escalation),
+        )
+        .route("/escalations/{id}/close", post(contact::close_escalation))
+        .route(
+            "/escalations/{id}/open-case",
+            post(contact::open_escalated_case),
         )
         .route("/attachments/{id}", get(h::download_attachment))
         .route("/queue", get(h::queue))

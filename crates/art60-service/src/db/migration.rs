@@ -11,6 +11,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(M0001Initial),
             Box::new(M0002Dmfa),
+            Box::new(super::m0003_contact::M0003Contact),
             Box::new(super::m0005_dmfa_review::M0005DmfaReview),
         ]
     }

@@ -1,7 +1,9 @@
 //! Storage: one code path for SQLite (embedded, default) and PostgreSQL (production).
 
+pub mod contact;
 pub mod entities;
 pub mod m0005_dmfa_review;
+pub mod m0003_contact;
 pub mod migration;
 pub mod review;
 
@@ -15,6 +17,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+pub use contact::*;
 pub use entities::*;
 pub use review::{dmfa_resolution, request_dmfa_review};
 

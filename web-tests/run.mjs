@@ -19,6 +19,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { notifyTests } from './notify.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -338,6 +339,7 @@ try {
   for (const lang of ['fr', 'nl']) await morePages(browser, portal, lang);
   await keyboard(browser, portal);
   await cspClean(browser, portal);
+  await notifyTests(browser, portal, { ok, axeCheck, login });
 } catch (e) {
   failures.push(`crashed: ${e.stack || e}`);
   console.log(e);

@@ -21,10 +21,12 @@ pub mod directory;
 pub mod dmfa;
 pub mod engine;
 pub mod error;
+pub mod notify;
 pub mod persons;
 pub mod queue;
 pub mod requests;
 pub mod server;
+pub mod support;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use db::Db;

@@ -8,7 +8,11 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Initial), Box::new(M0002Dmfa)]
+        vec![
+            Box::new(M0001Initial),
+            Box::new(M0002Dmfa),
+            Box::new(super::m0004_notify::M0004Notify),
+        ]
     }
 }
 

@@ -1,7 +1,9 @@
 //! Storage: one code path for SQLite (embedded, default) and PostgreSQL (production).
 
 pub mod entities;
+pub mod m0004_notify;
 pub mod migration;
+pub mod notify_entities;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +16,7 @@ use sea_orm_migration::MigratorTrait;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use entities::*;
+pub use notify_entities::*;
 
 /// Default database: a SQLite file in the working directory, created on first start.
 pub const DEFAULT_URL: &str = "sqlite://art60.db?mode=rwc";

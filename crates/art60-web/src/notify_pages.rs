@@ -251,7 +251,7 @@ pub async fn account_post(
     match notify::update_settings(&st.db, st.clock.now(), &actor, input).await {
         Ok(_) => Ok(Redirect::to("/account?saved=1").into_response()),
         Err(ServiceError::Invalid(_)) => {
-            let msg = ctx.t("err-email");
+            let msg = ctx.t("err-notify-email");
             Ok(account_page(ctx, language, email, &off, false, Some(msg)))
         }
         Err(e) => Err(ctx.fail(e)),
@@ -357,7 +357,7 @@ pub async fn support_post(
                 }
             });
             let page_error = pick("page", &|_| "err-support-page");
-            let contact_error = pick("contact_email", &|_| "err-email");
+            let contact_error = pick("contact_email", &|_| "err-notify-email");
             let mut resp = render(
                 lang,
                 &SupportPage {

@@ -36,9 +36,8 @@ pub fn contains_niss(text: &str) -> bool {
             // Any 11 consecutive digits of the run (a NISS glued to other numbers).
             let d: Vec<char> = digits.chars().collect();
             if d.len() >= 11
-                && d.windows(11).any(|w| {
-                    art60_rules::Niss::parse(&w.iter().collect::<String>()).is_ok()
-                })
+                && d.windows(11)
+                    .any(|w| art60_rules::Niss::parse(&w.iter().collect::<String>()).is_ok())
             {
                 return true;
             }
@@ -103,7 +102,10 @@ pub async fn submit(
     }
     let page = input.page.trim();
     if !page.starts_with('/') || page.len() > 300 || page.contains(char::is_whitespace) {
-        errors.push(FieldError::new("page", "a path of the portal, such as /queue"));
+        errors.push(FieldError::new(
+            "page",
+            "a path of the portal, such as /queue",
+        ));
     }
     let contact = input
         .contact_email
@@ -117,7 +119,10 @@ pub async fn submit(
                 .split_once('@')
                 .is_some_and(|(l, d)| !l.is_empty() && d.contains('.')))
     {
-        errors.push(FieldError::new("contact_email", "an e-mail address (name@domain)"));
+        errors.push(FieldError::new(
+            "contact_email",
+            "an e-mail address (name@domain)",
+        ));
     }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));

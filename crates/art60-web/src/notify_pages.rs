@@ -1,13 +1,13 @@
 //! Pages of notifications, account settings, support/feedback, the FAQ and the
 //! administrator's office directory.
 
+use art60_service::ServiceError;
 use art60_service::api::AppState;
 use art60_service::db::{NotificationKind, Role, UiLanguage};
 use art60_service::directory::{self, CpasChanges, CpasView, OfficeChanges, OfficeView};
 use art60_service::error::FieldError;
 use art60_service::notify::{self, SettingsInput};
 use art60_service::support::{self, FeedbackView, NewFeedback};
-use art60_service::ServiceError;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -219,7 +219,12 @@ pub async fn account_get(
     let s = notify::settings(&st.db, &actor)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let off: Vec<NotificationKind> = s.emails.iter().filter(|c| !c.email).map(|c| c.kind).collect();
+    let off: Vec<NotificationKind> = s
+        .emails
+        .iter()
+        .filter(|c| !c.email)
+        .map(|c| c.kind)
+        .collect();
     Ok(account_page(
         ctx,
         s.language,
@@ -344,10 +349,7 @@ pub async fn support_post(
         )),
         Err(ServiceError::Invalid(errors)) => {
             let pick = |name: &str, f: &dyn Fn(&FieldError) -> &'static str| {
-                errors
-                    .iter()
-                    .find(|e| e.field == name)
-                    .map(|e| ctx.t(f(e)))
+                errors.iter().find(|e| e.field == name).map(|e| ctx.t(f(e)))
             };
             let message_error = pick("message", &|e| {
                 if e.reason.contains("NISS") {

@@ -45,7 +45,11 @@ pub struct ServeArgs {
     #[arg(skip = std::env::var("ART60_SMTP_PASSWORD").ok())]
     smtp_password: Option<String>,
     /// Sender of notification e-mails.
-    #[arg(long, env = "ART60_SMTP_FROM", default_value = "\"CPAS@ONEM\" <noreply@art60.invalid>")]
+    #[arg(
+        long,
+        env = "ART60_SMTP_FROM",
+        default_value = "\"CPAS@ONEM\" <noreply@art60.invalid>"
+    )]
     smtp_from: String,
     /// The portal's public address, for links in e-mails.
     #[arg(long, env = "ART60_BASE_URL")]
@@ -78,15 +82,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         db_pool: args.db_pool,
         notify: (!args.no_scheduler).then(|| server::NotifySettings {
             interval: std::time::Duration::from_secs(args.notify_interval.max(1)),
-            smtp: args.smtp_host.map(|host| art60_service::notify::SmtpConfig {
-                host,
-                port: args.smtp_port,
-                tls: args.smtp_tls,
-                username: args.smtp_username,
-                password: args.smtp_password,
-                from: args.smtp_from,
-                timeout: std::time::Duration::from_secs(20),
-            }),
+            smtp: args
+                .smtp_host
+                .map(|host| art60_service::notify::SmtpConfig {
+                    host,
+                    port: args.smtp_port,
+                    tls: args.smtp_tls,
+                    username: args.smtp_username,
+                    password: args.smtp_password,
+                    from: args.smtp_from,
+                    timeout: std::time::Duration::from_secs(20),
+                }),
             base_url: args
                 .base_url
                 .unwrap_or_else(|| format!("http://{}", args.bind)),

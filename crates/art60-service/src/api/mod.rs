@@ -130,8 +130,14 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/me", get(h::me))
         .route("/api-tokens", post(h::issue_token))
         .route("/api-tokens/{id}", axum::routing::delete(h::revoke_token))
-        .route("/offices", get(notify_api::list_offices).post(h::create_office))
-        .route("/offices/{id}", axum::routing::patch(notify_api::update_office))
+        .route(
+            "/offices",
+            get(notify_api::list_offices).post(h::create_office),
+        )
+        .route(
+            "/offices/{id}",
+            axum::routing::patch(notify_api::update_office),
+        )
         .route("/notifications", get(notify_api::inbox))
         .route("/notifications/read", post(notify_api::mark_all_read))
         .route("/notifications/{id}/read", post(notify_api::mark_read))

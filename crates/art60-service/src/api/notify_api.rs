@@ -123,6 +123,12 @@ pub async fn list_feedback(
     Query(p): Query<LimitParams>,
 ) -> ApiResult<Json<Vec<FeedbackView>>> {
     Ok(Json(
-        support::list(&st.db, st.clock.now(), &caller.actor, p.limit.unwrap_or(100)).await?,
+        support::list(
+            &st.db,
+            st.clock.now(),
+            &caller.actor,
+            p.limit.unwrap_or(100),
+        )
+        .await?,
     ))
 }

@@ -20,8 +20,8 @@ pub mod scheduler;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -525,7 +525,9 @@ pub async fn deliver(
         ..Default::default()
     };
     for n in rows {
-        let u = user::Entity::find_by_id(n.recipient_id).one(&db.conn).await?;
+        let u = user::Entity::find_by_id(n.recipient_id)
+            .one(&db.conn)
+            .await?;
         let pref_off = notification_pref::Entity::find()
             .filter(notification_pref::Column::UserId.eq(n.recipient_id))
             .filter(notification_pref::Column::Kind.eq(n.kind))
@@ -581,7 +583,10 @@ async fn finish(
     error: Option<String>,
 ) -> Result<()> {
     let mut q = notification::Entity::update_many()
-        .col_expr(notification::Column::Status, Expr::value(status_str(status)))
+        .col_expr(
+            notification::Column::Status,
+            Expr::value(status_str(status)),
+        )
         .col_expr(
             notification::Column::LockedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
@@ -656,12 +661,7 @@ pub async fn unread_count(db: &Db, user_id: i64) -> Result<u64> {
 }
 
 /// Marks one (`Some(id)`) or all of the actor's portal notifications read.
-pub async fn mark_read(
-    db: &Db,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    id: Option<i64>,
-) -> Result<u64> {
+pub async fn mark_read(db: &Db, now: DateTime<Utc>, actor: &Actor, id: Option<i64>) -> Result<u64> {
     let mut q = notification::Entity::update_many()
         .col_expr(notification::Column::Status, Expr::value("read"))
         .col_expr(notification::Column::ReadAt, Expr::value(Some(now)))
@@ -746,7 +746,10 @@ pub async fn settings(db: &Db, actor: &Actor) -> Result<AccountSettings> {
             .into_iter()
             .map(|kind| KindChoice {
                 kind,
-                email: prefs.iter().find(|p| p.kind == kind).is_none_or(|p| p.email),
+                email: prefs
+                    .iter()
+                    .find(|p| p.kind == kind)
+                    .is_none_or(|p| p.email),
             })
             .collect(),
     })
@@ -896,7 +899,10 @@ mod tests {
     fn redacts_niss_shaped_runs_only() {
         assert_eq!(redact_niss("NISS 95031012341 wrong"), "NISS […] wrong");
         assert_eq!(redact_niss("see 95.03.10-123.41."), "see […].");
-        assert_eq!(redact_niss("due 2024-06-14, 5 days"), "due 2024-06-14, 5 days");
+        assert_eq!(
+            redact_niss("due 2024-06-14, 5 days"),
+            "due 2024-06-14, 5 days"
+        );
         assert_eq!(redact_niss("call 081 23 50 82"), "call 081 23 50 82");
     }
 

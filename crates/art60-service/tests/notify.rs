@@ -610,14 +610,10 @@ async fn the_scheduler_task_stops_on_shutdown() {
     let mut s = env.sched.clone();
     s.cfg.interval = StdDuration::from_millis(20);
     let h = s.spawn(rx);
-    // The first tick runs at once; wait for its mail (bounded), then stop.
-    for _ in 0..500 {
-        if !env.sink.messages().is_empty() {
-            break;
-        }
-        tokio::task::yield_now().await;
-        tokio::time::sleep(StdDuration::from_millis(10)).await;
-    }
+    // The first tick runs at once: its mail arrives (bounded wait), then stop.
+    tokio::time::timeout(StdDuration::from_secs(10), env.sink.wait_for(1))
+        .await
+        .unwrap();
     assert_eq!(env.sink.messages().len(), 1);
     stop.send(true).unwrap();
     tokio::time::timeout(StdDuration::from_secs(10), h)
@@ -720,6 +716,29 @@ async fn feedback_is_stored_refuses_a_niss_and_is_listed_for_administrators() {
         assert_eq!(list.body.as_array().unwrap().len(), 1);
         assert_eq!(list.body[0]["page"], "/queue");
         assert_eq!(list.body[0]["message"], "The queue is slow");
+        let audit = t
+            .call(Method::GET, "/api/v1/audit?limit=500", &t.admin, None)
+            .await;
+        let actions: Vec<(String, String)> = audit
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["entity"] == "feedback")
+            .map(|e| {
+                (
+                    e["action"].as_str().unwrap().to_owned(),
+                    e["after"]["page"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("create".to_owned(), "/queue".to_owned()),
+                ("list".to_owned(), String::new())
+            ]
+        );
         t.finish().await;
     }
 }

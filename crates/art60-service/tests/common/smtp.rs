@@ -24,6 +24,7 @@ pub struct SmtpSink {
     pub addr: SocketAddr,
     messages: Arc<Mutex<Vec<Received>>>,
     down: Arc<AtomicBool>,
+    arrived: Arc<tokio::sync::Notify>,
 }
 
 impl SmtpSink {
@@ -33,6 +34,7 @@ impl SmtpSink {
             addr: listener.local_addr().unwrap(),
             messages: Arc::default(),
             down: Arc::default(),
+            arrived: Arc::default(),
         };
         let s = sink.clone();
         tokio::spawn(async move {
@@ -52,6 +54,13 @@ impl SmtpSink {
 
     pub fn messages(&self) -> Vec<Received> {
         self.messages.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` messages arrived (a test bounds it with a timeout).
+    pub async fn wait_for(&self, n: usize) {
+        while self.messages.lock().unwrap().len() < n {
+            self.arrived.notified().await;
+        }
     }
 
     /// Removes and returns what arrived so far.
@@ -114,6 +123,8 @@ impl SmtpSink {
                     subject,
                     body,
                 });
+                // A stored permit wakes a waiter that checks just after this push.
+                self.arrived.notify_one();
                 w.write_all(b"250 queued\r\n").await?;
             } else if cmd == "QUIT" {
                 w.write_all(b"221 bye\r\n").await?;

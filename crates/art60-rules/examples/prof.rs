@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Profiling harness for `valgrind --tool=callgrind` (instruction counts are repeatable
 //! whatever the machine's load; see BENCHMARKS.md). A `.json` request runs 200 times; a
-//! `.jsonl` file runs each line once.
+//! `.jsonl` file runs each line once. `PROF_DETAIL=summary` builds the decision only.
 //!
 //! `cargo build --release -p art60-rules --example prof &&
 //!  valgrind --tool=callgrind target/release/examples/prof REQUEST.json`
@@ -21,9 +21,14 @@ fn main() {
         let one = art60_rules::CalcRequest::parse(&text).unwrap();
         vec![one; 200]
     };
+    // PROF_DETAIL=summary: the decision only, as `art60 calc --batch` computes it.
+    let detail = match std::env::var("PROF_DETAIL").as_deref() {
+        Ok("summary") => art60_rules::Detail::Summary,
+        _ => art60_rules::Detail::Full,
+    };
     let mut steps = 0;
     for req in &requests {
-        let r = art60_rules::calculate(req, &options, params).unwrap();
+        let r = art60_rules::calculate_with(req, &options, params, detail).unwrap();
         steps += r.trace.len();
     }
     println!("{} requests, {steps} steps", requests.len());

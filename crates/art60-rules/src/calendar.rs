@@ -227,15 +227,58 @@ pub fn birthday(birth: NaiveDate, years: u32) -> NaiveDate {
 
 /// First day of the calendar quarter containing `d`.
 pub fn quarter_start(d: NaiveDate) -> NaiveDate {
-    let m = (d.month0() / 3) * 3 + 1;
-    NaiveDate::from_ymd_opt(d.year(), m, 1).unwrap_or(d)
+    quarter_bounds(d.year(), (d.month0() / 3 + 1) as u8).0
 }
 
 /// Last day of the calendar quarter containing `d`.
 pub fn quarter_end(d: NaiveDate) -> NaiveDate {
-    let m = (d.month0() / 3) * 3 + 3;
+    quarter_bounds(d.year(), (d.month0() / 3 + 1) as u8).1
+}
+
+/// Years whose quarter bounds are tabulated: every date the engine meets in practice.
+const BOUNDS_FROM: i32 = 1900;
+const BOUNDS_YEARS: usize = 300;
+
+/// Quarter bounds of the tabulated years, built at compile time.
+static QUARTER_BOUNDS: [(NaiveDate, NaiveDate); BOUNDS_YEARS * 4] = {
+    let mut t = [(NaiveDate::MIN, NaiveDate::MIN); BOUNDS_YEARS * 4];
+    let mut i = 0;
+    while i < BOUNDS_YEARS * 4 {
+        t[i] = compute_quarter_bounds(BOUNDS_FROM + (i / 4) as i32, (i % 4) as u8 + 1);
+        i += 1;
+    }
+    t
+};
+
+/// First and last day of quarter `q` (1..=4) of `year`. The scan asks for quarter bounds
+/// thousands of times a calculation and building a date from year, month and day is the
+/// costliest part of that, so the bounds of the usual years come from a table.
+pub fn quarter_bounds(year: i32, q: u8) -> (NaiveDate, NaiveDate) {
+    let i = (year.wrapping_sub(BOUNDS_FROM) as usize)
+        .wrapping_mul(4)
+        .wrapping_add(usize::from(q).wrapping_sub(1));
+    // A year before BOUNDS_FROM wraps to a huge index: outside the table as well.
+    if (1..=4).contains(&q)
+        && let Some(b) = QUARTER_BOUNDS.get(i)
+    {
+        return *b;
+    }
+    compute_quarter_bounds(year, q)
+}
+
+const fn compute_quarter_bounds(year: i32, q: u8) -> (NaiveDate, NaiveDate) {
+    let m = q as u32 * 3;
     let day = if m == 6 || m == 9 { 30 } else { 31 };
-    NaiveDate::from_ymd_opt(d.year(), m, day).unwrap_or(d)
+    let first_month = if m >= 3 { m - 2 } else { 1 };
+    let start = match NaiveDate::from_ymd_opt(year, first_month, 1) {
+        Some(d) => d,
+        None => NaiveDate::MIN,
+    };
+    let end = match NaiveDate::from_ymd_opt(year, m, day) {
+        Some(d) => d,
+        None => NaiveDate::MAX,
+    };
+    (start, end)
 }
 
 /// Whether `d` is the last day of a calendar quarter (cheap: no date construction).
@@ -254,6 +297,24 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn quarter_bounds_match_the_calendar_inside_and_outside_the_table() {
+        for year in [1899, 1900, 2024, 2025, 2100, 2199, 2200, 2400] {
+            for q in 1..=4u8 {
+                let (s, e) = quarter_bounds(year, q);
+                assert_eq!(s.year(), year);
+                assert_eq!(s.day(), 1);
+                assert_eq!(s.month(), u32::from(q) * 3 - 2);
+                assert_eq!(e.month(), u32::from(q) * 3);
+                assert_eq!(
+                    e.succ_opt().unwrap().day(),
+                    1,
+                    "{year}Q{q} ends on the last day"
+                );
+            }
+        }
     }
 
     #[test]
@@ -317,7 +378,7 @@ mod tests {
     }
 
     #[test]
-    fn quarter_bounds() {
+    fn quarter_start_and_end_of_a_date() {
         for (x, s, e) in [
             ("2024-02-29", "2024-01-01", "2024-03-31"),
             ("2024-06-30", "2024-04-01", "2024-06-30"),

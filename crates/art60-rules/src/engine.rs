@@ -48,8 +48,31 @@ pub fn calculate(
     options: &Options,
     params: &ParamSet,
 ) -> Result<CalcResult, CalcError> {
+    calculate_with(req, options, params, Detail::Full)
+}
+
+/// How much of the result to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// Everything: the explanation trace and the end date under the other quarter-cap method.
+    #[default]
+    Full,
+    /// The decision only, for bulk runs: the same outcome, regime, status, options, flags and
+    /// parameter versions as `Full`, but an empty `trace`, no `alternative` (the second scan
+    /// under the other cap method is skipped) and no quarter rows in the winning option.
+    Summary,
+}
+
+/// [`calculate`] with a choice of how much of the result to build.
+pub fn calculate_with(
+    req: &CalcRequest,
+    options: &Options,
+    params: &ParamSet,
+    detail: Detail,
+) -> Result<CalcResult, CalcError> {
     req.check()?;
-    let prep = Prepared::new(req, options, params);
+    let mut prep = Prepared::new(req, options, params);
+    prep.trace = detail == Detail::Full;
     match req.mode {
         Mode::Plan => prep.plan(),
         Mode::Assess => prep.assess(),
@@ -126,17 +149,53 @@ struct Prepared<'a> {
     /// quarter, and the previous one until the end of the current quarter's first month).
     dmfa_pending_from: Quarter,
     /// History events after each extension table's rules (keyed by the table's address).
-    event_cache: RefCell<Vec<(*const Extensions, Vec<Event>)>>,
+    event_cache: RefCell<Vec<EventsFor>>,
     /// History sums of whole quarters: (categories table, per-quarter method, countable
     /// foreign periods, quarter) -> ([declared, other, unpaid], per-job values).
     hist_cache: RefCell<Vec<HistSlab>>,
+    /// Build the explanation trace and the other method's date ([`Detail::Full`]).
+    trace: bool,
 }
 
-/// Cached history sums for one (regime tables, method, countable foreign periods).
+/// History events after one extension table's rules (keyed by the table's address).
+type EventsFor = (*const Extensions, Rc<Vec<Event>>);
+
+/// Cached history sums for one (categories table, counting table, method, countable foreign
+/// periods), by quarter.
 struct HistSlab {
-    key: (usize, bool, u64),
-    /// (quarter index, [declared, other, unpaid], per-job values for the average method)
-    rows: Vec<(i32, [Fixed4; 3], Vec<Fixed4>)>,
+    key: (usize, usize, bool, u64),
+    /// Quarter index of `rows[0]`.
+    base: i32,
+    /// [declared, other, unpaid] of each quarter, once computed.
+    rows: Vec<Option<[Fixed4; 3]>>,
+    /// Per-job values for the average method: `per_job_len` values a row, in row order.
+    per_job: Vec<Fixed4>,
+    per_job_len: usize,
+}
+
+impl HistSlab {
+    /// The row of quarter `idx`, growing the table (both ways) as needed.
+    fn slot(&mut self, idx: i32) -> usize {
+        if self.rows.is_empty() {
+            self.base = idx;
+        }
+        if idx < self.base {
+            let n = usize::try_from(self.base - idx).unwrap_or(0);
+            self.rows.splice(0..0, std::iter::repeat_n(None, n));
+            self.per_job.splice(
+                0..0,
+                std::iter::repeat_n(Fixed4::ZERO, n * self.per_job_len),
+            );
+            self.base = idx;
+        }
+        let i = usize::try_from(idx - self.base).unwrap_or(0);
+        if i >= self.rows.len() {
+            self.rows.resize(i + 1, None);
+            self.per_job
+                .resize((i + 1) * self.per_job_len, Fixed4::ZERO);
+        }
+        i
+    }
 }
 
 /// The snake_case name of a category, as in the JSON input (for flag details).
@@ -323,6 +382,7 @@ impl<'a> Prepared<'a> {
             },
             event_cache: RefCell::new(Vec::new()),
             hist_cache: RefCell::new(Vec::new()),
+            trace: true,
         }
     }
 }
@@ -437,6 +497,10 @@ fn effective(t: Treatment, o: &Options) -> Effective {
 struct CountOut {
     total: Fixed4,
     contract_part: Fixed4,
+    /// Average method: what the caps hold back at this date (the contract's job cap and the
+    /// 78-a-quarter average), in the option's unit. Later days can release at most this on
+    /// top of their own value, which bounds the scan's jump.
+    held: Fixed4,
     quarters: Vec<QuarterRow>,
     provisional: Vec<Flag>,
     review: Vec<Flag>,
@@ -461,7 +525,10 @@ struct Counter<'x, 'p> {
     unit: Unit,
     method: QuarterCapMethod,
     foreign_ok: &'x [bool],
+    /// Collect the flags (and bypass the history cache, which does not keep them).
     detail: bool,
+    /// Write the quarter rows of the explanation.
+    rows: bool,
 }
 
 impl Counter<'_, '_> {
@@ -476,6 +543,7 @@ impl Counter<'_, '_> {
     fn foreign_mask(&self) -> u64 {
         self.foreign_ok.iter().enumerate().fold(
             0u64,
+            // The cache is only used with at most 64 foreign periods (one bit each).
             |m, (i, ok)| if *ok { m | (1u64 << (i % 64)) } else { m },
         )
     }
@@ -496,6 +564,7 @@ impl Counter<'_, '_> {
         let mut out = CountOut {
             total: Fixed4::ZERO,
             contract_part: Fixed4::ZERO,
+            held: Fixed4::ZERO,
             quarters: Vec::new(),
             provisional: Vec::new(),
             review: Vec::new(),
@@ -513,10 +582,38 @@ impl Counter<'_, '_> {
         let mut unpaid_left: BTreeMap<i32, Fixed4> = BTreeMap::new();
         let mut unpaid_counted = Fixed4::ZERO;
         let mut nquarters = 0i64;
+        // The history's part of a quarter wholly inside the window does not depend on the
+        // candidate date: computed once per regime tables, method and countable foreign
+        // periods, then reused across the scan (not in detailed evaluations: they also
+        // collect the rows and flags).
+        let mut cache = self.prep.hist_cache.borrow_mut();
+        let slab = if !self.detail && self.foreign_ok.len() <= 64 {
+            let key = (
+                std::ptr::from_ref(self.ctx.cats) as usize,
+                std::ptr::from_ref(self.ctx.counting) as usize,
+                per_quarter,
+                self.foreign_mask(),
+            );
+            Some(match cache.iter().position(|s| s.key == key) {
+                Some(i) => i,
+                None => {
+                    cache.push(HistSlab {
+                        key,
+                        base: 0,
+                        rows: Vec::new(),
+                        per_job: Vec::new(),
+                        per_job_len: if per_quarter { 0 } else { njobs },
+                    });
+                    cache.len() - 1
+                }
+            })
+        } else {
+            None
+        };
         let mut q = Quarter::of(ws);
-        while q.start() <= we {
+        let (mut qs, mut qe) = (q.start(), q.end());
+        while qs <= we {
             nquarters += 1;
-            let (qs, qe) = (q.start(), q.end());
             let qa = qs.max(ws);
             let qb = qe.min(we);
             let mut parts: Vec<PartRow> = Vec::new();
@@ -524,61 +621,46 @@ impl Counter<'_, '_> {
             // The history's part of a quarter wholly inside the window does not depend
             // on the candidate date: computed once per regime, method and countable foreign
             // periods, then reused across the scan.
-            let [declared_sum, mut other_sum, mut unpaid_sum] =
-                if !self.detail && qa == qs && qb == qe {
-                    let key = (
-                        std::ptr::from_ref(self.ctx.cats) as usize
-                            ^ (std::ptr::from_ref(self.ctx.counting) as usize).rotate_left(17),
-                        per_quarter,
-                        self.foreign_mask(),
-                    );
-                    let mut cache = self.prep.hist_cache.borrow_mut();
-                    let slab = match cache.iter().position(|s| s.key == key) {
-                        Some(i) => i,
-                        None => {
-                            cache.push(HistSlab {
-                                key,
-                                rows: Vec::new(),
-                            });
-                            cache.len() - 1
-                        }
-                    };
-                    let idx = q.index();
-                    let hit = cache[slab]
-                        .rows
-                        .iter()
-                        .find(|r| r.0 == idx)
-                        .map(|r| (r.1, r.2.clone()));
-                    let (sums, per_job) = match hit {
-                        Some(h) => h,
-                        None => {
-                            let mut per_job = if per_quarter {
-                                Vec::new()
-                            } else {
-                                vec![Fixed4::ZERO; njobs]
-                            };
-                            let sums =
-                                self.history_quarter(q, qa, qb, &mut parts, &mut out, &mut per_job);
-                            cache[slab].rows.push((idx, sums, per_job.clone()));
-                            (sums, per_job)
-                        }
-                    };
-                    for (i, v) in per_job.iter().enumerate() {
-                        job_sums[i] += *v;
+            let [declared_sum, mut other_sum, mut unpaid_sum] = if let Some(slab) =
+                slab.filter(|_| qa == qs && qb == qe)
+            {
+                let hs = &mut cache[slab];
+                let i = hs.slot(q.index());
+                let w = hs.per_job_len;
+                let sums = match hs.rows[i] {
+                    Some(sums) => sums,
+                    None => {
+                        let per_job = &mut hs.per_job[i * w..(i + 1) * w];
+                        let sums = self.history_quarter(
+                            q,
+                            (qs, qe),
+                            qa,
+                            qb,
+                            &mut parts,
+                            &mut out,
+                            per_job,
+                        );
+                        hs.rows[i] = Some(sums);
+                        sums
                     }
-                    sums
-                } else {
-                    let mut per_job = if per_quarter {
-                        Vec::new()
-                    } else {
-                        vec![Fixed4::ZERO; njobs]
-                    };
-                    let sums = self.history_quarter(q, qa, qb, &mut parts, &mut out, &mut per_job);
-                    for (i, v) in per_job.iter().enumerate() {
-                        job_sums[i] += *v;
-                    }
-                    sums
                 };
+                for (j, v) in hs.per_job[i * w..(i + 1) * w].iter().enumerate() {
+                    job_sums[j] += *v;
+                }
+                sums
+            } else {
+                let mut per_job = if per_quarter {
+                    Vec::new()
+                } else {
+                    vec![Fixed4::ZERO; njobs]
+                };
+                let sums =
+                    self.history_quarter(q, (qs, qe), qa, qb, &mut parts, &mut out, &mut per_job);
+                for (i, v) in per_job.iter().enumerate() {
+                    job_sums[i] += *v;
+                }
+                sums
+            };
             // The contract projection.
             if let (Some(ci), Some(ce)) = (&self.prep.contract, contract_end) {
                 let a = qa.max(ci.c.start);
@@ -593,7 +675,7 @@ impl Counter<'_, '_> {
                         job_sums[njobs] += v;
                     }
                     contract_units = v.times(factor);
-                    if self.detail {
+                    if self.rows {
                         parts.push(PartRow {
                             job: "contract".into(),
                             source: PartSource::Contract,
@@ -612,7 +694,7 @@ impl Counter<'_, '_> {
                 *left = *left - allowed;
                 other_sum += allowed;
                 unpaid_counted += allowed;
-                if self.detail && allowed > Fixed4::ZERO {
+                if self.rows && allowed > Fixed4::ZERO {
                     parts.push(PartRow {
                         job: "unpaid".into(),
                         source: PartSource::UnpaidWithinCap,
@@ -648,7 +730,7 @@ impl Counter<'_, '_> {
             // contract fills the rest up to the cap.
             let others = raw - contract_units;
             out.contract_part += (result - others.min(result)).min(contract_units);
-            if self.detail {
+            if self.rows {
                 out.quarters.push(QuarterRow {
                     quarter: q,
                     parts,
@@ -658,6 +740,7 @@ impl Counter<'_, '_> {
                 });
             }
             q = q.next();
+            (qs, qe) = (q.start(), q.end());
         }
         if !per_quarter {
             // Method A: each job at most its R6 days in the window, the whole at most 78 a
@@ -675,10 +758,14 @@ impl Counter<'_, '_> {
                 let jcap = Fixed4::whole(r6_days(js.max(ws), je.min(we)));
                 let declared_job = ji < njobs && !self.prep.jobs[ji].declared.is_empty();
                 let units = s.times(factor);
+                if ji == njobs && units > jcap {
+                    out.held += units - jcap;
+                }
                 total += if declared_job { units } else { units.min(jcap) };
             }
             total += unpaid_counted.times(factor);
             out.total = total.min(full.times(nquarters));
+            out.held += total - out.total;
         }
         out.provisional.sort();
         out.provisional.dedup();
@@ -689,9 +776,11 @@ impl Counter<'_, '_> {
 
     /// The history's periods in one quarter: (declared, other, unpaid) in days; per-job
     /// values go to `per_job` when the average method needs them.
+    #[allow(clippy::too_many_arguments)] // the quarter, its bounds and the window's part of it
     fn history_quarter(
         &self,
         q: Quarter,
+        (qs, qe): (NaiveDate, NaiveDate),
         qa: NaiveDate,
         qb: NaiveDate,
         parts: &mut Vec<PartRow>,
@@ -702,7 +791,6 @@ impl Counter<'_, '_> {
         let full = Fixed4::whole(self.ctx.counting.full_quarter);
         let per_quarter = self.method == QuarterCapMethod::PerQuarter;
         let factor = self.factor();
-        let (qs, qe) = (q.start(), q.end());
         let mut declared_sum = Fixed4::ZERO;
         let mut other_sum = Fixed4::ZERO;
         let mut unpaid_sum = Fixed4::ZERO;
@@ -724,7 +812,7 @@ impl Counter<'_, '_> {
                     per_job[ji] += v;
                 }
                 unpaid_sum += unpaid;
-                if self.detail {
+                if self.rows {
                     parts.push(PartRow {
                         job: job.label.clone(),
                         source: PartSource::Declared,
@@ -822,7 +910,7 @@ impl Counter<'_, '_> {
             if !per_quarter {
                 per_job[ji] += v;
             }
-            if self.detail {
+            if self.rows {
                 parts.push(PartRow {
                     job: job.label.clone(),
                     source,
@@ -1034,11 +1122,14 @@ fn move_back(start: NaiveDate, ev: &Event, unit: ExtensionUnit) -> NaiveDate {
 
 /// Extends a window `[start, end]` with every event touching it, until stable (order does
 /// not matter: each event is used once, by its whole capped length).
+/// Moves the window start back for every event inside it, until no new event enters.
+/// `record`: list the applied extensions (the scan only needs the start).
 fn extend(
     mut start: NaiveDate,
     end: NaiveDate,
     events: &[Event],
     unit: ExtensionUnit,
+    record: bool,
 ) -> (NaiveDate, Vec<AppliedExtension>) {
     let mut used = vec![false; events.len()];
     let mut applied = Vec::new();
@@ -1051,6 +1142,10 @@ fn extend(
             used[i] = true;
             let before = start;
             start = move_back(start, ev, unit);
+            changed = true;
+            if !record {
+                continue;
+            }
             applied.push(AppliedExtension {
                 event: ev.label.to_string(),
                 kind: ev.kind,
@@ -1060,7 +1155,6 @@ fn extend(
                 start_before: before,
                 start_after: start,
             });
-            changed = true;
         }
         if !changed {
             return (start, applied);
@@ -1091,6 +1185,9 @@ struct Eval {
     art32_rule: Option<([i64; 2], [i64; 2], i64, i64)>,
     /// Options not open on this date that may open later (bound for the scan only).
     shadow: Vec<OptionEval>,
+    /// What the caps hold back in each option (average method), aligned with `options`.
+    held: Vec<Fixed4>,
+    shadow_held: Vec<Fixed4>,
 }
 
 impl Eval {
@@ -1126,17 +1223,34 @@ impl Eval {
         self.options
             .iter()
             .chain(&self.shadow)
-            .map(|o| {
-                let need = match &o.art32 {
-                    Some(a) => self.art32_need(o, a),
-                    None => Fixed4::whole(o.required - 1) - o.counted_exact,
-                };
-                match o.unit {
-                    Unit::Days => need,
-                    // Half-days: each day of work adds two; round the need down (safe side).
-                    Unit::HalfDays => Fixed4(need.0.div_euclid(2)),
-                }
-            })
+            .map(|o| Self::in_days(o, self.option_need(o)))
+            .min()
+    }
+
+    fn option_need(&self, o: &OptionEval) -> Fixed4 {
+        match &o.art32 {
+            Some(a) => self.art32_need(o, a),
+            None => Fixed4::whole(o.required - 1) - o.counted_exact,
+        }
+    }
+
+    fn in_days(o: &OptionEval, need: Fixed4) -> Fixed4 {
+        match o.unit {
+            Unit::Days => need,
+            // Half-days: each day of work adds two; round the need down (safe side).
+            Unit::HalfDays => Fixed4(need.0.div_euclid(2)),
+        }
+    }
+
+    /// The need, in R6 days, once what the caps hold back is released: with the average
+    /// method a later day adds at most its own value, and all the releases together at most
+    /// what is held back now (the capped total never exceeds the uncapped one).
+    fn need_beyond_held(&self) -> Option<Fixed4> {
+        self.options
+            .iter()
+            .zip(&self.held)
+            .chain(self.shadow.iter().zip(&self.shadow_held))
+            .map(|(o, h)| Self::in_days(o, self.option_need(o) - *h))
             .min()
     }
 }
@@ -1270,7 +1384,15 @@ impl Prepared<'_> {
     }
 
     /// Old art. 42 re-admission check; returns (met, window start, steps).
-    fn art42_old(&self, ctx: &Ctx<'_>, events: &[RawEvent], e: NaiveDate) -> Option<(bool, Step)> {
+    /// Old art. 42 re-admission at `e`; the step only when `detail`. `extra` holds the events
+    /// that exist only at this candidate date (foreign work not countable yet, absences).
+    fn art42_old(
+        &self,
+        ctx: &Ctx<'_>,
+        extra: &[RawEvent],
+        e: NaiveDate,
+        detail: bool,
+    ) -> Option<(bool, Option<Step>)> {
         let lp = self.req.last_paid_unemployment?;
         let last = match lp {
             LastPaid::Day(d) => d,
@@ -1285,8 +1407,10 @@ impl Prepared<'_> {
         };
         let da = ctx.da;
         let base = sub_months(da, ctx.art42.window_years * 12, MonthEnd::ClampToMonthEnd);
-        let mut evs: Vec<Event> = events
+        let mut evs: Vec<Event> = self
+            .events
             .iter()
+            .chain(extra)
             .filter_map(|r| {
                 let rule = ctx
                     .art42
@@ -1311,17 +1435,17 @@ impl Prepared<'_> {
             }
         }
         let end = da.pred_opt()?;
-        let (start, applied) = extend(base, end, &evs, self.opts.extension_unit);
+        let (start, applied) = extend(base, end, &evs, self.opts.extension_unit, detail);
         let met = last >= start && last <= end;
-        Some((
-            met,
+        let s = detail.then(|| {
             step(
                 "precheck.art42_old",
                 Some("AR art. 42"),
                 json!({"last_paid_day": last, "window_start": start, "window_end": end,
                        "extensions": applied.len(), "met": met}),
-            ),
-        ))
+            )
+        });
+        Some((met, s))
     }
 
     /// The status from the determining job (SPEC §3.3).
@@ -1527,11 +1651,13 @@ impl Prepared<'_> {
         detail: bool,
     ) -> Result<Eval, CalcError> {
         let ctx = Ctx::at(self.params, da)?;
+        // Steps of the explanation: only in a detailed evaluation of a full calculation.
+        let steps_on = detail && self.trace;
         let mut steps = Vec::new();
         let age = age_on(self.req.person.birth_date, da);
         let mut review = self.static_review.clone();
         let mut provisional: Vec<Flag> = Vec::new();
-        if detail {
+        if steps_on {
             steps.push(step(
                 "regime.selected",
                 Some(&ctx.stage.reference),
@@ -1541,11 +1667,12 @@ impl Prepared<'_> {
         // Foreign periods and extension events at E.
         let (foreign_ok, freview) = self.foreign_status(&ctx, e);
         review.extend(freview);
-        let mut raw_events = self.events.clone();
+        // Events that exist only at this candidate date; usually none (no allocation).
+        let mut extra: Vec<RawEvent> = Vec::new();
         for (fi, f) in self.foreign.iter().enumerate() {
             if !foreign_ok[fi] {
                 let j = &self.jobs[f.job];
-                raw_events.push(RawEvent {
+                extra.push(RawEvent {
                     label: j.label.as_str().into(),
                     kind: ExtensionKind::UncountableForeignWork,
                     start: j.start,
@@ -1561,7 +1688,7 @@ impl Prepared<'_> {
                     && ctx.treatment(DayCategory::InsuredSickness) == Treatment::Extends
                     && ab.start <= e
                 {
-                    raw_events.push(RawEvent {
+                    extra.push(RawEvent {
                         label: format!("contract.absences[{i}]").into(),
                         kind,
                         start: ab.start,
@@ -1573,37 +1700,38 @@ impl Prepared<'_> {
             }
         }
         // History events under this regime's rules do not depend on E: computed once.
-        let mut events: Vec<Event> = {
+        let mut events: Rc<Vec<Event>> = {
             let key = std::ptr::from_ref(ctx.ext);
             let mut cache = self.event_cache.borrow_mut();
             if let Some((_, evs)) = cache.iter().find(|(k, _)| *k == key) {
-                evs.clone()
+                Rc::clone(evs)
             } else {
-                let evs: Vec<Event> = self
-                    .events
-                    .iter()
-                    .filter_map(|r| apply_rule(r, ctx.ext.rule(r.kind)?))
-                    .collect();
-                cache.push((key, evs.clone()));
+                let evs: Rc<Vec<Event>> = Rc::new(
+                    self.events
+                        .iter()
+                        .filter_map(|r| apply_rule(r, ctx.ext.rule(r.kind)?))
+                        .collect(),
+                );
+                cache.push((key, Rc::clone(&evs)));
                 evs
             }
         };
-        events.extend(
-            raw_events[self.events.len()..]
-                .iter()
-                .filter_map(|r| apply_rule(r, ctx.ext.rule(r.kind)?)),
-        );
+        if !extra.is_empty() {
+            Rc::make_mut(&mut events).extend(
+                extra
+                    .iter()
+                    .filter_map(|r| apply_rule(r, ctx.ext.rule(r.kind)?)),
+            );
+        }
         // Pre-check: re-admission without a stage.
         let mut no_stage = None;
         match ctx.regime {
             RegimeId::Old => {
-                if let Some((met, s)) = self.art42_old(&ctx, &raw_events, e) {
+                if let Some((met, s)) = self.art42_old(&ctx, &extra, e, steps_on) {
                     if met {
                         no_stage = Some("art42_old".to_string());
                     }
-                    if detail {
-                        steps.push(s);
-                    }
+                    steps.extend(s);
                 }
             }
             RegimeId::New => {
@@ -1612,7 +1740,7 @@ impl Prepared<'_> {
                     if met {
                         no_stage = Some("art42_new".to_string());
                     }
-                    if detail {
+                    if steps_on {
                         steps.push(step(
                             "precheck.art42_new",
                             Some("AR art. 42 (new); art. 114, 116"),
@@ -1630,7 +1758,7 @@ impl Prepared<'_> {
                     )
                 {
                     let probe = Ctx { da, ..old };
-                    if let Some((true, _)) = self.art42_old(&probe, &raw_events, e) {
+                    if let Some((true, _)) = self.art42_old(&probe, &extra, e, false) {
                         review.push(flag(
                             "manual_review.art212",
                             "AR art. 42; Loi-programme 2025-07-18 art. 212",
@@ -1640,8 +1768,8 @@ impl Prepared<'_> {
             }
         }
         // Status and route.
-        let (status, status_step, determining_regime) = self.status(&ctx, e, detail)?;
-        if detail && let Some(s) = status_step {
+        let (status, status_step, determining_regime) = self.status(&ctx, e, steps_on)?;
+        if steps_on && let Some(s) = status_step {
             steps.push(s);
         }
         let access = self.params.art33_access_at(da)?;
@@ -1667,7 +1795,7 @@ impl Prepared<'_> {
                             || q * a.reference_fraction[1] >= s * a.reference_fraction[0] =>
                     {
                         units.push(Unit::HalfDays);
-                        if detail {
+                        if steps_on {
                             steps.push(step("route.art33_access", Some("AR art. 33 1°"),
                                 json!({"average_hours": Hundredths(q), "s": Hundredths(s), "met": true})));
                         }
@@ -1678,7 +1806,7 @@ impl Prepared<'_> {
                             "art. 33 1° not met: average {q} h a week, below {} h and S/3",
                             a.min_hours
                         ));
-                        if detail {
+                        if steps_on {
                             steps.push(step(
                                 "route.art33_access",
                                 Some("AR art. 33 1°"),
@@ -1710,7 +1838,7 @@ impl Prepared<'_> {
         let mut contract_part = Fixed4::ZERO;
         let make_window = |months: u32| -> Window {
             let base = self.regime_months_back(da, months);
-            let (mut start, applied) = extend(base, end, &events, self.opts.extension_unit);
+            let (mut start, applied) = extend(base, end, &events, self.opts.extension_unit, detail);
             let mut cut = None;
             if let Some(c) = cutoff
                 && c > start
@@ -1733,7 +1861,7 @@ impl Prepared<'_> {
                                required: i64,
                                window: Window,
                                options: &mut Vec<OptionEval>|
-         -> Fixed4 {
+         -> (Fixed4, Fixed4) {
             let counter = Counter {
                 prep: self,
                 ctx: &ctx,
@@ -1741,6 +1869,7 @@ impl Prepared<'_> {
                 method,
                 foreign_ok: &foreign_ok,
                 detail,
+                rows: detail && self.trace,
             };
             let c = counter.count(window.start, window.end, contract_end);
             provisional.extend(c.provisional);
@@ -1763,8 +1892,11 @@ impl Prepared<'_> {
                 art32: None,
                 quarters: c.quarters,
             });
-            c.contract_part
+            (c.contract_part, c.held)
         };
+        // What the caps hold back, aligned with `options` and `shadow`.
+        let mut held = Vec::new();
+        let mut shadow_held = Vec::new();
         let mut shadow_units = false;
         // Full-time worker in the old regime may use art. 33 after enough part-time work.
         if units == [Unit::Days]
@@ -1800,7 +1932,8 @@ impl Prepared<'_> {
             for &bi in &bands {
                 let b = stage.bands[bi];
                 let w = make_window(b.months + stage.art33_extra_months);
-                eval_option(String::new(), "", Unit::HalfDays, b.days, w, &mut shadow);
+                let (_, h) = eval_option(String::new(), "", Unit::HalfDays, b.days, w, &mut shadow);
+                shadow_held.push(h);
             }
         }
         for &unit in &units {
@@ -1820,7 +1953,8 @@ impl Prepared<'_> {
                 } else {
                     String::new()
                 };
-                let cp = eval_option(id, article, unit, b.days, w, &mut options);
+                let (cp, h) = eval_option(id, article, unit, b.days, w, &mut options);
+                held.push(h);
                 if bi == own && unit == units[0] {
                     contract_part = cp;
                 }
@@ -1847,6 +1981,7 @@ impl Prepared<'_> {
                 method,
                 foreign_ok: &foreign_ok,
                 detail: false,
+                rows: false,
             };
             let past = counter
                 .count(past_start, past_end, contract_end)
@@ -1876,9 +2011,13 @@ impl Prepared<'_> {
                 condition: condition.into(),
             });
             options.push(o);
+            // No held-back bound for art. 32: its need also involves the ten years before.
+            held.push(Fixed4(i64::MAX / 4));
         }
         let met = options.iter().position(|o| o.met);
         Ok(Eval {
+            held,
+            shadow_held,
             ctx_used: if detail { ctx.param_uses() } else { Vec::new() },
             regime: ctx.regime,
             age,
@@ -1908,6 +2047,21 @@ impl Prepared<'_> {
 
 // ------------------------------------------------------------------------------------------
 // Plan and assess.
+
+/// What the explanation trace is written from.
+struct Explained<'e> {
+    steps: Vec<Step>,
+    /// The winning option, unless the person is re-admitted (no window to explain).
+    winning: Option<&'e OptionEval>,
+    readmitted: bool,
+    options: &'e [OptionEval],
+    outcome: &'e Outcome,
+    no_stage: Option<&'e str>,
+    alternative: Option<&'e Alternative>,
+    right: Option<&'e RightDuration>,
+    provisional: &'e [Flag],
+    review: &'e [Flag],
+}
 
 enum ScanEnd {
     /// The first feasible end date.
@@ -2069,76 +2223,86 @@ impl Prepared<'_> {
             }
             // Jump: the contract adds at most 6/R R6 days per scheduled day (plus the
             // whole-quarter rounding), so no earlier date can close the shortfall.
+            let jump = |need: Fixed4, release_per_day: bool| -> NaiveDate {
+                // An upper bound on what the contract can add after `e`: 6/R R6 days per
+                // scheduled day, plus what a whole quarter adds over its days (78 rule),
+                // plus one per quarter when part-time parts are rounded up.
+                // One ten-thousandth more than the value of a day: parts are rounded to
+                // four decimals, so a day's true share can exceed the rounded one.
+                let per_day = scheduled_value(1, &ci.c.regime) + Fixed4(1);
+                let full = Fixed4::whole(counting.full_quarter);
+                let ceiling = self.opts.rounding_mode == RoundingMode::PerPartCeiling;
+                let first = e.succ_opt().unwrap_or(e);
+                // Bound of the gain over (e, k], monotone in k.
+                let gain_ub = |k: NaiveDate| -> Fixed4 {
+                    if k < first {
+                        return Fixed4::ZERO;
+                    }
+                    let sched = weekdays_in(first, k, ci.mask);
+                    let mut g = if release_per_day {
+                        // Method A caps the contract at its Monday–Saturday days: a day
+                        // may also release what the cap held back, up to one R6 day, on
+                        // top of its own value (unpaid days within the yearly cap are
+                        // outside the job cap).
+                        let sched_r6 = weekdays_in(first, k, ci.mask & 0b0011_1111);
+                        (per_day + Fixed4::whole(1)).times(sched)
+                            + Fixed4::whole(r6_days(first, k) - sched_r6)
+                    } else {
+                        per_day.times(sched)
+                    };
+                    let mut q = Quarter::of(first);
+                    // Only a full-time contract counts a whole quarter as 78.
+                    while ci.c.regime.is_full_time() && q.end() <= k {
+                        let whole = per_day.times(weekdays_in(q.start(), q.end(), ci.mask));
+                        if full > whole {
+                            g += full - whole;
+                        }
+                        q = q.next();
+                    }
+                    // Each quarter's part is rounded half up: at most half a
+                    // ten-thousandth more; with the part-time ceiling, one day more.
+                    let quarters =
+                        i64::from(Quarter::of(k).index() - Quarter::of(first).index() + 1);
+                    g += Fixed4(quarters);
+                    if ceiling {
+                        g += Fixed4::whole(quarters);
+                    }
+                    g
+                };
+                // Whole quarters first, then a binary search inside the quarter where the
+                // bound first exceeds the shortfall.
+                let mut lo = first;
+                let mut k = horizon;
+                loop {
+                    let span_end = crate::calendar::quarter_end(lo).min(horizon);
+                    if gain_ub(span_end) > need {
+                        let (mut a, mut b) = (lo, span_end);
+                        while a < b {
+                            let mid = a + Days::new(((b - a).num_days() / 2) as u64);
+                            if gain_ub(mid) > need {
+                                b = mid;
+                            } else {
+                                a = mid.succ_opt().unwrap_or(b);
+                            }
+                        }
+                        k = a;
+                        break;
+                    }
+                    if span_end >= horizon {
+                        break;
+                    }
+                    lo = span_end.succ_opt().unwrap_or(horizon);
+                }
+                k
+            };
             let next = match ev.need_days() {
                 Some(need) => {
-                    // An upper bound on what the contract can add after `e`: 6/R R6 days per
-                    // scheduled day, plus what a whole quarter adds over its days (78 rule),
-                    // plus one per quarter when part-time parts are rounded up.
-                    // One ten-thousandth more than the value of a day: parts are rounded to
-                    // four decimals, so a day's true share can exceed the rounded one.
-                    let per_day = scheduled_value(1, &ci.c.regime) + Fixed4(1);
-                    let full = Fixed4::whole(counting.full_quarter);
-                    let ceiling = self.opts.rounding_mode == RoundingMode::PerPartCeiling;
-                    let first = e.succ_opt().unwrap_or(e);
-                    // Bound of the gain over (e, k], monotone in k.
-                    let gain_ub = |k: NaiveDate| -> Fixed4 {
-                        if k < first {
-                            return Fixed4::ZERO;
-                        }
-                        let sched = weekdays_in(first, k, ci.mask);
-                        let mut g = if method == QuarterCapMethod::Average {
-                            // Method A caps the contract at its Monday–Saturday days: a day
-                            // may also release what the cap held back, up to one R6 day, on
-                            // top of its own value (unpaid days within the yearly cap are
-                            // outside the job cap).
-                            let sched_r6 = weekdays_in(first, k, ci.mask & 0b0011_1111);
-                            (per_day + Fixed4::whole(1)).times(sched)
-                                + Fixed4::whole(r6_days(first, k) - sched_r6)
-                        } else {
-                            per_day.times(sched)
-                        };
-                        let mut q = Quarter::of(first);
-                        // Only a full-time contract counts a whole quarter as 78.
-                        while ci.c.regime.is_full_time() && q.end() <= k {
-                            let whole = per_day.times(weekdays_in(q.start(), q.end(), ci.mask));
-                            if full > whole {
-                                g += full - whole;
-                            }
-                            q = q.next();
-                        }
-                        // Each quarter's part is rounded half up: at most half a
-                        // ten-thousandth more; with the part-time ceiling, one day more.
-                        let quarters =
-                            i64::from(Quarter::of(k).index() - Quarter::of(first).index() + 1);
-                        g += Fixed4(quarters);
-                        if ceiling {
-                            g += Fixed4::whole(quarters);
-                        }
-                        g
-                    };
-                    // Whole quarters first, then a binary search inside the quarter where the
-                    // bound first exceeds the shortfall.
-                    let mut lo = first;
-                    let mut k = horizon;
-                    loop {
-                        let span_end = crate::calendar::quarter_end(lo).min(horizon);
-                        if gain_ub(span_end) > need {
-                            let (mut a, mut b) = (lo, span_end);
-                            while a < b {
-                                let mid = a + Days::new(((b - a).num_days() / 2) as u64);
-                                if gain_ub(mid) > need {
-                                    b = mid;
-                                } else {
-                                    a = mid.succ_opt().unwrap_or(b);
-                                }
-                            }
-                            k = a;
-                            break;
-                        }
-                        if span_end >= horizon {
-                            break;
-                        }
-                        lo = span_end.succ_opt().unwrap_or(horizon);
+                    let mut k = jump(need, method == QuarterCapMethod::Average);
+                    // Both bounds hold, so the later of the two dates is still safe.
+                    if method == QuarterCapMethod::Average
+                        && let Some(n) = ev.need_beyond_held()
+                    {
+                        k = k.max(jump(n, false));
                     }
                     k.max(e.succ_opt().unwrap_or(e))
                 }
@@ -2197,9 +2361,13 @@ impl Prepared<'_> {
         };
         match main {
             ScanEnd::Found(end) => {
-                let alt = match self.scan(other_method)? {
-                    ScanEnd::Found(g) => Some(g),
-                    ScanEnd::Unreachable { .. } => None,
+                let alt = if self.trace {
+                    match self.scan(other_method)? {
+                        ScanEnd::Found(g) => Some(g),
+                        ScanEnd::Unreachable { .. } => None,
+                    }
+                } else {
+                    None
                 };
                 let da = end.succ_opt().unwrap_or(end);
                 let detail = self.evaluate(end, da, method, true)?;
@@ -2211,13 +2379,13 @@ impl Prepared<'_> {
                     days_to_work,
                     contract_contribution: detail.contract_part.ceil(),
                 };
-                let alternative = Alternative {
+                let alternative = self.trace.then_some(Alternative {
                     method: other_method,
                     end_date: alt,
                     safe_end_date: alt.map(|a| a.max(end)),
-                };
+                });
                 let no_stage = detail.no_stage.clone();
-                Ok(self.finish(outcome, detail, Some(alternative), no_stage))
+                Ok(self.finish(outcome, detail, alternative, no_stage))
             }
             ScanEnd::Unreachable {
                 best,
@@ -2267,10 +2435,91 @@ impl Prepared<'_> {
                 .max_by_key(|(_, o)| (o.counted - o.required, std::cmp::Reverse(o.required)))
                 .map(|(i, _)| i)
         });
-        let winning = winner_idx.map(|i| ev.options[i].clone());
-        let mut steps = std::mem::take(&mut ev.steps);
+        // The quarter rows stay with the winning option only.
+        let mut options = std::mem::take(&mut ev.options);
+        let winning = winner_idx.map(|i| {
+            let quarters = std::mem::take(&mut options[i].quarters);
+            OptionEval {
+                quarters,
+                ..options[i].clone()
+            }
+        });
+        for o in &mut options {
+            o.quarters = Vec::new();
+        }
         let readmitted = no_stage.as_deref().is_some_and(|r| r.starts_with("art42"));
-        if let Some(w) = winning.as_ref().filter(|_| !readmitted) {
+        let right = self.right_duration(&ev, &outcome, winning.as_ref());
+        let mut provisional = std::mem::take(&mut ev.provisional);
+        provisional.sort();
+        provisional.dedup();
+        let mut review = std::mem::take(&mut ev.review);
+        review.sort();
+        review.dedup();
+        let trace = if self.trace {
+            Self::explain(Explained {
+                steps: std::mem::take(&mut ev.steps),
+                winning: winning.as_ref().filter(|_| !readmitted),
+                readmitted,
+                options: &options,
+                outcome: &outcome,
+                no_stage: no_stage.as_deref(),
+                alternative: alternative.as_ref(),
+                right: right.as_ref(),
+                provisional: &provisional,
+                review: &review,
+            })
+        } else {
+            Vec::new()
+        };
+        let mut used = std::mem::take(&mut ev.ctx_used);
+        if let Ok(w) = self
+            .params
+            .reference_wage_at(outcome_da(&outcome).unwrap_or(self.req.today))
+        {
+            used.push(crate::params::used("reference_wage", w));
+        }
+        used.sort();
+        used.dedup();
+        CalcResult {
+            mode: self.req.mode,
+            outcome,
+            regime: Some(ev.regime),
+            status: ev.status,
+            age: Some(ev.age),
+            winning_option: winning,
+            options_evaluated: options,
+            alternative,
+            right,
+            half_allowances: ev.half_allowances.clone(),
+            no_stage_required: no_stage,
+            provisional,
+            manual_review: review,
+            options: self.opts.clone(),
+            parameters: ParamVersions {
+                set_id: self.params.id.clone(),
+                version: self.params.version.clone(),
+                used,
+            },
+            engine_version: ENGINE_VERSION.to_string(),
+            trace,
+        }
+    }
+
+    /// The explanation trace of a finished calculation, after the evaluation's own steps.
+    fn explain(x: Explained<'_>) -> Vec<Step> {
+        let Explained {
+            mut steps,
+            winning,
+            readmitted,
+            options,
+            outcome,
+            no_stage,
+            alternative,
+            right,
+            provisional,
+            review,
+        } = x;
+        if let Some(w) = winning {
             steps.push(step("window.base", Some(&w.article),
                 json!({"option": w.id, "months": w.window.months, "start": w.window.base_start, "end": w.window.end})));
             for x in &w.window.extensions {
@@ -2303,11 +2552,11 @@ impl Prepared<'_> {
                     json!({"past_start": a.past_start, "past_end": a.past_end, "past_days": a.past_days, "past_required": a.past_required, "condition": a.condition})));
             }
         }
-        for o in &ev.options {
+        for o in options {
             steps.push(step("option.evaluated", Some(&o.article),
                 json!({"option": o.id, "unit": o.unit, "required": o.required, "counted": o.counted, "met": o.met})));
         }
-        match &outcome {
+        match outcome {
             Outcome::Planned {
                 end_date,
                 first_benefit_date,
@@ -2349,76 +2598,30 @@ impl Prepared<'_> {
                 steps.push(step("plan.unreachable", None, json!({"best_counted": best_counted, "required": required, "reason": reason, "scanned_until": scanned_until})));
             }
         }
-        if let Some(a) = &alternative {
+        if let Some(a) = alternative {
             steps.push(step("plan.alternative_method", Some("AM art. 7"),
                 json!({"method": a.method, "end_date": a.end_date, "safe_end_date": a.safe_end_date})));
         }
-        let right = self.right_duration(&ev, &outcome, winning.as_ref());
-        if let Some(r) = &right {
+        if let Some(r) = right {
             steps.push(step("right.duration", Some("AR art. 114; AM art. 70"),
                 json!({"career_days": r.career_days, "available_days": r.available_days, "extra_months": r.extra_months,
                        "months": r.months, "from": r.from, "until": r.until, "unlimited": r.unlimited})));
         }
-        let mut provisional = ev.provisional;
-        provisional.sort();
-        provisional.dedup();
-        let mut review = ev.review;
-        review.sort();
-        review.dedup();
-        for f in &provisional {
+        for f in provisional {
             steps.push(step(
                 "flag.provisional",
                 None,
                 json!({"key": f.key, "detail": f.detail}),
             ));
         }
-        for f in &review {
+        for f in review {
             steps.push(step(
                 "flag.manual_review",
                 None,
                 json!({"key": f.key, "detail": f.detail}),
             ));
         }
-        let mut used = ev.ctx_used;
-        if let Ok(w) = self
-            .params
-            .reference_wage_at(outcome_da(&outcome).unwrap_or(self.req.today))
-        {
-            used.push(crate::params::used("reference_wage", w));
-        }
-        used.sort();
-        used.dedup();
-        let options_evaluated = ev
-            .options
-            .iter()
-            .map(|o| OptionEval {
-                quarters: Vec::new(),
-                ..o.clone()
-            })
-            .collect();
-        CalcResult {
-            mode: self.req.mode,
-            outcome,
-            regime: Some(ev.regime),
-            status: ev.status,
-            age: Some(ev.age),
-            winning_option: winning,
-            options_evaluated,
-            alternative,
-            right,
-            half_allowances: ev.half_allowances.clone(),
-            no_stage_required: no_stage,
-            provisional,
-            manual_review: review,
-            options: self.opts.clone(),
-            parameters: ParamVersions {
-                set_id: self.params.id.clone(),
-                version: self.params.version.clone(),
-                used,
-            },
-            engine_version: ENGINE_VERSION.to_string(),
-            trace: steps,
-        }
+        steps
     }
 
     /// Duration of the right (new regime, information only, SPEC §3.13).
@@ -2468,6 +2671,7 @@ impl Prepared<'_> {
                     method: QuarterCapMethod::PerQuarter,
                     foreign_ok: &foreign_ok,
                     detail: half,
+                    rows: half,
                 };
                 let end = da.pred_opt()?;
                 let c = counter.count(start, end, Some(end));

@@ -235,12 +235,10 @@ impl Quarter {
         }
     }
     pub fn start(self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(self.year, u32::from(self.q) * 3 - 2, 1).unwrap_or(NaiveDate::MIN)
+        crate::calendar::quarter_bounds(self.year, self.q).0
     }
     pub fn end(self) -> NaiveDate {
-        let m = u32::from(self.q) * 3;
-        let day = if m == 6 || m == 9 { 30 } else { 31 };
-        NaiveDate::from_ymd_opt(self.year, m, day).unwrap_or(NaiveDate::MAX)
+        crate::calendar::quarter_bounds(self.year, self.q).1
     }
     pub fn next(self) -> Quarter {
         if self.q == 4 {
@@ -641,6 +639,11 @@ fn check_weekdays(
 impl CalcRequest {
     /// Parses JSON and checks it; errors carry the JSON path of the field.
     pub fn parse(json: &str) -> Result<CalcRequest, InputError> {
+        // Most requests are valid: the path is only tracked again to explain a failure.
+        if let Ok(req) = serde_json::from_str::<CalcRequest>(json) {
+            req.check()?;
+            return Ok(req);
+        }
         let de = &mut serde_json::Deserializer::from_str(json);
         let req: CalcRequest = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();

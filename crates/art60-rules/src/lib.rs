@@ -17,7 +17,7 @@ pub mod options;
 pub mod params;
 pub mod result;
 
-pub use engine::{CalcError, calculate};
+pub use engine::{CalcError, Detail, calculate, calculate_with};
 pub use options::Options;
 pub use params::ParamSet;
 pub use result::CalcResult;

@@ -4,7 +4,7 @@
 
 use std::hint::black_box;
 
-use art60_rules::{CalcRequest, Options, ParamSet, calculate};
+use art60_rules::{CalcRequest, Detail, Options, ParamSet, calculate, calculate_with};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const TYPICAL: &str = r#"{
@@ -36,6 +36,11 @@ fn bench(c: &mut Criterion) {
     );
     c.bench_function("plan_typical_history", |b| {
         b.iter(|| calculate(black_box(&req), &opts, params).unwrap())
+    });
+    // The decision only (end date, first benefit date, days to work, options, flags), as
+    // `art60 calc --batch` computes it.
+    c.bench_function("plan_typical_history_summary", |b| {
+        b.iter(|| calculate_with(black_box(&req), &opts, params, Detail::Summary).unwrap())
     });
     c.bench_function("parse_and_plan_typical_history", |b| {
         b.iter(|| {

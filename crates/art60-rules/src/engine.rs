@@ -2197,6 +2197,27 @@ impl Prepared<'_> {
             .value;
         let horizon = add_months(start, counting.max_scan_months);
         let barriers = self.barrier_dates(start, horizon);
+        // One ten-thousandth more than the value of a day: parts are rounded to four
+        // decimals, so a day's true share can exceed the rounded one.
+        let per_day = scheduled_value(1, &ci.c.regime) + Fixed4(1);
+        // What a whole quarter of a full-time contract adds over its days (78 rule), as
+        // prefix sums over the quarters of the scan: bonus[i] is the sum before quarter
+        // bonus_base + i. Only a full-time contract counts a whole quarter as 78.
+        let full = Fixed4::whole(counting.full_quarter);
+        let bonus_base = Quarter::of(start).index();
+        let mut bonus = vec![Fixed4::ZERO];
+        let mut q = Quarter::of(start);
+        while q.start() <= horizon {
+            let whole = per_day.times(weekdays_in(q.start(), q.end(), ci.mask));
+            let add = if ci.c.regime.is_full_time() && full > whole {
+                full - whole
+            } else {
+                Fixed4::ZERO
+            };
+            let sum = bonus[bonus.len() - 1] + add;
+            bonus.push(sum);
+            q = q.next();
+        }
         let mut e = start;
         let mut best: Option<(i64, i64)> = None;
         let mut reason = String::from("no option met within the scan horizon");
@@ -2229,8 +2250,6 @@ impl Prepared<'_> {
                 // plus one per quarter when part-time parts are rounded up.
                 // One ten-thousandth more than the value of a day: parts are rounded to
                 // four decimals, so a day's true share can exceed the rounded one.
-                let per_day = scheduled_value(1, &ci.c.regime) + Fixed4(1);
-                let full = Fixed4::whole(counting.full_quarter);
                 let ceiling = self.opts.rounding_mode == RoundingMode::PerPartCeiling;
                 let first = e.succ_opt().unwrap_or(e);
                 // Bound of the gain over (e, k], monotone in k.
@@ -2250,14 +2269,19 @@ impl Prepared<'_> {
                     } else {
                         per_day.times(sched)
                     };
-                    let mut q = Quarter::of(first);
-                    // Only a full-time contract counts a whole quarter as 78.
-                    while ci.c.regime.is_full_time() && q.end() <= k {
-                        let whole = per_day.times(weekdays_in(q.start(), q.end(), ci.mask));
-                        if full > whole {
-                            g += full - whole;
-                        }
-                        q = q.next();
+                    // What whole quarters add over their days (prefix sums, see below).
+                    let qf = Quarter::of(first);
+                    let last = if crate::calendar::is_quarter_end(k) {
+                        Quarter::of(k)
+                    } else {
+                        Quarter::of(k).prev()
+                    };
+                    if last >= qf {
+                        let at = |q: Quarter| {
+                            let i = usize::try_from(q.index() - bonus_base).unwrap_or(0);
+                            bonus[i.min(bonus.len() - 1)]
+                        };
+                        g += at(last.next()) - at(qf);
                     }
                     // Each quarter's part is rounded half up: at most half a
                     // ten-thousandth more; with the part-time ceiling, one day more.

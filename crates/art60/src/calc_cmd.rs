@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use art60_rules::explain::{self, Lang};
 use art60_rules::result::Outcome;
-use art60_rules::{CalcError, CalcRequest, CalcResult, Options, ParamSet, calculate};
+use art60_rules::{
+    CalcError, CalcRequest, CalcResult, Detail, Options, ParamSet, calculate, calculate_with,
+};
 use rayon::prelude::*;
 use serde_json::json;
 
@@ -217,18 +219,33 @@ pub fn text_report(r: &CalcResult, with_explanation: bool, lang: Lang) -> String
     out
 }
 
-fn summary(r: &CalcResult) -> serde_json::Value {
+/// One summary line of `--batch`, serialised directly (no intermediate JSON tree).
+#[derive(serde::Serialize)]
+struct Summary<'r> {
+    line: usize,
+    outcome: &'r art60_rules::result::Outcome,
+    regime: &'r Option<art60_rules::params::RegimeId>,
+    status: &'r Option<art60_rules::result::Status>,
+    option: Option<&'r str>,
+    required: Option<i64>,
+    counted: Option<i64>,
+    provisional: bool,
+    manual_review: bool,
+}
+
+fn summary(r: &CalcResult, line: usize) -> Summary<'_> {
     let w = r.winning_option.as_ref();
-    json!({
-        "outcome": r.outcome,
-        "regime": r.regime,
-        "status": r.status,
-        "option": w.map(|w| &w.id),
-        "required": w.map(|w| w.required),
-        "counted": w.map(|w| w.counted),
-        "provisional": r.is_provisional(),
-        "manual_review": r.needs_manual_review(),
-    })
+    Summary {
+        line,
+        outcome: &r.outcome,
+        regime: &r.regime,
+        status: &r.status,
+        option: w.map(|w| w.id.as_str()),
+        required: w.map(|w| w.required),
+        counted: w.map(|w| w.counted),
+        provisional: r.is_provisional(),
+        manual_review: r.needs_manual_review(),
+    }
 }
 
 /// One output line for one input line (never fails: errors become error lines).
@@ -248,18 +265,28 @@ fn process_line(
         Ok(r) => r,
         Err(e) => return err("invalid_input", Some(&e.path), e.reason),
     };
-    match calculate(&req, options, params) {
+    // A summary line needs neither the explanation nor the other method's date.
+    let detail = if args.full || args.explain || args.format == Format::Text {
+        Detail::Full
+    } else {
+        Detail::Summary
+    };
+    match calculate_with(&req, options, params, detail) {
         Ok(r) => {
             let text = match args.format {
                 Format::Text => format!(
                     "line {n}: {}",
                     text_report(&r, args.explain, lang).replace('\n', "; ")
                 ),
+                Format::Json if !args.full && !args.explain => {
+                    // Serialising plain data to a string cannot fail.
+                    serde_json::to_string(&summary(&r, n)).unwrap_or_default()
+                }
                 Format::Json => {
                     let mut v = if args.full {
                         serde_json::to_value(&r).unwrap_or_default()
                     } else {
-                        summary(&r)
+                        serde_json::to_value(summary(&r, n)).unwrap_or_default()
                     };
                     v["line"] = json!(n);
                     if args.explain {

@@ -19,6 +19,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { notifyTests } from './notify.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -340,6 +341,7 @@ try {
   await keyboard(browser, portal);
   await cspClean(browser, portal);
   await (await import('./contact.mjs')).contactFlow(browser, portal, { ok, axeCheck, login, shot });
+  await notifyTests(browser, portal, { ok, axeCheck, login });
 } catch (e) {
   failures.push(`crashed: ${e.stack || e}`);
   console.log(e);

@@ -7,69 +7,11 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use serde_json::json;
 
 use crate::auth::{Actor, PasswordCost, hash_password, random_secret};
-use crate::db::{CopyReason, Db, Federation, Language, Role, office, user};
-use crate::directory::{self, NewCpas, NewOffice, NewUser};
+use crate::db::{CopyReason, Db, Federation, Language, Role, user};
+use crate::directory::{self, NewCpas, NewUser};
 use crate::error::Result;
 use crate::persons::{self, NewEmployment, NewPerson};
 use crate::requests::{self, CopyInput, DecideInput, DecisionKind, NewRequest, ReturnInput};
-
-/// SPEC §1.5, with the phone numbers of Namur and Brussels in their corrected pairing.
-const OFFICES: [(&str, &str, &str, &str); 9] = [
-    (
-        "nivelles",
-        "Nivelles",
-        "+32 67 89 21 52",
-        "admissibilite.nivelles@onem.be",
-    ),
-    (
-        "charleroi",
-        "Charleroi",
-        "+32 71 27 08 45",
-        "admissibilite.charleroi@onem.be",
-    ),
-    (
-        "mons",
-        "Mons",
-        "+32 65 39 46 32",
-        "admissibilite.mons@onem.be",
-    ),
-    (
-        "la-louviere",
-        "La Louvière",
-        "+32 64 23 62 78",
-        "to-confirm.lalouviere@onem.be",
-    ),
-    (
-        "liege",
-        "Liège",
-        "+32 4 349 28 75",
-        "admissibilite.liege@onem.be",
-    ),
-    (
-        "verviers",
-        "Verviers",
-        "+32 87 39 47 56",
-        "admissibilite.verviers@onem.be",
-    ),
-    (
-        "arlon",
-        "Arlon",
-        "+32 63 24 57 16",
-        "admissibilite.arlon@onem.be",
-    ),
-    (
-        "namur",
-        "Namur",
-        "+32 81 23 50 82",
-        "admissibilite.namur@onem.be",
-    ),
-    (
-        "brussels",
-        "Brussels",
-        "+32 2 542 16 37",
-        "admissibilite.bruxelles@onem.be",
-    ),
-];
 
 /// A demo account and its password (printed once at start).
 #[derive(Debug, Clone)]
@@ -81,7 +23,8 @@ pub struct Credential {
 
 /// Seeds an empty database; on an already seeded one, gives the demo accounts new passwords.
 pub async fn seed(db: &Db, now: DateTime<Utc>, cost: PasswordCost) -> Result<Vec<Credential>> {
-    if office::Entity::find().count(&db.conn).await? > 0 {
+    // Offices alone may have been filled by a first start without --demo.
+    if user::Entity::find().count(&db.conn).await? > 0 {
         return reset_passwords(db, cost).await;
     }
     let mut creds = Vec::new();
@@ -117,22 +60,7 @@ pub async fn seed(db: &Db, now: DateTime<Utc>, cost: PasswordCost) -> Result<Vec
         office_id: None,
         federation: None,
     };
-    let mut office_ids = std::collections::HashMap::new();
-    for (code, name, phone, email) in OFFICES {
-        let o = directory::create_office(
-            db,
-            now,
-            &admin,
-            NewOffice {
-                code: code.into(),
-                name: name.into(),
-                phone: phone.into(),
-                email: email.into(),
-            },
-        )
-        .await?;
-        office_ids.insert(code, o.id);
-    }
+    let office_ids = directory::seed_offices(db, now, &admin.who()).await?;
     let office = |code: &str| office_ids.get(code).copied().unwrap_or_default();
     let cpas_list = [
         (

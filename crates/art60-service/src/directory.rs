@@ -31,8 +31,23 @@ pub struct OfficeView {
     pub id: i64,
     pub code: String,
     pub name: String,
+    /// The area the office covers.
+    pub area: Option<String>,
     pub phone: String,
+    /// All addresses as stored (`; ` between several).
     pub email: String,
+    /// The same, one address per item.
+    pub emails: Vec<String>,
+    /// `false`: the address is still to be confirmed with ONEM (shown as such).
+    pub email_confirmed: bool,
+    /// The CPAS this office is competent for (the CPAS→office map).
+    pub serves: Vec<ServedCpas>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ServedCpas {
+    pub id: i64,
+    pub name: String,
 }
 
 impl From<office::Model> for OfficeView {
@@ -41,9 +56,39 @@ impl From<office::Model> for OfficeView {
             id: m.id,
             code: m.code,
             name: m.name,
+            area: m.area,
             phone: m.phone,
+            emails: split_emails(&m.email),
             email: m.email,
+            email_confirmed: m.email_confirmed,
+            serves: Vec::new(),
         }
+    }
+}
+
+fn split_emails(s: &str) -> Vec<String> {
+    s.split(';')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// One or more addresses separated by `;`, each `local@domain` without spaces.
+fn check_emails(errors: &mut Vec<FieldError>, field: &str, v: &str) {
+    let parts = split_emails(v);
+    let ok = !parts.is_empty()
+        && v.len() <= 400
+        && parts.iter().all(|e| {
+            e.split_once('@').is_some_and(|(l, d)| {
+                !l.is_empty() && d.contains('.') && !e.contains(char::is_whitespace)
+            })
+        });
+    if !ok {
+        errors.push(FieldError::new(
+            field,
+            "one or more e-mail addresses separated by ;",
+        ));
     }
 }
 
@@ -56,14 +101,29 @@ pub struct NewOffice {
     pub email: String,
 }
 
-/// The office directory is public to every signed-in user (SPEC §1.5).
+/// The office directory is public (SPEC §1.5): anyone may read it, signed in or not.
 pub async fn list_offices(db: &Db) -> Result<Vec<OfficeView>> {
+    let all_cpas = cpas::Entity::find()
+        .order_by_asc(cpas::Column::Name)
+        .all(&db.conn)
+        .await?;
     Ok(office::Entity::find()
         .order_by_asc(office::Column::Name)
         .all(&db.conn)
         .await?
         .into_iter()
-        .map(OfficeView::from)
+        .map(|o| {
+            let mut v = OfficeView::from(o);
+            v.serves = all_cpas
+                .iter()
+                .filter(|c| c.office_id == v.id)
+                .map(|c| ServedCpas {
+                    id: c.id,
+                    name: c.name.clone(),
+                })
+                .collect();
+            v
+        })
         .collect())
 }
 
@@ -78,9 +138,7 @@ pub async fn create_office(
     non_empty(&mut errors, "code", &input.code, 40);
     non_empty(&mut errors, "name", &input.name, 200);
     non_empty(&mut errors, "phone", &input.phone, 40);
-    if !input.email.contains('@') {
-        errors.push(FieldError::new("email", "an e-mail address"));
-    }
+    check_emails(&mut errors, "email", &input.email);
     if office::Entity::find()
         .filter(office::Column::Code.eq(input.code.trim()))
         .one(&db.conn)
@@ -97,8 +155,10 @@ pub async fn create_office(
         code: Set(input.code.trim().to_owned()),
         name: Set(input.name.trim().to_owned()),
         phone: Set(input.phone.trim().to_owned()),
-        email: Set(input.email.trim().to_owned()),
+        email: Set(split_emails(&input.email).join("; ")),
         created_at: Set(now),
+        area: Set(None),
+        email_confirmed: Set(true),
         ..Default::default()
     }
     .insert(&tx.txn)
@@ -119,6 +179,218 @@ pub async fn create_office(
     .await?;
     tx.commit().await?;
     Ok(view)
+}
+
+/// What an administrator may change on an office; absent fields stay. An empty `area`
+/// clears it. Which CPAS an office serves is changed on the CPAS (`office_id`).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfficeChanges {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub area: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// One or more addresses separated by `;`.
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub email_confirmed: Option<bool>,
+}
+
+pub async fn update_office(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i64,
+    changes: OfficeChanges,
+) -> Result<OfficeView> {
+    require_admin(actor)?;
+    let current = office::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await?
+        .ok_or(ServiceError::NotFound("office"))?;
+    let mut errors = Vec::new();
+    if let Some(n) = &changes.name {
+        non_empty(&mut errors, "name", n, 200);
+    }
+    if let Some(p) = &changes.phone {
+        non_empty(&mut errors, "phone", p, 40);
+    }
+    if let Some(a) = &changes.area
+        && a.len() > 200
+    {
+        errors.push(FieldError::new("area", "at most 200 characters"));
+    }
+    if let Some(e) = &changes.email {
+        check_emails(&mut errors, "email", e);
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let before = serde_json::to_value(OfficeView::from(current.clone())).ok();
+    let mut am: office::ActiveModel = current.into();
+    if let Some(n) = changes.name {
+        am.name = Set(n.trim().to_owned());
+    }
+    if let Some(a) = changes.area {
+        let a = a.trim();
+        am.area = Set((!a.is_empty()).then(|| a.to_owned()));
+    }
+    if let Some(p) = changes.phone {
+        am.phone = Set(p.trim().to_owned());
+    }
+    if let Some(e) = changes.email {
+        am.email = Set(split_emails(&e).join("; "));
+    }
+    if let Some(c) = changes.email_confirmed {
+        am.email_confirmed = Set(c);
+    }
+    let tx = db.begin_write().await?;
+    let view = OfficeView::from(am.update(&tx.txn).await?);
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "update",
+            entity: "office",
+            entity_id: Some(id),
+            before,
+            after: serde_json::to_value(&view).ok(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// SPEC §1.5 with its corrections (Namur and Brussels phone numbers swapped back, OCR letters
+/// removed): code, name, area, phone, e-mail(s), e-mail confirmed. The areas are the
+/// provinces the offices sit in ([I]: no source lists them); La Louvière's address is "to
+/// confirm" in the source.
+pub const SPEC_OFFICES: [(&str, &str, &str, &str, &str, bool); 9] = [
+    (
+        "nivelles",
+        "Nivelles",
+        "Brabant wallon",
+        "+32 67 89 21 52",
+        "admissibilite.nivelles@onem.be",
+        true,
+    ),
+    (
+        "charleroi",
+        "Charleroi",
+        "Hainaut",
+        "+32 71 27 08 45",
+        "admissibilite.charleroi@onem.be",
+        true,
+    ),
+    (
+        "mons",
+        "Mons",
+        "Hainaut",
+        "+32 65 39 46 32",
+        "admissibilite.mons@onem.be",
+        true,
+    ),
+    (
+        "la-louviere",
+        "La Louvière",
+        "Hainaut",
+        "+32 64 23 62 78",
+        "admissibilite.lalouviere@onem.be",
+        false,
+    ),
+    (
+        "liege",
+        "Liège",
+        "Liège",
+        "+32 4 349 28 75",
+        "admissibilite.liege@onem.be",
+        true,
+    ),
+    (
+        "verviers",
+        "Verviers",
+        "Liège",
+        "+32 87 39 47 56",
+        "admissibilite.verviers@onem.be",
+        true,
+    ),
+    (
+        "arlon",
+        "Arlon",
+        "Luxembourg",
+        "+32 63 24 57 16",
+        "admissibilite.arlon@onem.be",
+        true,
+    ),
+    (
+        "namur",
+        "Namur",
+        "Namur",
+        "+32 81 23 50 82",
+        "admissibilite.namur@onem.be",
+        true,
+    ),
+    (
+        "brussels",
+        "Brussels",
+        "Bruxelles-Capitale / Brussel-Hoofdstad",
+        "+32 2 542 16 37",
+        "toelaatbaarheid.brussel@rva.be; admissibilite.bruxelles@onem.be",
+        true,
+    ),
+];
+
+/// First start: fills an empty directory with [`SPEC_OFFICES`], audited as `who` (the
+/// operator at start, or the administrator seeding the demo); returns the code → id map.
+/// Does nothing when offices exist.
+pub async fn seed_offices(
+    db: &Db,
+    now: DateTime<Utc>,
+    who: &audit::Who,
+) -> Result<std::collections::HashMap<&'static str, i64>> {
+    use sea_orm::PaginatorTrait;
+    let mut ids = std::collections::HashMap::new();
+    let tx = db.begin_write().await?;
+    if office::Entity::find().count(&tx.txn).await? > 0 {
+        return Ok(ids);
+    }
+    for (code, name, area, phone, email, confirmed) in SPEC_OFFICES {
+        let m = office::ActiveModel {
+            code: Set(code.to_owned()),
+            name: Set(name.to_owned()),
+            phone: Set(phone.to_owned()),
+            email: Set(email.to_owned()),
+            created_at: Set(now),
+            area: Set(Some(area.to_owned())),
+            email_confirmed: Set(confirmed),
+            ..Default::default()
+        }
+        .insert(&tx.txn)
+        .await?;
+        let view = OfficeView::from(m);
+        audit::append(
+            &tx.txn,
+            now,
+            who,
+            Event {
+                action: "create",
+                entity: "office",
+                entity_id: Some(view.id),
+                after: serde_json::to_value(&view).ok(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        ids.insert(code, view.id);
+    }
+    tx.commit().await?;
+    Ok(ids)
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

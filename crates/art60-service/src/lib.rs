@@ -27,11 +27,13 @@ pub mod engine;
 pub mod error;
 pub mod escalations;
 pub mod messages;
+pub mod notify;
 pub mod persons;
 pub mod pii;
 pub mod queue;
 pub mod requests;
 pub mod server;
+pub mod support;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use db::Db;

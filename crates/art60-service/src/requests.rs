@@ -745,6 +745,7 @@ pub async fn send(
             .exec(&tx.txn)
             .await?;
     }
+    crate::notify::on_status_change(&tx.txn, now, &saved).await?;
     audit::append(
         &tx.txn,
         now,
@@ -790,6 +791,7 @@ pub async fn return_to_cpas(
     am.return_reason = Set(Some(reason.to_owned()));
     let tx = db.begin_write().await?;
     let saved = save(&tx.txn, am, m.version, now).await?;
+    crate::notify::on_status_change(&tx.txn, now, &saved).await?;
     audit::append(
         &tx.txn,
         now,
@@ -874,6 +876,7 @@ pub async fn decide(
     am.decided_at = Set(Some(now));
     let tx = db.begin_write().await?;
     let saved = save(&tx.txn, am, m.version, now).await?;
+    crate::notify::on_status_change(&tx.txn, now, &saved).await?;
     audit::append(
         &tx.txn,
         now,

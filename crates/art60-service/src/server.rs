@@ -22,6 +22,19 @@ pub struct Config {
     pub db_pool: u32,
     /// Mark every cookie `Secure` (served behind TLS); see [`api::cookies::default_for`].
     pub secure_cookies: bool,
+    /// The notification scheduler; `None`: not started in this process.
+    pub notify: Option<NotifySettings>,
+}
+
+/// `art60 serve`'s notification settings.
+#[derive(Debug, Clone)]
+pub struct NotifySettings {
+    /// How often the scheduler scans and delivers.
+    pub interval: std::time::Duration,
+    /// `None`: no e-mails (portal notifications only; e-mail rows wait for a server).
+    pub smtp: Option<crate::notify::SmtpConfig>,
+    /// The portal's public address, for links in mails.
+    pub base_url: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +52,8 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
     #[error("metrics recorder: {0}")]
     Metrics(String),
+    #[error("mail: {0}")]
+    Mail(#[from] crate::notify::MailError),
 }
 
 /// Serves until Ctrl-C / SIGTERM. `announce` receives the demo credentials (if any) and the
@@ -63,7 +78,41 @@ pub async fn run_with(
     let creds = if cfg.demo {
         demo::seed(&db, clock.now(), cost).await?
     } else {
+        // First start: the directory begins with SPEC §1.5's offices.
+        let operator = crate::audit::Who {
+            org: Some("operator".into()),
+            ..Default::default()
+        };
+        crate::directory::seed_offices(&db, clock.now(), &operator).await?;
         vec![]
+    };
+    let (stop_scheduler, stop_rx) = tokio::sync::watch::channel(false);
+    let scheduler = match &cfg.notify {
+        Some(n) => {
+            let mailer = n
+                .smtp
+                .as_ref()
+                .map(crate::notify::Mailer::new)
+                .transpose()?;
+            let delivery = crate::notify::DeliveryConfig {
+                worker: format!("{}-{}", cfg.bind, std::process::id()),
+                base_url: n.base_url.trim_end_matches('/').to_owned(),
+                ..Default::default()
+            };
+            Some(
+                crate::notify::scheduler::Scheduler {
+                    db: db.clone(),
+                    clock: clock.clone(),
+                    mailer,
+                    cfg: crate::notify::scheduler::SchedulerConfig {
+                        interval: n.interval,
+                        delivery,
+                    },
+                }
+                .spawn(stop_rx),
+            )
+        }
+        None => None,
     };
     let metrics = PrometheusBuilder::new()
         .install_recorder()
@@ -106,6 +155,11 @@ pub async fn run_with(
         .with_graceful_shutdown(shutdown())
         .await?;
     sweeper.abort();
+    // Let a round in progress finish: its claimed rows are released or marked sent.
+    let _ = stop_scheduler.send(true);
+    if let Some(h) = scheduler {
+        let _ = h.await;
+    }
     Ok(())
 }
 

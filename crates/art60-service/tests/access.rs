@@ -248,6 +248,20 @@ async fn matrix(backend: Backend) {
             _ => S::FORBIDDEN,
         }),
         (Method::GET, "/api/v1/offices".into(), None, |_| S::OK),
+        (
+            Method::PATCH,
+            format!("/api/v1/offices/{}", t.a.office),
+            Some(json!({"area": "matrix"})),
+            |w| match w {
+                Admin => S::OK,
+                _ => S::FORBIDDEN,
+            },
+        ),
+        (Method::GET, "/api/v1/feedback".into(), None, |w| match w {
+            Admin => S::OK,
+            _ => S::FORBIDDEN,
+        }),
+        (Method::GET, "/api/v1/notifications".into(), None, |_| S::OK),
         (Method::GET, "/api/v1/cpas".into(), None, |_| S::OK),
         (Method::GET, "/api/v1/users".into(), None, |w| match w {
             Admin => S::OK,
@@ -309,7 +323,9 @@ async fn matrix(backend: Backend) {
     let mut failures = Vec::new();
     for (method, path, body, expect) in &routes {
         for who in ALL {
-            let want = if who == Anonymous {
+            // The office directory is public (SPEC §1.5).
+            let public = *method == Method::GET && path == "/api/v1/offices";
+            let want = if who == Anonymous && !public {
                 S::UNAUTHORIZED
             } else {
                 expect(who)

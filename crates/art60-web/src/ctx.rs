@@ -28,6 +28,8 @@ pub struct Ctx {
     pub path: String,
     /// A one-time message code left by the previous action (`sent`, `decided`...).
     pub flash: Option<String>,
+    /// Unread portal notifications of the signed-in user (shown in the header).
+    pub unread: u64,
 }
 
 /// Cookie carrying a message code across the redirect after an action, cleared once shown
@@ -56,7 +58,19 @@ impl FromRequestParts<AppState> for Ctx {
         };
         let mut org = String::new();
         let mut cpas_lang = None;
+        let mut account_lang = None;
+        let mut unread = 0;
         if let Some(a) = &actor {
+            // Signed in, the account's language setting decides (the cookie is for anonymous
+            // pages); the unread count feeds the header.
+            account_lang = art60_service::notify::language_setting(&st.db, a.user_id)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|l| Lang::parse(l.as_str()));
+            unread = art60_service::notify::unread_count(&st.db, a.user_id)
+                .await
+                .unwrap_or(0);
             match a.role {
                 Role::CpasWorker => {
                     if let Ok(list) = directory::list_cpas(&st.db, a).await
@@ -84,9 +98,14 @@ impl FromRequestParts<AppState> for Ctx {
         let flash = cookie_value(&parts.headers, FLASH_COOKIE)
             .filter(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_lowercase()))
             .map(str::to_owned);
+        let lang = match account_lang {
+            Some(l) => l,
+            None => i18n::negotiate(choice, cpas_lang, accept),
+        };
         Ok(Ctx {
             flash,
-            lang: i18n::negotiate(choice, cpas_lang, accept),
+            unread,
+            lang,
             actor,
             csrf,
             org,
@@ -129,6 +148,11 @@ impl Ctx {
                 Role::CpasWorker | Role::FederationSpoc | Role::OnemSpoc
             )
         })
+    }
+    pub fn is_admin(&self) -> bool {
+        self.actor
+            .as_ref()
+            .is_some_and(|a| a.role == Role::Administrator)
     }
     pub fn signed_in(&self) -> bool {
         self.actor.is_some()
@@ -232,6 +256,7 @@ impl IntoResponse for PageError {
             org: String::new(),
             path: "/".into(),
             flash: None,
+            unread: 0,
         };
         let page = ErrorPage {
             title: t(self.lang, title),

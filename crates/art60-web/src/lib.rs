@@ -18,6 +18,7 @@ pub mod form;
 mod html;
 pub mod i18n;
 pub mod labels;
+mod notify_pages;
 mod pages;
 pub mod summary;
 pub mod timeline;
@@ -149,6 +150,28 @@ pub fn router(state: AppState) -> Router {
         .route("/escalations/{id}/forward", post(contact::forward_post))
         .route("/escalations/{id}/close", post(contact::close_post))
         .route("/escalations/{id}/open-case", post(contact::open_case_post))
+        .route("/notifications", get(notify_pages::notifications_page))
+        .route(
+            "/notifications/read",
+            post(notify_pages::notifications_read_all),
+        )
+        .route(
+            "/notifications/{id}/read",
+            post(notify_pages::notification_read),
+        )
+        .route(
+            "/account",
+            get(notify_pages::account_get).post(notify_pages::account_post),
+        )
+        .route(
+            "/support",
+            get(notify_pages::support_get).post(notify_pages::support_post),
+        )
+        .route("/faq", get(notify_pages::faq))
+        .route("/admin/feedback", get(notify_pages::feedback_list))
+        .route("/admin/offices", get(notify_pages::admin_offices))
+        .route("/admin/offices/{id}", post(notify_pages::admin_office_post))
+        .route("/admin/cpas/{id}", post(notify_pages::admin_cpas_post))
         .route(
             "/static/app.css",
             get(|| async { asset(APP_CSS, "text/css; charset=utf-8") }),

@@ -61,6 +61,8 @@ pub struct LangForm {
     lang: String,
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 /// Only a path of this site (not `//host`): the switch cannot be used as an open redirect.
@@ -72,8 +74,10 @@ fn local_path(next: &str) -> &str {
     }
 }
 
-pub async fn set_lang(Form(f): Form<LangForm>) -> Response {
-    let code = Lang::parse(&f.lang).unwrap_or(Lang::Fr).code();
+pub async fn set_lang(State(st): State<AppState>, ctx: Ctx, Form(f): Form<LangForm>) -> Response {
+    let lang = Lang::parse(&f.lang).unwrap_or(Lang::Fr);
+    crate::notify_pages::save_language(&st, &ctx, lang, &f.csrf).await;
+    let code = lang.code();
     // The language code is not a secret and not personal data; a year is a convenient memory.
     let cookie = format!("{LANG_COOKIE}={code}; Path=/; SameSite=Lax; Max-Age=31536000");
     with_cookie(Redirect::to(local_path(&f.next)).into_response(), &cookie)

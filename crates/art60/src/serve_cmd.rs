@@ -30,6 +30,35 @@ pub struct ServeArgs {
     /// TLS proxy on the same host.
     #[arg(long, env = "ART60_SECURE_COOKIES")]
     secure_cookies: Option<bool>,
+    /// Seconds between two rounds of the notification scheduler (deadlines, windows, e-mails).
+    #[arg(long, env = "ART60_NOTIFY_INTERVAL", default_value_t = 60)]
+    notify_interval: u64,
+    /// Do not run the notification scheduler in this process (another process runs it).
+    #[arg(long, env = "ART60_NO_SCHEDULER")]
+    no_scheduler: bool,
+    /// SMTP server for notification e-mails; without it only portal notifications are made.
+    #[arg(long, env = "ART60_SMTP_HOST")]
+    smtp_host: Option<String>,
+    #[arg(long, env = "ART60_SMTP_PORT", default_value_t = 587)]
+    smtp_port: u16,
+    /// none, starttls or tls.
+    #[arg(long, env = "ART60_SMTP_TLS", default_value = "starttls")]
+    smtp_tls: art60_service::notify::TlsMode,
+    #[arg(long, env = "ART60_SMTP_USERNAME")]
+    smtp_username: Option<String>,
+    /// The password comes from the environment only (never the command line).
+    #[arg(skip = std::env::var("ART60_SMTP_PASSWORD").ok())]
+    smtp_password: Option<String>,
+    /// Sender of notification e-mails.
+    #[arg(
+        long,
+        env = "ART60_SMTP_FROM",
+        default_value = "\"CPAS@ONEM\" <noreply@art60.invalid>"
+    )]
+    smtp_from: String,
+    /// The portal's public address, for links in e-mails.
+    #[arg(long, env = "ART60_BASE_URL")]
+    base_url: Option<String>,
     /// Log as JSON lines (for log collectors) instead of text.
     #[arg(long)]
     log_json: bool,
@@ -59,6 +88,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         secure_cookies: args
             .secure_cookies
             .unwrap_or_else(|| art60_service::api::cookies::default_for(args.bind)),
+        notify: (!args.no_scheduler).then(|| server::NotifySettings {
+            interval: std::time::Duration::from_secs(args.notify_interval.max(1)),
+            smtp: args
+                .smtp_host
+                .map(|host| art60_service::notify::SmtpConfig {
+                    host,
+                    port: args.smtp_port,
+                    tls: args.smtp_tls,
+                    username: args.smtp_username,
+                    password: args.smtp_password,
+                    from: args.smtp_from,
+                    timeout: std::time::Duration::from_secs(20),
+                }),
+            base_url: args
+                .base_url
+                .unwrap_or_else(|| format!("http://{}", args.bind)),
+        }),
     };
     rt.block_on(server::run_with(cfg, art60_web::app, |creds, addr| {
         println!("art60 portal on http://{addr}/  (API docs: http://{addr}/api/docs/)");

@@ -129,14 +129,6 @@ pub async fn issue_token(
     Ok((StatusCode::CREATED, Json(t)).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/offices", tag = "directory", responses((status = 200, body = Vec<OfficeView>)))]
-pub async fn list_offices(
-    State(st): State<AppState>,
-    _caller: Caller,
-) -> ApiResult<Json<Vec<OfficeView>>> {
-    Ok(Json(directory::list_offices(&st.db).await?))
-}
-
 #[utoipa::path(post, path = "/api/v1/offices", tag = "directory", request_body = NewOffice,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation")),
     responses((status = 201, body = OfficeView), (status = 403, body = Problem), (status = 422, body = Problem)))]

@@ -6,6 +6,7 @@ mod dmfa_review;
 mod contact;
 pub mod extract;
 mod handlers;
+mod notify_api;
 mod problem;
 
 use std::sync::Arc;
@@ -43,7 +44,7 @@ pub struct AppState {
     info(title = "art60 case service", description = "CPAS@ONEM article 60 §7 calculation requests"),
     paths(
         handlers::login, handlers::logout, handlers::me, handlers::issue_token,
-        handlers::list_offices, handlers::create_office,
+        notify_api::list_offices, handlers::create_office, notify_api::update_office,
         handlers::list_cpas, handlers::create_cpas,
         handlers::list_users, handlers::create_user,
         handlers::list_persons, handlers::create_person, handlers::get_person,
@@ -60,6 +61,9 @@ pub struct AppState {
         contact::request_escalations, contact::escalation_check, contact::list_escalations,
         contact::create_escalation, contact::get_escalation, contact::forward_escalation,
         contact::close_escalation, contact::open_escalated_case,
+        notify_api::inbox, notify_api::mark_read, notify_api::mark_all_read,
+        notify_api::get_settings, notify_api::put_settings,
+        notify_api::create_feedback, notify_api::list_feedback,
     ),
     components(schemas(Problem)),
     modifiers(&SecurityAddon),
@@ -134,7 +138,25 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/me", get(h::me))
         .route("/api-tokens", post(h::issue_token))
         .route("/api-tokens/{id}", axum::routing::delete(h::revoke_token))
-        .route("/offices", get(h::list_offices).post(h::create_office))
+        .route(
+            "/offices",
+            get(notify_api::list_offices).post(h::create_office),
+        )
+        .route(
+            "/offices/{id}",
+            axum::routing::patch(notify_api::update_office),
+        )
+        .route("/notifications", get(notify_api::inbox))
+        .route("/notifications/read", post(notify_api::mark_all_read))
+        .route("/notifications/{id}/read", post(notify_api::mark_read))
+        .route(
+            "/account/settings",
+            get(notify_api::get_settings).put(notify_api::put_settings),
+        )
+        .route(
+            "/feedback",
+            get(notify_api::list_feedback).post(notify_api::create_feedback),
+        )
         .route("/cpas", get(h::list_cpas).post(h::create_cpas))
         .route("/cpas/{id}", axum::routing::patch(h::update_cpas))
         .route("/users", get(h::list_users).post(h::create_user))

@@ -64,6 +64,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// A user's own language setting: the portal's four languages (mails use it too).
+    UiLanguage {
+        Fr = "fr",
+        Nl = "nl",
+        De = "de",
+        En = "en",
+    }
+);
+
+text_enum!(
     /// SPEC §1.6; `none` for German-speaking CPAS, which have no listed federation address.
     Federation {
         Vvsg = "vvsg",
@@ -92,8 +102,13 @@ pub mod office {
         pub code: String,
         pub name: String,
         pub phone: String,
+        /// One address, or several separated by `; `.
         pub email: String,
         pub created_at: DateTimeUtc,
+        /// The area the office covers (free text, shown in the directory).
+        pub area: Option<String>,
+        /// `false` while the address still has to be confirmed with ONEM (SPEC §1.5).
+        pub email_confirmed: bool,
     }
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
@@ -123,7 +138,7 @@ pub mod cpas {
 }
 
 pub mod user {
-    use super::{Federation, Role};
+    use super::{Federation, Role, UiLanguage};
     use sea_orm::entity::prelude::*;
     #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "users")]
@@ -139,6 +154,10 @@ pub mod user {
         pub federation: Option<Federation>,
         pub active: bool,
         pub created_at: DateTimeUtc,
+        /// The account's language (portal and mails); `None`: the CPAS's, else the browser's.
+        pub language: Option<UiLanguage>,
+        /// Where notification e-mails go; `None`: portal notifications only.
+        pub email: Option<String>,
     }
     impl std::fmt::Debug for Model {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

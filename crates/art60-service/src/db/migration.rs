@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Initial),
             Box::new(M0002Dmfa),
             Box::new(super::m0003_contact::M0003Contact),
+            Box::new(super::m0004_notify::M0004Notify),
             Box::new(super::m0005_dmfa_review::M0005DmfaReview),
         ]
     }

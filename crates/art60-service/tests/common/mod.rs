@@ -3,6 +3,8 @@
 //! functions, and HTTP calls through the real router (no socket).
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::sync::Arc;
 
 use art60_service::FixedClock;

@@ -2,13 +2,12 @@
 
 pub mod contact;
 pub mod entities;
-pub mod m0005_dmfa_review;
 pub mod m0003_contact;
-pub mod migration;
-pub mod review;
 pub mod m0004_notify;
+pub mod m0005_dmfa_review;
 pub mod migration;
 pub mod notify_entities;
+pub mod review;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,8 +21,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use contact::*;
 pub use entities::*;
-pub use review::{dmfa_resolution, request_dmfa_review};
 pub use notify_entities::*;
+pub use review::{dmfa_resolution, request_dmfa_review};
 
 /// Default database: a SQLite file in the working directory, created on first start.
 pub const DEFAULT_URL: &str = "sqlite://art60.db?mode=rwc";

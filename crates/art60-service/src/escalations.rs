@@ -319,7 +319,7 @@ pub async fn create(
     // A no-op write takes the request's row lock (PostgreSQL; SQLite's writer slot already
     // serialises): two escalations of one request at once cannot both see "none pending".
     request::Entity::update_many()
-        .col_expr(request::Column::Id, Expr::col(request::Column::Id).into())
+        .col_expr(request::Column::Id, Expr::col(request::Column::Id))
         .filter(request::Column::Id.eq(r.id))
         .exec(&tx.txn)
         .await?;

@@ -243,6 +243,8 @@ pub async fn post(
     }
     // The author has read their own message.
     set_read(&tx.txn, now, r.id, actor.user_id, m.id).await?;
+    // The other side is notified in the same transaction (recorded once per message).
+    crate::notify::message_received(&tx.txn, now, &r, m.id, actor.role).await?;
     audit::append(
         &tx.txn,
         now,

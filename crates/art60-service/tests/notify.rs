@@ -10,7 +10,7 @@ mod common;
 use std::time::Duration as StdDuration;
 
 use art60_service::Db;
-use art60_service::db::{NotificationKind, Role, notification, request};
+use art60_service::db::{NotificationKind, Role, message, notification, request};
 use art60_service::notify::scheduler::{Scheduler, SchedulerConfig};
 use art60_service::notify::{self, DeliveryConfig, Mailer, SmtpConfig, TlsMode};
 use axum::http::{Method, StatusCode};
@@ -329,24 +329,41 @@ async fn message_received_goes_to_the_other_side() {
         let (id, _, reference) = env.sent().await;
         env.tick().await;
         env.sink.take();
+        // Through the contact thread: the CPAS writes, then the office answers.
+        for (who, text) in [
+            (&env.t.a.worker, "Could you check the second contract?"),
+            (&env.t.a.officer, "Checked: the end date stands."),
+        ] {
+            let r = env
+                .t
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/requests/{id}/messages"),
+                    who,
+                    Some(json!({ "body": text })),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+        // Recording the same message again adds nothing.
         let req = request::Entity::find_by_id(id)
             .one(&env.t.db.conn)
             .await
             .unwrap()
             .unwrap();
+        let first = message::Entity::find()
+            .filter(message::Column::RequestId.eq(id))
+            .one(&env.t.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
         let tx = env.t.db.begin_write().await.unwrap();
-        let now = env.t.clock_now();
-        notify::message_received(&tx.txn, now, &req, 1, Role::CpasWorker)
-            .await
-            .unwrap();
-        notify::message_received(&tx.txn, now, &req, 2, Role::OnemOfficer)
-            .await
-            .unwrap();
-        // The same message twice is recorded once.
-        notify::message_received(&tx.txn, now, &req, 2, Role::OnemOfficer)
-            .await
-            .unwrap();
+        let again =
+            notify::message_received(&tx.txn, env.t.clock_now(), &req, first.id, Role::CpasWorker)
+                .await
+                .unwrap();
         tx.commit().await.unwrap();
+        assert_eq!(again, 0, "a message is notified once");
         env.tick().await;
         let got = env.sink.take();
         assert_eq!(got.len(), 2, "{got:#?}");

@@ -1,9 +1,9 @@
 //! The JSON API under `/api/v1`: thin handlers over the service functions. Errors are RFC 9457
 //! problem+json; creation takes `Idempotency-Key`; changes need `If-Match` with the ETag.
 
+mod contact;
 pub mod cookies;
 mod dmfa_review;
-mod contact;
 pub mod extract;
 mod handlers;
 mod notify_api;

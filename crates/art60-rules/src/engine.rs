@@ -618,9 +618,6 @@ impl Counter<'_, '_> {
             let qb = qe.min(we);
             let mut parts: Vec<PartRow> = Vec::new();
             let mut contract_units = Fixed4::ZERO;
-            // The history's part of a quarter wholly inside the window does not depend
-            // on the candidate date: computed once per regime, method and countable foreign
-            // periods, then reused across the scan.
             let [declared_sum, mut other_sum, mut unpaid_sum] = if let Some(slab) =
                 slab.filter(|_| qa == qs && qb == qe)
             {

@@ -2,12 +2,12 @@
 //! options, reference windows with extensions and cut-off, counting in R6 days or half-days,
 //! and the scan for the first feasible contract end date.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
-use serde_json::json;
 
 use crate::calendar::{
     MonthEnd, add_months, age_on, birthday, period_end, r6_days, sub_months, weekdays_in,
@@ -28,10 +28,17 @@ use crate::params::{
 };
 use crate::result::{
     Alternative, AppliedExtension, Art32Eval, CalcResult, ENGINE_VERSION, Flag, OptionEval,
-    Outcome, ParamVersions, PartRow, PartSource, QuarterRow, RightDuration, Status, Step, Unit,
-    Window,
+    Outcome, ParamVersions, PartRow, PartSource, QuarterRow, RightDuration, Status, Step,
+    StepValue, StepValues, Unit, Window,
 };
 use crate::units::{Fixed4, Hundredths};
+
+/// The values of an explanation step, written like a JSON object: `values!("age": age)`.
+macro_rules! values {
+    ($($k:literal : $v:expr),* $(,)?) => {
+        StepValues(vec![$((Cow::Borrowed($k), StepValue::from($v))),*])
+    };
+}
 
 /// Why a calculation could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -1252,16 +1259,17 @@ impl Eval {
     }
 }
 
-fn step(key: &str, article: Option<&str>, values: serde_json::Value) -> Step {
-    let values = match values {
-        serde_json::Value::Object(m) => m,
-        _ => serde_json::Map::new(),
-    };
+fn step(key: &'static str, article: Option<Cow<'static, str>>, values: StepValues) -> Step {
     Step {
-        key: key.to_string(),
-        article: article.map(str::to_string),
+        key: Cow::Borrowed(key),
+        article,
         values,
     }
+}
+
+/// The article of a step, when it is written in the code.
+fn art(article: &'static str) -> Option<Cow<'static, str>> {
+    Some(Cow::Borrowed(article))
 }
 
 /// Monthly pay equivalent in cents (hourly × Q × 13/3).
@@ -1437,9 +1445,9 @@ impl Prepared<'_> {
         let s = detail.then(|| {
             step(
                 "precheck.art42_old",
-                Some("AR art. 42"),
-                json!({"last_paid_day": last, "window_start": start, "window_end": end,
-                       "extensions": applied.len(), "met": met}),
+                art("AR art. 42"),
+                values!("last_paid_day": last, "window_start": start, "window_end": end,
+                       "extensions": applied.len(), "met": met),
             )
         });
         Some((met, s))
@@ -1489,8 +1497,8 @@ impl Prepared<'_> {
                 detail.then(|| {
                     step(
                         "status.full_time",
-                        Some("AR art. 28 §1"),
-                        json!({"job": job, "q": regime.weekly_hours, "s": regime.reference_hours}),
+                        art("AR art. 28 §1"),
+                        values!("job": job, "q": regime.weekly_hours, "s": regime.reference_hours),
                     )
                 }),
                 Some(regime),
@@ -1514,10 +1522,10 @@ impl Prepared<'_> {
                     } else {
                         "status.voluntary_part_time"
                     },
-                    Some("AR art. 28 §2, 29 §4; AM art. 5"),
-                    json!({"job": job, "q": regime.weekly_hours, "s": regime.reference_hours,
+                    art("AR art. 28 §2, 29 §4; AM art. 5"),
+                    values!("job": job, "q": regime.weekly_hours, "s": regime.reference_hours,
                            "monthly_pay": monthly as f64 / 100.0, "reference_wage": reference as f64 / 100.0,
-                           "wage_reference": wage.reference}),
+                           "wage_reference": &wage.reference),
                 )),
                 Some(regime),
             ));
@@ -1527,8 +1535,8 @@ impl Prepared<'_> {
             detail.then(|| {
                 step(
                     "status.voluntary_part_time",
-                    Some("AR art. 29 §4"),
-                    json!({"job": job, "q": regime.weekly_hours, "s": regime.reference_hours}),
+                    art("AR art. 29 §4"),
+                    values!("job": job, "q": regime.weekly_hours, "s": regime.reference_hours),
                 )
             }),
             Some(regime),
@@ -1657,8 +1665,8 @@ impl Prepared<'_> {
         if steps_on {
             steps.push(step(
                 "regime.selected",
-                Some(&ctx.stage.reference),
-                json!({"application_date": da, "regime": ctx.regime, "age": age}),
+                Some(Cow::Owned(ctx.stage.reference.clone())),
+                values!("application_date": da, "regime": ctx.regime, "age": age),
             ));
         }
         // Foreign periods and extension events at E.
@@ -1740,8 +1748,8 @@ impl Prepared<'_> {
                     if steps_on {
                         steps.push(step(
                             "precheck.art42_new",
-                            Some("AR art. 42 (new); art. 114, 116"),
-                            json!({"current_right_until": until, "met": met}),
+                            art("AR art. 42 (new); art. 114, 116"),
+                            values!("current_right_until": until, "met": met),
                         ));
                     }
                 }
@@ -1793,8 +1801,8 @@ impl Prepared<'_> {
                     {
                         units.push(Unit::HalfDays);
                         if steps_on {
-                            steps.push(step("route.art33_access", Some("AR art. 33 1°"),
-                                json!({"average_hours": Hundredths(q), "s": Hundredths(s), "met": true})));
+                            steps.push(step("route.art33_access", art("AR art. 33 1°"),
+                                values!("average_hours": Hundredths(q), "s": Hundredths(s), "met": true)));
                         }
                     }
                     other => {
@@ -1806,8 +1814,8 @@ impl Prepared<'_> {
                         if steps_on {
                             steps.push(step(
                                 "route.art33_access",
-                                Some("AR art. 33 1°"),
-                                json!({"average_hours": q, "met": false}),
+                                art("AR art. 33 1°"),
+                                values!("average_hours": q, "met": false),
                             ));
                         }
                     }
@@ -2541,18 +2549,18 @@ impl Prepared<'_> {
             review,
         } = x;
         if let Some(w) = winning {
-            steps.push(step("window.base", Some(&w.article),
-                json!({"option": w.id, "months": w.window.months, "start": w.window.base_start, "end": w.window.end})));
+            steps.push(step("window.base", Some(Cow::Owned(w.article.clone())),
+                values!("option": &w.id, "months": w.window.months, "start": w.window.base_start, "end": w.window.end)));
             for x in &w.window.extensions {
-                steps.push(step("window.extended", Some("AR art. 30 al. 3"),
-                    json!({"kind": x.kind, "event_start": x.event_start, "event_end": x.event_end,
-                           "length_days": x.length_days, "start_before": x.start_before, "start_after": x.start_after})));
+                steps.push(step("window.extended", art("AR art. 30 al. 3"),
+                    values!("kind": x.kind, "event_start": x.event_start, "event_end": x.event_end,
+                           "length_days": x.length_days, "start_before": x.start_before, "start_after": x.start_after)));
             }
             if let Some(c) = w.window.cutoff {
                 steps.push(step(
                     "window.cutoff",
-                    Some("AR art. 30 al. 2"),
-                    json!({"admission": c, "start": w.window.start}),
+                    art("AR art. 30 al. 2"),
+                    values!("admission": c, "start": w.window.start),
                 ));
             }
             for q in w.quarters.iter().filter(|q| !q.parts.is_empty()) {
@@ -2563,19 +2571,19 @@ impl Prepared<'_> {
                     let sep = if i == 0 { "" } else { " + " };
                     let _ = write!(parts, "{sep}{} {} {}", p.job, p.formula, p.value);
                 }
-                steps.push(step("count.quarter", Some("AM art. 7, 8"),
-                    json!({"quarter": q.quarter, "raw": q.raw, "cap": q.cap, "result": q.result, "parts": parts})));
+                steps.push(step("count.quarter", art("AM art. 7, 8"),
+                    values!("quarter": q.quarter, "raw": q.raw, "cap": q.cap, "result": q.result, "parts": parts)));
             }
-            steps.push(step("count.total", Some("AM art. 7"),
-                json!({"option": w.id, "unit": w.unit, "exact": w.counted_exact, "counted": w.counted, "required": w.required, "met": w.met})));
+            steps.push(step("count.total", art("AM art. 7"),
+                values!("option": &w.id, "unit": w.unit, "exact": w.counted_exact, "counted": w.counted, "required": w.required, "met": w.met)));
             if let Some(a) = &w.art32 {
-                steps.push(step("art32.past", Some("AR art. 32"),
-                    json!({"past_start": a.past_start, "past_end": a.past_end, "past_days": a.past_days, "past_required": a.past_required, "condition": a.condition})));
+                steps.push(step("art32.past", art("AR art. 32"),
+                    values!("past_start": a.past_start, "past_end": a.past_end, "past_days": a.past_days, "past_required": a.past_required, "condition": &a.condition)));
             }
         }
         for o in options {
-            steps.push(step("option.evaluated", Some(&o.article),
-                json!({"option": o.id, "unit": o.unit, "required": o.required, "counted": o.counted, "met": o.met})));
+            steps.push(step("option.evaluated", Some(Cow::Owned(o.article.clone())),
+                values!("option": &o.id, "unit": o.unit, "required": o.required, "counted": o.counted, "met": o.met)));
         }
         match outcome {
             Outcome::Planned {
@@ -2584,9 +2592,9 @@ impl Prepared<'_> {
                 days_to_work,
                 contract_contribution,
             } => {
-                steps.push(step("plan.end_date", Some("AR art. 30; L. 08/07/1976 art. 60 §7"),
-                    json!({"end_date": end_date, "first_benefit_date": first_benefit_date,
-                           "days_to_work": days_to_work, "contract_contribution": contract_contribution})));
+                steps.push(step("plan.end_date", art("AR art. 30; L. 08/07/1976 art. 60 §7"),
+                    values!("end_date": end_date, "first_benefit_date": first_benefit_date,
+                           "days_to_work": days_to_work, "contract_contribution": contract_contribution)));
             }
             Outcome::NoStageRequired { first_benefit_date } => {
                 let article = if readmitted {
@@ -2596,8 +2604,8 @@ impl Prepared<'_> {
                 };
                 steps.push(step(
                     "plan.no_stage_required",
-                    Some(article),
-                    json!({"first_benefit_date": first_benefit_date, "reason": no_stage}),
+                    art(article),
+                    values!("first_benefit_date": first_benefit_date, "reason": no_stage),
                 ));
             }
             Outcome::Assessed {
@@ -2607,7 +2615,7 @@ impl Prepared<'_> {
                 steps.push(step(
                     "assess.result",
                     None,
-                    json!({"application_date": application_date, "admissible": admissible}),
+                    values!("application_date": application_date, "admissible": admissible),
                 ));
             }
             Outcome::Unreachable {
@@ -2616,30 +2624,30 @@ impl Prepared<'_> {
                 reason,
                 scanned_until,
             } => {
-                steps.push(step("plan.unreachable", None, json!({"best_counted": best_counted, "required": required, "reason": reason, "scanned_until": scanned_until})));
+                steps.push(step("plan.unreachable", None, values!("best_counted": best_counted, "required": required, "reason": reason, "scanned_until": scanned_until)));
             }
         }
         if let Some(a) = alternative {
-            steps.push(step("plan.alternative_method", Some("AM art. 7"),
-                json!({"method": a.method, "end_date": a.end_date, "safe_end_date": a.safe_end_date})));
+            steps.push(step("plan.alternative_method", art("AM art. 7"),
+                values!("method": a.method, "end_date": a.end_date, "safe_end_date": a.safe_end_date)));
         }
         if let Some(r) = right {
-            steps.push(step("right.duration", Some("AR art. 114; AM art. 70"),
-                json!({"career_days": r.career_days, "available_days": r.available_days, "extra_months": r.extra_months,
-                       "months": r.months, "from": r.from, "until": r.until, "unlimited": r.unlimited})));
+            steps.push(step("right.duration", art("AR art. 114; AM art. 70"),
+                values!("career_days": r.career_days, "available_days": r.available_days, "extra_months": r.extra_months,
+                       "months": r.months, "from": r.from, "until": r.until, "unlimited": r.unlimited)));
         }
         for f in provisional {
             steps.push(step(
                 "flag.provisional",
                 None,
-                json!({"key": f.key, "detail": f.detail}),
+                values!("key": &f.key, "detail": &f.detail),
             ));
         }
         for f in review {
             steps.push(step(
                 "flag.manual_review",
                 None,
-                json!({"key": f.key, "detail": f.detail}),
+                values!("key": &f.key, "detail": &f.detail),
             ));
         }
         steps

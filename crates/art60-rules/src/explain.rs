@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::result::{CalcResult, Step};
+use crate::result::{CalcResult, Step, StepValue};
 
 /// A language the explanation is available in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -120,6 +120,20 @@ fn localise_text(cat: &Catalog, s: &str) -> String {
     out
 }
 
+fn step_value_text(cat: &Catalog, v: &StepValue) -> String {
+    match v {
+        StepValue::Null => word(cat, "none").to_string(),
+        StepValue::Bool(b) => word(cat, if *b { "true" } else { "false" }).to_string(),
+        StepValue::Text(s) => localise_text(cat, s),
+        StepValue::Date(d) => d.to_string(),
+        StepValue::Quarter(q) => q.to_string(),
+        StepValue::Int(i) => i.to_string(),
+        // Numbers read exactly as they are written in the JSON result.
+        StepValue::Float(_) | StepValue::Fixed(_) | StepValue::Hours(_) => v.to_json().to_string(),
+        StepValue::Json(j) => value_text(cat, j),
+    }
+}
+
 fn value_text(cat: &Catalog, v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => word(cat, "none").to_string(),
@@ -145,10 +159,14 @@ fn value_text(cat: &Catalog, v: &serde_json::Value) -> String {
 /// One step as a sentence.
 pub fn render_step(step: &Step, lang: Lang) -> String {
     let Some(cat) = catalogs().get(lang.code()) else {
-        return step.key.clone();
+        return step.key.to_string();
     };
-    let Some(template) = cat.templates.get(&step.key).and_then(|t| t.as_str()) else {
-        return step.key.clone();
+    let Some(template) = cat
+        .templates
+        .get(step.key.as_ref())
+        .and_then(|t| t.as_str())
+    else {
+        return step.key.to_string();
     };
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
@@ -159,7 +177,7 @@ pub fn render_step(step: &Step, lang: Lang) -> String {
             Some(close) => {
                 let name = &after[..close];
                 match step.values.get(name) {
-                    Some(v) => out.push_str(&value_text(cat, v)),
+                    Some(v) => out.push_str(&step_value_text(cat, v)),
                     None => out.push_str(word(cat, "none")),
                 }
                 rest = &after[close + 1..];
@@ -216,15 +234,13 @@ mod tests {
         let step = Step {
             key: "assess.result".into(),
             article: None,
-            values: [
+            values: crate::result::StepValues(vec![
                 (
-                    "application_date".to_string(),
-                    serde_json::json!("2026-05-04"),
+                    "application_date".into(),
+                    StepValue::Date(chrono::NaiveDate::from_ymd_opt(2026, 5, 4).unwrap()),
                 ),
-                ("admissible".to_string(), serde_json::json!(true)),
-            ]
-            .into_iter()
-            .collect(),
+                ("admissible".into(), StepValue::Bool(true)),
+            ]),
         };
         assert_eq!(
             render_step(&step, Lang::Fr),

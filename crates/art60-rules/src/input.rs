@@ -102,33 +102,33 @@ impl WorkRegime {
     pub fn is_full_time(&self) -> bool {
         self.weekly_hours >= self.reference_hours
     }
-    fn check(&self, path: &str) -> Result<(), InputError> {
+    fn check(&self, path: &Path<'_>) -> Result<(), InputError> {
         let r = self.days_per_week.raw();
         if !(100..=700).contains(&r) {
             return Err(InputError::coded(
                 InputCode::DaysPerWeekOutOfRange,
-                format!("{path}.days_per_week"),
+                path.field("days_per_week").to_string(),
                 "R must be between 1 and 7 days per week",
             ));
         }
         if self.reference_hours.raw() <= 0 || self.reference_hours.raw() > 60_00 {
             return Err(InputError::coded(
                 InputCode::ReferenceHoursOutOfRange,
-                format!("{path}.reference_hours"),
+                path.field("reference_hours").to_string(),
                 "S must be above 0 and at most 60 hours",
             ));
         }
         if self.weekly_hours.raw() <= 0 {
             return Err(InputError::coded(
                 InputCode::HoursNotPositive,
-                format!("{path}.weekly_hours"),
+                path.field("weekly_hours").to_string(),
                 "Q must be above 0",
             ));
         }
         if self.weekly_hours > self.reference_hours {
             return Err(InputError::coded(
                 InputCode::HoursAboveReference,
-                format!("{path}.weekly_hours"),
+                path.field("weekly_hours").to_string(),
                 "Q cannot exceed S (the reference person's hours)",
             ));
         }
@@ -711,24 +711,79 @@ pub const MAX_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2150, 12, 31) {
     None => NaiveDate::MAX,
 };
 
-fn check_date(path: &str, d: NaiveDate) -> Result<(), InputError> {
+/// A JSON path (`history[2].regime`) that is only written out when an error needs it: checking
+/// a valid request formats nothing.
+#[derive(Clone, Copy)]
+struct Path<'a> {
+    parent: Option<&'a Path<'a>>,
+    segment: &'a str,
+    index: Option<usize>,
+}
+
+impl<'a> Path<'a> {
+    const fn root(segment: &'a str) -> Path<'a> {
+        Path {
+            parent: None,
+            segment,
+            index: None,
+        }
+    }
+    fn indexed(segment: &'a str, index: usize) -> Path<'a> {
+        Path {
+            parent: None,
+            segment,
+            index: Some(index),
+        }
+    }
+    /// `self` followed by `.name`.
+    fn field(&'a self, name: &'a str) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            segment: name,
+            index: None,
+        }
+    }
+    /// `self` followed by `.name[index]`.
+    fn item(&'a self, name: &'a str, index: usize) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            segment: name,
+            index: Some(index),
+        }
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(p) = self.parent {
+            write!(f, "{p}.")?;
+        }
+        f.write_str(self.segment)?;
+        if let Some(i) = self.index {
+            write!(f, "[{i}]")?;
+        }
+        Ok(())
+    }
+}
+
+fn check_date(path: &Path<'_>, d: NaiveDate) -> Result<(), InputError> {
     if d < MIN_DATE || d > MAX_DATE {
         return Err(InputError::coded(
             InputCode::DateOutOfRange,
-            path,
+            path.to_string(),
             "date out of range (1900-01-01..2150-12-31)",
         ));
     }
     Ok(())
 }
 
-fn check_range(path: &str, start: NaiveDate, end: NaiveDate) -> Result<(), InputError> {
-    check_date(&format!("{path}.start"), start)?;
-    check_date(&format!("{path}.end"), end)?;
+fn check_range(path: &Path<'_>, start: NaiveDate, end: NaiveDate) -> Result<(), InputError> {
+    check_date(&path.field("start"), start)?;
+    check_date(&path.field("end"), end)?;
     if end < start {
         return Err(InputError::coded(
             InputCode::EndBeforeStart,
-            format!("{path}.end"),
+            path.field("end").to_string(),
             "end is before start",
         ));
     }
@@ -736,7 +791,7 @@ fn check_range(path: &str, start: NaiveDate, end: NaiveDate) -> Result<(), Input
 }
 
 fn check_weekdays(
-    path: &str,
+    path: &Path<'_>,
     days: &Option<Vec<Day>>,
     regime: &WorkRegime,
 ) -> Result<(), InputError> {
@@ -746,7 +801,7 @@ fn check_weekdays(
             if mask & d.bit() != 0 {
                 return Err(InputError::coded(
                     InputCode::WeekdayTwice,
-                    path,
+                    path.to_string(),
                     "a weekday is listed twice",
                 ));
             }
@@ -755,7 +810,7 @@ fn check_weekdays(
         if mask == 0 {
             return Err(InputError::coded(
                 InputCode::NoWeekday,
-                path,
+                path.to_string(),
                 "at least one weekday",
             ));
         }
@@ -764,7 +819,7 @@ fn check_weekdays(
         if r % 100 == 0 && i64::from(mask.count_ones()) != r / 100 {
             return Err(InputError::coded(
                 InputCode::WeekdaysNotMatchingDays,
-                path,
+                path.to_string(),
                 "the number of weekdays must equal days_per_week",
             ));
         }
@@ -796,8 +851,8 @@ impl CalcRequest {
 
     /// Cross-field checks that serde cannot express.
     pub fn check(&self) -> Result<(), InputError> {
-        check_date("today", self.today)?;
-        check_date("person.birth_date", self.person.birth_date)?;
+        check_date(&Path::root("today"), self.today)?;
+        check_date(&Path::root("person.birth_date"), self.person.birth_date)?;
         if let Some(niss) = &self.person.niss
             && let Some(bd) = niss.birth_date()
             && bd != self.person.birth_date
@@ -829,7 +884,7 @@ impl CalcRequest {
             }
         }
         if let Some(da) = self.application_date {
-            check_date("application_date", da)?;
+            check_date(&Path::root("application_date"), da)?;
             if da <= self.person.birth_date {
                 return Err(InputError::coded(
                     InputCode::BeforeBirth,
@@ -839,7 +894,7 @@ impl CalcRequest {
             }
         }
         if let Some(c) = &self.contract {
-            check_date("contract.start", c.start)?;
+            check_date(&Path::root("contract.start"), c.start)?;
             if c.start <= self.person.birth_date {
                 return Err(InputError::coded(
                     InputCode::BeforeBirth,
@@ -847,18 +902,18 @@ impl CalcRequest {
                     "before the person's birth",
                 ));
             }
-            c.regime.check("contract")?;
-            check_weekdays("contract.weekdays", &c.weekdays, &c.regime)?;
+            c.regime.check(&Path::root("contract"))?;
+            check_weekdays(&Path::root("contract.weekdays"), &c.weekdays, &c.regime)?;
             if let Some(end) = c.end {
-                check_range("contract", c.start, end)?;
+                check_range(&Path::root("contract"), c.start, end)?;
             }
             for (i, a) in c.absences.iter().enumerate() {
-                let p = format!("contract.absences[{i}]");
+                let p = Path::indexed("contract.absences", i);
                 check_range(&p, a.start, a.end)?;
                 if a.start < c.start {
                     return Err(InputError::coded(
                         InputCode::AbsenceBeforeContract,
-                        format!("{p}.start"),
+                        p.field("start").to_string(),
                         "absence before the contract start",
                     ));
                 }
@@ -866,7 +921,7 @@ impl CalcRequest {
                     if a.start <= b.end && b.start <= a.end {
                         return Err(InputError::coded(
                             InputCode::Overlap,
-                            format!("{p}.start"),
+                            p.field("start").to_string(),
                             format!("overlaps contract.absences[{j}]"),
                         ));
                     }
@@ -874,22 +929,22 @@ impl CalcRequest {
             }
         }
         for (i, h) in self.history.iter().enumerate() {
-            let p = format!("history[{i}]");
+            let p = Path::indexed("history", i);
             check_range(&p, h.start, h.end)?;
             if let Some(r) = &h.regime {
-                r.check(&format!("{p}.regime"))?;
-                check_weekdays(&format!("{p}.weekdays"), &h.weekdays, r)?;
+                r.check(&p.field("regime"))?;
+                check_weekdays(&p.field("weekdays"), &h.weekdays, r)?;
             } else if h.weekdays.is_some() {
                 return Err(InputError::coded(
                     InputCode::WeekdaysWithoutRegime,
-                    format!("{p}.weekdays"),
+                    p.field("weekdays").to_string(),
                     "weekdays need a regime",
                 ));
             }
             if h.end >= self.reference_end_bound() {
                 return Err(InputError::coded(
                     InputCode::HistoryNotBeforeReferenceEnd,
-                    format!("{p}.end"),
+                    p.field("end").to_string(),
                     match self.mode {
                         Mode::Plan => {
                             "history must end before the contract start; put absences during the contract in contract.absences"
@@ -902,14 +957,14 @@ impl CalcRequest {
                 PeriodKind::ForeignWork if h.abroad.is_none() => {
                     return Err(InputError::coded(
                         InputCode::CountryRequired,
-                        format!("{p}.abroad"),
+                        p.field("abroad").to_string(),
                         "work abroad needs the country",
                     ));
                 }
                 PeriodKind::ChildRaising if h.child_birth_date.is_none() => {
                     return Err(InputError::coded(
                         InputCode::ChildBirthDateRequired,
-                        format!("{p}.child_birth_date"),
+                        p.field("child_birth_date").to_string(),
                         "child raising needs the child's birth date",
                     ));
                 }
@@ -919,7 +974,7 @@ impl CalcRequest {
                 if h.kind != PeriodKind::ForeignWork {
                     return Err(InputError::coded(
                         InputCode::AbroadOnlyForForeignWork,
-                        format!("{p}.abroad"),
+                        p.field("abroad").to_string(),
                         "only for foreign_work",
                     ));
                 }
@@ -927,14 +982,14 @@ impl CalcRequest {
                 if c.len() != 2 || !c.chars().all(|x| x.is_ascii_uppercase()) {
                     return Err(InputError::coded(
                         InputCode::CountryCode,
-                        format!("{p}.abroad.country"),
+                        p.field("abroad").field("country").to_string(),
                         "ISO 3166-1 alpha-2 code in capitals, e.g. FR",
                     ));
                 }
                 if c == "BE" {
                     return Err(InputError::coded(
                         InputCode::BelgiumNotAbroad,
-                        format!("{p}.abroad.country"),
+                        p.field("abroad").field("country").to_string(),
                         "Belgium is not abroad: use kind work",
                     ));
                 }
@@ -942,23 +997,23 @@ impl CalcRequest {
             if !h.quarters.is_empty() && h.kind != PeriodKind::Work {
                 return Err(InputError::coded(
                     InputCode::QuartersOnlyForWork,
-                    format!("{p}.quarters"),
+                    p.field("quarters").to_string(),
                     "declared quarters only for work in Belgium",
                 ));
             }
             for (k, q) in h.quarters.iter().enumerate() {
-                let qp = format!("{p}.quarters[{k}]");
+                let qp = p.item("quarters", k);
                 if q.quarter.end() < h.start || q.quarter.start() > h.end {
                     return Err(InputError::coded(
                         InputCode::QuarterOutsidePeriod,
-                        format!("{qp}.quarter"),
+                        qp.field("quarter").to_string(),
                         "quarter outside the period",
                     ));
                 }
                 if h.quarters[..k].iter().any(|o| o.quarter == q.quarter) {
                     return Err(InputError::coded(
                         InputCode::QuarterTwice,
-                        format!("{qp}.quarter"),
+                        qp.field("quarter").to_string(),
                         "quarter declared twice for the same job",
                     ));
                 }
@@ -967,7 +1022,7 @@ impl CalcRequest {
                     if part_time && line.hours.is_none() && line.days.raw() > 0 {
                         return Err(InputError::coded(
                             InputCode::HoursRequiredPartTime,
-                            format!("{qp}.lines[{l}].hours"),
+                            qp.item("lines", l).field("hours").to_string(),
                             "hours are mandatory for part-time work",
                         ));
                     }
@@ -981,14 +1036,14 @@ impl CalcRequest {
                 if overlap && !h.kind.is_work() && h.kind == o.kind {
                     return Err(InputError::coded(
                         InputCode::Overlap,
-                        format!("{p}.start"),
+                        p.field("start").to_string(),
                         format!("overlaps history[{j}] of the same kind"),
                     ));
                 }
                 if overlap && contradictory(h.kind, o.kind) {
                     return Err(InputError::coded(
                         InputCode::Contradiction,
-                        format!("{p}.start"),
+                        p.field("start").to_string(),
                         format!(
                             "contradicts history[{j}]: {:?} and {:?} at the same time",
                             h.kind, o.kind
@@ -999,7 +1054,7 @@ impl CalcRequest {
         }
         for (i, a) in self.previous_admissions.iter().enumerate() {
             check_date(
-                &format!("previous_admissions[{i}].application_date"),
+                &Path::indexed("previous_admissions", i).field("application_date"),
                 a.application_date,
             )?;
         }

@@ -1,6 +1,8 @@
 //! The engine's answer: numbers, windows, per-quarter breakdown, flags, the options and
 //! parameter versions used, and an ordered explanation trace with stable keys.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -8,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::input::{Mode, Quarter};
 use crate::options::{Options, QuarterCapMethod};
 use crate::params::{ParamUse, RegimeId};
-use crate::units::Fixed4;
+use crate::units::{Fixed4, Hundredths};
 
 /// Version of the engine code, stored with every calculation.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -215,10 +217,360 @@ pub struct Flag {
 /// the values it uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Step {
-    pub key: String,
+    pub key: Cow<'static, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub article: Option<String>,
-    pub values: serde_json::Map<String, serde_json::Value>,
+    pub article: Option<Cow<'static, str>>,
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
+    pub values: StepValues,
+}
+
+/// A value of an explanation step, kept typed until it is written out: building a trace
+/// formats no date and allocates no JSON tree. It serialises exactly as the JSON value it
+/// stands for (a date as `"2026-05-04"`, an amount as a number, an enum as its snake_case
+/// name).
+#[derive(Debug, Clone)]
+pub enum StepValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Fixed(Fixed4),
+    Hours(Hundredths),
+    Date(NaiveDate),
+    Quarter(Quarter),
+    Text(Cow<'static, str>),
+    /// Any other JSON value, as read back from a stored result.
+    Json(serde_json::Value),
+}
+
+impl StepValue {
+    /// The JSON value this stands for.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Equal when they stand for the same JSON value: a stored result read back holds its dates
+/// as text, yet it is the same result.
+impl PartialEq for StepValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_json() == other.to_json()
+    }
+}
+
+impl Serialize for StepValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            StepValue::Null => s.serialize_unit(),
+            StepValue::Bool(b) => s.serialize_bool(*b),
+            StepValue::Int(i) => s.serialize_i64(*i),
+            StepValue::Float(f) => s.serialize_f64(*f),
+            StepValue::Fixed(f) => f.serialize(s),
+            StepValue::Hours(h) => h.serialize(s),
+            StepValue::Date(d) => d.serialize(s),
+            StepValue::Quarter(q) => q.serialize(s),
+            StepValue::Text(t) => s.serialize_str(t),
+            StepValue::Json(v) => v.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StepValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Null => StepValue::Null,
+            serde_json::Value::Bool(b) => StepValue::Bool(b),
+            serde_json::Value::String(t) => StepValue::Text(Cow::Owned(t)),
+            serde_json::Value::Number(n) if n.is_i64() => {
+                StepValue::Int(n.as_i64().unwrap_or_default())
+            }
+            v => StepValue::Json(v),
+        })
+    }
+}
+
+impl From<bool> for StepValue {
+    fn from(v: bool) -> Self {
+        StepValue::Bool(v)
+    }
+}
+impl From<i64> for StepValue {
+    fn from(v: i64) -> Self {
+        StepValue::Int(v)
+    }
+}
+impl From<i32> for StepValue {
+    fn from(v: i32) -> Self {
+        StepValue::Int(i64::from(v))
+    }
+}
+impl From<u32> for StepValue {
+    fn from(v: u32) -> Self {
+        StepValue::Int(i64::from(v))
+    }
+}
+impl From<usize> for StepValue {
+    fn from(v: usize) -> Self {
+        StepValue::Int(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+impl From<f64> for StepValue {
+    fn from(v: f64) -> Self {
+        StepValue::Float(v)
+    }
+}
+impl From<Fixed4> for StepValue {
+    fn from(v: Fixed4) -> Self {
+        StepValue::Fixed(v)
+    }
+}
+impl From<Hundredths> for StepValue {
+    fn from(v: Hundredths) -> Self {
+        StepValue::Hours(v)
+    }
+}
+impl From<NaiveDate> for StepValue {
+    fn from(v: NaiveDate) -> Self {
+        StepValue::Date(v)
+    }
+}
+impl From<Quarter> for StepValue {
+    fn from(v: Quarter) -> Self {
+        StepValue::Quarter(v)
+    }
+}
+impl From<&str> for StepValue {
+    fn from(v: &str) -> Self {
+        StepValue::Text(Cow::Owned(v.to_string()))
+    }
+}
+/// Values read through a reference (`match &outcome { .. }`).
+macro_rules! step_value_by_ref {
+    ($($t:ty),*) => {$(
+        impl From<&$t> for StepValue {
+            fn from(v: &$t) -> Self {
+                StepValue::from(*v)
+            }
+        }
+    )*};
+}
+step_value_by_ref!(bool, i64, i32, u32, Fixed4, Hundredths, NaiveDate, Quarter);
+impl From<String> for StepValue {
+    fn from(v: String) -> Self {
+        StepValue::Text(Cow::Owned(v))
+    }
+}
+impl From<&String> for StepValue {
+    fn from(v: &String) -> Self {
+        StepValue::Text(Cow::Owned(v.clone()))
+    }
+}
+impl<T: Into<StepValue>> From<Option<T>> for StepValue {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(StepValue::Null, Into::into)
+    }
+}
+
+/// The snake_case name of a unit enum variant, as serde writes it (`RegimeId::Old` is
+/// `"old"`), without building a JSON value. `None` for anything that is not a unit variant.
+pub fn variant_name<T: Serialize + ?Sized>(v: &T) -> Option<&'static str> {
+    v.serialize(VariantName).ok()
+}
+
+/// Enum values of the engine (regimes, units, extension kinds, methods) in a step.
+macro_rules! step_value_enum {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StepValue {
+            fn from(v: $t) -> Self {
+                variant_name(&v).map_or(StepValue::Null, |n| StepValue::Text(Cow::Borrowed(n)))
+            }
+        }
+    )*};
+}
+step_value_enum!(
+    crate::params::RegimeId,
+    crate::params::ExtensionKind,
+    Unit,
+    QuarterCapMethod
+);
+
+/// The values of a step, in the order the engine wrote them. Written out as a JSON object
+/// whose keys are sorted (as they always were), read back from any JSON object.
+#[derive(Debug, Clone, Default)]
+pub struct StepValues(pub Vec<(Cow<'static, str>, StepValue)>);
+
+/// The same names with the same values, in any order (as a JSON object).
+impl PartialEq for StepValues {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.0.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl StepValues {
+    pub fn get(&self, name: &str) -> Option<&StepValue> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for StepValues {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut sorted: Vec<&(Cow<'static, str>, StepValue)> = self.0.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut m = s.serialize_map(Some(sorted.len()))?;
+        for (k, v) in sorted {
+            m.serialize_entry(k.as_ref(), v)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for StepValues {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let m = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        m.into_iter()
+            .map(|(k, v)| {
+                StepValue::deserialize(v)
+                    .map(|v| (Cow::Owned(k), v))
+                    .map_err(serde::de::Error::custom)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(StepValues)
+    }
+}
+
+/// A serializer that only answers the name of a unit variant.
+struct VariantName;
+
+#[derive(Debug)]
+struct NotAVariant;
+
+impl std::fmt::Display for NotAVariant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not a unit variant")
+    }
+}
+impl std::error::Error for NotAVariant {}
+impl serde::ser::Error for NotAVariant {
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        NotAVariant
+    }
+}
+
+macro_rules! not_a_variant {
+    ($($name:ident($($arg:ty),*)),* $(,)?) => {$(
+        fn $name(self, $(_: $arg),*) -> Result<Self::Ok, NotAVariant> {
+            Err(NotAVariant)
+        }
+    )*};
+}
+
+impl serde::Serializer for VariantName {
+    type Ok = &'static str;
+    type Error = NotAVariant;
+    type SerializeSeq = serde::ser::Impossible<&'static str, NotAVariant>;
+    type SerializeTuple = serde::ser::Impossible<&'static str, NotAVariant>;
+    type SerializeTupleStruct = serde::ser::Impossible<&'static str, NotAVariant>;
+    type SerializeTupleVariant = serde::ser::Impossible<&'static str, NotAVariant>;
+    type SerializeMap = serde::ser::Impossible<&'static str, NotAVariant>;
+    type SerializeStruct = serde::ser::Impossible<&'static str, NotAVariant>;
+    type SerializeStructVariant = serde::ser::Impossible<&'static str, NotAVariant>;
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<&'static str, NotAVariant> {
+        Ok(variant)
+    }
+
+    not_a_variant!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+        serialize_str(&str),
+        serialize_bytes(&[u8]),
+        serialize_none(),
+        serialize_unit(),
+        serialize_unit_struct(&'static str),
+    );
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<&'static str, NotAVariant> {
+        Err(NotAVariant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: &T,
+    ) -> Result<&'static str, NotAVariant> {
+        Err(NotAVariant)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<&'static str, NotAVariant> {
+        Err(NotAVariant)
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotAVariant> {
+        Err(NotAVariant)
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotAVariant> {
+        Err(NotAVariant)
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, NotAVariant> {
+        Err(NotAVariant)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, NotAVariant> {
+        Err(NotAVariant)
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotAVariant> {
+        Err(NotAVariant)
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, NotAVariant> {
+        Err(NotAVariant)
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, NotAVariant> {
+        Err(NotAVariant)
+    }
 }
 
 /// The date with the other cap method (SPEC §3.14.3).

@@ -218,7 +218,7 @@ fn every_trace_key_has_a_translation() {
         let r = run(&CalcRequest::parse(&text).unwrap());
         for s in &r.trace {
             assert!(
-                art60_rules::explain::KEYS.contains(&s.key.as_str()),
+                art60_rules::explain::KEYS.contains(&s.key.as_ref()),
                 "{}",
                 s.key
             );

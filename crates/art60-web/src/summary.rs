@@ -79,7 +79,12 @@ pub fn summarise(
         steps: res
             .trace
             .iter()
-            .map(|s| (explain::render_step(s, lang), s.article.clone()))
+            .map(|s| {
+                (
+                    explain::render_step(s, lang),
+                    s.article.as_deref().map(str::to_string),
+                )
+            })
             .collect(),
         svg: timeline::render_with_override(req, res, lang, onem_end),
     }

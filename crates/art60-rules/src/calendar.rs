@@ -146,6 +146,23 @@ pub fn r6_days(a: NaiveDate, b: NaiveDate) -> i64 {
     weeks * 6 + rest - i64::from(sunday_in_rest)
 }
 
+/// The weekday mask of Monday to Saturday (the R6 days).
+pub const R6_MASK: u8 = 0b0011_1111;
+
+/// Days among `n` consecutive days from a `first` weekday whose weekday is in the mask (bit 0
+/// = Monday .. bit 6 = Sunday); no date is built, for searches over day offsets.
+pub fn weekdays_from(first: Weekday, n: i64, mask: u8) -> i64 {
+    if n <= 0 {
+        return 0;
+    }
+    let m = u32::from(mask & 0x7f);
+    let fw = first.num_days_from_monday();
+    // Bit k of `rot` tells whether day k after `first` (k < 7) is in the mask.
+    let rot = ((m >> fw) | (m << (7 - fw))) & 0x7f;
+    let rest = (n % 7) as u32;
+    (n / 7) * i64::from(m.count_ones()) + i64::from((rot & ((1u32 << rest) - 1)).count_ones())
+}
+
 /// Days in `[a, b]` whose weekday is in the mask (bit 0 = Monday .. bit 6 = Sunday).
 pub fn weekdays_in(a: NaiveDate, b: NaiveDate, mask: u8) -> i64 {
     if b < a {
@@ -297,6 +314,29 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn weekdays_from_counts_like_a_loop() {
+        let start = d("2026-01-05"); // a Monday
+        for off in 0..7u64 {
+            let a = start + chrono::Days::new(off);
+            for n in 0..30i64 {
+                for mask in 0..=0x7fu8 {
+                    let naive = (0..n)
+                        .filter(|k| {
+                            let day = a + chrono::Days::new(*k as u64);
+                            mask & (1 << day.weekday().num_days_from_monday()) != 0
+                        })
+                        .count() as i64;
+                    assert_eq!(
+                        weekdays_from(a.weekday(), n, mask),
+                        naive,
+                        "{a} {n} {mask:#b}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

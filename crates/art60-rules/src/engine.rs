@@ -10,7 +10,8 @@ use std::rc::Rc;
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 use crate::calendar::{
-    MonthEnd, add_months, age_on, birthday, period_end, r6_days, sub_months, weekdays_in,
+    MonthEnd, R6_MASK, add_months, age_on, birthday, period_end, r6_days, sub_months,
+    weekdays_from, weekdays_in,
 };
 use crate::input::{
     AbsenceKind, AdmissionArticle, CalcRequest, Contract, DayCategory, DeclaredLine, InputError,
@@ -2252,46 +2253,40 @@ impl Prepared<'_> {
             let jump = |need: Fixed4, release_per_day: bool| -> NaiveDate {
                 // An upper bound on what the contract can add after `e`: 6/R R6 days per
                 // scheduled day, plus what a whole quarter adds over its days (78 rule),
-                // plus one per quarter when part-time parts are rounded up.
-                // One ten-thousandth more than the value of a day: parts are rounded to
-                // four decimals, so a day's true share can exceed the rounded one.
+                // plus one per quarter when part-time parts are rounded up. The search runs
+                // on day offsets from the first day after `e`: no date is built per probe.
                 let ceiling = self.opts.rounding_mode == RoundingMode::PerPartCeiling;
                 let first = e.succ_opt().unwrap_or(e);
-                // Bound of the gain over (e, k], monotone in k.
-                let gain_ub = |k: NaiveDate| -> Fixed4 {
-                    if k < first {
-                        return Fixed4::ZERO;
-                    }
-                    let sched = weekdays_in(first, k, ci.mask);
+                let first_wd = first.weekday();
+                let qf = Quarter::of(first);
+                let at = |q: Quarter| {
+                    let i = usize::try_from(q.index() - bonus_base).unwrap_or(0);
+                    bonus[i.min(bonus.len() - 1)]
+                };
+                // Bound of the gain over (e, first + t] for a day `t` of quarter `q`, whose
+                // last day is at offset `q_end`; monotone in t.
+                let gain_ub = |t: i64, q: Quarter, q_end: i64| -> Fixed4 {
+                    let n = t + 1;
+                    let sched = weekdays_from(first_wd, n, ci.mask);
                     let mut g = if release_per_day {
                         // Method A caps the contract at its Monday–Saturday days: a day
                         // may also release what the cap held back, up to one R6 day, on
                         // top of its own value (unpaid days within the yearly cap are
                         // outside the job cap).
-                        let sched_r6 = weekdays_in(first, k, ci.mask & 0b0011_1111);
+                        let sched_r6 = weekdays_from(first_wd, n, ci.mask & R6_MASK);
                         (per_day + Fixed4::whole(1)).times(sched)
-                            + Fixed4::whole(r6_days(first, k) - sched_r6)
+                            + Fixed4::whole(weekdays_from(first_wd, n, R6_MASK) - sched_r6)
                     } else {
                         per_day.times(sched)
                     };
-                    // What whole quarters add over their days (prefix sums, see below).
-                    let qf = Quarter::of(first);
-                    let last = if crate::calendar::is_quarter_end(k) {
-                        Quarter::of(k)
-                    } else {
-                        Quarter::of(k).prev()
-                    };
+                    // What whole quarters add over their days (prefix sums, see above).
+                    let last = if t == q_end { q } else { q.prev() };
                     if last >= qf {
-                        let at = |q: Quarter| {
-                            let i = usize::try_from(q.index() - bonus_base).unwrap_or(0);
-                            bonus[i.min(bonus.len() - 1)]
-                        };
                         g += at(last.next()) - at(qf);
                     }
                     // Each quarter's part is rounded half up: at most half a
                     // ten-thousandth more; with the part-time ceiling, one day more.
-                    let quarters =
-                        i64::from(Quarter::of(k).index() - Quarter::of(first).index() + 1);
+                    let quarters = i64::from(q.index() - qf.index() + 1);
                     g += Fixed4(quarters);
                     if ceiling {
                         g += Fixed4::whole(quarters);
@@ -2300,29 +2295,30 @@ impl Prepared<'_> {
                 };
                 // Whole quarters first, then a binary search inside the quarter where the
                 // bound first exceeds the shortfall.
-                let mut lo = first;
-                let mut k = horizon;
+                let horizon_t = (horizon - first).num_days().max(0);
+                let mut q = qf;
+                let mut lo = 0;
                 loop {
-                    let span_end = crate::calendar::quarter_end(lo).min(horizon);
-                    if gain_ub(span_end) > need {
+                    let q_end = (q.end() - first).num_days();
+                    let span_end = q_end.min(horizon_t);
+                    if gain_ub(span_end, q, q_end) > need {
                         let (mut a, mut b) = (lo, span_end);
                         while a < b {
-                            let mid = a + Days::new(((b - a).num_days() / 2) as u64);
-                            if gain_ub(mid) > need {
+                            let mid = a + (b - a) / 2;
+                            if gain_ub(mid, q, q_end) > need {
                                 b = mid;
                             } else {
-                                a = mid.succ_opt().unwrap_or(b);
+                                a = mid + 1;
                             }
                         }
-                        k = a;
-                        break;
+                        return first + Days::new(u64::try_from(a).unwrap_or(0));
                     }
-                    if span_end >= horizon {
-                        break;
+                    if span_end >= horizon_t {
+                        return horizon;
                     }
-                    lo = span_end.succ_opt().unwrap_or(horizon);
+                    lo = span_end + 1;
+                    q = q.next();
                 }
-                k
             };
             let next = match ev.need_days() {
                 Some(need) => {

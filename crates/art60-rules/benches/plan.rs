@@ -25,6 +25,10 @@ const TYPICAL: &str = r#"{
   ]
 }"#;
 
+// The allocator of the `art60` binary: measure what it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn bench(c: &mut Criterion) {
     let req = CalcRequest::parse(TYPICAL).unwrap();
     let opts = Options::default();

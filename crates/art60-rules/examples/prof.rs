@@ -6,6 +6,10 @@
 //! `cargo build --release -p art60-rules --example prof &&
 //!  valgrind --tool=callgrind target/release/examples/prof REQUEST.json`
 
+// The allocator of the `art60` binary: measure what it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let path = std::env::args()
         .nth(1)

@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// The engine allocates small, short-lived values by the hundred per calculation; mimalloc
+// serves them in a fraction of the system allocator's time (BENCHMARKS.md, engine section).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod audit_cmd;
 mod calc_cmd;
 mod dmfa_cmd;

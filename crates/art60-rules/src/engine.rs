@@ -149,6 +149,8 @@ struct Prepared<'a> {
     opts: &'a Options,
     params: &'a ParamSet,
     jobs: Vec<Job>,
+    /// First and last day of all the history's periods: quarters outside hold nothing.
+    hist_hull: Option<(NaiveDate, NaiveDate)>,
     events: Vec<RawEvent>,
     foreign: Vec<ForeignInfo>,
     contract: Option<ContractInfo<'a>>,
@@ -371,10 +373,15 @@ impl<'a> Prepared<'a> {
         {
             static_review.push(flag("manual_review.art60_contribution", "contract"));
         }
+        let hist_hull = jobs
+            .iter()
+            .map(|j| (j.start, j.end))
+            .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)));
         Prepared {
             req,
             opts,
             params,
+            hist_hull,
             jobs,
             events,
             foreign,
@@ -626,9 +633,15 @@ impl Counter<'_, '_> {
             let qb = qe.min(we);
             let mut parts: Vec<PartRow> = Vec::new();
             let mut contract_units = Fixed4::ZERO;
-            let [declared_sum, mut other_sum, mut unpaid_sum] = if let Some(slab) =
-                slab.filter(|_| qa == qs && qb == qe)
-            {
+            // A declaration lies inside its job's period, so a quarter that no period
+            // touches holds nothing from the history.
+            let touches_history = self
+                .prep
+                .hist_hull
+                .is_some_and(|(hs, he)| qs <= he && qe >= hs);
+            let [declared_sum, mut other_sum, mut unpaid_sum] = if !touches_history {
+                [Fixed4::ZERO; 3]
+            } else if let Some(slab) = slab.filter(|_| qa == qs && qb == qe) {
                 let hs = &mut cache[slab];
                 let i = hs.slot(q.index());
                 let w = hs.per_job_len;
@@ -1182,7 +1195,9 @@ struct Eval {
     provisional: Vec<Flag>,
     review: Vec<Flag>,
     contract_part: Fixed4,
-    art33_blocked: Option<String>,
+    /// Art. 33 1° not met: (average hours a week, minimum hours); written out only when
+    /// the scan ends without an answer.
+    art33_blocked: Option<(Hundredths, i64)>,
     half_allowances: Option<crate::result::HalfAllowances>,
     full_quarter: i64,
     /// Art. 32 figures (half, two thirds, days per missing day, days for the half), when the
@@ -1808,10 +1823,7 @@ impl Prepared<'_> {
                     }
                     other => {
                         let q = Hundredths(other.map_or(0, |x| x.0));
-                        art33_blocked = Some(format!(
-                            "art. 33 1° not met: average {q} h a week, below {} h and S/3",
-                            a.min_hours
-                        ));
+                        art33_blocked = Some((q, a.min_hours));
                         if steps_on {
                             steps.push(step(
                                 "route.art33_access",
@@ -2226,7 +2238,7 @@ impl Prepared<'_> {
         }
         let mut e = start;
         let mut best: Option<(i64, i64)> = None;
-        let mut reason = String::from("no option met within the scan horizon");
+        let mut blocked = None;
         loop {
             let da = e.succ_opt().unwrap_or(e);
             let ev = self.evaluate(e, da, method, false)?;
@@ -2238,10 +2250,16 @@ impl Prepared<'_> {
                     best = Some((o.counted, o.required));
                 }
             }
-            if let Some(r) = &ev.art33_blocked {
-                reason = r.clone();
+            if ev.art33_blocked.is_some() {
+                blocked = ev.art33_blocked;
             }
             if e >= horizon {
+                let reason = match blocked {
+                    Some((q, min_hours)) => format!(
+                        "art. 33 1° not met: average {q} h a week, below {min_hours} h and S/3"
+                    ),
+                    None => String::from("no option met within the scan horizon"),
+                };
                 return Ok(ScanEnd::Unreachable {
                     best,
                     reason,

@@ -167,6 +167,9 @@ struct Prepared<'a> {
     trace: bool,
 }
 
+/// Run sums kept per history cache before it starts again (a scan meets a few dozen).
+const RUN_MEMO: usize = 64;
+
 /// History events after one extension table's rules (keyed by the table's address).
 type EventsFor = (*const Extensions, Rc<Vec<Event>>);
 
@@ -181,6 +184,10 @@ struct HistSlab {
     /// Per-job values for the average method: `per_job_len` values a row, in row order.
     per_job: Vec<Fixed4>,
     per_job_len: usize,
+    /// Per-quarter method: the capped sum of a run of whole quarters, by (first quarter,
+    /// last quarter, unit factor); `None` when a quarter of the run has unpaid days (their
+    /// yearly cap ties the quarters of a year together).
+    runs: Vec<((i32, i32, i64), Option<Fixed4>)>,
 }
 
 impl HistSlab {
@@ -618,6 +625,7 @@ impl Counter<'_, '_> {
                         rows: Vec::new(),
                         per_job: Vec::new(),
                         per_job_len: if per_quarter { 0 } else { njobs },
+                        runs: Vec::new(),
                     });
                     cache.len() - 1
                 }
@@ -627,7 +635,48 @@ impl Counter<'_, '_> {
         };
         let mut q = Quarter::of(ws);
         let (mut qs, mut qe) = (q.start(), q.end());
+        // Last day before the contract: whole quarters up to it count the same at every
+        // candidate date.
+        let before_contract = match (&self.prep.contract, contract_end) {
+            (Some(ci), Some(_)) => ci.c.start.pred_opt().unwrap_or(ci.c.start).min(we),
+            _ => we,
+        };
         while qs <= we {
+            // Per-quarter method in a scan evaluation: a run of whole quarters before the
+            // contract adds its capped sum, kept with the history cache.
+            if let Some(slab) = slab
+                && per_quarter
+                && qs >= ws
+                && qe <= before_contract
+            {
+                let last = if crate::calendar::is_quarter_end(before_contract) {
+                    Quarter::of(before_contract)
+                } else {
+                    Quarter::of(before_contract).prev()
+                };
+                if last > q {
+                    let key = (q.index(), last.index(), factor);
+                    let hs = &mut cache[slab];
+                    let sum = match hs.runs.iter().find(|(k, _)| *k == key) {
+                        Some((_, v)) => *v,
+                        None => {
+                            let v = self.run_sum(hs, q, last, &mut out);
+                            if hs.runs.len() >= RUN_MEMO {
+                                hs.runs.clear();
+                            }
+                            hs.runs.push((key, v));
+                            v
+                        }
+                    };
+                    if let Some(sum) = sum {
+                        out.total += sum;
+                        nquarters += i64::from(last.index() - q.index() + 1);
+                        q = last.next();
+                        (qs, qe) = (q.start(), q.end());
+                        continue;
+                    }
+                }
+            }
             nquarters += 1;
             let qa = qs.max(ws);
             let qb = qe.min(we);
@@ -790,6 +839,56 @@ impl Counter<'_, '_> {
         out.review.sort();
         out.review.dedup();
         out
+    }
+
+    /// Capped sum (per-quarter method) of the whole quarters `from..=last`, none of which
+    /// the contract touches; `None` if one of them has unpaid days. Fills the cache rows.
+    fn run_sum(
+        &self,
+        hs: &mut HistSlab,
+        from: Quarter,
+        last: Quarter,
+        out: &mut CountOut,
+    ) -> Option<Fixed4> {
+        let full = Fixed4::whole(self.ctx.counting.full_quarter);
+        let factor = self.factor();
+        let mut sum = Fixed4::ZERO;
+        let mut q = from;
+        while q <= last {
+            let (qs, qe) = (q.start(), q.end());
+            let touches_history = self
+                .prep
+                .hist_hull
+                .is_some_and(|(hs, he)| qs <= he && qe >= hs);
+            let [declared, other, unpaid] = if touches_history {
+                let i = hs.slot(q.index());
+                match hs.rows[i] {
+                    Some(sums) => sums,
+                    None => {
+                        let sums = self.history_quarter(
+                            q,
+                            (qs, qe),
+                            qs,
+                            qe,
+                            &mut Vec::new(),
+                            out,
+                            &mut [],
+                        );
+                        hs.rows[i] = Some(sums);
+                        sums
+                    }
+                }
+            } else {
+                [Fixed4::ZERO; 3]
+            };
+            if unpaid > Fixed4::ZERO {
+                return None;
+            }
+            // As the quarter loop of `count` computes a whole quarter without the contract.
+            sum += (declared.times(factor) + other.times(factor)).min(full);
+            q = q.next();
+        }
+        Some(sum)
     }
 
     /// The history's periods in one quarter: (declared, other, unpaid) in days; per-job

@@ -106,8 +106,16 @@ fn end_of(r: &CalcResult, start: NaiveDate) -> Option<NaiveDate> {
     })
 }
 
+/// 96 cases a property in the test suite; `PROPTEST_CASES=5000` for a longer search.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(96)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), .. ProptestConfig::default() })]
 
     #[test]
     fn adding_work_never_makes_the_plan_end_later(req in plan_request(), len in 10u64..700) {

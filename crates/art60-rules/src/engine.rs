@@ -215,6 +215,29 @@ impl HistSlab {
     }
 }
 
+/// `prefix[i]`, without the formatting machinery (a label for every period of every request).
+fn indexed_label(prefix: &str, i: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut n = i;
+    let mut k = digits.len();
+    loop {
+        k -= 1;
+        // A single decimal digit: the cast cannot truncate.
+        digits[k] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut s = String::with_capacity(prefix.len() + 2 + digits.len() - k);
+    s.push_str(prefix);
+    s.push('[');
+    // ASCII digits are valid UTF-8.
+    s.push_str(std::str::from_utf8(&digits[k..]).unwrap_or_default());
+    s.push(']');
+    s
+}
+
 /// The snake_case name of a category, as in the JSON input (for flag details).
 fn category_code(c: DayCategory) -> String {
     serde_json::to_value(c)
@@ -302,7 +325,7 @@ impl<'a> Prepared<'a> {
             .unwrap_or_else(WorkRegime::full_time_5);
         let mut last_regime = first_job_regime;
         for (i, h) in sorted {
-            let label = format!("history[{i}]");
+            let label = indexed_label("history", i);
             match h.kind {
                 PeriodKind::Work | PeriodKind::ForeignWork => {
                     let regime = h.regime.unwrap_or_else(WorkRegime::full_time_5);
@@ -912,6 +935,11 @@ impl Counter<'_, '_> {
         let mut other_sum = Fixed4::ZERO;
         let mut unpaid_sum = Fixed4::ZERO;
         for (ji, job) in self.prep.jobs.iter().enumerate() {
+            // Declarations lie inside their job's period (input check): a job outside the
+            // quarter has nothing in it.
+            if job.end < qs || job.start > qe {
+                continue;
+            }
             if let JobClass::Foreign(f) = job.class
                 && !self.foreign_ok[f]
             {
@@ -2117,8 +2145,11 @@ impl Prepared<'_> {
                 (false, "half", a32.past_days_half)
             };
             let mut o = own_opt.clone();
-            o.id = format!("art32_band{}", stage.bands[own].min_age);
-            o.article = "AR art. 32".into();
+            // Ids and articles are only read from the final, detailed evaluation.
+            if detail {
+                o.id = format!("art32_band{}", stage.bands[own].min_age);
+                o.article = "AR art. 32".into();
+            }
             o.met = met;
             o.art32 = Some(Art32Eval {
                 past_start,
@@ -2893,5 +2924,15 @@ fn outcome_da(o: &Outcome) -> Option<NaiveDate> {
             application_date, ..
         } => Some(*application_date),
         Outcome::Unreachable { scanned_until, .. } => scanned_until.succ_opt(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn indexed_labels_read_like_format() {
+        for i in [0, 1, 9, 10, 99, 100, 12_345, usize::MAX] {
+            assert_eq!(super::indexed_label("history", i), format!("history[{i}]"));
+        }
     }
 }

@@ -302,6 +302,48 @@ fn process_line(
     }
 }
 
+/// Lines read for one parallel step: enough to keep both cores busy, few enough to keep
+/// memory flat on large inputs.
+const CHUNK: usize = 8192;
+
+/// The next non-empty lines with their line numbers (empty at the end of the input).
+fn read_chunk(
+    lines: &mut std::io::Lines<Box<dyn BufRead + Send>>,
+    n: &mut usize,
+) -> anyhow::Result<Vec<(usize, String)>> {
+    let mut chunk = Vec::with_capacity(CHUNK);
+    for line in lines.by_ref() {
+        *n += 1;
+        let line = line.with_context(|| format!("reading line {n}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        chunk.push((*n, line));
+        if chunk.len() == CHUNK {
+            break;
+        }
+    }
+    Ok(chunk)
+}
+
+/// Output lines in input order; counts the lines written and the refused ones.
+fn write_results(
+    out: &mut impl Write,
+    results: &[(String, bool)],
+    total: &mut usize,
+    bad: &mut usize,
+) -> anyhow::Result<()> {
+    for (text, ok) in results {
+        *total += 1;
+        if !ok {
+            *bad += 1;
+        }
+        out.write_all(text.as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
 fn batch(
     file: &str,
     args: &CalcArgs,
@@ -309,51 +351,47 @@ fn batch(
     params: &ParamSet,
     lang: Lang,
 ) -> anyhow::Result<ExitCode> {
-    let reader: Box<dyn BufRead> = if file == "-" {
+    let reader: Box<dyn BufRead + Send> = if file == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
         Box::new(std::io::BufReader::new(
             std::fs::File::open(file).with_context(|| format!("opening {file}"))?,
         ))
     };
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+    let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout());
     let mut lines = reader.lines();
     let mut n = 0usize;
     let mut bad = 0usize;
     let mut total = 0usize;
-    // Chunks keep memory flat on large inputs while both cores work on each chunk; the output
-    // keeps the input order.
-    const CHUNK: usize = 8192;
-    loop {
-        let mut chunk: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
-        for line in lines.by_ref() {
-            n += 1;
-            let line = line.with_context(|| format!("reading line {n}"))?;
-            if line.trim().is_empty() {
-                continue;
+    // While both cores compute one chunk, the previous chunk's results are written and the
+    // next chunk is read; the output keeps the input order.
+    let mut written: Vec<(String, bool)> = Vec::new();
+    let mut chunk = read_chunk(&mut lines, &mut n)?;
+    while !chunk.is_empty() {
+        let (results, next) = rayon::join(
+            || {
+                chunk
+                    .par_iter()
+                    .map(|(i, l)| process_line(*i, l, args, options, params, lang))
+                    .collect::<Vec<_>>()
+            },
+            || -> anyhow::Result<Vec<(usize, String)>> {
+                write_results(&mut out, &written, &mut total, &mut bad)?;
+                read_chunk(&mut lines, &mut n)
+            },
+        );
+        written = results;
+        match next {
+            Ok(c) => chunk = c,
+            Err(e) => {
+                // What was computed is still written before the read error is reported.
+                write_results(&mut out, &written, &mut total, &mut bad)?;
+                out.flush()?;
+                return Err(e);
             }
-            chunk.push((n, line));
-            if chunk.len() == CHUNK {
-                break;
-            }
-        }
-        if chunk.is_empty() {
-            break;
-        }
-        let results: Vec<(String, bool)> = chunk
-            .par_iter()
-            .map(|(i, l)| process_line(*i, l, args, options, params, lang))
-            .collect();
-        for (text, ok) in results {
-            total += 1;
-            if !ok {
-                bad += 1;
-            }
-            out.write_all(text.as_bytes())?;
-            out.write_all(b"\n")?;
         }
     }
+    write_results(&mut out, &written, &mut total, &mut bad)?;
     out.flush()?;
     eprintln!("{total} requests, {} computed, {bad} refused", total - bad);
     Ok(if bad > 0 {

@@ -21,7 +21,7 @@ use crate::options::{
     Art33DurationUnits, Art60ContributionCheck, ExtensionUnit, ForeignFollowup6Months,
     MoroccoConvention, OpenChoice, Options, PriorAdmissionAnchor, PriorAdmissionKinds,
     PriorAdmissionScope, QuarterCapMethod, ReferenceStartMonthEnd, RoundingMode,
-    StatusMinJobLength,
+    StatusMinJobLength, UndeclaredCompletion,
 };
 use crate::params::{
     Art42, Categories, Counting, Dated, EventRule, ExtensionKind, Extensions, Foreign,
@@ -442,6 +442,8 @@ struct Ctx<'p> {
     counting: &'p Counting,
     cats: &'p Categories,
     unpaid_cap: i64,
+    /// AM art. 7 scheme 3 tolerance, where the completion is in force.
+    completion_tolerance: Option<i64>,
     ext: &'p Extensions,
     art42: &'p Art42,
     foreign: &'p Foreign,
@@ -481,6 +483,7 @@ impl<'p> Ctx<'p> {
             counting: &counting.value,
             cats: &cats.value,
             unpaid_cap: unpaid.value.r6_days_per_year,
+            completion_tolerance: unpaid.value.completion_tolerance_days,
             ext: &ext.value,
             art42: &art42.value,
             foreign: &foreign.value,
@@ -1125,6 +1128,7 @@ impl Counter<'_, '_> {
         let sh = i128::from(r.reference_hours.raw());
         let qh = i128::from(r.weekly_hours.raw());
         let spans = job.start <= q.start() && job.end >= q.end();
+        let completed = self.undeclared_completion(job, lines, q);
         if self.method == QuarterCapMethod::PerQuarter
             && job.full_time()
             && spans
@@ -1141,16 +1145,61 @@ impl Counter<'_, '_> {
         if job.full_time() {
             let v = Fixed4::ratio(days * 6, rh);
             let u = Fixed4::ratio(unpaid_days * 6, rh);
-            (v, u, "A×6/R", review)
+            (v, u + completed, "A×6/R", review)
         } else if hours_known {
             let v = Fixed4::ratio(hours * 6, sh);
             let u = Fixed4::ratio(unpaid_hours * 6, sh);
-            (v, u, "H×6/S", review)
+            (v, u + completed, "H×6/S", review)
         } else {
             let v = Fixed4::ratio(days * 6 * qh, rh * sh);
             let u = Fixed4::ratio(unpaid_days * 6 * qh, rh * sh);
-            (v, u, "A×6/R×Q/S", review)
+            (v, u + completed, "A×6/R×Q/S", review)
         }
+    }
+
+    /// AM art. 7 scheme 3 (old regime): the days of the job's span in the quarter that were
+    /// not declared under any code are unpaid absence, less the tolerance; they count in the
+    /// job's proportion (Q/S) within the yearly cap, like declared unpaid days. Full-time:
+    /// R6 days − A × 6/R − tolerance (EX15). Part-time, from the hours: (C × Q/7 − H) × 6/Q −
+    /// tolerance absence days, × Q/S (EX16). A part-time quarter declared without hours is
+    /// not completed (scheme 3 gives no formula for it).
+    fn undeclared_completion(&self, job: &Job, lines: &[DeclaredLine], q: Quarter) -> Fixed4 {
+        let Some(tolerance) = self.ctx.completion_tolerance else {
+            return Fixed4::ZERO;
+        };
+        if self.prep.opts.undeclared_completion != UndeclaredCompletion::Complete {
+            return Fixed4::ZERO;
+        }
+        let a = job.start.max(q.start());
+        let b = job.end.min(q.end());
+        if b < a {
+            return Fixed4::ZERO;
+        }
+        let r = &job.regime;
+        let absence = if job.full_time() {
+            let declared: i128 = lines.iter().map(|l| i128::from(l.days.raw())).sum();
+            Fixed4::whole(r6_days(a, b))
+                - Fixed4::ratio(declared * 6, i128::from(r.days_per_week.raw()))
+        } else {
+            let Some(hours) = lines
+                .iter()
+                .map(|l| l.hours.map(|h| i128::from(h.raw())))
+                .sum::<Option<i128>>()
+            else {
+                return Fixed4::ZERO;
+            };
+            let qh = i128::from(r.weekly_hours.raw());
+            let calendar = i128::from((b - a).num_days() + 1);
+            // (C × Q/7 − H) × 6/Q, Q and H in hundredths of hours.
+            Fixed4::ratio((calendar * qh - 7 * hours) * 6, 7 * qh)
+        } - Fixed4::whole(tolerance);
+        if absence <= Fixed4::ZERO {
+            return Fixed4::ZERO;
+        }
+        Fixed4::ratio(
+            i128::from(absence.0) * i128::from(r.weekly_hours.raw()),
+            i128::from(r.reference_hours.raw()) * 10_000,
+        )
     }
 
     /// The art. 60 contract over `[a, b]`: (counted, unpaid within cap candidates, formula).

@@ -155,6 +155,20 @@ pub enum MoroccoConvention {
     None,
 }
 
+/// Old regime, declared quarters: ONEM completes the days of a job's span that were not
+/// declared at all as unpaid absence, less a tolerance, within the yearly cap (AM art. 7
+/// scheme 3; SPEC §3.6, EX15, EX16). SPEC states the rule; the research notes call the
+/// procedure obsolete since about 2015 without a source text [I], hence the option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UndeclaredCompletion {
+    /// As SPEC §3.6 states.
+    #[default]
+    Complete,
+    /// No completion: only declared days count.
+    Off,
+}
+
 /// All policy options. `Options::default()` is the documented default of SPEC §5.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
@@ -174,6 +188,7 @@ pub struct Options {
     pub art60_is_reemployment_programme: bool,
     pub foreign_followup_6_months: ForeignFollowup6Months,
     pub morocco_convention: MoroccoConvention,
+    pub undeclared_completion: UndeclaredCompletion,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -257,6 +272,8 @@ mod tests {
             "morocco_convention=manual_review",
             "morocco_convention=convention_3_months",
             "morocco_convention=none",
+            "undeclared_completion=complete",
+            "undeclared_completion=off",
         ] {
             o.set(a).unwrap_or_else(|e| panic!("{a}: {e}"));
         }

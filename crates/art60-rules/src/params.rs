@@ -122,6 +122,10 @@ pub struct Counting {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnpaidCap {
     pub r6_days_per_year: i64,
+    /// AM art. 7 scheme 3: undeclared days of a declared job are completed as unpaid
+    /// absence, less this many days (old regime only; `None` where the rule is not in force).
+    #[serde(default)]
+    pub completion_tolerance_days: Option<i64>,
 }
 
 /// How a category of declared days is treated under a regime.

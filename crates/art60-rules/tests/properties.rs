@@ -26,11 +26,49 @@ fn any_regime() -> impl Strategy<Value = WorkRegime> {
         })
 }
 
+/// Declared quarters for a job, as a DmfA would give them: `fill` percent of the job's
+/// scheduled days as work (hours in proportion), plus two unpaid days a quarter if asked. Less
+/// than the whole schedule leaves undeclared days (completed in the old regime, AM art. 7
+/// scheme 3) and unpaid days meet the yearly cap.
+fn declare(h: &mut HistoryItem, fill: i64, unpaid: bool) {
+    let reg = h.regime.unwrap_or_else(WorkRegime::full_time_5);
+    let mut q = Quarter::of(h.start);
+    while q.start() <= h.end {
+        let (a, b) = (h.start.max(q.start()), h.end.min(q.end()));
+        // Scheduled days: R a week over the quarter's part of the job.
+        let scheduled = ((b - a).num_days() + 1) * reg.days_per_week.raw() / 700;
+        let days = scheduled * fill / 100;
+        let hours = |d: i64| Hundredths(d * reg.weekly_hours.raw() * 100 / reg.days_per_week.raw());
+        let mut lines = vec![DeclaredLine {
+            category: DayCategory::EffectiveWork,
+            days: Hundredths(days * 100),
+            hours: Some(hours(days)),
+            service_code: None,
+        }];
+        if unpaid {
+            lines.push(DeclaredLine {
+                category: DayCategory::UnpaidAbsence,
+                days: Hundredths(200),
+                hours: Some(hours(2)),
+                service_code: None,
+            });
+        }
+        h.quarters.push(QuarterDeclaration { quarter: q, lines });
+        q = q.next();
+    }
+    h.source = Source::Dmfa;
+}
+
 prop_compose! {
-    fn work_before(contract_start: NaiveDate)(back in 30u64..2500, len in 10u64..700, reg in any_regime()) -> HistoryItem {
+    fn work_before(contract_start: NaiveDate)(back in 30u64..2500, len in 10u64..700, reg in any_regime(),
+        declared in prop::option::of((60i64..=100, any::<bool>()))) -> HistoryItem {
         let start = contract_start - Days::new(back + len);
         let end = contract_start - Days::new(back);
-        HistoryItem { regime: Some(reg), ..period(PeriodKind::Work, &start.to_string(), &end.to_string()) }
+        let mut h = HistoryItem { regime: Some(reg), ..period(PeriodKind::Work, &start.to_string(), &end.to_string()) };
+        if let Some((fill, unpaid)) = declared {
+            declare(&mut h, fill, unpaid);
+        }
+        h
     }
 }
 

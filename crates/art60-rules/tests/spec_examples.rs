@@ -18,6 +18,28 @@ fn ex24_full_time_under_36_start_2024_07_01() {
 }
 
 #[test]
+fn ex01_no_prior_work_one_year_a_year_and_a_half_two_years() {
+    // EX01: without prior work, 312 / 468 / 624 days are a contract of 1 / 1½ / 2 years,
+    // by age at its end. Full-time R5 from Monday 2024-01-01, every quarter whole (78 each):
+    // under 36, 312 = 4 quarters (the 4th counts 65 weekdays × 1.2 = 78 on 2024-12-30, EX26);
+    // 36–49, 468 = 6 quarters: Q2/2025 is only whole on 2025-06-30 (64 weekdays × 1.2 =
+    // 76.8 the Friday before); 50 and over, 624 = 8 quarters, the 8th reaching 78 with
+    // 65 weekdays on 2025-12-30. Every DA is before 2026-03-01 (old regime).
+    let full = regime(5.0, 38.0, 38.0);
+    let cases = [
+        ("1995-06-15", "2024-12-30", 312),
+        ("1984-06-15", "2025-06-30", 468),
+        ("1970-06-15", "2025-12-30", 624),
+    ];
+    for (birth, end, required) in cases {
+        let r = run(&plan(birth, "2024-01-01", full));
+        assert_eq!(end_date(&r), d(end), "born {birth}");
+        assert_eq!(r.winning_option.as_ref().unwrap().required, required);
+        assert_eq!(r.regime, Some(art60_rules::params::RegimeId::Old));
+    }
+}
+
+#[test]
 fn ex25_start_2024_07_15() {
     let r = run(&plan("1995-03-10", "2024-07-15", regime(5.0, 38.0, 38.0)));
     assert_eq!(end_date(&r), d("2025-07-11"));

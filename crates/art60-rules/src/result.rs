@@ -289,61 +289,32 @@ impl<'de> Deserialize<'de> for StepValue {
     }
 }
 
-impl From<bool> for StepValue {
-    fn from(v: bool) -> Self {
-        StepValue::Bool(v)
-    }
+/// The conversions of the values a step holds.
+macro_rules! step_value_from {
+    ($($t:ty => |$v:ident| $e:expr),* $(,)?) => {$(
+        impl From<$t> for StepValue {
+            fn from($v: $t) -> Self {
+                $e
+            }
+        }
+    )*};
 }
-impl From<i64> for StepValue {
-    fn from(v: i64) -> Self {
-        StepValue::Int(v)
-    }
-}
-impl From<i32> for StepValue {
-    fn from(v: i32) -> Self {
-        StepValue::Int(i64::from(v))
-    }
-}
-impl From<u32> for StepValue {
-    fn from(v: u32) -> Self {
-        StepValue::Int(i64::from(v))
-    }
-}
-impl From<usize> for StepValue {
-    fn from(v: usize) -> Self {
-        StepValue::Int(i64::try_from(v).unwrap_or(i64::MAX))
-    }
-}
-impl From<f64> for StepValue {
-    fn from(v: f64) -> Self {
-        StepValue::Float(v)
-    }
-}
-impl From<Fixed4> for StepValue {
-    fn from(v: Fixed4) -> Self {
-        StepValue::Fixed(v)
-    }
-}
-impl From<Hundredths> for StepValue {
-    fn from(v: Hundredths) -> Self {
-        StepValue::Hours(v)
-    }
-}
-impl From<NaiveDate> for StepValue {
-    fn from(v: NaiveDate) -> Self {
-        StepValue::Date(v)
-    }
-}
-impl From<Quarter> for StepValue {
-    fn from(v: Quarter) -> Self {
-        StepValue::Quarter(v)
-    }
-}
-impl From<&str> for StepValue {
-    fn from(v: &str) -> Self {
-        StepValue::Text(Cow::Owned(v.to_string()))
-    }
-}
+step_value_from!(
+    bool => |v| StepValue::Bool(v),
+    i64 => |v| StepValue::Int(v),
+    i32 => |v| StepValue::Int(i64::from(v)),
+    u32 => |v| StepValue::Int(i64::from(v)),
+    usize => |v| StepValue::Int(i64::try_from(v).unwrap_or(i64::MAX)),
+    f64 => |v| StepValue::Float(v),
+    Fixed4 => |v| StepValue::Fixed(v),
+    Hundredths => |v| StepValue::Hours(v),
+    NaiveDate => |v| StepValue::Date(v),
+    Quarter => |v| StepValue::Quarter(v),
+    &str => |v| StepValue::Text(Cow::Owned(v.to_string())),
+    String => |v| StepValue::Text(Cow::Owned(v)),
+    &String => |v| StepValue::Text(Cow::Owned(v.clone())),
+);
+
 /// Values read through a reference (`match &outcome { .. }`).
 macro_rules! step_value_by_ref {
     ($($t:ty),*) => {$(
@@ -355,16 +326,7 @@ macro_rules! step_value_by_ref {
     )*};
 }
 step_value_by_ref!(bool, i64, i32, u32, Fixed4, Hundredths, NaiveDate, Quarter);
-impl From<String> for StepValue {
-    fn from(v: String) -> Self {
-        StepValue::Text(Cow::Owned(v))
-    }
-}
-impl From<&String> for StepValue {
-    fn from(v: &String) -> Self {
-        StepValue::Text(Cow::Owned(v.clone()))
-    }
-}
+
 impl<T: Into<StepValue>> From<Option<T>> for StepValue {
     fn from(v: Option<T>) -> Self {
         v.map_or(StepValue::Null, Into::into)

@@ -14,8 +14,9 @@ use crate::calendar::{
     weekdays_from, weekdays_in,
 };
 use crate::input::{
-    AbsenceKind, AdmissionArticle, CalcRequest, Contract, DayCategory, DeclaredLine, InputError,
-    LastPaid, Mode, Pay, PeriodKind, Quarter, QuarterDeclaration, WorkRegime, weekday_mask,
+    AbsenceKind, AdmissionArticle, CalcRequest, Contract, DayCategory, DeclaredLine, InputCode,
+    InputError, LastPaid, Mode, Pay, PeriodKind, Quarter, QuarterDeclaration, WorkRegime,
+    weekday_mask,
 };
 use crate::options::{
     Art33DurationUnits, Art60ContributionCheck, ExtensionUnit, ForeignFollowup6Months,
@@ -2382,7 +2383,8 @@ impl Prepared<'_> {
 
     fn scan(&self, method: QuarterCapMethod) -> Result<ScanEnd, CalcError> {
         let Some(ci) = &self.contract else {
-            return Err(CalcError::InvalidInput(InputError::new(
+            return Err(CalcError::InvalidInput(InputError::coded(
+                InputCode::Required,
                 "contract",
                 "required in plan mode",
             )));
@@ -2553,7 +2555,8 @@ impl Prepared<'_> {
 
     fn plan(&self) -> Result<CalcResult, CalcError> {
         let Some(ci) = &self.contract else {
-            return Err(CalcError::InvalidInput(InputError::new(
+            return Err(CalcError::InvalidInput(InputError::coded(
+                InputCode::Required,
                 "contract",
                 "required in plan mode",
             )));
@@ -2629,10 +2632,13 @@ impl Prepared<'_> {
     }
 
     fn assess(&self) -> Result<CalcResult, CalcError> {
-        let da = self
-            .req
-            .application_date
-            .ok_or_else(|| InputError::new("application_date", "required in assess mode"))?;
+        let da = self.req.application_date.ok_or_else(|| {
+            InputError::coded(
+                InputCode::Required,
+                "application_date",
+                "required in assess mode",
+            )
+        })?;
         let e = da.pred_opt().unwrap_or(da);
         let ev = self.evaluate(e, da, self.opts.quarter_cap_method, true)?;
         let outcome = Outcome::Assessed {

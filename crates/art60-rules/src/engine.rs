@@ -1385,6 +1385,10 @@ struct Eval {
     /// What the caps hold back in each option (average method), aligned with `options`.
     held: Vec<Fixed4>,
     shadow_held: Vec<Fixed4>,
+    /// The units open (days; half-days too for art. 33) and whether the art. 33 route of a
+    /// full-time worker is closed but close: what a route probe compares.
+    units: usize,
+    shadow_route: bool,
 }
 
 impl Eval {
@@ -1422,6 +1426,23 @@ impl Eval {
             .chain(&self.shadow)
             .map(|o| Self::in_days(o, self.option_need(o)))
             .min()
+    }
+
+    /// [`Self::need_days`] and [`Self::need_beyond_held`] of the open options only, without
+    /// the art. 33 options of a route still closed.
+    fn open_needs(&self) -> (Option<Fixed4>, Option<Fixed4>) {
+        let need = self
+            .options
+            .iter()
+            .map(|o| Self::in_days(o, self.option_need(o)))
+            .min();
+        let beyond = self
+            .options
+            .iter()
+            .zip(&self.held)
+            .map(|(o, h)| Self::in_days(o, self.option_need(o) - *h))
+            .min();
+        (need, beyond)
     }
 
     fn option_need(&self, o: &OptionEval) -> Fixed4 {
@@ -1848,6 +1869,19 @@ impl Prepared<'_> {
         method: QuarterCapMethod,
         detail: bool,
     ) -> Result<Eval, CalcError> {
+        self.evaluate_or_probe(e, da, method, detail, false)
+    }
+
+    /// [`Self::evaluate`], or with `probe` only what decides which options are open (the
+    /// re-admission pre-check, the status, the art. 33 route): no option is counted.
+    fn evaluate_or_probe(
+        &self,
+        e: NaiveDate,
+        da: NaiveDate,
+        method: QuarterCapMethod,
+        detail: bool,
+        probe: bool,
+    ) -> Result<Eval, CalcError> {
         let ctx = Ctx::at(self.params, da)?;
         // Steps of the explanation: only in a detailed evaluation of a full calculation.
         let steps_on = detail && self.trace;
@@ -2121,6 +2155,30 @@ impl Prepared<'_> {
                 shadow_units = true;
             }
         }
+        if probe {
+            return Ok(Eval {
+                held,
+                shadow_held,
+                ctx_used: Vec::new(),
+                regime: ctx.regime,
+                age,
+                status: Some(status),
+                options: Vec::new(),
+                met: None,
+                no_stage,
+                steps,
+                provisional,
+                review,
+                contract_part: Fixed4::ZERO,
+                art33_blocked,
+                half_allowances,
+                full_quarter: ctx.counting.full_quarter,
+                art32_rule: None,
+                shadow: Vec::new(),
+                units: units.len(),
+                shadow_route: shadow_units,
+            });
+        }
         let mut own_days_idx = None;
         let mut shadow = Vec::new();
         if shadow_units {
@@ -2239,6 +2297,8 @@ impl Prepared<'_> {
                 )
             }),
             shadow,
+            units: units.len(),
+            shadow_route: shadow_units,
         })
     }
 }
@@ -2519,12 +2579,12 @@ impl Prepared<'_> {
                     q = q.next();
                 }
             };
-            let next = match ev.need_days() {
+            let bound = |need: Option<Fixed4>, beyond: Option<Fixed4>| match need {
                 Some(need) => {
                     let mut k = jump(need, method == QuarterCapMethod::Average);
                     // Both bounds hold, so the later of the two dates is still safe.
                     if method == QuarterCapMethod::Average
-                        && let Some(n) = ev.need_beyond_held()
+                        && let Some(n) = beyond
                     {
                         k = k.max(jump(n, false));
                     }
@@ -2532,11 +2592,36 @@ impl Prepared<'_> {
                 }
                 None => horizon,
             };
+            let next = bound(ev.need_days(), ev.need_beyond_held());
             let barrier = barriers.iter().find(|b| **b > e).copied();
             let mut next = barrier.map_or(next, |b| next.min(b)).min(horizon);
             // An option already counts enough but is not open (a route condition): only a
             // change of route can help, on any day, so no day is skipped.
             let close = ev.need_days().is_some_and(|n| n < Fixed4::ZERO);
+            let (open_need, open_beyond) = ev.open_needs();
+            if close && ev.shadow_route && open_need.is_none_or(|n| n >= Fixed4::ZERO) {
+                // Only the closed art. 33 route counts enough. Until the open options' own
+                // bound, nothing but a change of route, status or re-admission can make a
+                // day feasible: those days are probed (no option counted) and the first day
+                // where one of them changes is evaluated in full.
+                let until = bound(open_need, open_beyond);
+                let until = barrier.map_or(until, |b| until.min(b)).min(horizon);
+                let mut p = e.succ_opt().unwrap_or(horizon);
+                while p < until {
+                    let pr =
+                        self.evaluate_or_probe(p, p.succ_opt().unwrap_or(p), method, false, true)?;
+                    if pr.no_stage.is_some()
+                        || pr.status != ev.status
+                        || pr.units != ev.units
+                        || !pr.shadow_route
+                    {
+                        break;
+                    }
+                    p = p.succ_opt().unwrap_or(horizon);
+                }
+                e = p;
+                continue;
+            }
             // On a day the contract does not work, nothing can be gained: the window only
             // moves forward. Except at a quarter end (a whole quarter counts 78) and, with the
             // average method, on Saturdays (the job cap counts Monday–Saturday days).

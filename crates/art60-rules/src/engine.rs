@@ -10,7 +10,7 @@ use std::rc::Rc;
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 use crate::calendar::{
-    MonthEnd, R6_MASK, add_months, age_on, birthday, period_end, r6_days, sub_months,
+    MonthEnd, R6_MASK, add_months, age_on, birthday, days_between, period_end, r6_days, sub_months,
     weekdays_from, weekdays_in,
 };
 use crate::input::{
@@ -1012,7 +1012,7 @@ impl Counter<'_, '_> {
                     let v = if job.full_time() {
                         Fixed4::whole(r6_days(a, b))
                     } else {
-                        let days = (b - a).num_days() + 1;
+                        let days = days_between(a, b) + 1;
                         Fixed4::ratio(
                             i128::from(days) * i128::from(job.regime.weekly_hours.raw()) * 6,
                             7 * i128::from(job.regime.reference_hours.raw()),
@@ -1190,7 +1190,7 @@ impl Counter<'_, '_> {
                 return Fixed4::ZERO;
             };
             let qh = i128::from(r.weekly_hours.raw());
-            let calendar = i128::from((b - a).num_days() + 1);
+            let calendar = i128::from(days_between(a, b) + 1);
             // (C × Q/7 − H) × 6/Q, Q and H in hundredths of hours.
             Fixed4::ratio((calendar * qh - 7 * hours) * 6, 7 * qh)
         } - Fixed4::whole(tolerance);
@@ -1295,7 +1295,7 @@ fn apply_rule(e: &RawEvent, rule: &EventRule) -> Option<Event> {
 fn move_back(start: NaiveDate, ev: &Event, unit: ExtensionUnit) -> NaiveDate {
     match unit {
         ExtensionUnit::CalendarDays => {
-            let len = (ev.end - ev.start).num_days() + 1;
+            let len = days_between(ev.start, ev.end) + 1;
             start - Days::new(len as u64)
         }
         ExtensionUnit::YearsMonths => {
@@ -1309,7 +1309,7 @@ fn move_back(start: NaiveDate, ev: &Event, unit: ExtensionUnit) -> NaiveDate {
             } else {
                 period_end(ev.start, months)
             };
-            let rest = (ev.end - covered_end).num_days();
+            let rest = days_between(covered_end, ev.end);
             sub_months(start, months, MonthEnd::ClampToMonthEnd) - Days::new(rest as u64)
         }
     }
@@ -1346,7 +1346,7 @@ fn extend(
                 kind: ev.kind,
                 event_start: ev.start,
                 event_end: ev.end,
-                length_days: (ev.end - ev.start).num_days() + 1,
+                length_days: days_between(ev.start, ev.end) + 1,
                 start_before: before,
                 start_after: start,
             });
@@ -1682,7 +1682,7 @@ impl Prepared<'_> {
         let mut determining: Option<(&str, WorkRegime, Option<Pay>)> = None;
         if let Some(ci) = &self.contract {
             let end = ci.c.end.unwrap_or(e).min(e);
-            if (end - ci.c.start).num_days() + 1 >= min_days {
+            if days_between(ci.c.start, end) + 1 >= min_days {
                 determining = Some(("contract", ci.c.regime, ci.c.pay));
             }
         }
@@ -1692,7 +1692,7 @@ impl Prepared<'_> {
                 .iter()
                 .filter(|j| {
                     !matches!(j.class, JobClass::Assimilated(_))
-                        && (j.end - j.start).num_days() + 1 >= min_days
+                        && days_between(j.start, j.end) + 1 >= min_days
                         && j.start <= e
                 })
                 .max_by_key(|j| j.end);
@@ -1800,8 +1800,8 @@ impl Prepared<'_> {
         let summary = |g: &Vec<(NaiveDate, NaiveDate, i64, i64)>| {
             let start = g.iter().map(|x| x.0).min().unwrap_or(da);
             let end = g.iter().map(|x| x.1).max().unwrap_or(da);
-            let days: i64 = g.iter().map(|x| (x.1 - x.0).num_days() + 1).sum();
-            let weighted: i64 = g.iter().map(|x| ((x.1 - x.0).num_days() + 1) * x.2).sum();
+            let days: i64 = g.iter().map(|x| days_between(x.0, x.1) + 1).sum();
+            let weighted: i64 = g.iter().map(|x| (days_between(x.0, x.1) + 1) * x.2).sum();
             let part_time = g.iter().any(|x| x.2 < x.3);
             let s = g.last().map_or(3800, |x| x.3);
             (start, end, days, weighted, part_time, s)
@@ -2132,7 +2132,7 @@ impl Prepared<'_> {
             && let Some(frac) = stage.fulltime_art33_fraction
         {
             let w = make_window(stage.bands[own].months);
-            let window_days = (w.end - w.start).num_days() + 1;
+            let window_days = days_between(w.start, w.end) + 1;
             let pt_days: i64 = self
                 .jobs
                 .iter()
@@ -2140,7 +2140,7 @@ impl Prepared<'_> {
                 .map(|j| {
                     let a = j.start.max(w.start);
                     let b = j.end.min(w.end);
-                    if b >= a { (b - a).num_days() + 1 } else { 0 }
+                    if b >= a { days_between(a, b) + 1 } else { 0 }
                 })
                 .sum();
             if pt_days * frac[1] >= window_days * frac[0] {
@@ -2379,7 +2379,7 @@ impl Prepared<'_> {
                 .iter()
                 .filter(|j| {
                     !matches!(j.class, JobClass::Assimilated(_))
-                        && (j.end - j.start).num_days() >= 6
+                        && days_between(j.start, j.end) >= 6
                 })
                 .max_by_key(|j| j.end);
             let both_full_time =
@@ -2394,7 +2394,7 @@ impl Prepared<'_> {
             for ab in &ci.c.absences {
                 if absence_ext_kind(ab.kind).is_some() {
                     let mut d = ab.start;
-                    while d <= ab.end && d <= horizon && (d - ab.start).num_days() < 400 {
+                    while d <= ab.end && d <= horizon && days_between(ab.start, d) < 400 {
                         v.push(d);
                         d = d.succ_opt().unwrap_or(horizon);
                     }
@@ -2425,7 +2425,7 @@ impl Prepared<'_> {
                 }
                 let (mut lo, mut hi) = (start, horizon);
                 while lo < hi {
-                    let mid = lo + Days::new(((hi - lo).num_days() / 2) as u64);
+                    let mid = lo + Days::new((days_between(lo, hi) / 2) as u64);
                     if self.followup_r6(after, mid) >= need {
                         hi = mid;
                     } else {
@@ -2554,11 +2554,11 @@ impl Prepared<'_> {
                 };
                 // Whole quarters first, then a binary search inside the quarter where the
                 // bound first exceeds the shortfall.
-                let horizon_t = (horizon - first).num_days().max(0);
+                let horizon_t = days_between(first, horizon).max(0);
                 let mut q = qf;
                 let mut lo = 0;
                 loop {
-                    let q_end = (q.end() - first).num_days();
+                    let q_end = days_between(first, q.end());
                     let span_end = q_end.min(horizon_t);
                     if gain_ub(span_end, q, q_end) > need {
                         let (mut a, mut b) = (lo, span_end);

@@ -176,18 +176,7 @@ pub fn weekdays_in(a: NaiveDate, b: NaiveDate, mask: u8) -> i64 {
     if b < a {
         return 0;
     }
-    let total = days_between(a, b) + 1;
-    let per_week = i64::from(mask.count_ones());
-    let weeks = total / 7;
-    let rest = total % 7;
-    let first = a.weekday().num_days_from_monday();
-    let mut n = weeks * per_week;
-    for k in 0..rest as u32 {
-        if mask & (1 << ((first + k) % 7)) != 0 {
-            n += 1;
-        }
-    }
-    n
+    weekdays_from(a.weekday(), days_between(a, b) + 1, mask)
 }
 
 /// `d + n` months, the same day of the month; if that day does not exist, the last day of

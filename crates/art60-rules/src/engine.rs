@@ -2592,13 +2592,18 @@ impl Prepared<'_> {
                 }
                 None => horizon,
             };
-            let next = bound(ev.need_days(), ev.need_beyond_held());
+            let need = ev.need_days();
+            let next = bound(need, ev.need_beyond_held());
             let barrier = barriers.iter().find(|b| **b > e).copied();
             let mut next = barrier.map_or(next, |b| next.min(b)).min(horizon);
             // An option already counts enough but is not open (a route condition): only a
             // change of route can help, on any day, so no day is skipped.
-            let close = ev.need_days().is_some_and(|n| n < Fixed4::ZERO);
-            let (open_need, open_beyond) = ev.open_needs();
+            let close = need.is_some_and(|n| n < Fixed4::ZERO);
+            let (open_need, open_beyond) = if close && ev.shadow_route {
+                ev.open_needs()
+            } else {
+                (None, None)
+            };
             if close && ev.shadow_route && open_need.is_none_or(|n| n >= Fixed4::ZERO) {
                 // Only the closed art. 33 route counts enough. Until the open options' own
                 // bound, nothing but a change of route, status or re-admission can make a

@@ -212,6 +212,14 @@ fn unpaid_part(r: &art60_rules::CalcResult, q: &str) -> Option<Fixed4> {
         .map(|p| p.value)
 }
 
+/// A job declared for one quarter with one line.
+fn declared_job(start: &str, end: &str, reg: WorkRegime, q: &str, l: DeclaredLine) -> HistoryItem {
+    HistoryItem {
+        quarters: vec![quarter(q, vec![l])],
+        ..job(start, end, reg)
+    }
+}
+
 /// An old-regime assessment with one declared job and a full-time contract before the DA.
 fn declared_job_assessment(job_item: HistoryItem) -> CalcRequest {
     let mut req = assess("1990-03-10", "2018-01-16");
@@ -224,13 +232,13 @@ fn ex15_scheme3_full_time_days_all_declared_adds_nothing() {
     // EX15 (AM art. 7 scheme 3): R5, Saturday 1 April → 15 April (13 R6 days), 10 days
     // declared: 13 − 10 × 6/5 − 1 = 0, nothing added. The source's 2006 dates fall before
     // the engine's parameters (2012-11-01); 2017 has the same weekdays.
-    let item = HistoryItem {
-        quarters: vec![quarter(
-            "2017Q2",
-            vec![line(DayCategory::EffectiveWork, 10.0, None)],
-        )],
-        ..job("2017-04-01", "2017-04-15", regime(5.0, 38.0, 38.0))
-    };
+    let item = declared_job(
+        "2017-04-01",
+        "2017-04-15",
+        regime(5.0, 38.0, 38.0),
+        "2017Q2",
+        line(DayCategory::EffectiveWork, 10.0, None),
+    );
     let r = run(&declared_job_assessment(item.clone()));
     assert_eq!(unpaid_part(&r, "2017Q2"), None);
     assert_eq!(quarter_row(&r, "2017Q2").raw, Fixed4::whole(12));
@@ -253,13 +261,13 @@ fn ex15_scheme3_full_time_days_all_declared_adds_nothing() {
 fn ex16_scheme3_part_time_missing_hours() {
     // EX16 (AM art. 7 scheme 3): part-time 19/38 for 5 weeks, 70 h declared:
     // [(35 × 19/7 − 70) × 6/19] − 1 = 6.8947 absence days, counted × 19/38 = 3.4474.
-    let item = HistoryItem {
-        quarters: vec![quarter(
-            "2017Q2",
-            vec![line(DayCategory::EffectiveWork, 10.0, Some(70.0))],
-        )],
-        ..job("2017-05-01", "2017-06-04", regime(5.0, 19.0, 38.0))
-    };
+    let item = declared_job(
+        "2017-05-01",
+        "2017-06-04",
+        regime(5.0, 19.0, 38.0),
+        "2017Q2",
+        line(DayCategory::EffectiveWork, 10.0, Some(70.0)),
+    );
     let r = run(&declared_job_assessment(item.clone()));
     assert_eq!(unpaid_part(&r, "2017Q2"), Some(Fixed4(34_474)));
     // 70 × 6/38 = 11.0526 declared, + 3.4474.
@@ -275,24 +283,24 @@ fn ex16_scheme3_part_time_missing_hours() {
 fn scheme3_completion_stays_within_the_yearly_cap_and_the_old_regime() {
     // [I] 19/38 for the whole of 2017Q2 with 100 h declared: 91 × 19/7 = 247 h expected,
     // (247 − 100) × 6/19 − 1 = 45.4211 absence days × 19/38 = 22.7105, held to 12 a year.
-    let item = HistoryItem {
-        quarters: vec![quarter(
-            "2017Q2",
-            vec![line(DayCategory::EffectiveWork, 20.0, Some(100.0))],
-        )],
-        ..job("2017-04-01", "2017-06-30", regime(5.0, 19.0, 38.0))
-    };
+    let item = declared_job(
+        "2017-04-01",
+        "2017-06-30",
+        regime(5.0, 19.0, 38.0),
+        "2017Q2",
+        line(DayCategory::EffectiveWork, 20.0, Some(100.0)),
+    );
     let r = run(&declared_job_assessment(item));
     assert_eq!(unpaid_part(&r, "2017Q2"), Some(Fixed4::whole(12)));
     // New regime (DA from 2026-03-01): unpaid absence is not assimilated, nothing completed.
     let mut req = assess("1990-03-10", "2026-06-16");
-    req.history = vec![HistoryItem {
-        quarters: vec![quarter(
-            "2025Q4",
-            vec![line(DayCategory::EffectiveWork, 20.0, Some(100.0))],
-        )],
-        ..job("2025-10-01", "2025-12-31", regime(5.0, 19.0, 38.0))
-    }];
+    req.history = vec![declared_job(
+        "2025-10-01",
+        "2025-12-31",
+        regime(5.0, 19.0, 38.0),
+        "2025Q4",
+        line(DayCategory::EffectiveWork, 20.0, Some(100.0)),
+    )];
     let req = with_contract(req, "2026-03-02", "2026-06-15", regime(5.0, 38.0, 38.0));
     let r = run(&req);
     assert_eq!(unpaid_part(&r, "2025Q4"), None);

@@ -241,10 +241,9 @@ fn indexed_label(prefix: &str, i: usize) -> String {
 
 /// The snake_case name of a category, as in the JSON input (for flag details).
 fn category_code(c: DayCategory) -> String {
-    serde_json::to_value(c)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
+    crate::result::variant_name(&c)
         .unwrap_or_default()
+        .to_string()
 }
 
 fn flag(key: &str, detail: impl Into<String>) -> Flag {
@@ -307,6 +306,12 @@ fn absence_ext_kind(kind: AbsenceKind) -> Option<ExtensionKind> {
 }
 
 impl<'a> Prepared<'a> {
+    /// Whether a history period touches `[qs, qe]`; a declaration lies inside its job's
+    /// period, so a quarter no period touches holds nothing from the history.
+    fn history_touches(&self, qs: NaiveDate, qe: NaiveDate) -> bool {
+        self.hist_hull.is_some_and(|(hs, he)| qs <= he && qe >= hs)
+    }
+
     fn new(req: &'a CalcRequest, opts: &'a Options, params: &'a ParamSet) -> Self {
         let mut jobs = Vec::new();
         let mut events = Vec::new();
@@ -709,13 +714,10 @@ impl Counter<'_, '_> {
             let qb = qe.min(we);
             let mut parts: Vec<PartRow> = Vec::new();
             let mut contract_units = Fixed4::ZERO;
-            // A declaration lies inside its job's period, so a quarter that no period
-            // touches holds nothing from the history.
-            let touches_history = self
+            let [declared_sum, mut other_sum, mut unpaid_sum] = if !self
                 .prep
-                .hist_hull
-                .is_some_and(|(hs, he)| qs <= he && qe >= hs);
-            let [declared_sum, mut other_sum, mut unpaid_sum] = if !touches_history {
+                .history_touches(qs, qe)
+            {
                 [Fixed4::ZERO; 3]
             } else if let Some(slab) = slab.filter(|_| qa == qs && qb == qe) {
                 let hs = &mut cache[slab];
@@ -883,11 +885,7 @@ impl Counter<'_, '_> {
         let mut q = from;
         while q <= last {
             let (qs, qe) = (q.start(), q.end());
-            let touches_history = self
-                .prep
-                .hist_hull
-                .is_some_and(|(hs, he)| qs <= he && qe >= hs);
-            let [declared, other, unpaid] = if touches_history {
+            let [declared, other, unpaid] = if self.prep.history_touches(qs, qe) {
                 let i = hs.slot(q.index());
                 match hs.rows[i] {
                     Some(sums) => sums,
@@ -1129,7 +1127,6 @@ impl Counter<'_, '_> {
         let sh = i128::from(r.reference_hours.raw());
         let qh = i128::from(r.weekly_hours.raw());
         let spans = job.start <= q.start() && job.end >= q.end();
-        let completed = self.undeclared_completion(job, lines, q);
         if self.method == QuarterCapMethod::PerQuarter
             && job.full_time()
             && spans
@@ -1143,6 +1140,7 @@ impl Counter<'_, '_> {
                 review,
             );
         }
+        let completed = self.undeclared_completion(job, lines, q);
         if job.full_time() {
             let v = Fixed4::ratio(days * 6, rh);
             let u = Fixed4::ratio(unpaid_days * 6, rh);
@@ -1421,28 +1419,31 @@ impl Eval {
     }
 
     fn need_days(&self) -> Option<Fixed4> {
-        self.options
-            .iter()
-            .chain(&self.shadow)
-            .map(|o| Self::in_days(o, self.option_need(o)))
+        self.min_need(
+            self.options
+                .iter()
+                .chain(&self.shadow)
+                .map(|o| (o, &Fixed4::ZERO)),
+        )
+    }
+
+    /// The smallest need, in R6 days, of these options, each less what is held back.
+    fn min_need<'o>(
+        &self,
+        options: impl Iterator<Item = (&'o OptionEval, &'o Fixed4)>,
+    ) -> Option<Fixed4> {
+        options
+            .map(|(o, held)| Self::in_days(o, self.option_need(o) - *held))
             .min()
     }
 
     /// [`Self::need_days`] and [`Self::need_beyond_held`] of the open options only, without
     /// the art. 33 options of a route still closed.
     fn open_needs(&self) -> (Option<Fixed4>, Option<Fixed4>) {
-        let need = self
-            .options
-            .iter()
-            .map(|o| Self::in_days(o, self.option_need(o)))
-            .min();
-        let beyond = self
-            .options
-            .iter()
-            .zip(&self.held)
-            .map(|(o, h)| Self::in_days(o, self.option_need(o) - *h))
-            .min();
-        (need, beyond)
+        (
+            self.min_need(self.options.iter().map(|o| (o, &Fixed4::ZERO))),
+            self.min_need(self.options.iter().zip(&self.held)),
+        )
     }
 
     fn option_need(&self, o: &OptionEval) -> Fixed4 {
@@ -1464,12 +1465,12 @@ impl Eval {
     /// method a later day adds at most its own value, and all the releases together at most
     /// what is held back now (the capped total never exceeds the uncapped one).
     fn need_beyond_held(&self) -> Option<Fixed4> {
-        self.options
-            .iter()
-            .zip(&self.held)
-            .chain(self.shadow.iter().zip(&self.shadow_held))
-            .map(|(o, h)| Self::in_days(o, self.option_need(o) - *h))
-            .min()
+        self.min_need(
+            self.options
+                .iter()
+                .zip(&self.held)
+                .chain(self.shadow.iter().zip(&self.shadow_held)),
+        )
     }
 }
 
@@ -2155,120 +2156,100 @@ impl Prepared<'_> {
                 shadow_units = true;
             }
         }
-        if probe {
-            return Ok(Eval {
-                held,
-                shadow_held,
-                ctx_used: Vec::new(),
-                regime: ctx.regime,
-                age,
-                status: Some(status),
-                options: Vec::new(),
-                met: None,
-                no_stage,
-                steps,
-                provisional,
-                review,
-                contract_part: Fixed4::ZERO,
-                art33_blocked,
-                half_allowances,
-                full_quarter: ctx.counting.full_quarter,
-                art32_rule: None,
-                shadow: Vec::new(),
-                units: units.len(),
-                shadow_route: shadow_units,
-            });
-        }
-        let mut own_days_idx = None;
         let mut shadow = Vec::new();
-        if shadow_units {
-            for &bi in &bands {
-                let b = stage.bands[bi];
-                let w = make_window(b.months + stage.art33_extra_months);
-                let (_, h) = eval_option(String::new(), "", Unit::HalfDays, b.days, w, &mut shadow);
-                shadow_held.push(h);
-            }
-        }
-        for &unit in &units {
-            for &bi in &bands {
-                let b = stage.bands[bi];
-                let (months, article) = match unit {
-                    Unit::Days => (b.months, "AR art. 30"),
-                    Unit::HalfDays => (b.months + stage.art33_extra_months, "AR art. 33"),
-                };
-                let w = make_window(months);
-                let prefix = if unit == Unit::Days { "art30" } else { "art33" };
-                if unit == Unit::Days && bi == own {
-                    own_days_idx = Some(options.len());
+        // A probe stops here: no option is counted.
+        if !probe {
+            let mut own_days_idx = None;
+            if shadow_units {
+                for &bi in &bands {
+                    let b = stage.bands[bi];
+                    let w = make_window(b.months + stage.art33_extra_months);
+                    let (_, h) =
+                        eval_option(String::new(), "", Unit::HalfDays, b.days, w, &mut shadow);
+                    shadow_held.push(h);
                 }
-                let id = if detail {
-                    format!("{prefix}_band{}", b.min_age)
+            }
+            for &unit in &units {
+                for &bi in &bands {
+                    let b = stage.bands[bi];
+                    let (months, article) = match unit {
+                        Unit::Days => (b.months, "AR art. 30"),
+                        Unit::HalfDays => (b.months + stage.art33_extra_months, "AR art. 33"),
+                    };
+                    let w = make_window(months);
+                    let prefix = if unit == Unit::Days { "art30" } else { "art33" };
+                    if unit == Unit::Days && bi == own {
+                        own_days_idx = Some(options.len());
+                    }
+                    let id = if detail {
+                        format!("{prefix}_band{}", b.min_age)
+                    } else {
+                        String::new()
+                    };
+                    let (cp, h) = eval_option(id, article, unit, b.days, w, &mut options);
+                    held.push(h);
+                    if bi == own && unit == units[0] {
+                        contract_part = cp;
+                    }
+                }
+            }
+            // Art. 32 (old regime, own band, art. 30 only).
+            if let Some(a32) = &stage.art32
+                && age >= a32.min_age
+                && units.contains(&Unit::Days)
+                && let Some(own_opt) = own_days_idx.and_then(|i| options.get(i)).cloned()
+            {
+                let req_days = own_opt.required;
+                let d = own_opt.counted;
+                let past_end = own_opt
+                    .window
+                    .start
+                    .pred_opt()
+                    .unwrap_or(own_opt.window.start);
+                let past_start = self.regime_months_back(own_opt.window.start, a32.past_years * 12);
+                let counter = Counter {
+                    prep: self,
+                    ctx: &ctx,
+                    unit: Unit::Days,
+                    method,
+                    foreign_ok: &foreign_ok,
+                    detail: false,
+                    rows: false,
+                };
+                let past = counter
+                    .count(past_start, past_end, contract_end)
+                    .total
+                    .ceil();
+                let two_thirds = d * a32.two_thirds[1] >= req_days * a32.two_thirds[0];
+                let half = d * a32.half[1] >= req_days * a32.half[0];
+                let need_a = a32.missing_day_multiplier * (req_days - d).max(0);
+                let (met, condition, past_required) = if two_thirds && past >= need_a {
+                    (true, "two_thirds", need_a)
+                } else if half && past >= a32.past_days_half {
+                    (true, "half", a32.past_days_half)
+                } else if two_thirds {
+                    (false, "two_thirds", need_a.min(a32.past_days_half))
                 } else {
-                    String::new()
+                    (false, "half", a32.past_days_half)
                 };
-                let (cp, h) = eval_option(id, article, unit, b.days, w, &mut options);
-                held.push(h);
-                if bi == own && unit == units[0] {
-                    contract_part = cp;
+                let mut o = own_opt.clone();
+                // Ids and articles are only read from the final, detailed evaluation.
+                if detail {
+                    o.id = format!("art32_band{}", stage.bands[own].min_age);
+                    o.article = "AR art. 32".into();
                 }
+                o.met = met;
+                o.art32 = Some(Art32Eval {
+                    past_start,
+                    past_end,
+                    past_days: past,
+                    past_required,
+                    condition: condition.into(),
+                });
+                options.push(o);
+                // No held-back bound for art. 32: its need also involves the ten years before.
+                held.push(Fixed4(i64::MAX / 4));
             }
-        }
-        // Art. 32 (old regime, own band, art. 30 only).
-        if let Some(a32) = &stage.art32
-            && age >= a32.min_age
-            && units.contains(&Unit::Days)
-            && let Some(own_opt) = own_days_idx.and_then(|i| options.get(i)).cloned()
-        {
-            let req_days = own_opt.required;
-            let d = own_opt.counted;
-            let past_end = own_opt
-                .window
-                .start
-                .pred_opt()
-                .unwrap_or(own_opt.window.start);
-            let past_start = self.regime_months_back(own_opt.window.start, a32.past_years * 12);
-            let counter = Counter {
-                prep: self,
-                ctx: &ctx,
-                unit: Unit::Days,
-                method,
-                foreign_ok: &foreign_ok,
-                detail: false,
-                rows: false,
-            };
-            let past = counter
-                .count(past_start, past_end, contract_end)
-                .total
-                .ceil();
-            let two_thirds = d * a32.two_thirds[1] >= req_days * a32.two_thirds[0];
-            let half = d * a32.half[1] >= req_days * a32.half[0];
-            let need_a = a32.missing_day_multiplier * (req_days - d).max(0);
-            let (met, condition, past_required) = if two_thirds && past >= need_a {
-                (true, "two_thirds", need_a)
-            } else if half && past >= a32.past_days_half {
-                (true, "half", a32.past_days_half)
-            } else if two_thirds {
-                (false, "two_thirds", need_a.min(a32.past_days_half))
-            } else {
-                (false, "half", a32.past_days_half)
-            };
-            let mut o = own_opt.clone();
-            // Ids and articles are only read from the final, detailed evaluation.
-            if detail {
-                o.id = format!("art32_band{}", stage.bands[own].min_age);
-                o.article = "AR art. 32".into();
-            }
-            o.met = met;
-            o.art32 = Some(Art32Eval {
-                past_start,
-                past_end,
-                past_days: past,
-                past_required,
-                condition: condition.into(),
-            });
-            options.push(o);
-            // No held-back bound for art. 32: its need also involves the ten years before.
-            held.push(Fixed4(i64::MAX / 4));
         }
         let met = options.iter().position(|o| o.met);
         Ok(Eval {

@@ -75,10 +75,10 @@ struct Catalog {
 }
 
 const SOURCES: [(Lang, &str); 4] = [
-    (Lang::En, include_str!("../explain/en.toml")),
-    (Lang::Fr, include_str!("../explain/fr.toml")),
-    (Lang::Nl, include_str!("../explain/nl.toml")),
-    (Lang::De, include_str!("../explain/de.toml")),
+    (Lang::En, include_str!("../../explain/en.toml")),
+    (Lang::Fr, include_str!("../../explain/fr.toml")),
+    (Lang::Nl, include_str!("../../explain/nl.toml")),
+    (Lang::De, include_str!("../../explain/de.toml")),
 ];
 
 fn catalogs() -> &'static BTreeMap<&'static str, Catalog> {

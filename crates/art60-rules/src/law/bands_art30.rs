@@ -1,0 +1,78 @@
+//! # The requirement options: age bands
+//!
+//! SPEC §3.4; AR art. 30 al. 1 and art. 33 2° (old and new; parameters `stage`). Old regime:
+//! by age in completed years on the DA, 312 days in 21 months (< 36), 468 in 33 (36–49), 624
+//! in 42 (≥ 50); any older band may also be used; art. 33 uses the same figures in half-days
+//! over windows 6 months longer. New regime: 312 days (or half-days) in 36 months at every
+//! age. Each option's window is extended and cut off the same way (§3.5). Tested by EX01,
+//! EX02, EX34 and `crossing-36`.
+
+use chrono::NaiveDate;
+
+use crate::params::{Band, Stage};
+use crate::result::{AppliedExtension, Unit, Window};
+
+use super::extensions::{Event, extend};
+use super::facts::Facts;
+
+/// The bands a person may use at an age: the own band and, where allowed, the older ones.
+pub(crate) fn bands_for(stage: &Stage, age: i32) -> (usize, Vec<usize>) {
+    let own = stage
+        .bands
+        .iter()
+        .rposition(|b| age >= b.min_age)
+        .unwrap_or(0);
+    let bands = if stage.older_bands_allowed {
+        (own..stage.bands.len()).collect()
+    } else {
+        vec![own]
+    };
+    (own, bands)
+}
+
+/// The window length and article of a band in a unit.
+pub(crate) fn band_months(stage: &Stage, b: &Band, unit: Unit) -> (u32, &'static str) {
+    match unit {
+        Unit::Days => (b.months, "AR art. 30"),
+        Unit::HalfDays => (b.months + stage.art33_extra_months, "AR art. 33"),
+    }
+}
+
+/// The stable id of a band option (`art30_band36`).
+pub(crate) fn option_id(unit: Unit, b: &Band) -> String {
+    let prefix = if unit == Unit::Days { "art30" } else { "art33" };
+    format!("{prefix}_band{}", b.min_age)
+}
+
+impl Facts<'_> {
+    /// An option's window: `months` back from the DA, extended by `events`, cut off.
+    pub fn window(
+        &self,
+        da: NaiveDate,
+        end: NaiveDate,
+        months: u32,
+        events: &[Event],
+        cutoff: Option<NaiveDate>,
+        keep_extensions: bool,
+    ) -> Window {
+        let base = self.months_back(da, months);
+        let mut applied: Vec<AppliedExtension> = Vec::new();
+        let list = keep_extensions.then_some(&mut applied);
+        let (mut start, _) = extend(base, end, events, self.opts.extension_unit, list);
+        let mut cut = None;
+        if let Some(c) = cutoff
+            && c > start
+        {
+            start = c;
+            cut = Some(c);
+        }
+        Window {
+            months,
+            base_start: base,
+            start,
+            end,
+            extensions: applied,
+            cutoff: cut,
+        }
+    }
+}

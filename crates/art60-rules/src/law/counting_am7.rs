@@ -1,0 +1,586 @@
+//! # Counting: conversion into R6 days, caps, start quarter
+//!
+//! SPEC §3.7 and §3.8; AM 26/11/1991 art. 7 (days) and art. 8 (half-days, art. 33); AR art.
+//! 37 §1 al. 2 (edge quarters). A *part* is one job in one quarter: a full-time job spanning
+//! a whole quarter uninterrupted counts 78; other full-time parts A × 6/R; part-time parts
+//! H × 6/S (or A × Q/R × 6/S); each part keeps 4 decimals (option `rounding_mode`).
+//! Assimilated periods count R6 × Q/S in the proportion of the work before them. Unpaid
+//! absence counts within a yearly cap (old regime). The start quarter's declared totals are
+//! capped at its Monday–Saturday days from the window start. Then the caps of option
+//! `quarter_cap_method`: 78 a quarter (`per_quarter`), or each job at most its R6 days and
+//! the whole 78 a quarter on average (`average`, AM art. 7 scheme 2B, bonus table unknown).
+//! Half-days (art. 33) are twice the days. The total is rounded up.
+//! Tested by EX09–EX14, EX24, EX31, E10, E11 and the conversion figures of §8.1.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::calendar::{days_between, r6_days, weekdays_in};
+use crate::input::{DayCategory, DeclaredLine, Quarter, WorkRegime};
+use crate::options::{QuarterCapMethod, RoundingMode};
+use crate::params::Treatment;
+use crate::result::{Flag, PartRow, PartSource, QuarterRow, Unit};
+use crate::units::Fixed4;
+
+use super::categories_art38::{Effective, category_code, effective};
+use super::facts::{Facts, Job, JobClass, flag};
+use super::regime::Ctx;
+
+/// What a count keeps besides its total: the flags, and the quarter rows of the explanation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Keep {
+    pub flags: bool,
+    pub rows: bool,
+}
+
+/// A window's count.
+pub(crate) struct CountOut {
+    pub keep: Keep,
+    pub total: Fixed4,
+    pub contract_part: Fixed4,
+    /// Average method: what the caps hold back at this date (the contract's job cap and the
+    /// 78-a-quarter average), in the option's unit. Later days can release at most this on
+    /// top of their own value, which bounds the scan's jump.
+    pub held: Fixed4,
+    pub quarters: Vec<QuarterRow>,
+    pub provisional: Vec<Flag>,
+    pub review: Vec<Flag>,
+    /// The parts of the quarter being counted (rows only).
+    parts: Vec<PartRow>,
+}
+
+impl CountOut {
+    pub fn new(keep: Keep) -> Self {
+        CountOut {
+            keep,
+            total: Fixed4::ZERO,
+            contract_part: Fixed4::ZERO,
+            held: Fixed4::ZERO,
+            quarters: Vec::new(),
+            provisional: Vec::new(),
+            review: Vec::new(),
+            parts: Vec::new(),
+        }
+    }
+    pub fn review(&mut self, f: impl FnOnce() -> Flag) {
+        if self.keep.flags {
+            self.review.push(f());
+        }
+    }
+    pub fn provisional(&mut self, f: impl FnOnce() -> Flag) {
+        if self.keep.flags {
+            self.provisional.push(f());
+        }
+    }
+    fn part(&mut self, job: &str, source: PartSource, formula: &str, value: Fixed4) {
+        self.part_with(|| PartRow {
+            job: job.to_string(),
+            source,
+            formula: formula.to_string(),
+            value,
+        });
+    }
+    fn part_with(&mut self, f: impl FnOnce() -> PartRow) {
+        if self.keep.rows {
+            self.parts.push(f());
+        }
+    }
+    /// Sorts and dedups the flags once the count is over.
+    pub fn close(mut self) -> Self {
+        self.provisional.sort();
+        self.provisional.dedup();
+        self.review.sort();
+        self.review.dedup();
+        self
+    }
+}
+
+/// Value of `days` scheduled days in a regime, in R6 days: A×6/R (full time) or A×Q/R×6/S.
+pub(crate) fn scheduled_value(days: i64, r: &WorkRegime) -> Fixed4 {
+    let rh = i128::from(r.days_per_week.raw());
+    if r.is_full_time() {
+        Fixed4::ratio(i128::from(days) * 600, rh)
+    } else {
+        Fixed4::ratio(
+            i128::from(days) * 600 * i128::from(r.weekly_hours.raw()),
+            rh * i128::from(r.reference_hours.raw()),
+        )
+    }
+}
+
+/// R6 days × Q/S: an assimilated period in the proportion of the work before it.
+fn assimilated_value(a: NaiveDate, b: NaiveDate, r: &WorkRegime) -> Fixed4 {
+    Fixed4::ratio(
+        i128::from(r6_days(a, b)) * i128::from(r.weekly_hours.raw()),
+        i128::from(r.reference_hours.raw()),
+    )
+}
+
+/// Counts one option's window at one candidate date.
+pub(crate) struct Counter<'x, 'p> {
+    pub facts: &'x Facts<'x>,
+    pub ctx: &'x Ctx<'p>,
+    pub unit: Unit,
+    pub method: QuarterCapMethod,
+    pub foreign_ok: &'x [bool],
+}
+
+/// The sums of the quarters counted so far that the caps of the whole window need.
+pub(crate) struct Tally {
+    /// Per-job sums for the average method's job cap (index `jobs.len()` = the contract).
+    pub job_sums: Vec<Fixed4>,
+    pub unpaid_left: BTreeMap<i32, Fixed4>,
+    pub unpaid_counted: Fixed4,
+    pub nquarters: i64,
+}
+
+impl Counter<'_, '_> {
+    pub fn per_quarter(&self) -> bool {
+        self.method == QuarterCapMethod::PerQuarter
+    }
+
+    /// 1 for days, 2 for half-days (AM art. 8).
+    pub fn factor(&self) -> i64 {
+        match self.unit {
+            Unit::Days => 1,
+            Unit::HalfDays => self.ctx.counting.half_day_factor,
+        }
+    }
+
+    pub fn full_quarter(&self) -> Fixed4 {
+        Fixed4::whole(self.ctx.counting.full_quarter)
+    }
+
+    pub fn tally(&self) -> Tally {
+        Tally {
+            job_sums: if self.per_quarter() {
+                Vec::new()
+            } else {
+                vec![Fixed4::ZERO; self.facts.jobs.len() + 1]
+            },
+            unpaid_left: BTreeMap::new(),
+            unpaid_counted: Fixed4::ZERO,
+            nquarters: 0,
+        }
+    }
+
+    /// Option `rounding_mode`: a part-time part rounded up, or kept to 4 decimals.
+    pub(super) fn round_part(&self, v: Fixed4, part_time: bool) -> Fixed4 {
+        if part_time && self.facts.opts.rounding_mode == RoundingMode::PerPartCeiling {
+            v.ceil_fixed()
+        } else {
+            v
+        }
+    }
+
+    /// The last day before the contract: whole quarters up to it count the same at every
+    /// candidate date.
+    pub fn before_contract(&self, we: NaiveDate, contract_end: Option<NaiveDate>) -> NaiveDate {
+        match (&self.facts.contract, contract_end) {
+            (Some(ci), Some(_)) => ci.c.start.pred_opt().unwrap_or(ci.c.start).min(we),
+            _ => we,
+        }
+    }
+
+    /// Counts `[ws, we]`, the contract projected up to `contract_end`: every quarter's parts,
+    /// its caps, then the caps of the whole window.
+    pub fn count(
+        &self,
+        ws: NaiveDate,
+        we: NaiveDate,
+        contract_end: Option<NaiveDate>,
+        keep: Keep,
+    ) -> CountOut {
+        let mut out = CountOut::new(keep);
+        if we < ws {
+            return out;
+        }
+        let mut tally = self.tally();
+        let mut q = Quarter::of(ws);
+        while q.start() <= we {
+            let (qs, qe) = (q.start(), q.end());
+            let (qa, qb) = (qs.max(ws), qe.min(we));
+            let mut per_job = vec![Fixed4::ZERO; tally.job_sums.len().saturating_sub(1)];
+            let hist = if self.facts.history_touches(qs, qe) {
+                self.history_quarter(q, (qs, qe), qa, qb, &mut out, &mut per_job)
+            } else {
+                [Fixed4::ZERO; 3]
+            };
+            for (s, v) in tally.job_sums.iter_mut().zip(&per_job) {
+                *s += *v;
+            }
+            self.close_quarter(q, (qa, qb), hist, contract_end, &mut tally, &mut out);
+            q = q.next();
+        }
+        self.close_window(ws, we, contract_end, &tally, &mut out);
+        out.close()
+    }
+
+    /// The history's periods in one quarter: [declared, other, unpaid] in days; per-job
+    /// values go to `per_job` when the average method needs them.
+    pub fn history_quarter(
+        &self,
+        q: Quarter,
+        (qs, qe): (NaiveDate, NaiveDate),
+        qa: NaiveDate,
+        qb: NaiveDate,
+        out: &mut CountOut,
+        per_job: &mut [Fixed4],
+    ) -> [Fixed4; 3] {
+        let factor = self.factor();
+        let mut sums = [Fixed4::ZERO; 3];
+        for (ji, job) in self.facts.jobs.iter().enumerate() {
+            // Declarations lie inside their job's period (input check): a job outside the
+            // quarter has nothing in it.
+            if job.outside(qs, qe) {
+                continue;
+            }
+            if let JobClass::Foreign(f) = job.class
+                && !self.foreign_ok[f]
+            {
+                continue;
+            }
+            let part_time = !job.full_time();
+            let (v, slot, source, formula) = if let Some(decl) = job.declaration(q) {
+                let d = self.declared_value(job, &decl.lines, q, out);
+                sums[2] += d.unpaid;
+                (d.counted, 0, PartSource::Declared, d.formula)
+            } else {
+                let (a, b) = (qa.max(job.start), qb.min(job.end));
+                if b < a {
+                    continue;
+                }
+                match self.undeclared_part(job, q, (qs, qe), (a, b), out) {
+                    Part::Counts(v, source, formula) => {
+                        if job.provisional {
+                            out.provisional(|| flag("provisional.input", job.label.clone()));
+                        }
+                        (v, 1, source, formula)
+                    }
+                    Part::Unpaid(v) => {
+                        sums[2] += v;
+                        continue;
+                    }
+                    Part::Nothing => continue,
+                }
+            };
+            let v = self.round_part(v, part_time);
+            sums[slot] += v;
+            if let Some(p) = per_job.get_mut(ji) {
+                *p += v;
+            }
+            out.part(&job.label, source, formula, v.times(factor));
+        }
+        sums
+    }
+
+    /// A part of the history that no declaration covers: an assimilated period, a declared
+    /// job's quarter not declared yet (§3.10), or a job's scheduled days.
+    fn undeclared_part(
+        &self,
+        job: &Job,
+        q: Quarter,
+        (qs, qe): (NaiveDate, NaiveDate),
+        (a, b): (NaiveDate, NaiveDate),
+        out: &mut CountOut,
+    ) -> Part {
+        if let JobClass::Assimilated(cat) = job.class {
+            return match effective(self.ctx.treatment(cat), self.facts.opts) {
+                Effective::Count => Part::Counts(
+                    assimilated_value(a, b, &job.regime),
+                    PartSource::Assimilated,
+                    "R6×Q/S",
+                ),
+                Effective::Unpaid => Part::Unpaid(assimilated_value(a, b, &job.regime)),
+                Effective::Review => {
+                    out.review(|| {
+                        flag(
+                            "manual_review.category",
+                            format!("{} {}", job.label, category_code(cat)),
+                        )
+                    });
+                    Part::Nothing
+                }
+                Effective::No => Part::Nothing,
+            };
+        }
+        if !job.declared.is_empty() {
+            let (v, f) = self.no_interruption_value(job, q, a, b, out);
+            return Part::Counts(v, PartSource::NoInterruptionRule, f);
+        }
+        if job.class == JobClass::Belgian && q >= self.facts.dmfa_pending_from {
+            out.provisional(|| flag("provisional.dmfa_pending", format!("{} {q}", job.label)));
+        }
+        let source = if matches!(job.class, JobClass::Foreign(_)) {
+            PartSource::Foreign
+        } else {
+            PartSource::Projected
+        };
+        if self.per_quarter() && a == qs && b == qe && job.full_time() {
+            return Part::Counts(self.full_quarter(), source, "78");
+        }
+        let days = weekdays_in(a, b, job.mask);
+        let f = if job.full_time() {
+            "A×6/R"
+        } else {
+            "A×Q/R×6/S"
+        };
+        Part::Counts(scheduled_value(days, &job.regime), source, f)
+    }
+
+    /// A declared quarter of one job (AM art. 7 schemes 1–2): counted, unpaid, formula.
+    fn declared_value(
+        &self,
+        job: &Job,
+        lines: &[DeclaredLine],
+        q: Quarter,
+        out: &mut CountOut,
+    ) -> Declared {
+        let mut t = LineTotals::default();
+        for l in lines {
+            self.add_line(l, &mut t);
+        }
+        if let Some((key, cat)) = t.review {
+            out.review(|| flag(key, format!("{} {q} {}", job.label, category_code(cat))));
+        }
+        let r = &job.regime;
+        let rh = i128::from(r.days_per_week.raw());
+        let sh = i128::from(r.reference_hours.raw());
+        let qh = i128::from(r.weekly_hours.raw());
+        let spans = job.start <= q.start() && job.end >= q.end();
+        if self.per_quarter() && job.full_time() && spans && t.every_line_counts && t.days > 0 {
+            return Declared {
+                counted: self.full_quarter(),
+                unpaid: Fixed4::ZERO,
+                formula: "78",
+            };
+        }
+        let completed = self.undeclared_completion(job, lines, q);
+        let (counted, unpaid, formula) = if job.full_time() {
+            (
+                Fixed4::ratio(t.days * 6, rh),
+                Fixed4::ratio(t.unpaid_days * 6, rh),
+                "A×6/R",
+            )
+        } else if t.hours_known {
+            (
+                Fixed4::ratio(t.hours * 6, sh),
+                Fixed4::ratio(t.unpaid_hours * 6, sh),
+                "H×6/S",
+            )
+        } else {
+            (
+                Fixed4::ratio(t.days * 6 * qh, rh * sh),
+                Fixed4::ratio(t.unpaid_days * 6 * qh, rh * sh),
+                "A×6/R×Q/S",
+            )
+        };
+        Declared {
+            counted,
+            unpaid: unpaid + completed,
+            formula,
+        }
+    }
+
+    /// One declared line into the quarter's totals, by its category's treatment.
+    fn add_line(&self, l: &DeclaredLine, t: &mut LineTotals) {
+        let treatment = self.ctx.treatment(l.category);
+        let d = i128::from(l.days.raw());
+        let h = l.hours.map(|h| i128::from(h.raw()));
+        match effective(treatment, self.facts.opts) {
+            Effective::Count => {
+                t.days += d;
+                match h {
+                    Some(h) => t.hours += h,
+                    None => t.hours_known = false,
+                }
+            }
+            Effective::Unpaid => {
+                t.every_line_counts = false;
+                t.unpaid_days += d;
+                t.unpaid_hours += h.unwrap_or(0);
+            }
+            Effective::No => {
+                if d > 0 || h.unwrap_or(0) > 0 {
+                    t.every_line_counts = false;
+                }
+                if treatment == Treatment::Extends {
+                    t.review = Some(("manual_review.declared_extension", l.category));
+                }
+            }
+            Effective::Review => {
+                t.every_line_counts = false;
+                t.review = Some(("manual_review.category", l.category));
+            }
+        }
+    }
+
+    /// Closes one quarter: the contract's projection, unpaid absence within the yearly cap,
+    /// the start-quarter cap of declared totals, the 78 cap (per-quarter method).
+    pub fn close_quarter(
+        &self,
+        q: Quarter,
+        (qa, qb): (NaiveDate, NaiveDate),
+        [declared_sum, mut other_sum, mut unpaid_sum]: [Fixed4; 3],
+        contract_end: Option<NaiveDate>,
+        tally: &mut Tally,
+        out: &mut CountOut,
+    ) {
+        let (qs, qe) = (q.start(), q.end());
+        let full = self.full_quarter();
+        let per_quarter = self.per_quarter();
+        let factor = self.factor();
+        tally.nquarters += 1;
+        let mut contract_units = Fixed4::ZERO;
+        if let Some(c) = self.contract_part(q, (qa, qb), contract_end) {
+            other_sum += c.counted;
+            unpaid_sum += c.unpaid;
+            if let Some(s) = tally.job_sums.last_mut() {
+                *s += c.counted;
+            }
+            contract_units = c.counted.times(factor);
+            out.part("contract", PartSource::Contract, c.formula, contract_units);
+        }
+        // Unpaid absence within the yearly cap (old regime), all jobs together.
+        if unpaid_sum > Fixed4::ZERO {
+            let left = tally
+                .unpaid_left
+                .entry(q.year)
+                .or_insert(Fixed4::whole(self.ctx.unpaid_cap));
+            let allowed = unpaid_sum.min(*left);
+            *left = *left - allowed;
+            other_sum += allowed;
+            tally.unpaid_counted += allowed;
+            if allowed > Fixed4::ZERO {
+                let cap = self.ctx.unpaid_cap;
+                out.part_with(|| PartRow {
+                    job: "unpaid".into(),
+                    source: PartSource::UnpaidWithinCap,
+                    formula: format!("≤ {cap}"),
+                    value: allowed.times(factor),
+                });
+            }
+        }
+        // Start quarter: declared totals cannot be placed in time, so they are capped at the
+        // Monday–Saturday days from the window start (AM art. 7 last paragraph). Caps are in
+        // the option's unit: 78 days or 78 half-days a quarter (AM art. 7, 8).
+        let mut cap = None;
+        let mut declared_units = declared_sum.times(factor);
+        if qa > qs && declared_units > Fixed4::ZERO {
+            let c = Fixed4::whole(r6_days(qa, qe));
+            if declared_units > c {
+                declared_units = c;
+                cap = Some(c);
+            }
+        }
+        let raw = declared_units + other_sum.times(factor);
+        let result = if per_quarter {
+            if raw > full {
+                cap = Some(full);
+            }
+            raw.min(full)
+        } else {
+            raw
+        };
+        out.total += result;
+        // The contract's share of what the quarter counts: the other periods first, the
+        // contract fills the rest up to the cap.
+        let others = raw - contract_units;
+        out.contract_part += (result - others.min(result)).min(contract_units);
+        if out.keep.rows {
+            out.quarters.push(QuarterRow {
+                quarter: q,
+                parts: std::mem::take(&mut out.parts),
+                raw,
+                cap,
+                result,
+            });
+        }
+        out.parts.clear();
+    }
+
+    /// Method A (`average`): each job at most its R6 days in the window, the whole at most 78
+    /// a quarter on average. The ONEM conversion bonus table is unknown (bonus 0).
+    pub fn close_window(
+        &self,
+        ws: NaiveDate,
+        we: NaiveDate,
+        contract_end: Option<NaiveDate>,
+        tally: &Tally,
+        out: &mut CountOut,
+    ) {
+        if self.per_quarter() {
+            return;
+        }
+        let factor = self.factor();
+        let njobs = self.facts.jobs.len();
+        let mut total = Fixed4::ZERO;
+        for (ji, s) in tally.job_sums.iter().enumerate() {
+            let (js, je) = if ji == njobs {
+                match (&self.facts.contract, contract_end) {
+                    (Some(ci), Some(ce)) => (ci.c.start, ce),
+                    _ => continue,
+                }
+            } else {
+                (self.facts.jobs[ji].start, self.facts.jobs[ji].end)
+            };
+            let jcap = Fixed4::whole(r6_days(js.max(ws), je.min(we)));
+            let declared_job = ji < njobs && !self.facts.jobs[ji].declared.is_empty();
+            let units = s.times(factor);
+            if ji == njobs && units > jcap {
+                out.held += units - jcap;
+            }
+            total += if declared_job { units } else { units.min(jcap) };
+        }
+        total += tally.unpaid_counted.times(factor);
+        out.total = total.min(self.full_quarter().times(tally.nquarters));
+        out.held += total - out.total;
+    }
+}
+
+/// What a part of the history without a declaration gives.
+enum Part {
+    Counts(Fixed4, PartSource, &'static str),
+    /// Unpaid absence, counted within the yearly cap.
+    Unpaid(Fixed4),
+    Nothing,
+}
+
+/// A declared quarter of one job.
+struct Declared {
+    counted: Fixed4,
+    unpaid: Fixed4,
+    formula: &'static str,
+}
+
+/// The declared lines of a quarter added up, in hundredths.
+struct LineTotals {
+    days: i128,
+    hours: i128,
+    hours_known: bool,
+    unpaid_days: i128,
+    unpaid_hours: i128,
+    every_line_counts: bool,
+    /// The review flag of the quarter (the last line that raises one).
+    review: Option<(&'static str, DayCategory)>,
+}
+
+impl Default for LineTotals {
+    fn default() -> Self {
+        LineTotals {
+            days: 0,
+            hours: 0,
+            hours_known: true,
+            unpaid_days: 0,
+            unpaid_hours: 0,
+            every_line_counts: true,
+            review: None,
+        }
+    }
+}
+
+/// Used by the no-interruption rule's part-time formula (days × Q/7 × 6/S).
+pub(crate) fn calendar_days(a: NaiveDate, b: NaiveDate) -> i64 {
+    days_between(a, b) + 1
+}

@@ -1,0 +1,204 @@
+//! # Reference period and its extensions
+//!
+//! SPEC §3.5.1–2; AR art. 30 al. 3 (old list, [P]) and art. 30 al. 3 1°–4° (new closed list,
+//! Loi-programme 2025-07-18); the extension table `extensions` of the parameters. The window
+//! ends the day before the DA and starts N months earlier. Events below their minimum are
+//! dropped, longer ones capped from their first day; then, until stable, each unused event
+//! with at least one day in the window moves the start back by its whole capped length
+//! (option `extension_unit`). A child-raising period ends the day before the child's age
+//! limit. Tested by EX17–EX20 and `history-with-sickness`.
+
+use chrono::{Days, NaiveDate};
+
+use crate::calendar::{MonthEnd, birthday, days_between, period_end, sub_months};
+use crate::input::{AbsenceKind, DayCategory, PeriodKind};
+use crate::options::ExtensionUnit;
+use crate::params::{EventRule, ExtensionKind, Treatment};
+use crate::result::AppliedExtension;
+
+use super::facts::{Facts, RawEvent};
+use super::regime::Ctx;
+
+/// An event after its rule: dropped below its minimum, capped from its first day.
+#[derive(Debug, Clone)]
+pub(crate) struct Event {
+    pub label: std::rc::Rc<str>,
+    pub kind: ExtensionKind,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+/// The extension kind of a history period, when it may extend.
+pub(crate) fn ext_kind_of(kind: PeriodKind) -> Option<ExtensionKind> {
+    Some(match kind {
+        PeriodKind::InsuredSickness => ExtensionKind::InsuredSickness,
+        PeriodKind::WorkAccident => ExtensionKind::WorkAccident,
+        PeriodKind::OccupationalDisease => ExtensionKind::OccupationalDisease,
+        PeriodKind::SelfEmployment => ExtensionKind::SelfEmployment,
+        PeriodKind::NonOnssWork => ExtensionKind::NonOnssWork,
+        PeriodKind::CareerBreak => ExtensionKind::CareerBreak,
+        PeriodKind::Detention => ExtensionKind::Detention,
+        PeriodKind::MilitaryService => ExtensionKind::MilitaryService,
+        PeriodKind::ForceMajeure => ExtensionKind::ForceMajeure,
+        PeriodKind::UnpaidStudy => ExtensionKind::UnpaidStudy,
+        PeriodKind::ChildRaising => ExtensionKind::ChildRaising,
+        _ => return None,
+    })
+}
+
+/// The extension kind of an absence during the contract, when it may extend.
+pub(crate) fn absence_ext_kind(kind: AbsenceKind) -> Option<ExtensionKind> {
+    match kind {
+        AbsenceKind::InsuredSickness => Some(ExtensionKind::InsuredSickness),
+        AbsenceKind::WorkAccident => Some(ExtensionKind::WorkAccident),
+        AbsenceKind::OccupationalDisease => Some(ExtensionKind::OccupationalDisease),
+        _ => None,
+    }
+}
+
+/// Applies an event rule: child age limit, minimum length, cap from the first day.
+pub(crate) fn apply_rule(e: &RawEvent, rule: &EventRule) -> Option<Event> {
+    let mut start = e.start;
+    let mut end = e.end;
+    if let Some(birth) = e.child_birth {
+        let limit = if e.child_disabled {
+            rule.child_age_limit_disabled.or(rule.child_age_limit)
+        } else {
+            rule.child_age_limit
+        };
+        if let Some(limit) = limit {
+            end = end.min(birthday(birth, limit).pred_opt()?);
+        }
+        start = start.max(birth);
+    }
+    if end < start {
+        return None;
+    }
+    if rule.min_months > 0 && period_end(start, rule.min_months) > end {
+        return None;
+    }
+    if let Some(y) = rule.max_years {
+        end = end.min(period_end(start, y * 12));
+    }
+    Some(Event {
+        label: e.label.clone(),
+        kind: e.kind,
+        start,
+        end,
+    })
+}
+
+/// Moves `start` back by the event's length in the chosen unit.
+fn move_back(start: NaiveDate, ev: &Event, unit: ExtensionUnit) -> NaiveDate {
+    match unit {
+        ExtensionUnit::CalendarDays => {
+            let len = days_between(ev.start, ev.end) + 1;
+            start - Days::new(len as u64)
+        }
+        ExtensionUnit::YearsMonths => {
+            // Whole months date to date, then the remaining days.
+            let mut months = 0u32;
+            while period_end(ev.start, months + 1) <= ev.end {
+                months += 1;
+            }
+            let covered_end = if months == 0 {
+                ev.start.pred_opt().unwrap_or(ev.start)
+            } else {
+                period_end(ev.start, months)
+            };
+            let rest = days_between(covered_end, ev.end);
+            sub_months(start, months, MonthEnd::ClampToMonthEnd) - Days::new(rest as u64)
+        }
+    }
+}
+
+/// Extends a window `[start, end]`: every unused event touching it moves the start back by
+/// its whole length, until no new event enters (order does not matter). Returns the start
+/// and how many events applied; `applied` receives them in order, when the caller keeps them.
+pub(crate) fn extend(
+    mut start: NaiveDate,
+    end: NaiveDate,
+    events: &[Event],
+    unit: ExtensionUnit,
+    mut applied: Option<&mut Vec<AppliedExtension>>,
+) -> (NaiveDate, usize) {
+    let mut used = vec![false; events.len()];
+    let mut n = 0;
+    loop {
+        let mut changed = false;
+        for (i, ev) in events.iter().enumerate() {
+            if used[i] || ev.end < start || ev.start > end {
+                continue;
+            }
+            used[i] = true;
+            let before = start;
+            start = move_back(start, ev, unit);
+            changed = true;
+            n += 1;
+            if let Some(list) = applied.as_deref_mut() {
+                list.push(AppliedExtension {
+                    event: ev.label.to_string(),
+                    kind: ev.kind,
+                    event_start: ev.start,
+                    event_end: ev.end,
+                    length_days: days_between(ev.start, ev.end) + 1,
+                    start_before: before,
+                    start_after: start,
+                });
+            }
+        }
+        if !changed {
+            return (start, n);
+        }
+    }
+}
+
+impl Facts<'_> {
+    /// The history's events under this regime's extension table (they do not depend on E).
+    pub fn history_events(&self, ctx: &Ctx<'_>) -> Vec<Event> {
+        self.events
+            .iter()
+            .filter_map(|r| apply_rule(r, ctx.ext.rule(r.kind)?))
+            .collect()
+    }
+
+    /// Events that exist only at candidate date `e`: foreign work not countable yet (treated
+    /// as non-ONSS work, §3.9.4) and the contract's absences that extend (§3.12). Usually none.
+    pub fn events_at(&self, ctx: &Ctx<'_>, e: NaiveDate, foreign_ok: &[bool]) -> Vec<RawEvent> {
+        let mut extra = Vec::new();
+        for (f, ok) in self.foreign.iter().zip(foreign_ok) {
+            if !ok {
+                let j = &self.jobs[f.job];
+                extra.push(RawEvent {
+                    label: j.label.as_str().into(),
+                    kind: ExtensionKind::UncountableForeignWork,
+                    start: j.start,
+                    end: j.end,
+                    child_birth: None,
+                    child_disabled: false,
+                });
+            }
+        }
+        let Some(ci) = &self.contract else {
+            return extra;
+        };
+        if ctx.treatment(DayCategory::InsuredSickness) != Treatment::Extends {
+            return extra;
+        }
+        for (i, ab) in ci.c.absences.iter().enumerate() {
+            if let Some(kind) = absence_ext_kind(ab.kind)
+                && ab.start <= e
+            {
+                extra.push(RawEvent {
+                    label: format!("contract.absences[{i}]").into(),
+                    kind,
+                    start: ab.start,
+                    end: ab.end.min(e),
+                    child_birth: None,
+                    child_disabled: false,
+                });
+            }
+        }
+        extra
+    }
+}

@@ -1,0 +1,278 @@
+//! # The request's facts
+//!
+//! SPEC §3.14 (inputs). Before any article applies, the CPAS's declaration is read once into
+//! what the articles speak of: jobs (Belgian, foreign, or assimilated periods counted in the
+//! proportion of the work before them), events that may extend a reference period (§3.5), the
+//! foreign periods (§3.9) and the art. 60 contract. Nothing here depends on the candidate end
+//! date. Tested by every worked example; the assimilated proportion by EX07 and EX08.
+
+use std::rc::Rc;
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::input::{
+    CalcRequest, Contract, DayCategory, HistoryItem, Pay, PeriodKind, Quarter, QuarterDeclaration,
+    WorkRegime, weekday_mask,
+};
+use crate::options::{Art60ContributionCheck, Options};
+use crate::params::{ExtensionKind, ParamSet};
+use crate::result::Flag;
+
+use super::categories_art38::assimilated_category;
+use super::extensions::ext_kind_of;
+
+/// What a period of the history is, for counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JobClass {
+    Belgian,
+    /// Foreign work; the index into [`Facts::foreign`].
+    Foreign(usize),
+    /// A period counted like work in its proportion (sickness, maternity, ...): art. 38.
+    Assimilated(DayCategory),
+}
+
+/// A job or an assimilated period of the history.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    pub label: String,
+    pub class: JobClass,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub regime: WorkRegime,
+    /// Weekdays worked, one bit a day from Monday.
+    pub mask: u8,
+    pub declared: Vec<QuarterDeclaration>,
+    pub provisional: bool,
+    pub employer: Option<String>,
+    pub pay: Option<Pay>,
+}
+
+impl Job {
+    pub fn declaration(&self, q: Quarter) -> Option<&QuarterDeclaration> {
+        self.declared.iter().find(|d| d.quarter == q)
+    }
+    pub fn full_time(&self) -> bool {
+        self.regime.is_full_time()
+    }
+    /// Whether the job lies outside `[qs, qe]`.
+    pub fn outside(&self, qs: NaiveDate, qe: NaiveDate) -> bool {
+        self.end < qs || self.start > qe
+    }
+}
+
+/// A period that may extend a reference period, as declared (before the rules of §3.5).
+#[derive(Debug, Clone)]
+pub(crate) struct RawEvent {
+    pub label: Rc<str>,
+    pub kind: ExtensionKind,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub child_birth: Option<NaiveDate>,
+    pub child_disabled: bool,
+}
+
+/// A foreign work period and what decides whether it counts (§3.9).
+#[derive(Debug, Clone)]
+pub(crate) struct ForeignInfo {
+    /// Index into [`Facts::jobs`].
+    pub job: usize,
+    pub country: String,
+    pub frontier: bool,
+    pub posted: bool,
+    pub ssom: bool,
+}
+
+/// The art. 60 contract and its weekday pattern.
+pub(crate) struct ContractInfo<'a> {
+    pub c: &'a Contract,
+    pub mask: u8,
+}
+
+/// The request read into the facts the articles speak of.
+pub(crate) struct Facts<'a> {
+    pub req: &'a CalcRequest,
+    pub opts: &'a Options,
+    pub params: &'a ParamSet,
+    pub jobs: Vec<Job>,
+    /// First and last day of all the history's periods: quarters outside hold nothing.
+    pub hist_hull: Option<(NaiveDate, NaiveDate)>,
+    pub events: Vec<RawEvent>,
+    pub foreign: Vec<ForeignInfo>,
+    pub contract: Option<ContractInfo<'a>>,
+    /// Review flags that do not depend on the candidate date.
+    pub static_review: Vec<Flag>,
+    /// First quarter whose DmfA cannot be available on `today` (SPEC §7: the current
+    /// quarter, and the previous one until the end of the current quarter's first month).
+    pub dmfa_pending_from: Quarter,
+}
+
+/// `prefix[i]`, without the formatting machinery (a label for every period of every request).
+pub(crate) fn indexed_label(prefix: &str, i: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut n = i;
+    let mut k = digits.len();
+    loop {
+        k -= 1;
+        // A single decimal digit: the cast cannot truncate.
+        digits[k] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut s = String::with_capacity(prefix.len() + 2 + digits.len() - k);
+    s.push_str(prefix);
+    s.push('[');
+    // ASCII digits are valid UTF-8.
+    s.push_str(std::str::from_utf8(&digits[k..]).unwrap_or_default());
+    s.push(']');
+    s
+}
+
+pub(crate) fn flag(key: &str, detail: impl Into<String>) -> Flag {
+    Flag {
+        key: key.to_string(),
+        detail: detail.into(),
+    }
+}
+
+impl<'a> Facts<'a> {
+    /// Whether a history period touches `[qs, qe]`; a declaration lies inside its job's
+    /// period, so a quarter no period touches holds nothing from the history.
+    pub fn history_touches(&self, qs: NaiveDate, qe: NaiveDate) -> bool {
+        self.hist_hull.is_some_and(|(hs, he)| qs <= he && qe >= hs)
+    }
+
+    pub fn new(req: &'a CalcRequest, opts: &'a Options, params: &'a ParamSet) -> Self {
+        let mut facts = Facts {
+            req,
+            opts,
+            params,
+            hist_hull: None,
+            jobs: Vec::new(),
+            events: Vec::new(),
+            foreign: Vec::new(),
+            contract: req.contract.as_ref().map(|c| ContractInfo {
+                c,
+                mask: weekday_mask(&c.weekdays, &c.regime),
+            }),
+            static_review: Vec::new(),
+            dmfa_pending_from: {
+                let q = Quarter::of(req.today);
+                if req.today.month0().is_multiple_of(3) {
+                    q.prev()
+                } else {
+                    q
+                }
+            },
+        };
+        let mut sorted: Vec<(usize, &HistoryItem)> = req.history.iter().enumerate().collect();
+        sorted.sort_by_key(|(_, h)| h.start);
+        // An assimilated period without a regime takes the proportion of the job before it;
+        // without one, of the first job after it (the contract at the latest), never a
+        // full-time guess.
+        let mut last_regime = sorted
+            .iter()
+            .find(|(_, h)| h.kind.is_work())
+            .and_then(|(_, h)| h.regime)
+            .or(req.contract.as_ref().map(|c| c.regime))
+            .unwrap_or_else(WorkRegime::full_time_5);
+        for (i, h) in sorted {
+            let label = indexed_label("history", i);
+            match h.kind {
+                PeriodKind::Work | PeriodKind::ForeignWork => {
+                    last_regime = facts.add_work(label, h);
+                }
+                PeriodKind::Other => facts
+                    .static_review
+                    .push(flag("manual_review.other_period", label)),
+                kind => facts.add_other(label, h, kind, last_regime),
+            }
+        }
+        if opts.art60_contribution_check == Art60ContributionCheck::RequireEvidence
+            && facts.contract.is_some()
+        {
+            facts
+                .static_review
+                .push(flag("manual_review.art60_contribution", "contract"));
+        }
+        facts.hist_hull = facts
+            .jobs
+            .iter()
+            .map(|j| (j.start, j.end))
+            .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)));
+        facts
+    }
+
+    /// A Belgian or foreign job; returns its regime (the proportion of what follows).
+    fn add_work(&mut self, label: String, h: &HistoryItem) -> WorkRegime {
+        let regime = h.regime.unwrap_or_else(WorkRegime::full_time_5);
+        let class = if h.kind == PeriodKind::ForeignWork {
+            let abroad = h.abroad.as_ref();
+            self.foreign.push(ForeignInfo {
+                job: self.jobs.len(),
+                country: abroad.map(|a| a.country.clone()).unwrap_or_default(),
+                frontier: abroad.is_some_and(|a| a.frontier_worker),
+                posted: abroad.is_some_and(|a| a.posted),
+                ssom: abroad.is_some_and(|a| a.ssom),
+            });
+            JobClass::Foreign(self.foreign.len() - 1)
+        } else {
+            JobClass::Belgian
+        };
+        let mut declared = h.quarters.clone();
+        declared.sort_by_key(|d| d.quarter);
+        self.jobs.push(Job {
+            label,
+            class,
+            start: h.start,
+            end: h.end,
+            mask: weekday_mask(&h.weekdays, &regime),
+            regime,
+            declared,
+            provisional: h.provisional,
+            employer: h.employer.clone(),
+            pay: h.pay,
+        });
+        regime
+    }
+
+    /// An assimilated period (counted like work) and/or an extending event.
+    fn add_other(&mut self, label: String, h: &HistoryItem, kind: PeriodKind, last: WorkRegime) {
+        if let Some(cat) = assimilated_category(kind) {
+            self.jobs.push(Job {
+                label: label.clone(),
+                class: JobClass::Assimilated(cat),
+                start: h.start,
+                end: h.end,
+                // Assimilated days are Monday–Saturday days in proportion.
+                mask: 0b0011_1111,
+                regime: h.regime.unwrap_or(last),
+                declared: Vec::new(),
+                provisional: h.provisional,
+                employer: None,
+                pay: None,
+            });
+        }
+        if let Some(kind) = ext_kind_of(kind) {
+            self.events.push(RawEvent {
+                label: label.into(),
+                kind,
+                start: h.start,
+                end: h.end,
+                child_birth: h.child_birth_date,
+                child_disabled: h.child_disabled,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn indexed_labels_read_like_format() {
+        for i in [0, 1, 9, 10, 99, 100, 12_345, usize::MAX] {
+            assert_eq!(super::indexed_label("history", i), format!("history[{i}]"));
+        }
+    }
+}

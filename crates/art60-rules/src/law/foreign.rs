@@ -1,0 +1,125 @@
+//! # Foreign work
+//!
+//! SPEC §3.9; AR art. 37 §2 and 38 §2; the conventions (parameters `foreign`). Foreign work
+//! counts only under a convention and once followed by Belgian salaried work: 3 months (78 R6
+//! days), 6 months after Tunisia, Bosnia-Herzegovina, North Macedonia or Montenegro (option
+//! `foreign_followup_6_months`), one day after SSOM; none for frontier and posted workers.
+//! Morocco's convention is an option (`morocco_convention`). The art. 60 contract is the
+//! follow-up, so a period counts from the first candidate date at which it is met.
+//! Tested by EX26–EX28.
+
+use chrono::NaiveDate;
+
+use crate::calendar::weekdays_in;
+use crate::input::AbsenceKind;
+use crate::options::{ForeignFollowup6Months, MoroccoConvention};
+use crate::result::Flag;
+use crate::units::Fixed4;
+
+use super::facts::{Facts, ForeignInfo, JobClass, flag};
+use super::regime::Ctx;
+
+impl Facts<'_> {
+    /// R6 days of Belgian follow-up work after `after` up to `e` (scheduled days × 6/R,
+    /// whatever Q/S; absences other than guaranteed pay removed).
+    pub fn followup_r6(&self, after: NaiveDate, e: NaiveDate) -> Fixed4 {
+        let mut total = Fixed4::ZERO;
+        let from = after.succ_opt().unwrap_or(after);
+        for j in &self.jobs {
+            let belgian = match j.class {
+                JobClass::Belgian => true,
+                JobClass::Foreign(f) => self.foreign[f].posted,
+                JobClass::Assimilated(_) => false,
+            };
+            if !belgian || j.end <= after {
+                continue;
+            }
+            let a = j.start.max(from);
+            let b = j.end.min(e);
+            if b >= a {
+                let days = weekdays_in(a, b, j.mask);
+                total += Fixed4::ratio(
+                    i128::from(days) * 600,
+                    i128::from(j.regime.days_per_week.raw()),
+                );
+            }
+        }
+        if let Some(ci) = &self.contract {
+            let a = ci.c.start.max(from);
+            if e >= a {
+                let mut days = weekdays_in(a, e, ci.mask);
+                for ab in &ci.c.absences {
+                    let counts = matches!(ab.kind, AbsenceKind::GuaranteedPaySickness);
+                    let s = ab.start.max(a);
+                    let t = ab.end.min(e);
+                    if !counts && t >= s {
+                        days -= weekdays_in(s, t, ci.mask);
+                    }
+                }
+                total += Fixed4::ratio(
+                    i128::from(days) * 600,
+                    i128::from(ci.c.regime.days_per_week.raw()),
+                );
+            }
+        }
+        total
+    }
+
+    /// Which foreign periods count at E (one bool each), with review flags.
+    pub fn foreign_status(&self, ctx: &Ctx<'_>, e: NaiveDate) -> (Vec<bool>, Vec<Flag>) {
+        let mut review = Vec::new();
+        let ok = self
+            .foreign
+            .iter()
+            .map(|f| self.foreign_counts(ctx, f, e, &mut review))
+            .collect();
+        (ok, review)
+    }
+
+    fn foreign_counts(
+        &self,
+        ctx: &Ctx<'_>,
+        f: &ForeignInfo,
+        e: NaiveDate,
+        review: &mut Vec<Flag>,
+    ) -> bool {
+        let fr = ctx.foreign;
+        let job = &self.jobs[f.job];
+        let covered = if fr.convention_countries.contains(&f.country) {
+            true
+        } else if fr.option_countries.contains(&f.country) {
+            match self.opts.morocco_convention {
+                MoroccoConvention::Convention3Months => true,
+                MoroccoConvention::None => false,
+                MoroccoConvention::ManualReview => {
+                    review.push(flag(
+                        "manual_review.foreign_convention",
+                        format!("{} {}", job.label, f.country),
+                    ));
+                    false
+                }
+            }
+        } else {
+            false
+        };
+        if f.posted {
+            return true;
+        }
+        if !covered {
+            return false;
+        }
+        if f.frontier {
+            return true;
+        }
+        let needed = if f.ssom {
+            fr.ssom_r6_days
+        } else if fr.long_followup_countries.contains(&f.country)
+            && self.opts.foreign_followup_6_months == ForeignFollowup6Months::ApplyForTnBaMkMe
+        {
+            fr.long_followup_r6_days
+        } else {
+            fr.followup_r6_days
+        };
+        self.followup_r6(job.end, e) >= Fixed4::whole(needed)
+    }
+}

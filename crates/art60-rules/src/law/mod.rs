@@ -1,0 +1,482 @@
+//! # The law at one benefit application date
+//!
+//! What the rules say for one candidate contract end date E (DA = E + 1), article by article,
+//! in the order of SPEC §3. Each file opens with its article, its legal reference, the SPEC
+//! section and the worked examples that test it. Nothing here caches, probes or knows about
+//! the scan: the search for the first feasible end date (`crate::search`) calls
+//! [`Facts::route_at`] and [`Facts::options_at`], and decides what to keep through a
+//! [`Record`] and what to reuse through a [`Memo`]. The table of contents is
+//! [`Facts::assess_at`].
+
+pub(crate) mod bands_art30;
+pub(crate) mod categories_art38;
+pub(crate) mod contract_art60;
+pub(crate) mod counting_am7;
+pub(crate) mod cutoff;
+pub(crate) mod extensions;
+pub(crate) mod facts;
+pub(crate) mod foreign;
+pub(crate) mod no_interruption;
+pub(crate) mod past_career_art32;
+pub(crate) mod readmission;
+pub(crate) mod regime;
+pub(crate) mod right_duration_art114;
+pub(crate) mod route_art33;
+pub(crate) mod status;
+pub(crate) mod undeclared_am7;
+
+use std::rc::Rc;
+
+use chrono::NaiveDate;
+
+use crate::calendar::age_on;
+use crate::engine::CalcError;
+use crate::explain::trace::{art, step};
+use crate::options::QuarterCapMethod;
+use crate::params::{ParamUse, RegimeId};
+use crate::result::{Flag, HalfAllowances, OptionEval, Status, Step, Unit, Window};
+use crate::units::Fixed4;
+
+use bands_art30::{band_months, bands_for, option_id};
+use counting_am7::{CountOut, Counter, Keep};
+use extensions::Event;
+use facts::{Facts, RawEvent, flag};
+use readmission::NoStage;
+use regime::Ctx;
+use route_art33::Art33Hours;
+
+/// What an assessment keeps besides its decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Record {
+    /// The explanation: steps and quarter rows.
+    pub explanation: bool,
+    /// The findings of the final answer: flags, option ids, windows' extensions, parameters.
+    pub findings: bool,
+}
+
+impl Record {
+    fn step(self, steps: &mut Vec<Step>, f: impl FnOnce() -> Step) {
+        if self.explanation {
+            steps.push(f());
+        }
+    }
+    fn label(self, f: impl FnOnce() -> String) -> String {
+        if self.findings { f() } else { String::new() }
+    }
+    pub fn keep(self) -> Keep {
+        Keep {
+            flags: self.findings,
+            rows: self.explanation,
+        }
+    }
+}
+
+/// What an assessment may reuse between candidate dates (the search keeps a memo; the law
+/// alone computes everything).
+pub(crate) trait Memo {
+    /// The history's events under the extension table of `ctx`.
+    fn history_events(&self, facts: &Facts<'_>, ctx: &Ctx<'_>) -> Rc<Vec<Event>>;
+    /// A window's count ([`Counter::count`]).
+    fn count(
+        &self,
+        c: &Counter<'_, '_>,
+        ws: NaiveDate,
+        we: NaiveDate,
+        ce: Option<NaiveDate>,
+        keep: Keep,
+    ) -> CountOut;
+}
+
+/// Nothing reused.
+pub(crate) struct Plain;
+
+impl Memo for Plain {
+    fn history_events(&self, facts: &Facts<'_>, ctx: &Ctx<'_>) -> Rc<Vec<Event>> {
+        Rc::new(facts.history_events(ctx))
+    }
+    fn count(
+        &self,
+        c: &Counter<'_, '_>,
+        ws: NaiveDate,
+        we: NaiveDate,
+        ce: Option<NaiveDate>,
+        keep: Keep,
+    ) -> CountOut {
+        c.count(ws, we, ce, keep)
+    }
+}
+
+/// What decides which options are open at E: §3.1 regime, §3.5 events, §3.2 pre-check,
+/// §3.3 status and route.
+pub(crate) struct RouteAt<'p> {
+    pub ctx: Ctx<'p>,
+    pub e: NaiveDate,
+    pub age: i32,
+    pub foreign_ok: Vec<bool>,
+    pub events: Rc<Vec<Event>>,
+    pub no_stage: Option<NoStage>,
+    pub status: Status,
+    pub half_allowances: Option<HalfAllowances>,
+    pub units: Vec<Unit>,
+    /// Art. 33 1° of a voluntary part-timer.
+    pub art33: Option<Art33Hours>,
+    /// The own band, and the bands the person may use.
+    pub own: usize,
+    pub bands: Vec<usize>,
+    /// Old regime, full-timer: the art. 30 window and the part-time days in it (the ⅓ test).
+    pub part_time_share: Option<(Window, i64)>,
+    pub steps: Vec<Step>,
+    pub review: Vec<Flag>,
+}
+
+/// The requirement options at E, counted (§3.4–§3.12).
+pub(crate) struct Counted {
+    pub options: Vec<OptionEval>,
+    /// What the caps hold back in each option (average method), aligned with `options`.
+    pub held: Vec<Fixed4>,
+    /// The contract's share in the own band's first option.
+    pub contract_part: Fixed4,
+    pub provisional: Vec<Flag>,
+    pub review: Vec<Flag>,
+}
+
+/// The law's answer at one candidate date.
+pub(crate) struct Assessment {
+    pub params_used: Vec<ParamUse>,
+    pub regime: RegimeId,
+    pub age: i32,
+    pub status: Status,
+    pub no_stage: Option<NoStage>,
+    pub options: Vec<OptionEval>,
+    /// The first option met.
+    pub met: Option<usize>,
+    pub held: Vec<Fixed4>,
+    pub contract_part: Fixed4,
+    pub art33: Option<Art33Hours>,
+    pub half_allowances: Option<HalfAllowances>,
+    pub steps: Vec<Step>,
+    pub provisional: Vec<Flag>,
+    pub review: Vec<Flag>,
+}
+
+impl Assessment {
+    /// E is feasible: no stage is required, or an option is met.
+    pub fn feasible(&self) -> bool {
+        self.no_stage.is_some() || self.met.is_some()
+    }
+}
+
+impl Facts<'_> {
+    /// The law at candidate end date `e` with application date `da`: the table of contents.
+    pub fn assess_at(
+        &self,
+        e: NaiveDate,
+        da: NaiveDate,
+        method: QuarterCapMethod,
+        memo: &dyn Memo,
+        rec: Record,
+    ) -> Result<Assessment, CalcError> {
+        let route = self.route_at(e, da, memo, rec)?;
+        let counted = self.options_at(&route, method, memo, rec);
+        Ok(self.assessment(route, counted, rec))
+    }
+
+    /// §3.1 regime, §3.9 foreign periods, §3.5 events, §3.2 pre-check, §3.3 status, route.
+    pub fn route_at<'p>(
+        &'p self,
+        e: NaiveDate,
+        da: NaiveDate,
+        memo: &dyn Memo,
+        rec: Record,
+    ) -> Result<RouteAt<'p>, CalcError> {
+        let ctx = Ctx::at(self.params, da)?;
+        let mut steps = Vec::new();
+        let age = age_on(self.req.person.birth_date, da);
+        rec.step(&mut steps, || {
+            step(
+                "regime.selected",
+                Some(ctx.stage.reference.clone().into()),
+                values!("application_date": da, "regime": ctx.regime, "age": age),
+            )
+        });
+        let (foreign_ok, mut review) = self.foreign_status(&ctx, e);
+        review.splice(0..0, self.static_review.iter().cloned());
+        let extra = self.events_at(&ctx, e, &foreign_ok);
+        let mut events = memo.history_events(self, &ctx);
+        if !extra.is_empty() {
+            Rc::make_mut(&mut events).extend(
+                extra
+                    .iter()
+                    .filter_map(|r| extensions::apply_rule(r, ctx.ext.rule(r.kind)?)),
+            );
+        }
+        let no_stage = self.readmission(&ctx, &extra, e, rec, &mut steps, &mut review);
+        let found = self.status(&ctx, e)?;
+        if let Some(det) = found.determining {
+            rec.step(&mut steps, || {
+                status::status_step(found.status, &det, found.wage.as_ref())
+            });
+        }
+        let access = self.params.art33_access_at(da)?;
+        let half_allowances = match (found.status, found.determining) {
+            (Status::VoluntaryPartTime, Some(d)) if rec.findings => Some(HalfAllowances::compute(
+                d.regime.weekly_hours.raw(),
+                d.regime.reference_hours.raw(),
+                access.value.half_allowances_full_week,
+            )),
+            _ => None,
+        };
+        let (mut units, art33) = self.route(found.status, &access.value, da, e);
+        if let Some(h) = &art33 {
+            rec.step(&mut steps, || route_art33::access_step(h));
+        }
+        let stage = &ctx.stage.value;
+        let (own, bands) = bands_for(stage, age);
+        let mut part_time_share = None;
+        if units == [Unit::Days]
+            && let Some(frac) = stage.fulltime_art33_fraction
+        {
+            let end = e.min(da.pred_opt().unwrap_or(e));
+            let w = self.window(
+                da,
+                end,
+                stage.bands[own].months,
+                &events,
+                self.cutoff(&ctx),
+                rec.findings,
+            );
+            let pt_days = self.part_time_days_in(&w);
+            let window_days = crate::calendar::days_between(w.start, w.end) + 1;
+            if pt_days * frac[1] >= window_days * frac[0] {
+                units.push(Unit::HalfDays);
+            }
+            part_time_share = Some((w, pt_days));
+        }
+        Ok(RouteAt {
+            status: found.status,
+            ctx,
+            e,
+            age,
+            foreign_ok,
+            events,
+            no_stage,
+            half_allowances,
+            units,
+            art33,
+            own,
+            bands,
+            part_time_share,
+            steps,
+            review,
+        })
+    }
+
+    /// §3.2: re-admission without a stage (old or new art. 42; Loi-programme art. 212).
+    fn readmission(
+        &self,
+        ctx: &Ctx<'_>,
+        extra: &[RawEvent],
+        e: NaiveDate,
+        rec: Record,
+        steps: &mut Vec<Step>,
+        review: &mut Vec<Flag>,
+    ) -> Option<NoStage> {
+        match ctx.regime {
+            RegimeId::Old => {
+                let a = self.art42_old(ctx, extra, e)?;
+                rec.step(steps, || {
+                    step("precheck.art42_old", art("AR art. 42"),
+                        values!("last_paid_day": a.last_paid_day, "window_start": a.window_start, "window_end": a.window_end,
+                               "extensions": a.extensions, "met": a.met))
+                });
+                a.met.then_some(NoStage::Art42Old)
+            }
+            RegimeId::New => {
+                let mut no_stage = None;
+                if let Some(until) = self.req.current_right_until {
+                    let met = ctx.da <= until;
+                    if met {
+                        no_stage = Some(NoStage::Art42New);
+                    }
+                    rec.step(steps, || {
+                        step(
+                            "precheck.art42_new",
+                            art("AR art. 42 (new); art. 114, 116"),
+                            values!("current_right_until": until, "met": met),
+                        )
+                    });
+                }
+                // Only a flag, for the officer: computed for the final answer alone.
+                if rec.findings && self.art212_applies(ctx, extra, e) {
+                    review.push(flag(
+                        "manual_review.art212",
+                        "AR art. 42; Loi-programme 2025-07-18 art. 212",
+                    ));
+                }
+                no_stage
+            }
+        }
+    }
+
+    /// §3.4 the band options of every open unit, then §3.11 art. 32.
+    pub fn options_at(
+        &self,
+        r: &RouteAt<'_>,
+        method: QuarterCapMethod,
+        memo: &dyn Memo,
+        rec: Record,
+    ) -> Counted {
+        let stage = &r.ctx.stage.value;
+        let mut out = Counted {
+            options: Vec::new(),
+            held: Vec::new(),
+            contract_part: Fixed4::ZERO,
+            provisional: Vec::new(),
+            review: Vec::new(),
+        };
+        let mut own_days = None;
+        for &unit in &r.units {
+            for &bi in &r.bands {
+                let b = &stage.bands[bi];
+                if unit == Unit::Days && bi == r.own {
+                    own_days = Some(out.options.len());
+                }
+                let (o, c) = self.band_option(r, method, unit, bi, memo, rec);
+                out.provisional.extend(c.provisional);
+                out.review.extend(c.review);
+                out.held.push(c.held);
+                if bi == r.own && unit == r.units[0] {
+                    out.contract_part = c.contract_part;
+                }
+                out.options.push(OptionEval {
+                    id: rec.label(|| option_id(unit, b)),
+                    ..o
+                });
+            }
+        }
+        if let Some(a32) = &stage.art32
+            && r.age >= a32.min_age
+            && r.units.contains(&Unit::Days)
+            && let Some(own) = own_days.and_then(|i| out.options.get(i))
+        {
+            let period =
+                past_career_art32::past_period(own, |d| self.months_back(d, a32.past_years * 12));
+            let counter = self.counter(r, Unit::Days, method);
+            let contract_end = self.contract_end(r);
+            let keep = Keep {
+                flags: false,
+                rows: false,
+            };
+            let past = memo
+                .count(&counter, period.0, period.1, contract_end, keep)
+                .total
+                .ceil();
+            let mut o = past_career_art32::art32_option(a32, own, period, past);
+            o.id = rec.label(|| format!("art32_band{}", stage.bands[r.own].min_age));
+            o.article = rec.label(|| "AR art. 32".into());
+            out.options.push(o);
+            // No held-back bound for art. 32: its need also involves the ten years before.
+            out.held.push(Fixed4(i64::MAX / 4));
+        }
+        out
+    }
+
+    /// The contract's last day in the windows at E: the day before the DA at the latest.
+    fn contract_end(&self, r: &RouteAt<'_>) -> Option<NaiveDate> {
+        let end = r.e.min(r.ctx.da.pred_opt().unwrap_or(r.e));
+        self.contract
+            .as_ref()
+            .map(|ci| ci.c.end.unwrap_or(end).min(end))
+    }
+
+    fn counter<'x, 'p>(
+        &'x self,
+        r: &'x RouteAt<'p>,
+        unit: Unit,
+        method: QuarterCapMethod,
+    ) -> Counter<'x, 'p>
+    where
+        Self: 'x,
+    {
+        Counter {
+            facts: self,
+            ctx: &r.ctx,
+            unit,
+            method,
+            foreign_ok: &r.foreign_ok,
+        }
+    }
+
+    /// One band's option in a unit: its window (§3.5), counted (§3.7, §3.8). The id is left
+    /// empty (the caller names it); the count's flags and what the caps hold back come back.
+    pub fn band_option(
+        &self,
+        r: &RouteAt<'_>,
+        method: QuarterCapMethod,
+        unit: Unit,
+        bi: usize,
+        memo: &dyn Memo,
+        rec: Record,
+    ) -> (OptionEval, CountOut) {
+        let stage = &r.ctx.stage.value;
+        let b = &stage.bands[bi];
+        let (months, article) = band_months(stage, b, unit);
+        let end = r.e.min(r.ctx.da.pred_opt().unwrap_or(r.e));
+        let window = self.window(
+            r.ctx.da,
+            end,
+            months,
+            &r.events,
+            self.cutoff(&r.ctx),
+            rec.findings,
+        );
+        let counter = self.counter(r, unit, method);
+        let mut c = memo.count(
+            &counter,
+            window.start,
+            window.end,
+            self.contract_end(r),
+            rec.keep(),
+        );
+        let counted = c.total.ceil();
+        let option = OptionEval {
+            id: String::new(),
+            article: rec.label(|| article.to_string()),
+            unit,
+            required: b.days,
+            counted_exact: c.total,
+            counted,
+            met: counted >= b.days,
+            window,
+            art32: None,
+            quarters: std::mem::take(&mut c.quarters),
+        };
+        (option, c)
+    }
+
+    /// Puts the route and the counted options together.
+    pub fn assessment(&self, r: RouteAt<'_>, c: Counted, rec: Record) -> Assessment {
+        let mut review = r.review;
+        review.extend(c.review);
+        Assessment {
+            params_used: if rec.findings {
+                r.ctx.param_uses()
+            } else {
+                Vec::new()
+            },
+            regime: r.ctx.regime,
+            age: r.age,
+            status: r.status,
+            no_stage: r.no_stage,
+            met: c.options.iter().position(|o| o.met),
+            options: c.options,
+            held: c.held,
+            contract_part: c.contract_part,
+            art33: r.art33,
+            half_allowances: r.half_allowances,
+            steps: r.steps,
+            provisional: c.provisional,
+            review,
+        }
+    }
+}

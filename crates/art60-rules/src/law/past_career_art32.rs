@@ -1,0 +1,76 @@
+//! # Art. 32: the past career (old regime)
+//!
+//! SPEC §3.11; AR art. 32 (repealed 2026-03-01; parameters `stage.art32`). From age 36, on
+//! the art. 30 route and in the own band only: with d the rounded days in the own extended
+//! window and P10 the 10 years just before it, the option is met when d ≥ ⅔ of the
+//! requirement and P10 holds 8 × (requirement − d) days, or d ≥ ½ and P10 holds 1,560 days.
+//! Tested by EX33 and EX34.
+
+use chrono::NaiveDate;
+
+use crate::params::Art32;
+use crate::result::{Art32Eval, OptionEval};
+
+/// The art. 32 figures of a regime, named.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Art32Figures {
+    pub half: [i64; 2],
+    pub two_thirds: [i64; 2],
+    /// Days of P10 needed per day missing in the window ("8 ×").
+    pub per_missing_day: i64,
+    /// Days of P10 needed with half the requirement (1,560).
+    pub past_days_half: i64,
+}
+
+impl From<&Art32> for Art32Figures {
+    fn from(a: &Art32) -> Self {
+        Art32Figures {
+            half: a.half,
+            two_thirds: a.two_thirds,
+            per_missing_day: a.missing_day_multiplier,
+            past_days_half: a.past_days_half,
+        }
+    }
+}
+
+/// P10: the `years` before the own window's start.
+pub(crate) fn past_period(
+    own: &OptionEval,
+    years_back: impl Fn(NaiveDate) -> NaiveDate,
+) -> (NaiveDate, NaiveDate) {
+    let start = own.window.start;
+    (years_back(start), start.pred_opt().unwrap_or(start))
+}
+
+/// Art. 32 from the own art. 30 option and the days counted in P10.
+pub(crate) fn art32_option(
+    a32: &Art32,
+    own: &OptionEval,
+    (past_start, past_end): (NaiveDate, NaiveDate),
+    past: i64,
+) -> OptionEval {
+    let req_days = own.required;
+    let d = own.counted;
+    let two_thirds = d * a32.two_thirds[1] >= req_days * a32.two_thirds[0];
+    let half = d * a32.half[1] >= req_days * a32.half[0];
+    let need_a = a32.missing_day_multiplier * (req_days - d).max(0);
+    let (met, condition, past_required) = if two_thirds && past >= need_a {
+        (true, "two_thirds", need_a)
+    } else if half && past >= a32.past_days_half {
+        (true, "half", a32.past_days_half)
+    } else if two_thirds {
+        (false, "two_thirds", need_a.min(a32.past_days_half))
+    } else {
+        (false, "half", a32.past_days_half)
+    };
+    let mut o = own.clone();
+    o.met = met;
+    o.art32 = Some(Art32Eval {
+        past_start,
+        past_end,
+        past_days: past,
+        past_required,
+        condition: condition.into(),
+    });
+    o
+}

@@ -1,0 +1,172 @@
+//! # Duration of the right (new regime; information only)
+//!
+//! SPEC §3.13; AR art. 114 and AM art. 70 (parameters `right`). The right lasts 12 months
+//! from the DA, plus a month per 104 days of career beyond the first 312 (a remainder of at
+//! least 52 adds one), at most 12 more. Art. 33 half-days count as days, at most 312 a year
+//! (option `art33_duration_units`). The right is unlimited from 55 with enough career years
+//! (years = days ÷ 312, a remainder of 156 adds one; a full transition allowance adds 2), and
+//! for dock workers and sea fishermen. Tested by EX35–EX38.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::calendar::{age_on, period_end};
+use crate::input::Career;
+use crate::options::{Art33DurationUnits, QuarterCapMethod};
+use crate::params::{RegimeId, Right};
+use crate::result::{OptionEval, Outcome, RightDuration, Unit};
+use crate::units::Fixed4;
+
+use super::counting_am7::{Counter, Keep};
+use super::facts::Facts;
+use super::regime::Ctx;
+
+/// The DA of an outcome.
+pub(crate) fn outcome_da(o: &Outcome) -> Option<NaiveDate> {
+    match o {
+        Outcome::Planned {
+            first_benefit_date, ..
+        }
+        | Outcome::NoStageRequired { first_benefit_date } => Some(*first_benefit_date),
+        Outcome::Assessed {
+            application_date, ..
+        } => Some(*application_date),
+        Outcome::Unreachable { scanned_until, .. } => scanned_until.succ_opt(),
+    }
+}
+
+impl Facts<'_> {
+    /// The right's duration for an admissible outcome of the new regime.
+    pub fn right_duration(
+        &self,
+        regime: RegimeId,
+        outcome: &Outcome,
+        winning: Option<&OptionEval>,
+    ) -> Option<RightDuration> {
+        if regime != RegimeId::New {
+            return None;
+        }
+        let da = outcome_da(outcome)?;
+        if !matches!(
+            outcome,
+            Outcome::Planned { .. }
+                | Outcome::Assessed {
+                    admissible: true,
+                    ..
+                }
+        ) {
+            return None;
+        }
+        let r = self.params.right_at(da).ok()?;
+        let rv = &r.value;
+        let (career, reason) = match &self.req.career {
+            Some(c) => (
+                i64::from(c.days) - i64::from(c.used_days),
+                "career history given".to_string(),
+            ),
+            None => (
+                self.career_from_history(rv, da, winning)?,
+                "counted from the history given (the real career may be longer)".to_string(),
+            ),
+        };
+        let avail = career - rv.base_days;
+        let extra = if avail <= 0 {
+            0
+        } else {
+            (avail / rv.days_per_extra_month
+                + i64::from(avail % rv.days_per_extra_month >= rv.remainder_adds_month))
+            .min(rv.max_extra_months)
+        };
+        let unlimited = self.unlimited(rv, da, career, self.req.career);
+        let months = i64::from(rv.base_months) + extra;
+        let until = if unlimited {
+            None
+        } else {
+            period_end(da, months as u32).into()
+        };
+        Some(RightDuration {
+            career_days: career,
+            available_days: avail.max(0),
+            extra_months: extra,
+            months,
+            from: da,
+            until,
+            unlimited,
+            reason,
+        })
+    }
+
+    /// The career counted from the history given, up to the DA (art. 33: half-days as days,
+    /// at most 312 a year, option `art33_duration_units`).
+    fn career_from_history(
+        &self,
+        rv: &Right,
+        da: NaiveDate,
+        winning: Option<&OptionEval>,
+    ) -> Option<i64> {
+        let start = self
+            .jobs
+            .iter()
+            .map(|j| j.start)
+            .chain(self.contract.as_ref().map(|c| c.c.start))
+            .min()
+            .unwrap_or(da);
+        let ctx = Ctx::at(self.params, da).ok()?;
+        let (foreign_ok, _) = self.foreign_status(&ctx, da.pred_opt()?);
+        let half = winning.is_some_and(|w| w.unit == Unit::HalfDays);
+        let counter = Counter {
+            facts: self,
+            ctx: &ctx,
+            unit: if half { Unit::HalfDays } else { Unit::Days },
+            method: QuarterCapMethod::PerQuarter,
+            foreign_ok: &foreign_ok,
+        };
+        let end = da.pred_opt()?;
+        // The per-year cap needs the quarters.
+        let c = counter.count(
+            start,
+            end,
+            Some(end),
+            Keep {
+                flags: half,
+                rows: half,
+            },
+        );
+        if !half {
+            return Some(c.total.ceil());
+        }
+        Some(match self.opts.art33_duration_units {
+            Art33DurationUnits::HalfDaysRaw => c.total.ceil(),
+            Art33DurationUnits::HalfDaysAsDaysCapped312 => {
+                let mut per_year: BTreeMap<i32, Fixed4> = BTreeMap::new();
+                for q in &c.quarters {
+                    *per_year.entry(q.quarter.year).or_default() += q.result;
+                }
+                per_year
+                    .values()
+                    .map(|v| (*v).min(Fixed4::whole(rv.half_days_cap_per_year)))
+                    .sum::<Fixed4>()
+                    .ceil()
+            }
+        })
+    }
+
+    /// Art. 114 §2: the unlimited right.
+    fn unlimited(&self, rv: &Right, da: NaiveDate, career: i64, given: Option<Career>) -> bool {
+        let age = age_on(self.req.person.birth_date, da);
+        let u = &rv.unlimited;
+        let mut years = career.max(0) / u.year_days
+            + i64::from(career.max(0) % u.year_days >= u.remainder_adds_year);
+        if given.is_some_and(|c| c.full_transition_allowance) {
+            years += u.transition_allowance_years;
+        }
+        let needed = u
+            .career_years
+            .iter()
+            .find(|c| c.admission_year == da.year())
+            .or_else(|| u.career_years.last())
+            .map_or(i64::MAX, |c| c.years);
+        self.req.person.dock_worker_or_fisher || (age >= u.min_age && years >= needed)
+    }
+}

@@ -1,0 +1,176 @@
+//! # The route: art. 30 in days or art. 33 in half-days
+//!
+//! SPEC §3.3 4–5; AR art. 33 1° (parameters `art33_access`). Full-timers and assimilated
+//! full-timers follow art. 30, counted in days. Voluntary part-timers follow art. 33, counted
+//! in half-days, when their average weekly hours Q̄ reach 12 h or S/3: Q̄ is week-weighted over
+//! the last part-time job of at least 4 weeks with one employer, looking back 12 months;
+//! concurrent part-time jobs of 4 weeks add up; without a 4-week job, all part-time jobs of
+//! the last 12 months. [P] Old regime only: a full-timer who fails art. 30 may use art. 33
+//! after part-time work during at least ⅓ of the art. 30 window (`fulltime_art33_fraction`).
+//! Tested by EX29, EX30, EX32 and `part-time`.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::calendar::{MonthEnd, days_between, sub_months};
+use crate::explain::trace::{art, step};
+use crate::params::Art33Access;
+use crate::result::{Status, Step, Unit, Window};
+use crate::units::Hundredths;
+
+use super::facts::{Facts, JobClass};
+
+/// Art. 33 1° for a voluntary part-timer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Art33Hours {
+    /// Q̄, the average weekly hours.
+    pub average: Hundredths,
+    /// S of the last part-time job.
+    pub s: Hundredths,
+    pub met: bool,
+    pub min_hours: i64,
+}
+
+/// One part-time employer's segments, summed.
+struct Employer {
+    start: NaiveDate,
+    end: NaiveDate,
+    days: i64,
+    /// Σ days × Q, hundredths.
+    weighted: i64,
+    part_time: bool,
+    s: i64,
+}
+
+impl Facts<'_> {
+    /// The units of the route at E: art. 30 days, or art. 33 half-days when art. 33 1° is met.
+    pub fn route(
+        &self,
+        status: Status,
+        access: &Art33Access,
+        da: NaiveDate,
+        e: NaiveDate,
+    ) -> (Vec<Unit>, Option<Art33Hours>) {
+        match status {
+            Status::FullTime | Status::AssimilatedFullTime => (vec![Unit::Days], None),
+            Status::VoluntaryPartTime => {
+                let a = access;
+                let found = self.art33_hours(da, e, a.lookback_months, a.min_job_days);
+                let (q, s) = found.unwrap_or((0, 0));
+                let met = found.is_some()
+                    && (q >= a.min_hours * 100
+                        || q * a.reference_fraction[1] >= s * a.reference_fraction[0]);
+                let hours = Art33Hours {
+                    average: Hundredths(q),
+                    s: Hundredths(s),
+                    met,
+                    min_hours: a.min_hours,
+                };
+                let units = if met {
+                    vec![Unit::HalfDays]
+                } else {
+                    Vec::new()
+                };
+                (units, Some(hours))
+            }
+        }
+    }
+
+    /// Average weekly hours Q̄ and S over the last part-time job (art. 33 1°), in hundredths.
+    fn art33_hours(
+        &self,
+        da: NaiveDate,
+        e: NaiveDate,
+        lookback_months: u32,
+        min_days: i64,
+    ) -> Option<(i64, i64)> {
+        let look = sub_months(da, lookback_months, MonthEnd::ClampToMonthEnd);
+        // Segments by employer: (start, end, Q, S).
+        let mut groups: BTreeMap<String, Vec<(NaiveDate, NaiveDate, i64, i64)>> = BTreeMap::new();
+        for j in &self.jobs {
+            if !matches!(j.class, JobClass::Belgian) {
+                continue;
+            }
+            let key = j.employer.clone().unwrap_or_else(|| j.label.clone());
+            let seg = (
+                j.start.max(look),
+                j.end.min(e),
+                j.regime.weekly_hours.raw(),
+                j.regime.reference_hours.raw(),
+            );
+            if seg.1 >= seg.0 {
+                groups.entry(key).or_default().push(seg);
+            }
+        }
+        if let Some(ci) = &self.contract {
+            let end = ci.c.end.unwrap_or(e).min(e);
+            let seg = (
+                ci.c.start.max(look),
+                end,
+                ci.c.regime.weekly_hours.raw(),
+                ci.c.regime.reference_hours.raw(),
+            );
+            if seg.1 >= seg.0 {
+                groups.entry("contract".into()).or_default().push(seg);
+            }
+        }
+        let pt: Vec<Employer> = groups
+            .values()
+            .map(|g| Employer {
+                start: g.iter().map(|x| x.0).min().unwrap_or(da),
+                end: g.iter().map(|x| x.1).max().unwrap_or(da),
+                days: g.iter().map(|x| days_between(x.0, x.1) + 1).sum(),
+                weighted: g.iter().map(|x| (days_between(x.0, x.1) + 1) * x.2).sum(),
+                part_time: g.iter().any(|x| x.2 < x.3),
+                s: g.last().map_or(3800, |x| x.3),
+            })
+            .filter(|x| x.part_time)
+            .collect();
+        let long: Vec<&Employer> = pt.iter().filter(|x| x.days >= min_days).collect();
+        if let Some(last) = long.iter().max_by_key(|x| x.end) {
+            // Concurrent part-time jobs of at least 4 weeks add up.
+            let mut q = last.weighted / last.days.max(1);
+            for o in &long {
+                if !std::ptr::eq(*o, *last) && o.start <= last.end && last.start <= o.end {
+                    q += o.weighted / o.days.max(1);
+                }
+            }
+            return Some((q, last.s));
+        }
+        let first = pt.first()?;
+        let days: i64 = pt.iter().map(|x| x.days).sum();
+        let weighted: i64 = pt.iter().map(|x| x.weighted).sum();
+        Some((weighted / days.max(1), first.s))
+    }
+
+    /// Old regime: days of Belgian part-time work in the art. 30 window (the ⅓ test).
+    pub fn part_time_days_in(&self, w: &Window) -> i64 {
+        self.jobs
+            .iter()
+            .filter(|j| matches!(j.class, JobClass::Belgian) && !j.full_time())
+            .map(|j| {
+                let a = j.start.max(w.start);
+                let b = j.end.min(w.end);
+                if b >= a { days_between(a, b) + 1 } else { 0 }
+            })
+            .sum()
+    }
+}
+
+/// The explanation step of art. 33 1°.
+pub(crate) fn access_step(h: &Art33Hours) -> Step {
+    if h.met {
+        step(
+            "route.art33_access",
+            art("AR art. 33 1°"),
+            values!("average_hours": h.average, "s": h.s, "met": true),
+        )
+    } else {
+        step(
+            "route.art33_access",
+            art("AR art. 33 1°"),
+            values!("average_hours": h.average, "met": false),
+        )
+    }
+}

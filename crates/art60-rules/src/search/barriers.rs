@@ -1,0 +1,124 @@
+//! Dates the scan's jump never passes: where something other than the contract's progress
+//! may make the count jump or the requirement drop (SPEC §3.14.2: a parameter change, an age
+//! band, an absence, the contract becoming the determining job, foreign work becoming
+//! countable).
+
+use chrono::{Days, NaiveDate};
+
+use crate::calendar::{birthday, days_between};
+use crate::law::facts::JobClass;
+use crate::units::Fixed4;
+
+use super::Search;
+
+impl Search<'_> {
+    /// Dates at which something other than the contract's progress may make the count jump
+    /// or the requirement drop: the jump in the scan never passes them.
+    pub(super) fn barrier_dates(&self, start: NaiveDate, horizon: NaiveDate) -> Vec<NaiveDate> {
+        let mut v = Vec::new();
+        let p = self.facts.params;
+        // A parameter change takes effect for DA = from, i.e. E = from - 1.
+        let mut push_from = |from: NaiveDate| {
+            if let Some(e) = from.pred_opt()
+                && e > start
+                && e <= horizon
+            {
+                v.push(e);
+            }
+        };
+        p.regime.iter().for_each(|x| push_from(x.from));
+        p.stage.iter().for_each(|x| push_from(x.from));
+        p.categories.iter().for_each(|x| push_from(x.from));
+        p.foreign.iter().for_each(|x| push_from(x.from));
+        p.reference_wage.iter().for_each(|x| push_from(x.from));
+        p.extensions.iter().for_each(|x| push_from(x.from));
+        p.unpaid_cap.iter().for_each(|x| push_from(x.from));
+        p.art33_access.iter().for_each(|x| push_from(x.from));
+        p.counting.iter().for_each(|x| push_from(x.from));
+        for s in &p.stage {
+            for b in &s.value.bands {
+                if b.min_age > 0 {
+                    push_from(birthday(self.facts.req.person.birth_date, b.min_age as u32));
+                }
+            }
+            if let Some(a) = &s.value.art32 {
+                push_from(birthday(self.facts.req.person.birth_date, a.min_age as u32));
+            }
+        }
+        if let Some(ci) = &self.facts.contract {
+            for ab in &ci.c.absences {
+                if ab.start >= start {
+                    v.push(ab.start);
+                }
+            }
+            // The contract becomes the determining job (status, art. 33 1°). Before that, the
+            // last earlier job of at least a week determines; when both are full time the
+            // switch changes nothing.
+            let last_job = self
+                .facts
+                .jobs
+                .iter()
+                .filter(|j| {
+                    !matches!(j.class, JobClass::Assimilated(_))
+                        && days_between(j.start, j.end) >= 6
+                })
+                .max_by_key(|j| j.end);
+            let both_full_time =
+                ci.c.regime.is_full_time() && last_job.is_none_or(|j| j.full_time());
+            if !both_full_time {
+                for d in [7, 28] {
+                    v.push(ci.c.start + Days::new(d - 1));
+                }
+            }
+            // During an absence that extends the window, the extension grows every day and
+            // may bring older work back in: no jumping there.
+            for ab in &ci.c.absences {
+                if crate::law::extensions::absence_ext_kind(ab.kind).is_some() {
+                    let mut d = ab.start;
+                    while d <= ab.end && d <= horizon && days_between(ab.start, d) < 400 {
+                        v.push(d);
+                        d = d.succ_opt().unwrap_or(horizon);
+                    }
+                }
+            }
+        }
+        // Foreign work becomes countable once its Belgian follow-up is met: find, for every
+        // follow-up length in force, the first date it is met (monotone in E).
+        let mut needs: Vec<i64> = p
+            .foreign
+            .iter()
+            .flat_map(|f| {
+                [
+                    f.value.followup_r6_days,
+                    f.value.long_followup_r6_days,
+                    f.value.ssom_r6_days,
+                ]
+            })
+            .collect();
+        needs.sort();
+        needs.dedup();
+        for f in &self.facts.foreign {
+            let after = self.facts.jobs[f.job].end;
+            for &need in &needs {
+                let need = Fixed4::whole(need);
+                if self.facts.followup_r6(after, horizon) < need {
+                    continue;
+                }
+                let (mut lo, mut hi) = (start, horizon);
+                while lo < hi {
+                    let mid = lo + Days::new((days_between(lo, hi) / 2) as u64);
+                    if self.facts.followup_r6(after, mid) >= need {
+                        hi = mid;
+                    } else {
+                        lo = mid.succ_opt().unwrap_or(hi);
+                    }
+                }
+                v.push(lo);
+            }
+        }
+        v.retain(|d| *d > start && *d <= horizon);
+        v.sort();
+        v.dedup();
+        v
+    }
+}

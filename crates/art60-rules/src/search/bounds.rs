@@ -1,0 +1,131 @@
+//! Bounds of the scan: the smallest gain, in R6 days, that could make an option met at a
+//! later date. The scan's jump uses them to skip days that cannot close the shortfall.
+
+use crate::law::Assessment;
+use crate::law::past_career_art32::Art32Figures;
+use crate::result::{Art32Eval, OptionEval, Unit};
+use crate::units::{Fixed4, Hundredths};
+
+/// The law's answer at a candidate date, with what the scan needs to bound its jump.
+pub(crate) struct Eval {
+    pub a: Assessment,
+    /// Options not open on this date that may open later (bound for the scan only).
+    pub shadow: Vec<OptionEval>,
+    pub shadow_held: Vec<Fixed4>,
+    /// Whether the art. 33 route of a full-time worker is closed but close.
+    pub shadow_route: bool,
+    /// The units open (days; half-days too for art. 33): what a route probe compares.
+    pub units: usize,
+    /// The art. 32 figures, when the regime has art. 32.
+    pub art32: Option<Art32Figures>,
+    pub full_quarter: i64,
+}
+
+impl std::ops::Deref for Eval {
+    type Target = Assessment;
+    fn deref(&self) -> &Assessment {
+        &self.a
+    }
+}
+
+impl std::ops::DerefMut for Eval {
+    fn deref_mut(&mut self) -> &mut Assessment {
+        &mut self.a
+    }
+}
+
+impl Eval {
+    /// Art. 33 1° not met: (average hours a week, minimum hours); written out only when the
+    /// scan ends without an answer.
+    pub fn art33_blocked(&self) -> Option<(Hundredths, i64)> {
+        self.a
+            .art33
+            .filter(|h| !h.met)
+            .map(|h| (h.average, h.min_hours))
+    }
+    /// Smallest gain, in R6 days, that could make an option met: an option is met when its
+    /// exact total exceeds `threshold - 1` (the total is rounded up).
+    /// Shortfall of an art. 32 option in R6 days. With d the days in the window and T the days
+    /// in the window and the ten years before it together, a gain G of the contract gives at
+    /// most d + G and T + G (days leaving the window enter the ten years; one quarter of slack
+    /// covers their shared edge quarter). "Half": d' >= R/2 and T' - d' >= 1,560. "Two
+    /// thirds": d' >= 2R/3 and T' - d' >= 8 (R - d'), i.e. G >= (8R - 7d - T) / 8 while
+    /// d' < R (beyond that the band itself is met).
+    fn art32_need(&self, o: &OptionEval, a: &Art32Eval) -> Fixed4 {
+        let band = Fixed4::whole(o.required - 1) - o.counted_exact;
+        let Some(Art32Figures {
+            half: [hn, hd],
+            two_thirds: [tn, td],
+            per_missing_day: m,
+            past_days_half: past_half,
+        }) = self.art32
+        else {
+            return band;
+        };
+        let r = Fixed4::whole(o.required);
+        let d = o.counted_exact;
+        let t = d + Fixed4::whole(a.past_days + self.full_quarter);
+        let half_r = Fixed4(r.0 * hn / hd);
+        let g_half = (half_r - d).max(half_r + Fixed4::whole(past_half) - t);
+        let two_r = Fixed4(r.0 * tn / td);
+        let coupled = Fixed4((r.0 * m - d.0 * (m - 1) - t.0) / m.max(1));
+        let g_two = (two_r - d).max(coupled.min(band));
+        // Totals are rounded up: one day of margin.
+        g_half.min(g_two) - Fixed4::whole(1)
+    }
+
+    pub fn need_days(&self) -> Option<Fixed4> {
+        self.min_need(
+            self.options
+                .iter()
+                .chain(&self.shadow)
+                .map(|o| (o, &Fixed4::ZERO)),
+        )
+    }
+
+    /// The smallest need, in R6 days, of these options, each less what is held back.
+    fn min_need<'o>(
+        &self,
+        options: impl Iterator<Item = (&'o OptionEval, &'o Fixed4)>,
+    ) -> Option<Fixed4> {
+        options
+            .map(|(o, held)| Self::in_days(o, self.option_need(o) - *held))
+            .min()
+    }
+
+    /// [`Self::need_days`] and [`Self::need_beyond_held`] of the open options only, without
+    /// the art. 33 options of a route still closed.
+    pub fn open_needs(&self) -> (Option<Fixed4>, Option<Fixed4>) {
+        (
+            self.min_need(self.options.iter().map(|o| (o, &Fixed4::ZERO))),
+            self.min_need(self.options.iter().zip(&self.held)),
+        )
+    }
+
+    fn option_need(&self, o: &OptionEval) -> Fixed4 {
+        match &o.art32 {
+            Some(a) => self.art32_need(o, a),
+            None => Fixed4::whole(o.required - 1) - o.counted_exact,
+        }
+    }
+
+    fn in_days(o: &OptionEval, need: Fixed4) -> Fixed4 {
+        match o.unit {
+            Unit::Days => need,
+            // Half-days: each day of work adds two; round the need down (safe side).
+            Unit::HalfDays => Fixed4(need.0.div_euclid(2)),
+        }
+    }
+
+    /// The need, in R6 days, once what the caps hold back is released: with the average
+    /// method a later day adds at most its own value, and all the releases together at most
+    /// what is held back now (the capped total never exceeds the uncapped one).
+    pub fn need_beyond_held(&self) -> Option<Fixed4> {
+        self.min_need(
+            self.options
+                .iter()
+                .zip(&self.held)
+                .chain(self.shadow.iter().zip(&self.shadow_held)),
+        )
+    }
+}

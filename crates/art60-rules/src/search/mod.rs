@@ -1,0 +1,536 @@
+//! # The search for the first feasible end date
+//!
+//! SPEC §3.14: try E = start, start + 1, … up to `max_scan_months` and return the first E at
+//! which the law (`crate::law`) finds an option met or no stage required; never bisect, the
+//! count is not monotonic in E. The scan skips days that provably cannot close the shortfall
+//! ([`bounds`]), never past a date where something other than the contract's progress may
+//! change the answer ([`barriers`]), and reuses what does not depend on E ([`cache`]).
+//! Then the other quarter-cap method's date (§3.14.3), and the result with its explanation.
+
+mod barriers;
+pub(crate) mod bounds;
+mod cache;
+
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+
+use crate::calendar::{R6_MASK, add_months, days_between, weekdays_from, weekdays_in};
+use crate::engine::CalcError;
+use crate::explain::trace::{Explained, explain};
+use crate::input::{InputCode, InputError, Quarter};
+use crate::law::facts::Facts;
+use crate::law::readmission::NoStage;
+use crate::law::right_duration_art114::outcome_da;
+use crate::law::{Assessment, Memo, Plain, Record};
+use crate::options::{QuarterCapMethod, RoundingMode};
+use crate::result::{
+    Alternative, CalcResult, ENGINE_VERSION, OptionEval, Outcome, ParamVersions, Unit,
+};
+use crate::units::Fixed4;
+
+use bounds::Eval;
+use cache::Cached;
+
+/// How the scan ended.
+enum ScanEnd {
+    /// The first feasible end date.
+    Found(NaiveDate),
+    Unreachable {
+        best: Option<(i64, i64)>,
+        reason: String,
+        until: NaiveDate,
+    },
+}
+
+/// One calculation: the request's facts, what the scan reuses, and how much to build.
+pub(crate) struct Search<'a> {
+    pub facts: Facts<'a>,
+    memo: Cached,
+    /// Build the explanation trace and the other method's date ([`crate::Detail::Full`]).
+    pub trace: bool,
+}
+
+impl<'a> Search<'a> {
+    pub fn new(facts: Facts<'a>, trace: bool) -> Self {
+        Search {
+            facts,
+            memo: Cached::default(),
+            trace,
+        }
+    }
+
+    /// The law at one candidate date; `findings` for the final answer (flags, ids, steps).
+    fn evaluate(
+        &self,
+        e: NaiveDate,
+        da: NaiveDate,
+        method: QuarterCapMethod,
+        findings: bool,
+    ) -> Result<Eval, CalcError> {
+        self.evaluate_or_probe(e, da, method, findings, false)
+    }
+
+    /// Only what decides which options are open (re-admission, status, route): no option is
+    /// counted.
+    fn probe(
+        &self,
+        e: NaiveDate,
+        da: NaiveDate,
+        method: QuarterCapMethod,
+    ) -> Result<Eval, CalcError> {
+        self.evaluate_or_probe(e, da, method, false, true)
+    }
+
+    fn evaluate_or_probe(
+        &self,
+        e: NaiveDate,
+        da: NaiveDate,
+        method: QuarterCapMethod,
+        findings: bool,
+        probe: bool,
+    ) -> Result<Eval, CalcError> {
+        let rec = Record {
+            explanation: findings && self.trace,
+            findings,
+        };
+        let memo: &dyn Memo = &self.memo;
+        let route = self.facts.route_at(e, da, memo, rec)?;
+        let stage = &route.ctx.stage.value;
+        // Old regime, full-timer: the art. 33 route is not open today, but close. Part-time
+        // days only decrease as the window moves on, yet the window's length varies with the
+        // months and its extensions, so the third may be reached again; the scan must not
+        // jump past such a date.
+        let shadow_route = !findings
+            && route.units == [Unit::Days]
+            && match (&route.part_time_share, stage.fulltime_art33_fraction) {
+                (Some((_, pt_days)), Some(frac)) => {
+                    pt_days * frac[1]
+                        >= (i64::from(stage.bands[route.own].months) * 365 / 12 - 3) * frac[0]
+                }
+                _ => false,
+            };
+        let units = route.units.len();
+        let mut shadow: Vec<OptionEval> = Vec::new();
+        let mut shadow_held = Vec::new();
+        let counted = if probe {
+            crate::law::Counted {
+                options: Vec::new(),
+                held: Vec::new(),
+                contract_part: Fixed4::ZERO,
+                provisional: Vec::new(),
+                review: Vec::new(),
+            }
+        } else {
+            if shadow_route {
+                for &bi in &route.bands {
+                    let (o, c) =
+                        self.facts
+                            .band_option(&route, method, Unit::HalfDays, bi, memo, rec);
+                    shadow.push(o);
+                    shadow_held.push(c.held);
+                }
+            }
+            self.facts.options_at(&route, method, memo, rec)
+        };
+        let full_quarter = route.ctx.counting.full_quarter;
+        let art32 = stage.art32.as_ref().map(Into::into);
+        Ok(Eval {
+            a: self.facts.assessment(route, counted, rec),
+            shadow,
+            shadow_held,
+            shadow_route,
+            units,
+            art32,
+            full_quarter,
+        })
+    }
+
+    fn scan(&self, method: QuarterCapMethod) -> Result<ScanEnd, CalcError> {
+        let Some(ci) = &self.facts.contract else {
+            return Err(CalcError::InvalidInput(InputError::coded(
+                InputCode::Required,
+                "contract",
+                "required in plan mode",
+            )));
+        };
+        let start = ci.c.start;
+        let counting = &self
+            .facts
+            .params
+            .counting_at(start.succ_opt().unwrap_or(start))?
+            .value;
+        let horizon = add_months(start, counting.max_scan_months);
+        let barriers = self.barrier_dates(start, horizon);
+        // One ten-thousandth more than the value of a day: parts are rounded to four
+        // decimals, so a day's true share can exceed the rounded one.
+        let per_day = crate::law::counting_am7::scheduled_value(1, &ci.c.regime) + Fixed4(1);
+        // What a whole quarter of a full-time contract adds over its days (78 rule), as
+        // prefix sums over the quarters of the scan: bonus[i] is the sum before quarter
+        // bonus_base + i. Only a full-time contract counts a whole quarter as 78.
+        let full = Fixed4::whole(counting.full_quarter);
+        let bonus_base = Quarter::of(start).index();
+        let mut bonus = vec![Fixed4::ZERO];
+        let mut q = Quarter::of(start);
+        while q.start() <= horizon {
+            let whole = per_day.times(weekdays_in(q.start(), q.end(), ci.mask));
+            let add = if ci.c.regime.is_full_time() && full > whole {
+                full - whole
+            } else {
+                Fixed4::ZERO
+            };
+            let sum = bonus[bonus.len() - 1] + add;
+            bonus.push(sum);
+            q = q.next();
+        }
+        let mut e = start;
+        let mut best: Option<(i64, i64)> = None;
+        let mut blocked = None;
+        loop {
+            let da = e.succ_opt().unwrap_or(e);
+            let ev = self.evaluate(e, da, method, false)?;
+            if ev.feasible() {
+                return Ok(ScanEnd::Found(e));
+            }
+            for o in &ev.options {
+                if best.is_none_or(|(c, r)| o.counted - o.required > c - r) {
+                    best = Some((o.counted, o.required));
+                }
+            }
+            if ev.art33_blocked().is_some() {
+                blocked = ev.art33_blocked();
+            }
+            if e >= horizon {
+                let reason = match blocked {
+                    Some((q, min_hours)) => format!(
+                        "art. 33 1° not met: average {q} h a week, below {min_hours} h and S/3"
+                    ),
+                    None => String::from("no option met within the scan horizon"),
+                };
+                return Ok(ScanEnd::Unreachable {
+                    best,
+                    reason,
+                    until: horizon,
+                });
+            }
+            // Jump: the contract adds at most 6/R R6 days per scheduled day (plus the
+            // whole-quarter rounding), so no earlier date can close the shortfall.
+            let jump = |need: Fixed4, release_per_day: bool| -> NaiveDate {
+                // An upper bound on what the contract can add after `e`: 6/R R6 days per
+                // scheduled day, plus what a whole quarter adds over its days (78 rule),
+                // plus one per quarter when part-time parts are rounded up. The search runs
+                // on day offsets from the first day after `e`: no date is built per probe.
+                let ceiling = self.facts.opts.rounding_mode == RoundingMode::PerPartCeiling;
+                let first = e.succ_opt().unwrap_or(e);
+                let first_wd = first.weekday();
+                let qf = Quarter::of(first);
+                let at = |q: Quarter| {
+                    let i = usize::try_from(q.index() - bonus_base).unwrap_or(0);
+                    bonus[i.min(bonus.len() - 1)]
+                };
+                // Bound of the gain over (e, first + t] for a day `t` of quarter `q`, whose
+                // last day is at offset `q_end`; monotone in t.
+                let gain_ub = |t: i64, q: Quarter, q_end: i64| -> Fixed4 {
+                    let n = t + 1;
+                    let sched = weekdays_from(first_wd, n, ci.mask);
+                    let mut g = if release_per_day {
+                        // Method A caps the contract at its Monday–Saturday days: a day
+                        // may also release what the cap held back, up to one R6 day, on
+                        // top of its own value (unpaid days within the yearly cap are
+                        // outside the job cap).
+                        let sched_r6 = weekdays_from(first_wd, n, ci.mask & R6_MASK);
+                        (per_day + Fixed4::whole(1)).times(sched)
+                            + Fixed4::whole(weekdays_from(first_wd, n, R6_MASK) - sched_r6)
+                    } else {
+                        per_day.times(sched)
+                    };
+                    // What whole quarters add over their days (prefix sums, see above).
+                    let last = if t == q_end { q } else { q.prev() };
+                    if last >= qf {
+                        g += at(last.next()) - at(qf);
+                    }
+                    // Each quarter's part is rounded half up: at most half a
+                    // ten-thousandth more; with the part-time ceiling, one day more.
+                    let quarters = i64::from(q.index() - qf.index() + 1);
+                    g += Fixed4(quarters);
+                    if ceiling {
+                        g += Fixed4::whole(quarters);
+                    }
+                    g
+                };
+                // Whole quarters first, then a binary search inside the quarter where the
+                // bound first exceeds the shortfall.
+                let horizon_t = days_between(first, horizon).max(0);
+                let mut q = qf;
+                let mut lo = 0;
+                loop {
+                    let q_end = days_between(first, q.end());
+                    let span_end = q_end.min(horizon_t);
+                    if gain_ub(span_end, q, q_end) > need {
+                        let (mut a, mut b) = (lo, span_end);
+                        while a < b {
+                            let mid = a + (b - a) / 2;
+                            if gain_ub(mid, q, q_end) > need {
+                                b = mid;
+                            } else {
+                                a = mid + 1;
+                            }
+                        }
+                        return first + Days::new(u64::try_from(a).unwrap_or(0));
+                    }
+                    if span_end >= horizon_t {
+                        return horizon;
+                    }
+                    lo = span_end + 1;
+                    q = q.next();
+                }
+            };
+            let bound = |need: Option<Fixed4>, beyond: Option<Fixed4>| match need {
+                Some(need) => {
+                    let mut k = jump(need, method == QuarterCapMethod::Average);
+                    // Both bounds hold, so the later of the two dates is still safe.
+                    if method == QuarterCapMethod::Average
+                        && let Some(n) = beyond
+                    {
+                        k = k.max(jump(n, false));
+                    }
+                    k.max(e.succ_opt().unwrap_or(e))
+                }
+                None => horizon,
+            };
+            let need = ev.need_days();
+            let next = bound(need, ev.need_beyond_held());
+            let barrier = barriers.iter().find(|b| **b > e).copied();
+            let mut next = barrier.map_or(next, |b| next.min(b)).min(horizon);
+            // An option already counts enough but is not open (a route condition): only a
+            // change of route can help, on any day, so no day is skipped.
+            let close = need.is_some_and(|n| n < Fixed4::ZERO);
+            let (open_need, open_beyond) = if close && ev.shadow_route {
+                ev.open_needs()
+            } else {
+                (None, None)
+            };
+            if close && ev.shadow_route && open_need.is_none_or(|n| n >= Fixed4::ZERO) {
+                // Only the closed art. 33 route counts enough. Until the open options' own
+                // bound, nothing but a change of route, status or re-admission can make a
+                // day feasible: those days are probed (no option counted) and the first day
+                // where one of them changes is evaluated in full.
+                let until = bound(open_need, open_beyond);
+                let until = barrier.map_or(until, |b| until.min(b)).min(horizon);
+                let mut p = e.succ_opt().unwrap_or(horizon);
+                while p < until {
+                    let pr = self.probe(p, p.succ_opt().unwrap_or(p), method)?;
+                    if pr.no_stage.is_some()
+                        || pr.status != ev.status
+                        || pr.units != ev.units
+                        || !pr.shadow_route
+                    {
+                        break;
+                    }
+                    p = p.succ_opt().unwrap_or(horizon);
+                }
+                e = p;
+                continue;
+            }
+            // On a day the contract does not work, nothing can be gained: the window only
+            // moves forward. Except at a quarter end (a whole quarter counts 78) and, with the
+            // average method, on Saturdays (the job cap counts Monday–Saturday days).
+            while !close && next < horizon && Some(next) != barrier {
+                let scheduled = ci.mask & crate::input::Day::of(next.weekday()).bit() != 0;
+                let quarter_end = crate::calendar::is_quarter_end(next);
+                let r6_day = method == QuarterCapMethod::Average && next.weekday() != Weekday::Sun;
+                if scheduled || quarter_end || r6_day {
+                    break;
+                }
+                next = next.succ_opt().unwrap_or(horizon);
+            }
+            e = next;
+        }
+    }
+
+    pub fn plan(&self) -> Result<CalcResult, CalcError> {
+        let Some(ci) = &self.facts.contract else {
+            return Err(CalcError::InvalidInput(InputError::coded(
+                InputCode::Required,
+                "contract",
+                "required in plan mode",
+            )));
+        };
+        let method = self.facts.opts.quarter_cap_method;
+        // Already admissible on the day the contract starts?
+        let start = ci.c.start;
+        let before = start.pred_opt().unwrap_or(start);
+        let pre = self.evaluate(before, start, method, false)?;
+        // Already admissible on the day the contract starts: by re-admission, or because the
+        // stage is already met without the contract (days to work: 0).
+        let already = pre
+            .no_stage
+            .or_else(|| pre.met.map(|_| NoStage::StageAlreadyMet));
+        if let Some(reason) = already {
+            let outcome = Outcome::NoStageRequired {
+                first_benefit_date: start,
+            };
+            let detail = self.evaluate(before, start, method, true)?;
+            return Ok(self.finish(outcome, detail.a, None, Some(reason)));
+        }
+        let main = self.scan(method)?;
+        let other_method = match method {
+            QuarterCapMethod::PerQuarter => QuarterCapMethod::Average,
+            QuarterCapMethod::Average => QuarterCapMethod::PerQuarter,
+        };
+        match main {
+            ScanEnd::Found(end) => {
+                let alt = if self.trace {
+                    match self.scan(other_method)? {
+                        ScanEnd::Found(g) => Some(g),
+                        ScanEnd::Unreachable { .. } => None,
+                    }
+                } else {
+                    None
+                };
+                let da = end.succ_opt().unwrap_or(end);
+                let detail = self.evaluate(end, da, method, true)?;
+                let days_to_work =
+                    u32::try_from(weekdays_in(start, end, ci.mask)).unwrap_or(u32::MAX);
+                let outcome = Outcome::Planned {
+                    end_date: end,
+                    first_benefit_date: da,
+                    days_to_work,
+                    contract_contribution: detail.contract_part.ceil(),
+                };
+                let alternative = self.trace.then_some(Alternative {
+                    method: other_method,
+                    end_date: alt,
+                    safe_end_date: alt.map(|a| a.max(end)),
+                });
+                let no_stage = detail.no_stage;
+                Ok(self.finish(outcome, detail.a, alternative, no_stage))
+            }
+            ScanEnd::Unreachable {
+                best,
+                reason,
+                until,
+            } => {
+                let detail =
+                    self.evaluate(until, until.succ_opt().unwrap_or(until), method, true)?;
+                let (best_counted, required) = best.unwrap_or((0, 0));
+                let outcome = Outcome::Unreachable {
+                    best_counted,
+                    required,
+                    reason,
+                    scanned_until: until,
+                };
+                Ok(self.finish(outcome, detail.a, None, None))
+            }
+        }
+    }
+
+    pub fn assess(&self) -> Result<CalcResult, CalcError> {
+        let da = self.facts.req.application_date.ok_or_else(|| {
+            InputError::coded(
+                InputCode::Required,
+                "application_date",
+                "required in assess mode",
+            )
+        })?;
+        let e = da.pred_opt().unwrap_or(da);
+        // One date, nothing to search: the law's own assessment.
+        let rec = Record {
+            explanation: self.trace,
+            findings: true,
+        };
+        let method = self.facts.opts.quarter_cap_method;
+        let ev = self.facts.assess_at(e, da, method, &Plain, rec)?;
+        let outcome = Outcome::Assessed {
+            application_date: da,
+            admissible: ev.feasible(),
+        };
+        let no_stage = ev.no_stage;
+        Ok(self.finish(outcome, ev, None, no_stage))
+    }
+
+    fn finish(
+        &self,
+        outcome: Outcome,
+        mut ev: Assessment,
+        alternative: Option<Alternative>,
+        no_stage: Option<NoStage>,
+    ) -> CalcResult {
+        let winner_idx = ev.met.or_else(|| {
+            ev.options
+                .iter()
+                .enumerate()
+                .max_by_key(|(_, o)| (o.counted - o.required, std::cmp::Reverse(o.required)))
+                .map(|(i, _)| i)
+        });
+        // The quarter rows stay with the winning option only.
+        let mut options = std::mem::take(&mut ev.options);
+        let winning = winner_idx.map(|i| {
+            let quarters = std::mem::take(&mut options[i].quarters);
+            OptionEval {
+                quarters,
+                ..options[i].clone()
+            }
+        });
+        for o in &mut options {
+            o.quarters = Vec::new();
+        }
+        let readmitted = no_stage.is_some_and(NoStage::is_readmission);
+        let right = self
+            .facts
+            .right_duration(ev.regime, &outcome, winning.as_ref());
+        let mut provisional = std::mem::take(&mut ev.provisional);
+        provisional.sort();
+        provisional.dedup();
+        let mut review = std::mem::take(&mut ev.review);
+        review.sort();
+        review.dedup();
+        let trace = if self.trace {
+            explain(Explained {
+                steps: std::mem::take(&mut ev.steps),
+                winning: winning.as_ref().filter(|_| !readmitted),
+                readmitted,
+                options: &options,
+                outcome: &outcome,
+                no_stage: no_stage.map(NoStage::as_str),
+                alternative: alternative.as_ref(),
+                right: right.as_ref(),
+                provisional: &provisional,
+                review: &review,
+            })
+        } else {
+            Vec::new()
+        };
+        let mut used = std::mem::take(&mut ev.params_used);
+        if let Ok(w) = self
+            .facts
+            .params
+            .reference_wage_at(outcome_da(&outcome).unwrap_or(self.facts.req.today))
+        {
+            used.push(crate::params::used("reference_wage", w));
+        }
+        used.sort();
+        used.dedup();
+        CalcResult {
+            mode: self.facts.req.mode,
+            outcome,
+            regime: Some(ev.regime),
+            status: Some(ev.status),
+            age: Some(ev.age),
+            winning_option: winning,
+            options_evaluated: options,
+            alternative,
+            right,
+            half_allowances: ev.half_allowances.clone(),
+            no_stage_required: no_stage.map(|n| n.as_str().to_string()),
+            provisional,
+            manual_review: review,
+            options: self.facts.opts.clone(),
+            parameters: ParamVersions {
+                set_id: self.facts.params.id.clone(),
+                version: self.facts.params.version.clone(),
+                used,
+            },
+            engine_version: ENGINE_VERSION.to_string(),
+            trace,
+        }
+    }
+}

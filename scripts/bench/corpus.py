@@ -68,10 +68,11 @@ def one(rng):
         contract["weekdays"] = rng.sample(["mon", "tue", "wed", "thu", "fri", "sat"], 5)
     if rng.random() < 0.2:
         contract["absences"] = []
+        a = start + dt.timedelta(days=rng.randrange(5, 200))
         for _ in range(rng.randrange(1, 3)):
-            a = start + dt.timedelta(days=rng.randrange(5, 300))
-            contract["absences"].append({"kind": rng.choice(ABS), "start": iso(a),
-                                         "end": iso(a + dt.timedelta(days=rng.randrange(0, 60)))})
+            b = a + dt.timedelta(days=rng.randrange(0, 60))
+            contract["absences"].append({"kind": rng.choice(ABS), "start": iso(a), "end": iso(b)})
+            a = b + dt.timedelta(days=rng.randrange(1, 120))
     if assess:
         da = start + dt.timedelta(days=rng.randrange(30, 700))
         req["application_date"] = iso(da)
@@ -81,8 +82,8 @@ def one(rng):
     if contract is not None:
         req["contract"] = contract
     cursor = start - dt.timedelta(days=rng.randrange(1, 200))
-    for _ in range(rng.randrange(0, 6)):
-        length = rng.randrange(10, 700)
+    for _ in range(rng.randrange(0, 5)):
+        length = rng.randrange(10, 260)
         end = cursor
         begin = end - dt.timedelta(days=length)
         foreign = rng.random() < 0.12
@@ -106,7 +107,7 @@ def one(rng):
                 lines = []
                 for _ in range(rng.randrange(1, 4)):
                     line = {"category": rng.choice(CATS), "days": rng.randrange(0, 66)}
-                    if reg["weekly_hours"] != reg["reference_hours"] and rng.random() < 0.7:
+                    if reg["weekly_hours"] != reg["reference_hours"]:
                         line["hours"] = round(line["days"] * reg["weekly_hours"] / reg["days_per_week"], 2)
                     lines.append(line)
                 decl.append({"quarter": qq, "lines": lines})
@@ -119,12 +120,13 @@ def one(rng):
         if rng.random() < 0.05:
             h["provisional"] = True
         req["history"].append(h)
-        cursor = begin - dt.timedelta(days=rng.randrange(1, 300))
+        cursor = begin - dt.timedelta(days=rng.randrange(1, 500))
+    # Events between the jobs: in the gaps (or before the oldest job), never over work.
     for _ in range(rng.randrange(0, 3)):
         kind = rng.choice(EXT)
-        length = rng.randrange(5, 900)
-        end = start - dt.timedelta(days=rng.randrange(1, 2500))
-        begin = end - dt.timedelta(days=length)
+        end = cursor
+        begin = end - dt.timedelta(days=rng.randrange(5, 900))
+        cursor = begin - dt.timedelta(days=rng.randrange(1, 60))
         h = {"kind": kind, "start": iso(begin), "end": iso(end)}
         if kind == "child_raising":
             h["child_birth_date"] = iso(begin - dt.timedelta(days=rng.randrange(0, 900)))

@@ -442,26 +442,7 @@ impl Counter<'_, '_> {
             contract_units = c.counted.times(factor);
             out.part("contract", PartSource::Contract, c.formula, contract_units);
         }
-        // Unpaid absence within the yearly cap (old regime), all jobs together.
-        if unpaid_sum > Fixed4::ZERO {
-            let left = tally
-                .unpaid_left
-                .entry(q.year)
-                .or_insert(Fixed4::whole(self.ctx.unpaid_cap));
-            let allowed = unpaid_sum.min(*left);
-            *left = *left - allowed;
-            other_sum += allowed;
-            tally.unpaid_counted += allowed;
-            if allowed > Fixed4::ZERO {
-                let cap = self.ctx.unpaid_cap;
-                out.part_with(|| PartRow {
-                    job: "unpaid".into(),
-                    source: PartSource::UnpaidWithinCap,
-                    formula: format!("≤ {cap}"),
-                    value: allowed.times(factor),
-                });
-            }
-        }
+        other_sum += self.unpaid_within_cap(q, unpaid_sum, tally, out);
         // Start quarter: declared totals cannot be placed in time, so they are capped at the
         // Monday–Saturday days from the window start (AM art. 7 last paragraph). Caps are in
         // the option's unit: 78 days or 78 half-days a quarter (AM art. 7, 8).
@@ -498,6 +479,37 @@ impl Counter<'_, '_> {
             });
         }
         out.parts.clear();
+    }
+
+    /// Unpaid absence within the yearly cap (old regime), all jobs together: what counts.
+    fn unpaid_within_cap(
+        &self,
+        q: Quarter,
+        unpaid_sum: Fixed4,
+        tally: &mut Tally,
+        out: &mut CountOut,
+    ) -> Fixed4 {
+        if unpaid_sum <= Fixed4::ZERO {
+            return Fixed4::ZERO;
+        }
+        let factor = self.factor();
+        let left = tally
+            .unpaid_left
+            .entry(q.year)
+            .or_insert(Fixed4::whole(self.ctx.unpaid_cap));
+        let allowed = unpaid_sum.min(*left);
+        *left = *left - allowed;
+        tally.unpaid_counted += allowed;
+        if allowed > Fixed4::ZERO {
+            let cap = self.ctx.unpaid_cap;
+            out.part_with(|| PartRow {
+                job: "unpaid".into(),
+                source: PartSource::UnpaidWithinCap,
+                formula: format!("≤ {cap}"),
+                value: allowed.times(factor),
+            });
+        }
+        allowed
     }
 
     /// Method A (`average`): each job at most its R6 days in the window, the whole at most 78

@@ -232,26 +232,7 @@ impl Facts<'_> {
         }
         let stage = &ctx.stage.value;
         let (own, bands) = bands_for(stage, age);
-        let mut part_time_share = None;
-        if units == [Unit::Days]
-            && let Some(frac) = stage.fulltime_art33_fraction
-        {
-            let end = e.min(da.pred_opt().unwrap_or(e));
-            let w = self.window(
-                da,
-                end,
-                stage.bands[own].months,
-                &events,
-                self.cutoff(&ctx),
-                rec.findings,
-            );
-            let pt_days = self.part_time_days_in(&w);
-            let window_days = crate::calendar::days_between(w.start, w.end) + 1;
-            if pt_days * frac[1] >= window_days * frac[0] {
-                units.push(Unit::HalfDays);
-            }
-            part_time_share = Some((w, pt_days));
-        }
+        let part_time_share = self.fulltime_art33(&ctx, (e, da), age, &events, rec, &mut units);
         Ok(RouteAt {
             status: found.status,
             ctx,

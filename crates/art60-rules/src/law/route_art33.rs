@@ -19,7 +19,11 @@ use crate::params::Art33Access;
 use crate::result::{Status, Step, Unit, Window};
 use crate::units::Hundredths;
 
+use super::Record;
+use super::bands_art30::bands_for;
+use super::extensions::Event;
 use super::facts::{Facts, JobClass};
+use super::regime::Ctx;
 
 /// Art. 33 1° for a voluntary part-timer.
 #[derive(Debug, Clone, Copy)]
@@ -142,6 +146,41 @@ impl Facts<'_> {
         let days: i64 = pt.iter().map(|x| x.days).sum();
         let weighted: i64 = pt.iter().map(|x| x.weighted).sum();
         Some((weighted / days.max(1), first.s))
+    }
+
+    /// [P] Old regime: a full-timer may also use art. 33 after part-time work during at least
+    /// `fulltime_art33_fraction` of the art. 30 window; returns that window and the part-time
+    /// days in it.
+    pub fn fulltime_art33(
+        &self,
+        ctx: &Ctx<'_>,
+        (e, da): (NaiveDate, NaiveDate),
+        age: i32,
+        events: &[Event],
+        rec: Record,
+        units: &mut Vec<Unit>,
+    ) -> Option<(Window, i64)> {
+        let stage = &ctx.stage.value;
+        let frac = stage.fulltime_art33_fraction?;
+        if units.as_slice() != [Unit::Days] {
+            return None;
+        }
+        let (own, _) = bands_for(stage, age);
+        let end = e.min(da.pred_opt().unwrap_or(e));
+        let w = self.window(
+            da,
+            end,
+            stage.bands[own].months,
+            events,
+            self.cutoff(ctx),
+            rec.findings,
+        );
+        let pt_days = self.part_time_days_in(&w);
+        let window_days = days_between(w.start, w.end) + 1;
+        if pt_days * frac[1] >= window_days * frac[0] {
+            units.push(Unit::HalfDays);
+        }
+        Some((w, pt_days))
     }
 
     /// Old regime: days of Belgian part-time work in the art. 30 window (the ⅓ test).

@@ -127,12 +127,32 @@ fn ex31_part_time_19_38_per_quarter_and_average() {
     // Method P: 310.8 -> 311 fails on 2025-06-30, 312 met on 2025-07-01.
     assert_eq!(end_date(&p), d("2025-07-01"));
     assert_eq!(p.winning_option.as_ref().unwrap().unit, Unit::HalfDays);
-    // Method A: 260 weekdays x 1.2 = 312 half-days on 2025-06-27, but the job cap is its
-    // 311 Monday-Saturday days; ONEM adds a conversion bonus (about 0.8) whose table is
-    // unknown, so the engine uses no bonus and reaches 312 on Saturday 2025-06-28, when the
-    // cap becomes 312. SPEC's 2025-06-27 needs the bonus.
+    // Method A prints 2025-06-27 in SPEC; the engine answers Saturday 2025-06-28. The day comes
+    // from the job cap of method A (SPEC §3.8.2: a job counts at most its Monday–Saturday days
+    // in the window, plus a conversion bonus whose table is missing, so 0 here). Caps are in the
+    // option's unit (§3.8.5: 78 half-days a quarter, "same method"). By Friday 2025-06-27 the
+    // contract has 260 weekdays × 19/38 × 6/5 × 2 = 312 half-days but 311 Monday–Saturday days:
+    // 311.0000, one short. On Saturday the cap becomes 312. SPEC's date is the research's EX31
+    // row (rules-old.md §12.2, [I]): it sums the 312 half-days under the average cap alone,
+    // with no job cap. The same research's EX24 applies that cap to the full-time contract and
+    // gets 27 June only with the bonus ("311 + ≈0.8 → 312"), as "maybe". Any positive bonus
+    // gives 27 June here too, since the total is rounded up. So this is not an engine error:
+    // SPEC's EX31 method-A date needs EX24's "maybe (bonus table unknown)". Capping the days
+    // before AM art. 8 doubles them (156 ≤ 311) would also give 27 June, but a full-time year
+    // would then count 2 × 312 = 624 half-days under method A, in a window whose empty quarters
+    // slacken the 78-a-quarter average, against 312 under method P.
     let a = run_with(&req, &opts(&["quarter_cap_method=average"]));
     assert_eq!(end_date(&a), d("2025-06-28"));
+    let mut friday = assess("1995-03-10", "2025-06-28");
+    friday.contract = req.contract.clone().map(|c| Contract {
+        end: Some(d("2025-06-27")),
+        ..c
+    });
+    let f = run_with(&friday, &opts(&["quarter_cap_method=average"]));
+    assert_eq!(
+        f.winning_option.as_ref().unwrap().counted_exact,
+        Fixed4::whole(311)
+    );
     assert_eq!(
         p.alternative.as_ref().unwrap().end_date,
         Some(d("2025-06-28"))
@@ -337,8 +357,8 @@ fn ex14_four_days_in_a_five_day_regime() {
     assert_eq!(quarter_row(&run(&req), "2022Q2").result, Fixed4(48_000));
 }
 
-#[test]
-fn ex34_voluntary_part_timer_admissible_under_art33() {
+/// EX34's person: a full-time job A, then a part-time job B whose last quarter has no DmfA yet.
+fn ex34_request() -> CalcRequest {
     let mut req = assess("1995-03-10", "2022-12-05");
     req.history = vec![
         HistoryItem {
@@ -367,7 +387,12 @@ fn ex34_voluntary_part_timer_admissible_under_art33() {
             ..job("2022-05-02", "2022-12-04", regime(5.0, 20.0, 38.0))
         },
     ];
-    let r = run(&req);
+    req
+}
+
+#[test]
+fn ex34_voluntary_part_timer_admissible_under_art33() {
+    let r = run(&ex34_request());
     assert_eq!(r_status(&r), Status::VoluntaryPartTime);
     assert!(matches!(
         r.outcome,
@@ -807,4 +832,341 @@ fn e8_two_day_weekend_job() {
     }];
     let req = with_contract(req, "2022-10-03", "2022-11-30", regime(5.0, 38.0, 38.0));
     assert_eq!(quarter_row(&run(&req), "2022Q2").result, Fixed4(53_333));
+}
+
+#[test]
+fn e10_follow_up_counts_part_time_weeks_as_whole_days() {
+    // E10 (CSC foreign-work deck slide 14): 8 weeks at 19/38, then 5 weeks at 38/38, make
+    // 8 × 5 + 5 × 5 = 65 R5 days (78 R6), so the 3-month follow-up is met: Q/S does not
+    // matter (SPEC §3.9.2). The 19/38 job runs Monday 2023-01-02 to Sunday 2023-02-26 (40
+    // weekdays) and the 38/38 job is the art. 60 contract from Monday 2023-02-27: its 25th
+    // weekday, Friday 2023-03-31, meets the follow-up, and from then the two French years
+    // (2021-07-01 onwards in the 21-month window: 6 whole quarters, 468) meet 312.
+    let mut req = plan("1995-03-10", "2023-02-27", regime(5.0, 38.0, 38.0));
+    req.history = vec![
+        foreign("FR", false),
+        job("2023-01-02", "2023-02-26", regime(5.0, 19.0, 38.0)),
+    ];
+    assert_eq!(end_date(&run(&req)), d("2023-03-31"));
+    // Weighted by Q/S, the 8 weeks would be 20 R5 days and the contract would need 45 weekdays
+    // (2023-04-28). Without them it needs all 65: Friday 2023-05-26.
+    req.history.truncate(1);
+    assert_eq!(end_date(&run(&req)), d("2023-05-26"));
+}
+
+/// The art. 33 1° average weekly hours of a result, from its explanation.
+fn art33_average_hours(r: &art60_rules::CalcResult) -> serde_json::Value {
+    r.trace
+        .iter()
+        .find(|s| s.key == "route.art33_access")
+        .expect("an art. 33 route step")
+        .values
+        .get("average_hours")
+        .unwrap()
+        .to_json()
+}
+
+/// A Belgian job with its own employer, at `q`/38 hours.
+fn employer_job(emp: &str, start: &str, end: &str, q: f64) -> HistoryItem {
+    HistoryItem {
+        employer: Some(emp.into()),
+        ..job(start, end, regime(5.0, q, 38.0))
+    }
+}
+
+#[test]
+fn e11_which_part_time_job_gives_the_average_hours() {
+    // E11 (CSC TTRV slides 15–18), art. 33 1°: the hours Q̄ come from the last part-time job
+    // of at least 4 weeks with one employer in the 12 months before DA 2023-11-08. Each job
+    // has its own Q, so the average names the job chosen. No pay: voluntary part-timer.
+    let average = |jobs: Vec<HistoryItem>| {
+        let mut req = assess("1988-06-01", "2023-11-08");
+        req.history = jobs;
+        let r = run(&req);
+        assert_eq!(r_status(&r), Status::VoluntaryPartTime);
+        art33_average_hours(&r)
+    };
+    // Part-time 8 months, then 4 months: the 4-month job.
+    let jobs = vec![
+        employer_job("A", "2022-11-08", "2023-07-07", 24.0),
+        employer_job("B", "2023-07-08", "2023-11-07", 15.0),
+    ];
+    assert_eq!(average(jobs), 15.0);
+    // 2 months, then 3 weeks, then 2 weeks: the 2-month job, the last one of 4 weeks.
+    let jobs = vec![
+        employer_job("A", "2023-08-01", "2023-09-30", 20.0),
+        employer_job("B", "2023-10-02", "2023-10-22", 30.0),
+        employer_job("C", "2023-10-23", "2023-11-05", 10.0),
+    ];
+    assert_eq!(average(jobs), 20.0);
+    // Part-time 10 months, full-time 4 months, part-time 2 weeks: the 10-month job (full-time
+    // jobs are ignored; the 12-month look-back keeps its last 7½ months, still over 4 weeks).
+    let jobs = vec![
+        employer_job("A", "2022-08-23", "2023-06-22", 20.0),
+        employer_job("B", "2023-06-23", "2023-10-22", 38.0),
+        employer_job("C", "2023-10-23", "2023-11-05", 10.0),
+    ];
+    assert_eq!(average(jobs), 20.0);
+    // No job of 4 weeks: every part-time job started in the last 12 months, weighted by its
+    // length, (3 × 20 + 2 × 10 + 3 × 14) / 8 weeks = 15.25 h. The 3 weeks at 30/38 of
+    // September 2022 started 14 months before the DA and stay out (with them: 19.27 h).
+    let jobs = vec![
+        employer_job("D", "2022-09-05", "2022-09-25", 30.0),
+        employer_job("A", "2023-08-07", "2023-08-27", 20.0),
+        employer_job("B", "2023-09-04", "2023-09-17", 10.0),
+        employer_job("C", "2023-10-02", "2023-10-22", 14.0),
+    ];
+    assert_eq!(average(jobs), 15.25);
+}
+
+#[test]
+fn ut_65_r5_days_are_78_and_22_are_26_4() {
+    // UT (AM art. 7): A = 65 R5 days → 65 × 6/5 = 78.0 and A = 22 → 26.4, by the formula A×6/R
+    // and not by the whole-quarter rule: the job starts on 2024-07-02, the second of
+    // 2024Q3's 66 weekdays, so it does not span the quarter; it ends on 2024-10-30 after 22
+    // weekdays of October.
+    let mut req = assess("1995-03-10", "2024-10-31");
+    req.history = vec![HistoryItem {
+        quarters: vec![
+            quarter("2024Q3", vec![line(DayCategory::EffectiveWork, 65.0, None)]),
+            quarter("2024Q4", vec![line(DayCategory::EffectiveWork, 22.0, None)]),
+        ],
+        ..job("2024-07-02", "2024-10-30", regime(5.0, 38.0, 38.0))
+    }];
+    // The declared days only: no scheme 3 completion of the undeclared ones.
+    let r = run_with(&req, &opts(&["undeclared_completion=off"]));
+    let q3 = quarter_row(&r, "2024Q3");
+    assert_eq!(q3.parts[0].formula, "A×6/R");
+    assert_eq!(q3.result, Fixed4::whole(78));
+    let q4 = quarter_row(&r, "2024Q4");
+    assert_eq!(q4.parts[0].formula, "A×6/R");
+    assert_eq!(q4.result, Fixed4(264_000));
+}
+
+#[test]
+fn ut_247_hours_are_39_days_or_78_half_days() {
+    // UT (CSC): 247 h at S = 38 are 247 × 6/38 = 39.0 days [C], and 2 × 39 = 78 half-days [I]
+    // (AM art. 8), exactly the quarter's cap. The hours are a 19/38 job over the whole of
+    // 2022Q2 (91 days × 19/7 = 247 h). A full-time contract after it makes the person a
+    // full-timer, counted in days (art. 30); a 19/38 contract, a voluntary part-timer counted in
+    // half-days (art. 33).
+    let request = |contract: WorkRegime| {
+        let mut req = assess("1995-03-10", "2022-12-01");
+        req.history = vec![declared_job(
+            "2022-04-01",
+            "2022-06-30",
+            regime(5.0, 19.0, 38.0),
+            "2022Q2",
+            line(DayCategory::EffectiveWork, 65.0, Some(247.0)),
+        )];
+        with_contract(req, "2022-10-03", "2022-11-30", contract)
+    };
+    let o = opts(&["undeclared_completion=off"]);
+    let days = run_with(&request(regime(5.0, 38.0, 38.0)), &o);
+    assert_eq!(days.winning_option.as_ref().unwrap().unit, Unit::Days);
+    let row = quarter_row(&days, "2022Q2");
+    assert_eq!(row.parts[0].formula, "H×6/S");
+    assert_eq!(row.result, Fixed4::whole(39));
+    let half = run_with(&request(regime(5.0, 19.0, 38.0)), &o);
+    assert_eq!(half.winning_option.as_ref().unwrap().unit, Unit::HalfDays);
+    let row = quarter_row(&half, "2022Q2");
+    assert_eq!(row.raw, Fixed4::whole(78));
+    assert_eq!(
+        row.cap, None,
+        "78 half-days reach the cap without passing it"
+    );
+    assert_eq!(row.result, Fixed4::whole(78));
+}
+
+#[test]
+fn ex12_247_hours_are_39_days_before_the_start_quarter_cap() {
+    // EX12: 247 × 6/38 = 39 before the cap of 19 Monday–Saturday days from the window start
+    // 2020-12-10. The capped row keeps the 39 in its part; a window that starts on the
+    // quarter's first day (DA 2022-07-01, 21 months back: 2020-10-01) leaves 79
+    // Monday–Saturday days, so the 39 count whole.
+    let request = |da: &str, contract_start: &str| {
+        let mut req = assess("1995-03-10", da);
+        req.history = vec![declared_job(
+            "2020-10-01",
+            "2020-12-31",
+            regime(5.0, 19.0, 38.0),
+            "2020Q4",
+            line(DayCategory::EffectiveWork, 32.5, Some(247.0)),
+        )];
+        let end = d(da).pred_opt().unwrap().to_string();
+        with_contract(req, contract_start, &end, regime(5.0, 38.0, 38.0))
+    };
+    let o = opts(&["undeclared_completion=off"]);
+    let capped = run_with(&request("2022-09-10", "2022-08-01"), &o);
+    let row = quarter_row(&capped, "2020Q4");
+    assert_eq!(row.parts[0].formula, "H×6/S");
+    assert_eq!(row.parts[0].value, Fixed4::whole(39));
+    assert_eq!(row.result, Fixed4::whole(19));
+    let whole = run_with(&request("2022-07-01", "2022-05-02"), &o);
+    assert_eq!(
+        whole.winning_option.as_ref().unwrap().window.start,
+        d("2020-10-01")
+    );
+    let row = quarter_row(&whole, "2020Q4");
+    assert_eq!(row.cap, None);
+    assert_eq!(row.result, Fixed4::whole(39));
+}
+
+#[test]
+fn e2_the_new_rules_36_months_at_da_2022_11_28() {
+    // E2 [I]: the new rule (312 days in 36 months at every age) re-run at DA 2022-11-28 gives
+    // 2019-11-28 → 2022-11-27. That DA falls under the old rules, so the re-run uses the
+    // embedded parameters with the new stage (the entry from 2026-03-01) in every stage entry.
+    let mut params = art60_rules::ParamSet::embedded().clone();
+    let new_stage = params
+        .stage
+        .iter()
+        .find(|s| s.from == d("2026-03-01"))
+        .unwrap()
+        .value
+        .clone();
+    for s in &mut params.stage {
+        s.value = new_stage.clone();
+    }
+    // Under 36, 36–49 and 50 or over: one window for all.
+    for birth in ["1995-03-10", "1980-03-10", "1965-03-10"] {
+        let r = art60_rules::calculate(
+            &assess(birth, "2022-11-28"),
+            &art60_rules::Options::default(),
+            &params,
+        )
+        .unwrap();
+        assert_eq!(r.options_evaluated.len(), 1, "born {birth}");
+        let w = &option(&r, "art30_band0").window;
+        assert_eq!(
+            (w.months, w.start, w.end),
+            (36, d("2019-11-28"), d("2022-11-27"))
+        );
+    }
+}
+
+#[test]
+fn e1_date_to_date_phases_follow_each_other() {
+    use art60_rules::calendar::period_end;
+    // E1 (ONEM commentary on AR art. 112): phases of 6, 6 and 3 months forward from the DA,
+    // each starting the day after the previous one ends; a period whose end day does not exist
+    // in its month ends on that month's last day.
+    let phases = |da: &str| {
+        let mut start = d(da);
+        [6, 6, 3].map(|months| {
+            let end = period_end(start, months);
+            start = end.succ_opt().unwrap();
+            end
+        })
+    };
+    assert_eq!(
+        phases("2009-12-31"),
+        [d("2010-06-30"), d("2010-12-31"), d("2011-03-31")]
+    );
+    assert_eq!(
+        phases("2009-08-31"),
+        [d("2010-02-28"), d("2010-08-31"), d("2010-11-30")]
+    );
+    // E1 [I]: a right from DA 2026-03-01 with a 312-day career lasts 12 months, to 2027-02-28.
+    let mut req = assess("1988-06-01", "2026-03-01");
+    req.history = vec![job("2023-03-01", "2026-02-28", regime(5.0, 38.0, 38.0))];
+    req.career = Some(Career {
+        days: 312,
+        used_days: 0,
+        full_transition_allowance: false,
+    });
+    let right = run(&req).right.unwrap();
+    assert_eq!(
+        (right.from, right.until, right.months),
+        (d("2026-03-01"), Some(d("2027-02-28")), 12)
+    );
+}
+
+#[test]
+fn ex37_art42_window_starts_2014_12_05() {
+    // EX37 (= E13 Ex3): the 3 years before DA 2022-12-05 start on 2019-12-05; the detention
+    // 2015-02-01 → 2020-01-31 touches them and moves the start back 5 years to 2014-12-05, so
+    // the last allowance of 2015-01-31 falls inside. Five years are also 1,826 calendar days
+    // on both sides (one leap day, 2016-02-29, in each), so both extension units agree.
+    let mut req = assess("1988-06-01", "2022-12-05");
+    req.last_paid_unemployment = Some(LastPaid::Day(d("2015-01-31")));
+    req.history = vec![period(PeriodKind::Detention, "2015-02-01", "2020-01-31")];
+    for unit in [
+        "extension_unit=calendar_days",
+        "extension_unit=years_months",
+    ] {
+        let r = run_with(&req, &opts(&[unit]));
+        let s = r
+            .trace
+            .iter()
+            .find(|s| s.key == "precheck.art42_old")
+            .unwrap();
+        let value = |k: &str| s.values.get(k).unwrap().to_json();
+        assert_eq!(value("window_start"), "2014-12-05", "{unit}");
+        assert_eq!(value("window_end"), "2022-12-04", "{unit}");
+        assert_eq!(value("extensions"), 1, "{unit}");
+        assert_eq!(value("met"), true, "{unit}");
+    }
+}
+
+#[test]
+fn ex34_art30_days_227_29_do_not_reach_312() {
+    // EX34: art. 30 days 26.4 + 78 + 25.2 + 27.3158 + 41.0526 + 29.3233 = 227.2917 < 312.
+    // The engine counts art. 30 only for a full-timer or an assimilated one (SPEC §3.3.5), and
+    // at €1,700 the person is a voluntary part-timer, so the figure is read with job B paid
+    // €2,000 (at least the €1,954.99 reference wage: assimilated full-time, AR art. 28 §2).
+    // The status changes, the days in the 21-month window (from 2021-03-05) do not.
+    let mut req = ex34_request();
+    req.history[1].pay = Some(Pay::Monthly(Hundredths(200_000)));
+    // The declared figures only, as the example converts them.
+    let r = run_with(&req, &opts(&["undeclared_completion=off"]));
+    assert_eq!(r_status(&r), Status::AssimilatedFullTime);
+    let a30 = option(&r, "art30_band0");
+    assert_eq!(a30.window.start, d("2021-03-05"));
+    assert_eq!(a30.counted_exact, Fixed4(2_272_917));
+    assert_eq!(a30.required, 312);
+    assert!(!a30.met);
+}
+
+#[test]
+fn ex33_art32_with_half_the_days_needs_1560() {
+    // EX33: with 234–311 days in the 33-month window (at least ½ of 468, under ⅔), art. 32
+    // needs 1,560 days in the ten years before it. Age 40 on DA 2023-06-01: the window
+    // 2020-09-01 → 2023-05-31 holds three whole quarters of 2021 (234); the ten years
+    // 2010-09-01 → 2020-08-31 hold the 20 whole quarters 2015Q3–2020Q2 (1,560).
+    let full = regime(5.0, 38.0, 38.0);
+    let mut req = assess("1983-01-10", "2023-06-01");
+    req.history = vec![
+        job("2015-07-01", "2020-06-30", full),
+        job("2021-01-01", "2021-09-30", full),
+    ];
+    let r = run(&req);
+    let a32 = option(&r, "art32_band36");
+    assert_eq!(a32.counted, 234);
+    let past = a32.art32.as_ref().unwrap();
+    assert_eq!(
+        (past.past_start, past.past_end),
+        (d("2010-09-01"), d("2020-08-31"))
+    );
+    assert_eq!((past.past_days, past.past_required), (1560, 1560));
+    assert_eq!(past.condition, "half");
+    assert!(a32.met);
+    assert!(matches!(
+        r.outcome,
+        Outcome::Assessed {
+            admissible: true,
+            ..
+        }
+    ));
+    // One quarter less in the past: 1,482, under 1,560 (and under 8 × (468 − 234) = 1,872).
+    req.history[0].start = d("2015-10-01");
+    let r = run(&req);
+    assert!(!option(&r, "art32_band36").met);
+    assert!(matches!(
+        r.outcome,
+        Outcome::Assessed {
+            admissible: false,
+            ..
+        }
+    ));
 }

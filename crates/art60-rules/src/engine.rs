@@ -6,7 +6,7 @@ use crate::input::{CalcRequest, InputError, Mode};
 use crate::law::facts::Facts;
 use crate::options::Options;
 use crate::params::{NoRuleInForce, ParamSet};
-use crate::result::CalcResult;
+use crate::result::{CalcResult, Flag, Outcome, Status};
 use crate::search::Search;
 
 /// Why a calculation could not be made.
@@ -47,9 +47,48 @@ pub fn calculate_with(
     detail: Detail,
 ) -> Result<CalcResult, CalcError> {
     req.check()?;
-    let search = Search::new(Facts::new(req, options, params), detail == Detail::Full);
-    match req.mode {
-        Mode::Plan => search.plan(),
-        Mode::Assess => search.assess(),
+    let run = |assume: Option<Status>| {
+        let mut facts = Facts::new(req, options, params);
+        facts.wage_unknown_as = assume;
+        let search = Search::new(facts, detail == Detail::Full);
+        match req.mode {
+            Mode::Plan => search.plan(),
+            Mode::Assess => search.assess(),
+        }
+    };
+    match run(None) {
+        Err(CalcError::NoRuleInForce(e)) if e.parameter == "reference_wage" => {
+            // AR art. 28 §2 with no reference wage in force: both statuses, the safer kept.
+            let a = run(Some(Status::AssimilatedFullTime))?;
+            let b = run(Some(Status::VoluntaryPartTime))?;
+            let mut kept = if safety(&b) > safety(&a) { b } else { a };
+            let flag = Flag {
+                key: "manual_review.reference_wage_unknown".into(),
+                detail: format!("AR art. 28 §2: {}", e.date),
+            };
+            if !kept.trace.is_empty() {
+                kept.trace.push(crate::explain::trace::step(
+                    "flag.manual_review",
+                    None,
+                    values!("key": &flag.key, "detail": &flag.detail),
+                ));
+            }
+            kept.manual_review.push(flag);
+            kept.manual_review.sort();
+            kept.manual_review.dedup();
+            Ok(kept)
+        }
+        other => other,
+    }
+}
+
+/// How safe an answer is for the person (a later end date is safer: the contract does not
+/// end before the person is admissible; not admissible is safer than admissible).
+fn safety(r: &CalcResult) -> (u8, Option<chrono::NaiveDate>) {
+    match &r.outcome {
+        Outcome::Unreachable { .. } => (3, None),
+        Outcome::Planned { end_date, .. } => (2, Some(*end_date)),
+        Outcome::NoStageRequired { .. } => (1, None),
+        Outcome::Assessed { admissible, .. } => (u8::from(!admissible), None),
     }
 }

@@ -1170,3 +1170,18 @@ fn ex33_art32_with_half_the_days_needs_1560() {
         }
     ));
 }
+
+#[test]
+fn e11_without_a_four_week_job_only_jobs_started_in_the_12_months_count() {
+    // SPEC §3.3.4, E11 4th case: no part-time job lasted 4 weeks, so Q̄ is the average of the
+    // part-time jobs *started* in the 12 months. D started 2022-10-24, before the look-back
+    // start 2022-11-08, and stays out: (3 × 20 + 2 × 10 + 3 × 14) weeks ... = 15.25 h.
+    let mut req = assess("1988-06-01", "2023-11-08");
+    req.history = vec![
+        employer_job("D", "2022-10-24", "2022-11-13", 30.0),
+        employer_job("A", "2023-08-07", "2023-08-27", 20.0),
+        employer_job("B", "2023-09-04", "2023-09-17", 10.0),
+        employer_job("C", "2023-10-02", "2023-10-22", 14.0),
+    ];
+    assert_eq!(art33_average_hours(&run(&req)), 15.25);
+}

@@ -48,6 +48,8 @@ pub const KEYS: &[&str] = &[
     "status.full_time",
     "status.assimilated_full_time",
     "status.voluntary_part_time",
+    "status.assimilated_full_time_assumed",
+    "status.voluntary_part_time_assumed",
     "route.art33_access",
     "window.base",
     "window.extended",

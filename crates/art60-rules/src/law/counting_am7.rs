@@ -306,6 +306,11 @@ impl Counter<'_, '_> {
             };
         }
         if !job.declared.is_empty() {
+            // §3.10: only the quarters whose DmfA cannot exist yet; an older gap counts nothing.
+            if q < self.facts.dmfa_pending_from {
+                out.review(|| flag("manual_review.dmfa_missing", format!("{} {q}", job.label)));
+                return Part::Nothing;
+            }
             let (v, f) = self.no_interruption_value(job, q, a, b, out);
             return Part::Counts(v, PartSource::NoInterruptionRule, f);
         }
@@ -349,7 +354,11 @@ impl Counter<'_, '_> {
         let sh = i128::from(r.reference_hours.raw());
         let qh = i128::from(r.weekly_hours.raw());
         let spans = job.start <= q.start() && job.end >= q.end();
-        if self.per_quarter() && job.full_time() && spans && t.every_line_counts && t.days > 0 {
+        // §3.7 rule 1: 78 for a whole quarter without interruption: every code counts and the
+        // days declared cover the job's schedule in the quarter.
+        let scheduled = i128::from(weekdays_in(q.start(), q.end(), job.mask)) * 100;
+        let uninterrupted = t.every_line_counts && t.days > 0 && t.days >= scheduled;
+        if self.per_quarter() && job.full_time() && spans && uninterrupted {
             return Declared {
                 counted: self.full_quarter(),
                 unpaid: Fixed4::ZERO,
@@ -538,12 +547,14 @@ impl Counter<'_, '_> {
                 (self.facts.jobs[ji].start, self.facts.jobs[ji].end)
             };
             let jcap = Fixed4::whole(r6_days(js.max(ws), je.min(we)));
-            let declared_job = ji < njobs && !self.facts.jobs[ji].declared.is_empty();
+            // SPEC §3.8.2: every job, declared or not, at most its R6 days; weekend teams
+            // (Saturday and Sunday only) are not capped.
+            let weekend_team = ji < njobs && is_weekend_team(self.facts.jobs[ji].mask);
             let units = s.times(factor);
             if ji == njobs && units > jcap {
                 out.held += units - jcap;
             }
-            total += if declared_job { units } else { units.min(jcap) };
+            total += if weekend_team { units } else { units.min(jcap) };
         }
         total += tally.unpaid_counted.times(factor);
         out.total = total.min(self.full_quarter().times(tally.nquarters));
@@ -590,6 +601,11 @@ impl Default for LineTotals {
             review: None,
         }
     }
+}
+
+/// A weekend team works on Saturday and Sunday only (SPEC §3.8.2: no job cap).
+fn is_weekend_team(mask: u8) -> bool {
+    mask != 0 && mask & 0b0001_1111 == 0
 }
 
 /// Used by the no-interruption rule's part-time formula (days × Q/7 × 6/S).

@@ -68,6 +68,9 @@ pub(crate) fn apply_rule(e: &RawEvent, rule: &EventRule) -> Option<Event> {
         };
         if let Some(limit) = limit {
             end = end.min(birthday(birth, limit).pred_opt()?);
+            if let Some(next) = e.next_birth {
+                end = end.min(next.pred_opt()?);
+            }
         }
         start = start.max(birth);
     }
@@ -86,6 +89,35 @@ pub(crate) fn apply_rule(e: &RawEvent, rule: &EventRule) -> Option<Event> {
         start,
         end,
     })
+}
+
+/// Days shared by events of different kinds extend once (SPEC §3.5.2: overlapping events
+/// go to the officer, who may allow more): each event loses the days an earlier-starting one
+/// already covers, and is dropped when nothing is left.
+pub(crate) fn count_once(events: &mut Vec<Event>) {
+    let overlap = events.iter().enumerate().any(|(i, a)| {
+        events[i + 1..]
+            .iter()
+            .any(|b| a.start <= b.end && b.start <= a.end)
+    });
+    if !overlap {
+        // The usual case: the order, and so the explanation, stays as declared.
+        return;
+    }
+    events.sort_by_key(|e| (e.start, e.end));
+    let mut covered: Option<NaiveDate> = None;
+    events.retain_mut(|e| {
+        if let Some(c) = covered
+            && e.start <= c
+        {
+            match c.succ_opt() {
+                Some(next) if next <= e.end => e.start = next,
+                _ => return false,
+            }
+        }
+        covered = Some(covered.map_or(e.end, |c| c.max(e.end)));
+        true
+    });
 }
 
 /// Moves `start` back by the event's length in the chosen unit.
@@ -156,10 +188,13 @@ pub(crate) fn extend(
 impl Facts<'_> {
     /// The history's events under this regime's extension table (they do not depend on E).
     pub fn history_events(&self, ctx: &Ctx<'_>) -> Vec<Event> {
-        self.events
+        let mut events = self
+            .events
             .iter()
             .filter_map(|r| apply_rule(r, ctx.ext.rule(r.kind)?))
-            .collect()
+            .collect();
+        count_once(&mut events);
+        events
     }
 
     /// Events that exist only at candidate date `e`: foreign work not countable yet (treated
@@ -176,6 +211,7 @@ impl Facts<'_> {
                     end: j.end,
                     child_birth: None,
                     child_disabled: false,
+                    next_birth: None,
                 });
             }
         }
@@ -196,6 +232,7 @@ impl Facts<'_> {
                     end: ab.end.min(e),
                     child_birth: None,
                     child_disabled: false,
+                    next_birth: None,
                 });
             }
         }

@@ -69,6 +69,8 @@ pub(crate) struct RawEvent {
     pub end: NaiveDate,
     pub child_birth: Option<NaiveDate>,
     pub child_disabled: bool,
+    /// Child raising is counted per birth: the next child's birth ends this child's period.
+    pub next_birth: Option<NaiveDate>,
 }
 
 /// A foreign work period and what decides whether it counts (§3.9).
@@ -104,6 +106,9 @@ pub(crate) struct Facts<'a> {
     /// First quarter whose DmfA cannot be available on `today` (SPEC §7: the current
     /// quarter, and the previous one until the end of the current quarter's first month).
     pub dmfa_pending_from: Quarter,
+    /// The status taken where a part-timer with pay meets no reference wage in force (AR
+    /// art. 28 §2): the engine runs once with each and keeps the longer contract.
+    pub wage_unknown_as: Option<crate::result::Status>,
 }
 
 /// `prefix[i]`, without the formatting machinery (a label for every period of every request).
@@ -165,6 +170,7 @@ impl<'a> Facts<'a> {
                     q
                 }
             },
+            wage_unknown_as: None,
         };
         let mut sorted: Vec<(usize, &HistoryItem)> = req.history.iter().enumerate().collect();
         sorted.sort_by_key(|(_, h)| h.start);
@@ -196,12 +202,46 @@ impl<'a> Facts<'a> {
                 .static_review
                 .push(flag("manual_review.art60_contribution", "contract"));
         }
+        facts.child_births();
+        facts.overlapping_events();
         facts.hist_hull = facts
             .jobs
             .iter()
             .map(|j| (j.start, j.end))
             .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)));
         facts
+    }
+
+    /// SPEC §3.5 (old list): child raising "counted per birth; ends the day before the 6th
+    /// birthday or the next birth". The next birth is that of any other child-raising period.
+    fn child_births(&mut self) {
+        let births: Vec<NaiveDate> = self
+            .events
+            .iter()
+            .filter(|e| e.kind == ExtensionKind::ChildRaising)
+            .filter_map(|e| e.child_birth)
+            .collect();
+        for e in &mut self.events {
+            if let (ExtensionKind::ChildRaising, Some(b)) = (e.kind, e.child_birth) {
+                e.next_birth = births.iter().copied().filter(|n| *n > b).min();
+            }
+        }
+    }
+
+    /// SPEC §3.5.2: overlapping events of different kinds are for the officer; the days they
+    /// share extend once (the safer, shorter extension: see `extensions::count_once`).
+    fn overlapping_events(&mut self) {
+        for (i, a) in self.events.iter().enumerate() {
+            for b in &self.events[i + 1..] {
+                if a.kind != b.kind && a.start <= b.end && b.start <= a.end {
+                    let (s, e) = (a.start.max(b.start), a.end.min(b.end));
+                    self.static_review.push(flag(
+                        "manual_review.overlapping_extensions",
+                        format!("{} {} {s}..{e}", a.label, b.label),
+                    ));
+                }
+            }
+        }
     }
 
     /// A Belgian or foreign job; returns its regime (the proportion of what follows).
@@ -262,6 +302,7 @@ impl<'a> Facts<'a> {
                 end: h.end,
                 child_birth: h.child_birth_date,
                 child_disabled: h.child_disabled,
+                next_birth: None,
             });
         }
     }

@@ -204,18 +204,18 @@ impl Facts<'_> {
         let extra = self.events_at(&ctx, e, &foreign_ok);
         let mut events = memo.history_events(self, &ctx);
         if !extra.is_empty() {
-            Rc::make_mut(&mut events).extend(
+            let all = Rc::make_mut(&mut events);
+            all.extend(
                 extra
                     .iter()
                     .filter_map(|r| extensions::apply_rule(r, ctx.ext.rule(r.kind)?)),
             );
+            extensions::count_once(all);
         }
         let no_stage = self.readmission(&ctx, &extra, e, rec, &mut steps, &mut review);
         let found = self.status(&ctx, e)?;
         if let Some(det) = found.determining {
-            rec.step(&mut steps, || {
-                status::status_step(found.status, &det, found.wage.as_ref())
-            });
+            rec.step(&mut steps, || status::status_step(&found, &det));
         }
         let access = self.params.art33_access_at(da)?;
         let half_allowances = match (found.status, found.determining) {

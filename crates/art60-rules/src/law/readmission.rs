@@ -89,6 +89,7 @@ impl Facts<'_> {
                 apply_rule(r, rule)
             })
             .collect();
+        super::extensions::count_once(&mut evs);
         if self.opts.art60_is_reemployment_programme
             && let Some(ci) = &self.contract
         {

@@ -45,6 +45,10 @@ struct Employer {
     weighted: i64,
     part_time: bool,
     s: i64,
+    /// Days and Σ days × Q of the jobs started inside the look-back (without a 4-week job,
+    /// only those count).
+    inside_days: i64,
+    inside_weighted: i64,
 }
 
 impl Facts<'_> {
@@ -91,7 +95,8 @@ impl Facts<'_> {
     ) -> Option<(i64, i64)> {
         let look = sub_months(da, lookback_months, MonthEnd::ClampToMonthEnd);
         // Segments by employer: (start, end, Q, S).
-        let mut groups: BTreeMap<String, Vec<(NaiveDate, NaiveDate, i64, i64)>> = BTreeMap::new();
+        let mut groups: BTreeMap<String, Vec<(NaiveDate, NaiveDate, i64, i64, bool)>> =
+            BTreeMap::new();
         for j in &self.jobs {
             if !matches!(j.class, JobClass::Belgian) {
                 continue;
@@ -102,6 +107,7 @@ impl Facts<'_> {
                 j.end.min(e),
                 j.regime.weekly_hours.raw(),
                 j.regime.reference_hours.raw(),
+                j.start >= look,
             );
             if seg.1 >= seg.0 {
                 groups.entry(key).or_default().push(seg);
@@ -114,6 +120,7 @@ impl Facts<'_> {
                 end,
                 ci.c.regime.weekly_hours.raw(),
                 ci.c.regime.reference_hours.raw(),
+                ci.c.start >= look,
             );
             if seg.1 >= seg.0 {
                 groups.entry("contract".into()).or_default().push(seg);
@@ -128,6 +135,16 @@ impl Facts<'_> {
                 weighted: g.iter().map(|x| (days_between(x.0, x.1) + 1) * x.2).sum(),
                 part_time: g.iter().any(|x| x.2 < x.3),
                 s: g.last().map_or(3800, |x| x.3),
+                inside_days: g
+                    .iter()
+                    .filter(|x| x.4)
+                    .map(|x| days_between(x.0, x.1) + 1)
+                    .sum(),
+                inside_weighted: g
+                    .iter()
+                    .filter(|x| x.4)
+                    .map(|x| (days_between(x.0, x.1) + 1) * x.2)
+                    .sum(),
             })
             .filter(|x| x.part_time)
             .collect();
@@ -142,9 +159,11 @@ impl Facts<'_> {
             }
             return Some((q, last.s));
         }
-        let first = pt.first()?;
-        let days: i64 = pt.iter().map(|x| x.days).sum();
-        let weighted: i64 = pt.iter().map(|x| x.weighted).sum();
+        // SPEC §3.3.4: no job lasted 4 weeks: all part-time jobs started in the 12 months.
+        let inside: Vec<&Employer> = pt.iter().filter(|x| x.inside_days > 0).collect();
+        let first = inside.first()?;
+        let days: i64 = inside.iter().map(|x| x.inside_days).sum();
+        let weighted: i64 = inside.iter().map(|x| x.inside_weighted).sum();
         Some((weighted / days.max(1), first.s))
     }
 

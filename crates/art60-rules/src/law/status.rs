@@ -40,6 +40,8 @@ pub(crate) struct StatusFound<'s> {
     pub status: Status,
     pub determining: Option<Determining<'s>>,
     pub wage: Option<WageTest<'s>>,
+    /// No reference wage in force: the status is [`Facts::wage_unknown_as`].
+    pub assumed: bool,
 }
 
 /// Monthly pay equivalent in cents (hourly × Q × 13/3).
@@ -95,12 +97,24 @@ impl Facts<'_> {
                 status: Status::FullTime,
                 determining: None,
                 wage: None,
+                assumed: false,
             });
         };
         let (status, wage) = if det.regime.is_full_time() {
             (Status::FullTime, None)
         } else if let Some(pay) = det.pay {
-            let w = self.params.reference_wage_at(ctx.da)?;
+            let w = match (self.params.reference_wage_at(ctx.da), self.wage_unknown_as) {
+                (Ok(w), _) => w,
+                (Err(_), Some(status)) => {
+                    return Ok(StatusFound {
+                        status,
+                        determining: Some(det),
+                        wage: None,
+                        assumed: true,
+                    });
+                }
+                (Err(e), None) => return Err(e),
+            };
             let test = WageTest {
                 monthly_cents: monthly_cents(pay, &det.regime, w.value.hourly_to_monthly),
                 reference_cents: w.value.monthly_cents(),
@@ -119,16 +133,27 @@ impl Facts<'_> {
             status,
             determining: Some(det),
             wage,
+            assumed: false,
         })
     }
 }
 
 /// The explanation step of the status.
-pub(crate) fn status_step(
-    status: Status,
-    det: &Determining<'_>,
-    wage: Option<&WageTest<'_>>,
-) -> Step {
+pub(crate) fn status_step(found: &StatusFound<'_>, det: &Determining<'_>) -> Step {
+    let (status, wage) = (found.status, found.wage.as_ref());
+    if found.assumed {
+        let key = if status == Status::AssimilatedFullTime {
+            "status.assimilated_full_time_assumed"
+        } else {
+            "status.voluntary_part_time_assumed"
+        };
+        let (job, q, s) = (det.job, det.regime.weekly_hours, det.regime.reference_hours);
+        return step(
+            key,
+            art("AR art. 28 §2, 29 §4; AM art. 5"),
+            values!("job": job, "q": q, "s": s),
+        );
+    }
     let (job, q, s) = (det.job, det.regime.weekly_hours, det.regime.reference_hours);
     match (status, wage) {
         (Status::FullTime, _) => step(

@@ -1,0 +1,205 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Issue 12 part B: points where SPEC has a rule the engine skipped or reversed, or leaves the
+//! answer to the officer (then the safer answer and a `manual_review` flag). Each test cites
+//! its SPEC section.
+
+mod common;
+use art60_rules::input::*;
+use art60_rules::result::{CalcResult, Outcome};
+use art60_rules::units::Fixed4;
+use chrono::Days;
+use common::*;
+
+fn flagged(r: &CalcResult, key: &str) -> bool {
+    r.manual_review.iter().any(|f| f.key == key)
+}
+
+fn own_option(r: &CalcResult) -> &art60_rules::result::OptionEval {
+    r.winning_option.as_ref().expect("a winning option")
+}
+
+#[test]
+fn overlapping_extending_events_of_different_kinds_extend_once_and_go_to_the_officer() {
+    // SPEC §3.5.2: overlapping events → manual_review. A career break in 2022 and a detention
+    // from 2022-07-01 to 2023-06-30 share six months: the window moves back by the 546 days
+    // they cover together, not by 365 + 365.
+    let mut req = assess("1995-03-01", "2024-01-15");
+    req.history = vec![
+        period(PeriodKind::CareerBreak, "2022-01-01", "2022-12-31"),
+        period(PeriodKind::Detention, "2022-07-01", "2023-06-30"),
+    ];
+    let r = run(&req);
+    let w = &own_option(&r).window;
+    assert_eq!(w.base_start, d("2022-04-15"));
+    assert_eq!(w.start, w.base_start - Days::new(546));
+    assert!(flagged(&r, "manual_review.overlapping_extensions"));
+    let detail = &r
+        .manual_review
+        .iter()
+        .find(|f| f.key == "manual_review.overlapping_extensions")
+        .unwrap()
+        .detail;
+    assert!(detail.contains("2022-07-01..2022-12-31"), "{detail}");
+}
+
+#[test]
+fn child_raising_ends_the_day_before_the_next_birth() {
+    // SPEC §3.5 (old list): child raising is "counted per birth; ends the day before the 6th
+    // birthday or the next birth". The first child's period is typed up to 2021-06-30, the
+    // second child was born on 2021-03-01: the first period extends 1,734 days, not 1,856.
+    let mut req = assess("1970-03-01", "2022-09-01");
+    req.history = vec![
+        HistoryItem {
+            child_birth_date: Some(d("2016-06-01")),
+            ..period(PeriodKind::ChildRaising, "2016-06-01", "2021-06-30")
+        },
+        HistoryItem {
+            child_birth_date: Some(d("2021-03-01")),
+            ..period(PeriodKind::ChildRaising, "2021-07-01", "2022-06-30")
+        },
+    ];
+    let r = run(&req);
+    let first = own_option(&r)
+        .window
+        .extensions
+        .iter()
+        .find(|x| x.event == "history[0]")
+        .expect("the first child's period extends");
+    assert_eq!(first.event_end, d("2021-02-28"));
+    assert_eq!(first.length_days, 1734);
+}
+
+#[test]
+fn a_part_timer_with_pay_before_any_reference_wage_gets_the_safer_status_and_a_flag() {
+    // AR art. 28 §2; SPEC §3.3.3 and §4 (reference wage from 2022-11-01): with pay and no
+    // reference wage in force the status is unknown. Both are computed, the longer contract
+    // kept, and the officer is told. Before: "no rule in force" stopped the calculation.
+    let mut req = plan("1990-01-10", "2019-01-07", regime(5.0, 19.0, 38.0));
+    req.contract.as_mut().unwrap().pay =
+        Some(Pay::Monthly(art60_rules::units::Hundredths::whole(1500)));
+    let r = run(&req);
+    assert!(flagged(&r, "manual_review.reference_wage_unknown"));
+    // The kept answer is at least as long as the voluntary part-timer's (the same contract
+    // without pay), one of the two candidates.
+    let mut unpaid = req.clone();
+    unpaid.contract.as_mut().unwrap().pay = None;
+    assert!(end_date(&r) >= end_date(&run(&unpaid)));
+    // As an assimilated full-timer a 19/38 contract never reaches art. 30 (3 R6 days a week:
+    // 273 in 21 months, 429 of 468, 546 of 624); so the longer answer runs to the first DA
+    // with a reference wage in force, 2022-11-01, where the pay (1,500 < 1,916.70) makes a
+    // voluntary part-timer who meets art. 33 at once.
+    assert_eq!(end_date(&r), d("2022-10-31"));
+}
+
+#[test]
+fn method_a_caps_declared_jobs_at_their_r6_days() {
+    // SPEC §3.8.2 `average`: every job at most its R6 calendar days in the window. A March job
+    // declared with 60 days counts 26 (the Monday–Saturday days of March 2024), not 72.
+    let mut req = assess("1995-03-01", "2024-07-01");
+    req.history = vec![HistoryItem {
+        regime: Some(regime(5.0, 38.0, 38.0)),
+        quarters: vec![QuarterDeclaration {
+            quarter: "2024Q1".parse().unwrap(),
+            lines: vec![DeclaredLine {
+                category: DayCategory::EffectiveWork,
+                days: art60_rules::units::Hundredths::whole(60),
+                hours: None,
+                service_code: Some(1),
+            }],
+        }],
+        ..period(PeriodKind::Work, "2024-03-01", "2024-03-31")
+    }];
+    let r = run_with(
+        &req,
+        &opts(&["quarter_cap_method=average", "undeclared_completion=off"]),
+    );
+    assert_eq!(own_option(&r).counted_exact, Fixed4::whole(26));
+}
+
+#[test]
+fn method_a_does_not_cap_weekend_teams() {
+    // SPEC §3.8.2: the job cap does not apply to weekend teams. Saturday and Sunday at 2 days
+    // a week count 6 R6 days a week (A × 6/R), more than the one Monday–Saturday day.
+    let mut req = assess("1995-03-01", "2025-01-06");
+    req.history = vec![HistoryItem {
+        regime: Some(regime(2.0, 38.0, 38.0)),
+        weekdays: Some(vec![Day::Sat, Day::Sun]),
+        ..period(PeriodKind::Work, "2024-01-06", "2024-12-29")
+    }];
+    let a = run_with(&req, &opts(&["quarter_cap_method=average"]));
+    let p = run_with(&req, &opts(&["quarter_cap_method=per_quarter"]));
+    // 104 weekend days × 6/2 = 312, the same under both methods.
+    assert_eq!(own_option(&a).counted, 312);
+    assert_eq!(own_option(&a).counted, own_option(&p).counted);
+}
+
+#[test]
+fn no_interruption_fills_only_quarters_that_cannot_be_declared_yet() {
+    // SPEC §3.10 and §7: on 2024-12-15 only 2024Q4 can lack its DmfA. A job declared for
+    // 2022Q3 alone and typed up to 2024-12-31 does not count its older quarters (before: nine
+    // quarters filled, 779 days, "no stage required"); they go to the officer.
+    let mut req = plan("1990-01-10", "2025-01-01", regime(5.0, 38.0, 38.0));
+    req.today = d("2024-12-15");
+    req.history = vec![HistoryItem {
+        regime: Some(regime(5.0, 38.0, 38.0)),
+        source: Source::Dmfa,
+        quarters: vec![QuarterDeclaration {
+            quarter: "2022Q3".parse().unwrap(),
+            lines: vec![DeclaredLine {
+                category: DayCategory::EffectiveWork,
+                days: art60_rules::units::Hundredths::whole(66),
+                hours: None,
+                service_code: Some(1),
+            }],
+        }],
+        ..period(PeriodKind::Work, "2022-07-01", "2024-12-31")
+    }];
+    let r = run(&req);
+    assert!(
+        matches!(r.outcome, Outcome::Planned { .. }),
+        "{:?}",
+        r.outcome
+    );
+    assert!(flagged(&r, "manual_review.dmfa_missing"));
+    assert!(
+        r.provisional
+            .iter()
+            .any(|f| f.key == "provisional.no_dmfa" && f.detail.ends_with("2024Q4"))
+    );
+}
+
+#[test]
+fn a_whole_quarter_counts_78_only_without_interruption() {
+    // SPEC §3.7 rule 1: 78 only when the declared days show no interruption. A 7-day-regime
+    // worker declared for 64 days of a 91-day quarter counts 64 × 6/7, not 78.
+    let mut req = assess("1995-03-01", "2024-12-02");
+    req.history = vec![HistoryItem {
+        regime: Some(regime(7.0, 38.0, 38.0)),
+        weekdays: Some(vec![
+            Day::Mon,
+            Day::Tue,
+            Day::Wed,
+            Day::Thu,
+            Day::Fri,
+            Day::Sat,
+            Day::Sun,
+        ]),
+        quarters: vec![QuarterDeclaration {
+            quarter: "2024Q1".parse().unwrap(),
+            lines: vec![DeclaredLine {
+                category: DayCategory::EffectiveWork,
+                days: art60_rules::units::Hundredths::whole(64),
+                hours: None,
+                service_code: Some(1),
+            }],
+        }],
+        ..period(PeriodKind::Work, "2024-01-01", "2024-03-31")
+    }];
+    let r = run_with(&req, &opts(&["undeclared_completion=off"]));
+    let q = own_option(&r)
+        .quarters
+        .iter()
+        .find(|q| q.quarter.to_string() == "2024Q1")
+        .unwrap();
+    assert_eq!(q.result, Fixed4::ratio(64 * 6, 7));
+}

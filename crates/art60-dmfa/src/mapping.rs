@@ -25,6 +25,9 @@ pub struct HistoryOptions {
     /// occupation still running at its last declared quarter is extended up to that day (the
     /// engine fills the undeclared quarters with the "no interruption" rule, provisionally).
     pub contract_start: Option<NaiveDate>,
+    /// The day of the calculation: an occupation is extended only over quarters whose DmfA
+    /// cannot exist yet on that day (SPEC §3.10, §7); `None` extends as far as the contract.
+    pub today: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -417,7 +420,23 @@ fn build_item(
         q = q.next();
     }
 
+    let pending_from = opts.today.map(Quarter::first_pending_on);
     if last.ongoing
+        && let (Some(cs), Some(pending)) = (opts.contract_start, pending_from)
+        && last_q.next() < pending
+        && day_before(cs) > end
+    {
+        // The DmfA of the quarters after the last one imported should exist: they are not
+        // filled (the engine counts an older gap as nothing), the officer imports or checks.
+        notes.push(note(
+            NoteKind::ManualReview,
+            Some(last_q.next()),
+            format!(
+                "the occupation was still running at the end of {last_q}, but no declaration was imported from {} although it should exist: those quarters count nothing until they are imported",
+                last_q.next()
+            ),
+        ));
+    } else if last.ongoing
         && let Some(cs) = opts.contract_start
     {
         let before = day_before(cs);

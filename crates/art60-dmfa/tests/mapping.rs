@@ -34,6 +34,7 @@ fn niss(s: &str) -> Niss {
 fn opts(cs: Option<&str>) -> HistoryOptions {
     HistoryOptions {
         contract_start: cs.map(d),
+        today: None,
     }
 }
 
@@ -251,6 +252,33 @@ fn contract_start_clips_and_drops_later_quarters() {
     // Everything on or after the contract start: no item at all.
     let h = to_history(n, &ps, &opts(Some("2022-12-01"))).unwrap();
     assert!(h.items.is_empty());
+}
+
+#[test]
+fn a_running_occupation_is_not_extended_over_quarters_whose_dmfa_should_exist() {
+    // SPEC §3.10 and §7 (issue 12): only 2022Q3 is declared; on 2024-12-15 the DmfA of 2022Q4
+    // to 2024Q3 should exist, so the occupation is not filled up to a 2025 contract (before:
+    // extended to 2024-12-31, nine quarters filled); the officer is told.
+    let ps = sample("DmfAOriginal_20223_1_Corrected.xml");
+    let o = HistoryOptions {
+        contract_start: Some(d("2025-01-01")),
+        today: Some(d("2024-12-15")),
+    };
+    let h = to_history(niss("77101500172"), &ps, &o).unwrap();
+    assert_eq!(h.items[0].end, d("2022-09-30"));
+    let review = h
+        .notes
+        .iter()
+        .find(|n| n.kind == NoteKind::ManualReview)
+        .unwrap();
+    assert_eq!(review.quarter, Some(q("2022Q4")));
+    // While 2022Q4 cannot be declared yet (2023-01-20), it is filled as before.
+    let o = HistoryOptions {
+        contract_start: Some(d("2023-02-01")),
+        today: Some(d("2023-01-20")),
+    };
+    let h = to_history(niss("77101500172"), &ps, &o).unwrap();
+    assert_eq!(h.items[0].end, d("2023-01-31"));
 }
 
 #[test]

@@ -21,6 +21,7 @@ fn plan_request_from_two_quarters() {
         &p.persons,
         &HistoryOptions {
             contract_start: Some(start),
+            today: Some("2023-01-20".parse().unwrap()),
         },
     )
     .unwrap();

@@ -291,6 +291,17 @@ impl Quarter {
     pub fn index(self) -> i32 {
         self.year * 4 + i32::from(self.q) - 1
     }
+    /// The first quarter whose DmfA cannot exist yet on `today` (SPEC §7: the current
+    /// quarter, and the previous one until the end of the current quarter's first month).
+    /// Only these may be filled by the "no interruption" rule (§3.10).
+    pub fn first_pending_on(today: NaiveDate) -> Quarter {
+        let q = Quarter::of(today);
+        if today.month0().is_multiple_of(3) {
+            q.prev()
+        } else {
+            q
+        }
+    }
 }
 
 impl fmt::Display for Quarter {

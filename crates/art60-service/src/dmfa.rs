@@ -395,8 +395,15 @@ pub async fn person_history<C: ConnectionTrait>(
     contract_start: Option<NaiveDate>,
 ) -> Result<art60_dmfa::PersonHistory> {
     let decls = declarations(conn, person_id).await?;
-    art60_dmfa::to_history(niss, &decls, &HistoryOptions { contract_start })
-        .map_err(|e| ServiceError::Storage(format!("DmfA tables: {e}")))
+    art60_dmfa::to_history(
+        niss,
+        &decls,
+        &HistoryOptions {
+            contract_start,
+            today: None,
+        },
+    )
+    .map_err(|e| ServiceError::Storage(format!("DmfA tables: {e}")))
 }
 
 /// The DmfA periods of a request's person beside the typed ones, and their conflicts.

@@ -232,6 +232,7 @@ fn to_calc(a: ToCalcArgs) -> anyhow::Result<ExitCode> {
         &mine,
         &HistoryOptions {
             contract_start: Some(a.contract_start),
+            today: Some(a.today),
         },
     )?;
     for n in &hist.notes {

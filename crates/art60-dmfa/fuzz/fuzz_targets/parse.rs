@@ -19,6 +19,6 @@ fuzz_target!(|data: &[u8]| {
     }
     for p in &persons {
         let start = chrono::NaiveDate::from_ymd_opt(2030, 1, 1);
-        let _ = to_history(p.niss, &persons, &HistoryOptions { contract_start: start });
+        let _ = to_history(p.niss, &persons, &HistoryOptions { contract_start: start, today: None });
     }
 });

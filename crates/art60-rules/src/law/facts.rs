@@ -162,14 +162,7 @@ impl<'a> Facts<'a> {
                 mask: weekday_mask(&c.weekdays, &c.regime),
             }),
             static_review: Vec::new(),
-            dmfa_pending_from: {
-                let q = Quarter::of(req.today);
-                if req.today.month0().is_multiple_of(3) {
-                    q.prev()
-                } else {
-                    q
-                }
-            },
+            dmfa_pending_from: Quarter::first_pending_on(req.today),
             wage_unknown_as: None,
         };
         let mut sorted: Vec<(usize, &HistoryItem)> = req.history.iter().enumerate().collect();

@@ -203,3 +203,97 @@ fn a_whole_quarter_counts_78_only_without_interruption() {
         .unwrap();
     assert_eq!(q.result, Fixed4::ratio(64 * 6, 7));
 }
+
+#[test]
+fn the_foreign_follow_up_does_not_count_declared_temporary_unemployment() {
+    // SPEC §3.9.2: temporary unemployment, unpaid sickness and unpaid absence are not follow-up
+    // work. A Belgian job after two French years, declared in 2023Q1 with 40 days of work and
+    // 25 of temporary unemployment: 40 × 6/5 = 48 R6 days, short of the 78 of the 3 months, so
+    // the French years do not count yet; declared as 65 days of work they do.
+    let french = HistoryItem {
+        regime: Some(regime(5.0, 38.0, 38.0)),
+        abroad: Some(Abroad {
+            country: "FR".into(),
+            frontier_worker: false,
+            posted: false,
+            ssom: false,
+        }),
+        ..period(PeriodKind::ForeignWork, "2021-01-04", "2022-12-30")
+    };
+    let belgian = |lines: Vec<DeclaredLine>| HistoryItem {
+        regime: Some(regime(5.0, 38.0, 38.0)),
+        source: Source::Dmfa,
+        quarters: vec![QuarterDeclaration {
+            quarter: "2023Q1".parse().unwrap(),
+            lines,
+        }],
+        ..period(PeriodKind::Work, "2023-01-02", "2023-03-31")
+    };
+    let line = |category, days| DeclaredLine {
+        category,
+        days: art60_rules::units::Hundredths::whole(days),
+        hours: None,
+        service_code: None,
+    };
+    let mut req = assess("1995-03-01", "2023-04-03");
+    req.today = d("2023-09-01");
+    req.history = vec![
+        french.clone(),
+        belgian(vec![
+            line(DayCategory::EffectiveWork, 40),
+            line(DayCategory::TemporaryUnemployment, 25),
+        ]),
+    ];
+    let o = opts(&["undeclared_completion=off"]);
+    let with_tu = run_with(&req, &o);
+    req.history = vec![french, belgian(vec![line(DayCategory::EffectiveWork, 65)])];
+    let worked = run_with(&req, &o);
+    assert!(matches!(
+        worked.outcome,
+        Outcome::Assessed {
+            admissible: true,
+            ..
+        }
+    ));
+    assert!(matches!(
+        with_tu.outcome,
+        Outcome::Assessed {
+            admissible: false,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_job_shorter_than_a_week_keeps_the_days_of_a_full_week() {
+    // SPEC §3.7 rule 2: R is the days of a full week, also for a job shorter than a week:
+    // 3 days of a 5-day regime count 3 × 6/5 = 3.6, not 3 × 6/3 = 6.
+    let mut req = assess("1995-03-01", "2024-06-03");
+    req.history = vec![HistoryItem {
+        regime: Some(regime(5.0, 38.0, 38.0)),
+        ..period(PeriodKind::Work, "2024-03-04", "2024-03-06")
+    }];
+    let r = run(&req);
+    assert_eq!(own_option(&r).counted_exact, Fixed4::ratio(36, 10));
+}
+
+#[test]
+fn career_years_for_the_unlimited_right_are_days_over_312() {
+    // SPEC §3.13.5: years = days ÷ 312, a remainder of at least 156 adds one; 31 years at 55
+    // for a 2026 admission. 30 × 312 + 156 days make 31 years; one day less, 30.
+    let req = assess("1970-01-15", "2026-06-01");
+    let mut r = req.clone();
+    r.history = vec![HistoryItem {
+        regime: Some(regime(5.0, 38.0, 38.0)),
+        ..period(PeriodKind::Work, "2023-06-01", "2026-05-29")
+    }];
+    for (days, expected) in [(30 * 312 + 156, true), (30 * 312 + 155, false)] {
+        r.career = Some(Career {
+            days,
+            used_days: 0,
+            full_transition_allowance: false,
+        });
+        let right = run(&r).right.expect("a right for an admissible person");
+        assert_eq!(right.unlimited, expected, "{days} days");
+    }
+}

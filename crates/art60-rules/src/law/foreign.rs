@@ -11,12 +11,25 @@
 use chrono::NaiveDate;
 
 use crate::calendar::weekdays_in;
-use crate::input::AbsenceKind;
+use crate::input::{AbsenceKind, DayCategory, Quarter};
 use crate::options::{ForeignFollowup6Months, MoroccoConvention};
 use crate::result::Flag;
 use crate::units::Fixed4;
 
-use super::facts::{Facts, ForeignInfo, JobClass, flag};
+use super::facts::{Facts, ForeignInfo, Job, JobClass, flag};
+
+/// SPEC §3.9.2: worked days, paid holidays and guaranteed pay count toward the follow-up.
+fn is_followup_work(c: DayCategory) -> bool {
+    matches!(
+        c,
+        DayCategory::EffectiveWork
+            | DayCategory::HolidayPay
+            | DayCategory::PaidPublicHoliday
+            | DayCategory::GuaranteedPay
+            | DayCategory::CompensatoryRest
+            | DayCategory::OtherPaidMinimum
+    )
+}
 use super::regime::Ctx;
 
 impl Facts<'_> {
@@ -37,11 +50,8 @@ impl Facts<'_> {
             let a = j.start.max(from);
             let b = j.end.min(e);
             if b >= a {
-                let days = weekdays_in(a, b, j.mask);
-                total += Fixed4::ratio(
-                    i128::from(days) * 600,
-                    i128::from(j.regime.days_per_week.raw()),
-                );
+                let days = self.followup_days(j, a, b);
+                total += Fixed4::ratio(days * 6, i128::from(j.regime.days_per_week.raw()));
             }
         }
         if let Some(ci) = &self.contract {
@@ -63,6 +73,33 @@ impl Facts<'_> {
             }
         }
         total
+    }
+
+    /// Days of follow-up work of a Belgian job in `[a, b]`, in hundredths: the scheduled days;
+    /// in a declared quarter no more than its days of work, paid holidays and guaranteed pay
+    /// (§3.9.2: temporary unemployment, unpaid sickness and unpaid absence are not follow-up).
+    fn followup_days(&self, j: &Job, a: NaiveDate, b: NaiveDate) -> i128 {
+        if j.declared.is_empty() {
+            return i128::from(weekdays_in(a, b, j.mask)) * 100;
+        }
+        let mut days = 0;
+        let mut q = Quarter::of(a);
+        while q.start() <= b {
+            let (qa, qb) = (a.max(q.start()), b.min(q.end()));
+            let scheduled = i128::from(weekdays_in(qa, qb, j.mask)) * 100;
+            days += match j.declaration(q) {
+                Some(decl) => decl
+                    .lines
+                    .iter()
+                    .filter(|l| is_followup_work(l.category))
+                    .map(|l| i128::from(l.days.raw()))
+                    .sum::<i128>()
+                    .min(scheduled),
+                None => scheduled,
+            };
+            q = q.next();
+        }
+        days
     }
 
     /// Which foreign periods count at E (one bool each), with review flags.

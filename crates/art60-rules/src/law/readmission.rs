@@ -124,7 +124,7 @@ impl Facts<'_> {
         let Ok(old) = Ctx::at(self.params, before) else {
             return false;
         };
-        let probe = Ctx { da: ctx.da, ..old };
-        self.art42_old(&probe, extra, e).is_some_and(|a| a.met)
+        let old_rules = Ctx { da: ctx.da, ..old };
+        self.art42_old(&old_rules, extra, e).is_some_and(|a| a.met)
     }
 }

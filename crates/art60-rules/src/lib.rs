@@ -3,7 +3,8 @@
 //! The calculation engine of art60: how many days a person must work under an article 60 §7
 //! contract to become admissible to full unemployment benefits, when the contract may end,
 //! and why. Pure: no I/O, no clock, no async. Every number of the law comes from the dated
-//! parameter set ([`params`]); unsettled legal points are named [`options`].
+//! parameter set ([`params`]); unsettled legal points are named [`options`]. The
+//! [`lawbook`] says, article by article, what the engine applies at a date, in four languages.
 
 pub mod calendar;
 pub mod ids;
@@ -22,3 +23,4 @@ pub use options::Options;
 pub use params::ParamSet;
 pub use result::CalcResult;
 pub mod explain;
+pub mod lawbook;

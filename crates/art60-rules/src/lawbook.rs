@@ -236,6 +236,8 @@ pub struct Labels {
     pub options: String,
     pub no_options: String,
     pub option: String,
+    /// The column of what an option decides.
+    pub what: String,
     pub default: String,
     pub choices: String,
     pub examples: String,
@@ -761,8 +763,8 @@ pub fn render_markdown(b: &LawBook) -> String {
         } else {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | |\n|---|---|---|---|",
-                l.option, l.default, l.choices
+                "| {} | {} | {} | {} |\n|---|---|---|---|",
+                l.option, l.default, l.choices, l.what
             );
             for o in &a.options {
                 let _ = writeln!(

@@ -223,7 +223,6 @@ pub struct Labels {
     pub contents: String,
     pub reference: String,
     pub spec: String,
-    pub rule: String,
     pub parameters: String,
     pub no_parameters: String,
     pub no_rule: String,
@@ -251,14 +250,14 @@ pub struct Labels {
 /// the DA applies.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ArticleText {
-    pub title: String,
-    pub reference: String,
-    pub rule: String,
+struct ArticleText {
+    title: String,
+    reference: String,
+    rule: String,
     #[serde(default)]
-    pub old: Option<String>,
+    old: Option<String>,
     #[serde(default)]
-    pub new: Option<String>,
+    new: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -230,6 +230,12 @@ async function publicPages(browser, portal, lang) {
   await p.goto(`${portal.url}/directory`);
   await axeCheck(p, `${lang} directory`);
   if (lang === 'nl') await shot(p, 'directory-nl.png');
+  // The law book (issue 12 part E): public, one section per article, in both regimes.
+  for (const at of ['2025-06-01', '2026-06-01']) {
+    await p.goto(`${portal.url}/law?at=${at}`);
+    ok((await p.locator('main section.law-article').count()) === 16, `${lang} law book ${at}: 16 articles`);
+    await axeCheck(p, `${lang} law book ${at}`);
+  }
   const r = await p.goto(`${portal.url}/no-such-page`);
   ok(r.status() === 404, `${lang} 404 status`);
   await axeCheck(p, `${lang} 404 page`);

@@ -431,6 +431,137 @@ impl ParamSet {
     }
 }
 
+/// One top-level parameter key at a date, for readers (the law book): the entry in force,
+/// or `None` when no entry covers the date (shown as "no rule in force", not an error).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParamEntry {
+    pub key: String,
+    pub in_force: Option<EntryInForce>,
+}
+
+/// The entry of a parameter in force at a date, its values flattened to `name = value`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntryInForce {
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub reference: String,
+    pub values: Vec<(String, String)>,
+}
+
+/// Reads one dated entry (`from`, `to`, `reference` and its values) from its JSON form.
+fn entry_of(obj: &serde_json::Map<String, serde_json::Value>) -> Option<EntryInForce> {
+    let date = |k: &str| obj.get(k)?.as_str()?.parse::<NaiveDate>().ok();
+    let mut values = Vec::new();
+    for (k, v) in obj {
+        if !matches!(k.as_str(), "from" | "to" | "reference") {
+            flatten(k, v, &mut values);
+        }
+    }
+    Some(EntryInForce {
+        from: date("from")?,
+        to: date("to"),
+        reference: obj.get("reference")?.as_str()?.to_string(),
+        values,
+    })
+}
+
+/// Nested tables become dotted names (`art32.min_age`); a list of tables gives one line per
+/// element, numbered from 1 (`bands[2]`), read as `field: value; field: value`.
+fn flatten(name: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                flatten(&format!("{name}.{k}"), x, out);
+            }
+        }
+        Value::Array(items) if items.iter().any(Value::is_object) => {
+            for (i, x) in items.iter().enumerate() {
+                out.push((format!("{name}[{}]", i + 1), value_text(x)));
+            }
+        }
+        x => out.push((name.to_string(), value_text(x))),
+    }
+}
+
+/// A value as a reader writes it, in no particular language: a missing value is a dash, a
+/// pair of whole numbers is a fraction (every such pair in the parameter file is one:
+/// `half`, `reference_fraction`, `hourly_to_monthly`...), a list is comma-separated.
+fn value_text(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "—".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => match items.as_slice() {
+            [] => "—".to_string(),
+            [Value::Number(a), Value::Number(b)] if a.is_i64() && b.is_i64() => {
+                format!("{a}/{b}")
+            }
+            _ => items.iter().map(value_text).collect::<Vec<_>>().join(", "),
+        },
+        Value::Object(m) => m
+            .iter()
+            .filter(|(_, x)| !x.is_null())
+            .map(|(k, x)| format!("{k}: {}", value_text(x)))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+// The keys and a value's fields come through serde_json's map, sorted by name (serde_json
+// without `preserve_order`): the order readers see is alphabetical, whatever the file's.
+impl ParamSet {
+    /// Every top-level dated parameter key with its entry in force at `d` (the set's `id` and
+    /// `version` are not parameters). Read through serde, so a key added to the file appears
+    /// here without code: the law book's tests then ask for it to be placed in an article.
+    pub fn entries_at(&self, d: NaiveDate) -> Result<Vec<ParamEntry>, ParamError> {
+        let mut out: Vec<ParamEntry> = Vec::new();
+        for (key, e) in self.all_entries()? {
+            let covers = d >= e.from && e.to.is_none_or(|t| d <= t);
+            match out.last_mut() {
+                Some(last) if last.key == key => {
+                    if covers {
+                        last.in_force = Some(e);
+                    }
+                }
+                _ => out.push(ParamEntry {
+                    key,
+                    in_force: covers.then_some(e),
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every dated entry of every key (for tests and readers who want the whole history).
+    pub fn all_entries(&self) -> Result<Vec<(String, EntryInForce)>, ParamError> {
+        use serde_json::Value;
+        let doc = serde_json::to_value(self).map_err(|e| ParamError::Invalid {
+            key: "*".into(),
+            reason: e.to_string(),
+        })?;
+        let Value::Object(top) = doc else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for (key, v) in &top {
+            let list: Vec<&serde_json::Map<String, Value>> = match v {
+                Value::Array(list) => list.iter().filter_map(Value::as_object).collect(),
+                Value::Object(m) => vec![m],
+                _ => continue,
+            };
+            out.extend(
+                list.into_iter()
+                    .filter_map(entry_of)
+                    .map(|e| (key.clone(), e)),
+            );
+        }
+        Ok(out)
+    }
+}
+
 /// Records a parameter use for the result.
 pub fn used<T>(key: &str, d: &Dated<T>) -> ParamUse {
     ParamUse {
@@ -461,6 +592,36 @@ mod tests {
             RegimeId::New
         );
         assert_eq!(p.procedure.processing_working_days, 5);
+    }
+
+    /// Every dated key at a date, the entry in force or none (SPEC §4: a date outside every
+    /// validity range has no rule, which the law book shows rather than refuses).
+    #[test]
+    fn entries_at_a_date() {
+        let p = ParamSet::embedded();
+        let at = p.entries_at(d("2025-06-01")).unwrap();
+        let get = |k: &str| at.iter().find(|e| e.key == k).unwrap();
+        assert!(at.iter().all(|e| e.key != "id" && e.key != "version"));
+        assert!(get("right").in_force.is_none());
+        let regime = get("regime").in_force.as_ref().unwrap();
+        assert_eq!(regime.to, Some(d("2026-02-28")));
+        assert_eq!(regime.values, [("id".to_string(), "old".to_string())]);
+        let wage = get("reference_wage").in_force.as_ref().unwrap();
+        assert_eq!(wage.from, d("2023-11-01"));
+        assert!(
+            wage.values
+                .contains(&("hourly_to_monthly".into(), "13/3".into()))
+        );
+        let procedure = get("procedure").in_force.as_ref().unwrap();
+        assert_eq!(procedure.from, d("2023-10-02"));
+        // Before the first entry of the procedure: no rule in force, still listed.
+        let early = p.entries_at(d("2020-01-01")).unwrap();
+        assert!(
+            early
+                .iter()
+                .any(|e| e.key == "procedure" && e.in_force.is_none())
+        );
+        assert_eq!(early.len(), at.len());
     }
 
     #[test]

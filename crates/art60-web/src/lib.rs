@@ -18,6 +18,7 @@ pub mod form;
 mod html;
 pub mod i18n;
 pub mod labels;
+mod law_page;
 mod notify_pages;
 mod pages;
 pub mod summary;
@@ -168,6 +169,7 @@ pub fn router(state: AppState) -> Router {
             get(notify_pages::support_get).post(notify_pages::support_post),
         )
         .route("/faq", get(notify_pages::faq))
+        .route("/law", get(law_page::law_page))
         .route("/admin/feedback", get(notify_pages::feedback_list))
         .route("/admin/offices", get(notify_pages::admin_offices))
         .route("/admin/offices/{id}", post(notify_pages::admin_office_post))

@@ -234,6 +234,63 @@ async fn pages_before_login_follow_accept_language() {
     }
 }
 
+/// The law book (issue 12 part E) is public: no login, the law only (no case, no person),
+/// in the visitor's language, for the date asked.
+#[tokio::test]
+async fn the_law_book_is_public_and_shows_the_rules_of_the_date() {
+    let p = portal().await;
+    let mut b = Browser {
+        lang: Some("fr"),
+        ..Default::default()
+    };
+    let r = b.get(&p, "/law?at=2025-06-01").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains(r#"<html lang="fr">"#));
+    assert!(r.body.contains("Le livre de la loi"));
+    // An article title, a parameter value in force on that date, its validity and an option.
+    assert!(
+        r.body
+            .contains("Statut : temps plein, assimilé à temps plein ou temps partiel volontaire")
+    );
+    assert!(
+        r.body.contains("<td>1994.18</td>"),
+        "reference wage in force"
+    );
+    assert!(r.body.contains("en vigueur du 2012-11-01 au 2026-02-28"));
+    assert!(r.body.contains("<code>quarter_cap_method</code>"));
+    assert!(r.body.contains(r#"value="2025-06-01""#));
+    assert!(!r.body.contains("Se déconnecter"), "nobody is signed in");
+    // The new regime's book, in Dutch: art. 32 repealed, the duration of the right in force.
+    let mut b = Browser {
+        lang: Some("nl"),
+        ..Default::default()
+    };
+    let r = b.get(&p, "/law?at=2026-06-01").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Duur van het recht (ter informatie)"));
+    assert!(r.body.contains("art. 32 is opgeheven"));
+    assert!(
+        r.body
+            .contains("<th scope=\"row\"><code>base_months</code></th><td>12</td>")
+    );
+    // Without a date: the portal's today (2026-11-20 on the test clock).
+    let r = b.get(&p, "/law").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains(r#"value="2026-11-20""#));
+    // A date that is not one: today's book, the error next to the field.
+    let r = b.get(&p, "/law?at=2026-02-30").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains(r#"aria-invalid="true""#));
+    assert!(r.body.contains(r#"id="at-err""#));
+    assert!(r.body.contains(r#"value="2026-02-30""#));
+    // Linked from every page's footer.
+    let r = b.get(&p, "/login").await;
+    assert!(
+        r.body
+            .contains(r#"<a href="/law">Het wetboek van de rekenmotor</a>"#)
+    );
+}
+
 #[tokio::test]
 async fn language_switch_overrides_everything() {
     let p = portal().await;

@@ -13,6 +13,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod audit_cmd;
 mod calc_cmd;
 mod dmfa_cmd;
+mod law_cmd;
 mod serve_cmd;
 
 #[derive(Parser)]
@@ -36,6 +37,8 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Audit trail tools (verify the hash chain).
     Audit(audit_cmd::AuditArgs),
+    /// The law book: what the engine applies on a date, article by article.
+    Law(law_cmd::LawArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Dmfa(args) => dmfa_cmd::run(args),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Audit(args) => audit_cmd::run(args),
+        Command::Law(args) => law_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -462,3 +462,10 @@ faq-q-support = An wen wende ich mich wegen des Portals selbst?
 faq-a-support = Nutzen Sie den Support-Link unten auf jeder Seite: Ihre Nachricht geht an das Team, das das Portal betreibt, mit der Seite, auf der Sie waren.
 faq-q-notifications = Welche Benachrichtigungen erhalte ich?
 faq-a-notifications = Im Portal: jedes Ereignis Ihrer Anträge (empfangen, berechnet, zurückgeschickt, neue Nachricht, Fristen, Zeitraum für eine zweite Berechnung). Per E-Mail: die, die Sie in Ihrem Konto wählen, in Ihrer Sprache; E-Mails enthalten nie eine Nationalregisternummer oder einen Namen.
+
+# The law book (/law)
+footer-law = Das Gesetzbuch der Berechnung
+law-date = Datum des Leistungsantrags
+law-date-hint = Das Buch zeigt die an diesem Tag geltenden Regeln (JJJJ-MM-TT).
+law-date-invalid = Geben Sie ein Datum als JJJJ-MM-TT ein, zum Beispiel 2026-03-01.
+law-show = Regeln anzeigen

@@ -462,3 +462,10 @@ faq-q-support = Whom do I contact about the portal itself?
 faq-a-support = Use the support link at the bottom of every page: your message goes to the team running the portal, with the page you were on.
 faq-q-notifications = Which notifications do I get?
 faq-a-notifications = In the portal: every event of your requests (received, calculated, returned, new message, deadlines, second-calculation window). By e-mail: those you choose in your account, in your language; e-mails never contain a national register number or a name.
+
+# The law book (/law)
+footer-law = The law book
+law-date = Benefit application date
+law-date-hint = The book shows the rules in force on this date (YYYY-MM-DD).
+law-date-invalid = Enter a date as YYYY-MM-DD, for example 2026-03-01.
+law-show = Show the rules

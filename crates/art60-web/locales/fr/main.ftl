@@ -462,3 +462,10 @@ faq-q-support = Qui contacter au sujet du portail lui-même ?
 faq-a-support = Utilisez le lien de support en bas de chaque page : votre message va à l'équipe qui gère le portail, avec la page où vous étiez.
 faq-q-notifications = Quelles notifications vais-je recevoir ?
 faq-a-notifications = Dans le portail : chaque événement de vos demandes (reçue, calculée, renvoyée, nouveau message, échéances, période de second calcul). Par e-mail : celles que vous choisissez dans votre compte, dans votre langue ; les e-mails ne contiennent jamais de numéro de registre national ni de nom.
+
+# The law book (/law)
+footer-law = Le livre de la loi
+law-date = Date de la demande d'allocations
+law-date-hint = Le livre montre les règles en vigueur à cette date (AAAA-MM-JJ).
+law-date-invalid = Saisissez une date au format AAAA-MM-JJ, par exemple 2026-03-01.
+law-show = Afficher les règles

@@ -462,3 +462,10 @@ faq-q-support = Wie contacteer ik over het portaal zelf?
 faq-a-support = Gebruik de ondersteuningslink onderaan elke pagina: uw bericht gaat naar het team dat het portaal beheert, met de pagina waarop u was.
 faq-q-notifications = Welke meldingen krijg ik?
 faq-a-notifications = In het portaal: elke gebeurtenis van uw aanvragen (ontvangen, berekend, teruggestuurd, nieuw bericht, termijnen, periode voor een tweede berekening). Per e-mail: die u in uw account kiest, in uw taal; e-mails bevatten nooit een rijksregisternummer of een naam.
+
+# The law book (/law)
+footer-law = Het wetboek van de rekenmotor
+law-date = Datum van de uitkeringsaanvraag
+law-date-hint = Het boek toont de regels die op deze datum gelden (JJJJ-MM-DD).
+law-date-invalid = Geef een datum in als JJJJ-MM-DD, bijvoorbeeld 2026-03-01.
+law-show = Regels tonen

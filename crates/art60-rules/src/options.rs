@@ -155,18 +155,19 @@ pub enum MoroccoConvention {
     None,
 }
 
-/// Old regime, declared quarters: ONEM completes the days of a job's span that were not
-/// declared at all as unpaid absence, less a tolerance, within the yearly cap (AM art. 7
-/// scheme 3; SPEC §3.6, EX15, EX16). SPEC states the rule; the research notes call the
-/// procedure obsolete since about 2015 without a source text [I], hence the option.
+/// Old regime, declared quarters: ONEM's scheme 3 completes the days of a job's span that
+/// were not declared at all as unpaid absence, less a tolerance, within the yearly cap (AM
+/// art. 7 scheme 3; EX15, EX16). Off by default (SPEC §3.6, §5 Q10): the confirmed examples
+/// EX11 and EX13 come out right only without it, and the research dates the procedure's end
+/// around 2015 [I]; `complete` reproduces EX15/EX16.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UndeclaredCompletion {
-    /// As SPEC §3.6 states.
-    #[default]
-    Complete,
     /// No completion: only declared days count.
+    #[default]
     Off,
+    /// Scheme 3: undeclared days of the job's span count as unpaid absence (EX15, EX16).
+    Complete,
 }
 
 /// All policy options. `Options::default()` is the documented default of SPEC §5.
@@ -277,6 +278,19 @@ mod tests {
         ] {
             o.set(a).unwrap_or_else(|e| panic!("{a}: {e}"));
         }
+    }
+
+    /// SPEC §3.6 and §5 Q10: scheme 3's completion is off unless asked for (issue 12 part C).
+    #[test]
+    fn undeclared_completion_is_off_by_default() {
+        assert_eq!(
+            Options::default().undeclared_completion,
+            UndeclaredCompletion::Off
+        );
+        let json = serde_json::to_value(Options::default()).unwrap();
+        assert_eq!(json["undeclared_completion"], "off");
+        let o: Options = serde_json::from_str("{}").unwrap();
+        assert_eq!(o.undeclared_completion, UndeclaredCompletion::Off);
     }
 
     #[test]

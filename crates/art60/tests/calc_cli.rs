@@ -73,6 +73,31 @@ fn explanation_in_json_and_options_change_the_answer() {
     assert!(v["explanation"].as_array().unwrap().len() > 5);
 }
 
+/// Issue 12: option values as SPEC §5 spells them, any capitalisation; the result records
+/// the lower-case name.
+#[test]
+fn option_values_are_read_as_spec_spells_them() {
+    let (code, out, err) = art60(
+        &[
+            "calc",
+            "examples/part-time.json",
+            "--option",
+            "foreign_followup_6_months=apply_for_TN_BA_MK_ME",
+            "--option",
+            "quarter_cap_method=AVERAGE",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["options"]["foreign_followup_6_months"],
+        "apply_for_tn_ba_mk_me"
+    );
+    assert_eq!(v["options"]["quarter_cap_method"], "average");
+    assert_eq!(v["outcome"]["end_date"], "2027-12-04");
+}
+
 #[test]
 fn bad_input_exits_2_and_names_the_field() {
     let req = r#"{"mode":"plan","today":"2026-11-20","person":{"birth_date":"1990-01-25"},

@@ -71,6 +71,7 @@ fn line(cat: DayCategory, days: f64, hours: Option<f64>) -> DeclaredLine {
         days: Hundredths((days * 100.0).round() as i64),
         hours: hours.map(|h| Hundredths((h * 100.0).round() as i64)),
         service_code: None,
+        paid_with_unemployment_contribution: ContributionPaid::Unknown,
     }
 }
 
@@ -662,6 +663,7 @@ fn foreign(country: &str, frontier: bool) -> HistoryItem {
             frontier_worker: frontier,
             posted: false,
             ssom: false,
+            officer_decision: None,
         }),
         ..HistoryItem {
             regime: Some(regime(5.0, 38.0, 38.0)),

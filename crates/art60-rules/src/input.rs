@@ -227,7 +227,7 @@ impl Day {
     }
 }
 
-/// Pay of the determining job, for the assimilated full-time status (AR art. 28 §2).
+/// Gross pay of a job: the assimilated full-time status (AR art. 28 §2) and the RMMMG check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Pay {
@@ -248,6 +248,8 @@ pub struct Contract {
     /// Weekdays worked; defaults to the first R days from Monday.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weekdays: Option<Vec<Day>>,
+    /// Gross pay: the assimilated full-time status (AR art. 28 §2) and the minimum-pay check
+    /// against the RMMMG (AR art. 37 §1; SPEC §3.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay: Option<Pay>,
     /// Planned or actual absences during the contract (what-if or `event_impact`).
@@ -580,7 +582,8 @@ pub struct HistoryItem {
     /// (art. 33 average hours), and the explanation names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub employer: Option<String>,
-    /// Pay, when this job may be the determining job (assimilated full-time status).
+    /// Gross pay: for the determining job (assimilated full-time status, AR art. 28 §2) and
+    /// for the minimum-pay check against the RMMMG (AR art. 37 §1; SPEC §3.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay: Option<Pay>,
     #[serde(default)]
@@ -1565,8 +1568,8 @@ mod code_tests {
     #[test]
     fn default_r_and_s_are_the_parameters() {
         for c in &crate::ParamSet::embedded().counting {
-            assert_eq!(c.value.default_days_per_week(), DEFAULT_DAYS_PER_WEEK);
-            assert_eq!(c.value.default_reference_hours(), DEFAULT_REFERENCE_HOURS);
+            assert_eq!(c.value.default_r(), DEFAULT_DAYS_PER_WEEK);
+            assert_eq!(c.value.default_s(), DEFAULT_REFERENCE_HOURS);
         }
     }
 

@@ -122,11 +122,11 @@ pub struct Counting {
 
 impl Counting {
     /// R when the days per week are unknown or wrong (SPEC §3.7 rule 2, §4 `default_r`).
-    pub fn default_days_per_week(&self) -> Hundredths {
+    pub fn default_r(&self) -> Hundredths {
         Hundredths::whole(self.default_days_per_week)
     }
     /// S when the reference person's hours are unknown (SPEC §3.7 rule 3, §4 `default_s`).
-    pub fn default_reference_hours(&self) -> Hundredths {
+    pub fn default_s(&self) -> Hundredths {
         Hundredths::whole(self.default_reference_hours)
     }
 }
@@ -595,8 +595,8 @@ mod tests {
         // Default R and S (SPEC §3.7, §4 default_r / default_s), in both regimes.
         for day in ["2012-11-01", "2026-03-01"] {
             let c = &p.counting_at(d(day)).unwrap().value;
-            assert_eq!(c.default_days_per_week(), Hundredths::whole(5));
-            assert_eq!(c.default_reference_hours(), Hundredths(3800));
+            assert_eq!(c.default_r(), Hundredths::whole(5));
+            assert_eq!(c.default_s(), Hundredths(3800));
         }
         // RMMMG: one dated value; before it no rule is in force.
         let r = p.rmmmg_at(d("2024-04-01")).unwrap();

@@ -105,6 +105,13 @@ fn bad_input_exits_2_and_names_the_field() {
     let (code, _, err) = art60(&["calc", "-"], Some(req));
     assert_eq!(code, 2);
     assert!(err.contains("contract.weekly_hours"), "{err}");
+    // SPEC §3.7: a past job's regime without Q is refused on that field (issue 12).
+    let req = r#"{"mode":"plan","today":"2026-11-20","person":{"birth_date":"1990-01-25"},
+      "contract":{"start":"2026-12-01","days_per_week":5,"weekly_hours":38,"reference_hours":38},
+      "history":[{"kind":"work","start":"2024-01-01","end":"2024-06-30","regime":{"days_per_week":5}}]}"#;
+    let (code, _, err) = art60(&["calc", "-"], Some(req));
+    assert_eq!(code, 2);
+    assert!(err.contains("history[0].regime.weekly_hours"), "{err}");
     let (code, _, err) = art60(
         &["calc", "examples/full-time.json", "--option", "colour=blue"],
         None,

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use art60_rules::Niss;
 use art60_rules::input::{
-    DayCategory, DeclaredLine, HistoryItem, PeriodKind, Quarter, QuarterDeclaration, Source,
-    WorkRegime,
+    ContributionPaid, DayCategory, DeclaredLine, HistoryItem, PeriodKind, Quarter,
+    QuarterDeclaration, Source, WorkRegime,
 };
 use art60_rules::units::Hundredths;
 use chrono::NaiveDate;
@@ -236,6 +236,9 @@ fn add_occupation(
             days: s.days,
             hours: s.hours,
             service_code: Some(s.code),
+            // The occupation's service lines do not say whether codes 5 and 13 bore the
+            // unemployment contribution (SPEC §5 Q6): the officer is asked.
+            paid_with_unemployment_contribution: ContributionPaid::Unknown,
         });
     }
     let key = JobKey {

@@ -76,6 +76,25 @@ pub struct Person {
     /// Recognised dock worker or sea fisherman (unlimited right, AR art. 114 §2).
     #[serde(default, skip_serializing_if = "is_false")]
     pub dock_worker_or_fisher: bool,
+    /// The day the person's working career began. Art. 32's past-career variant: a career
+    /// begun inside the ten years before the window halves the working days from this day to
+    /// the end of those ten years (SPEC §3.11). Absent: not known (the career is older).
+    #[serde(
+        default,
+        deserialize_with = "date::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub career_start_date: Option<NaiveDate>,
+    /// A foreign national whose work in Belgium needs a work permit (AR art. 43; SPEC
+    /// §3.9.6): only permitted work counts. EU, EEA and Swiss nationals need no permit and
+    /// leave this false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub foreign_national: bool,
+    /// The person's work permits (single permits, work authorisations), for a foreign
+    /// national. Work that resumes more than `permit_gap_days` after a permit lapsed needs
+    /// art. 30/33 to be met again (AR art. 43 §2): the officer reviews it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub work_permits: Vec<WorkPermit>,
 }
 
 impl fmt::Debug for Person {
@@ -83,30 +102,62 @@ impl fmt::Debug for Person {
         f.debug_struct("Person")
             .field("niss", &self.niss)
             .field("birth_date", &"<redacted>")
-            .finish()
+            .finish_non_exhaustive()
     }
+}
+
+/// A work permit's validity. `end` is absent for a permit without an end date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkPermit {
+    #[serde(deserialize_with = "date::required")]
+    pub start: NaiveDate,
+    #[serde(
+        default,
+        deserialize_with = "date::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub end: Option<NaiveDate>,
 }
 
 fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// R when the days per week are unknown: 5 (AM art. 7; SPEC §3.7 rule 2, §4 `default_r`).
+/// The same number as the `counting` parameter's `default_days_per_week` in every entry
+/// (tested): a request is read before its date, and so before its parameters, are known.
+pub const DEFAULT_DAYS_PER_WEEK: Hundredths = Hundredths::whole(5);
+/// S when the reference person's hours are unknown: 38 (SPEC §3.7 rule 3, §4 `default_s`).
+pub const DEFAULT_REFERENCE_HOURS: Hundredths = Hundredths::whole(38);
+
+fn default_days_per_week() -> Hundredths {
+    DEFAULT_DAYS_PER_WEEK
+}
+fn default_reference_hours() -> Hundredths {
+    DEFAULT_REFERENCE_HOURS
+}
+
 /// Days per week R (1 to 7, two decimals for variable cycles such as 2.25), weekly hours Q
-/// and the reference person's weekly hours S (Q ≤ S).
+/// and the reference person's weekly hours S (Q ≤ S). SPEC §3.7 gives defaults for R (5) and
+/// S (38) only: Q has none, and a regime without it is refused on its `weekly_hours` field
+/// rather than read as a full-time job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkRegime {
+    #[serde(default = "default_days_per_week")]
     pub days_per_week: Hundredths,
     pub weekly_hours: Hundredths,
+    #[serde(default = "default_reference_hours")]
     pub reference_hours: Hundredths,
 }
 
 impl WorkRegime {
     pub fn full_time_5() -> Self {
         WorkRegime {
-            days_per_week: Hundredths::whole(5),
-            weekly_hours: Hundredths::whole(38),
-            reference_hours: Hundredths::whole(38),
+            days_per_week: DEFAULT_DAYS_PER_WEEK,
+            weekly_hours: DEFAULT_REFERENCE_HOURS,
+            reference_hours: DEFAULT_REFERENCE_HOURS,
         }
     }
     pub fn is_full_time(&self) -> bool {
@@ -176,7 +227,7 @@ impl Day {
     }
 }
 
-/// Pay of the determining job, for the assimilated full-time status (AR art. 28 §2).
+/// Gross pay of a job: the assimilated full-time status (AR art. 28 §2) and the RMMMG check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Pay {
@@ -197,6 +248,8 @@ pub struct Contract {
     /// Weekdays worked; defaults to the first R days from Monday.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weekdays: Option<Vec<Day>>,
+    /// Gross pay: the assimilated full-time status (AR art. 28 §2) and the minimum-pay check
+    /// against the RMMMG (AR art. 37 §1; SPEC §3.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay: Option<Pay>,
     /// Planned or actual absences during the contract (what-if or `event_impact`).
@@ -428,6 +481,28 @@ pub struct DeclaredLine {
     /// The DmfA service code it came from, for the explanation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_code: Option<u16>,
+    /// Educational leave and social promotion (DmfA codes 5 and 13, category
+    /// `educational_leave`) count in the new regime only when paid with the unemployment
+    /// contribution (new art. 38 §1 5°; option `open_assimilations`, SPEC §5 Q6). Absent
+    /// means `unknown`, which the officer reviews. Only for `educational_leave` lines.
+    #[serde(default, skip_serializing_if = "ContributionPaid::is_unknown")]
+    pub paid_with_unemployment_contribution: ContributionPaid,
+}
+
+/// Whether days were paid with the unemployment contribution withheld.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContributionPaid {
+    Yes,
+    No,
+    #[default]
+    Unknown,
+}
+
+impl ContributionPaid {
+    pub fn is_unknown(&self) -> bool {
+        *self == ContributionPaid::Unknown
+    }
 }
 
 /// The declared data of one job for one quarter (one DmfA occupation line).
@@ -463,6 +538,22 @@ pub struct Abroad {
     /// Overseas social security (SSOM): one day of Belgian work is enough.
     #[serde(default)]
     pub ssom: bool,
+    /// The officer's decision whether this period counts, which depends on the person's
+    /// nationality under the convention (SPEC §3.9.1; evidence: form U1). Absent: not
+    /// decided yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub officer_decision: Option<ForeignDecision>,
+}
+
+/// The officer's decision on a foreign period (SPEC §3.9.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ForeignDecision {
+    /// The convention covers the person: the period counts (after the follow-up).
+    Counts,
+    /// It does not: the period does not count (it may still extend the window as
+    /// uncountable foreign work).
+    DoesNotCount,
 }
 
 /// A period of the person's past.
@@ -475,7 +566,9 @@ pub struct HistoryItem {
     #[serde(deserialize_with = "date::required")]
     pub end: NaiveDate,
     /// For work: R, Q, S. For an insured period: the regime of the job it interrupted
-    /// (assimilated days count in the same proportion, SPEC §3.6). Defaults to full time R5.
+    /// (assimilated days count in the same proportion, SPEC §3.6). Within a regime, R and S
+    /// default to 5 and 38 and Q is required (SPEC §3.7). A period without any regime is
+    /// read as full time R5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regime: Option<WorkRegime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -500,7 +593,8 @@ pub struct HistoryItem {
     /// (art. 33 average hours), and the explanation names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub employer: Option<String>,
-    /// Pay, when this job may be the determining job (assimilated full-time status).
+    /// Gross pay: for the determining job (assimilated full-time status, AR art. 28 §2) and
+    /// for the minimum-pay check against the RMMMG (AR art. 37 §1; SPEC §3.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay: Option<Pay>,
     #[serde(default)]
@@ -508,6 +602,32 @@ pub struct HistoryItem {
     /// Data still to be confirmed (for example a C4 without DmfA).
     #[serde(default, skip_serializing_if = "is_false")]
     pub provisional: bool,
+    /// For work: jobs whose days AM art. 7 does not convert (teachers, piece-rate and home
+    /// workers, sports professionals) go to the officer (SPEC §3.8.4).
+    #[serde(default, skip_serializing_if = "JobCategory::is_ordinary")]
+    pub job_category: JobCategory,
+}
+
+/// Kinds of job with their own conversion rules, which the engine does not implement
+/// (SPEC §3.8.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobCategory {
+    /// Days and hours convert under AM art. 7.
+    #[default]
+    Ordinary,
+    /// Teaching staff (AM art. 9).
+    Teacher,
+    /// Piece-rate workers such as lumberjacks, and home workers (AM art. 11-12).
+    PieceRate,
+    /// Paid sports professionals (26 days a month).
+    Sports,
+}
+
+impl JobCategory {
+    pub fn is_ordinary(&self) -> bool {
+        *self == JobCategory::Ordinary
+    }
 }
 
 /// Kinds of past periods.
@@ -613,7 +733,8 @@ pub enum InputCode {
     EndBeforeStart,
     BeforeBirth,
     BirthDateMismatch,
-    /// A field the mode needs is missing (contract in plan mode, DA in assess mode).
+    /// A required field is missing: one every request needs (a period's `start`, a regime's
+    /// `weekly_hours`...), or one the mode needs (contract in plan mode, DA in assess mode).
     Required,
     DaysPerWeekOutOfRange,
     ReferenceHoursOutOfRange,
@@ -638,13 +759,21 @@ pub enum InputCode {
     QuarterOutsidePeriod,
     QuarterTwice,
     HoursRequiredPartTime,
+    /// `paid_with_unemployment_contribution` on a line that is not `educational_leave`.
+    ContributionOnlyForEducationalLeave,
+    /// `job_category` on a period that is not work.
+    JobCategoryOnlyForWork,
+    /// `work_permits` for a person who is not a `foreign_national`.
+    PermitsOnlyForForeignNational,
+    /// `career_start_date` after work the request lists (or not before the DA).
+    CareerStartTooLate,
     /// Any other refusal (the reason says which).
     Invalid,
 }
 
 impl InputCode {
     /// Every code, for catalogs that must translate each one.
-    pub const ALL: [InputCode; 28] = [
+    pub const ALL: [InputCode; 32] = [
         InputCode::Malformed,
         InputCode::DateOutOfRange,
         InputCode::EndBeforeStart,
@@ -672,6 +801,10 @@ impl InputCode {
         InputCode::QuarterOutsidePeriod,
         InputCode::QuarterTwice,
         InputCode::HoursRequiredPartTime,
+        InputCode::ContributionOnlyForEducationalLeave,
+        InputCode::JobCategoryOnlyForWork,
+        InputCode::PermitsOnlyForForeignNational,
+        InputCode::CareerStartTooLate,
         InputCode::Invalid,
     ];
 
@@ -705,6 +838,12 @@ impl InputCode {
             InputCode::QuarterOutsidePeriod => "quarter_outside_period",
             InputCode::QuarterTwice => "quarter_twice",
             InputCode::HoursRequiredPartTime => "hours_required_part_time",
+            InputCode::ContributionOnlyForEducationalLeave => {
+                "contribution_only_for_educational_leave"
+            }
+            InputCode::JobCategoryOnlyForWork => "job_category_only_for_work",
+            InputCode::PermitsOnlyForForeignNational => "permits_only_for_foreign_national",
+            InputCode::CareerStartTooLate => "career_start_too_late",
             InputCode::Invalid => "invalid",
         }
     }
@@ -970,6 +1109,20 @@ impl CalcRequest {
         let req: CalcRequest = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let msg = e.inner().to_string();
+            // serde reports a missing field on the object that lacks it: name the field.
+            if let Some(field) = missing_field(&msg) {
+                let path = if path == "." {
+                    field.to_string()
+                } else {
+                    format!("{path}.{field}")
+                };
+                let reason = if field == "weekly_hours" {
+                    "Q (weekly hours) is required: only R (5 days) and S (38 hours) have defaults (SPEC §3.7)".to_string()
+                } else {
+                    format!("{field} is required")
+                };
+                return InputError::coded(InputCode::Required, path, reason);
+            }
             InputError::coded(
                 InputCode::Malformed,
                 if path == "." { "$".to_string() } else { path },
@@ -1125,6 +1278,13 @@ impl CalcRequest {
                     ));
                 }
             }
+            if !h.job_category.is_ordinary() && !h.kind.is_work() {
+                return Err(InputError::coded(
+                    InputCode::JobCategoryOnlyForWork,
+                    p.field("job_category").to_string(),
+                    "only for work or foreign_work",
+                ));
+            }
             if !h.quarters.is_empty() && h.kind != PeriodKind::Work {
                 return Err(InputError::coded(
                     InputCode::QuartersOnlyForWork,
@@ -1157,6 +1317,17 @@ impl CalcRequest {
                             "hours are mandatory for part-time work",
                         ));
                     }
+                    if !line.paid_with_unemployment_contribution.is_unknown()
+                        && line.category != DayCategory::EducationalLeave
+                    {
+                        return Err(InputError::coded(
+                            InputCode::ContributionOnlyForEducationalLeave,
+                            qp.item("lines", l)
+                                .field("paid_with_unemployment_contribution")
+                                .to_string(),
+                            "only for educational_leave lines (DmfA codes 5 and 13)",
+                        ));
+                    }
                 }
             }
             // Two periods of the same exclusive kind cannot overlap (a person is not twice in
@@ -1183,11 +1354,74 @@ impl CalcRequest {
                 }
             }
         }
+        self.check_career_start()?;
+        self.check_work_permits()?;
         for (i, a) in self.previous_admissions.iter().enumerate() {
             check_date(
                 &Path::indexed("previous_admissions", i).field("application_date"),
                 a.application_date,
             )?;
+        }
+        Ok(())
+    }
+
+    /// The career cannot begin after work the request lists, nor on or after the DA.
+    fn check_career_start(&self) -> Result<(), InputError> {
+        let Some(cs) = self.person.career_start_date else {
+            return Ok(());
+        };
+        let path = "person.career_start_date";
+        check_date(&Path::root(path), cs)?;
+        if cs <= self.person.birth_date {
+            return Err(InputError::coded(
+                InputCode::BeforeBirth,
+                path,
+                "before the person's birth",
+            ));
+        }
+        let too_late = |what: String| {
+            Err(InputError::coded(
+                InputCode::CareerStartTooLate,
+                path,
+                format!("the career cannot begin after {what}"),
+            ))
+        };
+        if let Some(c) = &self.contract
+            && cs > c.start
+        {
+            return too_late("the contract start".into());
+        }
+        if let Some(da) = self.application_date
+            && cs >= da
+        {
+            return too_late("the day before the application date".into());
+        }
+        if let Some((i, _)) = self
+            .history
+            .iter()
+            .enumerate()
+            .find(|(_, h)| h.kind.is_work() && h.start < cs)
+        {
+            return too_late(format!("the start of history[{i}] (work)"));
+        }
+        Ok(())
+    }
+
+    fn check_work_permits(&self) -> Result<(), InputError> {
+        let person = &self.person;
+        if !person.work_permits.is_empty() && !person.foreign_national {
+            return Err(InputError::coded(
+                InputCode::PermitsOnlyForForeignNational,
+                "person.work_permits",
+                "work permits only for a foreign_national",
+            ));
+        }
+        for (i, w) in person.work_permits.iter().enumerate() {
+            let p = Path::indexed("person.work_permits", i);
+            match w.end {
+                Some(end) => check_range(&p, w.start, end)?,
+                None => check_date(&p.field("start"), w.start)?,
+            }
         }
         Ok(())
     }
@@ -1202,6 +1436,13 @@ impl CalcRequest {
             }
         }
     }
+}
+
+/// The field named by serde's "missing field `name`" message.
+fn missing_field(msg: &str) -> Option<&str> {
+    msg.strip_prefix("missing field `")?
+        .split_once('`')
+        .map(|(field, _)| field)
 }
 
 /// Periods that cannot be true on the same day.
@@ -1251,6 +1492,299 @@ mod code_tests {
             doc[k] = v.clone();
         }
         CalcRequest::parse(&doc.to_string()).unwrap_err()
+    }
+
+    fn parsed(patch: serde_json::Value) -> CalcRequest {
+        let mut doc = serde_json::json!({
+            "mode": "plan",
+            "today": "2024-01-10",
+            "person": {"birth_date": "1990-05-01"},
+            "contract": {"start": "2024-02-01",
+                "days_per_week": 5, "weekly_hours": 38, "reference_hours": 38}
+        });
+        for (k, v) in patch.as_object().unwrap() {
+            doc[k] = v.clone();
+        }
+        CalcRequest::parse(&doc.to_string()).unwrap()
+    }
+
+    /// Issue 12 part B, SPEC §3.7: R and S have defaults (5, 38), Q has none. A past job's
+    /// regime without Q is refused on its field instead of becoming a full-time job.
+    #[test]
+    fn a_regime_needs_its_weekly_hours() {
+        let e = refusal(serde_json::json!({"history": [
+            {"kind": "detention", "start": "2019-01-01", "end": "2019-02-01"},
+            {"kind": "work", "start": "2020-01-01", "end": "2020-03-01"},
+            {"kind": "work", "start": "2020-05-01", "end": "2020-06-30",
+             "regime": {"days_per_week": 5, "reference_hours": 38}}]}));
+        assert_eq!(e.code, InputCode::Required);
+        assert_eq!(e.path, "history[2].regime.weekly_hours");
+        assert!(e.reason.contains("SPEC §3.7"), "{}", e.reason);
+        let e = refusal(serde_json::json!({"contract": {"start": "2024-02-01",
+            "days_per_week": 5, "reference_hours": 38}}));
+        assert_eq!(
+            (e.code, e.path.as_str()),
+            (InputCode::Required, "contract.weekly_hours")
+        );
+        // Any other missing field is named the same way.
+        let e = refusal(serde_json::json!({"history": [{"kind": "work", "end": "2020-03-01"}]}));
+        assert_eq!(
+            (e.code, e.path.as_str(), e.reason.as_str()),
+            (InputCode::Required, "history[0].start", "start is required")
+        );
+        let e = refusal(serde_json::json!({"person": {}}));
+        assert_eq!(
+            (e.code, e.path.as_str()),
+            (InputCode::Required, "person.birth_date")
+        );
+        // A wrong type is still malformed, on the field itself.
+        let e = refusal(serde_json::json!({"history": [{"kind": "work",
+            "start": "2020-01-01", "end": "2020-03-01", "regime": {"weekly_hours": "x"}}]}));
+        assert_eq!(e.code, InputCode::Malformed);
+        assert_eq!(e.path, "history[0].regime.weekly_hours");
+    }
+
+    #[test]
+    fn r_and_s_default_to_5_and_38() {
+        let req = parsed(serde_json::json!({"history": [
+            {"kind": "work", "start": "2020-01-01", "end": "2020-03-01",
+             "regime": {"weekly_hours": 19}}],
+            "contract": {"start": "2024-02-01", "weekly_hours": 30}}));
+        let r = req.history[0].regime.unwrap();
+        assert_eq!(
+            (r.days_per_week, r.weekly_hours, r.reference_hours),
+            (
+                Hundredths::whole(5),
+                Hundredths::whole(19),
+                Hundredths::whole(38)
+            )
+        );
+        let c = req.contract.as_ref().unwrap().regime;
+        assert_eq!(
+            (c.days_per_week, c.reference_hours),
+            (Hundredths::whole(5), Hundredths::whole(38))
+        );
+        // The defaults are written out: the stored request says what was computed.
+        let json = serde_json::to_value(&req).unwrap();
+        assert_eq!(json["history"][0]["regime"]["days_per_week"], 5);
+        assert_eq!(json["history"][0]["regime"]["reference_hours"], 38);
+        // A work period without any regime is still read (as full time R5, by the engine):
+        // the portal's form sends past jobs without hours.
+        let req = parsed(serde_json::json!({"history": [
+            {"kind": "work", "start": "2020-01-01", "end": "2020-03-01"}]}));
+        assert_eq!(req.history[0].regime, None);
+    }
+
+    /// The input's defaults are the `counting` parameter's, in every entry.
+    #[test]
+    fn default_r_and_s_are_the_parameters() {
+        for c in &crate::ParamSet::embedded().counting {
+            assert_eq!(c.value.default_r(), DEFAULT_DAYS_PER_WEEK);
+            assert_eq!(c.value.default_s(), DEFAULT_REFERENCE_HOURS);
+        }
+    }
+
+    fn educational_leave(paid: Option<&str>, category: &str) -> serde_json::Value {
+        let mut line = serde_json::json!({"category": category, "days": 2});
+        if let Some(p) = paid {
+            line["paid_with_unemployment_contribution"] = p.into();
+        }
+        serde_json::json!({"history": [
+            {"kind": "work", "start": "2023-01-01", "end": "2023-12-31",
+             "regime": {"weekly_hours": 38},
+             "quarters": [{"quarter": "2023Q1", "lines": [
+                {"category": "effective_work", "days": 60}, line]}]}]})
+    }
+
+    /// SPEC §5 `open_assimilations`: codes 5 and 13 count only when paid with the
+    /// unemployment contribution; the declared line says yes, no or (absent) unknown.
+    #[test]
+    fn declared_lines_say_whether_the_contribution_was_paid() {
+        for (given, want) in [
+            (Some("yes"), ContributionPaid::Yes),
+            (Some("no"), ContributionPaid::No),
+            (Some("unknown"), ContributionPaid::Unknown),
+            (None, ContributionPaid::Unknown),
+        ] {
+            let req = parsed(educational_leave(given, "educational_leave"));
+            let line = req.history[0].quarters[0].lines[1];
+            assert_eq!(line.paid_with_unemployment_contribution, want, "{given:?}");
+            let json = serde_json::to_value(line).unwrap();
+            assert_eq!(
+                json.get("paid_with_unemployment_contribution").is_some(),
+                want != ContributionPaid::Unknown
+            );
+        }
+        let e = refusal(educational_leave(Some("yes"), "holiday_pay"));
+        assert_eq!(e.code, InputCode::ContributionOnlyForEducationalLeave);
+        assert_eq!(
+            e.path,
+            "history[0].quarters[0].lines[1].paid_with_unemployment_contribution"
+        );
+        let e = refusal(educational_leave(Some("maybe"), "educational_leave"));
+        assert_eq!(e.code, InputCode::Malformed);
+        assert_eq!(
+            e.path,
+            "history[0].quarters[0].lines[1].paid_with_unemployment_contribution"
+        );
+    }
+
+    /// SPEC §3.11: art. 32's variant needs the day the career began.
+    #[test]
+    fn career_start_date() {
+        let work = |start: &str| {
+            serde_json::json!([{"kind": "work", "start": start, "end": "2023-12-31",
+                "regime": {"weekly_hours": 38}}])
+        };
+        let req = parsed(serde_json::json!({
+            "person": {"birth_date": "1990-05-01", "career_start_date": "2015-09-01"},
+            "history": work("2015-09-01")}));
+        assert_eq!(
+            req.person.career_start_date,
+            Some(NaiveDate::from_ymd_opt(2015, 9, 1).unwrap())
+        );
+        let e = refusal(serde_json::json!({
+            "person": {"birth_date": "1990-05-01", "career_start_date": "2016-01-04"},
+            "history": work("2015-09-01")}));
+        assert_eq!(
+            (e.code, e.path.as_str()),
+            (InputCode::CareerStartTooLate, "person.career_start_date")
+        );
+        assert!(e.reason.contains("history[0]"), "{}", e.reason);
+        let e = refusal(serde_json::json!({
+            "person": {"birth_date": "1990-05-01", "career_start_date": "2024-02-02"}}));
+        assert_eq!(e.code, InputCode::CareerStartTooLate);
+        assert!(e.reason.contains("contract start"), "{}", e.reason);
+        let e = refusal(serde_json::json!({
+            "person": {"birth_date": "1990-05-01", "career_start_date": "1990-05-01"}}));
+        assert_eq!(
+            (e.code, e.path.as_str()),
+            (InputCode::BeforeBirth, "person.career_start_date")
+        );
+        // Assess: the career begins before the DA.
+        let e = CalcRequest::parse(
+            &serde_json::json!({"mode": "assess", "today": "2024-01-10",
+                "application_date": "2024-01-10",
+                "person": {"birth_date": "1990-05-01", "career_start_date": "2024-01-10"}})
+            .to_string(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, InputCode::CareerStartTooLate);
+    }
+
+    /// SPEC §3.9.6, AR art. 43: a foreign national's work permits.
+    #[test]
+    fn foreign_nationals_and_their_permits() {
+        let req = parsed(serde_json::json!({"person": {"birth_date": "1990-05-01",
+            "foreign_national": true,
+            "work_permits": [{"start": "2019-01-01", "end": "2020-12-31"},
+                             {"start": "2021-06-01"}]}}));
+        assert!(req.person.foreign_national);
+        assert_eq!(req.person.work_permits.len(), 2);
+        assert_eq!(req.person.work_permits[1].end, None);
+        let e = refusal(serde_json::json!({"person": {"birth_date": "1990-05-01",
+            "work_permits": [{"start": "2019-01-01"}]}}));
+        assert_eq!(
+            (e.code, e.path.as_str()),
+            (
+                InputCode::PermitsOnlyForForeignNational,
+                "person.work_permits"
+            )
+        );
+        let e = refusal(serde_json::json!({"person": {"birth_date": "1990-05-01",
+            "foreign_national": true,
+            "work_permits": [{"start": "2019-01-01"}, {"start": "2021-01-01", "end": "2020-01-01"}]}}));
+        assert_eq!(
+            (e.code, e.path.as_str()),
+            (InputCode::EndBeforeStart, "person.work_permits[1].end")
+        );
+        let e = refusal(serde_json::json!({"person": {"birth_date": "1990-05-01",
+            "foreign_national": true, "work_permits": [{"end": "2020-01-01"}]}}));
+        assert_eq!(
+            (e.code, e.path.as_str()),
+            (InputCode::Required, "person.work_permits[0].start")
+        );
+        // The officer's decision on a foreign period (SPEC §3.9.1).
+        let req = parsed(serde_json::json!({"history": [{"kind": "foreign_work",
+            "start": "2020-01-01", "end": "2020-12-31", "regime": {"weekly_hours": 38},
+            "abroad": {"country": "TN", "officer_decision": "does_not_count"}}]}));
+        let a = req.history[0].abroad.as_ref().unwrap();
+        assert_eq!(a.officer_decision, Some(ForeignDecision::DoesNotCount));
+    }
+
+    /// SPEC §3.8.4: teachers, piece-rate and sports workers.
+    #[test]
+    fn job_category() {
+        let req = parsed(serde_json::json!({"history": [{"kind": "work",
+            "start": "2020-01-01", "end": "2020-12-31", "job_category": "piece_rate"}]}));
+        assert_eq!(req.history[0].job_category, JobCategory::PieceRate);
+        let req = parsed(serde_json::json!({"history": [{"kind": "work",
+            "start": "2020-01-01", "end": "2020-12-31"}]}));
+        assert_eq!(req.history[0].job_category, JobCategory::Ordinary);
+        let json = serde_json::to_value(&req.history[0]).unwrap();
+        assert!(json.get("job_category").is_none());
+        let e = refusal(serde_json::json!({"history": [{"kind": "detention",
+            "start": "2020-01-01", "end": "2020-12-31", "job_category": "teacher"}]}));
+        assert_eq!(
+            (e.code, e.path.as_str()),
+            (InputCode::JobCategoryOnlyForWork, "history[0].job_category")
+        );
+    }
+
+    /// The new fields are optional: a request without them reads and writes as before.
+    #[test]
+    fn requests_without_the_new_fields_are_unchanged() {
+        let req = parsed(serde_json::json!({"history": [{"kind": "work",
+            "start": "2020-01-01", "end": "2020-12-31",
+            "regime": {"days_per_week": 5, "weekly_hours": 38, "reference_hours": 38},
+            "quarters": [{"quarter": "2020Q1", "lines": [{"category": "effective_work", "days": 60}]}]}]}));
+        let text = serde_json::to_string(&req).unwrap();
+        for new in [
+            "career_start_date",
+            "foreign_national",
+            "work_permits",
+            "paid_with_unemployment_contribution",
+            "job_category",
+            "officer_decision",
+        ] {
+            assert!(!text.contains(new), "{new} in {text}");
+        }
+        assert_eq!(CalcRequest::parse(&text).unwrap(), req);
+    }
+
+    /// The JSON Schema (`art60 calc --schema`) shows the new fields, and Q as the only
+    /// required figure of a regime.
+    #[test]
+    fn schema_shows_the_new_fields() {
+        let schema = serde_json::to_value(schemars::schema_for!(CalcRequest)).unwrap();
+        let defs = &schema["$defs"];
+        let person = &defs["Person"]["properties"];
+        for f in ["career_start_date", "foreign_national", "work_permits"] {
+            assert!(person[f].is_object(), "Person.{f}");
+        }
+        assert_eq!(
+            defs["WorkRegime"]["required"],
+            serde_json::json!(["weekly_hours"])
+        );
+        assert_eq!(
+            defs["WorkRegime"]["properties"]["days_per_week"]["default"],
+            5
+        );
+        assert_eq!(
+            defs["WorkRegime"]["properties"]["reference_hours"]["default"],
+            38
+        );
+        assert!(
+            defs["DeclaredLine"]["properties"]["paid_with_unemployment_contribution"].is_object()
+        );
+        assert!(defs["HistoryItem"]["properties"]["job_category"].is_object());
+        assert!(defs["Abroad"]["properties"]["officer_decision"].is_object());
+        assert!(
+            defs["WorkPermit"]["required"]
+                .as_array()
+                .unwrap()
+                .contains(&"start".into())
+        );
     }
 
     #[test]

@@ -87,7 +87,9 @@ pub const ARTICLES: [Article; 16] = [
         ],
         options: &["status_min_job_length"],
         examples: &["EX17", "EX18", "EX19", "EX22", "EX34"],
-        tests: &[],
+        tests: &[
+            "a_part_timer_with_pay_before_any_reference_wage_gets_the_safer_status_and_a_flag",
+        ],
     },
     Article {
         key: "route_art33",
@@ -107,7 +109,11 @@ pub const ARTICLES: [Article; 16] = [
     Article {
         key: "bands_art30",
         spec: "§3.4",
-        params: &["stage.bands", "stage.older_bands_allowed"],
+        params: &[
+            "stage.bands",
+            "stage.older_bands_allowed",
+            "covid_2021_extension",
+        ],
         options: &["reference_start_month_end"],
         examples: &["EX01", "EX02", "E2", "EX28"],
         tests: &["age_crossing_36_raises_the_old_requirement"],
@@ -118,7 +124,7 @@ pub const ARTICLES: [Article; 16] = [
         params: &["stage.art32"],
         options: &[],
         examples: &["EX33"],
-        tests: &[],
+        tests: &["art32_for_a_career_begun_inside_the_ten_years"],
     },
     Article {
         key: "extensions",
@@ -146,10 +152,12 @@ pub const ARTICLES: [Article; 16] = [
     Article {
         key: "categories_art38",
         spec: "§3.6",
-        params: &["categories", "unpaid_cap.r6_days_per_year"],
+        params: &["categories", "unpaid_cap.r6_days_per_year", "rmmmg"],
         options: &["open_assimilations"],
         examples: &[],
         tests: &[
+            "codes_5_and_13_count_only_when_paid_with_the_unemployment_contribution",
+            "pay_below_the_rmmmg_goes_to_the_officer",
             "insured_sickness_counts_in_the_old_regime_and_extends_in_the_new",
             "unpaid_leave_old_regime_within_12_days_a_year",
         ],
@@ -160,7 +168,12 @@ pub const ARTICLES: [Article; 16] = [
         params: &["counting.full_quarter", "counting.half_day_factor"],
         options: &["quarter_cap_method", "rounding_mode"],
         examples: &["EX11", "EX12", "EX13", "EX14", "E8", "EX26", "EX31"],
-        tests: &[],
+        tests: &[
+            "a_whole_quarter_counts_78_only_without_interruption",
+            "method_a_caps_declared_jobs_at_their_r6_days",
+            "method_a_does_not_cap_weekend_teams",
+            "teachers_piece_rate_and_sports_workers_go_to_the_officer",
+        ],
     },
     Article {
         key: "undeclared_am7",
@@ -176,7 +189,10 @@ pub const ARTICLES: [Article; 16] = [
         params: &[],
         options: &[],
         examples: &["E6"],
-        tests: &["typed_periods_in_quarters_without_dmfa_yet_are_provisional"],
+        tests: &[
+            "typed_periods_in_quarters_without_dmfa_yet_are_provisional",
+            "no_interruption_fills_only_quarters_that_cannot_be_declared_yet",
+        ],
     },
     Article {
         key: "contract_art60",
@@ -189,18 +205,25 @@ pub const ARTICLES: [Article; 16] = [
     Article {
         key: "foreign",
         spec: "§3.9",
-        params: &["foreign"],
+        params: &["foreign", "permit_gap_days"],
         options: &["foreign_followup_6_months", "morocco_convention"],
         examples: &["EX23", "E10"],
-        tests: &["q9_morocco_defaults_to_manual_review"],
+        tests: &[
+            "q9_morocco_defaults_to_manual_review",
+            "the_foreign_follow_up_does_not_count_declared_temporary_unemployment",
+            "a_permit_gap_and_the_officers_decision_on_foreign_periods",
+        ],
     },
     Article {
         key: "right_duration_art114",
         spec: "§3.13",
-        params: &["right"],
+        params: &["right", "interruption_days"],
         options: &["art33_duration_units"],
         examples: &["D-1", "D-2", "D-3", "D-4", "D-5", "D-6", "D-7", "EX-1"],
-        tests: &[],
+        tests: &[
+            "career_years_for_the_unlimited_right_are_days_over_312",
+            "a_fresh_right_after_an_interruption_of_28_days",
+        ],
     },
 ];
 

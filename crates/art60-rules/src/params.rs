@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::input::DayCategory;
+use crate::units::Hundredths;
 
 /// No parameter entry covers the date.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
@@ -119,6 +120,17 @@ pub struct Counting {
     pub max_scan_months: u32,
 }
 
+impl Counting {
+    /// R when the days per week are unknown or wrong (SPEC §3.7 rule 2, §4 `default_r`).
+    pub fn default_r(&self) -> Hundredths {
+        Hundredths::whole(self.default_days_per_week)
+    }
+    /// S when the reference person's hours are unknown (SPEC §3.7 rule 3, §4 `default_s`).
+    pub fn default_s(&self) -> Hundredths {
+        Hundredths::whole(self.default_reference_hours)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnpaidCap {
     pub r6_days_per_year: i64,
@@ -200,6 +212,11 @@ impl Extensions {
 pub struct Art42 {
     pub window_years: u32,
     pub events: Vec<EventRule>,
+    /// Old art. 42: a re-employment programme extends the 3 years only when it lasts less
+    /// than this many months (SPEC §3.2, §4 `art42_window`: "programmes < 24 m"; ONEM T39).
+    /// `None` where old art. 42 is not in force.
+    #[serde(default)]
+    pub programme_max_months: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,6 +242,45 @@ impl ReferenceWage {
     pub fn monthly_cents(&self) -> i64 {
         (self.monthly * 100.0).round() as i64
     }
+}
+
+/// The guaranteed average minimum monthly income (RMMMG / GMMMI): a day is a work day only
+/// when its pay reaches the legal or collective-agreement minimum (AR art. 37 §1; SPEC §3.6,
+/// §4 `rmmmg`). The amount is for a full-time worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rmmmg {
+    /// Euros a month, full time.
+    pub monthly: f64,
+}
+
+impl Rmmmg {
+    pub fn monthly_cents(&self) -> i64 {
+        (self.monthly * 100.0).round() as i64
+    }
+}
+
+/// The interruption that ends a right: at least this many consecutive days, after which
+/// meeting art. 30/33 again opens a fresh right (AR art. 116 §4, 138; AM art. 91; SPEC
+/// §3.13.6, §4 `interruption_days`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterruptionDays {
+    pub days: i64,
+}
+
+/// Foreign nationals (AR art. 43 §2; SPEC §3.9.6, §4 `permit_gap_days`): when work resumes
+/// more than this many days after a work permit lapsed, art. 30/33 must be met again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermitGap {
+    pub days: i64,
+}
+
+/// The COVID extension of AR 2021-06-09: 12 more months for some applications (SPEC §3.4,
+/// §4 `covid_2021_extension`). Its window is unknown, so the entry is present but disabled:
+/// the law book shows it, and the engine must not apply it while `enabled` is false.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Covid2021Extension {
+    pub months: u32,
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -284,7 +340,11 @@ pub struct ParamSet {
     pub art42: Vec<Dated<Art42>>,
     pub foreign: Vec<Dated<Foreign>>,
     pub reference_wage: Vec<Dated<ReferenceWage>>,
+    pub rmmmg: Vec<Dated<Rmmmg>>,
     pub right: Vec<Dated<Right>>,
+    pub interruption_days: Vec<Dated<InterruptionDays>>,
+    pub permit_gap_days: Vec<Dated<PermitGap>>,
+    pub covid_2021_extension: Vec<Dated<Covid2021Extension>>,
     pub procedure: Procedure,
 }
 
@@ -356,7 +416,39 @@ impl ParamSet {
         check_list("art42", &self.art42)?;
         check_list("foreign", &self.foreign)?;
         check_list("reference_wage", &self.reference_wage)?;
+        check_list("rmmmg", &self.rmmmg)?;
         check_list("right", &self.right)?;
+        check_list("interruption_days", &self.interruption_days)?;
+        check_list("permit_gap_days", &self.permit_gap_days)?;
+        check_list("covid_2021_extension", &self.covid_2021_extension)?;
+        for a in &self.art42 {
+            // Old art. 42 (a window of years) names the programme limit; new art. 42 has none.
+            if a.value.window_years > 0 && a.value.programme_max_months.is_none() {
+                return Err(ParamError::Invalid {
+                    key: "art42.programme_max_months".into(),
+                    reason: format!("missing in the entry from {}", a.from),
+                });
+            }
+        }
+        let positive = |key: &str, v: i64| {
+            if v > 0 {
+                Ok(())
+            } else {
+                Err(ParamError::Invalid {
+                    key: key.into(),
+                    reason: "must be positive".into(),
+                })
+            }
+        };
+        for r in &self.rmmmg {
+            positive("rmmmg.monthly", r.value.monthly_cents())?;
+        }
+        for i in &self.interruption_days {
+            positive("interruption_days.days", i.value.days)?;
+        }
+        for g in &self.permit_gap_days {
+            positive("permit_gap_days.days", g.value.days)?;
+        }
         for s in &self.stage {
             if s.value.bands.is_empty() || s.value.bands[0].min_age != 0 {
                 return Err(ParamError::Invalid {
@@ -428,6 +520,28 @@ impl ParamSet {
     }
     pub fn right_at(&self, d: NaiveDate) -> Result<&Dated<Right>, NoRuleInForce> {
         pick(&self.right, "right", d)
+    }
+    /// The RMMMG in force on `d`. Only one dated value is known (2024-04-01): an earlier date
+    /// has no rule in force, and the caller decides what an unknown minimum means.
+    pub fn rmmmg_at(&self, d: NaiveDate) -> Result<&Dated<Rmmmg>, NoRuleInForce> {
+        pick(&self.rmmmg, "rmmmg", d)
+    }
+    pub fn interruption_days_at(
+        &self,
+        d: NaiveDate,
+    ) -> Result<&Dated<InterruptionDays>, NoRuleInForce> {
+        pick(&self.interruption_days, "interruption_days", d)
+    }
+    /// AR art. 43 §2's gap, in force in the new regime only (SPEC §4).
+    pub fn permit_gap_days_at(&self, d: NaiveDate) -> Result<&Dated<PermitGap>, NoRuleInForce> {
+        pick(&self.permit_gap_days, "permit_gap_days", d)
+    }
+    /// The (disabled) COVID extension; check `enabled` before applying it.
+    pub fn covid_2021_extension_at(
+        &self,
+        d: NaiveDate,
+    ) -> Result<&Dated<Covid2021Extension>, NoRuleInForce> {
+        pick(&self.covid_2021_extension, "covid_2021_extension", d)
     }
 }
 
@@ -622,6 +736,85 @@ mod tests {
                 .any(|e| e.key == "procedure" && e.in_force.is_none())
         );
         assert_eq!(early.len(), at.len());
+    }
+
+    /// Issue 12 part B, SPEC §4: the numbers the engine wrote as literals or lacked are dated
+    /// parameters with a legal reference.
+    #[test]
+    fn spec_4_parameters_are_dated() {
+        let p = ParamSet::embedded();
+        // Old art. 42: "programmes < 24 m" (SPEC §3.2); new art. 42 has no such limit.
+        let old = p.art42_at(d("2026-02-28")).unwrap();
+        assert_eq!(old.value.programme_max_months, Some(24));
+        assert_eq!(
+            p.art42_at(d("2026-03-01"))
+                .unwrap()
+                .value
+                .programme_max_months,
+            None
+        );
+        // Default R and S (SPEC §3.7, §4 default_r / default_s), in both regimes.
+        for day in ["2012-11-01", "2026-03-01"] {
+            let c = &p.counting_at(d(day)).unwrap().value;
+            assert_eq!(c.default_r(), Hundredths::whole(5));
+            assert_eq!(c.default_s(), Hundredths(3800));
+        }
+        // RMMMG: one dated value; before it no rule is in force.
+        let r = p.rmmmg_at(d("2024-04-01")).unwrap();
+        assert_eq!(r.value.monthly_cents(), 202_988);
+        assert!(r.reference.contains("art. 37"));
+        assert_eq!(p.rmmmg_at(d("2026-12-01")).unwrap().from, d("2024-04-01"));
+        let e = p.rmmmg_at(d("2024-03-31")).unwrap_err();
+        assert_eq!((e.parameter, e.date), ("rmmmg", d("2024-03-31")));
+        // 28 days of interruption, both regimes.
+        for day in ["2012-11-01", "2026-02-28", "2026-03-01"] {
+            let i = p.interruption_days_at(d(day)).unwrap();
+            assert_eq!(i.value.days, 28);
+            assert!(i.reference.contains("art. 116 §4"));
+        }
+        assert_eq!(
+            p.interruption_days_at(d("2012-10-31"))
+                .unwrap_err()
+                .parameter,
+            "interruption_days"
+        );
+        // Art. 43 §2: 90 days, new regime only (SPEC §4).
+        assert_eq!(
+            p.permit_gap_days_at(d("2026-03-01")).unwrap().value.days,
+            90
+        );
+        assert_eq!(
+            p.permit_gap_days_at(d("2026-02-28")).unwrap_err().parameter,
+            "permit_gap_days"
+        );
+        // COVID 2021: present, 12 months, disabled; nothing outside 2021.
+        let c = p.covid_2021_extension_at(d("2021-06-09")).unwrap();
+        assert_eq!(c.value.months, 12);
+        assert!(!c.value.enabled);
+        assert!(c.reference.contains("2021-06-09"));
+        assert!(p.covid_2021_extension_at(d("2022-01-01")).is_err());
+    }
+
+    #[test]
+    fn old_art42_without_programme_limit_is_refused() {
+        let text = EMBEDDED.replacen("programme_max_months = 24\n", "", 1);
+        assert_ne!(text, EMBEDDED);
+        let e = ParamSet::from_toml(&text).unwrap_err();
+        assert!(e.to_string().contains("programme_max_months"), "{e}");
+    }
+
+    #[test]
+    fn new_parameters_must_be_positive() {
+        let text = EMBEDDED.replacen("\ndays = 28", "\ndays = 0", 1);
+        assert_ne!(text, EMBEDDED);
+        let e = ParamSet::from_toml(&text).unwrap_err();
+        assert!(e.to_string().contains("interruption_days"), "{e}");
+        let text = EMBEDDED.replacen("\ndays = 90", "\ndays = -1", 1);
+        assert_ne!(text, EMBEDDED);
+        let e = ParamSet::from_toml(&text).unwrap_err();
+        assert!(e.to_string().contains("permit_gap_days"), "{e}");
+        let text = EMBEDDED.replacen("[[rmmmg]]", "[[rmmmgx]]", 1);
+        assert!(ParamSet::from_toml(&text).is_err());
     }
 
     #[test]

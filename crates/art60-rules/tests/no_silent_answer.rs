@@ -105,6 +105,7 @@ fn method_a_caps_declared_jobs_at_their_r6_days() {
                 days: art60_rules::units::Hundredths::whole(60),
                 hours: None,
                 service_code: Some(1),
+                paid_with_unemployment_contribution: Default::default(),
             }],
         }],
         ..period(PeriodKind::Work, "2024-03-01", "2024-03-31")
@@ -150,6 +151,7 @@ fn no_interruption_fills_only_quarters_that_cannot_be_declared_yet() {
                 days: art60_rules::units::Hundredths::whole(66),
                 hours: None,
                 service_code: Some(1),
+                paid_with_unemployment_contribution: Default::default(),
             }],
         }],
         ..period(PeriodKind::Work, "2022-07-01", "2024-12-31")
@@ -191,6 +193,7 @@ fn a_whole_quarter_counts_78_only_without_interruption() {
                 days: art60_rules::units::Hundredths::whole(64),
                 hours: None,
                 service_code: Some(1),
+                paid_with_unemployment_contribution: Default::default(),
             }],
         }],
         ..period(PeriodKind::Work, "2024-01-01", "2024-03-31")
@@ -217,6 +220,7 @@ fn the_foreign_follow_up_does_not_count_declared_temporary_unemployment() {
             frontier_worker: false,
             posted: false,
             ssom: false,
+            officer_decision: None,
         }),
         ..period(PeriodKind::ForeignWork, "2021-01-04", "2022-12-30")
     };
@@ -234,6 +238,7 @@ fn the_foreign_follow_up_does_not_count_declared_temporary_unemployment() {
         days: art60_rules::units::Hundredths::whole(days),
         hours: None,
         service_code: None,
+        paid_with_unemployment_contribution: Default::default(),
     };
     let mut req = assess("1995-03-01", "2023-04-03");
     req.today = d("2023-09-01");
@@ -296,4 +301,197 @@ fn career_years_for_the_unlimited_right_are_days_over_312() {
         let right = run(&r).right.expect("a right for an admissible person");
         assert_eq!(right.unlimited, expected, "{days} days");
     }
+}
+
+fn parse(v: serde_json::Value) -> CalcRequest {
+    CalcRequest::parse(&v.to_string()).unwrap()
+}
+
+/// A full-time job declared in 2026Q2 with 60 days of work and 5 of educational leave
+/// (DmfA code 5), whose contribution is `paid`; assessed in the new regime.
+fn educational_leave(paid: &str) -> CalcRequest {
+    parse(serde_json::json!({
+        "mode": "assess", "today": "2026-10-15", "application_date": "2026-10-15",
+        "person": {"birth_date": "1995-03-01"},
+        "history": [{"kind": "work", "start": "2026-04-01", "end": "2026-06-30",
+            "regime": {"days_per_week": 5, "weekly_hours": 38, "reference_hours": 38},
+            "source": "dmfa",
+            "quarters": [{"quarter": "2026Q2", "lines": [
+                {"category": "effective_work", "days": 60},
+                {"category": "educational_leave", "days": 5, "service_code": 5,
+                 "paid_with_unemployment_contribution": paid}]}]}]
+    }))
+}
+
+#[test]
+fn codes_5_and_13_count_only_when_paid_with_the_unemployment_contribution() {
+    // SPEC §5 `open_assimilations` (Q6): codes 5 and 13 count only when paid with the
+    // unemployment contribution; unknown goes to the officer and does not count.
+    let counted = |paid| own_option(&run(&educational_leave(paid))).counted_exact;
+    assert_eq!(counted("yes"), Fixed4::whole(78));
+    assert_eq!(counted("no"), Fixed4::whole(72));
+    assert_eq!(counted("unknown"), Fixed4::whole(72));
+    assert!(flagged(
+        &run(&educational_leave("unknown")),
+        "manual_review.category"
+    ));
+    assert!(!flagged(
+        &run(&educational_leave("yes")),
+        "manual_review.category"
+    ));
+}
+
+#[test]
+fn pay_below_the_rmmmg_goes_to_the_officer() {
+    // SPEC §3.6 and §4 `rmmmg` (€2,029.88 from 2024-04-01): a work day is paid at least the
+    // minimum. A 19/38 job paid €1,000 a month is €2,000 full time: below; €1,100 is not.
+    let req = |monthly: f64| {
+        parse(serde_json::json!({
+            "mode": "assess", "today": "2025-03-03", "application_date": "2025-03-03",
+            "person": {"birth_date": "1995-03-01"},
+            "history": [{"kind": "work", "start": "2024-05-06", "end": "2025-02-28",
+                "regime": {"days_per_week": 5, "weekly_hours": 19, "reference_hours": 38},
+                "pay": {"monthly": monthly}}]
+        }))
+    };
+    assert!(flagged(&run(&req(1000.0)), "manual_review.below_rmmmg"));
+    assert!(!flagged(&run(&req(1100.0)), "manual_review.below_rmmmg"));
+}
+
+#[test]
+fn teachers_piece_rate_and_sports_workers_go_to_the_officer() {
+    // SPEC §3.8.4: not supported → manual_review; an ordinary job raises nothing.
+    for (category, flag) in [
+        ("teacher", true),
+        ("piece_rate", true),
+        ("sports", true),
+        ("ordinary", false),
+    ] {
+        let r = run(&parse(serde_json::json!({
+            "mode": "assess", "today": "2025-03-03", "application_date": "2025-03-03",
+            "person": {"birth_date": "1995-03-01"},
+            "history": [{"kind": "work", "start": "2024-05-06", "end": "2025-02-28",
+                "regime": {"weekly_hours": 38}, "job_category": category}]
+        })));
+        assert_eq!(
+            flagged(&r, "manual_review.job_category"),
+            flag,
+            "{category}"
+        );
+    }
+}
+
+#[test]
+fn a_job_typed_without_its_hours_is_not_silent() {
+    // SPEC §3.7: only R and S have defaults. A past job typed without a regime (the portal's
+    // form cannot give one yet) is counted full time and the officer is told.
+    let r = run(&parse(serde_json::json!({
+        "mode": "assess", "today": "2025-03-03", "application_date": "2025-03-03",
+        "person": {"birth_date": "1995-03-01"},
+        "history": [{"kind": "work", "start": "2024-05-06", "end": "2025-02-28"}]
+    })));
+    assert!(flagged(&r, "manual_review.hours_unknown"));
+    let e = CalcRequest::parse(
+        &serde_json::json!({
+            "mode": "assess", "today": "2025-03-03", "application_date": "2025-03-03",
+            "person": {"birth_date": "1995-03-01"},
+            "history": [{"kind": "work", "start": "2024-05-06", "end": "2025-02-28",
+                "regime": {"days_per_week": 5, "reference_hours": 38}}]
+        })
+        .to_string(),
+    )
+    .unwrap_err();
+    assert_eq!(e.path, "history[0].regime.weekly_hours");
+}
+
+#[test]
+fn a_permit_gap_and_the_officers_decision_on_foreign_periods() {
+    // SPEC §3.9.6 and AR art. 43 §2 (`permit_gap_days`, 90, new regime): work resumed more
+    // than 90 days after a permit lapsed must meet art. 30/33 again → the officer. §3.9.1:
+    // the officer decides by nationality which foreign periods count.
+    let req = |permits: serde_json::Value, decision: Option<&str>| {
+        let mut abroad = serde_json::json!({"country": "FR"});
+        if let Some(d) = decision {
+            abroad["officer_decision"] = d.into();
+        }
+        parse(serde_json::json!({
+            "mode": "assess", "today": "2026-09-01", "application_date": "2026-09-01",
+            "person": {"birth_date": "1990-03-01", "foreign_national": true, "work_permits": permits},
+            "history": [
+                {"kind": "foreign_work", "start": "2023-01-02", "end": "2023-12-29",
+                 "regime": {"weekly_hours": 38}, "abroad": abroad},
+                {"kind": "work", "start": "2024-03-04", "end": "2026-08-28", "regime": {"weekly_hours": 38}}]
+        }))
+    };
+    let gap =
+        serde_json::json!([{"start": "2024-03-01", "end": "2024-12-31"}, {"start": "2025-04-15"}]);
+    let r = run(&req(gap, Some("counts")));
+    let f = r
+        .manual_review
+        .iter()
+        .find(|f| f.key == "manual_review.work_permit_gap")
+        .unwrap();
+    assert_eq!(f.detail, "2024-12-31..2025-04-15");
+    assert!(!flagged(&r, "manual_review.foreign_nationality"));
+    let close =
+        serde_json::json!([{"start": "2024-03-01", "end": "2024-12-31"}, {"start": "2025-03-01"}]);
+    assert!(!flagged(
+        &run(&req(close.clone(), Some("counts"))),
+        "manual_review.work_permit_gap"
+    ));
+    // No decision yet: flagged; "does not count": the French year is out of the count.
+    assert!(flagged(
+        &run(&req(close.clone(), None)),
+        "manual_review.foreign_nationality"
+    ));
+    let counts = own_option(&run(&req(close.clone(), Some("counts")))).counted_exact;
+    let out = own_option(&run(&req(close, Some("does_not_count")))).counted_exact;
+    assert!(out < counts, "{out} < {counts}");
+}
+
+#[test]
+fn a_fresh_right_after_an_interruption_of_28_days() {
+    // SPEC §3.13.6, AR art. 116 §4 (`interruption_days`, 28): a person with a current right
+    // who meets art. 30/33 again after the art. 60 contract opens a fresh right.
+    let mut req = plan("1990-01-10", "2026-04-01", regime(5.0, 38.0, 38.0));
+    req.current_right_until = Some(d("2026-03-15"));
+    let r = run(&req);
+    let right = r.right.expect("a right");
+    assert!(right.reason.contains("fresh right"), "{}", right.reason);
+    req.current_right_until = None;
+    assert!(!run(&req).right.unwrap().reason.contains("fresh right"));
+}
+
+#[test]
+fn art32_for_a_career_begun_inside_the_ten_years() {
+    // SPEC §3.11 [P]: a career begun inside the ten years P10 needs half its working days
+    // from its start to the end of P10 instead of 1,560; the wording is to be confirmed, so
+    // the officer is told.
+    let mut req = plan("1980-01-10", "2024-01-08", regime(5.0, 38.0, 38.0));
+    req.person.career_start_date = Some(d("2019-01-07"));
+    req.history = vec![HistoryItem {
+        regime: Some(regime(5.0, 38.0, 38.0)),
+        ..period(PeriodKind::Work, "2019-01-07", "2020-12-31")
+    }];
+    let r = run(&req);
+    let a32 = r
+        .options_evaluated
+        .iter()
+        .chain(r.winning_option.iter())
+        .find_map(|o| o.art32.as_ref())
+        .expect("an art. 32 evaluation");
+    assert!(a32.past_required < 1560, "{}", a32.past_required);
+    assert!(flagged(&r, "manual_review.art32_career_start"));
+}
+
+#[test]
+fn the_covid_2021_extension_is_present_disabled_and_visible() {
+    // SPEC §3.4 and §4 `covid_2021_extension`: +12 months, window unknown, disabled; a 2021
+    // application is left to the officer rather than silently computed without it.
+    let r = run(&assess("1995-03-01", "2021-09-01"));
+    assert!(flagged(&r, "manual_review.covid_2021_extension"));
+    assert!(!flagged(
+        &run(&assess("1995-03-01", "2022-09-01")),
+        "manual_review.covid_2021_extension"
+    ));
 }

@@ -44,6 +44,7 @@ fn declare(h: &mut HistoryItem, fill: i64, unpaid: bool) {
             days: Hundredths(days * 100),
             hours: Some(hours(days)),
             service_code: None,
+            paid_with_unemployment_contribution: ContributionPaid::Unknown,
         }];
         if unpaid {
             lines.push(DeclaredLine {
@@ -51,6 +52,7 @@ fn declare(h: &mut HistoryItem, fill: i64, unpaid: bool) {
                 days: Hundredths(200),
                 hours: Some(hours(2)),
                 service_code: None,
+                paid_with_unemployment_contribution: ContributionPaid::Unknown,
             });
         }
         h.quarters.push(QuarterDeclaration { quarter: q, lines });
@@ -117,7 +119,7 @@ prop_compose! {
             if free {
                 history.push(HistoryItem {
                     regime: Some(regime(5.0, 38.0, 38.0)),
-                    abroad: Some(Abroad { country: country.into(), frontier_worker: false, posted: false, ssom: false }),
+                    abroad: Some(Abroad { country: country.into(), frontier_worker: false, posted: false, ssom: false, officer_decision: None }),
                     ..period(PeriodKind::ForeignWork, &begin.to_string(), &end.to_string())
                 });
             }

@@ -71,6 +71,7 @@ fn line(cat: DayCategory, days: f64, hours: Option<f64>) -> DeclaredLine {
         days: Hundredths((days * 100.0).round() as i64),
         hours: hours.map(|h| Hundredths((h * 100.0).round() as i64)),
         service_code: None,
+        paid_with_unemployment_contribution: ContributionPaid::Unknown,
     }
 }
 
@@ -216,8 +217,8 @@ fn ex11_rounding_of_parts_and_total() {
     }];
     let req = with_contract(req, "2022-10-03", "2022-11-30", regime(5.0, 38.0, 38.0));
     // The example converts the declared hours only: no scheme 3 completion of the hours a
-    // 19/38 schedule would have had (EX16 tests that).
-    let r = run_with(&req, &opts(&["undeclared_completion=off"]));
+    // 19/38 schedule would have had (EX16 tests that). That is the default (SPEC §3.6, §5 Q10).
+    let r = run(&req);
     assert_eq!(quarter_row(&r, "2022Q2").result, Fixed4(235_263));
     assert_eq!(quarter_row(&r, "2022Q3").result, Fixed4(243_158));
     assert_eq!((Fixed4(235_263) + Fixed4(243_158)).ceil(), 48);
@@ -259,20 +260,19 @@ fn ex15_scheme3_full_time_days_all_declared_adds_nothing() {
         "2017Q2",
         line(DayCategory::EffectiveWork, 10.0, None),
     );
-    let r = run(&declared_job_assessment(item.clone()));
+    // Scheme 3 applies only with `undeclared_completion=complete` (SPEC §3.6, §5 Q10).
+    let complete = opts(&["undeclared_completion=complete"]);
+    let r = run_with(&declared_job_assessment(item.clone()), &complete);
     assert_eq!(unpaid_part(&r, "2017Q2"), None);
     assert_eq!(quarter_row(&r, "2017Q2").raw, Fixed4::whole(12));
     // [I] Two days fewer declared: 13 − 8 × 6/5 − 1 = 2.4 days of unpaid absence.
     let mut fewer = item;
     fewer.quarters[0].lines[0] = line(DayCategory::EffectiveWork, 8.0, None);
-    let r = run(&declared_job_assessment(fewer.clone()));
+    let r = run_with(&declared_job_assessment(fewer.clone()), &complete);
     assert_eq!(unpaid_part(&r, "2017Q2"), Some(Fixed4(24_000)));
     assert_eq!(quarter_row(&r, "2017Q2").raw, Fixed4(120_000));
-    // Policy option `undeclared_completion=off`: only the declared days.
-    let r = run_with(
-        &declared_job_assessment(fewer),
-        &opts(&["undeclared_completion=off"]),
-    );
+    // The default, `undeclared_completion=off`: only the declared days.
+    let r = run(&declared_job_assessment(fewer));
     assert_eq!(unpaid_part(&r, "2017Q2"), None);
     assert_eq!(quarter_row(&r, "2017Q2").raw, Fixed4(96_000));
 }
@@ -288,14 +288,13 @@ fn ex16_scheme3_part_time_missing_hours() {
         "2017Q2",
         line(DayCategory::EffectiveWork, 10.0, Some(70.0)),
     );
-    let r = run(&declared_job_assessment(item.clone()));
+    let complete = opts(&["undeclared_completion=complete"]);
+    let r = run_with(&declared_job_assessment(item.clone()), &complete);
     assert_eq!(unpaid_part(&r, "2017Q2"), Some(Fixed4(34_474)));
     // 70 × 6/38 = 11.0526 declared, + 3.4474.
     assert_eq!(quarter_row(&r, "2017Q2").raw, Fixed4(145_000));
-    let r = run_with(
-        &declared_job_assessment(item),
-        &opts(&["undeclared_completion=off"]),
-    );
+    // The default, `undeclared_completion=off` (SPEC §5 Q10): the declared hours only.
+    let r = run(&declared_job_assessment(item));
     assert_eq!(quarter_row(&r, "2017Q2").raw, Fixed4(110_526));
 }
 
@@ -310,7 +309,8 @@ fn scheme3_completion_stays_within_the_yearly_cap_and_the_old_regime() {
         "2017Q2",
         line(DayCategory::EffectiveWork, 20.0, Some(100.0)),
     );
-    let r = run(&declared_job_assessment(item));
+    let complete = opts(&["undeclared_completion=complete"]);
+    let r = run_with(&declared_job_assessment(item), &complete);
     assert_eq!(unpaid_part(&r, "2017Q2"), Some(Fixed4::whole(12)));
     // New regime (DA from 2026-03-01): unpaid absence is not assimilated, nothing completed.
     let mut req = assess("1990-03-10", "2026-06-16");
@@ -322,7 +322,7 @@ fn scheme3_completion_stays_within_the_yearly_cap_and_the_old_regime() {
         line(DayCategory::EffectiveWork, 20.0, Some(100.0)),
     )];
     let req = with_contract(req, "2026-03-02", "2026-06-15", regime(5.0, 38.0, 38.0));
-    let r = run(&req);
+    let r = run_with(&req, &complete);
     assert_eq!(unpaid_part(&r, "2025Q4"), None);
 }
 
@@ -337,8 +337,9 @@ fn ex13_weekend_relay_variable_cycle() {
         ..job("2022-04-02", "2022-06-24", regime(2.25, 38.0, 38.0))
     }];
     let req = with_contract(req, "2022-10-03", "2022-11-30", regime(5.0, 38.0, 38.0));
-    // The example converts the declared days only (no scheme 3 completion, see EX15).
-    let r = run_with(&req, &opts(&["undeclared_completion=off"]));
+    // The example converts the declared days only: no scheme 3 completion (EX15), which is the
+    // default (SPEC §3.6, §5 Q10).
+    let r = run(&req);
     assert_eq!(quarter_row(&r, "2022Q2").result, Fixed4(666_667));
     assert_eq!(quarter_row(&r, "2022Q2").result.ceil(), 67);
 }
@@ -687,6 +688,7 @@ fn foreign(country: &str, frontier: bool) -> HistoryItem {
             frontier_worker: frontier,
             posted: false,
             ssom: false,
+            officer_decision: None,
         }),
         ..HistoryItem {
             regime: Some(regime(5.0, 38.0, 38.0)),

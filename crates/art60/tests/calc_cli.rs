@@ -73,6 +73,31 @@ fn explanation_in_json_and_options_change_the_answer() {
     assert!(v["explanation"].as_array().unwrap().len() > 5);
 }
 
+/// Issue 12: option values as SPEC §5 spells them, any capitalisation; the result records
+/// the lower-case name.
+#[test]
+fn option_values_are_read_as_spec_spells_them() {
+    let (code, out, err) = art60(
+        &[
+            "calc",
+            "examples/part-time.json",
+            "--option",
+            "foreign_followup_6_months=apply_for_TN_BA_MK_ME",
+            "--option",
+            "quarter_cap_method=AVERAGE",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["options"]["foreign_followup_6_months"],
+        "apply_for_tn_ba_mk_me"
+    );
+    assert_eq!(v["options"]["quarter_cap_method"], "average");
+    assert_eq!(v["outcome"]["end_date"], "2027-12-04");
+}
+
 #[test]
 fn bad_input_exits_2_and_names_the_field() {
     let req = r#"{"mode":"plan","today":"2026-11-20","person":{"birth_date":"1990-01-25"},
@@ -80,6 +105,13 @@ fn bad_input_exits_2_and_names_the_field() {
     let (code, _, err) = art60(&["calc", "-"], Some(req));
     assert_eq!(code, 2);
     assert!(err.contains("contract.weekly_hours"), "{err}");
+    // SPEC §3.7: a past job's regime without Q is refused on that field (issue 12).
+    let req = r#"{"mode":"plan","today":"2026-11-20","person":{"birth_date":"1990-01-25"},
+      "contract":{"start":"2026-12-01","days_per_week":5,"weekly_hours":38,"reference_hours":38},
+      "history":[{"kind":"work","start":"2024-01-01","end":"2024-06-30","regime":{"days_per_week":5}}]}"#;
+    let (code, _, err) = art60(&["calc", "-"], Some(req));
+    assert_eq!(code, 2);
+    assert!(err.contains("history[0].regime.weekly_hours"), "{err}");
     let (code, _, err) = art60(
         &["calc", "examples/full-time.json", "--option", "colour=blue"],
         None,

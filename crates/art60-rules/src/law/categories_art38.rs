@@ -6,7 +6,11 @@
 //! reference period, not counted, open (option `open_assimilations`), or for the officer.
 //! Tested by EX05, EX06, EX15/EX16 (unpaid absence) and the category tests of `behaviour.rs`.
 
-use crate::input::{AbsenceKind, DayCategory, PeriodKind};
+use crate::input::{AbsenceKind, ContributionPaid, DayCategory, Pay, PeriodKind, WorkRegime};
+use crate::result::Flag;
+
+use super::facts::{Facts, JobClass, flag};
+use super::regime::Ctx;
 use crate::options::{OpenChoice, Options};
 use crate::params::Treatment;
 
@@ -35,6 +39,68 @@ pub(crate) fn effective(t: Treatment, o: &Options) -> Effective {
         Treatment::Open23_4_73 => open(o.open_assimilations.codes_23_4_73),
         Treatment::ManualReview => Effective::Review,
     }
+}
+
+/// A declared line's treatment: codes 5 and 13 (`Open5_13`) under
+/// `count_if_paid_with_unemployment_contribution` count only when the line says they were
+/// paid with the contribution (SPEC §5 Q6); unknown goes to the officer, not counted.
+pub(crate) fn effective_line(t: Treatment, o: &Options, paid: ContributionPaid) -> Effective {
+    if t == Treatment::Open5_13
+        && o.open_assimilations.codes_5_13 == OpenChoice::CountIfPaidWithUnemploymentContribution
+    {
+        return match paid {
+            ContributionPaid::Yes => Effective::Count,
+            ContributionPaid::No => Effective::No,
+            ContributionPaid::Unknown => Effective::Review,
+        };
+    }
+    effective(t, o)
+}
+
+impl Facts<'_> {
+    /// SPEC §3.6: a work day is paid at least the minimum (ONEM checks the RMMMG, parameter
+    /// `rmmmg`). A job whose full-time-equivalent pay is below the RMMMG in force at its end
+    /// goes to the officer; where no RMMMG is in force the check cannot be made.
+    pub fn minimum_pay_flags(&self, ctx: &Ctx<'_>) -> Vec<Flag> {
+        let contract = self
+            .contract
+            .as_ref()
+            .map(|ci| ("contract", ci.c.pay, ci.c.regime, ctx.da));
+        let jobs = self
+            .jobs
+            .iter()
+            .filter(|j| j.class == JobClass::Belgian)
+            .map(|j| (j.label.as_str(), j.pay, j.regime, j.end.min(ctx.da)));
+        contract
+            .into_iter()
+            .chain(jobs)
+            .filter_map(|(label, pay, regime, at)| {
+                let min = self.params.rmmmg_at(at).ok()?;
+                let factor = self
+                    .params
+                    .reference_wage_at(at)
+                    .ok()?
+                    .value
+                    .hourly_to_monthly;
+                let fte = full_time_monthly_cents(pay?, &regime, factor);
+                (fte < min.value.monthly_cents())
+                    .then(|| flag("manual_review.below_rmmmg", format!("{label} {at}")))
+            })
+            .collect()
+    }
+}
+
+/// Full-time-equivalent monthly pay in cents: monthly × S/Q, or hourly × S × 13/3.
+fn full_time_monthly_cents(pay: Pay, r: &WorkRegime, factor: [i64; 2]) -> i64 {
+    let s = i128::from(r.reference_hours.raw());
+    let q = i128::from(r.weekly_hours.raw()).max(1);
+    let cents = match pay {
+        Pay::Monthly(m) => i128::from(m.raw()) * s / q,
+        Pay::Hourly(h) => {
+            i128::from(h.raw()) * s * i128::from(factor[0]) / (100 * i128::from(factor[1]))
+        }
+    };
+    i64::try_from(cents).unwrap_or(i64::MAX)
 }
 
 /// The category of days of an assimilated history period.

@@ -23,7 +23,7 @@ use crate::params::Treatment;
 use crate::result::{Flag, PartRow, PartSource, QuarterRow, Unit};
 use crate::units::Fixed4;
 
-use super::categories_art38::{Effective, category_code, effective};
+use super::categories_art38::{Effective, category_code, effective, effective_line};
 use super::facts::{Facts, Job, JobClass, flag};
 use super::regime::Ctx;
 
@@ -397,7 +397,11 @@ impl Counter<'_, '_> {
         let treatment = self.ctx.treatment(l.category);
         let d = i128::from(l.days.raw());
         let h = l.hours.map(|h| i128::from(h.raw()));
-        match effective(treatment, self.facts.opts) {
+        match effective_line(
+            treatment,
+            self.facts.opts,
+            l.paid_with_unemployment_contribution,
+        ) {
             Effective::Count => {
                 t.days += d;
                 match h {

@@ -8,11 +8,11 @@
 
 use std::rc::Rc;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use crate::input::{
-    CalcRequest, Contract, DayCategory, HistoryItem, Pay, PeriodKind, Quarter, QuarterDeclaration,
-    WorkRegime, weekday_mask,
+    CalcRequest, Contract, DayCategory, HistoryItem, JobCategory, Pay, PeriodKind, Quarter,
+    QuarterDeclaration, WorkRegime, weekday_mask,
 };
 use crate::options::{Art60ContributionCheck, Options};
 use crate::params::{ExtensionKind, ParamSet};
@@ -82,6 +82,8 @@ pub(crate) struct ForeignInfo {
     pub frontier: bool,
     pub posted: bool,
     pub ssom: bool,
+    /// The officer's decision on the period by nationality (§3.9.1), when taken.
+    pub decision: Option<crate::input::ForeignDecision>,
 }
 
 /// The art. 60 contract and its weekday pattern.
@@ -239,6 +241,20 @@ impl<'a> Facts<'a> {
 
     /// A Belgian or foreign job; returns its regime (the proportion of what follows).
     fn add_work(&mut self, label: String, h: &HistoryItem) -> WorkRegime {
+        // SPEC §3.7 defaults R and S only: a job typed without its hours is counted full
+        // time, as the portal's form sends it, and the officer checks it.
+        if h.regime.is_none() {
+            self.static_review
+                .push(flag("manual_review.hours_unknown", label.clone()));
+        }
+        // SPEC §3.8.4: teachers, piece-rate and sports workers are not supported.
+        if h.job_category != JobCategory::Ordinary {
+            let category = crate::result::variant_name(&h.job_category).unwrap_or_default();
+            self.static_review.push(flag(
+                "manual_review.job_category",
+                format!("{label} {category}"),
+            ));
+        }
         let regime = h.regime.unwrap_or_else(WorkRegime::full_time_5);
         let class = if h.kind == PeriodKind::ForeignWork {
             let abroad = h.abroad.as_ref();
@@ -248,6 +264,7 @@ impl<'a> Facts<'a> {
                 frontier: abroad.is_some_and(|a| a.frontier_worker),
                 posted: abroad.is_some_and(|a| a.posted),
                 ssom: abroad.is_some_and(|a| a.ssom),
+                decision: abroad.and_then(|a| a.officer_decision),
             });
             JobClass::Foreign(self.foreign.len() - 1)
         } else {

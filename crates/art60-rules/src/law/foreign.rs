@@ -11,6 +11,7 @@
 use chrono::NaiveDate;
 
 use crate::calendar::weekdays_in;
+use crate::input::ForeignDecision;
 use crate::input::{AbsenceKind, DayCategory, Quarter};
 use crate::options::{ForeignFollowup6Months, MoroccoConvention};
 use crate::result::Flag;
@@ -102,6 +103,38 @@ impl Facts<'_> {
         days
     }
 
+    /// AR art. 43 (SPEC §3.9.6): for a foreign national only permitted work counts; work
+    /// resumed more than `permit_gap_days` after a permit lapsed must meet art. 30/33 again.
+    /// Both are for the officer: the flags name the permits or their absence.
+    pub fn permit_flags(&self, ctx: &Ctx<'_>) -> Vec<Flag> {
+        let person = &self.req.person;
+        if !person.foreign_national {
+            return Vec::new();
+        }
+        if person.work_permits.is_empty() {
+            return vec![flag("manual_review.work_permit", "no permit given")];
+        }
+        let Ok(gap) = self.params.permit_gap_days_at(ctx.da) else {
+            // No gap rule in force on this DA (old regime): the permits are checked by hand.
+            return vec![flag("manual_review.work_permit", "AR art. 43")];
+        };
+        let mut permits = person.work_permits.clone();
+        permits.sort_by_key(|p| p.start);
+        permits
+            .windows(2)
+            .filter_map(|w| {
+                let lapsed = w[0].end?;
+                let days = crate::calendar::days_between(lapsed, w[1].start) - 1;
+                (days > gap.value.days).then(|| {
+                    flag(
+                        "manual_review.work_permit_gap",
+                        format!("{lapsed}..{}", w[1].start),
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// Which foreign periods count at E (one bool each), with review flags.
     pub fn foreign_status(&self, ctx: &Ctx<'_>, e: NaiveDate) -> (Vec<bool>, Vec<Flag>) {
         let mut review = Vec::new();
@@ -141,6 +174,15 @@ impl Facts<'_> {
         };
         if f.posted {
             return true;
+        }
+        // §3.9.1: the officer decides by nationality which periods count.
+        match f.decision {
+            Some(ForeignDecision::DoesNotCount) => return false,
+            Some(ForeignDecision::Counts) => {}
+            None if self.req.person.foreign_national => {
+                review.push(flag("manual_review.foreign_nationality", job.label.clone()))
+            }
+            None => {}
         }
         if !covered {
             return false;

@@ -213,6 +213,9 @@ impl Facts<'_> {
             extensions::count_once(all);
         }
         let no_stage = self.readmission(&ctx, &extra, e, rec, &mut steps, &mut review);
+        if rec.findings {
+            review.extend(self.checks_for_the_officer(&ctx));
+        }
         let found = self.status(&ctx, e)?;
         if let Some(det) = found.determining {
             rec.step(&mut steps, || status::status_step(&found, &det));
@@ -226,7 +229,12 @@ impl Facts<'_> {
             )),
             _ => None,
         };
-        let (mut units, art33) = self.route(found.status, &access.value, da, e);
+        let (mut units, art33) = self.route(
+            found.status,
+            &access.value,
+            (da, e),
+            ctx.counting.default_s().raw(),
+        );
         if let Some(h) = &art33 {
             rec.step(&mut steps, || route_art33::access_step(h));
         }
@@ -250,6 +258,22 @@ impl Facts<'_> {
             steps,
             review,
         })
+    }
+
+    /// Checks that only raise flags for the officer, made for the final answer: work permits
+    /// (§3.9.6), the minimum pay (§3.6), the disabled COVID extension (§3.4).
+    fn checks_for_the_officer(&self, ctx: &Ctx<'_>) -> Vec<Flag> {
+        let mut flags = self.permit_flags(ctx);
+        flags.extend(self.minimum_pay_flags(ctx));
+        if let Ok(c) = self.params.covid_2021_extension_at(ctx.da)
+            && !c.value.enabled
+        {
+            flags.push(flag(
+                "manual_review.covid_2021_extension",
+                c.reference.clone(),
+            ));
+        }
+        flags
     }
 
     /// §3.2: re-admission without a stage (old or new art. 42; Loi-programme art. 212).
@@ -352,7 +376,20 @@ impl Facts<'_> {
                 .count(&counter, period.0, period.1, contract_end, keep)
                 .total
                 .ceil();
-            let mut o = past_career_art32::art32_option(a32, own, period, past);
+            let career_start = self.req.person.career_start_date;
+            let (half, variant) = past_career_art32::past_days_half(a32, period, career_start);
+            if variant && rec.findings {
+                out.review.push(flag(
+                    "manual_review.art32_career_start",
+                    format!(
+                        "{} {}..{}",
+                        career_start.unwrap_or(period.0),
+                        period.0,
+                        period.1
+                    ),
+                ));
+            }
+            let mut o = past_career_art32::art32_option(a32, own, period, past, half);
             o.id = rec.label(|| format!("art32_band{}", stage.bands[r.own].min_age));
             o.article = rec.label(|| "AR art. 32".into());
             out.options.push(o);

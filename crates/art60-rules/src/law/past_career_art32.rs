@@ -8,6 +8,7 @@
 
 use chrono::NaiveDate;
 
+use crate::calendar::r6_days;
 use crate::params::Art32;
 use crate::result::{Art32Eval, OptionEval};
 
@@ -42,12 +43,29 @@ pub(crate) fn past_period(
     (years_back(start), start.pred_opt().unwrap_or(start))
 }
 
+/// The days P10 must hold with half the requirement: 1,560, or, [P] for a career begun
+/// inside P10, half the working days from its start to the end of P10 (SPEC §3.11, "confirm
+/// this wording": the caller flags it for the officer).
+pub(crate) fn past_days_half(
+    a32: &Art32,
+    (past_start, past_end): (NaiveDate, NaiveDate),
+    career_start: Option<NaiveDate>,
+) -> (i64, bool) {
+    match career_start {
+        Some(cs) if cs > past_start && cs <= past_end => {
+            (a32.past_days_half.min(r6_days(cs, past_end) / 2), true)
+        }
+        _ => (a32.past_days_half, false),
+    }
+}
+
 /// Art. 32 from the own art. 30 option and the days counted in P10.
 pub(crate) fn art32_option(
     a32: &Art32,
     own: &OptionEval,
     (past_start, past_end): (NaiveDate, NaiveDate),
     past: i64,
+    past_days_half: i64,
 ) -> OptionEval {
     let req_days = own.required;
     let d = own.counted;
@@ -56,12 +74,12 @@ pub(crate) fn art32_option(
     let need_a = a32.missing_day_multiplier * (req_days - d).max(0);
     let (met, condition, past_required) = if two_thirds && past >= need_a {
         (true, "two_thirds", need_a)
-    } else if half && past >= a32.past_days_half {
-        (true, "half", a32.past_days_half)
+    } else if half && past >= past_days_half {
+        (true, "half", past_days_half)
     } else if two_thirds {
-        (false, "two_thirds", need_a.min(a32.past_days_half))
+        (false, "two_thirds", need_a.min(past_days_half))
     } else {
-        (false, "half", a32.past_days_half)
+        (false, "half", past_days_half)
     };
     let mut o = own.clone();
     o.met = met;

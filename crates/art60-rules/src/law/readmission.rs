@@ -92,10 +92,12 @@ impl Facts<'_> {
         super::extensions::count_once(&mut evs);
         if self.opts.art60_is_reemployment_programme
             && let Some(ci) = &self.contract
+            && let Some(max_months) = ctx.art42.programme_max_months
         {
-            // The art. 60 job as a re-employment programme (< 24 months) extends the 3 years.
+            // The art. 60 job as a re-employment programme (shorter than the programme
+            // limit, 24 months) extends the 3 years.
             let end = ci.c.end.unwrap_or(e).min(e);
-            if end >= ci.c.start && period_end(ci.c.start, 24) > end {
+            if end >= ci.c.start && period_end(ci.c.start, max_months) > end {
                 evs.push(Event {
                     label: "contract".into(),
                     kind: ExtensionKind::CareerBreak,

@@ -70,6 +70,12 @@ impl Facts<'_> {
                 "counted from the history given (the real career may be longer)".to_string(),
             ),
         };
+        let reason = match self.fresh_right(outcome) {
+            Some(days) => format!(
+                "{reason}; a fresh right: art. 30/33 met again after an interruption of at least {days} days (AR art. 116 §4)"
+            ),
+            None => reason,
+        };
         let avail = career - rv.base_days;
         let extra = if avail <= 0 {
             0
@@ -150,6 +156,20 @@ impl Facts<'_> {
                     .ceil()
             }
         })
+    }
+
+    /// §3.13.6, AR art. 116 §4: a person with a current right who meets art. 30/33 again
+    /// after an interruption of at least `interruption_days` (the art. 60 contract) opens a
+    /// fresh right. The days of the interruption when that is so.
+    fn fresh_right(&self, outcome: &Outcome) -> Option<i64> {
+        self.req.current_right_until?;
+        let Outcome::Planned { end_date, .. } = outcome else {
+            return None;
+        };
+        let ci = self.contract.as_ref()?;
+        let rule = self.params.interruption_days_at(*end_date).ok()?;
+        let days = crate::calendar::days_between(ci.c.start, *end_date) + 1;
+        (days >= rule.value.days).then_some(rule.value.days)
     }
 
     /// Art. 114 §2: the unlimited right.

@@ -57,14 +57,14 @@ impl Facts<'_> {
         &self,
         status: Status,
         access: &Art33Access,
-        da: NaiveDate,
-        e: NaiveDate,
+        (da, e): (NaiveDate, NaiveDate),
+        default_s: i64,
     ) -> (Vec<Unit>, Option<Art33Hours>) {
         match status {
             Status::FullTime | Status::AssimilatedFullTime => (vec![Unit::Days], None),
             Status::VoluntaryPartTime => {
                 let a = access;
-                let found = self.art33_hours(da, e, a.lookback_months, a.min_job_days);
+                let found = self.art33_hours((da, e), a, default_s);
                 let (q, s) = found.unwrap_or((0, 0));
                 let met = found.is_some()
                     && (q >= a.min_hours * 100
@@ -88,12 +88,12 @@ impl Facts<'_> {
     /// Average weekly hours Q̄ and S over the last part-time job (art. 33 1°), in hundredths.
     fn art33_hours(
         &self,
-        da: NaiveDate,
-        e: NaiveDate,
-        lookback_months: u32,
-        min_days: i64,
+        (da, e): (NaiveDate, NaiveDate),
+        access: &Art33Access,
+        default_s: i64,
     ) -> Option<(i64, i64)> {
-        let look = sub_months(da, lookback_months, MonthEnd::ClampToMonthEnd);
+        let min_days = access.min_job_days;
+        let look = sub_months(da, access.lookback_months, MonthEnd::ClampToMonthEnd);
         // Segments by employer: (start, end, Q, S).
         let mut groups: BTreeMap<String, Vec<(NaiveDate, NaiveDate, i64, i64, bool)>> =
             BTreeMap::new();
@@ -134,7 +134,7 @@ impl Facts<'_> {
                 days: g.iter().map(|x| days_between(x.0, x.1) + 1).sum(),
                 weighted: g.iter().map(|x| (days_between(x.0, x.1) + 1) * x.2).sum(),
                 part_time: g.iter().any(|x| x.2 < x.3),
-                s: g.last().map_or(3800, |x| x.3),
+                s: g.last().map_or(default_s, |x| x.3),
                 inside_days: g
                     .iter()
                     .filter(|x| x.4)

@@ -36,6 +36,23 @@ pub(crate) struct Art33Hours {
     pub min_hours: i64,
 }
 
+/// A job's part of the look-back.
+struct Segment {
+    start: NaiveDate,
+    end: NaiveDate,
+    /// Q and S, hundredths.
+    q: i64,
+    s: i64,
+    /// The job started inside the look-back.
+    inside: bool,
+}
+
+impl Segment {
+    fn days(&self) -> i64 {
+        days_between(self.start, self.end) + 1
+    }
+}
+
 /// One part-time employer's segments, summed.
 struct Employer {
     start: NaiveDate,
@@ -49,6 +66,22 @@ struct Employer {
     /// only those count).
     inside_days: i64,
     inside_weighted: i64,
+}
+
+impl Employer {
+    fn of(g: &[Segment], da: NaiveDate, default_s: i64) -> Employer {
+        let inside = || g.iter().filter(|x| x.inside);
+        Employer {
+            start: g.iter().map(|x| x.start).min().unwrap_or(da),
+            end: g.iter().map(|x| x.end).max().unwrap_or(da),
+            days: g.iter().map(Segment::days).sum(),
+            weighted: g.iter().map(|x| x.days() * x.q).sum(),
+            part_time: g.iter().any(|x| x.q < x.s),
+            s: g.last().map_or(default_s, |x| x.s),
+            inside_days: inside().map(Segment::days).sum(),
+            inside_weighted: inside().map(|x| x.days() * x.q).sum(),
+        }
+    }
 }
 
 impl Facts<'_> {
@@ -92,63 +125,17 @@ impl Facts<'_> {
         access: &Art33Access,
         default_s: i64,
     ) -> Option<(i64, i64)> {
-        let min_days = access.min_job_days;
         let look = sub_months(da, access.lookback_months, MonthEnd::ClampToMonthEnd);
-        // Segments by employer: (start, end, Q, S).
-        let mut groups: BTreeMap<String, Vec<(NaiveDate, NaiveDate, i64, i64, bool)>> =
-            BTreeMap::new();
-        for j in &self.jobs {
-            if !matches!(j.class, JobClass::Belgian) {
-                continue;
-            }
-            let key = j.employer.clone().unwrap_or_else(|| j.label.clone());
-            let seg = (
-                j.start.max(look),
-                j.end.min(e),
-                j.regime.weekly_hours.raw(),
-                j.regime.reference_hours.raw(),
-                j.start >= look,
-            );
-            if seg.1 >= seg.0 {
-                groups.entry(key).or_default().push(seg);
-            }
-        }
-        if let Some(ci) = &self.contract {
-            let end = ci.c.end.unwrap_or(e).min(e);
-            let seg = (
-                ci.c.start.max(look),
-                end,
-                ci.c.regime.weekly_hours.raw(),
-                ci.c.regime.reference_hours.raw(),
-                ci.c.start >= look,
-            );
-            if seg.1 >= seg.0 {
-                groups.entry("contract".into()).or_default().push(seg);
-            }
-        }
-        let pt: Vec<Employer> = groups
+        let pt: Vec<Employer> = self
+            .segments_by_employer(look, e)
             .values()
-            .map(|g| Employer {
-                start: g.iter().map(|x| x.0).min().unwrap_or(da),
-                end: g.iter().map(|x| x.1).max().unwrap_or(da),
-                days: g.iter().map(|x| days_between(x.0, x.1) + 1).sum(),
-                weighted: g.iter().map(|x| (days_between(x.0, x.1) + 1) * x.2).sum(),
-                part_time: g.iter().any(|x| x.2 < x.3),
-                s: g.last().map_or(default_s, |x| x.3),
-                inside_days: g
-                    .iter()
-                    .filter(|x| x.4)
-                    .map(|x| days_between(x.0, x.1) + 1)
-                    .sum(),
-                inside_weighted: g
-                    .iter()
-                    .filter(|x| x.4)
-                    .map(|x| (days_between(x.0, x.1) + 1) * x.2)
-                    .sum(),
-            })
+            .map(|g| Employer::of(g, da, default_s))
             .filter(|x| x.part_time)
             .collect();
-        let long: Vec<&Employer> = pt.iter().filter(|x| x.days >= min_days).collect();
+        let long: Vec<&Employer> = pt
+            .iter()
+            .filter(|x| x.days >= access.min_job_days)
+            .collect();
         if let Some(last) = long.iter().max_by_key(|x| x.end) {
             // Concurrent part-time jobs of at least 4 weeks add up.
             let mut q = last.weighted / last.days.max(1);
@@ -165,6 +152,48 @@ impl Facts<'_> {
         let days: i64 = inside.iter().map(|x| x.inside_days).sum();
         let weighted: i64 = inside.iter().map(|x| x.inside_weighted).sum();
         Some((weighted / days.max(1), first.s))
+    }
+
+    /// The Belgian jobs and the contract in `[look, e]`, by employer.
+    fn segments_by_employer(
+        &self,
+        look: NaiveDate,
+        e: NaiveDate,
+    ) -> BTreeMap<String, Vec<Segment>> {
+        let mut groups: BTreeMap<String, Vec<Segment>> = BTreeMap::new();
+        let jobs = self
+            .jobs
+            .iter()
+            .filter(|j| matches!(j.class, JobClass::Belgian))
+            .map(|j| {
+                (
+                    j.employer.clone().unwrap_or_else(|| j.label.clone()),
+                    j.start,
+                    j.end,
+                    j.regime,
+                )
+            });
+        let contract = self.contract.as_ref().map(|ci| {
+            (
+                "contract".to_string(),
+                ci.c.start,
+                ci.c.end.unwrap_or(e),
+                ci.c.regime,
+            )
+        });
+        for (key, start, end, r) in jobs.chain(contract) {
+            let seg = Segment {
+                start: start.max(look),
+                end: end.min(e),
+                q: r.weekly_hours.raw(),
+                s: r.reference_hours.raw(),
+                inside: start >= look,
+            };
+            if seg.end >= seg.start {
+                groups.entry(key).or_default().push(seg);
+            }
+        }
+        groups
     }
 
     /// [P] Old regime: a full-timer may also use art. 33 after part-time work during at least

@@ -130,6 +130,7 @@ pub(crate) struct RouteAt<'p> {
 }
 
 /// The requirement options at E, counted (§3.4–§3.12).
+#[derive(Default)]
 pub(crate) struct Counted {
     pub options: Vec<OptionEval>,
     /// What the caps hold back in each option (average method), aligned with `options`.

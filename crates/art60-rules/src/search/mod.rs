@@ -112,13 +112,7 @@ impl<'a> Search<'a> {
         let mut shadow: Vec<OptionEval> = Vec::new();
         let mut shadow_held = Vec::new();
         let counted = if probe {
-            crate::law::Counted {
-                options: Vec::new(),
-                held: Vec::new(),
-                contract_part: Fixed4::ZERO,
-                provisional: Vec::new(),
-                review: Vec::new(),
-            }
+            crate::law::Counted::default()
         } else {
             if shadow_route {
                 for &bi in &route.bands {

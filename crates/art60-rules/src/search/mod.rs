@@ -528,3 +528,59 @@ impl<'a> Search<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::law::Plain;
+    use crate::{CalcRequest, Options, ParamSet};
+
+    /// The scan reuses history sums and run sums between dates (`cache.rs`); at every date
+    /// and with both methods it must count exactly what the law counts without them.
+    #[test]
+    fn the_memo_gives_the_laws_counts() {
+        let sources = [
+            include_str!("../../../../examples/full-time.json"),
+            include_str!("../../../../examples/part-time.json"),
+            include_str!("../../../../examples/history-with-sickness.json"),
+            include_str!("../../../../examples/crossing-36.json"),
+            include_str!("../../../../examples/new-regime-previous-admission.json"),
+            include_str!("../../../../scripts/bench/typical-plan.json"),
+        ];
+        let params = ParamSet::embedded();
+        let mut compared = 0;
+        for (i, src) in sources.iter().enumerate() {
+            let req = CalcRequest::parse(src).unwrap();
+            for method in [QuarterCapMethod::PerQuarter, QuarterCapMethod::Average] {
+                let opts = Options::default();
+                let search = Search::new(Facts::new(&req, &opts, params), false);
+                let law = Facts::new(&req, &opts, params);
+                let start = req.contract.as_ref().unwrap().start;
+                let rec = Record {
+                    explanation: false,
+                    findings: false,
+                };
+                for k in (0..700).step_by(3) {
+                    let e = start + Days::new(k);
+                    let da = e.succ_opt().unwrap();
+                    let (Ok(scan), Ok(plain)) = (
+                        search.evaluate(e, da, method, false),
+                        law.assess_at(e, da, method, &Plain, rec),
+                    ) else {
+                        continue;
+                    };
+                    let counts =
+                        |o: &[OptionEval]| o.iter().map(|o| o.counted_exact).collect::<Vec<_>>();
+                    assert_eq!(
+                        counts(&scan.options),
+                        counts(&plain.options),
+                        "example {i} {method:?} E {e}"
+                    );
+                    assert_eq!(scan.held, plain.held, "example {i} {method:?} E {e}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 2_000, "{compared} dates compared");
+    }
+}

@@ -76,3 +76,27 @@ impl Facts<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::ParamSet;
+
+    #[test]
+    fn old_bands_allow_the_older_ones_and_new_has_one() {
+        // §3.4: at 40 in the old regime, 468/33 and 624/42; in the new regime 312/36 only.
+        let p = ParamSet::embedded();
+        let old = &p.stage_at("2025-06-01".parse().unwrap()).unwrap().value;
+        let (own, bands) = bands_for(old, 40);
+        assert_eq!((old.bands[own].days, old.bands[own].months), (468, 33));
+        assert_eq!(bands.len(), 2);
+        assert_eq!(band_months(old, &old.bands[own], Unit::HalfDays).0, 39);
+        let new = &p.stage_at("2026-06-01".parse().unwrap()).unwrap().value;
+        let (own, bands) = bands_for(new, 40);
+        assert_eq!(
+            (new.bands[own].days, new.bands[own].months, bands.len()),
+            (312, 36, 1)
+        );
+        assert_eq!(option_id(Unit::Days, &new.bands[own]), "art30_band0");
+    }
+}

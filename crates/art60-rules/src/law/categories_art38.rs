@@ -137,3 +137,45 @@ pub(crate) fn category_code(c: DayCategory) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::Hundredths;
+
+    #[test]
+    fn codes_5_and_13_follow_the_line_under_count_if_paid() {
+        // SPEC §5 Q6 default for codes 5 and 13.
+        let o = Options::default();
+        let t = Treatment::Open5_13;
+        assert_eq!(
+            effective_line(t, &o, ContributionPaid::Yes),
+            Effective::Count
+        );
+        assert_eq!(effective_line(t, &o, ContributionPaid::No), Effective::No);
+        assert_eq!(
+            effective_line(t, &o, ContributionPaid::Unknown),
+            Effective::Review
+        );
+        // Other treatments ignore the field.
+        assert_eq!(
+            effective_line(Treatment::Count, &o, ContributionPaid::No),
+            Effective::Count
+        );
+    }
+
+    #[test]
+    fn full_time_equivalent_pay() {
+        // Monthly × S/Q; hourly × S × 13/3.
+        let r = WorkRegime {
+            weekly_hours: Hundredths::whole(19),
+            ..WorkRegime::full_time_5()
+        };
+        assert_eq!(
+            full_time_monthly_cents(Pay::Monthly(Hundredths::whole(1000)), &r, [13, 3]),
+            200_000
+        );
+        let h = full_time_monthly_cents(Pay::Hourly(Hundredths::whole(12)), &r, [13, 3]);
+        assert_eq!(h, 12 * 38 * 13 * 100 / 3);
+    }
+}

@@ -616,3 +616,30 @@ fn is_weekend_team(mask: u8) -> bool {
 pub(crate) fn calendar_days(a: NaiveDate, b: NaiveDate) -> i64 {
     days_between(a, b) + 1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::Hundredths;
+
+    #[test]
+    fn scheduled_days_convert_by_the_regime() {
+        // §3.7: A × 6/R full time, A × Q/R × 6/S part time; 65 R5 days = 78.
+        let full = WorkRegime::full_time_5();
+        assert_eq!(scheduled_value(65, &full), Fixed4::whole(78));
+        let half = WorkRegime {
+            weekly_hours: Hundredths::whole(19),
+            ..full
+        };
+        assert_eq!(scheduled_value(65, &half), Fixed4::whole(39));
+    }
+
+    #[test]
+    fn weekend_teams_work_saturday_and_sunday_only() {
+        // §3.8.2: Saturday is bit 5, Sunday bit 6.
+        assert!(is_weekend_team(0b0110_0000));
+        assert!(is_weekend_team(0b0100_0000));
+        assert!(!is_weekend_team(0b0110_0001));
+        assert!(!is_weekend_team(0));
+    }
+}

@@ -239,3 +239,103 @@ impl Facts<'_> {
         extra
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn ev(kind: ExtensionKind, start: &str, end: &str) -> Event {
+        Event {
+            label: "e".into(),
+            kind,
+            start: d(start),
+            end: d(end),
+        }
+    }
+
+    #[test]
+    fn the_next_birth_ends_a_child_raising_period() {
+        // §3.5: the day before the 6th birthday or the next birth, whichever comes first.
+        let rule = EventRule {
+            kinds: vec![ExtensionKind::ChildRaising],
+            min_months: 6,
+            max_years: None,
+            child_age_limit: Some(6),
+            child_age_limit_disabled: Some(18),
+        };
+        let raw = RawEvent {
+            label: "h".into(),
+            kind: ExtensionKind::ChildRaising,
+            start: d("2016-06-01"),
+            end: d("2023-06-30"),
+            child_birth: Some(d("2016-06-01")),
+            child_disabled: false,
+            next_birth: None,
+        };
+        assert_eq!(apply_rule(&raw, &rule).unwrap().end, d("2022-05-31"));
+        let next = RawEvent {
+            next_birth: Some(d("2021-03-01")),
+            ..raw
+        };
+        assert_eq!(apply_rule(&next, &rule).unwrap().end, d("2021-02-28"));
+    }
+
+    #[test]
+    fn shared_days_extend_once_and_disjoint_events_keep_their_order() {
+        // §3.5.2: the later event loses the days the earlier one covers.
+        let mut v = vec![
+            ev(ExtensionKind::Detention, "2022-07-01", "2023-06-30"),
+            ev(ExtensionKind::CareerBreak, "2022-01-01", "2022-12-31"),
+        ];
+        count_once(&mut v);
+        let spans: Vec<_> = v.iter().map(|e| (e.start, e.end)).collect();
+        assert_eq!(
+            spans,
+            [
+                (d("2022-01-01"), d("2022-12-31")),
+                (d("2023-01-01"), d("2023-06-30"))
+            ]
+        );
+        // Wholly inside another: dropped.
+        let mut v = vec![
+            ev(ExtensionKind::CareerBreak, "2022-01-01", "2022-12-31"),
+            ev(ExtensionKind::Detention, "2022-03-01", "2022-04-30"),
+        ];
+        count_once(&mut v);
+        assert_eq!(v.len(), 1);
+        // No overlap: untouched, in the order given (the explanation keeps it).
+        let mut v = vec![
+            ev(ExtensionKind::Detention, "2023-01-01", "2023-02-28"),
+            ev(ExtensionKind::CareerBreak, "2022-01-01", "2022-02-28"),
+        ];
+        count_once(&mut v);
+        assert_eq!(v[0].kind, ExtensionKind::Detention);
+    }
+
+    #[test]
+    fn extend_moves_the_start_back_by_every_event_touching_the_window() {
+        // §3.5.2: an event with one day in the window moves it back by its whole length.
+        let events = [ev(ExtensionKind::Detention, "2021-12-01", "2022-01-31")];
+        let (start, n) = extend(
+            d("2022-01-31"),
+            d("2024-01-30"),
+            &events,
+            ExtensionUnit::CalendarDays,
+            None,
+        );
+        assert_eq!((start, n), (d("2022-01-31") - Days::new(62), 1));
+        let (start, n) = extend(
+            d("2022-02-01"),
+            d("2024-01-30"),
+            &events,
+            ExtensionUnit::CalendarDays,
+            None,
+        );
+        // Ending the day before the window, it does not touch it.
+        assert_eq!((start, n), (d("2022-02-01"), 0));
+    }
+}

@@ -92,3 +92,39 @@ pub(crate) fn art32_option(
     });
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::ParamSet;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_career_begun_inside_p10_needs_half_its_working_days() {
+        // §3.11 [P]: from 2019-01-07 to 2023-12-31 there are 1,548 Monday–Saturday days; half
+        // is 774, below 1,560. A career begun before P10 keeps 1,560.
+        let p = ParamSet::embedded();
+        let a32 = p
+            .stage_at(d("2024-01-01"))
+            .unwrap()
+            .value
+            .art32
+            .clone()
+            .unwrap();
+        let p10 = (d("2014-01-01"), d("2023-12-31"));
+        let (half, variant) = past_days_half(&a32, p10, Some(d("2019-01-07")));
+        assert_eq!(
+            (half, variant),
+            (r6_days(d("2019-01-07"), d("2023-12-31")) / 2, true)
+        );
+        assert!(half < 1560);
+        assert_eq!(
+            past_days_half(&a32, p10, Some(d("2010-01-04"))),
+            (1560, false)
+        );
+        assert_eq!(past_days_half(&a32, p10, None), (1560, false));
+    }
+}

@@ -130,3 +130,18 @@ impl Facts<'_> {
         self.art42_old(&old_rules, extra, e).is_some_and(|a| a.met)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::NoStage;
+
+    #[test]
+    fn no_stage_reasons_keep_their_stable_names() {
+        // The names are stored with every result and read by the service and the portal.
+        assert_eq!(NoStage::Art42Old.as_str(), "art42_old");
+        assert_eq!(NoStage::Art42New.as_str(), "art42_new");
+        assert_eq!(NoStage::StageAlreadyMet.as_str(), "stage_already_met");
+        assert!(NoStage::Art42New.is_readmission());
+        assert!(!NoStage::StageAlreadyMet.is_readmission());
+    }
+}

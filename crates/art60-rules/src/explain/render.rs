@@ -72,6 +72,9 @@ pub const KEYS: &[&str] = &[
 struct Catalog {
     #[serde(default)]
     words: BTreeMap<String, String>,
+    /// The legal references the reader's way (`AR` → `KB` in Dutch...), word by word.
+    #[serde(default)]
+    references: BTreeMap<String, String>,
     #[serde(flatten)]
     templates: BTreeMap<String, toml::Value>,
 }
@@ -193,10 +196,33 @@ pub fn render_step(step: &Step, lang: Lang) -> String {
     out.push_str(rest);
     if let Some(a) = &step.article {
         out.push_str(" [");
-        out.push_str(a);
+        out.push_str(&localise_reference(cat, a));
         out.push(']');
     }
     out
+}
+
+/// A legal reference in the reader's abbreviations: each word the language's `references`
+/// table names is replaced (`AR art. 30 al. 3` → `KB art. 30 lid 3`), punctuation kept.
+fn localise_reference(cat: &Catalog, reference: &str) -> String {
+    if cat.references.is_empty() {
+        return reference.to_string();
+    }
+    reference
+        .split(' ')
+        .map(|token| {
+            let core = token.trim_end_matches([',', ';', ')']);
+            let (lead, core) = match core.strip_prefix('(') {
+                Some(c) => ("(", c),
+                None => ("", core),
+            };
+            match cat.references.get(core) {
+                Some(r) => format!("{lead}{r}{}", &token[lead.len() + core.len()..]),
+                None => token.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The whole explanation, one numbered line per step.
@@ -229,6 +255,60 @@ mod tests {
             }
             assert_eq!(c.templates.len(), KEYS.len(), "{lang:?} has unknown keys");
         }
+    }
+
+    #[test]
+    fn legal_references_read_the_readers_way() {
+        // Issue 13: in Dutch and German the references stayed French (AR, AM, al.).
+        let cats = catalogs();
+        let r = |lang: &str, s: &str| localise_reference(&cats[lang], s);
+        assert_eq!(r("nl", "AR art. 30 al. 3"), "KB art. 30 lid 3");
+        assert_eq!(
+            r("de", "AR art. 28 §2, 29 §4; AM art. 5"),
+            "KE Art. 28 §2, 29 §4; ME Art. 5"
+        );
+        assert_eq!(
+            r("en", "AR art. 42; Loi-programme 2025-07-18 art. 212"),
+            "RD art. 42; Programme Law 2025-07-18 art. 212"
+        );
+        assert_eq!(
+            r(
+                "nl",
+                "AR 25/11/1991 art. 30 al. 1 (Loi-programme 2025-07-18)"
+            ),
+            "KB 25/11/1991 art. 30 lid 1 (Programmawet 2025-07-18)"
+        );
+        assert_eq!(r("fr", "AR art. 30 al. 3"), "AR art. 30 al. 3");
+    }
+
+    #[test]
+    fn regime_and_counts_read_grammatically() {
+        // Issue 13: "de van 2026 regels", "312 von 312 Tage".
+        let regime = Step {
+            key: "regime.selected".into(),
+            article: None,
+            values: crate::result::StepValues(vec![
+                (
+                    "application_date".into(),
+                    StepValue::Text("2027-01-04".into()),
+                ),
+                ("regime".into(), StepValue::Text("new".into())),
+                ("age".into(), StepValue::Int(30)),
+            ]),
+        };
+        assert!(render_step(&regime, Lang::Nl).contains("de regels van 2026 zijn"));
+        let option = Step {
+            key: "option.evaluated".into(),
+            article: None,
+            values: crate::result::StepValues(vec![
+                ("option".into(), StepValue::Text("art30_band0".into())),
+                ("unit".into(), StepValue::Text("days".into())),
+                ("required".into(), StepValue::Int(312)),
+                ("counted".into(), StepValue::Int(312)),
+                ("met".into(), StepValue::Bool(true)),
+            ]),
+        };
+        assert!(render_step(&option, Lang::De).contains("312 Tage gezählt, 312 erforderlich"));
     }
 
     #[test]

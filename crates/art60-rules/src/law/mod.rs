@@ -8,22 +8,47 @@
 //! [`Record`] and what to reuse through a [`Memo`]. The table of contents is
 //! [`Facts::assess_at`].
 
-pub(crate) mod bands_art30;
-pub(crate) mod categories_art38;
-pub(crate) mod contract_art60;
-pub(crate) mod counting_am7;
-pub(crate) mod cutoff;
-pub(crate) mod extensions;
+// The articles in the order of SPEC §3 (blank lines keep rustfmt from sorting them).
+// §3.14 inputs: the request read once.
 pub(crate) mod facts;
-pub(crate) mod foreign;
-pub(crate) mod no_interruption;
-pub(crate) mod past_career_art32;
-pub(crate) mod readmission;
+
+// §3.1 the regime and the parameters in force on the DA.
 pub(crate) mod regime;
-pub(crate) mod right_duration_art114;
-pub(crate) mod route_art33;
+
+// §3.2 re-admission without a stage (old and new art. 42, Loi-programme art. 212).
+pub(crate) mod readmission;
+
+// §3.3 status (AR art. 28, 29) and route (art. 33 1°).
 pub(crate) mod status;
+
+pub(crate) mod route_art33;
+
+// §3.4 requirement options; §3.11 art. 32.
+pub(crate) mod bands_art30;
+
+pub(crate) mod past_career_art32;
+
+// §3.5 reference period: extensions, cut-off.
+pub(crate) mod extensions;
+
+pub(crate) mod cutoff;
+
+// §3.6 which days count; §3.7, §3.8 counting; scheme 3; §3.10; §3.12 the contract.
+pub(crate) mod categories_art38;
+
+pub(crate) mod counting_am7;
+
 pub(crate) mod undeclared_am7;
+
+pub(crate) mod no_interruption;
+
+pub(crate) mod contract_art60;
+
+// §3.9 foreign work.
+pub(crate) mod foreign;
+
+// §3.13 duration of the right.
+pub(crate) mod right_duration_art114;
 
 use std::rc::Rc;
 

@@ -54,6 +54,8 @@ pub const KEYS: &[&str] = &[
     "window.base",
     "window.extended",
     "window.cutoff",
+    "period.before_window",
+    "period.before_admission",
     "count.quarter",
     "count.total",
     "art32.past",

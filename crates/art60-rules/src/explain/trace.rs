@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use chrono::NaiveDate;
+
 use crate::result::{Alternative, Flag, OptionEval, Outcome, RightDuration, Step, StepValues};
 
 /// An explanation step.
@@ -36,6 +38,9 @@ pub(crate) struct Explained<'e> {
     pub right: Option<&'e RightDuration>,
     pub provisional: &'e [Flag],
     pub review: &'e [Flag],
+    /// The history's periods (label, first and last day), to say which counted nothing
+    /// because they lie before the window or before an earlier admission.
+    pub periods: &'e [(String, NaiveDate, NaiveDate)],
 }
 
 /// The explanation trace of a finished calculation, after the evaluation's own steps.
@@ -51,6 +56,7 @@ pub(crate) fn explain(x: Explained<'_>) -> Vec<Step> {
         right,
         provisional,
         review,
+        periods,
     } = x;
     if let Some(w) = winning {
         steps.push(step("window.base", Some(Cow::Owned(w.article.clone())),
@@ -66,6 +72,27 @@ pub(crate) fn explain(x: Explained<'_>) -> Vec<Step> {
                 art("AR art. 30 al. 2"),
                 values!("admission": c, "start": w.window.start),
             ));
+        }
+        // Issue 13: say why a period counted nothing. The start once extended, before any
+        // cut-off, tells a period before the window from one before an earlier admission.
+        let extended = w
+            .window
+            .extensions
+            .iter()
+            .map(|x| x.start_after)
+            .fold(w.window.base_start, NaiveDate::min);
+        for (label, start, end) in periods.iter().filter(|p| p.2 < w.window.start) {
+            let (key, article, from) = if w.window.cutoff.is_some() && *end >= extended {
+                (
+                    "period.before_admission",
+                    "AR art. 30 al. 2",
+                    w.window.start,
+                )
+            } else {
+                ("period.before_window", "AR art. 30", extended)
+            };
+            steps.push(step(key, art(article),
+                values!("period": label.as_str(), "start": *start, "end": *end, "window_start": from)));
         }
         for q in w.quarters.iter().filter(|q| !q.parts.is_empty()) {
             // The parts in one readable string; the structured rows are in the option.

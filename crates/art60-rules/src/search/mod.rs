@@ -441,6 +441,24 @@ impl<'a> Search<'a> {
         Ok(self.finish(outcome, ev, None, no_stage))
     }
 
+    /// The history's periods, jobs and events, for the explanation.
+    fn periods(&self) -> Vec<(String, NaiveDate, NaiveDate)> {
+        let jobs = self
+            .facts
+            .jobs
+            .iter()
+            .map(|j| (j.label.clone(), j.start, j.end));
+        let events = self
+            .facts
+            .events
+            .iter()
+            .map(|e| (e.label.to_string(), e.start, e.end));
+        let mut all: Vec<_> = jobs.chain(events).collect();
+        all.sort_by_key(|p| p.1);
+        all.dedup();
+        all
+    }
+
     fn finish(
         &self,
         outcome: Outcome,
@@ -489,6 +507,7 @@ impl<'a> Search<'a> {
                 right: right.as_ref(),
                 provisional: &provisional,
                 review: &review,
+                periods: &self.periods(),
             })
         } else {
             Vec::new()

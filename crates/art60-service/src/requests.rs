@@ -215,7 +215,7 @@ fn validate_contact(errors: &mut Vec<FieldError>, name: &str, email: &str) {
     if name.trim().is_empty() || name.len() > 200 {
         errors.push(FieldError::new("contact_name", "1 to 200 characters"));
     }
-    if !email.contains('@') || email.len() > 200 {
+    if email.len() > 200 || !crate::email::is_valid(email.trim()) {
         errors.push(FieldError::new("contact_email", "an e-mail address"));
     }
 }

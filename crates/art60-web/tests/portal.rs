@@ -1098,3 +1098,77 @@ async fn contact_thread_and_escalation_without_javascript() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains(&reference));
 }
+
+/// Issue 13 §4: an incomplete e-mail address and a 7-day week are refused next to their
+/// fields, in the user's language, on the form posted without JavaScript.
+#[tokio::test]
+async fn an_incomplete_email_and_seven_days_a_week_are_refused_next_to_the_fields() {
+    let p = portal().await;
+    for (user, switch, email_msg, days_msg) in [
+        (
+            "cpas.namur",
+            None,
+            "Courriel du contact : encodez une adresse de courriel complète",
+            "Jours par semaine : entre 1 et 6.",
+        ),
+        (
+            "ocmw.brussel",
+            None,
+            "vul een volledig e-mailadres in",
+            ": tussen 1 en 6.",
+        ),
+        (
+            "oeshz.eupen",
+            None,
+            "Geben Sie eine vollständige E-Mail-Adresse ein",
+            ": zwischen 1 und 6.",
+        ),
+        (
+            "cpas.namur",
+            Some("en"),
+            "enter a complete e-mail address",
+            ": between 1 and 6.",
+        ),
+    ] {
+        let mut b = Browser::default();
+        b.login(&p, user).await;
+        if let Some(l) = switch {
+            b.post(&p, "/lang", &[("lang", l), ("next", "/dashboard")])
+                .await;
+        }
+        let page = b.get(&p, "/requests/new").await;
+        let token = csrf(main_of(&page.body));
+        let mut form = request_form(&token, "save");
+        form.retain(|(k, _)| *k != "contact_email" && *k != "days_per_week");
+        form.extend([("contact_email", "marie@"), ("days_per_week", "7")]);
+        let r = b.post(&p, "/requests/new", &form).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{user}");
+        let err = |field: &str| {
+            r.body
+                .split(&format!(r#"id="{field}-err">"#))
+                .nth(1)
+                .and_then(|s| s.split("</p>").next())
+                .unwrap_or_else(|| panic!("{user}: no error for {field}"))
+                .to_owned()
+        };
+        assert!(
+            err("contact_email").contains(email_msg),
+            "{user}: {}",
+            err("contact_email")
+        );
+        assert!(
+            err("days_per_week").contains(days_msg),
+            "{user}: {}",
+            err("days_per_week")
+        );
+        assert!(r.body.contains(r#"value="marie@""#), "typed text kept");
+        // A complete address and 6 days: saved.
+        form.retain(|(k, _)| *k != "contact_email" && *k != "days_per_week");
+        form.extend([
+            ("contact_email", "marie@cpas.example"),
+            ("days_per_week", "6"),
+        ]);
+        let r = b.post(&p, "/requests/new", &form).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{user}: {}", r.body);
+    }
+}

@@ -756,10 +756,7 @@ pub async fn settings(db: &Db, actor: &Actor) -> Result<AccountSettings> {
 }
 
 fn check_email(v: &str) -> bool {
-    v.len() <= 254
-        && !v.contains(char::is_whitespace)
-        && v.split_once('@')
-            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@'))
+    crate::email::is_valid(v)
 }
 
 pub async fn update_settings(

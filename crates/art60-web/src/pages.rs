@@ -885,6 +885,8 @@ struct RequestPage {
     /// Name, NISS and birth date of the person the request is about.
     person: Option<(String, String, String)>,
     dmfa: Option<crate::dmfa_view::DmfaSection>,
+    /// Other requests of the CPAS for the same NISS and contract start (id, reference).
+    duplicates: Vec<(i64, String)>,
 }
 
 impl RequestPage {
@@ -1048,7 +1050,11 @@ async fn request_page(
         .map(|c| c.name)
         .unwrap_or_default();
     let contact = crate::contact::thread_section(st, &ctx, &actor, &v).await;
+    let duplicates = requests::same_person_and_start(&st.db, &actor, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let page = RequestPage {
+        duplicates,
         contact,
         r: request_info(&ctx, &v, cpas),
         sum,

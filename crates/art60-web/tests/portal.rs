@@ -1172,3 +1172,80 @@ async fn an_incomplete_email_and_seven_days_a_week_are_refused_next_to_the_field
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{user}: {}", r.body);
     }
 }
+
+/// Issue 13 §4: a second request of the same CPAS for the same NISS and contract start is
+/// created, with a warning that links the other one; another contract start gets none.
+#[tokio::test]
+async fn a_request_for_the_same_niss_and_contract_start_is_created_with_a_warning() {
+    let p = portal().await;
+    for (user, switch, warning) in [
+        (
+            "cpas.namur",
+            None,
+            "Doublon possible : votre CPAS a déjà introduit",
+        ),
+        ("ocmw.brussel", None, "Mogelijk dubbel: uw OCMW heeft al"),
+        (
+            "oeshz.eupen",
+            None,
+            "Mögliches Duplikat: Ihr ÖSHZ hat bereits",
+        ),
+        (
+            "cpas.namur",
+            Some("en"),
+            "Possible duplicate: your CPAS has already",
+        ),
+    ] {
+        let mut b = Browser::default();
+        b.login(&p, user).await;
+        if let Some(l) = switch {
+            b.post(&p, "/lang", &[("lang", l), ("next", "/dashboard")])
+                .await;
+        }
+        let page = b.get(&p, "/requests/new").await;
+        let token = csrf(main_of(&page.body));
+        // The English round is the French CPAS again: other dates than its first round.
+        let (start, other_start) = if switch.is_some() {
+            ("2027-01-04", "2027-05-03")
+        } else {
+            ("2026-12-01", "2027-03-01")
+        };
+        let mut form = request_form(&token, "save");
+        form.retain(|(k, _)| *k != "contract_start");
+        form.push(("contract_start", start));
+        let first = b.post(&p, "/requests/new", &form).await;
+        assert_eq!(first.status, StatusCode::SEE_OTHER, "{user}");
+        let first = first.location.unwrap();
+        let r = b.get(&p, &first).await;
+        assert!(!r.body.contains(r#"id="duplicates""#), "{user}: first one");
+        // The same NISS and start again: created, with the warning and a link to the first.
+        let second = b.post(&p, "/requests/new", &form).await;
+        assert_eq!(second.status, StatusCode::SEE_OTHER, "{user}");
+        let second = second.location.unwrap();
+        assert_ne!(first, second);
+        let r = b.get(&p, &second).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let box_ = r
+            .body
+            .split(r#"id="duplicates""#)
+            .nth(1)
+            .unwrap_or_else(|| panic!("{user}: no warning"))
+            .split("</div>")
+            .next()
+            .unwrap();
+        assert!(box_.contains(warning), "{user}: {box_}");
+        assert!(
+            box_.contains(&format!(r#"<a href="{first}">A60-"#)),
+            "{box_}"
+        );
+        // Another contract start for the same person: no warning.
+        form.retain(|(k, _)| *k != "contract_start");
+        form.push(("contract_start", other_start));
+        let other = b.post(&p, "/requests/new", &form).await;
+        let r = b.get(&p, &other.location.unwrap()).await;
+        assert!(
+            !r.body.contains(r#"id="duplicates""#),
+            "{user}: other start"
+        );
+    }
+}

@@ -274,6 +274,15 @@ fn notice_of(ctx: &Ctx, done: Option<&str>) -> Option<String> {
 }
 
 pub async fn dashboard(State(st): State<AppState>, ctx: Ctx) -> PageResult {
+    // The dashboard is the CPAS's; anyone else signed in goes to their own start page (the
+    // officer to the queue) instead of a refusal.
+    if ctx
+        .actor
+        .as_ref()
+        .is_some_and(|a| a.role != Role::CpasWorker)
+    {
+        return Ok(home(ctx).await);
+    }
     let actor = ctx.require_role(Role::CpasWorker)?.clone();
     let page = PageRequest::parse(None, Some(PageRequest::MAX)).map_err(|e| ctx.fail(e))?;
     let list = requests::list(&st.db, &actor, None, page)

@@ -1249,3 +1249,16 @@ async fn a_request_for_the_same_niss_and_contract_start_is_created_with_a_warnin
         );
     }
 }
+
+/// Issue 13 §5: `/dashboard` is the CPAS's page; an ONEM officer asking for it lands on the
+/// office's queue instead of a refusal.
+#[tokio::test]
+async fn the_dashboard_sends_an_officer_to_the_queue() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    b.login(&p, "onem.namur").await;
+    let r = b.get(&p, "/dashboard").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location.as_deref(), Some("/queue"));
+    assert_eq!(b.get(&p, "/queue").await.status, StatusCode::OK);
+}

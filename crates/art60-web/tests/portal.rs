@@ -1262,3 +1262,62 @@ async fn the_dashboard_sends_an_officer_to_the_queue() {
     assert_eq!(r.location.as_deref(), Some("/queue"));
     assert_eq!(b.get(&p, "/queue").await.status, StatusCode::OK);
 }
+
+/// Issue 13 §5: a page shown after a refused post answers a reload (GET at the same address)
+/// with the page the form is on, never "405 Method Not Allowed".
+#[tokio::test]
+async fn addresses_of_posted_forms_answer_get_with_their_page() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    b.login(&p, "cpas.namur").await;
+    let page = b.get(&p, "/requests/new").await;
+    let token = csrf(main_of(&page.body));
+    let saved = b
+        .post(&p, "/requests/new", &request_form(&token, "save"))
+        .await;
+    let at = saved.location.unwrap();
+    // A refused post (an old version of the draft) shows the request page at the post's
+    // address; reloading it lands on the request page.
+    let r = b
+        .post(
+            &p,
+            &format!("{at}/send"),
+            &[("csrf", &token), ("version", "99")],
+        )
+        .await;
+    assert_ne!(r.status, StatusCode::SEE_OTHER, "refused: {}", r.status);
+    let r = b.get(&p, &format!("{at}/send")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location.as_deref(), Some(at.as_str()));
+    assert_eq!(b.get(&p, &at).await.status, StatusCode::OK);
+    for (path, to) in [
+        (format!("{at}/decide"), at.clone()),
+        (format!("{at}/return"), at.clone()),
+        (format!("{at}/derogation"), at.clone()),
+        (format!("{at}/copy"), at.clone()),
+        (format!("{at}/attachments"), at.clone()),
+        (format!("{at}/dmfa/resolve"), at.clone()),
+        (format!("{at}/messages"), format!("{at}/contact")),
+        ("/escalations/1/forward".into(), "/escalations/1".into()),
+        ("/escalations/1/close".into(), "/escalations/1".into()),
+        ("/escalations/1/open-case".into(), "/escalations/1".into()),
+        ("/simulate".into(), "/requests/new".into()),
+        ("/check/niss".into(), "/requests/new".into()),
+        ("/notifications/read".into(), "/notifications".into()),
+        ("/notifications/1/read".into(), "/notifications".into()),
+        ("/admin/offices/1".into(), "/admin/offices".into()),
+        ("/admin/cpas/1".into(), "/admin/offices".into()),
+        ("/lang".into(), "/".into()),
+        ("/logout".into(), "/".into()),
+    ] {
+        let r = b.get(&p, &path).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.location.as_deref(), Some(to.as_str()), "{path}");
+    }
+    // The forms that post to their own address answer GET themselves.
+    assert_eq!(b.get(&p, "/requests/new").await.status, StatusCode::OK);
+    assert_eq!(
+        b.get(&p, &format!("{at}/edit")).await.status,
+        StatusCode::OK
+    );
+}

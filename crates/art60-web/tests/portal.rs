@@ -1321,3 +1321,26 @@ async fn addresses_of_posted_forms_answer_get_with_their_page() {
         StatusCode::OK
     );
 }
+
+/// Issue 13 §5: notifications are listed by date, newest first, even where a row written later
+/// reports an earlier moment (the demonstration data has such rows).
+#[tokio::test]
+async fn notifications_are_listed_newest_first() {
+    let p = portal().await;
+    for user in ["onem.namur", "cpas.namur"] {
+        let mut b = Browser::default();
+        b.login(&p, user).await;
+        let r = b.get(&p, "/notifications").await;
+        assert_eq!(r.status, StatusCode::OK);
+        let dates: Vec<&str> = main_of(&r.body)
+            .split("<td>")
+            .skip(1)
+            .map(|c| c.split('<').next().unwrap())
+            .filter(|c| c.len() == 16 && c.starts_with("20"))
+            .collect();
+        assert!(dates.len() >= 2, "{user}: {dates:?}");
+        let mut sorted = dates.clone();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        assert_eq!(dates, sorted, "{user}");
+    }
+}

@@ -36,6 +36,7 @@ const APP_CSS: &str = include_str!("../static/app.css");
 const HTMX_JS: &str = include_str!("../static/vendor/htmx-2.0.11.min.js");
 const HTMX_LICENSE: &str = include_str!("../static/vendor/htmx-LICENSE");
 const PRINT_JS: &str = include_str!("../static/print.js");
+const FAVICON: &str = include_str!("../static/favicon.svg");
 
 /// The request form with its attachments: a few files of the service's maximum size.
 const FORM_BODY_LIMIT: usize = 3 * art60_service::attachments::MAX_BYTES + 256 * 1024;
@@ -245,6 +246,15 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/static/vendor/htmx-2.0.11.min.js",
             get(|| async { asset(HTMX_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/favicon.svg",
+            get(|| async { asset(FAVICON, "image/svg+xml") }),
+        )
+        // Browsers ask for it even with the link above; the same icon, no 404 in the console.
+        .route(
+            "/favicon.ico",
+            get(|| async { Redirect::permanent("/static/favicon.svg") }),
         )
         .route(
             "/static/print.js",

@@ -1344,3 +1344,21 @@ async fn notifications_are_listed_newest_first() {
         assert_eq!(dates, sorted, "{user}");
     }
 }
+
+/// Issue 13 §5: a favicon, served by the portal itself and linked from every page.
+#[tokio::test]
+async fn pages_link_the_portal_favicon() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    let r = b.get(&p, "/login").await;
+    assert!(
+        r.body
+            .contains(r#"<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">"#)
+    );
+    let r = b.get(&p, "/static/favicon.svg").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "image/svg+xml");
+    assert!(r.body.starts_with("<svg"));
+    let r = b.get(&p, "/favicon.ico").await;
+    assert_eq!(r.location.as_deref(), Some("/static/favicon.svg"));
+}

@@ -74,16 +74,10 @@ fn split_emails(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// One or more addresses separated by `;`, each `local@domain` without spaces.
+/// One or more addresses separated by `;`, each a complete address (`crate::email`).
 fn check_emails(errors: &mut Vec<FieldError>, field: &str, v: &str) {
     let parts = split_emails(v);
-    let ok = !parts.is_empty()
-        && v.len() <= 400
-        && parts.iter().all(|e| {
-            e.split_once('@').is_some_and(|(l, d)| {
-                !l.is_empty() && d.contains('.') && !e.contains(char::is_whitespace)
-            })
-        });
+    let ok = !parts.is_empty() && v.len() <= 400 && parts.iter().all(|e| crate::email::is_valid(e));
     if !ok {
         errors.push(FieldError::new(
             field,

@@ -23,6 +23,7 @@ pub mod directory;
 pub mod dmfa;
 pub mod dmfa_review;
 pub mod dmfa_scope;
+pub mod email;
 pub mod engine;
 pub mod error;
 pub mod escalations;

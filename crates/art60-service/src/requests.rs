@@ -215,7 +215,7 @@ fn validate_contact(errors: &mut Vec<FieldError>, name: &str, email: &str) {
     if name.trim().is_empty() || name.len() > 200 {
         errors.push(FieldError::new("contact_name", "1 to 200 characters"));
     }
-    if !email.contains('@') || email.len() > 200 {
+    if email.len() > 200 || !crate::email::is_valid(email.trim()) {
         errors.push(FieldError::new("contact_email", "an e-mail address"));
     }
 }
@@ -476,6 +476,42 @@ pub async fn get(db: &Db, now: DateTime<Utc>, actor: &Actor, id: i64) -> Result<
     .await?;
     tx.commit().await?;
     Ok(RequestView::from(m))
+}
+
+/// Other requests the same CPAS filed on their own (not second-calculation copies) for the same
+/// person and contract start: a probable duplicate, which the CPAS is warned about but may keep
+/// (issue 13 §4). `(id, reference)`, oldest first; empty for a copy and for other roles.
+pub async fn same_person_and_start(db: &Db, actor: &Actor, id: i64) -> Result<Vec<(i64, String)>> {
+    let m = load_visible(&db.conn, actor, id).await?;
+    if actor.role != Role::CpasWorker || m.parent_id.is_some() {
+        return Ok(Vec::new());
+    }
+    let Some(emp) = employment::Entity::find_by_id(m.employment_id)
+        .one(&db.conn)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let employments: Vec<i64> = employment::Entity::find()
+        .filter(employment::Column::PersonId.eq(m.person_id))
+        .filter(employment::Column::CpasId.eq(m.cpas_id))
+        .filter(employment::Column::ContractStart.eq(emp.contract_start))
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    Ok(request::Entity::find()
+        .filter(request::Column::EmploymentId.is_in(employments))
+        .filter(request::Column::CpasId.eq(m.cpas_id))
+        .filter(request::Column::ParentId.is_null())
+        .filter(request::Column::Id.ne(m.id))
+        .order_by_asc(request::Column::Id)
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.reference))
+        .collect())
 }
 
 /// Lists the requests the actor may see, oldest first.

@@ -113,11 +113,7 @@ pub async fn submit(
         .map(str::trim)
         .filter(|e| !e.is_empty());
     if let Some(e) = contact
-        && (e.len() > 254
-            || e.contains(char::is_whitespace)
-            || !e
-                .split_once('@')
-                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.')))
+        && !crate::email::is_valid(e)
     {
         errors.push(FieldError::new(
             "contact_email",

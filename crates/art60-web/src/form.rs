@@ -288,7 +288,7 @@ pub fn check(f: &RequestForm, lang: Lang, full: bool, errors: &mut Errors) -> Ch
         c.text("last_name", "field-last-name", &f.last_name);
         c.text("first_name", "field-first-name", &f.first_name);
         c.text("contact_name", "field-contact-name", &f.contact_name);
-        if !f.contact_email.contains('@') {
+        if !art60_service::email::is_valid(f.contact_email.trim()) {
             c.push("contact_email", "field-contact-email", "err-email", &[]);
         }
     }
@@ -306,10 +306,11 @@ pub fn check(f: &RequestForm, lang: Lang, full: bool, errors: &mut Errors) -> Ch
         "field-reference-hours",
         &f.reference_hours,
     );
-    // The engine's own range checks, here first so the message is in the user's language.
+    // The engine's own range checks, here first so the message is in the user's language; a
+    // work regime has at most 6 days a week (the engine takes 7 only for other uses).
     let num = |v: &Option<Value>| v.as_ref().and_then(Value::as_f64);
     if let Some(r) = num(&r)
-        && !(1.0..=7.0).contains(&r)
+        && !(1.0..=6.0).contains(&r)
     {
         c.push(
             "days_per_week",
@@ -569,7 +570,7 @@ mod tests {
         f.reference_hours = "38".into();
         let mut e = Errors::new();
         check(&f, Lang::De, false, &mut e);
-        assert_eq!(e["days_per_week"], "Tage pro Woche: zwischen 1 und 7.");
+        assert_eq!(e["days_per_week"], "Tage pro Woche: zwischen 1 und 6.");
         assert!(
             e["weekly_hours"].contains("nicht über S"),
             "{}",

@@ -26,16 +26,17 @@ pub mod timeline;
 
 use art60_service::api::AppState;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Path, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 
 const APP_CSS: &str = include_str!("../static/app.css");
 const HTMX_JS: &str = include_str!("../static/vendor/htmx-2.0.11.min.js");
 const HTMX_LICENSE: &str = include_str!("../static/vendor/htmx-LICENSE");
 const PRINT_JS: &str = include_str!("../static/print.js");
+const FAVICON: &str = include_str!("../static/favicon.svg");
 
 /// The request form with its attachments: a few files of the service's maximum size.
 const FORM_BODY_LIMIT: usize = 3 * art60_service::attachments::MAX_BYTES + 256 * 1024;
@@ -95,6 +96,27 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
     resp
 }
 
+/// A GET on an address that only takes a form post (a reload of the page a refused post showed,
+/// a typed or bookmarked address) goes back to the page the form is on instead of "405 Method
+/// Not Allowed" (issue 13 §5).
+fn back(
+    to: &'static str,
+) -> impl Fn() -> std::future::Ready<Redirect> + Clone + Send + Sync + 'static {
+    move || std::future::ready(Redirect::to(to))
+}
+
+async fn to_request(Path(id): Path<i64>) -> Redirect {
+    Redirect::to(&format!("/requests/{id}"))
+}
+
+async fn to_contact(Path(id): Path<i64>) -> Redirect {
+    Redirect::to(&format!("/requests/{id}/contact"))
+}
+
+async fn to_escalation(Path(id): Path<i64>) -> Redirect {
+    Redirect::to(&format!("/escalations/{id}"))
+}
+
 /// The portal's routes (HTML pages, fragments and static assets), without a fallback so it
 /// can be merged into the JSON API router (axum refuses to merge two fallbacks). Use [`app`]
 /// for both with translated HTML 404 pages.
@@ -102,8 +124,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/lang", post(pages::set_lang))
+        .route("/logout", get(back("/")).post(pages::logout))
+        .route("/lang", get(back("/")).post(pages::set_lang))
         .route("/directory", get(pages::directory_page))
         .route("/dashboard", get(pages::dashboard))
         .route(
@@ -112,8 +134,14 @@ pub fn router(state: AppState) -> Router {
                 .post(pages::new_request_post)
                 .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
-        .route("/simulate", post(pages::simulate))
-        .route("/check/niss", post(pages::check_niss))
+        .route(
+            "/simulate",
+            get(back("/requests/new")).post(pages::simulate),
+        )
+        .route(
+            "/check/niss",
+            get(back("/requests/new")).post(pages::check_niss),
+        )
         .route("/requests/{id}", get(pages::request_get))
         .route("/requests/{id}/print", get(pages::request_print))
         .route(
@@ -122,25 +150,47 @@ pub fn router(state: AppState) -> Router {
                 .post(pages::edit_post)
                 .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
         )
-        .route("/requests/{id}/send", post(pages::request_send))
-        .route("/requests/{id}/dmfa/resolve", post(dmfa_view::resolve_post))
-        .route("/requests/{id}/copy", post(pages::request_copy))
-        .route("/requests/{id}/decide", post(pages::request_decide))
-        .route("/requests/{id}/return", post(pages::request_return))
-        .route("/requests/{id}/derogation", post(pages::request_derogation))
+        .route(
+            "/requests/{id}/send",
+            get(to_request).post(pages::request_send),
+        )
+        .route(
+            "/requests/{id}/dmfa/resolve",
+            get(to_request).post(dmfa_view::resolve_post),
+        )
+        .route(
+            "/requests/{id}/copy",
+            get(to_request).post(pages::request_copy),
+        )
+        .route(
+            "/requests/{id}/decide",
+            get(to_request).post(pages::request_decide),
+        )
+        .route(
+            "/requests/{id}/return",
+            get(to_request).post(pages::request_return),
+        )
+        .route(
+            "/requests/{id}/derogation",
+            get(to_request).post(pages::request_derogation),
+        )
         .route(
             "/requests/{id}/attachments",
-            post(pages::attachment_upload).layer(DefaultBodyLimit::max(
-                art60_service::attachments::MAX_BYTES + 64 * 1024,
-            )),
+            get(to_request)
+                .post(pages::attachment_upload)
+                .layer(DefaultBodyLimit::max(
+                    art60_service::attachments::MAX_BYTES + 64 * 1024,
+                )),
         )
         .route("/queue", get(pages::queue_page))
         .route("/requests/{id}/contact", get(contact::contact_get))
         .route(
             "/requests/{id}/messages",
-            post(contact::message_post).layer(DefaultBodyLimit::max(
-                art60_service::attachments::MAX_BYTES + 64 * 1024,
-            )),
+            get(to_contact)
+                .post(contact::message_post)
+                .layer(DefaultBodyLimit::max(
+                    art60_service::attachments::MAX_BYTES + 64 * 1024,
+                )),
         )
         .route(
             "/requests/{id}/escalate",
@@ -148,17 +198,26 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/escalations", get(contact::list_page))
         .route("/escalations/{id}", get(contact::ticket_get))
-        .route("/escalations/{id}/forward", post(contact::forward_post))
-        .route("/escalations/{id}/close", post(contact::close_post))
-        .route("/escalations/{id}/open-case", post(contact::open_case_post))
+        .route(
+            "/escalations/{id}/forward",
+            get(to_escalation).post(contact::forward_post),
+        )
+        .route(
+            "/escalations/{id}/close",
+            get(to_escalation).post(contact::close_post),
+        )
+        .route(
+            "/escalations/{id}/open-case",
+            get(to_escalation).post(contact::open_case_post),
+        )
         .route("/notifications", get(notify_pages::notifications_page))
         .route(
             "/notifications/read",
-            post(notify_pages::notifications_read_all),
+            get(back("/notifications")).post(notify_pages::notifications_read_all),
         )
         .route(
             "/notifications/{id}/read",
-            post(notify_pages::notification_read),
+            get(back("/notifications")).post(notify_pages::notification_read),
         )
         .route(
             "/account",
@@ -172,8 +231,14 @@ pub fn router(state: AppState) -> Router {
         .route("/law", get(law_page::law_page))
         .route("/admin/feedback", get(notify_pages::feedback_list))
         .route("/admin/offices", get(notify_pages::admin_offices))
-        .route("/admin/offices/{id}", post(notify_pages::admin_office_post))
-        .route("/admin/cpas/{id}", post(notify_pages::admin_cpas_post))
+        .route(
+            "/admin/offices/{id}",
+            get(back("/admin/offices")).post(notify_pages::admin_office_post),
+        )
+        .route(
+            "/admin/cpas/{id}",
+            get(back("/admin/offices")).post(notify_pages::admin_cpas_post),
+        )
         .route(
             "/static/app.css",
             get(|| async { asset(APP_CSS, "text/css; charset=utf-8") }),
@@ -181,6 +246,15 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/static/vendor/htmx-2.0.11.min.js",
             get(|| async { asset(HTMX_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/favicon.svg",
+            get(|| async { asset(FAVICON, "image/svg+xml") }),
+        )
+        // Browsers ask for it even with the link above; the same icon, no 404 in the console.
+        .route(
+            "/favicon.ico",
+            get(|| async { Redirect::permanent("/static/favicon.svg") }),
         )
         .route(
             "/static/print.js",

@@ -274,6 +274,15 @@ fn notice_of(ctx: &Ctx, done: Option<&str>) -> Option<String> {
 }
 
 pub async fn dashboard(State(st): State<AppState>, ctx: Ctx) -> PageResult {
+    // The dashboard is the CPAS's; anyone else signed in goes to their own start page (the
+    // officer to the queue) instead of a refusal.
+    if ctx
+        .actor
+        .as_ref()
+        .is_some_and(|a| a.role != Role::CpasWorker)
+    {
+        return Ok(home(ctx).await);
+    }
     let actor = ctx.require_role(Role::CpasWorker)?.clone();
     let page = PageRequest::parse(None, Some(PageRequest::MAX)).map_err(|e| ctx.fail(e))?;
     let list = requests::list(&st.db, &actor, None, page)
@@ -885,6 +894,8 @@ struct RequestPage {
     /// Name, NISS and birth date of the person the request is about.
     person: Option<(String, String, String)>,
     dmfa: Option<crate::dmfa_view::DmfaSection>,
+    /// Other requests of the CPAS for the same NISS and contract start (id, reference).
+    duplicates: Vec<(i64, String)>,
 }
 
 impl RequestPage {
@@ -1048,7 +1059,11 @@ async fn request_page(
         .map(|c| c.name)
         .unwrap_or_default();
     let contact = crate::contact::thread_section(st, &ctx, &actor, &v).await;
+    let duplicates = requests::same_person_and_start(&st.db, &actor, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let page = RequestPage {
+        duplicates,
         contact,
         r: request_info(&ctx, &v, cpas),
         sum,

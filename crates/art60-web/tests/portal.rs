@@ -1098,3 +1098,267 @@ async fn contact_thread_and_escalation_without_javascript() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains(&reference));
 }
+
+/// Issue 13 §4: an incomplete e-mail address and a 7-day week are refused next to their
+/// fields, in the user's language, on the form posted without JavaScript.
+#[tokio::test]
+async fn an_incomplete_email_and_seven_days_a_week_are_refused_next_to_the_fields() {
+    let p = portal().await;
+    for (user, switch, email_msg, days_msg) in [
+        (
+            "cpas.namur",
+            None,
+            "Courriel du contact : encodez une adresse de courriel complète",
+            "Jours par semaine : entre 1 et 6.",
+        ),
+        (
+            "ocmw.brussel",
+            None,
+            "vul een volledig e-mailadres in",
+            ": tussen 1 en 6.",
+        ),
+        (
+            "oeshz.eupen",
+            None,
+            "Geben Sie eine vollständige E-Mail-Adresse ein",
+            ": zwischen 1 und 6.",
+        ),
+        (
+            "cpas.namur",
+            Some("en"),
+            "enter a complete e-mail address",
+            ": between 1 and 6.",
+        ),
+    ] {
+        let mut b = Browser::default();
+        b.login(&p, user).await;
+        if let Some(l) = switch {
+            b.post(&p, "/lang", &[("lang", l), ("next", "/dashboard")])
+                .await;
+        }
+        let page = b.get(&p, "/requests/new").await;
+        let token = csrf(main_of(&page.body));
+        let mut form = request_form(&token, "save");
+        form.retain(|(k, _)| *k != "contact_email" && *k != "days_per_week");
+        form.extend([("contact_email", "marie@"), ("days_per_week", "7")]);
+        let r = b.post(&p, "/requests/new", &form).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{user}");
+        let err = |field: &str| {
+            r.body
+                .split(&format!(r#"id="{field}-err">"#))
+                .nth(1)
+                .and_then(|s| s.split("</p>").next())
+                .unwrap_or_else(|| panic!("{user}: no error for {field}"))
+                .to_owned()
+        };
+        assert!(
+            err("contact_email").contains(email_msg),
+            "{user}: {}",
+            err("contact_email")
+        );
+        assert!(
+            err("days_per_week").contains(days_msg),
+            "{user}: {}",
+            err("days_per_week")
+        );
+        assert!(r.body.contains(r#"value="marie@""#), "typed text kept");
+        // A complete address and 6 days: saved.
+        form.retain(|(k, _)| *k != "contact_email" && *k != "days_per_week");
+        form.extend([
+            ("contact_email", "marie@cpas.example"),
+            ("days_per_week", "6"),
+        ]);
+        let r = b.post(&p, "/requests/new", &form).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{user}: {}", r.body);
+    }
+}
+
+/// Issue 13 §4: a second request of the same CPAS for the same NISS and contract start is
+/// created, with a warning that links the other one; another contract start gets none.
+#[tokio::test]
+async fn a_request_for_the_same_niss_and_contract_start_is_created_with_a_warning() {
+    let p = portal().await;
+    for (user, switch, warning) in [
+        (
+            "cpas.namur",
+            None,
+            "Doublon possible : votre CPAS a déjà introduit",
+        ),
+        ("ocmw.brussel", None, "Mogelijk dubbel: uw OCMW heeft al"),
+        (
+            "oeshz.eupen",
+            None,
+            "Mögliches Duplikat: Ihr ÖSHZ hat bereits",
+        ),
+        (
+            "cpas.namur",
+            Some("en"),
+            "Possible duplicate: your CPAS has already",
+        ),
+    ] {
+        let mut b = Browser::default();
+        b.login(&p, user).await;
+        if let Some(l) = switch {
+            b.post(&p, "/lang", &[("lang", l), ("next", "/dashboard")])
+                .await;
+        }
+        let page = b.get(&p, "/requests/new").await;
+        let token = csrf(main_of(&page.body));
+        // The English round is the French CPAS again: other dates than its first round.
+        let (start, other_start) = if switch.is_some() {
+            ("2027-01-04", "2027-05-03")
+        } else {
+            ("2026-12-01", "2027-03-01")
+        };
+        let mut form = request_form(&token, "save");
+        form.retain(|(k, _)| *k != "contract_start");
+        form.push(("contract_start", start));
+        let first = b.post(&p, "/requests/new", &form).await;
+        assert_eq!(first.status, StatusCode::SEE_OTHER, "{user}");
+        let first = first.location.unwrap();
+        let r = b.get(&p, &first).await;
+        assert!(!r.body.contains(r#"id="duplicates""#), "{user}: first one");
+        // The same NISS and start again: created, with the warning and a link to the first.
+        let second = b.post(&p, "/requests/new", &form).await;
+        assert_eq!(second.status, StatusCode::SEE_OTHER, "{user}");
+        let second = second.location.unwrap();
+        assert_ne!(first, second);
+        let r = b.get(&p, &second).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let box_ = r
+            .body
+            .split(r#"id="duplicates""#)
+            .nth(1)
+            .unwrap_or_else(|| panic!("{user}: no warning"))
+            .split("</div>")
+            .next()
+            .unwrap();
+        assert!(box_.contains(warning), "{user}: {box_}");
+        assert!(
+            box_.contains(&format!(r#"<a href="{first}">A60-"#)),
+            "{box_}"
+        );
+        // Another contract start for the same person: no warning.
+        form.retain(|(k, _)| *k != "contract_start");
+        form.push(("contract_start", other_start));
+        let other = b.post(&p, "/requests/new", &form).await;
+        let r = b.get(&p, &other.location.unwrap()).await;
+        assert!(
+            !r.body.contains(r#"id="duplicates""#),
+            "{user}: other start"
+        );
+    }
+}
+
+/// Issue 13 §5: `/dashboard` is the CPAS's page; an ONEM officer asking for it lands on the
+/// office's queue instead of a refusal.
+#[tokio::test]
+async fn the_dashboard_sends_an_officer_to_the_queue() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    b.login(&p, "onem.namur").await;
+    let r = b.get(&p, "/dashboard").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location.as_deref(), Some("/queue"));
+    assert_eq!(b.get(&p, "/queue").await.status, StatusCode::OK);
+}
+
+/// Issue 13 §5: a page shown after a refused post answers a reload (GET at the same address)
+/// with the page the form is on, never "405 Method Not Allowed".
+#[tokio::test]
+async fn addresses_of_posted_forms_answer_get_with_their_page() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    b.login(&p, "cpas.namur").await;
+    let page = b.get(&p, "/requests/new").await;
+    let token = csrf(main_of(&page.body));
+    let saved = b
+        .post(&p, "/requests/new", &request_form(&token, "save"))
+        .await;
+    let at = saved.location.unwrap();
+    // A refused post (an old version of the draft) shows the request page at the post's
+    // address; reloading it lands on the request page.
+    let r = b
+        .post(
+            &p,
+            &format!("{at}/send"),
+            &[("csrf", &token), ("version", "99")],
+        )
+        .await;
+    assert_ne!(r.status, StatusCode::SEE_OTHER, "refused: {}", r.status);
+    let r = b.get(&p, &format!("{at}/send")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location.as_deref(), Some(at.as_str()));
+    assert_eq!(b.get(&p, &at).await.status, StatusCode::OK);
+    for (path, to) in [
+        (format!("{at}/decide"), at.clone()),
+        (format!("{at}/return"), at.clone()),
+        (format!("{at}/derogation"), at.clone()),
+        (format!("{at}/copy"), at.clone()),
+        (format!("{at}/attachments"), at.clone()),
+        (format!("{at}/dmfa/resolve"), at.clone()),
+        (format!("{at}/messages"), format!("{at}/contact")),
+        ("/escalations/1/forward".into(), "/escalations/1".into()),
+        ("/escalations/1/close".into(), "/escalations/1".into()),
+        ("/escalations/1/open-case".into(), "/escalations/1".into()),
+        ("/simulate".into(), "/requests/new".into()),
+        ("/check/niss".into(), "/requests/new".into()),
+        ("/notifications/read".into(), "/notifications".into()),
+        ("/notifications/1/read".into(), "/notifications".into()),
+        ("/admin/offices/1".into(), "/admin/offices".into()),
+        ("/admin/cpas/1".into(), "/admin/offices".into()),
+        ("/lang".into(), "/".into()),
+        ("/logout".into(), "/".into()),
+    ] {
+        let r = b.get(&p, &path).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.location.as_deref(), Some(to.as_str()), "{path}");
+    }
+    // The forms that post to their own address answer GET themselves.
+    assert_eq!(b.get(&p, "/requests/new").await.status, StatusCode::OK);
+    assert_eq!(
+        b.get(&p, &format!("{at}/edit")).await.status,
+        StatusCode::OK
+    );
+}
+
+/// Issue 13 §5: notifications are listed by date, newest first, even where a row written later
+/// reports an earlier moment (the demonstration data has such rows).
+#[tokio::test]
+async fn notifications_are_listed_newest_first() {
+    let p = portal().await;
+    for user in ["onem.namur", "cpas.namur"] {
+        let mut b = Browser::default();
+        b.login(&p, user).await;
+        let r = b.get(&p, "/notifications").await;
+        assert_eq!(r.status, StatusCode::OK);
+        let dates: Vec<&str> = main_of(&r.body)
+            .split("<td>")
+            .skip(1)
+            .map(|c| c.split('<').next().unwrap())
+            .filter(|c| c.len() == 16 && c.starts_with("20"))
+            .collect();
+        assert!(dates.len() >= 2, "{user}: {dates:?}");
+        let mut sorted = dates.clone();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        assert_eq!(dates, sorted, "{user}");
+    }
+}
+
+/// Issue 13 §5: a favicon, served by the portal itself and linked from every page.
+#[tokio::test]
+async fn pages_link_the_portal_favicon() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    let r = b.get(&p, "/login").await;
+    assert!(
+        r.body
+            .contains(r#"<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">"#)
+    );
+    let r = b.get(&p, "/static/favicon.svg").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "image/svg+xml");
+    assert!(r.body.starts_with("<svg"));
+    let r = b.get(&p, "/favicon.ico").await;
+    assert_eq!(r.location.as_deref(), Some("/static/favicon.svg"));
+}

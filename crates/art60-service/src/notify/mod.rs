@@ -642,6 +642,9 @@ pub async fn inbox(db: &Db, actor: &Actor, limit: u64) -> Result<Vec<Notificatio
     Ok(notification::Entity::find()
         .filter(notification::Column::RecipientId.eq(actor.user_id))
         .filter(notification::Column::Channel.eq(Channel::Portal))
+        // By date, not by row id: a row written later may report an earlier moment (a
+        // reminder sweep that catches up, imported or seeded rows).
+        .order_by_desc(notification::Column::CreatedAt)
         .order_by_desc(notification::Column::Id)
         .limit(limit.clamp(1, 200))
         .all(&db.conn)
@@ -756,10 +759,7 @@ pub async fn settings(db: &Db, actor: &Actor) -> Result<AccountSettings> {
 }
 
 fn check_email(v: &str) -> bool {
-    v.len() <= 254
-        && !v.contains(char::is_whitespace)
-        && v.split_once('@')
-            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@'))
+    crate::email::is_valid(v)
 }
 
 pub async fn update_settings(

@@ -1,0 +1,148 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Issue 14 §1, the review's small findings: control characters in text, list limits, login
+//! without an account, what an API token may do, and what a password change ends. SQLite
+//! always; PostgreSQL when ART60_TEST_DATABASE_URL is set.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::*;
+use serde_json::json;
+
+fn assert_control_refused(r: &Resp, field: &str, what: &str) {
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{what}: {}",
+        r.body
+    );
+    assert_eq!(
+        r.headers["content-type"], "application/problem+json",
+        "{what}"
+    );
+    let errors = r.body["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["field"] == field && e["code"] == "control_character"),
+        "{what}: expected the field {field}: {}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_in_every_text_field() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        // Unauthenticated login: PostgreSQL answered 500 here.
+        for (user, pass, field) in [
+            ("admin\u{0}", PASSWORD, "username"),
+            ("admin", "x\u{0}y", "password"),
+            ("ad\u{1b}min", PASSWORD, "username"),
+        ] {
+            let r = t
+                .call(
+                    Method::POST,
+                    "/api/v1/auth/login",
+                    &Auth::Anonymous,
+                    Some(json!({"username": user, "password": pass})),
+                )
+                .await;
+            assert_control_refused(&r, field, &format!("{backend:?} login"));
+        }
+        // A stored text field, and one nested in the request form.
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/persons",
+                &t.a.worker,
+                Some(json!({"niss": NISS_1, "last_name": "Te\u{0}st", "first_name": "P", "birth_date": "1995-03-10"})),
+            )
+            .await;
+        assert_control_refused(&r, "last_name", &format!("{backend:?} person"));
+        let draft = t.draft(&t.a, NISS_1).await;
+        let id = draft.id();
+        let body = json!({
+            "contact_name": "Service\u{0}",
+            "input": {"history": [{"employer": "A\u{7f}", "start": "2020-01-01"}]},
+        });
+        let r = t
+            .call_with(
+                Method::PATCH,
+                &format!("/api/v1/requests/{id}"),
+                &t.a.worker,
+                Some(body),
+                &[("if-match", &draft.etag())],
+            )
+            .await;
+        assert_control_refused(&r, "contact_name", &format!("{backend:?} request"));
+        assert_control_refused(
+            &r,
+            "input.history[0].employer",
+            &format!("{backend:?} request"),
+        );
+        // Lines and tabs stay allowed where they are text.
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/feedback",
+                &t.a.worker,
+                Some(json!({"message": "first line\r\n\tsecond line", "page": "/dashboard"})),
+            )
+            .await;
+        assert_ne!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        // A multipart text field (a message's body). File names cannot carry control
+        // characters: header lines refuse them, and `filename*` is not decoded.
+        let boundary = "XXb";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nhello\u{0}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"scan.pdf\"\r\n\
+             Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--{boundary}--\r\n"
+        );
+        let Auth::Token(token) = &t.a.worker else {
+            panic!()
+        };
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/v1/requests/{id}/messages"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::from(body))
+            .unwrap();
+        let r = t.send_raw(req).await;
+        assert_control_refused(&r, "body", &format!("{backend:?} multipart"));
+        // Query string and path.
+        let r = t
+            .call(
+                Method::GET,
+                "/api/v1/persons?cursor=id%3A1%00",
+                &t.a.worker,
+                None,
+            )
+            .await;
+        assert_control_refused(&r, "cursor", &format!("{backend:?} query"));
+        let r = t
+            .call(
+                Method::GET,
+                "/api/v1/cases/REF%00X?reason=check",
+                &t.onem_spoc,
+                None,
+            )
+            .await;
+        assert_control_refused(&r, "$path", &format!("{backend:?} path"));
+        // A JSON string escape in a raw body, as a client would send it.
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/auth/login")
+            .header("content-type", "application/json; charset=utf-8")
+            .body(Body::from(r#"{"username":"\u0000","password":"x"}"#))
+            .unwrap();
+        let r = t.send_raw(req).await;
+        assert_control_refused(&r, "username", &format!("{backend:?} raw login"));
+        t.finish().await;
+    }
+}

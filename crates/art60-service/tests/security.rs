@@ -146,3 +146,41 @@ async fn control_characters_are_refused_in_every_text_field() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_notification_limit_is_bounded_like_the_other_lists() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        for limit in ["100000", "0", "201"] {
+            let persons = t
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/persons?limit={limit}"),
+                    &t.a.worker,
+                    None,
+                )
+                .await;
+            assert_eq!(persons.status, StatusCode::UNPROCESSABLE_ENTITY);
+            for (path, auth) in [
+                ("/api/v1/notifications", &t.a.worker),
+                ("/api/v1/feedback", &t.admin),
+            ] {
+                let r = t
+                    .call(Method::GET, &format!("{path}?limit={limit}"), auth, None)
+                    .await;
+                assert_eq!(r.status, persons.status, "{path} {limit}: {}", r.body);
+                assert_eq!(r.body, persons.body, "{path} {limit}");
+            }
+        }
+        let r = t
+            .call(
+                Method::GET,
+                "/api/v1/notifications?limit=200",
+                &t.a.worker,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        t.finish().await;
+    }
+}

@@ -184,3 +184,36 @@ async fn the_notification_limit_is_bounded_like_the_other_lists() {
         t.finish().await;
     }
 }
+
+/// An unknown or inactive account costs one password verification, like a known one (a dummy
+/// hash), so the answer's time does not tell which accounts exist.
+#[tokio::test]
+async fn a_login_verifies_a_password_whether_or_not_the_account_exists() {
+    use art60_service::auth::password_checks_on_this_thread as checks;
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        for (user, pass) in [
+            ("admin", "wrong password"),
+            ("admin", PASSWORD),
+            ("nobody.at.all", "wrong password"),
+            ("nobody.else", PASSWORD),
+        ] {
+            let before = checks();
+            let r = t
+                .call(
+                    Method::POST,
+                    "/api/v1/auth/login",
+                    &Auth::Anonymous,
+                    Some(json!({"username": user, "password": pass})),
+                )
+                .await;
+            assert!(
+                matches!(r.status, StatusCode::OK | StatusCode::UNAUTHORIZED),
+                "{}",
+                r.body
+            );
+            assert_eq!(checks() - before, 1, "{backend:?} {user}");
+        }
+        t.finish().await;
+    }
+}

@@ -70,6 +70,7 @@ pub async fn login(State(st): State<AppState>, body: JsonBody<LoginInput>) -> Ap
     let s = auth::login(
         &st.db,
         st.clock.now(),
+        st.password_cost,
         &body.value.username,
         &body.value.password,
     )

@@ -217,3 +217,39 @@ async fn a_login_verifies_a_password_whether_or_not_the_account_exists() {
         t.finish().await;
     }
 }
+
+/// A leaked API token cannot be turned into more tokens; the signed-in worker still can.
+#[tokio::test]
+async fn an_api_token_does_not_mint_tokens() {
+    use art60_service::db::api_token;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let before = api_token::Entity::find().count(&t.db.conn).await.unwrap();
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/api-tokens",
+                &t.a.worker,
+                Some(json!({"label": "minted by a token"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+        assert_eq!(
+            api_token::Entity::find().count(&t.db.conn).await.unwrap(),
+            before
+        );
+        let session = t.login("worker.namur").await;
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/api-tokens",
+                &session,
+                Some(json!({"label": "by the worker"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        t.finish().await;
+    }
+}

@@ -12,7 +12,7 @@ use super::AppState;
 use super::extract::{Caller, IfMatch, JsonBody, cookie_value, etag, idempotent};
 use super::problem::{ApiError, Problem};
 use crate::attachments::{self, AttachmentView};
-use crate::auth::{self, Actor, IssuedToken, SESSION_COOKIE, SESSION_HOURS};
+use crate::auth::{self, Actor, Credential, IssuedToken, SESSION_COOKIE, SESSION_HOURS};
 use crate::db::{Role, Status};
 use crate::directory::{
     self, CpasChanges, CpasView, NewCpas, NewOffice, NewUser, OfficeView, UserChanges, UserView,
@@ -120,12 +120,23 @@ pub struct TokenInput {
 }
 
 #[utoipa::path(post, path = "/api/v1/api-tokens", tag = "auth", request_body = TokenInput,
-    responses((status = 201, body = IssuedToken, description = "The token is shown only in this response"), (status = 403, body = Problem)))]
+    responses((status = 201, body = IssuedToken, description = "The token is shown only in this response"), (status = 403, body = Problem, description = "Not a CPAS worker, or called with an API token: a token never mints another")))]
 pub async fn issue_token(
     State(st): State<AppState>,
     caller: Caller,
     body: JsonBody<TokenInput>,
 ) -> ApiResult<Response> {
+    // A leaked token must not be turned into more (and longer-lived) ones: only a person
+    // signed in with a password issues tokens.
+    if matches!(caller.credential, Credential::ApiToken) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not allowed with an API token",
+        )
+        .detail("sign in with a password to issue an API token")
+        .into());
+    }
     let t = auth::issue_token(&st.db, st.clock.now(), &caller.actor, &body.value.label).await?;
     Ok((StatusCode::CREATED, Json(t)).into_response())
 }

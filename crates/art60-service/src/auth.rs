@@ -263,6 +263,32 @@ pub async fn login(
     })
 }
 
+/// Ends every session of `user_id` but the one whose cookie is `keep_cookie`, and revokes all
+/// its API tokens: what a password change or reset does, in the caller's transaction.
+/// Returns how many sessions and tokens it ended.
+pub async fn revoke_credentials<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    keep_cookie: Option<&str>,
+) -> Result<(u64, u64)> {
+    let mut q = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    if let Some(c) = keep_cookie {
+        q = q.filter(session::Column::TokenHash.ne(sha256_hex(c.as_bytes())));
+    }
+    let sessions = q.exec(conn).await?.rows_affected;
+    let tokens = api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::Revoked,
+            sea_orm::sea_query::Expr::value(true),
+        )
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::Revoked.eq(false))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    Ok((sessions, tokens))
+}
+
 pub async fn logout(db: &Db, cookie: &str) -> Result<()> {
     session::Entity::delete_many()
         .filter(session::Column::TokenHash.eq(sha256_hex(cookie.as_bytes())))

@@ -253,3 +253,74 @@ async fn an_api_token_does_not_mint_tokens() {
         t.finish().await;
     }
 }
+
+/// A password reset ends the account's sessions and revokes its tokens; a change of one's own
+/// password keeps the session it was made from and ends the others.
+#[tokio::test]
+async fn a_password_change_ends_the_other_sessions_and_tokens() {
+    use art60_service::db::user;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    async fn user_id(t: &TestApp, name: &str) -> i64 {
+        user::Entity::find()
+            .filter(user::Column::Username.eq(name))
+            .one(&t.db.conn)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+    async fn me(t: &TestApp, auth: &Auth) -> StatusCode {
+        t.call(Method::GET, "/api/v1/auth/me", auth, None)
+            .await
+            .status
+    }
+    let new_password = json!({"password": "a brand new long passphrase"});
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        // The administrator resets a worker's password.
+        let worker_session = t.login("worker.namur").await;
+        assert_eq!(me(&t, &t.a.worker).await, StatusCode::OK);
+        let worker = user_id(&t, "worker.namur").await;
+        let r = t
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/users/{worker}"),
+                &t.admin,
+                Some(new_password.clone()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(me(&t, &worker_session).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(me(&t, &t.a.worker).await, StatusCode::UNAUTHORIZED);
+        // Other accounts keep theirs; the administrator's session still works.
+        assert_eq!(me(&t, &t.b.worker).await, StatusCode::OK);
+        assert_eq!(me(&t, &t.a.officer).await, StatusCode::OK);
+        assert_eq!(me(&t, &t.admin).await, StatusCode::OK);
+        // The administrator changes their own password: this session stays, the other ends.
+        let other_admin_session = t.login("admin").await;
+        let admin = user_id(&t, "admin").await;
+        let r = t
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/users/{admin}"),
+                &t.admin,
+                Some(new_password.clone()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(me(&t, &t.admin).await, StatusCode::OK);
+        assert_eq!(me(&t, &other_admin_session).await, StatusCode::UNAUTHORIZED);
+        // A change that is not a password ends nothing.
+        let r = t
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/users/{}", user_id(&t, "worker.brussels").await),
+                &t.admin,
+                Some(json!({"active": true})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(me(&t, &t.b.worker).await, StatusCode::OK);
+        t.finish().await;
+    }
+}

@@ -675,13 +675,19 @@ pub async fn update_cpas(
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "directory", params(("id" = i64, Path)), request_body = UserChanges,
-    responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = UserView, description = "Updated; a new password ends the account's other sessions and revokes its API tokens"), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_user(
     State(st): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    headers: HeaderMap,
     body: JsonBody<UserChanges>,
 ) -> ApiResult<Json<UserView>> {
+    // A password change keeps the session it was made from, and ends every other.
+    let own_session = match caller.credential {
+        Credential::Session { .. } => super::extract::cookie_value(&headers, SESSION_COOKIE),
+        Credential::ApiToken => None,
+    };
     Ok(Json(
         directory::update_user(
             &st.db,
@@ -690,6 +696,7 @@ pub async fn update_user(
             &caller.actor,
             id,
             body.value,
+            own_session,
         )
         .await?,
     ))

@@ -113,7 +113,34 @@ pub fn hash_password(cost: PasswordCost, password: &str) -> Result<String> {
         .map_err(|e| ServiceError::Storage(format!("argon2: {e}")))
 }
 
+thread_local! {
+    static PASSWORD_CHECKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many password hashes this thread has verified (for tests: a login with an unknown
+/// name must cost one argon2 verification like a known one).
+pub fn password_checks_on_this_thread() -> u64 {
+    PASSWORD_CHECKS.with(std::cell::Cell::get)
+}
+
+/// A hash of a random password at `cost`, made once per cost: what a login for an unknown or
+/// inactive account verifies against, so that it takes as long as one for a known account.
+fn dummy_hash(cost: PasswordCost) -> Result<String> {
+    static DUMMIES: std::sync::Mutex<Vec<((u32, u32), String)>> = std::sync::Mutex::new(Vec::new());
+    let key = (cost.memory_kib, cost.iterations);
+    let mut d = DUMMIES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, h)) = d.iter().find(|(k, _)| *k == key) {
+        return Ok(h.clone());
+    }
+    let h = hash_password(cost, &random_secret(""))?;
+    d.push((key, h.clone()));
+    Ok(h)
+}
+
 fn verify_password(password: &str, stored: &str) -> bool {
+    PASSWORD_CHECKS.with(|c| c.set(c.get() + 1));
     match PasswordHash::new(stored) {
         Ok(h) => Argon2::default()
             .verify_password(password.as_bytes(), &h)
@@ -145,10 +172,13 @@ pub struct NewSession {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Checks a password, with a per-account limit on recent failures.
+/// Checks a password, with a per-account limit on recent failures. An unknown or inactive
+/// account costs one verification too (against a dummy hash at `cost`, the cost new hashes
+/// get), so the answer's time does not tell whether the account exists.
 pub async fn login(
     db: &Db,
     now: DateTime<Utc>,
+    cost: PasswordCost,
     username: &str,
     password: &str,
 ) -> Result<NewSession> {
@@ -167,8 +197,11 @@ pub async fn login(
         .one(&db.conn)
         .await?;
     let ok_user = match &found {
-        Some(u) if u.active && verify_password(password, &u.password_hash) => Some(u.clone()),
-        _ => None,
+        Some(u) => (verify_password(password, &u.password_hash) && u.active).then(|| u.clone()),
+        None => {
+            verify_password(password, &dummy_hash(cost)?);
+            None
+        }
     };
     let tx = db.begin_write().await?;
     login_attempt::ActiveModel {
@@ -228,6 +261,32 @@ pub async fn login(
         actor,
         expires_at,
     })
+}
+
+/// Ends every session of `user_id` but the one whose cookie is `keep_cookie`, and revokes all
+/// its API tokens: what a password change or reset does, in the caller's transaction.
+/// Returns how many sessions and tokens it ended.
+pub async fn revoke_credentials<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    keep_cookie: Option<&str>,
+) -> Result<(u64, u64)> {
+    let mut q = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    if let Some(c) = keep_cookie {
+        q = q.filter(session::Column::TokenHash.ne(sha256_hex(c.as_bytes())));
+    }
+    let sessions = q.exec(conn).await?.rows_affected;
+    let tokens = api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::Revoked,
+            sea_orm::sea_query::Expr::value(true),
+        )
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::Revoked.eq(false))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    Ok((sessions, tokens))
 }
 
 pub async fn logout(db: &Db, cookie: &str) -> Result<()> {

@@ -306,6 +306,8 @@ async fn reset_passwords(db: &Db, cost: PasswordCost) -> Result<Vec<Credential>>
         let mut am: user::ActiveModel = u.clone().into();
         am.password_hash = Set(hash_password(cost, &password)?);
         am.update(&db.conn).await?;
+        // The previous start's password is gone: so are its sessions and tokens.
+        crate::auth::revoke_credentials(&db.conn, u.id, None).await?;
         out.push(Credential {
             username: u.username,
             role: u.role,

@@ -753,6 +753,8 @@ impl std::fmt::Debug for UserChanges {
     }
 }
 
+/// `keep_cookie`: the caller's own session cookie, kept when they change their own password
+/// (a password change ends every other session and token of the account).
 pub async fn update_user(
     db: &Db,
     now: DateTime<Utc>,
@@ -760,6 +762,7 @@ pub async fn update_user(
     actor: &Actor,
     id: i64,
     changes: UserChanges,
+    keep_cookie: Option<&str>,
 ) -> Result<UserView> {
     require_admin(actor)?;
     let current = user::Entity::find_by_id(id)
@@ -788,6 +791,13 @@ pub async fn update_user(
     }
     let tx = db.begin_write().await?;
     let view = UserView::from(am.update(&tx.txn).await?);
+    let mut after = serde_json::json!({"user": view, "password_changed": password_changed});
+    if password_changed {
+        let keep = keep_cookie.filter(|_| id == actor.user_id);
+        let (sessions, tokens) = crate::auth::revoke_credentials(&tx.txn, id, keep).await?;
+        after["sessions_ended"] = sessions.into();
+        after["tokens_revoked"] = tokens.into();
+    }
     audit::append(
         &tx.txn,
         now,
@@ -797,7 +807,7 @@ pub async fn update_user(
             entity: "user",
             entity_id: Some(id),
             before,
-            after: Some(serde_json::json!({"user": view, "password_changed": password_changed})),
+            after: Some(after),
             ..Default::default()
         },
     )

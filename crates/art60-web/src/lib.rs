@@ -264,6 +264,9 @@ pub fn router(state: AppState) -> Router {
             "/static/vendor/htmx-LICENSE",
             get(|| async { asset(HTMX_LICENSE, "text/plain; charset=utf-8") }),
         )
+        .layer(middleware::from_fn(
+            art60_service::api::text_guard::reject_control_chars,
+        ))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }

@@ -139,7 +139,15 @@ pub async fn login(
         let msg = ctx.t("login-expired");
         return login_page(ctx, f.username, Some(msg), StatusCode::FORBIDDEN);
     }
-    match auth::login(&st.db, st.clock.now(), f.username.trim(), &f.password).await {
+    match auth::login(
+        &st.db,
+        st.clock.now(),
+        st.password_cost,
+        f.username.trim(),
+        &f.password,
+    )
+    .await
+    {
         Ok(s) => {
             let target = match s.actor.role {
                 Role::CpasWorker => "/dashboard",

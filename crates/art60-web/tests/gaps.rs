@@ -395,3 +395,112 @@ async fn engine_refusals_are_shown_in_the_reader_language() {
     );
     assert!(!r.body.contains("history must end before"), "{}", r.body);
 }
+
+/// Issue 14: a control character in any form field (the unauthenticated `/login` too) is
+/// refused with 422 problem+json naming the field; PostgreSQL answered 500 on `\u0000`.
+#[tokio::test]
+async fn control_characters_in_forms_are_refused_on_both_databases() {
+    let mut urls = vec![None];
+    if let Ok(u) = std::env::var("ART60_TEST_DATABASE_URL")
+        && !u.is_empty()
+    {
+        urls.push(Some(u));
+    }
+    for pg in urls {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = format!(
+            "w_{}",
+            art60_service::auth::random_secret("")
+                .to_lowercase()
+                .replace(['-', '_'], "")
+                .chars()
+                .take(16)
+                .collect::<String>()
+        );
+        let db = match &pg {
+            None => {
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+                Db::connect(&url).await.unwrap()
+            }
+            Some(url) => {
+                let admin = Db::connect_raw(url).await.unwrap();
+                sea_orm::ConnectionTrait::execute_unprepared(
+                    &admin,
+                    &format!("CREATE SCHEMA {schema}"),
+                )
+                .await
+                .unwrap();
+                Db::connect_with(url, Some(&schema)).await.unwrap()
+            }
+        };
+        let clock = Arc::new(FixedClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap(),
+        ));
+        let cost = PasswordCost::minimal_for_tests();
+        let creds = art60_service::demo::seed(&db, clock.now(), cost)
+            .await
+            .unwrap();
+        let state = AppState {
+            db: db.clone(),
+            clock,
+            store: Store::Database,
+            password_cost: cost,
+            metrics: None,
+        };
+        let p = Portal {
+            app: art60_web::app(state),
+            db,
+            accounts: creds
+                .into_iter()
+                .map(|c| (c.username, c.password))
+                .collect(),
+            _dir: dir,
+        };
+        let mut b = Browser::default();
+        let page = b.get(&p, "/login").await;
+        let token = csrf(&page.body);
+        let pw = p.accounts["cpas.namur"].clone();
+        for (user, pass, field) in [
+            ("cpas.namur\u{0}", pw.as_str(), "username"),
+            ("cpas.namur", "\u{0}", "password"),
+        ] {
+            let r = b
+                .post(
+                    &p,
+                    "/login",
+                    &[("csrf", &token), ("username", user), ("password", pass)],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+            let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            assert_eq!(v["errors"][0]["field"], field, "{v}");
+            assert_eq!(v["errors"][0]["code"], "control_character", "{v}");
+        }
+        let r = b.login(&p, "cpas.namur").await;
+        assert_eq!(r.location.as_deref(), Some("/dashboard"));
+        let page = b.get(&p, "/support").await;
+        let token = csrf(&page.body);
+        let r = b
+            .post(
+                &p,
+                "/support",
+                &[
+                    ("csrf", &token),
+                    ("message", "the page\u{1b}[2J is blank"),
+                    ("page", "/dashboard"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(r#""field":"message""#), "{}", r.body);
+        if pg.is_some() {
+            let admin = Db::connect_raw(pg.as_deref().unwrap()).await.unwrap();
+            sea_orm::ConnectionTrait::execute_unprepared(
+                &admin,
+                &format!("DROP SCHEMA {schema} CASCADE"),
+            )
+            .await
+            .unwrap();
+        }
+    }
+}

@@ -12,7 +12,7 @@ use super::AppState;
 use super::extract::{Caller, IfMatch, JsonBody, cookie_value, etag, idempotent};
 use super::problem::{ApiError, Problem};
 use crate::attachments::{self, AttachmentView};
-use crate::auth::{self, Actor, IssuedToken, SESSION_COOKIE, SESSION_HOURS};
+use crate::auth::{self, Actor, Credential, IssuedToken, SESSION_COOKIE, SESSION_HOURS};
 use crate::db::{Role, Status};
 use crate::directory::{
     self, CpasChanges, CpasView, NewCpas, NewOffice, NewUser, OfficeView, UserChanges, UserView,
@@ -70,6 +70,7 @@ pub async fn login(State(st): State<AppState>, body: JsonBody<LoginInput>) -> Ap
     let s = auth::login(
         &st.db,
         st.clock.now(),
+        st.password_cost,
         &body.value.username,
         &body.value.password,
     )
@@ -119,12 +120,23 @@ pub struct TokenInput {
 }
 
 #[utoipa::path(post, path = "/api/v1/api-tokens", tag = "auth", request_body = TokenInput,
-    responses((status = 201, body = IssuedToken, description = "The token is shown only in this response"), (status = 403, body = Problem)))]
+    responses((status = 201, body = IssuedToken, description = "The token is shown only in this response"), (status = 403, body = Problem, description = "Not a CPAS worker, or called with an API token: a token never mints another")))]
 pub async fn issue_token(
     State(st): State<AppState>,
     caller: Caller,
     body: JsonBody<TokenInput>,
 ) -> ApiResult<Response> {
+    // A leaked token must not be turned into more (and longer-lived) ones: only a person
+    // signed in with a password issues tokens.
+    if matches!(caller.credential, Credential::ApiToken) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not allowed with an API token",
+        )
+        .detail("sign in with a password to issue an API token")
+        .into());
+    }
     let t = auth::issue_token(&st.db, st.clock.now(), &caller.actor, &body.value.label).await?;
     Ok((StatusCode::CREATED, Json(t)).into_response())
 }
@@ -663,13 +675,19 @@ pub async fn update_cpas(
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "directory", params(("id" = i64, Path)), request_body = UserChanges,
-    responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = UserView, description = "Updated; a new password ends the account's other sessions and revokes its API tokens"), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_user(
     State(st): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    headers: HeaderMap,
     body: JsonBody<UserChanges>,
 ) -> ApiResult<Json<UserView>> {
+    // A password change keeps the session it was made from, and ends every other.
+    let own_session = match caller.credential {
+        Credential::Session { .. } => super::extract::cookie_value(&headers, SESSION_COOKIE),
+        Credential::ApiToken => None,
+    };
     Ok(Json(
         directory::update_user(
             &st.db,
@@ -678,6 +696,7 @@ pub async fn update_user(
             &caller.actor,
             id,
             body.value,
+            own_session,
         )
         .await?,
     ))

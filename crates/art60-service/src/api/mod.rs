@@ -8,6 +8,7 @@ pub mod extract;
 mod handlers;
 mod notify_api;
 mod problem;
+pub mod text_guard;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -236,6 +237,7 @@ pub fn router(state: AppState) -> Router {
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi()))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(middleware::from_fn(text_guard::reject_control_chars))
         .layer(middleware::from_fn(track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

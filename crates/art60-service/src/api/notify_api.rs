@@ -11,7 +11,9 @@ use super::AppState;
 use super::extract::{Caller, JsonBody};
 use super::problem::{ApiError, Problem};
 use crate::directory::{self, OfficeChanges, OfficeView};
+use crate::error::ServiceError;
 use crate::notify::{self, AccountSettings, NotificationView, SettingsInput};
+use crate::persons::PageRequest;
 use crate::support::{self, FeedbackView, NewFeedback};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -37,8 +39,15 @@ pub async fn update_office(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct LimitParams {
-    /// 1 to 200 (default 50).
+    /// 1 to 200 (default 50 for notifications, 100 for feedback).
     pub limit: Option<u64>,
+}
+
+impl LimitParams {
+    /// The limit, refused outside 1 to [`PageRequest::MAX`] exactly as the paged lists refuse it.
+    fn checked(&self, default: u64) -> Result<u64, ServiceError> {
+        Ok(PageRequest::parse(None, Some(self.limit.unwrap_or(default)))?.limit)
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -55,8 +64,8 @@ pub async fn inbox(
     Query(p): Query<LimitParams>,
 ) -> ApiResult<Json<Inbox>> {
     Ok(Json(Inbox {
+        items: notify::inbox(&st.db, &caller.actor, p.checked(50)?).await?,
         unread: notify::unread_count(&st.db, caller.actor.user_id).await?,
-        items: notify::inbox(&st.db, &caller.actor, p.limit.unwrap_or(50)).await?,
     }))
 }
 
@@ -123,12 +132,6 @@ pub async fn list_feedback(
     Query(p): Query<LimitParams>,
 ) -> ApiResult<Json<Vec<FeedbackView>>> {
     Ok(Json(
-        support::list(
-            &st.db,
-            st.clock.now(),
-            &caller.actor,
-            p.limit.unwrap_or(100),
-        )
-        .await?,
+        support::list(&st.db, st.clock.now(), &caller.actor, p.checked(100)?).await?,
     ))
 }

@@ -92,15 +92,21 @@ impl Facts<'_> {
 
 /// Full-time-equivalent monthly pay in cents: monthly × S/Q, or hourly × S × 13/3.
 fn full_time_monthly_cents(pay: Pay, r: &WorkRegime, factor: [i64; 2]) -> i64 {
-    let s = i128::from(r.reference_hours.raw());
-    let q = i128::from(r.weekly_hours.raw()).max(1);
-    let cents = match pay {
-        Pay::Monthly(m) => i128::from(m.raw()) * s / q,
-        Pay::Hourly(h) => {
-            i128::from(h.raw()) * s * i128::from(factor[0]) / (100 * i128::from(factor[1]))
+    match pay {
+        Pay::Monthly(m) => {
+            let q = i128::from(r.weekly_hours.raw()).max(1);
+            let cents = i128::from(m.raw()) * i128::from(r.reference_hours.raw()) / q;
+            i64::try_from(cents).unwrap_or(i64::MAX)
         }
-    };
-    i64::try_from(cents).unwrap_or(i64::MAX)
+        // The status's own conversion, at the full-time hours S.
+        Pay::Hourly(_) => {
+            let full = WorkRegime {
+                weekly_hours: r.reference_hours,
+                ..*r
+            };
+            super::status::monthly_cents(pay, &full, factor)
+        }
+    }
 }
 
 /// The category of days of an assimilated history period.

@@ -45,7 +45,7 @@ pub(crate) struct StatusFound<'s> {
 }
 
 /// Monthly pay equivalent in cents (hourly × Q × 13/3).
-fn monthly_cents(pay: Pay, q: &WorkRegime, factor: [i64; 2]) -> i64 {
+pub(super) fn monthly_cents(pay: Pay, q: &WorkRegime, factor: [i64; 2]) -> i64 {
     match pay {
         Pay::Monthly(m) => m.raw(),
         Pay::Hourly(h) => {

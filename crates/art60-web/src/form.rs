@@ -19,8 +19,26 @@ pub struct HistoryRow {
     pub kind: String,
     pub start: String,
     pub end: String,
+    /// ISO 3166-1 alpha-2 code, chosen from [`crate::countries`] (work abroad).
     pub country: String,
     pub employer: String,
+    /// The job's regime R, Q, S (`days`, `hours`, `ref_hours`), for work in Belgium or
+    /// abroad; all empty: no regime (the engine counts full time R5 and flags the hours).
+    pub days: String,
+    pub hours: String,
+    pub ref_hours: String,
+    /// Child raising: the child's birth date and whether the child is disabled.
+    pub child_birth_date: String,
+    pub child_disabled: bool,
+}
+
+/// An earlier admission to full unemployment benefits (the new regime counts only the days
+/// after it, SPEC §3.5.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdmissionRow {
+    pub application_date: String,
+    pub first_paid_day: String,
+    pub article: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,12 +60,19 @@ pub struct RequestForm {
     pub days_per_week: String,
     pub weekly_hours: String,
     pub reference_hours: String,
+    /// The contract's gross pay: `monthly`, `hourly` or empty (not given), and the amount.
+    pub pay_kind: String,
+    pub pay_amount: String,
     pub contact_name: String,
     pub contact_email: String,
     pub contact_phone: String,
     pub history: Vec<HistoryRow>,
     pub absences: Vec<AbsenceRow>,
+    pub admissions: Vec<AdmissionRow>,
 }
+
+/// The pay kinds of the form (the engine's `Pay` variants), empty first: not given.
+pub const PAY_KINDS: [&str; 3] = ["", "monthly", "hourly"];
 
 fn row_field(name: &str, prefix: char) -> Option<(usize, &str)> {
     let rest = name.strip_prefix(prefix)?;
@@ -71,6 +96,7 @@ impl RequestForm {
         let mut f = RequestForm::default();
         let mut hist: BTreeMap<usize, HistoryRow> = BTreeMap::new();
         let mut abs: BTreeMap<usize, AbsenceRow> = BTreeMap::new();
+        let mut adm: BTreeMap<usize, AdmissionRow> = BTreeMap::new();
         for (k, v) in pairs {
             let v = v.clone();
             match k.as_str() {
@@ -84,6 +110,8 @@ impl RequestForm {
                 "days_per_week" => f.days_per_week = v,
                 "weekly_hours" => f.weekly_hours = v,
                 "reference_hours" => f.reference_hours = v,
+                "pay_kind" => f.pay_kind = v,
+                "pay_amount" => f.pay_amount = v,
                 "contact_name" => f.contact_name = v,
                 "contact_email" => f.contact_email = v,
                 "contact_phone" => f.contact_phone = v,
@@ -96,6 +124,12 @@ impl RequestForm {
                             "end" => r.end = v,
                             "country" => r.country = v,
                             "employer" => r.employer = v,
+                            "days" => r.days = v,
+                            "hours" => r.hours = v,
+                            "ref_hours" => r.ref_hours = v,
+                            "child_birth_date" => r.child_birth_date = v,
+                            // A checkbox: sent only when ticked.
+                            "child_disabled" => r.child_disabled = !v.is_empty(),
                             _ => {}
                         }
                     } else if let Some((i, field)) = row_field(k, 'a') {
@@ -106,6 +140,14 @@ impl RequestForm {
                             "end" => r.end = v,
                             _ => {}
                         }
+                    } else if let Some((i, field)) = row_field(k, 'p') {
+                        let r = adm.entry(i).or_default();
+                        match field {
+                            "application_date" => r.application_date = v,
+                            "first_paid_day" => r.first_paid_day = v,
+                            "article" => r.article = v,
+                            _ => {}
+                        }
                     }
                 }
             }
@@ -113,15 +155,39 @@ impl RequestForm {
         // Renumbered in order: a removed row leaves no gap.
         f.history = hist.into_values().collect();
         f.absences = abs.into_values().collect();
+        f.admissions = adm.into_values().collect();
         f
+    }
+
+    /// Fills an empty birth date from the NISS (its first six digits, the century from the
+    /// check digits); a NISS with an unknown day or month (00) fills nothing.
+    pub fn prefill_birth_date(&mut self) {
+        if !self.birth_date.trim().is_empty() {
+            return;
+        }
+        if let Ok(n) = Niss::parse(self.niss.trim())
+            && let Some(d) = n.birth_date()
+        {
+            self.birth_date = d.to_string();
+        }
     }
 
     /// Applies an add/remove-row button; true when the action was one.
     pub fn apply_row_action(&mut self) -> bool {
         let action = self.action.clone();
         if action == "add_history" && self.history.len() < MAX_ROWS {
+            // A new job is full time until the agent says otherwise (R 5, Q 38 of S 38);
+            // emptied, it is sent without hours and the officer checks them.
             self.history.push(HistoryRow {
                 kind: "work".into(),
+                days: "5".into(),
+                hours: "38".into(),
+                ref_hours: "38".into(),
+                ..Default::default()
+            });
+        } else if action == "add_admission" && self.admissions.len() < MAX_ROWS {
+            self.admissions.push(AdmissionRow {
+                article: "art30".into(),
                 ..Default::default()
             });
         } else if action == "add_absence" && self.absences.len() < MAX_ROWS {
@@ -134,6 +200,12 @@ impl RequestForm {
                 && i < self.history.len()
             {
                 self.history.remove(i);
+            }
+        } else if let Some(i) = action.strip_prefix("remove_admission:") {
+            if let Ok(i) = i.parse::<usize>()
+                && i < self.admissions.len()
+            {
+                self.admissions.remove(i);
             }
         } else if let Some(i) = action.strip_prefix("remove_absence:") {
             if let Ok(i) = i.parse::<usize>()
@@ -160,6 +232,7 @@ impl RequestForm {
             f.days_per_week = s(c.get("days_per_week"));
             f.weekly_hours = s(c.get("weekly_hours"));
             f.reference_hours = s(c.get("reference_hours"));
+            (f.pay_kind, f.pay_amount) = pay_of(c.get("pay"));
             for a in c
                 .get("absences")
                 .and_then(Value::as_array)
@@ -179,15 +252,44 @@ impl RequestForm {
             .into_iter()
             .flatten()
         {
+            let regime = h.get("regime");
             f.history.push(HistoryRow {
                 kind: s(h.get("kind")),
                 start: s(h.get("start")),
                 end: s(h.get("end")),
                 country: s(h.get("abroad").and_then(|a| a.get("country"))),
                 employer: s(h.get("employer")),
+                days: s(regime.and_then(|r| r.get("days_per_week"))),
+                hours: s(regime.and_then(|r| r.get("weekly_hours"))),
+                ref_hours: s(regime.and_then(|r| r.get("reference_hours"))),
+                child_birth_date: s(h.get("child_birth_date")),
+                child_disabled: h.get("child_disabled").and_then(Value::as_bool) == Some(true),
+            });
+        }
+        for a in input
+            .get("previous_admissions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            f.admissions.push(AdmissionRow {
+                application_date: s(a.get("application_date")),
+                first_paid_day: s(a.get("first_paid_day")),
+                article: s(a.get("article")),
             });
         }
         f
+    }
+}
+
+/// The form's pay kind and amount of a stored `pay` (`{"monthly": 1100}`).
+fn pay_of(pay: Option<&Value>) -> (String, String) {
+    let Some(Value::Object(m)) = pay else {
+        return (String::new(), String::new());
+    };
+    match m.iter().next() {
+        Some((kind, Value::Number(n))) => (kind.clone(), n.to_string()),
+        _ => (String::new(), String::new()),
     }
 }
 
@@ -299,43 +401,12 @@ pub fn check(f: &RequestForm, lang: Lang, full: bool, errors: &mut Errors) -> Ch
         &f.contract_start,
         true,
     );
-    let r = c.number("days_per_week", "field-days-per-week", &f.days_per_week);
-    let q = c.number("weekly_hours", "field-weekly-hours", &f.weekly_hours);
-    let s = c.number(
-        "reference_hours",
-        "field-reference-hours",
-        &f.reference_hours,
+    let regime = c.regime(
+        ["days_per_week", "weekly_hours", "reference_hours"],
+        [&f.days_per_week, &f.weekly_hours, &f.reference_hours],
+        true,
     );
-    // The engine's own range checks, here first so the message is in the user's language; a
-    // work regime has at most 6 days a week (the engine takes 7 only for other uses).
-    let num = |v: &Option<Value>| v.as_ref().and_then(Value::as_f64);
-    if let Some(r) = num(&r)
-        && !(1.0..=6.0).contains(&r)
-    {
-        c.push(
-            "days_per_week",
-            "field-days-per-week",
-            "err-days-range",
-            &[],
-        );
-    }
-    if let Some(sv) = num(&s)
-        && (sv <= 0.0 || sv > 60.0)
-    {
-        c.push(
-            "reference_hours",
-            "field-reference-hours",
-            "err-s-range",
-            &[],
-        );
-    }
-    if let (Some(qv), Some(sv)) = (num(&q), num(&s)) {
-        if qv <= 0.0 {
-            c.push("weekly_hours", "field-weekly-hours", "err-q-positive", &[]);
-        } else if qv > sv {
-            c.push("weekly_hours", "field-weekly-hours", "err-q-above-s", &[]);
-        }
-    }
+    let pay = c.pay(f);
     let mut absences = Vec::new();
     for (i, a) in f.absences.iter().enumerate() {
         let sa = c.date(&format!("a{i}_start"), "field-start", &a.start, true);
@@ -354,57 +425,228 @@ pub fn check(f: &RequestForm, lang: Lang, full: bool, errors: &mut Errors) -> Ch
     }
     let mut history = Vec::new();
     for (i, h) in f.history.iter().enumerate() {
-        if !labels::PERIOD_KINDS.contains(&h.kind.as_str()) {
-            c.push(&format!("h{i}_kind"), "field-kind", "err-required", &[]);
+        if let Some(item) = c.history_row(i, h) {
+            history.push(item);
         }
-        let sh = c.date(&format!("h{i}_start"), "field-start", &h.start, true);
-        let eh = c.date(&format!("h{i}_end"), "field-end", &h.end, true);
-        if let (Some(sh), Some(eh)) = (sh, eh) {
-            if eh < sh {
-                c.push(
-                    &format!("h{i}_end"),
-                    "field-end",
-                    "err-end-before-start",
-                    &[],
-                );
-            }
-            let mut item = Map::new();
-            item.insert("kind".into(), json!(h.kind));
-            item.insert("start".into(), json!(sh));
-            item.insert("end".into(), json!(eh));
-            if !h.employer.trim().is_empty() {
-                item.insert("employer".into(), json!(h.employer.trim()));
-            }
-            if h.kind == "foreign_work" {
-                if h.country.trim().is_empty() {
-                    c.push(
-                        &format!("h{i}_country"),
-                        "field-country",
-                        "err-required",
-                        &[],
-                    );
-                }
-                item.insert("abroad".into(), json!({"country": h.country.trim()}));
-            }
-            history.push(Value::Object(item));
+    }
+    let mut admissions = Vec::new();
+    for (i, a) in f.admissions.iter().enumerate() {
+        if let Some(item) = c.admission_row(i, a) {
+            admissions.push(item);
         }
     }
     let mut input = Map::new();
-    if let (Some(start), Some(r), Some(q), Some(s)) = (start, r, q, s) {
-        let mut contract =
-            json!({"start": start, "days_per_week": r, "weekly_hours": q, "reference_hours": s});
-        if !absences.is_empty()
-            && let Some(obj) = contract.as_object_mut()
-        {
-            obj.insert("absences".into(), Value::Array(absences));
+    if let (Some(start), Some(mut contract)) = (start, regime) {
+        contract.insert("start".into(), json!(start));
+        if let Some(pay) = pay {
+            contract.insert("pay".into(), pay);
         }
-        input.insert("contract".into(), contract);
+        if !absences.is_empty() {
+            contract.insert("absences".into(), Value::Array(absences));
+        }
+        input.insert("contract".into(), Value::Object(contract));
     }
     input.insert("history".into(), Value::Array(history));
+    if !admissions.is_empty() {
+        input.insert("previous_admissions".into(), Value::Array(admissions));
+    }
     Checked {
         input: Value::Object(input),
         birth_date,
         niss,
+    }
+}
+
+/// The article an earlier admission was granted under (the engine's `AdmissionArticle`).
+pub const ADMISSION_ARTICLES: [&str; 6] =
+    ["art30", "art32", "art33", "art42", "art42bis", "insertion"];
+
+impl Check<'_> {
+    /// A work regime R, Q, S from three fields (`names`), with the engine's range checks here
+    /// first so the messages are in the user's language. A work regime has 1 to 6 days a week,
+    /// as the engine requires of a typed regime (`MAX_DAYS_PER_WEEK`). `required`: every
+    /// figure must be typed (the contract); otherwise (a past job) all empty means no regime
+    /// (full time, R5) and a missing figure is full time too: R 5, S 38, Q = S.
+    fn regime(
+        &mut self,
+        names: [&str; 3],
+        values: [&str; 3],
+        required: bool,
+    ) -> Option<Map<String, Value>> {
+        let labels = if required {
+            [
+                "field-days-per-week",
+                "field-weekly-hours",
+                "field-reference-hours",
+            ]
+        } else {
+            ["field-job-days", "field-job-hours", "field-job-ref-hours"]
+        };
+        if !required && values.iter().all(|v| v.trim().is_empty()) {
+            return None;
+        }
+        // Every figure is read before giving up, so each wrong field shows its error.
+        let mut got = [None, None, None];
+        let mut failed = false;
+        for k in 0..3 {
+            if !required && values[k].trim().is_empty() {
+                continue;
+            }
+            got[k] = self.number(names[k], labels[k], values[k]);
+            failed |= got[k].is_none();
+        }
+        if failed {
+            return None;
+        }
+        let num = |v: &Option<Value>| v.as_ref().and_then(Value::as_f64);
+        let r = got[0].clone().unwrap_or(json!(5));
+        let s = got[2].clone().unwrap_or(json!(38));
+        let q = got[1].clone().unwrap_or_else(|| s.clone());
+        let mut ok = true;
+        if let Some(rv) = num(&Some(r.clone()))
+            && !(1.0..=6.0).contains(&rv)
+        {
+            self.push(names[0], labels[0], "err-days-range", &[]);
+            ok = false;
+        }
+        let sv = num(&Some(s.clone()));
+        if let Some(sv) = sv
+            && (sv <= 0.0 || sv > 60.0)
+        {
+            self.push(names[2], labels[2], "err-s-range", &[]);
+            ok = false;
+        }
+        if let (Some(qv), Some(sv)) = (num(&Some(q.clone())), sv) {
+            if qv <= 0.0 {
+                self.push(names[1], labels[1], "err-q-positive", &[]);
+                ok = false;
+            } else if qv > sv {
+                self.push(names[1], labels[1], "err-q-above-s", &[]);
+                ok = false;
+            }
+        }
+        let mut m = Map::new();
+        m.insert("days_per_week".into(), r);
+        m.insert("weekly_hours".into(), q);
+        m.insert("reference_hours".into(), s);
+        ok.then_some(m)
+    }
+
+    /// The contract's gross pay (`{"monthly": 1100}`), when a kind is chosen.
+    fn pay(&mut self, f: &RequestForm) -> Option<Value> {
+        let kind = f.pay_kind.trim();
+        if kind.is_empty() {
+            if !f.pay_amount.trim().is_empty() {
+                self.push("pay_kind", "field-pay-kind", "err-pay-kind", &[]);
+            }
+            return None;
+        }
+        if !PAY_KINDS.contains(&kind) {
+            self.push("pay_kind", "field-pay-kind", "err-pay-kind", &[]);
+            return None;
+        }
+        let amount = self.number("pay_amount", "field-pay-amount", &f.pay_amount)?;
+        if amount.as_f64().is_some_and(|a| a <= 0.0) {
+            self.push("pay_amount", "field-pay-amount", "err-q-positive", &[]);
+            return None;
+        }
+        Some(json!({ kind: amount }))
+    }
+
+    fn history_row(&mut self, i: usize, h: &HistoryRow) -> Option<Value> {
+        if !labels::PERIOD_KINDS.contains(&h.kind.as_str()) {
+            self.push(&format!("h{i}_kind"), "field-kind", "err-required", &[]);
+        }
+        let sh = self.date(&format!("h{i}_start"), "field-start", &h.start, true);
+        let eh = self.date(&format!("h{i}_end"), "field-end", &h.end, true);
+        let regime = self.regime(
+            [
+                &format!("h{i}_days"),
+                &format!("h{i}_hours"),
+                &format!("h{i}_ref_hours"),
+            ],
+            [&h.days, &h.hours, &h.ref_hours],
+            false,
+        );
+        let mut item = Map::new();
+        if h.kind == "foreign_work" {
+            if h.country.trim().is_empty() {
+                self.push(
+                    &format!("h{i}_country"),
+                    "field-country",
+                    "err-required",
+                    &[],
+                );
+            }
+            item.insert("abroad".into(), json!({"country": h.country.trim()}));
+        }
+        // The child's fields only for child raising: they stay typed (and shown) when the
+        // kind changes, but only the kind that takes them sends them.
+        if h.kind == "child_raising" {
+            let born = self.date(
+                &format!("h{i}_child_birth_date"),
+                "field-child-birth-date",
+                &h.child_birth_date,
+                true,
+            );
+            if let Some(born) = born {
+                item.insert("child_birth_date".into(), json!(born));
+            }
+            if h.child_disabled {
+                item.insert("child_disabled".into(), json!(true));
+            }
+        }
+        let (sh, eh) = (sh?, eh?);
+        if eh < sh {
+            self.push(
+                &format!("h{i}_end"),
+                "field-end",
+                "err-end-before-start",
+                &[],
+            );
+        }
+        item.insert("kind".into(), json!(h.kind));
+        item.insert("start".into(), json!(sh));
+        item.insert("end".into(), json!(eh));
+        if !h.employer.trim().is_empty() {
+            item.insert("employer".into(), json!(h.employer.trim()));
+        }
+        // The engine reads a regime for work only (a job's days convert by it, SPEC §3.7).
+        if let Some(regime) = regime
+            && (h.kind == "work" || h.kind == "foreign_work")
+        {
+            item.insert("regime".into(), Value::Object(regime));
+        }
+        Some(Value::Object(item))
+    }
+
+    fn admission_row(&mut self, i: usize, a: &AdmissionRow) -> Option<Value> {
+        let da = self.date(
+            &format!("p{i}_application_date"),
+            "field-admission-date",
+            &a.application_date,
+            true,
+        );
+        let paid = self.date(
+            &format!("p{i}_first_paid_day"),
+            "field-admission-first-paid",
+            &a.first_paid_day,
+            false,
+        );
+        if !ADMISSION_ARTICLES.contains(&a.article.as_str()) {
+            self.push(
+                &format!("p{i}_article"),
+                "field-admission-article",
+                "err-required",
+                &[],
+            );
+            return None;
+        }
+        let mut item = json!({"application_date": da?, "article": a.article});
+        if let Some(paid) = paid {
+            item["first_paid_day"] = json!(paid);
+        }
+        Some(item)
     }
 }
 
@@ -429,11 +671,27 @@ pub fn field_of(path: &str) -> String {
         && let Some((i, f)) = idx(rest)
     {
         let f = match f.as_str() {
-            "start" | "end" | "kind" | "employer" => f,
+            "start" | "end" | "kind" | "employer" | "child_birth_date" | "child_disabled" => f,
             s if s.starts_with("abroad") => "country".into(),
+            "regime.days_per_week" => "days".into(),
+            "regime.weekly_hours" => "hours".into(),
+            "regime.reference_hours" => "ref_hours".into(),
             _ => "kind".into(),
         };
         return format!("h{i}_{f}");
+    }
+    if let Some(rest) = p.strip_prefix("previous_admissions[")
+        && let Some((i, f)) = idx(rest)
+    {
+        let f = if ["first_paid_day", "article"].contains(&f.as_str()) {
+            f
+        } else {
+            "application_date".into()
+        };
+        return format!("p{i}_{f}");
+    }
+    if p.starts_with("contract.pay") {
+        return "pay_amount".into();
     }
     match p {
         "contract.start" => "contract_start".into(),
@@ -451,7 +709,7 @@ pub fn field_of(path: &str) -> String {
 pub fn label_key_of(field: &str) -> &'static str {
     let tail = field.split_once('_').map(|(h, t)| {
         if h.len() > 1
-            && (h.starts_with('h') || h.starts_with('a'))
+            && (h.starts_with('h') || h.starts_with('a') || h.starts_with('p'))
             && h[1..].chars().all(|c| c.is_ascii_digit())
         {
             t
@@ -465,6 +723,16 @@ pub fn label_key_of(field: &str) -> &'static str {
         "end" => "field-end",
         "country" => "field-country",
         "employer" => "field-employer",
+        "days" => "field-job-days",
+        "hours" => "field-job-hours",
+        "ref_hours" => "field-job-ref-hours",
+        "child_birth_date" => "field-child-birth-date",
+        "child_disabled" => "field-child-disabled",
+        "application_date" => "field-admission-date",
+        "first_paid_day" => "field-admission-first-paid",
+        "article" => "field-admission-article",
+        "pay_kind" => "field-pay-kind",
+        "pay_amount" => "field-pay-amount",
         "contract_start" => "field-contract-start",
         "days_per_week" => "field-days-per-week",
         "weekly_hours" => "field-weekly-hours",
@@ -595,7 +863,7 @@ mod tests {
             start: "2020-01-01".into(),
             end: "2020-12-31".into(),
             country: "FR".into(),
-            employer: String::new(),
+            ..Default::default()
         });
         let mut e = Errors::new();
         let c = check(&f, Lang::Fr, false, &mut e);

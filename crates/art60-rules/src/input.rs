@@ -1593,7 +1593,10 @@ mod code_tests {
                 "history[0].regime.days_per_week"
             )
         );
-        assert_eq!(refusal(past("c4", 7)).code, InputCode::DaysPerWeekOutOfRange);
+        assert_eq!(
+            refusal(past("c4", 7)).code,
+            InputCode::DaysPerWeekOutOfRange
+        );
         let req = parsed(past("dmfa", 7));
         assert_eq!(
             req.history[0].regime.map(|r| r.days_per_week),

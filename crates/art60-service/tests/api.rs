@@ -244,10 +244,7 @@ async fn seven_days_a_week_are_refused_as_in_the_form() {
             .call(Method::POST, "/api/v1/requests", &t.a.worker, Some(bad))
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        assert_eq!(
-            refused(&r.body).0,
-            "input.history[0].regime.days_per_week"
-        );
+        assert_eq!(refused(&r.body).0, "input.history[0].regime.days_per_week");
         let mut good = new_request(e, "2024-07-01");
         good["input"]["contract"]["days_per_week"] = json!(6);
         let r = t

@@ -7,7 +7,12 @@
 use crate::i18n::{Lang, t};
 
 /// ISO 3166-1 alpha-2 codes (never BE: Belgian work is `work`).
-pub const COUNTRIES: [&str; 56] = ["AT", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO", "CH", "GB", "DZ", "TR", "TN", "BA", "MK", "ME", "MA", "RS", "AL", "UA", "RU", "CD", "CM", "RW", "BI", "SN", "GN", "SY", "IQ", "AF", "BR", "US", "CA", "CN", "IN"];
+pub const COUNTRIES: [&str; 56] = [
+    "AT", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT",
+    "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO", "CH", "GB", "DZ",
+    "TR", "TN", "BA", "MK", "ME", "MA", "RS", "AL", "UA", "RU", "CD", "CM", "RW", "BI", "SN", "GN",
+    "SY", "IQ", "AF", "BR", "US", "CA", "CN", "IN",
+];
 
 /// `(code, name)` sorted by name in the reader's language. A stored code outside the list (a
 /// request filed through the API) is kept as its own entry, so re-saving the form keeps it.
@@ -61,7 +66,12 @@ mod tests {
             assert!(COUNTRIES.contains(&c), "{c}");
         }
         for f in &art60_rules::ParamSet::embedded().foreign {
-            for c in f.value.convention_countries.iter().chain(&f.value.option_countries) {
+            for c in f
+                .value
+                .convention_countries
+                .iter()
+                .chain(&f.value.option_countries)
+            {
                 assert!(COUNTRIES.contains(&c.as_str()), "convention country {c}");
             }
         }
@@ -85,6 +95,9 @@ mod tests {
         assert!(options(Lang::Nl, "").contains(&("DE".into(), "Duitsland".into())));
         assert!(options(Lang::En, "").contains(&("DE".into(), "Germany".into())));
         // A code from the API that the list lacks is kept.
-        assert_eq!(options(Lang::Fr, "JP").last(), Some(&("JP".into(), "JP".into())));
+        assert_eq!(
+            options(Lang::Fr, "JP").last(),
+            Some(&("JP".into(), "JP".into()))
+        );
     }
 }

@@ -32,8 +32,16 @@ enum Why {
 
 /// Engine paths (`history[].abroad.country`) the form does not set, and why.
 const EXCEPTIONS: &[(&str, Why, &str)] = &[
-    ("mode", Why::Internal, "the portal always asks the CPAS question (plan)"),
-    ("today", Why::Internal, "the service's clock (Europe/Brussels)"),
+    (
+        "mode",
+        Why::Internal,
+        "the portal always asks the CPAS question (plan)",
+    ),
+    (
+        "today",
+        Why::Internal,
+        "the service's clock (Europe/Brussels)",
+    ),
     (
         "application_date",
         Why::Internal,
@@ -196,7 +204,12 @@ fn schema_paths(root: &Value, node: &Value, path: &str, out: &mut BTreeSet<Strin
     }
     let mut branched = false;
     for key in ["anyOf", "oneOf", "allOf"] {
-        for sub in node.get(key).and_then(Value::as_array).into_iter().flatten() {
+        for sub in node
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             branched = true;
             schema_paths(root, sub, path, out, depth + 1);
         }
@@ -359,7 +372,10 @@ fn the_form_can_set_every_field_the_cpas_can_know() {
     // The list stays honest: no exception for a field the form sets or the engine dropped.
     for (p, why, reason) in EXCEPTIONS {
         assert!(!reason.is_empty(), "{p}: say why");
-        assert!(engine.contains(*p), "{p} ({why:?}) is no longer an engine field");
+        assert!(
+            engine.contains(*p),
+            "{p} ({why:?}) is no longer an engine field"
+        );
         assert!(
             !form.contains(*p),
             "{p} is excepted ({why:?}) but the form sets it"

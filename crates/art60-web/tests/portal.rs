@@ -1388,27 +1388,35 @@ async fn the_form_says_child_raising_part_time_jobs_abroad_pay_and_admissions() 
     let r = b
         .post(&p, "/requests/new", &request_form(&token, "add_history"))
         .await;
-    for field in [
-        "h2_days",
-        "h2_hours",
-        "h2_ref_hours",
-        "h2_child_birth_date",
-    ] {
+    for field in ["h2_days", "h2_hours", "h2_ref_hours", "h2_child_birth_date"] {
         assert!(
             r.body.contains(&format!(r#"<label for="{field}">"#)),
             "{field}"
         );
     }
-    assert!(r.body.contains(r#"<select id="h2_country" name="h2_country""#));
+    assert!(
+        r.body
+            .contains(r#"<select id="h2_country" name="h2_country""#)
+    );
     assert!(r.body.contains(r#"<option value="DE">Allemagne</option>"#));
-    assert!(r.body.contains(r#"<option value="FR" selected>France</option>"#));
-    assert!(r.body.contains(r#"<input type="checkbox" id="h2_child_disabled""#));
-    assert!(r.body.contains(r#"<label class="inline-label" for="h2_child_disabled">"#));
+    assert!(
+        r.body
+            .contains(r#"<option value="FR" selected>France</option>"#)
+    );
+    assert!(
+        r.body
+            .contains(r#"<input type="checkbox" id="h2_child_disabled""#)
+    );
+    assert!(
+        r.body
+            .contains(r#"<label class="inline-label" for="h2_child_disabled">"#)
+    );
     let r = b
         .post(&p, "/requests/new", &request_form(&token, "add_admission"))
         .await;
     assert!(
-        r.body.contains(r#"<input autofocus id="p0_application_date""#),
+        r.body
+            .contains(r#"<input autofocus id="p0_application_date""#),
         "focus on the new admission"
     );
     assert!(r.body.contains(r#"<option value="art30" selected>"#));
@@ -1443,8 +1451,9 @@ async fn the_form_says_child_raising_part_time_jobs_abroad_pay_and_admissions() 
     ] {
         let msg = msg.replace('\'', "&#39;");
         assert!(
-            r.body
-                .contains(&format!(r#"<p class="field-error" id="{field}-err">{msg}</p>"#)),
+            r.body.contains(&format!(
+                r#"<p class="field-error" id="{field}-err">{msg}</p>"#
+            )),
             "{field}"
         );
         assert!(
@@ -1454,10 +1463,23 @@ async fn the_form_says_child_raising_part_time_jobs_abroad_pay_and_admissions() 
         );
     }
     assert!(r.body.contains(r#"<select id="pay_kind" name="pay_kind" aria-describedby="pay_kind-hint pay_kind-err" aria-invalid="true""#));
-    assert!(r.body.contains(r#"aria-describedby="h2_child_birth_date-err""#));
-    assert_eq!(input_value(&r.body, "h0_hours"), Some("19"), "typed text kept");
-    assert!(r.body.contains(r#"id="h2_child_disabled" name="h2_child_disabled" value="yes" checked"#));
-    assert!(r.body.contains(r#"<option value="DE" selected>Allemagne</option>"#));
+    assert!(
+        r.body
+            .contains(r#"aria-describedby="h2_child_birth_date-err""#)
+    );
+    assert_eq!(
+        input_value(&r.body, "h0_hours"),
+        Some("19"),
+        "typed text kept"
+    );
+    assert!(
+        r.body
+            .contains(r#"id="h2_child_disabled" name="h2_child_disabled" value="yes" checked"#)
+    );
+    assert!(
+        r.body
+            .contains(r#"<option value="DE" selected>Allemagne</option>"#)
+    );
     // Completed, it is saved.
     form.extend([
         ("h2_child_birth_date", "2024-12-20"),
@@ -1465,9 +1487,7 @@ async fn the_form_says_child_raising_part_time_jobs_abroad_pay_and_admissions() 
     ]);
     let r = b.post(&p, "/requests/new", &form).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let edit = b
-        .get(&p, &format!("{}/edit", r.location.unwrap()))
-        .await;
+    let edit = b.get(&p, &format!("{}/edit", r.location.unwrap())).await;
     assert_eq!(edit.status, StatusCode::OK);
     let body = &edit.body;
     assert_eq!(input_value(body, "h0_days"), Some("4"));
@@ -1475,7 +1495,9 @@ async fn the_form_says_child_raising_part_time_jobs_abroad_pay_and_admissions() 
     // Left empty, S is the full-time 38.
     assert_eq!(input_value(body, "h0_ref_hours"), Some("38"));
     assert_eq!(input_value(body, "h2_child_birth_date"), Some("2024-12-20"));
-    assert!(body.contains(r#"id="h2_child_disabled" name="h2_child_disabled" value="yes" checked"#));
+    assert!(
+        body.contains(r#"id="h2_child_disabled" name="h2_child_disabled" value="yes" checked"#)
+    );
     assert!(body.contains(r#"<option value="DE" selected>Allemagne</option>"#));
     assert_eq!(input_value(body, "p0_application_date"), Some("2019-03-01"));
     assert_eq!(input_value(body, "pay_amount"), Some("1100"));
@@ -1489,7 +1511,6 @@ async fn the_form_says_child_raising_part_time_jobs_abroad_pay_and_admissions() 
 async fn the_birth_date_comes_from_the_niss_and_the_contact_from_the_account() {
     let p = portal().await;
     let mut b = Browser::default();
-    b.lang = Some("fr");
     b.login(&p, "cpas.namur").await;
     let page = b.get(&p, "/requests/new").await;
     let token = csrf(main_of(&page.body));
@@ -1521,7 +1542,11 @@ async fn the_birth_date_comes_from_the_niss_and_the_contact_from_the_account() {
         .post(
             &p,
             "/check/niss",
-            &[("csrf", &token), ("niss", NISS), ("birth_date", "1990-01-24")],
+            &[
+                ("csrf", &token),
+                ("niss", NISS),
+                ("birth_date", "1990-01-24"),
+            ],
         )
         .await;
     assert!(!r.body.contains("hx-swap-oob"), "a typed date is kept");
@@ -1536,10 +1561,16 @@ async fn the_birth_date_comes_from_the_niss_and_the_contact_from_the_account() {
     let r = b.post(&p, "/requests/new", &form).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = b.get(&p, "/requests/new").await;
-    assert_eq!(input_value(&page.body, "contact_name"), Some("Marie Dupont"));
+    assert_eq!(
+        input_value(&page.body, "contact_name"),
+        Some("Marie Dupont")
+    );
     assert_eq!(
         input_value(&page.body, "contact_email"),
         Some("marie.dupont@cpas.example")
     );
-    assert_eq!(input_value(&page.body, "contact_phone"), Some("081 00 00 00"));
+    assert_eq!(
+        input_value(&page.body, "contact_phone"),
+        Some("081 00 00 00")
+    );
 }

@@ -133,6 +133,9 @@ async function fillRequest(page, L, js) {
       await page.fill(`#h${i}_days`, more.days);
       await page.fill(`#h${i}_hours`, more.hours);
     }
+    // Only the groups the kind takes are shown (CSS, with or without JavaScript).
+    ok((await page.isVisible(`#h${i}_child_birth_date`)) === !!more.child, `period ${i}: child fields shown only for child raising`);
+    ok((await page.isVisible(`#h${i}_country`)) === !!more.country, `period ${i}: country shown only for work abroad`);
     if (more.child) {
       await page.fill(`#h${i}_child_birth_date`, more.child);
       await page.check(`#h${i}_child_disabled`);

@@ -30,6 +30,15 @@ pub struct HistoryRow {
     /// Child raising: the child's birth date and whether the child is disabled.
     pub child_birth_date: String,
     pub child_disabled: bool,
+    /// Work abroad: frontier worker, posted on the Belgian ONSS, overseas social security.
+    pub frontier_worker: bool,
+    pub posted: bool,
+    pub ssom: bool,
+    /// A job's category ([`JOB_CATEGORIES`]; empty is ordinary).
+    pub job_category: String,
+    /// A job's gross pay, as the contract's ([`PAY_KINDS`]).
+    pub pay_kind: String,
+    pub pay_amount: String,
 }
 
 /// An earlier admission to full unemployment benefits (the new regime counts only the days
@@ -73,6 +82,9 @@ pub struct RequestForm {
 
 /// The pay kinds of the form (the engine's `Pay` variants), empty first: not given.
 pub const PAY_KINDS: [&str; 3] = ["", "monthly", "hourly"];
+
+/// The kinds of job (the engine's `JobCategory`), ordinary first.
+pub const JOB_CATEGORIES: [&str; 4] = ["ordinary", "teacher", "piece_rate", "sports"];
 
 fn row_field(name: &str, prefix: char) -> Option<(usize, &str)> {
     let rest = name.strip_prefix(prefix)?;
@@ -130,6 +142,12 @@ impl RequestForm {
                             "child_birth_date" => r.child_birth_date = v,
                             // A checkbox: sent only when ticked.
                             "child_disabled" => r.child_disabled = !v.is_empty(),
+                            "frontier_worker" => r.frontier_worker = !v.is_empty(),
+                            "posted" => r.posted = !v.is_empty(),
+                            "ssom" => r.ssom = !v.is_empty(),
+                            "job_category" => r.job_category = v,
+                            "pay_kind" => r.pay_kind = v,
+                            "pay_amount" => r.pay_amount = v,
                             _ => {}
                         }
                     } else if let Some((i, field)) = row_field(k, 'a') {
@@ -253,6 +271,13 @@ impl RequestForm {
             .flatten()
         {
             let regime = h.get("regime");
+            let abroad = |k: &str| {
+                h.get("abroad")
+                    .and_then(|a| a.get(k))
+                    .and_then(Value::as_bool)
+                    == Some(true)
+            };
+            let (pay_kind, pay_amount) = pay_of(h.get("pay"));
             f.history.push(HistoryRow {
                 kind: s(h.get("kind")),
                 start: s(h.get("start")),
@@ -264,6 +289,12 @@ impl RequestForm {
                 ref_hours: s(regime.and_then(|r| r.get("reference_hours"))),
                 child_birth_date: s(h.get("child_birth_date")),
                 child_disabled: h.get("child_disabled").and_then(Value::as_bool) == Some(true),
+                frontier_worker: abroad("frontier_worker"),
+                posted: abroad("posted"),
+                ssom: abroad("ssom"),
+                job_category: s(h.get("job_category")),
+                pay_kind,
+                pay_amount,
             });
         }
         for a in input
@@ -406,7 +437,7 @@ pub fn check(f: &RequestForm, lang: Lang, full: bool, errors: &mut Errors) -> Ch
         [&f.days_per_week, &f.weekly_hours, &f.reference_hours],
         true,
     );
-    let pay = c.pay(f);
+    let pay = c.pay(["pay_kind", "pay_amount"], &f.pay_kind, &f.pay_amount);
     let mut absences = Vec::new();
     for (i, a) in f.absences.iter().enumerate() {
         let sa = c.date(&format!("a{i}_start"), "field-start", &a.start, true);
@@ -532,22 +563,23 @@ impl Check<'_> {
         ok.then_some(m)
     }
 
-    /// The contract's gross pay (`{"monthly": 1100}`), when a kind is chosen.
-    fn pay(&mut self, f: &RequestForm) -> Option<Value> {
-        let kind = f.pay_kind.trim();
+    /// A gross pay (`{"monthly": 1100}`) from its kind and amount fields (`names`), when a
+    /// kind is chosen.
+    fn pay(&mut self, names: [&str; 2], kind: &str, amount: &str) -> Option<Value> {
+        let kind = kind.trim();
         if kind.is_empty() {
-            if !f.pay_amount.trim().is_empty() {
-                self.push("pay_kind", "field-pay-kind", "err-pay-kind", &[]);
+            if !amount.trim().is_empty() {
+                self.push(names[0], "field-pay-kind", "err-pay-kind", &[]);
             }
             return None;
         }
         if !PAY_KINDS.contains(&kind) {
-            self.push("pay_kind", "field-pay-kind", "err-pay-kind", &[]);
+            self.push(names[0], "field-pay-kind", "err-pay-kind", &[]);
             return None;
         }
-        let amount = self.number("pay_amount", "field-pay-amount", &f.pay_amount)?;
+        let amount = self.number(names[1], "field-pay-amount", amount)?;
         if amount.as_f64().is_some_and(|a| a <= 0.0) {
-            self.push("pay_amount", "field-pay-amount", "err-q-positive", &[]);
+            self.push(names[1], "field-pay-amount", "err-q-positive", &[]);
             return None;
         }
         Some(json!({ kind: amount }))
@@ -578,7 +610,17 @@ impl Check<'_> {
                     &[],
                 );
             }
-            item.insert("abroad".into(), json!({"country": h.country.trim()}));
+            let mut abroad = json!({"country": h.country.trim()});
+            for (key, on) in [
+                ("frontier_worker", h.frontier_worker),
+                ("posted", h.posted),
+                ("ssom", h.ssom),
+            ] {
+                if on {
+                    abroad[key] = json!(true);
+                }
+            }
+            item.insert("abroad".into(), abroad);
         }
         // The child's fields only for child raising: they stay typed (and shown) when the
         // kind changes, but only the kind that takes them sends them.
@@ -611,11 +653,35 @@ impl Check<'_> {
         if !h.employer.trim().is_empty() {
             item.insert("employer".into(), json!(h.employer.trim()));
         }
-        // The engine reads a regime for work only (a job's days convert by it, SPEC §3.7).
+        // The engine reads a regime, a pay and a category for work only (a job's days
+        // convert by its regime, SPEC §3.7).
+        let work = h.kind == "work" || h.kind == "foreign_work";
         if let Some(regime) = regime
-            && (h.kind == "work" || h.kind == "foreign_work")
+            && work
         {
             item.insert("regime".into(), Value::Object(regime));
+        }
+        if work {
+            let pay = self.pay(
+                [&format!("h{i}_pay_kind"), &format!("h{i}_pay_amount")],
+                &h.pay_kind,
+                &h.pay_amount,
+            );
+            if let Some(pay) = pay {
+                item.insert("pay".into(), pay);
+            }
+            match h.job_category.as_str() {
+                "" | "ordinary" => {}
+                c if JOB_CATEGORIES.contains(&c) => {
+                    item.insert("job_category".into(), json!(c));
+                }
+                _ => self.push(
+                    &format!("h{i}_job_category"),
+                    "field-job-category",
+                    "err-required",
+                    &[],
+                ),
+            }
         }
         Some(Value::Object(item))
     }
@@ -672,7 +738,12 @@ pub fn field_of(path: &str) -> String {
     {
         let f = match f.as_str() {
             "start" | "end" | "kind" | "employer" | "child_birth_date" | "child_disabled" => f,
+            "abroad.frontier_worker" => "frontier_worker".into(),
+            "abroad.posted" => "posted".into(),
+            "abroad.ssom" => "ssom".into(),
             s if s.starts_with("abroad") => "country".into(),
+            s if s.starts_with("pay") => "pay_amount".into(),
+            "job_category" => f,
             "regime.days_per_week" => "days".into(),
             "regime.weekly_hours" => "hours".into(),
             "regime.reference_hours" => "ref_hours".into(),
@@ -732,6 +803,10 @@ pub fn label_key_of(field: &str) -> &'static str {
         "first_paid_day" => "field-admission-first-paid",
         "article" => "field-admission-article",
         "pay_kind" => "field-pay-kind",
+        "job_category" => "field-job-category",
+        "frontier_worker" => "field-frontier-worker",
+        "posted" => "field-posted",
+        "ssom" => "field-ssom",
         "pay_amount" => "field-pay-amount",
         "contract_start" => "field-contract-start",
         "days_per_week" => "field-days-per-week",

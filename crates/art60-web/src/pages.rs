@@ -479,6 +479,20 @@ impl FormPage {
             })
             .collect()
     }
+    fn job_category_options(&self) -> Vec<(String, String)> {
+        form::JOB_CATEGORIES
+            .iter()
+            .map(|k| (k.to_string(), self.ctx.t(&labels::key("job-category", k))))
+            .collect()
+    }
+    /// A job's category as the drop-down shows it: empty (not given) is ordinary.
+    fn or_ordinary<'a>(&self, category: &'a str) -> &'a str {
+        if category.is_empty() {
+            "ordinary"
+        } else {
+            category
+        }
+    }
     fn article_options(&self) -> Vec<(String, String)> {
         form::ADMISSION_ARTICLES
             .iter()

@@ -162,36 +162,6 @@ const EXCEPTIONS: &[(&str, Why, &str)] = &[
         Why::NotYet,
         "as contract.weekdays: the default week",
     ),
-    (
-        "history[].pay.monthly",
-        Why::NotYet,
-        "a past job's pay: the contract's pay is in the form",
-    ),
-    (
-        "history[].pay.hourly",
-        Why::NotYet,
-        "a past job's pay: the contract's pay is in the form",
-    ),
-    (
-        "history[].job_category",
-        Why::NotYet,
-        "teachers, piece-rate and sports jobs go to the officer anyway (SPEC §3.8.4)",
-    ),
-    (
-        "history[].abroad.frontier_worker",
-        Why::NotYet,
-        "frontier, posted and SSOM work abroad: the officer completes it from form U1",
-    ),
-    (
-        "history[].abroad.posted",
-        Why::NotYet,
-        "as history[].abroad.frontier_worker",
-    ),
-    (
-        "history[].abroad.ssom",
-        Why::NotYet,
-        "as history[].abroad.frontier_worker",
-    ),
 ];
 
 /// The leaf fields of a JSON Schema, as paths: `a.b`, arrays as `[]`, an externally tagged
@@ -287,10 +257,16 @@ fn filled_forms() -> Vec<Vec<(String, String)>> {
         ("h0_days", "4"),
         ("h0_hours", "24"),
         ("h0_ref_hours", "38"),
+        ("h0_pay_kind", "monthly"),
+        ("h0_pay_amount", "1200"),
+        ("h0_job_category", "teacher"),
         ("h1_kind", "foreign_work"),
         ("h1_start", "2021-01-01"),
         ("h1_end", "2021-12-31"),
         ("h1_country", "FR"),
+        ("h1_frontier_worker", "yes"),
+        ("h1_posted", "yes"),
+        ("h1_ssom", "yes"),
         ("h2_kind", "child_raising"),
         ("h2_start", "2022-01-01"),
         ("h2_end", "2022-12-31"),
@@ -306,7 +282,15 @@ fn filled_forms() -> Vec<Vec<(String, String)>> {
     let mut monthly: Vec<_> = person.iter().chain(rows.iter()).copied().collect();
     monthly.extend([("pay_kind", "monthly"), ("pay_amount", "1100")]);
     let mut hourly: Vec<_> = person.to_vec();
-    hourly.extend([("pay_kind", "hourly"), ("pay_amount", "14,20")]);
+    hourly.extend([
+        ("pay_kind", "hourly"),
+        ("pay_amount", "14,20"),
+        ("h0_kind", "work"),
+        ("h0_start", "2020-01-01"),
+        ("h0_end", "2020-06-30"),
+        ("h0_pay_kind", "hourly"),
+        ("h0_pay_amount", "13,10"),
+    ]);
     vec![pairs(&monthly), pairs(&hourly)]
 }
 

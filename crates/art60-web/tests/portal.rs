@@ -1388,17 +1388,32 @@ async fn the_form_says_child_raising_part_time_jobs_abroad_pay_and_admissions() 
     let r = b
         .post(&p, "/requests/new", &request_form(&token, "add_history"))
         .await;
-    for field in ["h2_days", "h2_hours", "h2_ref_hours", "h2_child_birth_date"] {
-        assert!(
-            r.body.contains(&format!(r#"<label for="{field}">"#)),
-            "{field}"
-        );
+    for field in [
+        "h2_days",
+        "h2_hours",
+        "h2_ref_hours",
+        "h2_pay_kind",
+        "h2_pay_amount",
+        "h2_job_category",
+        "h2_child_birth_date",
+        "h2_frontier_worker",
+        "h2_posted",
+        "h2_ssom",
+    ] {
+        assert!(r.body.contains(&format!(r#" for="{field}">"#)), "{field}");
     }
     assert!(
         r.body
             .contains(r#"<select id="h2_country" name="h2_country""#)
     );
     assert!(r.body.contains(r#"<option value="DE">Allemagne</option>"#));
+    assert!(
+        r.body
+            .contains(r#"<option value="ordinary" selected>Ordinaire</option>"#)
+    );
+    // A new job is offered as full time.
+    assert_eq!(input_value(&r.body, "h2_days"), Some("5"));
+    assert_eq!(input_value(&r.body, "h2_hours"), Some("38"));
     assert!(
         r.body
             .contains(r#"<option value="FR" selected>France</option>"#)
@@ -1434,6 +1449,9 @@ async fn the_form_says_child_raising_part_time_jobs_abroad_pay_and_admissions() 
         ("p0_article", "art30"),
         ("pay_amount", "1100"),
         ("weekly_hours", "19"),
+        ("h0_pay_kind", "hourly"),
+        ("h0_pay_amount", "14,5"),
+        ("h1_posted", "yes"),
     ]);
     form.retain(|(k, v)| *k != "weekly_hours" || *v == "19");
     // The child's birth date is missing and the pay has no kind: both refused where they are.
@@ -1502,6 +1520,10 @@ async fn the_form_says_child_raising_part_time_jobs_abroad_pay_and_admissions() 
     assert_eq!(input_value(body, "p0_application_date"), Some("2019-03-01"));
     assert_eq!(input_value(body, "pay_amount"), Some("1100"));
     assert!(body.contains(r#"<option value="monthly" selected>Par mois</option>"#));
+    assert!(body.contains(r#"<option value="hourly" selected>Par heure</option>"#));
+    assert_eq!(input_value(body, "h0_pay_amount"), Some("14.5"));
+    assert!(body.contains(r#"id="h1_posted" name="h1_posted" value="yes" checked"#));
+    assert!(!body.contains(r#"id="h1_ssom" name="h1_ssom" value="yes" checked"#));
 }
 
 /// Issue 13 §4: the birth date comes from the NISS (not when the NISS's date is unknown), on

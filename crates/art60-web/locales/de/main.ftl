@@ -535,7 +535,7 @@ country-CN = China
 country-IN = Indien
 
 # Formular: Arbeitsregelung früherer Beschäftigungen, Kindererziehung, Lohn, frühere Zulassungen
-history-regime = Arbeitsregelung der Beschäftigung
+history-regime = Beschäftigung
 history-regime-hint = Für Arbeit. Als Vollzeit vorgeschlagen (5 Tage, 38 von 38 Stunden): für Teilzeit ändern. Leer gelassen zählt die Beschäftigung als Vollzeit und das LfA prüft die Stunden.
 field-job-days = Tage pro Woche
 field-job-hours = Stunden pro Woche (Q)
@@ -566,3 +566,13 @@ admission-art33 = Artikel 33 (freiwillige Teilzeit)
 admission-art42 = Artikel 42 (Wiederzulassung)
 admission-art42bis = Artikel 42bis
 admission-insertion = Eingliederungsgeld
+history-abroad = Arbeit im Ausland
+field-frontier-worker = Grenzgänger
+field-posted = Entsandt, beim belgischen LSS versichert
+field-ssom = Überseeische soziale Sicherheit (OSSOM)
+field-job-category = Art der Beschäftigung
+job-category-ordinary = Gewöhnlich
+job-category-teacher = Lehrkraft
+job-category-piece-rate = Akkord- oder Heimarbeit
+job-category-sports = Bezahlter Sportler
+history-pay-hint = Für die Beschäftigung, die den Status bestimmt: gleichgestellter Vollzeitarbeitnehmer (KE Art. 28 § 2) und Prüfung des Mindesteinkommens (GDMME).

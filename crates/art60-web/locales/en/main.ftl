@@ -535,7 +535,7 @@ country-CN = China
 country-IN = India
 
 # Form: past jobs' regime, child raising, pay, previous admissions
-history-regime = Work regime of the job
+history-regime = Job
 history-regime-hint = For work. Offered as full time (5 days, 38 hours out of 38): change it for part-time work. Left empty, the job counts as full time and ONEM checks the hours.
 field-job-days = Days per week
 field-job-hours = Hours per week (Q)
@@ -566,3 +566,13 @@ admission-art33 = Article 33 (voluntary part-time)
 admission-art42 = Article 42 (re-admission)
 admission-art42bis = Article 42bis
 admission-insertion = Integration allowances
+history-abroad = Work abroad
+field-frontier-worker = Frontier worker
+field-posted = Posted, insured with the Belgian ONSS
+field-ssom = Overseas social security (OSSOM)
+field-job-category = Kind of job
+job-category-ordinary = Ordinary
+job-category-teacher = Teacher
+job-category-piece-rate = Piece-rate or home work
+job-category-sports = Paid sportsperson
+history-pay-hint = For the job that decides the status: assimilated full time (RD art. 28 para. 2) and the minimum income check (RMMMG).

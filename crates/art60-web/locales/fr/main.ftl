@@ -535,7 +535,7 @@ country-CN = Chine
 country-IN = Inde
 
 # Formulaire : régime des emplois passés, éducation d'un enfant, rémunération, admissions antérieures
-history-regime = Régime de l'emploi
+history-regime = Emploi
 history-regime-hint = Pour un travail. Proposé à temps plein (5 jours, 38 heures sur 38) : changez-le pour un temps partiel. Laissé vide, l'emploi compte à temps plein et l'ONEM vérifie les heures.
 field-job-days = Jours par semaine
 field-job-hours = Heures par semaine (Q)
@@ -566,3 +566,13 @@ admission-art33 = Article 33 (temps partiel volontaire)
 admission-art42 = Article 42 (réadmission)
 admission-art42bis = Article 42bis
 admission-insertion = Allocations d'insertion
+history-abroad = Travail à l'étranger
+field-frontier-worker = Travailleur frontalier
+field-posted = Détaché, assujetti à l'ONSS belge
+field-ssom = Sécurité sociale d'outre-mer (OSSOM)
+field-job-category = Type d'emploi
+job-category-ordinary = Ordinaire
+job-category-teacher = Enseignant
+job-category-piece-rate = À la pièce ou à domicile
+job-category-sports = Sportif rémunéré
+history-pay-hint = Pour l'emploi qui décide du statut : temps plein assimilé (AR art. 28 § 2) et contrôle du revenu minimum (RMMMG).

@@ -535,7 +535,7 @@ country-CN = China
 country-IN = India
 
 # Formulier: regeling van vroegere jobs, opvoeding van een kind, loon, vroegere toelatingen
-history-regime = Arbeidsregeling van de job
+history-regime = Job
 history-regime-hint = Voor werk. Voorgesteld als voltijds (5 dagen, 38 uur op 38): pas het aan voor deeltijds werk. Leeg gelaten telt de job als voltijds en controleert de RVA de uren.
 field-job-days = Dagen per week
 field-job-hours = Uren per week (Q)
@@ -566,3 +566,13 @@ admission-art33 = Artikel 33 (vrijwillig deeltijds)
 admission-art42 = Artikel 42 (hertoelating)
 admission-art42bis = Artikel 42bis
 admission-insertion = Inschakelingsuitkeringen
+history-abroad = Werk in het buitenland
+field-frontier-worker = Grensarbeider
+field-posted = Gedetacheerd, onderworpen aan de Belgische RSZ
+field-ssom = Overzeese sociale zekerheid (DOSZ)
+field-job-category = Soort job
+job-category-ordinary = Gewoon
+job-category-teacher = Leerkracht
+job-category-piece-rate = Stukwerk of thuiswerk
+job-category-sports = Betaalde sportbeoefenaar
+history-pay-hint = Voor de job die het statuut bepaalt: gelijkgestelde voltijdse werknemer (KB art. 28 § 2) en controle van het minimuminkomen (GGMMI).

@@ -69,6 +69,8 @@ pub struct RequestForm {
     pub days_per_week: String,
     pub weekly_hours: String,
     pub reference_hours: String,
+    /// The contract's weekdays ([`WEEKDAYS`] codes); none ticked: the first R days from Monday.
+    pub weekdays: Vec<String>,
     /// The contract's gross pay: `monthly`, `hourly` or empty (not given), and the amount.
     pub pay_kind: String,
     pub pay_amount: String,
@@ -82,6 +84,9 @@ pub struct RequestForm {
 
 /// The pay kinds of the form (the engine's `Pay` variants), empty first: not given.
 pub const PAY_KINDS: [&str; 3] = ["", "monthly", "hourly"];
+
+/// The days of the week (the engine's `Day`), Monday first.
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// The kinds of job (the engine's `JobCategory`), ordinary first.
 pub const JOB_CATEGORIES: [&str; 4] = ["ordinary", "teacher", "piece_rate", "sports"];
@@ -122,6 +127,12 @@ impl RequestForm {
                 "days_per_week" => f.days_per_week = v,
                 "weekly_hours" => f.weekly_hours = v,
                 "reference_hours" => f.reference_hours = v,
+                // A group of checkboxes sharing the name: one pair per ticked day.
+                "weekdays" => {
+                    if WEEKDAYS.contains(&v.as_str()) && !f.weekdays.contains(&v) {
+                        f.weekdays.push(v);
+                    }
+                }
                 "pay_kind" => f.pay_kind = v,
                 "pay_amount" => f.pay_amount = v,
                 "contact_name" => f.contact_name = v,
@@ -251,6 +262,13 @@ impl RequestForm {
             f.weekly_hours = s(c.get("weekly_hours"));
             f.reference_hours = s(c.get("reference_hours"));
             (f.pay_kind, f.pay_amount) = pay_of(c.get("pay"));
+            f.weekdays = c
+                .get("weekdays")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str().map(str::to_owned))
+                .collect();
             for a in c
                 .get("absences")
                 .and_then(Value::as_array)
@@ -471,6 +489,23 @@ pub fn check(f: &RequestForm, lang: Lang, full: bool, errors: &mut Errors) -> Ch
         contract.insert("start".into(), json!(start));
         if let Some(pay) = pay {
             contract.insert("pay".into(), pay);
+        }
+        if !f.weekdays.is_empty() {
+            // In the week's order, whatever the order of the post.
+            let days: Vec<&str> = WEEKDAYS
+                .iter()
+                .copied()
+                .filter(|d| f.weekdays.iter().any(|w| w == d))
+                .collect();
+            // A whole R needs as many days (the engine's rule, here in the user's language);
+            // a variable cycle (R with decimals) may tick any.
+            if let Some(r) = contract.get("days_per_week").and_then(Value::as_f64)
+                && r.fract() == 0.0
+                && days.len() as f64 != r
+            {
+                c.push("weekdays", "field-weekdays", "err-weekdays", &[]);
+            }
+            contract.insert("weekdays".into(), json!(days));
         }
         if !absences.is_empty() {
             contract.insert("absences".into(), Value::Array(absences));
@@ -767,6 +802,7 @@ pub fn field_of(path: &str) -> String {
     match p {
         "contract.start" => "contract_start".into(),
         "contract.days_per_week" => "days_per_week".into(),
+        "contract.weekdays" => "weekdays".into(),
         "contract.weekly_hours" => "weekly_hours".into(),
         "contract.reference_hours" => "reference_hours".into(),
         "person.birth_date" | "birth_date" => "birth_date".into(),
@@ -803,6 +839,7 @@ pub fn label_key_of(field: &str) -> &'static str {
         "first_paid_day" => "field-admission-first-paid",
         "article" => "field-admission-article",
         "pay_kind" => "field-pay-kind",
+        "weekdays" => "field-weekdays",
         "job_category" => "field-job-category",
         "frontier_worker" => "field-frontier-worker",
         "posted" => "field-posted",

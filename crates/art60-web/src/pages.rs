@@ -479,6 +479,12 @@ impl FormPage {
             })
             .collect()
     }
+    fn weekday_options(&self) -> Vec<(String, String)> {
+        form::WEEKDAYS
+            .iter()
+            .map(|k| (k.to_string(), self.ctx.t(&labels::key("weekday", k))))
+            .collect()
+    }
     fn job_category_options(&self) -> Vec<(String, String)> {
         form::JOB_CATEGORIES
             .iter()

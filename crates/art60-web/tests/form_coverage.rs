@@ -153,14 +153,9 @@ const EXCEPTIONS: &[(&str, Why, &str)] = &[
         "as person.dock_worker_or_fisher: not carried by the service's request input",
     ),
     (
-        "contract.weekdays[]",
-        Why::NotYet,
-        "the engine's default (the first R days from Monday) is the usual art. 60 week",
-    ),
-    (
         "history[].weekdays[]",
         Why::NotYet,
-        "as contract.weekdays: the default week",
+        "a past job's days of the week: the default week (the contract's can be ticked)",
     ),
 ];
 
@@ -280,7 +275,15 @@ fn filled_forms() -> Vec<Vec<(String, String)>> {
         ("p0_article", "art30"),
     ];
     let mut monthly: Vec<_> = person.iter().chain(rows.iter()).copied().collect();
-    monthly.extend([("pay_kind", "monthly"), ("pay_amount", "1100")]);
+    monthly.extend([
+        ("pay_kind", "monthly"),
+        ("pay_amount", "1100"),
+        ("weekdays", "tue"),
+        ("weekdays", "wed"),
+        ("weekdays", "thu"),
+        ("weekdays", "fri"),
+        ("weekdays", "sat"),
+    ]);
     let mut hourly: Vec<_> = person.to_vec();
     hourly.extend([
         ("pay_kind", "hourly"),

@@ -1452,6 +1452,8 @@ async fn the_form_says_child_raising_part_time_jobs_abroad_pay_and_admissions() 
         ("h0_pay_kind", "hourly"),
         ("h0_pay_amount", "14,5"),
         ("h1_posted", "yes"),
+        ("weekdays", "tue"),
+        ("weekdays", "wed"),
     ]);
     form.retain(|(k, v)| *k != "weekly_hours" || *v == "19");
     // The child's birth date is missing and the pay has no kind: both refused where they are.
@@ -1465,6 +1467,10 @@ async fn the_form_says_child_raising_part_time_jobs_abroad_pay_and_admissions() 
         (
             "pay_kind",
             "Rémunération brute : choisissez « par mois » ou « par heure ».",
+        ),
+        (
+            "weekdays",
+            "Jours travaillés : cochez autant de jours que de jours par semaine.",
         ),
     ] {
         let msg = msg.replace('\'', "&#39;");
@@ -1498,8 +1504,19 @@ async fn the_form_says_child_raising_part_time_jobs_abroad_pay_and_admissions() 
         r.body
             .contains(r#"<option value="DE" selected>Allemagne</option>"#)
     );
+    assert!(
+        r.body
+            .contains(r#"<fieldset id="weekdays" aria-describedby="weekdays-hint weekdays-err">"#)
+    );
+    assert!(
+        r.body
+            .contains(r#"id="weekday-wed" name="weekdays" value="wed" checked"#)
+    );
     // Completed, it is saved.
     form.extend([
+        ("weekdays", "thu"),
+        ("weekdays", "fri"),
+        ("weekdays", "sat"),
         ("h2_child_birth_date", "2024-12-20"),
         ("pay_kind", "monthly"),
     ]);
@@ -1524,6 +1541,8 @@ async fn the_form_says_child_raising_part_time_jobs_abroad_pay_and_admissions() 
     assert_eq!(input_value(body, "h0_pay_amount"), Some("14.5"));
     assert!(body.contains(r#"id="h1_posted" name="h1_posted" value="yes" checked"#));
     assert!(!body.contains(r#"id="h1_ssom" name="h1_ssom" value="yes" checked"#));
+    assert!(body.contains(r#"id="weekday-sat" name="weekdays" value="sat" checked"#));
+    assert!(!body.contains(r#"id="weekday-mon" name="weekdays" value="mon" checked"#));
 }
 
 /// Issue 13 §4: the birth date comes from the NISS (not when the NISS's date is unknown), on

@@ -564,25 +564,26 @@ impl Check<'_> {
         if failed {
             return None;
         }
-        let num = |v: &Option<Value>| v.as_ref().and_then(Value::as_f64);
         let r = got[0].clone().unwrap_or(json!(5));
         let s = got[2].clone().unwrap_or(json!(38));
         let q = got[1].clone().unwrap_or_else(|| s.clone());
+        // The engine's most days a week for a typed regime (6), so both say the same.
+        let max_days = art60_rules::input::MAX_DAYS_PER_WEEK.raw() as f64 / 100.0;
         let mut ok = true;
-        if let Some(rv) = num(&Some(r.clone()))
-            && !(1.0..=6.0).contains(&rv)
+        if let Some(rv) = r.as_f64()
+            && !(1.0..=max_days).contains(&rv)
         {
             self.push(names[0], labels[0], "err-days-range", &[]);
             ok = false;
         }
-        let sv = num(&Some(s.clone()));
+        let sv = s.as_f64();
         if let Some(sv) = sv
             && (sv <= 0.0 || sv > 60.0)
         {
             self.push(names[2], labels[2], "err-s-range", &[]);
             ok = false;
         }
-        if let (Some(qv), Some(sv)) = (num(&Some(q.clone())), sv) {
+        if let (Some(qv), Some(sv)) = (q.as_f64(), sv) {
             if qv <= 0.0 {
                 self.push(names[1], labels[1], "err-q-positive", &[]);
                 ok = false;
@@ -982,6 +983,80 @@ mod tests {
         assert!(e.is_empty(), "{e:?}");
         assert_eq!(c.input["contract"]["weekly_hours"], json!(19.5));
         assert_eq!(c.input["history"][0]["abroad"]["country"], "FR");
+    }
+
+    /// A past job's regime: empty is no regime; a figure left out is full time (R 5, S 38,
+    /// Q = S); the child's fields go only with child raising, the regime only with work.
+    #[test]
+    fn past_jobs_say_their_regime_and_child_raising_its_child() {
+        let row = |kind: &str, days: &str, hours: &str, refh: &str| HistoryRow {
+            kind: kind.into(),
+            start: "2020-01-01".into(),
+            end: "2020-06-30".into(),
+            days: days.into(),
+            hours: hours.into(),
+            ref_hours: refh.into(),
+            child_birth_date: "2019-12-01".into(),
+            child_disabled: true,
+            ..Default::default()
+        };
+        let mut f = RequestForm::blank();
+        f.birth_date = "1990-01-25".into();
+        f.contract_start = "2026-12-01".into();
+        f.history = vec![
+            row("work", "", "", ""),
+            row("work", "", "19", ""),
+            row("work", "4", "", "36"),
+            row("child_raising", "4", "19", "38"),
+        ];
+        let mut e = Errors::new();
+        let c = check(&f, Lang::Fr, false, &mut e);
+        assert!(e.is_empty(), "{e:?}");
+        let h = &c.input["history"];
+        assert_eq!(h[0].get("regime"), None);
+        assert_eq!(h[0].get("child_birth_date"), None);
+        assert_eq!(
+            h[1]["regime"],
+            json!({"days_per_week": 5, "weekly_hours": 19, "reference_hours": 38})
+        );
+        assert_eq!(
+            h[2]["regime"],
+            json!({"days_per_week": 4, "weekly_hours": 36, "reference_hours": 36})
+        );
+        assert_eq!(h[3].get("regime"), None);
+        assert_eq!(h[3]["child_birth_date"], "2019-12-01");
+        assert_eq!(h[3]["child_disabled"], true);
+        // Out of range, on the row's own field, in the user's language.
+        f.history = vec![row("work", "7", "40", "38")];
+        let mut e = Errors::new();
+        check(&f, Lang::Nl, false, &mut e);
+        assert!(
+            e["h0_days"].starts_with("Dagen per week"),
+            "{}",
+            e["h0_days"]
+        );
+        assert!(e.contains_key("h0_hours"), "{e:?}");
+    }
+
+    #[test]
+    fn the_birth_date_comes_from_the_niss_unless_typed_or_unknown() {
+        let mut f = RequestForm::blank();
+        f.niss = "90.01.25-033.47".into();
+        f.prefill_birth_date();
+        assert_eq!(f.birth_date, "1990-01-25");
+        f.birth_date = "1990-01-24".into();
+        f.prefill_birth_date();
+        assert_eq!(f.birth_date, "1990-01-24", "a typed date is kept");
+        // Born after 2000 (the check digits say so): 03-05-17 is 2003.
+        let mut f = RequestForm::blank();
+        f.niss = "03051701290".into();
+        f.prefill_birth_date();
+        assert_eq!(f.birth_date, "2003-05-17");
+        // Day or month unknown (00): nothing.
+        let mut f = RequestForm::blank();
+        f.niss = "90002500172".into();
+        f.prefill_birth_date();
+        assert_eq!(f.birth_date, "");
     }
 
     #[test]

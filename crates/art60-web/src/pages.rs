@@ -451,6 +451,7 @@ impl FormPage {
         }
         ids.join(" ")
     }
+    // The template's macros get their arguments by reference: these compare through it.
     fn same(&self, a: &str, b: &str) -> bool {
         a == b
     }

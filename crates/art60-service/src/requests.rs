@@ -390,6 +390,22 @@ pub fn engine_request(
     })
 }
 
+/// The contact the signed-in account gave on its latest request, to start a new request
+/// from (the same agent files the next one too); `None` before its first request.
+pub async fn last_contact(db: &Db, actor: &Actor) -> Result<Option<Contact>> {
+    let latest = request::Entity::find()
+        .filter(request::Column::CreatedBy.eq(actor.user_id))
+        .order_by_desc(request::Column::CreatedAt)
+        .order_by_desc(request::Column::Id)
+        .one(&db.conn)
+        .await?;
+    Ok(latest.map(|r| Contact {
+        name: r.contact_name,
+        email: r.contact_email,
+        phone: r.contact_phone,
+    }))
+}
+
 async fn person_of<C: ConnectionTrait>(conn: &C, id: i64) -> Result<person::Model> {
     person::Entity::find_by_id(id)
         .one(conn)

@@ -22,7 +22,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
@@ -384,6 +384,10 @@ fn focus_after(f: &RequestForm, errors: &Errors) -> String {
     match f.action.as_str() {
         "add_history" if !f.history.is_empty() => format!("h{}_kind", f.history.len() - 1),
         "add_absence" if !f.absences.is_empty() => format!("a{}_kind", f.absences.len() - 1),
+        "add_admission" if !f.admissions.is_empty() => {
+            format!("p{}_application_date", f.admissions.len() - 1)
+        }
+        a if a.starts_with("remove_admission:") => "add-admission".into(),
         a if a.starts_with("remove_history:") => "add-history".into(),
         a if a.starts_with("remove_absence:") => "add-absence".into(),
         _ => String::new(),
@@ -428,6 +432,80 @@ impl FormPage {
     }
     fn autofocus(&self, id: &str) -> &'static str {
         if self.focus == id { " autofocus" } else { "" }
+    }
+    fn focus_attr(&self, id: impl AsRef<str>) -> &'static str {
+        self.autofocus(id.as_ref())
+    }
+    /// The error shown next to field `name`, for the template's own fields.
+    fn err(&self, name: impl AsRef<str>) -> Option<&String> {
+        self.errors.get(name.as_ref())
+    }
+    /// The ids that describe field `name` (its hint, its error), for `aria-describedby`.
+    fn described_by(&self, name: impl AsRef<str>, hint_key: &str) -> String {
+        let name = name.as_ref();
+        let mut ids = Vec::new();
+        if !hint_key.is_empty() {
+            ids.push(format!("{name}-hint"));
+        }
+        if self.errors.contains_key(name) {
+            ids.push(format!("{name}-err"));
+        }
+        ids.join(" ")
+    }
+    // The template's macros get their arguments by reference: these compare through it.
+    fn same(&self, a: &str, b: &str) -> bool {
+        a == b
+    }
+    fn is_empty(&self, s: &str) -> bool {
+        s.is_empty()
+    }
+    fn is_true(&self, b: &bool) -> bool {
+        *b
+    }
+    /// The countries of the work-abroad list, in the reader's language, a blank choice first.
+    fn country_options(&self, current: &str) -> Vec<(String, String)> {
+        let mut v = vec![(String::new(), self.ctx.t("country-choose"))];
+        v.extend(crate::countries::options(self.ctx.lang, current));
+        v
+    }
+    fn pay_options(&self) -> Vec<(String, String)> {
+        form::PAY_KINDS
+            .iter()
+            .map(|k| {
+                let label = if k.is_empty() {
+                    self.ctx.t("pay-none")
+                } else {
+                    self.ctx.t(&labels::key("pay", k))
+                };
+                (k.to_string(), label)
+            })
+            .collect()
+    }
+    fn weekday_options(&self) -> Vec<(String, String)> {
+        form::WEEKDAYS
+            .iter()
+            .map(|k| (k.to_string(), self.ctx.t(&labels::key("weekday", k))))
+            .collect()
+    }
+    fn job_category_options(&self) -> Vec<(String, String)> {
+        form::JOB_CATEGORIES
+            .iter()
+            .map(|k| (k.to_string(), self.ctx.t(&labels::key("job-category", k))))
+            .collect()
+    }
+    /// A job's category as the drop-down shows it: empty (not given) is ordinary.
+    fn or_ordinary<'a>(&self, category: &'a str) -> &'a str {
+        if category.is_empty() {
+            "ordinary"
+        } else {
+            category
+        }
+    }
+    fn article_options(&self) -> Vec<(String, String)> {
+        form::ADMISSION_ARTICLES
+            .iter()
+            .map(|k| (k.to_string(), self.ctx.t(&labels::key("admission", k))))
+            .collect()
     }
     fn action(&self) -> String {
         match &self.editing {
@@ -589,15 +667,28 @@ fn form_page_with(
 }
 
 pub async fn new_request_form(State(st): State<AppState>, ctx: Ctx) -> PageResult {
-    ctx.require_role(Role::CpasWorker)?;
+    let actor = ctx.require_role(Role::CpasWorker)?.clone();
     let today = st.clock.today_brussels();
-    Ok(form_page(
-        ctx,
-        RequestForm::blank(),
-        Errors::new(),
-        today,
-        StatusCode::OK,
-    ))
+    let mut f = RequestForm::blank();
+    // The contact starts as the account's: the one it gave on its latest request, else the
+    // account's own e-mail address (accounts have no personal name besides the login).
+    match requests::last_contact(&st.db, &actor)
+        .await
+        .map_err(|e| ctx.fail(e))?
+    {
+        Some(c) => {
+            f.contact_name = c.name;
+            f.contact_email = c.email;
+            f.contact_phone = c.phone.unwrap_or_default();
+        }
+        None => {
+            let settings = art60_service::notify::settings(&st.db, &actor)
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            f.contact_email = settings.email.unwrap_or_default();
+        }
+    }
+    Ok(form_page(ctx, f, Errors::new(), today, StatusCode::OK))
 }
 
 pub async fn simulate(
@@ -606,36 +697,50 @@ pub async fn simulate(
     Fields { pairs, .. }: Fields,
 ) -> PageResult {
     ctx.require_role(Role::CpasWorker)?;
-    let f = RequestForm::from_pairs(&pairs);
+    let mut f = RequestForm::from_pairs(&pairs);
     ctx.check_csrf(&f.csrf)?;
+    f.prefill_birth_date();
     let frag = simulate_form(&ctx, &f, st.clock.today_brussels());
     Ok(render(ctx.lang, &frag))
 }
 
+#[derive(Template)]
+#[template(path = "niss_check.html")]
+struct NissCheck {
+    ok: Option<String>,
+    error: Option<String>,
+    /// The birth date the NISS encodes, when the form's birth date is still empty: sent as
+    /// an out-of-band swap of the birth date field.
+    birth: Option<NaiveDate>,
+}
+
+/// The NISS as typed (htmx, while typing): valid or not, and the birth date it encodes.
 pub async fn check_niss(ctx: Ctx, Fields { pairs, .. }: Fields) -> PageResult {
     ctx.require()?;
     let f = RequestForm::from_pairs(&pairs);
     ctx.check_csrf(&f.csrf)?;
     let v = f.niss.trim();
-    let body = if v.is_empty() {
-        String::new()
-    } else if art60_rules::Niss::parse(v).is_ok() {
-        format!(
-            r#"<p class="field-ok">{}</p>"#,
-            html::esc(&ctx.t("niss-valid"))
-        )
-    } else {
-        let label = ctx.t("field-niss").trim_end_matches(" *").to_owned();
-        format!(
-            r#"<p class="field-error">{}</p>"#,
-            html::esc(&crate::i18n::t_args(
+    let mut page = NissCheck {
+        ok: None,
+        error: None,
+        birth: None,
+    };
+    match art60_rules::Niss::parse(v) {
+        _ if v.is_empty() => {}
+        Ok(n) => {
+            page.ok = Some(ctx.t("niss-valid"));
+            page.birth = n.birth_date().filter(|_| f.birth_date.trim().is_empty());
+        }
+        Err(_) => {
+            let label = ctx.t("field-niss").trim_end_matches(" *").to_owned();
+            page.error = Some(crate::i18n::t_args(
                 ctx.lang,
                 "err-niss",
-                &[("field", label)]
-            ))
-        )
-    };
-    Ok(Html(body).into_response())
+                &[("field", label)],
+            ));
+        }
+    }
+    Ok(render(ctx.lang, &page))
 }
 
 fn service_errors(errors: &mut Errors, lang: Lang, e: &ServiceError) -> bool {
@@ -714,6 +819,7 @@ pub async fn new_request_post(
     let actor = ctx.require_role(Role::CpasWorker)?.clone();
     let mut f = RequestForm::from_pairs(&pairs);
     ctx.check_csrf(&f.csrf)?;
+    f.prefill_birth_date();
     let today = st.clock.today_brussels();
     if f.apply_row_action() || f.action == "simulate" || (f.action != "save" && f.action != "send")
     {

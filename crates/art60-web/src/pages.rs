@@ -1473,10 +1473,35 @@ pub async fn request_copy(
         "event_impact" => CopyReason::EventImpact,
         _ => CopyReason::ContractChanged,
     };
-    let c = requests::copy(&st.db, st.clock.now(), &actor, id, CopyInput { reason })
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    Ok(Redirect::to(&format!("/requests/{}", c.id)).into_response())
+    match requests::copy(&st.db, st.clock.now(), &actor, id, CopyInput { reason }).await {
+        Ok(c) => Ok(Redirect::to(&format!("/requests/{}", c.id)).into_response()),
+        // Outside the second-calculation window: no copy is made; say when it can be.
+        Err(ServiceError::Refused {
+            code: "outside_window",
+            allowed_from,
+            allowed_until,
+            ..
+        }) => {
+            let notice = match (allowed_from, allowed_until) {
+                (Some(from), Some(until)) => crate::i18n::t_args(
+                    ctx.lang,
+                    "refused-copy-window-later",
+                    &[
+                        ("from", crate::i18n::date(from)),
+                        ("until", crate::i18n::date(until)),
+                    ],
+                ),
+                _ => ctx.t("refused-copy-window-closed"),
+            };
+            let extra = Extra {
+                notice: Some(notice),
+                notice_class: "error",
+                ..Extra::default()
+            };
+            request_page(&st, ctx, id, extra, StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
 }
 
 // ---------- print ----------

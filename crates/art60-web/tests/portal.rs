@@ -655,7 +655,7 @@ async fn end_to_end_send_override_and_see_the_result() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     edit_the_copy(&p, &mut worker, r.location.unwrap()).await;
-    // An event-impact copy sent long before the second-calculation window: a clear refusal.
+    // A second calculation asked long before its window: a clear refusal, and no copy made.
     let page = worker.get(&p, &format!("/requests/{id}")).await;
     let token = csrf(main_of(&page.body));
     let r = worker
@@ -665,24 +665,10 @@ async fn end_to_end_send_override_and_see_the_result() {
             &[("csrf", &token), ("reason", "event_impact")],
         )
         .await;
-    let copy = r.location.unwrap();
-    let edit = worker.get(&p, &format!("{copy}/edit")).await;
-    let version = edit
-        .body
-        .split(r#"name="version" value=""#)
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let mut form = request_form(&token, "send");
-    form.push(("version", &version));
-    let r = worker.post(&p, &format!("{copy}/edit"), &form).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.location.is_none(), "no copy to go to");
     assert!(
-        r.body
-            .contains("Non envoyée : un second calcul peut être envoyé du "),
+        main_of(&r.body).contains("Pas de copie : un deuxième calcul peut être demandé du "),
         "{}",
         main_of(&r.body)
     );

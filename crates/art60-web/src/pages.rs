@@ -414,6 +414,8 @@ struct EditInfo {
     reference: String,
     /// "Last, First (NISS)" as read (audited) from the person record.
     person: String,
+    /// Why ONEM sent the request back, kept in view while the CPAS corrects it.
+    return_reason: Option<String>,
 }
 
 // Askama passes some arguments by reference and others by value: the helpers take both.
@@ -1730,6 +1732,9 @@ async fn load_for_edit(
         version: v.version,
         reference: v.reference.clone(),
         person: format!("{}, {} ({})", p.last_name, p.first_name, p.niss),
+        return_reason: (v.status == Status::Returned)
+            .then(|| v.return_reason.clone())
+            .flatten(),
     };
     Ok((v, info, f))
 }

@@ -906,6 +906,10 @@ async fn onem_returns_a_request_with_a_reason() {
     let href = q.body.split(r#"<a href="/requests/"#).nth(1).unwrap();
     let id = href.split('"').next().unwrap().to_owned();
     let page = officer.get(&p, &format!("/requests/{id}")).await;
+    // Issue 13 §5: the officer's decision panel comes first, before the result.
+    let panel = page.body.find(r#"class="decision-panel""#).expect("panel");
+    let answer = page.body.find(r#"id="answer""#).expect("the answer");
+    assert!(panel < answer, "decision panel at the top");
     let token = csrf(main_of(&page.body));
     let version = page
         .body
@@ -955,6 +959,20 @@ async fn onem_returns_a_request_with_a_reason() {
     assert!(
         r.body.contains(&format!(r#"href="/requests/{id}/edit""#)),
         "the CPAS can correct it"
+    );
+    // Issue 13 §5: the reason stays in view while the CPAS edits the request.
+    let edit = worker.get(&p, &format!("/requests/{id}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    let notice = main_of(&edit.body)
+        .split(r#"id="return-reason""#)
+        .nth(1)
+        .expect("the return reason on the edit page");
+    assert!(
+        notice
+            .split("</div>")
+            .next()
+            .unwrap()
+            .contains("C4 ontbreekt")
     );
 }
 

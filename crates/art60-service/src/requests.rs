@@ -277,6 +277,8 @@ pub struct RequestSummary {
     pub received_on: Option<NaiveDate>,
     pub due_on: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
+    /// The end date that holds: ONEM's override if any, else the computed one.
+    pub final_end_date: Option<NaiveDate>,
     pub version: i32,
 }
 
@@ -684,6 +686,7 @@ pub async fn list(
             request::Column::ReceivedOn,
             request::Column::DueOn,
             request::Column::EndDate,
+            request::Column::OverrideEndDate,
             request::Column::Version,
         ])
         .filter(request::Column::Id.gt(page.after_id))
@@ -725,6 +728,7 @@ struct RequestSummaryRow {
     received_on: Option<NaiveDate>,
     due_on: Option<NaiveDate>,
     end_date: Option<NaiveDate>,
+    override_end_date: Option<NaiveDate>,
     version: i32,
 }
 
@@ -740,9 +744,24 @@ impl From<RequestSummaryRow> for RequestSummary {
             received_on: m.received_on,
             due_on: m.due_on,
             end_date: m.end_date,
+            final_end_date: m.override_end_date.or(m.end_date),
             version: m.version,
         }
     }
+}
+
+/// The contract start of each employment in `ids` (no personal data: for lists).
+pub async fn contract_starts(
+    db: &Db,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, NaiveDate>> {
+    Ok(employment::Entity::find()
+        .filter(employment::Column::Id.is_in(ids.iter().copied()))
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e.contract_start))
+        .collect())
 }
 
 pub async fn update(

@@ -222,9 +222,12 @@ struct DashRow {
     id: i64,
     reference: String,
     unread: i64,
+    contract_start: String,
     received: String,
     due: String,
     end_date: String,
+    /// What the CPAS does next with it, in words.
+    next: String,
 }
 
 struct DashGroup {
@@ -252,7 +255,7 @@ struct DashboardPage {
 }
 
 fn opt_date(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_else(|| "—".into())
+    d.map(crate::i18n::date).unwrap_or_else(|| "—".into())
 }
 
 /// How many days ahead "about to open" looks.
@@ -303,6 +306,10 @@ pub async fn dashboard(State(st): State<AppState>, ctx: Ctx) -> PageResult {
         .await
         .map_err(|e| ctx.fail(e))?;
     let proc_ = requests::procedure();
+    let employments: Vec<i64> = list.items.iter().map(|r| r.employment_id).collect();
+    let starts = requests::contract_starts(&st.db, &employments)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let mut groups = Vec::new();
     for code in labels::STATUSES {
         let rows: Vec<DashRow> = list
@@ -313,9 +320,11 @@ pub async fn dashboard(State(st): State<AppState>, ctx: Ctx) -> PageResult {
                 id: r.id,
                 unread: unread.get(&r.id).copied().unwrap_or(0),
                 reference: r.reference.clone(),
+                contract_start: opt_date(starts.get(&r.employment_id).copied()),
                 received: opt_date(r.received_on),
                 due: opt_date(r.due_on),
-                end_date: opt_date(r.end_date),
+                end_date: opt_date(r.final_end_date),
+                next: ctx.t(&labels::key("next", code)),
             })
             .collect();
         if !rows.is_empty() {
@@ -327,7 +336,10 @@ pub async fn dashboard(State(st): State<AppState>, ctx: Ctx) -> PageResult {
     }
     let mut windows = Vec::new();
     for r in list.items.iter().filter(|r| r.status == Status::Calculated) {
-        let Some(end) = r.end_date else { continue };
+        // The window runs before the end that holds: ONEM's when it set one.
+        let Some(end) = r.final_end_date else {
+            continue;
+        };
         let from = end - Duration::days(i64::from(proc_.second_calc_window_start_days));
         let until = end - Duration::days(i64::from(proc_.second_calc_window_end_days));
         let (class, key) = if from <= today && today <= until {

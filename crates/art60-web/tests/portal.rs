@@ -780,7 +780,7 @@ async fn dashboard_shows_the_second_calculation_window() {
         .skip(1)
         .map(|c| c.split('<').next().unwrap())
         .collect();
-    let end: chrono::NaiveDate = cells[2].parse().unwrap();
+    let end = chrono::NaiveDate::parse_from_str(cells[3], "%d/%m/%Y").unwrap();
     let reference = calculated.split("A60-").nth(1).unwrap()[..11].to_owned();
     for (days_before, expected) in [
         (100, None),

@@ -27,6 +27,19 @@ pub fn calculate(
     calculate_with(req, options, params, Detail::Full)
 }
 
+/// The answer when ONEM fixes the contract's end date itself (an override of the planned end):
+/// the same law, evaluated at `end` (DA = `end` + 1), gives the days to work the contract then
+/// holds and says whether the person is admissible on that DA, with the whole explanation.
+/// The request must be a plan (it has the contract); `end` may not precede the contract start.
+pub fn calculate_fixed_end(
+    req: &CalcRequest,
+    end: chrono::NaiveDate,
+    options: &Options,
+    params: &ParamSet,
+) -> Result<CalcResult, CalcError> {
+    run_with(req, options, params, Detail::Full, Some(end))
+}
+
 /// How much of the result to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Detail {
@@ -46,14 +59,30 @@ pub fn calculate_with(
     params: &ParamSet,
     detail: Detail,
 ) -> Result<CalcResult, CalcError> {
+    run_with(req, options, params, detail, None)
+}
+
+fn run_with(
+    req: &CalcRequest,
+    options: &Options,
+    params: &ParamSet,
+    detail: Detail,
+    fixed_end: Option<chrono::NaiveDate>,
+) -> Result<CalcResult, CalcError> {
     req.check()?;
     let run = |assume: Option<Status>| {
         let mut facts = Facts::new(req, options, params);
         facts.wage_unknown_as = assume;
         let search = Search::new(facts, detail == Detail::Full);
-        match req.mode {
-            Mode::Plan => search.plan(),
-            Mode::Assess => search.assess(),
+        match (req.mode, fixed_end) {
+            (Mode::Plan, Some(end)) => search.fixed(end),
+            (Mode::Assess, Some(_)) => Err(CalcError::InvalidInput(InputError::coded(
+                crate::input::InputCode::Invalid,
+                "mode",
+                "an end date fixed by ONEM needs a plan request (with its contract)",
+            ))),
+            (Mode::Plan, None) => search.plan(),
+            (Mode::Assess, None) => search.assess(),
         }
     };
     match run(None) {
@@ -90,5 +119,10 @@ fn safety(r: &CalcResult) -> (u8, Option<chrono::NaiveDate>) {
         Outcome::Planned { end_date, .. } => (2, Some(*end_date)),
         Outcome::NoStageRequired { .. } => (1, None),
         Outcome::Assessed { admissible, .. } => (u8::from(!admissible), None),
+        Outcome::Fixed {
+            end_date,
+            admissible,
+            ..
+        } => (u8::from(!admissible) + 1, Some(*end_date)),
     }
 }

@@ -52,7 +52,7 @@ pub mod params;
 pub mod result;
 mod search;
 
-pub use engine::{CalcError, Detail, calculate, calculate_with};
+pub use engine::{CalcError, Detail, calculate, calculate_fixed_end, calculate_with};
 pub use options::Options;
 pub use params::ParamSet;
 pub use result::CalcResult;

@@ -138,6 +138,15 @@ pub enum Outcome {
         /// The contract's contribution to the winning option (rounded up).
         contract_contribution: i64,
     },
+    /// ONEM fixed the end date itself (an override): the same law evaluated at that end gives
+    /// the DA and the days to work, and says whether the person is admissible on that DA.
+    Fixed {
+        end_date: NaiveDate,
+        first_benefit_date: NaiveDate,
+        days_to_work: u32,
+        contract_contribution: i64,
+        admissible: bool,
+    },
     /// Plan: the person is admissible without a stage (re-admission).
     NoStageRequired { first_benefit_date: NaiveDate },
     /// Assess: admissible or not on the DA.
@@ -588,13 +597,16 @@ pub struct CalcResult {
 impl CalcResult {
     pub fn end_date(&self) -> Option<NaiveDate> {
         match self.outcome {
-            Outcome::Planned { end_date, .. } => Some(end_date),
+            Outcome::Planned { end_date, .. } | Outcome::Fixed { end_date, .. } => Some(end_date),
             _ => None,
         }
     }
     pub fn first_benefit_date(&self) -> Option<NaiveDate> {
         match self.outcome {
             Outcome::Planned {
+                first_benefit_date, ..
+            }
+            | Outcome::Fixed {
                 first_benefit_date, ..
             }
             | Outcome::NoStageRequired { first_benefit_date } => Some(first_benefit_date),
@@ -607,7 +619,9 @@ impl CalcResult {
     }
     pub fn days_to_work(&self) -> Option<u32> {
         match self.outcome {
-            Outcome::Planned { days_to_work, .. } => Some(days_to_work),
+            Outcome::Planned { days_to_work, .. } | Outcome::Fixed { days_to_work, .. } => {
+                Some(days_to_work)
+            }
             Outcome::NoStageRequired { .. } => Some(0),
             _ => None,
         }

@@ -272,3 +272,52 @@ fn art212_flagged_when_still_readmissible_under_the_old_art42() {
             .any(|f| f.key == "manual_review.art212")
     );
 }
+
+#[test]
+fn an_end_date_fixed_by_onem_is_evaluated_not_copied() {
+    // Issue 13 §1: ONEM's own end date gives the DA, the days to work and the admissibility
+    // the law gives at that end, with the explanation.
+    let req = plan("1988-10-01", "2024-01-01", regime(5.0, 38.0, 38.0));
+    let planned = run(&req);
+    let end = end_date(&planned);
+    let opts = Options::default();
+    let params = ParamSet::embedded();
+    let at = |e: &str| art60_rules::calculate_fixed_end(&req, d(e), &opts, params).unwrap();
+    // At the planned end: the same answer.
+    let same = art60_rules::calculate_fixed_end(&req, end, &opts, params).unwrap();
+    assert_eq!(same.first_benefit_date(), planned.first_benefit_date());
+    assert_eq!(same.days_to_work(), planned.days_to_work());
+    assert!(matches!(
+        same.outcome,
+        Outcome::Fixed {
+            admissible: true,
+            ..
+        }
+    ));
+    assert!(same.trace.iter().any(|s| s.key == "fixed.end_date"));
+    // Later (Friday 2025-07-04 instead of Monday 2025-06-30): four more working days.
+    let later = at("2025-07-04");
+    assert_eq!(later.first_benefit_date(), Some(d("2025-07-05")));
+    assert_eq!(later.days_to_work(), planned.days_to_work().map(|n| n + 4));
+    assert!(matches!(
+        later.outcome,
+        Outcome::Fixed {
+            admissible: true,
+            ..
+        }
+    ));
+    // Earlier than the law allows: not admissible on that DA, said so.
+    let early = at("2025-01-31");
+    assert!(matches!(
+        early.outcome,
+        Outcome::Fixed {
+            admissible: false,
+            ..
+        }
+    ));
+    // Before the contract start: an error on the end date.
+    match art60_rules::calculate_fixed_end(&req, d("2023-12-31"), &opts, params) {
+        Err(CalcError::InvalidInput(e)) => assert_eq!(e.path, "end_date"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -43,8 +43,27 @@ pub fn with_dmfa(mut req: CalcRequest, dmfa: Vec<HistoryItem>) -> CalcRequest {
 /// Runs the engine with the default policy options and the embedded parameter set.
 pub fn run(req: &CalcRequest) -> Result<Stored, EngineError> {
     let options = Options::default();
-    let params = ParamSet::embedded();
-    let result = art60_rules::calculate(req, &options, params).map_err(|e| match e {
+    stored(art60_rules::calculate(req, &options, ParamSet::embedded()))
+}
+
+/// The engine at the end date ONEM set (an override): the DA, the days to work and whether
+/// the person is admissible then, with the explanation.
+/// `options` are those the computed result was made with, so both answers apply one policy.
+pub fn run_fixed_end(
+    req: &CalcRequest,
+    end: NaiveDate,
+    options: &Options,
+) -> Result<Stored, EngineError> {
+    stored(art60_rules::calculate_fixed_end(
+        req,
+        end,
+        options,
+        ParamSet::embedded(),
+    ))
+}
+
+fn stored(computed: Result<art60_rules::CalcResult, CalcError>) -> Result<Stored, EngineError> {
+    let result = computed.map_err(|e| match e {
         CalcError::InvalidInput(i) => EngineError::Input {
             path: i.path,
             code: i.code,

@@ -15,9 +15,9 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, Event};
 use crate::auth::Actor;
-use crate::db::{Db, Decision, Status, cpas, letter, office, person, request};
+use crate::db::{Db, Status, cpas, letter, office, person, request};
 use crate::error::{Result, ServiceError};
-use crate::requests::{self, RequestView};
+use crate::requests::{self, FinalAnswer, RequestView, Standing};
 
 /// Crockford's base32: no I, L, O or U, so a code read aloud or typed is unambiguous.
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -45,25 +45,21 @@ pub struct Content {
 }
 
 impl Content {
-    /// What the stored request answers now.
+    /// What the stored request answers now: its final answer (ONEM's end date and the
+    /// engine's DA and days for it after an override).
     pub fn of(m: &request::Model) -> Content {
-        let modified = m.decision == Some(Decision::Overridden);
+        let f = FinalAnswer::of(m);
         Content {
             request_id: m.id,
             reference: m.reference.clone(),
-            standing: if modified { "modified" } else { "confirmed" }.to_owned(),
-            end_date: m.override_end_date.or(m.end_date),
-            first_benefit_date: m.first_benefit_date,
-            // The engine counted its days for its own end date, not for ONEM's.
-            days_to_work: if modified { None } else { m.days_to_work },
-            computed_end_date: if modified { m.end_date } else { None },
-            decided_at: m.decided_at,
-            office_id: m.office_id,
-            reason: if modified {
-                m.decision_justification.clone()
-            } else {
-                None
-            },
+            standing: standing_name(f.standing).to_owned(),
+            end_date: f.end_date,
+            first_benefit_date: f.first_benefit_date,
+            days_to_work: f.days_to_work,
+            computed_end_date: f.computed_end_date,
+            decided_at: f.decided_at,
+            office_id: f.office_id,
+            reason: f.reason,
         }
     }
 
@@ -71,6 +67,17 @@ impl Content {
         let bytes = serde_json::to_vec(self)
             .map_err(|e| ServiceError::Storage(format!("letter content: {e}")))?;
         Ok(crate::auth::sha256_hex(&bytes))
+    }
+}
+
+/// The standing as the API spells it (`snake_case`).
+pub fn standing_name(s: Standing) -> &'static str {
+    match s {
+        Standing::Simulation => "simulation",
+        Standing::AwaitingOnem => "awaiting_onem",
+        Standing::Returned => "returned",
+        Standing::Confirmed => "confirmed",
+        Standing::Modified => "modified",
     }
 }
 

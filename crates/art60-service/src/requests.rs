@@ -86,14 +86,115 @@ pub struct RequestView {
     pub decision_justification: Option<String>,
     pub override_end_date: Option<NaiveDate>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// The one answer that holds: the engine's, or ONEM's override recomputed at its end date.
+    #[serde(rename = "final")]
+    pub final_answer: FinalAnswer,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// Where a request's answer stands, in the words a CPAS acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// A draft: the CPAS's own simulation, nothing sent.
+    Simulation,
+    /// Sent: ONEM computed it on receipt and has not decided yet.
+    AwaitingOnem,
+    /// ONEM sent it back to the CPAS (the reason is in `reason`).
+    Returned,
+    /// ONEM confirmed the computed answer.
+    Confirmed,
+    /// ONEM set another end date (the justification is in `reason`).
+    Modified,
+}
+
+/// The final answer of a request: after an override, the end date ONEM set with the DA and
+/// the days to work the engine computes for it; otherwise the computed answer.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FinalAnswer {
+    pub standing: Standing,
+    pub end_date: Option<NaiveDate>,
+    pub first_benefit_date: Option<NaiveDate>,
+    pub days_to_work: Option<i32>,
+    /// The engine's own end date, when ONEM set another one.
+    pub computed_end_date: Option<NaiveDate>,
+    /// After an override: whether the rules make the person admissible on the final DA
+    /// (`false` means ONEM shortened the contract below what the data given supports).
+    pub admissible: Option<bool>,
+    /// When ONEM confirmed or modified the answer, and which office (the request's).
+    pub decided_at: Option<DateTime<Utc>>,
+    pub office_id: Option<i64>,
+    /// ONEM's justification of an override, or its reason for returning the request.
+    pub reason: Option<String>,
+    /// The engine's whole result at ONEM's end date (explanation included), after an override.
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<Value>,
+}
+
+impl FinalAnswer {
+    pub fn of(m: &request::Model) -> FinalAnswer {
+        let standing = match (m.status, m.decision) {
+            (Status::Draft, _) => Standing::Simulation,
+            (Status::Sent, _) => Standing::AwaitingOnem,
+            (Status::Returned, _) => Standing::Returned,
+            (Status::Calculated, Some(Decision::Overridden)) => Standing::Modified,
+            (Status::Calculated, _) => Standing::Confirmed,
+        };
+        let decided = matches!(standing, Standing::Confirmed | Standing::Modified);
+        let reason = match standing {
+            Standing::Returned => m.return_reason.clone(),
+            Standing::Modified => m.decision_justification.clone(),
+            _ => None,
+        };
+        let base = FinalAnswer {
+            standing,
+            end_date: m.end_date,
+            first_benefit_date: m.first_benefit_date,
+            days_to_work: m.days_to_work,
+            computed_end_date: None,
+            admissible: None,
+            decided_at: if decided { m.decided_at } else { None },
+            office_id: m.office_id,
+            reason,
+            result: None,
+        };
+        match (standing, m.override_end_date) {
+            (Standing::Modified, Some(end)) => {
+                let fixed = m.final_result.as_ref();
+                let date = |k: &str| {
+                    fixed
+                        .and_then(|r| r.pointer(&format!("/outcome/{k}")))
+                        .and_then(|v| serde_json::from_value::<NaiveDate>(v.clone()).ok())
+                };
+                FinalAnswer {
+                    end_date: Some(end),
+                    // Results stored before the engine computed overrides: DA = end + 1 and
+                    // the days unknown rather than the computed ones.
+                    first_benefit_date: date("first_benefit_date").or(end.succ_opt()),
+                    days_to_work: fixed
+                        .and_then(|r| r.pointer("/outcome/days_to_work"))
+                        .and_then(Value::as_i64)
+                        .and_then(|d| i32::try_from(d).ok()),
+                    computed_end_date: m.end_date,
+                    admissible: fixed
+                        .and_then(|r| r.pointer("/outcome/admissible"))
+                        .and_then(Value::as_bool),
+                    result: m.final_result.clone(),
+                    ..base
+                }
+            }
+            _ => base,
+        }
+    }
+}
+
 impl From<request::Model> for RequestView {
     fn from(m: request::Model) -> Self {
+        let final_answer = FinalAnswer::of(&m);
         RequestView {
+            final_answer,
             id: m.id,
             reference: m.reference,
             employment_id: m.employment_id,
@@ -898,16 +999,19 @@ pub async fn decide(
             (Decision::Overridden, input.end_date)
         }
     };
+    // ONEM's end date goes through the engine like the computed one: the DA, the days to
+    // work and the explanation of the final answer are the law's, not a date plus one.
+    let final_result = match end {
+        Some(e) => Some(fixed_end_result(&db.conn, &m, e).await?),
+        None => None,
+    };
     let before = snapshot(&m);
     let mut am: request::ActiveModel = m.clone().into();
     am.status = Set(Status::Calculated);
     am.decision = Set(Some(decision));
     am.decision_justification = Set(justification.clone());
     am.override_end_date = Set(end);
-    if let Some(e) = end {
-        // The first benefit date follows the end date ONEM set.
-        am.first_benefit_date = Set(e.succ_opt());
-    }
+    am.final_result = Set(final_result);
     am.decided_by = Set(Some(actor.user_id));
     am.decided_at = Set(Some(now));
     let tx = db.begin_write().await?;
@@ -930,6 +1034,42 @@ pub async fn decide(
     .await?;
     tx.commit().await?;
     Ok(RequestView::from(saved))
+}
+
+/// The engine's result at ONEM's end date `end`, on the exact input the request was last
+/// computed with (typed and DmfA periods) and the options of that computation.
+async fn fixed_end_result<C: ConnectionTrait>(
+    conn: &C,
+    m: &request::Model,
+    end: NaiveDate,
+) -> Result<Value> {
+    let row = crate::db::request_engine_input::Entity::find_by_id(m.id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::Storage(format!("request {} has no stored engine input", m.id))
+        })?;
+    let calc: CalcRequest = serde_json::from_value(row.input)
+        .map_err(|e| ServiceError::Storage(format!("stored engine input unreadable: {e}")))?;
+    let options = m
+        .result
+        .as_ref()
+        .and_then(|r| r.get("options"))
+        .and_then(|o| serde_json::from_value(o.clone()).ok())
+        .unwrap_or_default();
+    let stored = crate::engine::run_fixed_end(&calc, end, &options).map_err(|e| match e {
+        crate::engine::EngineError::Input { path, code, reason } if path == "end_date" => {
+            ServiceError::Invalid(vec![FieldError::coded("end_date", code.as_str(), reason)])
+        }
+        crate::engine::EngineError::Input { path, reason, .. } => {
+            ServiceError::Storage(format!("stored engine input refused at {path}: {reason}"))
+        }
+        crate::engine::EngineError::NoRuleInForce { date } => ServiceError::refused(
+            "no_rule_in_force",
+            format!("no admissibility rule is in force on {date}"),
+        ),
+    })?;
+    Ok(stored.result)
 }
 
 /// "Options" on a calculated request: an editable copy, for one of the two allowed reasons.

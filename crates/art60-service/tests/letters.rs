@@ -232,6 +232,9 @@ async fn a_later_calculation_or_a_changed_answer_makes_a_letter_no_longer_curren
             Some(computed)
         );
         assert_eq!(v2.letter.reason.as_deref(), Some("Attestation reçue"));
+        // The DA and the days are the engine's for ONEM's end date.
+        assert_eq!(v2.letter.first_benefit_date, Some(d_("2026-01-01")));
+        assert!(v2.letter.days_to_work.is_some_and(|n| n > 0), "{v2:?}");
 
         // Should the stored answer ever change under a letter, the letter no longer matches.
         request::Entity::update_many()

@@ -42,6 +42,8 @@ async fn lifecycle(backend: Backend) {
     // SPEC §6: the 5th working day after Monday 10 June is Monday 17 June.
     assert_eq!(s.body["due_on"], "2024-06-17");
     assert_eq!(s.body["late_request"], false);
+    assert_eq!(s.body["final"]["standing"], "awaiting_onem");
+    assert_eq!(s.body["final"]["end_date"], s.body["end_date"]);
     // SPEC EX24: under 36, full time from 2024-07-01: end 2025-06-30, benefits from 07-01.
     assert_eq!(s.body["end_date"], "2025-06-30");
     assert_eq!(s.body["first_benefit_date"], "2025-07-01");
@@ -90,6 +92,14 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(c.status, StatusCode::OK, "{}", c.body);
     assert_eq!(c.body["status"], "calculated");
     assert_eq!(c.body["decision"], "confirmed");
+    // Issue 13 §1: the final answer is the computed one, confirmed, with when and by whom.
+    assert_eq!(c.body["final"]["standing"], "confirmed");
+    assert_eq!(c.body["final"]["end_date"], "2025-06-30");
+    assert_eq!(c.body["final"]["first_benefit_date"], "2025-07-01");
+    assert_eq!(c.body["final"]["days_to_work"], c.body["days_to_work"]);
+    assert_eq!(c.body["final"]["computed_end_date"], json!(null));
+    assert!(c.body["final"]["decided_at"].is_string());
+    assert_eq!(c.body["final"]["office_id"], c.body["office_id"]);
 
     // A calculated request never changes.
     let p = t
@@ -174,8 +184,49 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(o.status, StatusCode::OK, "{}", o.body);
     assert_eq!(o.body["decision"], "overridden");
     assert_eq!(o.body["override_end_date"], "2025-07-04");
-    assert_eq!(o.body["first_benefit_date"], "2025-07-05");
+    // The computed answer stays as computed...
     assert_eq!(o.body["end_date"], sent2.body["end_date"]);
+    assert_eq!(
+        o.body["first_benefit_date"],
+        sent2.body["first_benefit_date"]
+    );
+    assert_eq!(o.body["days_to_work"], sent2.body["days_to_work"]);
+    // ...and the final answer is ONEM's end date through the engine (issue 13 §1): the DA
+    // follows it, and the days to work count the contract up to it (four more weekdays,
+    // Tuesday 1 to Friday 4 July 2025, than up to the computed end on Monday 30 June).
+    let f = &o.body["final"];
+    assert_eq!(f["standing"], "modified");
+    assert_eq!(f["end_date"], "2025-07-04");
+    assert_eq!(f["first_benefit_date"], "2025-07-05");
+    assert_eq!(f["computed_end_date"], "2025-06-30");
+    assert_eq!(
+        f["days_to_work"].as_i64().unwrap(),
+        sent2.body["days_to_work"].as_i64().unwrap() + 4
+    );
+    assert_eq!(f["admissible"], true);
+    assert_eq!(f["reason"], "Sickness certificate received");
+    assert_eq!(f["result"]["outcome"]["kind"], "fixed");
+    assert!(
+        f["result"]["trace"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["key"] == "fixed.end_date")
+    );
+    // The CPAS is told the answer was modified, not merely calculated.
+    let n = t
+        .call(Method::GET, "/api/v1/notifications", &t.a.worker, None)
+        .await;
+    assert_eq!(n.status, StatusCode::OK, "{}", n.body);
+    assert!(
+        n.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "modified" && i["request_id"] == copy_id),
+        "{}",
+        n.body
+    );
 
     // A third calculation is refused until ONEM grants a derogation.
     let copy3 = t
@@ -389,4 +440,63 @@ async fn requests_sent_side_by_side_cannot_exceed_the_calculation_limit() {
         );
         t.finish().await;
     }
+}
+
+#[tokio::test]
+async fn an_override_goes_through_the_engine() {
+    for backend in backends() {
+        override_checked(backend).await;
+    }
+}
+
+/// Issue 13 §1: ONEM's end date is checked and evaluated by the engine, not copied.
+async fn override_checked(backend: Backend) {
+    let t = TestApp::new(backend).await;
+    t.clock.set(at("2024-06-10"));
+    let r = t.draft(&t.a, NISS_1).await;
+    let id = r.id();
+    let s = t.act(&t.a.worker, id, "send", &r.etag(), None).await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+    // Before the contract start (2024-07-01): refused on the field, nothing written.
+    let bad = t
+        .act(
+            &t.a.officer,
+            id,
+            "decide",
+            &s.etag(),
+            Some(json!({"decision": "override", "end_date": "2024-06-28", "justification": "x"})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert_eq!(bad.body["errors"][0]["field"], "end_date");
+    let g = t
+        .call(
+            Method::GET,
+            &format!("/api/v1/requests/{id}"),
+            &t.a.officer,
+            None,
+        )
+        .await;
+    assert_eq!(g.body["status"], "sent");
+    assert_eq!(g.body["version"], s.body["version"]);
+    // Earlier than the computed end (2025-06-30): accepted, but the final answer says the
+    // rules do not make the person admissible on that DA.
+    let o = t
+        .act(
+            &t.a.officer,
+            id,
+            "decide",
+            &g.etag(),
+            Some(json!({"decision": "override", "end_date": "2025-01-31", "justification": "Days known to ONEM"})),
+        )
+        .await;
+    assert_eq!(o.status, StatusCode::OK, "{}", o.body);
+    let f = &o.body["final"];
+    assert_eq!(f["end_date"], "2025-01-31");
+    assert_eq!(f["first_benefit_date"], "2025-02-01");
+    assert_eq!(f["admissible"], false);
+    assert!(
+        f["days_to_work"].as_i64().unwrap() < o.body["days_to_work"].as_i64().unwrap(),
+        "{f}"
+    );
 }

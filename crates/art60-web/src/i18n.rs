@@ -56,6 +56,11 @@ pub fn t_args(lang: Lang, key: &str, args: &[(&'static str, String)]) -> String 
         .unwrap_or_else(|| key.to_owned())
 }
 
+/// A date the way Belgian readers write it in every portal language: 02/12/2026.
+pub fn date(d: chrono::NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
 /// The best of our languages for an `Accept-Language` header (quality values honoured).
 pub fn from_accept_language(header: &str) -> Option<Lang> {
     let mut best: Option<(u16, Lang)> = None;

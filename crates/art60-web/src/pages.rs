@@ -33,6 +33,7 @@ use crate::html;
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::labels;
 use crate::summary::{Summary, summarise};
+use crate::timeline::Marker;
 
 type PageResult = Result<Response, PageError>;
 
@@ -509,7 +510,7 @@ fn simulate_form(ctx: &Ctx, f: &RequestForm, today: NaiveDate) -> SimFragment {
         &art60_rules::Options::default(),
         art60_rules::ParamSet::embedded(),
     ) {
-        Ok(res) => frag(None, Some(summarise(&req, &res, ctx.lang, None))),
+        Ok(res) => frag(None, Some(summarise(&req, &res, ctx.lang, Marker::None))),
         Err(art60_rules::CalcError::InvalidInput(i)) => {
             let mut errors = Errors::new();
             form::add_refusal(
@@ -865,9 +866,6 @@ struct RequestInfo {
     received: Option<NaiveDate>,
     due: Option<NaiveDate>,
     return_reason: Option<String>,
-    decision: Option<String>,
-    justification: Option<String>,
-    override_end: Option<NaiveDate>,
     contract: String,
     history: Vec<(String, String, String)>,
     cpas: String,
@@ -926,15 +924,62 @@ impl RequestPage {
     }
 }
 
-/// The engine request and result of a stored request, for the summary and the timeline.
-/// The person's birth date is not needed for the picture: a fixed stand-in is used, so the
-/// page does not read the person's record.
-fn stored_calc(v: &RequestView, today: NaiveDate) -> Option<(CalcRequest, CalcResult)> {
-    let res: CalcResult = serde_json::from_value(v.result.clone()?).ok()?;
+/// The engine request and the final result of a stored request, for the summary and the
+/// timeline: after an override, the engine's result at ONEM's end date with the computed end
+/// as the timeline's marker. The person's birth date is not needed for the picture: a fixed
+/// stand-in is used, so the page does not read the person's record.
+fn stored_calc(v: &RequestView, today: NaiveDate) -> Option<(CalcRequest, CalcResult, Marker)> {
+    let computed: CalcResult = serde_json::from_value(v.result.clone()?).ok()?;
+    let fixed = v
+        .final_answer
+        .result
+        .clone()
+        .and_then(|r| serde_json::from_value::<CalcResult>(r).ok());
+    let (res, marker) = match (fixed, v.override_end_date) {
+        (Some(f), _) => {
+            let marker = computed
+                .end_date()
+                .map_or(Marker::None, Marker::ComputedEnd);
+            (f, marker)
+        }
+        (None, Some(onem)) => (computed, Marker::OnemEnd(onem)),
+        (None, None) => (computed, Marker::None),
+    };
     let stand_in = NaiveDate::from_ymd_opt(1990, 1, 1)?;
     let req =
         requests::engine_request(&v.input, None, stand_in, v.received_on.unwrap_or(today)).ok()?;
-    Some((req, res))
+    Some((req, res, marker))
+}
+
+/// The summary of a stored request's final answer with its standing in words.
+async fn final_summary(
+    st: &AppState,
+    ctx: &Ctx,
+    v: &RequestView,
+    history: Option<Vec<art60_rules::input::HistoryItem>>,
+) -> Option<Summary> {
+    let today = st.clock.today_brussels();
+    let (mut req, res, marker) = stored_calc(v, today)?;
+    if let Some(h) = history {
+        req.history = h;
+    }
+    let mut sum = summarise(&req, &res, ctx.lang, marker);
+    let office = match v.office_id {
+        Some(id) => directory::list_offices(&st.db)
+            .await
+            .ok()
+            .and_then(|all| all.into_iter().find(|o| o.id == id))
+            .map(|o| o.name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    sum.standing = Some(crate::summary::standing(
+        ctx.lang,
+        &v.final_answer,
+        &office,
+        v.due_on,
+    ));
+    Some(sum)
 }
 
 fn request_info(ctx: &Ctx, v: &RequestView, cpas: String) -> RequestInfo {
@@ -967,11 +1012,6 @@ fn request_info(ctx: &Ctx, v: &RequestView, cpas: String) -> RequestInfo {
         received: v.received_on,
         due: v.due_on,
         return_reason: v.return_reason.clone(),
-        decision: v
-            .decision
-            .map(|d| ctx.t(&labels::key("decision", d.as_str()))),
-        justification: v.decision_justification.clone(),
-        override_end: v.override_end_date,
         contract,
         history: form
             .history
@@ -1022,7 +1062,6 @@ async fn request_page(
     let v = requests::get(&st.db, st.clock.now(), &actor, id)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let today = st.clock.today_brussels();
     let worker = actor.role == Role::CpasWorker;
     let officer = actor.role == Role::OnemOfficer;
     let now = st.clock.now();
@@ -1043,10 +1082,8 @@ async fn request_page(
     let calculated = art60_service::dmfa_review::engine_history(&st.db.conn, id)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let sum = stored_calc(&v, today).map(|(mut req, res)| {
-        req.history = crate::dmfa_view::timeline_history(&dmfa_view, calculated);
-        summarise(&req, &res, ctx.lang, v.override_end_date)
-    });
+    let history = crate::dmfa_view::timeline_history(&dmfa_view, calculated);
+    let sum = final_summary(st, &ctx, &v, Some(history)).await;
     let dmfa = Some(crate::dmfa_view::section(
         ctx.lang,
         &dmfa_view,
@@ -1340,9 +1377,6 @@ struct PrintPage {
     person: Option<String>,
     reference: String,
     date: String,
-    decision: Option<String>,
-    override_end: Option<NaiveDate>,
-    justification: Option<String>,
     sum: Option<Summary>,
     show_steps: bool,
 }
@@ -1357,8 +1391,7 @@ pub async fn request_print(
         .await
         .map_err(|e| ctx.fail(e))?;
     let today = st.clock.today_brussels();
-    let sum = stored_calc(&v, today)
-        .map(|(req, res)| summarise(&req, &res, ctx.lang, v.override_end_date));
+    let sum = final_summary(&st, &ctx, &v, None).await;
     let cpas = directory::list_cpas(&st.db, &actor)
         .await
         .map_err(|e| ctx.fail(e))?
@@ -1370,8 +1403,7 @@ pub async fn request_print(
         .decided_at
         .map(|d| d.date_naive())
         .or(v.received_on)
-        .unwrap_or(today)
-        .to_string();
+        .map_or_else(|| crate::i18n::date(today), crate::i18n::date);
     // The CPAS's copy names the person (an audited read); ONEM sees the case by reference.
     let person = if actor.role == Role::CpasWorker {
         let p = persons::get(&st.db, st.clock.now(), &actor, v.person_id)
@@ -1386,11 +1418,6 @@ pub async fn request_print(
         person,
         reference: v.reference.clone(),
         date,
-        decision: v
-            .decision
-            .map(|d| ctx.t(&labels::key("decision", d.as_str()))),
-        override_end: v.override_end_date,
-        justification: v.decision_justification.clone(),
         sum,
         show_steps: true,
         ctx,

@@ -1,17 +1,26 @@
-//! The engine's result prepared for display: numbers, explanation steps and the timeline.
+//! The engine's result prepared for display: the final answer and its standing, numbers,
+//! explanation steps and the timeline.
 
 use art60_rules::CalcRequest;
 use art60_rules::explain;
 use art60_rules::result::{CalcResult, Outcome};
+use art60_service::requests::{FinalAnswer, Standing};
+use chrono::NaiveDate;
 
-use crate::i18n::{Lang, t_args};
-use crate::timeline;
+use crate::i18n::{Lang, date, t, t_args};
+use crate::timeline::{self, Marker};
 
 #[derive(Debug, Clone)]
 pub struct Summary {
+    /// Where the answer stands, in one sentence (simulation, awaiting ONEM, confirmed...).
+    pub standing: Option<String>,
     pub end_date: Option<String>,
     pub da: Option<String>,
     pub days_to_work: Option<u32>,
+    /// After an override: the engine's own end date, replaced by ONEM's.
+    pub computed_end: Option<String>,
+    /// After an override: the rules do not make the person admissible on the final DA.
+    pub not_admissible: bool,
     pub no_stage: Option<String>,
     pub unreachable: Option<String>,
     pub assessed: bool,
@@ -24,15 +33,43 @@ pub struct Summary {
     pub svg: String,
 }
 
-/// `onem_end`: the end date ONEM set when it overrode the result (drawn on the timeline).
-pub fn summarise(
-    req: &CalcRequest,
-    res: &CalcResult,
-    lang: Lang,
-    onem_end: Option<chrono::NaiveDate>,
-) -> Summary {
+/// The answer where it stands: `office` is the name of the request's ONEM office.
+pub fn standing(lang: Lang, f: &FinalAnswer, office: &str, due: Option<NaiveDate>) -> String {
+    let on = f
+        .decided_at
+        .map(|d| date(d.with_timezone(&chrono_tz::Europe::Brussels).date_naive()))
+        .unwrap_or_default();
+    let reason = f.reason.clone().unwrap_or_default();
+    match f.standing {
+        Standing::Simulation => t(lang, "standing-simulation"),
+        Standing::AwaitingOnem => t_args(
+            lang,
+            "standing-awaiting",
+            &[("due", due.map(date).unwrap_or_default())],
+        ),
+        Standing::Returned => t_args(lang, "standing-returned", &[("reason", reason)]),
+        Standing::Confirmed => t_args(
+            lang,
+            "standing-confirmed",
+            &[("date", on), ("office", office.to_owned())],
+        ),
+        Standing::Modified => t_args(
+            lang,
+            "standing-modified",
+            &[
+                ("date", on),
+                ("office", office.to_owned()),
+                ("reason", reason),
+            ],
+        ),
+    }
+}
+
+/// `marker`: a second end date drawn on the timeline (the computed end after an override).
+pub fn summarise(req: &CalcRequest, res: &CalcResult, lang: Lang, marker: Marker) -> Summary {
     let (mut end_date, mut da, mut days, mut no_stage, mut unreachable, mut assessed) =
         (None, None, None, None, None, false);
+    let mut not_admissible = false;
     match &res.outcome {
         Outcome::Planned {
             end_date: e,
@@ -40,12 +77,24 @@ pub fn summarise(
             days_to_work,
             ..
         } => {
-            end_date = Some(e.to_string());
-            da = Some(d.to_string());
+            end_date = Some(date(*e));
+            da = Some(date(*d));
             days = Some(*days_to_work);
         }
+        Outcome::Fixed {
+            end_date: e,
+            first_benefit_date: d,
+            days_to_work,
+            admissible,
+            ..
+        } => {
+            end_date = Some(date(*e));
+            da = Some(date(*d));
+            days = Some(*days_to_work);
+            not_admissible = !admissible;
+        }
         Outcome::NoStageRequired { first_benefit_date } => {
-            no_stage = Some(first_benefit_date.to_string());
+            no_stage = Some(date(*first_benefit_date));
         }
         Outcome::Unreachable {
             best_counted,
@@ -63,10 +112,17 @@ pub fn summarise(
         }
         Outcome::Assessed { .. } => assessed = true,
     }
+    let computed_end = match marker {
+        Marker::ComputedEnd(d) => Some(date(d)),
+        _ => None,
+    };
     Summary {
+        standing: None,
         end_date,
         da,
         days_to_work: days,
+        computed_end,
+        not_admissible,
         no_stage,
         unreachable,
         assessed,
@@ -86,6 +142,6 @@ pub fn summarise(
                 )
             })
             .collect(),
-        svg: timeline::render_with_override(req, res, lang, onem_end),
+        svg: timeline::render_with_marker(req, res, lang, marker),
     }
 }

@@ -70,16 +70,32 @@ fn kind_index(kind: PeriodKind) -> usize {
 
 /// Renders the timeline. `lang` chooses the labels, title and description.
 pub fn render(req: &CalcRequest, res: &CalcResult, lang: Lang) -> String {
-    render_with_override(req, res, lang, None)
+    render_with_marker(req, res, lang, Marker::None)
 }
 
-/// The timeline with, in addition, the end date ONEM set when it overrode the result.
-pub fn render_with_override(
+/// A second end date drawn beside the result's own (dashed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    None,
+    /// ONEM overrode a result stored before overrides were computed: the result is the
+    /// engine's, ONEM's end date is the marker.
+    OnemEnd(NaiveDate),
+    /// The result is the final one at ONEM's end date; the engine's own end is the marker.
+    ComputedEnd(NaiveDate),
+}
+
+/// The timeline with, in addition, a second end date (see [`Marker`]).
+pub fn render_with_marker(
     req: &CalcRequest,
     res: &CalcResult,
     lang: Lang,
-    onem_end: Option<NaiveDate>,
+    marker: Marker,
 ) -> String {
+    let (marker_key, marker_desc, onem_end) = match marker {
+        Marker::None => ("", "", None),
+        Marker::OnemEnd(d) => ("tl-override", "tl-desc-override", Some(d)),
+        Marker::ComputedEnd(d) => ("tl-computed-end", "tl-desc-computed-end", Some(d)),
+    };
     let window = res.winning_option.as_ref().map(|o| &o.window);
     let end_date = res.end_date();
     let da = res.first_benefit_date();
@@ -146,11 +162,7 @@ pub fn render_with_override(
     );
     if let Some(d) = onem_end {
         desc.push(' ');
-        desc.push_str(&t_args(
-            lang,
-            "tl-desc-override",
-            &[("date", d.to_string())],
-        ));
+        desc.push_str(&t_args(lang, marker_desc, &[("date", d.to_string())]));
     }
     if provisional {
         desc.push(' ');
@@ -351,7 +363,7 @@ pub fn render_with_override(
         ("tl-end", end_date, "#1a1a1a", ""),
         ("tl-da", da, "#0b4f8a", ""),
         (
-            "tl-override",
+            marker_key,
             onem_end,
             "#a4000f",
             r#" stroke-dasharray="4 2""#,
@@ -467,7 +479,7 @@ mod tests {
     fn onem_override_is_marked() {
         let (req, res) = example("full-time.json");
         let d = NaiveDate::from_ymd_opt(2028, 1, 31).unwrap();
-        let svg = render_with_override(&req, &res, Lang::Nl, Some(d));
+        let svg = render_with_marker(&req, &res, Lang::Nl, Marker::OnemEnd(d));
         assert!(svg.contains("Einddatum RVA 2028-01-31"), "{svg}");
         assert!(svg.contains("RVA legde 2028-01-31 vast als einddatum."));
     }

@@ -597,9 +597,43 @@ async fn end_to_end_send_override_and_see_the_result() {
     );
 
     let r = worker.get(&p, &format!("/requests/{id}")).await;
-    assert!(r.body.contains("Modifié par l&#39;ONEM") || r.body.contains("Modifié par l'ONEM"));
-    assert!(r.body.contains("2027-12-31"));
-    assert!(r.body.contains("U1 attestation checked"));
+    // Issue 13 §1: one answer after the override, everywhere on the page: its standing in
+    // words, ONEM's end date with the DA after it, the computed end only as the replaced one.
+    let standing = r
+        .body
+        .split(r#"id="standing""#)
+        .nth(1)
+        .expect("the answer's standing");
+    assert!(
+        standing.contains("Modifiée par l&#39;ONEM le")
+            || standing.contains("Modifiée par l'ONEM le"),
+        "{standing}"
+    );
+    assert!(standing.contains("U1 attestation checked"));
+    let numbers = main_of(&r.body)
+        .split(r#"<dl class="result">"#)
+        .nth(2)
+        .expect("the numbers");
+    let dd = |label: &str| {
+        numbers
+            .split(label)
+            .nth(1)
+            .and_then(|x| x.split("<dd").nth(1))
+            .and_then(|x| x.split("</dd>").next())
+            .map(|x| x.to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        dd("Le contrat peut se terminer le").contains("31/12/2027"),
+        "{numbers}"
+    );
+    assert!(dd("partir du (DA)").contains("01/01/2028"), "{numbers}");
+    assert!(
+        numbers.contains("<s>"),
+        "the computed end is shown as replaced: {numbers}"
+    );
+    // The timeline draws the contract to ONEM's end, the computed end as a marker.
+    assert!(r.body.contains("Fin calculée"));
     assert!(r.body.contains("<svg"));
     assert!(r.body.contains("Travail à l&#39;étranger") || r.body.contains("Travail à l'étranger"));
     let r = worker.get(&p, &format!("/requests/{id}/print")).await;

@@ -47,6 +47,11 @@ pub struct CalcArgs {
     /// Use this parameter file instead of the embedded one.
     #[arg(long, value_name = "FILE")]
     pub params: Option<String>,
+    /// ONEM's own contract end date (an override): evaluate the plan request at this end
+    /// instead of searching for it; gives the DA, the days to work and whether the person is
+    /// admissible then.
+    #[arg(long, value_name = "YYYY-MM-DD", conflicts_with = "batch")]
+    pub end: Option<chrono::NaiveDate>,
     /// Print the JSON Schema of the request and exit.
     #[arg(long)]
     pub schema: bool,
@@ -96,7 +101,11 @@ pub fn run(args: CalcArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
-    match calculate(&req, &options, params) {
+    let computed = match args.end {
+        Some(end) => art60_rules::calculate_fixed_end(&req, end, &options, params),
+        None => calculate(&req, &options, params),
+    };
+    match computed {
         Ok(result) => {
             let out = match args.format {
                 Format::Json => {
@@ -144,6 +153,18 @@ pub fn text_report(r: &CalcResult, with_explanation: bool, lang: Lang) -> String
         } => {
             out.push_str(&format!(
                 "Contract end date:       {end_date}\nFirst benefit date (DA): {first_benefit_date}\nWorking days to work:    {days_to_work}\nContract contribution:   {contract_contribution}\n"
+            ));
+        }
+        Outcome::Fixed {
+            end_date,
+            first_benefit_date,
+            days_to_work,
+            contract_contribution,
+            admissible,
+        } => {
+            out.push_str(&format!(
+                "Contract end date (ONEM): {end_date}\nFirst benefit date (DA):  {first_benefit_date}\nWorking days to work:     {days_to_work}\nContract contribution:    {contract_contribution}\nAdmissible on the DA:     {}\n",
+                if *admissible { "yes" } else { "no" }
             ));
         }
         Outcome::NoStageRequired { first_benefit_date } => out.push_str(&format!(

@@ -61,6 +61,7 @@ pub const KEYS: &[&str] = &[
     "art32.past",
     "option.evaluated",
     "plan.end_date",
+    "fixed.end_date",
     "plan.no_stage_required",
     "assess.result",
     "plan.unreachable",

@@ -127,6 +127,21 @@ pub(crate) fn explain(x: Explained<'_>) -> Vec<Step> {
                 values!("end_date": end_date, "first_benefit_date": first_benefit_date,
                        "days_to_work": days_to_work, "contract_contribution": contract_contribution)));
         }
+        Outcome::Fixed {
+            end_date,
+            first_benefit_date,
+            days_to_work,
+            contract_contribution,
+            admissible,
+        } => {
+            steps.push(step(
+                "fixed.end_date",
+                art("L. 08/07/1976 art. 60 §7; AR art. 30"),
+                values!("end_date": end_date, "first_benefit_date": first_benefit_date,
+                       "days_to_work": days_to_work, "contract_contribution": contract_contribution,
+                       "admissible": admissible),
+            ));
+        }
         Outcome::NoStageRequired { first_benefit_date } => {
             let article = if readmitted {
                 "AR art. 42"

@@ -28,6 +28,9 @@ pub(crate) fn outcome_da(o: &Outcome) -> Option<NaiveDate> {
         Outcome::Planned {
             first_benefit_date, ..
         }
+        | Outcome::Fixed {
+            first_benefit_date, ..
+        }
         | Outcome::NoStageRequired { first_benefit_date } => Some(*first_benefit_date),
         Outcome::Assessed {
             application_date, ..
@@ -52,6 +55,10 @@ impl Facts<'_> {
             outcome,
             Outcome::Planned { .. }
                 | Outcome::Assessed {
+                    admissible: true,
+                    ..
+                }
+                | Outcome::Fixed {
                     admissible: true,
                     ..
                 }
@@ -163,7 +170,7 @@ impl Facts<'_> {
     /// fresh right. The days of the interruption when that is so.
     fn fresh_right(&self, outcome: &Outcome) -> Option<i64> {
         self.req.current_right_until?;
-        let Outcome::Planned { end_date, .. } = outcome else {
+        let (Outcome::Planned { end_date, .. } | Outcome::Fixed { end_date, .. }) = outcome else {
             return None;
         };
         let ci = self.contract.as_ref()?;

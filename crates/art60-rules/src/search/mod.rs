@@ -417,6 +417,38 @@ impl<'a> Search<'a> {
         }
     }
 
+    /// ONEM's own end date: no search, the law evaluated at `end` (DA = `end` + 1).
+    pub fn fixed(&self, end: NaiveDate) -> Result<CalcResult, CalcError> {
+        let Some(ci) = &self.facts.contract else {
+            return Err(CalcError::InvalidInput(InputError::coded(
+                InputCode::Required,
+                "contract",
+                "required for an end date fixed by ONEM",
+            )));
+        };
+        let start = ci.c.start;
+        if end < start {
+            return Err(CalcError::InvalidInput(InputError::coded(
+                InputCode::Invalid,
+                "end_date",
+                "the end date fixed by ONEM precedes the contract start",
+            )));
+        }
+        let method = self.facts.opts.quarter_cap_method;
+        let da = end.succ_opt().unwrap_or(end);
+        let detail = self.evaluate(end, da, method, true)?;
+        let admissible = detail.feasible();
+        let outcome = Outcome::Fixed {
+            end_date: end,
+            first_benefit_date: da,
+            days_to_work: u32::try_from(weekdays_in(start, end, ci.mask)).unwrap_or(u32::MAX),
+            contract_contribution: detail.contract_part.ceil(),
+            admissible,
+        };
+        let no_stage = detail.no_stage;
+        Ok(self.finish(outcome, detail.a, None, no_stage))
+    }
+
     pub fn assess(&self) -> Result<CalcResult, CalcError> {
         let da = self.facts.req.application_date.ok_or_else(|| {
             InputError::coded(

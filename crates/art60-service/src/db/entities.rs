@@ -362,6 +362,8 @@ pub mod request {
         pub decision: Option<Decision>,
         pub decision_justification: Option<String>,
         pub override_end_date: Option<Date>,
+        /// The engine's answer at `override_end_date` (DA, days to work, explanation).
+        pub final_result: Option<Json>,
         pub decided_by: Option<i64>,
         pub decided_at: Option<DateTimeUtc>,
         /// Optimistic concurrency: bumped on every change, exposed as the ETag.

@@ -5,6 +5,7 @@ pub mod entities;
 pub mod m0003_contact;
 pub mod m0004_notify;
 pub mod m0005_dmfa_review;
+pub mod m0006_final;
 pub mod m0007_letters;
 pub mod migration;
 pub mod notify_entities;

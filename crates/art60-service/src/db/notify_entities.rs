@@ -32,6 +32,9 @@ pub enum NotificationKind {
     /// A message in the request's thread (to the other side).
     #[sea_orm(string_value = "message_received")]
     MessageReceived,
+    /// ONEM set another end date than the computed one (to the CPAS).
+    #[sea_orm(string_value = "modified")]
+    Modified,
     /// The answer is due tomorrow (to the office).
     #[sea_orm(string_value = "deadline_tomorrow")]
     DeadlineTomorrow,
@@ -47,9 +50,10 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 8] = [
+    pub const ALL: [NotificationKind; 9] = [
         NotificationKind::Received,
         NotificationKind::Calculated,
+        NotificationKind::Modified,
         NotificationKind::Returned,
         NotificationKind::MessageReceived,
         NotificationKind::DeadlineTomorrow,
@@ -61,6 +65,7 @@ impl NotificationKind {
         match self {
             NotificationKind::Received => "received",
             NotificationKind::Calculated => "calculated",
+            NotificationKind::Modified => "modified",
             NotificationKind::Returned => "returned",
             NotificationKind::MessageReceived => "message_received",
             NotificationKind::DeadlineTomorrow => "deadline_tomorrow",

@@ -244,10 +244,16 @@ pub async fn on_status_change<C: ConnectionTrait>(
             .await
         }
         Status::Calculated => {
+            // "Modified by ONEM", not "calculated", when ONEM set its own end date.
+            let kind = if saved.decision == Some(crate::db::Decision::Overridden) {
+                NotificationKind::Modified
+            } else {
+                NotificationKind::Calculated
+            };
             enqueue(
                 conn,
                 now,
-                NotificationKind::Calculated,
+                kind,
                 Audience::Cpas,
                 saved,
                 &occasion,

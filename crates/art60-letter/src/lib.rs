@@ -292,6 +292,43 @@ pub fn format_decimal(h: Hundredths, lang: Lang) -> String {
     }
 }
 
+/// A sentence from elsewhere (the engine's explanation) written the letter's way: ISO dates
+/// (`2026-12-02`) in words, and a decimal comma between digits in French, Dutch and German.
+pub fn localise_text(text: &str, lang: Lang) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let digit = |i: usize| chars.get(i).is_some_and(char::is_ascii_digit);
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut i = 0;
+    while i < chars.len() {
+        // YYYY-MM-DD not inside a longer number.
+        let iso = (i == 0 || !digit(i - 1))
+            && (0..10).all(|k| {
+                if k == 4 || k == 7 {
+                    chars.get(i + k) == Some(&'-')
+                } else {
+                    digit(i + k)
+                }
+            })
+            && !digit(i + 10);
+        if iso {
+            let piece: String = chars[i..i + 10].iter().collect();
+            if let Ok(d) = piece.parse::<NaiveDate>() {
+                out.push_str(&format_date(d, lang));
+                i += 10;
+                continue;
+            }
+        }
+        let c = chars[i];
+        if c == '.' && lang != Lang::En && i > 0 && digit(i - 1) && digit(i + 1) {
+            out.push(',');
+        } else {
+            out.push(c);
+        }
+        i += 1;
+    }
+    out
+}
+
 /// Replaces each `{name}` of `template` by its value; unknown names stay as written.
 fn fill(template: &str, values: &BTreeMap<&'static str, String>) -> String {
     let mut out = String::with_capacity(template.len() + 64);
@@ -387,7 +424,12 @@ pub fn inputs(letter: &Letter) -> Result<Inputs, LetterError> {
     let computed = a.computed_end_date.filter(|c| Some(*c) != a.end_date);
     d.insert("computed_end_date", date(computed));
     d.insert("reason", a.reason.clone().unwrap_or_default());
-    d.insert("explanation", letter.explanation.join("\n"));
+    let explanation: Vec<String> = letter
+        .explanation
+        .iter()
+        .map(|s| localise_text(s, lang))
+        .collect();
+    d.insert("explanation", explanation.join("\n"));
     d.insert("articles", letter.articles.join(", "));
     let s = letter.second_calculation;
     d.insert("start_days", s.start_days.to_string());
@@ -474,6 +516,20 @@ mod tests {
         assert_eq!(format_decimal(Hundredths(1950), Lang::Fr), "19,5");
         assert_eq!(format_decimal(Hundredths(1950), Lang::En), "19.5");
         assert_eq!(format_decimal(Hundredths(3800), Lang::De), "38");
+    }
+
+    #[test]
+    fn explanation_sentences_read_the_letter_way() {
+        let s = "Du 2026-03-01 au 2026-12-02 : 19.5 h sur 38, art. 30 (A60-2026-000001).";
+        assert_eq!(
+            localise_text(s, Lang::Fr),
+            "Du 1er mars 2026 au 2 décembre 2026 : 19,5 h sur 38, art. 30 (A60-2026-000001)."
+        );
+        assert_eq!(
+            localise_text("2026-12-02, 19.5", Lang::En),
+            "2 December 2026, 19.5"
+        );
+        assert_eq!(localise_text("12026-12-021", Lang::De), "12026-12-021");
     }
 
     #[test]

@@ -486,3 +486,24 @@ standing-modified = Modified by ONEM on { $date } ({ $office }): { $reason }
 result-final = Answer
 result-computed-end = Computed end date (replaced by ONEM's)
 result-not-admissible = By the rules and the request's data, the person is not yet admissible on the end date ONEM set.
+
+# Answer letter (PDF) and its verification (issue 13 §3)
+result-letter = Answer letter (PDF)
+verify-title = Check an answer letter
+verify-intro = Type the verification code printed on ONEM's answer letter to check that it matches the stored answer.
+verify-code = Verification code
+verify-submit = Check
+verify-another = Check another letter
+verify-issued = Letter issued on
+verify-col-letter = In the letter
+verify-col-current = Stored answer
+verify-decision-date = Date of the decision
+verify-standing = Standing of the answer
+verify-current = This letter matches the stored answer, which still holds.
+verify-changed = The stored answer changed since this letter: the letter is no longer current.
+verify-superseded = A later calculation ({ $reference }) replaces this answer: this letter is no longer current.
+verify-standing-simulation = Simulation
+verify-standing-awaiting-onem = Awaiting ONEM
+verify-standing-returned = Returned to the CPAS
+verify-standing-confirmed = Confirmed by ONEM
+verify-standing-modified = Modified by ONEM

@@ -374,7 +374,8 @@ pub fn inputs(letter: &Letter) -> Result<Inputs, LetterError> {
     d.insert("office_email", letter.office.email.clone());
     d.insert("office_phone", letter.office.phone.clone());
     // The placeholders of the sentences use the short names.
-    d.insert("phone", letter.office.phone.clone());
+    // In a sentence the number stays on one line (no-break spaces).
+    d.insert("phone", letter.office.phone.replace(' ', "\u{a0}"));
     d.insert("email", letter.office.email.clone());
     d.insert("cpas_name", letter.cpas_name.clone());
     d.insert("reference", letter.reference.clone());

@@ -63,7 +63,7 @@ export default async function dmfa({ browser, portal, ok, axeCheck, login, shot,
   await login(o, portal, 'onem.namur');
   await o.goto(`${portal.url}${path}`);
   text = await main(o);
-  ok(text.includes('Déclarée Emma') && text.includes('1990-06-15'), 'dmfa: the officer sees the person');
+  ok(text.includes('Déclarée Emma') && text.includes('15/06/1990'), 'dmfa: the officer sees the person');
   ok(text.includes('la DmfA est utilisée') && text.includes('Écarté du dernier calcul'), 'dmfa: the officer sees the settlement');
   ok(!(await o.$('#dmfa form')), 'dmfa: the officer cannot settle');
   // Calculated: the timeline draws what the engine got, the DmfA job on its own dashed row.

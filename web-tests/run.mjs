@@ -66,7 +66,7 @@ const texts = {
   fr: {
     worker: 'cpas.namur', officer: 'onem.namur', niss: '90012503347',
     addPeriod: 'Ajouter une période', send: 'Enregistrer et envoyer à l\'ONEM',
-    endDate: 'Le contrat peut se terminer le', overridden: 'Modifié par l\'ONEM',
+    endDate: 'Le contrat peut se terminer le', overridden: 'Modifiée par l\'ONEM',
     override: 'Modifier la date de fin', simulate: 'Mettre à jour la simulation',
     sent: 'La demande a été envoyée', save: 'Enregistrer le brouillon',
   },
@@ -208,8 +208,11 @@ async function flow(browser, portal, lang, js) {
 
   await w.reload();
   const main = await w.textContent('main');
-  ok(main.includes(L.overridden) && main.includes('2028-01-31'), `${tag}: the agent sees the override`);
+  ok(main.includes(L.overridden) && main.includes('31/01/2028') && main.includes('01/02/2028'), `${tag}: the agent sees the override`);
   ok(await w.isVisible('.timeline svg[role="img"]'), `${tag}: timeline shown`);
+  // Issue 13 §2: the answer in a sentence and why, the quarter arithmetic folded away.
+  ok(await w.isVisible('#answer') && (await w.locator('#why li').count()) >= 3, `${tag}: plain explanation shown`);
+  ok(!(await w.isVisible('details.arithmetic ol.steps')), `${tag}: arithmetic folded in <details>`);
   await axe(w, `${tag} result page`);
   if (js) await shot(w, `result-${lang}.png`);
   await w.goto(`${url.split('?')[0]}/print`);

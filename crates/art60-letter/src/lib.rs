@@ -292,31 +292,40 @@ pub fn format_decimal(h: Hundredths, lang: Lang) -> String {
     }
 }
 
-/// A sentence from elsewhere (the engine's explanation) written the letter's way: ISO dates
-/// (`2026-12-02`) in words, and a decimal comma between digits in French, Dutch and German.
+/// A sentence from elsewhere (the engine's explanation) written the letter's way: dates,
+/// ISO (`2026-12-02`) or Belgian (`02/12/2026`), in words, and a decimal comma between digits
+/// in French, Dutch and German.
 pub fn localise_text(text: &str, lang: Lang) -> String {
     let chars: Vec<char> = text.chars().collect();
     let digit = |i: usize| chars.get(i).is_some_and(char::is_ascii_digit);
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut i = 0;
-    while i < chars.len() {
-        // YYYY-MM-DD not inside a longer number.
-        let iso = (i == 0 || !digit(i - 1))
+    // A 10-character date at `i` with separators at `seps`, not inside a longer number.
+    let shaped = |i: usize, sep: char, seps: [usize; 2]| {
+        (i == 0 || !digit(i - 1))
             && (0..10).all(|k| {
-                if k == 4 || k == 7 {
-                    chars.get(i + k) == Some(&'-')
+                if seps.contains(&k) {
+                    chars.get(i + k) == Some(&sep)
                 } else {
                     digit(i + k)
                 }
             })
-            && !digit(i + 10);
-        if iso {
+            && !digit(i + 10)
+    };
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut i = 0;
+    while i < chars.len() {
+        let parsed = if shaped(i, '-', [4, 7]) {
             let piece: String = chars[i..i + 10].iter().collect();
-            if let Ok(d) = piece.parse::<NaiveDate>() {
-                out.push_str(&format_date(d, lang));
-                i += 10;
-                continue;
-            }
+            NaiveDate::parse_from_str(&piece, "%Y-%m-%d").ok()
+        } else if shaped(i, '/', [2, 5]) {
+            let piece: String = chars[i..i + 10].iter().collect();
+            NaiveDate::parse_from_str(&piece, "%d/%m/%Y").ok()
+        } else {
+            None
+        };
+        if let Some(d) = parsed {
+            out.push_str(&format_date(d, lang));
+            i += 10;
+            continue;
         }
         let c = chars[i];
         if c == '.' && lang != Lang::En && i > 0 && digit(i - 1) && digit(i + 1) {
@@ -531,6 +540,10 @@ mod tests {
             "2 December 2026, 19.5"
         );
         assert_eq!(localise_text("12026-12-021", Lang::De), "12026-12-021");
+        assert_eq!(
+            localise_text("vanaf 02/12/2026 (31/02/2026 bestaat niet)", Lang::Nl),
+            "vanaf 2 december 2026 (31/02/2026 bestaat niet)"
+        );
     }
 
     #[test]

@@ -190,6 +190,39 @@ impl FinalAnswer {
     }
 }
 
+/// A request's final answer explained in plain language (issue 13 §2): the same text the
+/// portal and `art60 calc --explain` give.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Explanation {
+    pub standing: Standing,
+    /// The answer in one sentence.
+    pub answer: String,
+    /// Why, one short sentence per reason.
+    pub why: Vec<String>,
+    /// The calculation step by step.
+    pub arithmetic: Vec<String>,
+}
+
+impl RequestView {
+    /// The explanation of the final answer in `lang`; `None` before the first calculation
+    /// (or for a stored result this engine can no longer read).
+    pub fn explanation(&self, lang: art60_rules::explain::Lang) -> Option<Explanation> {
+        let stored = self
+            .final_answer
+            .result
+            .clone()
+            .or_else(|| self.result.clone())?;
+        let result: art60_rules::CalcResult = serde_json::from_value(stored).ok()?;
+        let p = art60_rules::explain::plain(&result, lang);
+        Some(Explanation {
+            standing: self.final_answer.standing,
+            answer: p.answer,
+            why: p.why,
+            arithmetic: p.arithmetic,
+        })
+    }
+}
+
 impl From<request::Model> for RequestView {
     fn from(m: request::Model) -> Self {
         let final_answer = FinalAnswer::of(&m);

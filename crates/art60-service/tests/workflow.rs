@@ -499,4 +499,44 @@ async fn override_checked(backend: Backend) {
         f["days_to_work"].as_i64().unwrap() < o.body["days_to_work"].as_i64().unwrap(),
         "{f}"
     );
+    // The plain explanation of the final answer, in the reader's language (issue 13 §2).
+    let e = t
+        .call(
+            Method::GET,
+            &format!("/api/v1/requests/{id}/explanation?lang=nl"),
+            &t.a.worker,
+            None,
+        )
+        .await;
+    assert_eq!(e.status, StatusCode::OK, "{}", e.body);
+    assert_eq!(e.body["standing"], "modified");
+    let answer = e.body["answer"].as_str().unwrap();
+    assert!(
+        answer.starts_with("De RVA heeft het einde van het contract vastgesteld op 31/01/2025."),
+        "{answer}"
+    );
+    assert!(answer.contains("nog niet"), "not admissible then: {answer}");
+    assert!(e.body["why"].as_array().unwrap().len() >= 3, "{}", e.body);
+    assert!(!e.body["arithmetic"].as_array().unwrap().is_empty());
+    let bad = t
+        .call(
+            Method::GET,
+            &format!("/api/v1/requests/{id}/explanation?lang=xx"),
+            &t.a.worker,
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert_eq!(bad.body["errors"][0]["field"], "lang");
+    // A draft has nothing to explain yet.
+    let draft = t.draft(&t.a, NISS_2).await;
+    let none = t
+        .call(
+            Method::GET,
+            &format!("/api/v1/requests/{}/explanation", draft.id()),
+            &t.a.worker,
+            None,
+        )
+        .await;
+    assert_eq!(none.status, StatusCode::CONFLICT, "{}", none.body);
 }

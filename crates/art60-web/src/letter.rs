@@ -27,12 +27,9 @@ use crate::ctx::{Ctx, ErrorKind, PageError, render};
 use crate::i18n::{Lang, date};
 use crate::labels;
 
-/// The trace steps that make the plain summary of the explanation: the rules that apply,
-/// the worker's status, the answer, and any caveat (provisional data, manual review).
-const SUMMARY_STEPS: [&str; 6] = ["regime.", "status.", "plan.", "fixed.", "assess.", "flag."];
-/// Steps of those families that are detail for the full explanation, not the summary: the
-/// end date another cap method would give.
-const SUMMARY_SKIP: [&str; 1] = ["plan.alternative_method"];
+/// The trace steps whose legal references make the letter's "provision applied" line: the
+/// rules that apply, the worker's status, the answer, and any caveat.
+const BASIS_STEPS: [&str; 6] = ["regime.", "status.", "plan.", "fixed.", "assess.", "flag."];
 
 fn reader(l: Language) -> Lang {
     match l {
@@ -52,35 +49,31 @@ fn standing(s: ServiceStanding) -> Standing {
     }
 }
 
-/// The explanation's summary and the articles it applied, in the reader's language: each
-/// selected step as a sentence, its legal reference (`render_step` appends it as ` [ref]`)
-/// moved to the legal basis.
+/// The plain explanation's summary (its answer and its reasons, without the arithmetic) and
+/// the articles the calculation applied, in the reader's language. `render_step` writes a
+/// step's reference in the reader's abbreviations as a trailing ` [ref]`: that is taken.
 fn explanation(result: Option<&serde_json::Value>, lang: Lang) -> (Vec<String>, Vec<String>) {
     let Some(res) = result.and_then(|r| serde_json::from_value::<CalcResult>(r.clone()).ok())
     else {
         return (vec![], vec![]);
     };
-    let mut sentences = Vec::new();
+    let plain = explain::plain(&res, lang);
+    let sentences = std::iter::once(plain.answer).chain(plain.why).collect();
     let mut articles: Vec<String> = Vec::new();
     for step in res
         .trace
         .iter()
-        .filter(|s| SUMMARY_STEPS.iter().any(|p| s.key.starts_with(p)))
-        .filter(|s| !SUMMARY_SKIP.contains(&s.key.as_ref()))
+        .filter(|s| s.article.is_some())
+        .filter(|s| BASIS_STEPS.iter().any(|p| s.key.starts_with(p)))
     {
         let text = explain::render_step(step, lang);
-        let (sentence, article) = match (step.article.is_some(), text.rfind(" [")) {
-            (true, Some(at)) if text.ends_with(']') => (
-                text[..at].to_owned(),
-                Some(text[at + 2..text.len() - 1].to_owned()),
-            ),
-            _ => (text, None),
-        };
-        sentences.push(sentence);
-        if let Some(a) = article
-            && !articles.contains(&a)
+        if let Some(at) = text.rfind(" [")
+            && text.ends_with(']')
         {
-            articles.push(a);
+            let a = text[at + 2..text.len() - 1].to_owned();
+            if !articles.contains(&a) {
+                articles.push(a);
+            }
         }
     }
     (sentences, articles)

@@ -863,8 +863,8 @@ struct RequestInfo {
     reference: String,
     version: i32,
     status: String,
-    received: Option<NaiveDate>,
-    due: Option<NaiveDate>,
+    received: Option<String>,
+    due: Option<String>,
     return_reason: Option<String>,
     contract: String,
     history: Vec<(String, String, String)>,
@@ -984,12 +984,18 @@ async fn final_summary(
     Some(sum)
 }
 
+/// A date of the stored form (ISO) the way the reader writes it; anything else as it is.
+fn form_date(iso: &str) -> String {
+    iso.parse::<NaiveDate>()
+        .map_or_else(|_| iso.to_string(), crate::i18n::date)
+}
+
 fn request_info(ctx: &Ctx, v: &RequestView, cpas: String) -> RequestInfo {
     let form = RequestForm::from_input(&v.input);
     let contract = format!(
         "{}: {} · {}: {} · Q {} / S {}",
         ctx.t("field-contract-start").trim_end_matches(" *"),
-        form.contract_start,
+        form_date(&form.contract_start),
         ctx.t("field-days-per-week").trim_end_matches(" *"),
         form.days_per_week,
         form.weekly_hours,
@@ -1011,8 +1017,8 @@ fn request_info(ctx: &Ctx, v: &RequestView, cpas: String) -> RequestInfo {
         reference: v.reference.clone(),
         version: v.version,
         status: ctx.t(&labels::key("status", v.status.as_str())),
-        received: v.received_on,
-        due: v.due_on,
+        received: v.received_on.map(crate::i18n::date),
+        due: v.due_on.map(crate::i18n::date),
         return_reason: v.return_reason.clone(),
         contract,
         history: form
@@ -1023,7 +1029,7 @@ fn request_info(ctx: &Ctx, v: &RequestView, cpas: String) -> RequestInfo {
                 if !h.country.is_empty() {
                     k = format!("{k} ({})", h.country);
                 }
-                (k, h.start.clone(), h.end.clone())
+                (k, form_date(&h.start), form_date(&h.end))
             })
             .collect(),
     }
@@ -1075,7 +1081,7 @@ async fn request_page(
             (
                 format!("{} {}", p.last_name, p.first_name),
                 p.niss,
-                p.birth_date.to_string(),
+                crate::i18n::date(p.birth_date),
             )
         });
     let dmfa_view = art60_service::dmfa::for_request(&st.db, now, &actor, id)

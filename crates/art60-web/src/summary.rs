@@ -28,7 +28,10 @@ pub struct Summary {
     pub manual_review: bool,
     /// The winning option: (article, counted, required).
     pub option: Option<(String, i64, i64)>,
-    /// Each step translated, with its legal reference.
+    /// The answer in one sentence, then why (the plain explanation, issue 13 §2).
+    pub answer: String,
+    pub why: Vec<String>,
+    /// Each step translated, with its legal reference (the arithmetic, in a `<details>`).
     pub steps: Vec<(String, Option<String>)>,
     pub svg: String,
 }
@@ -116,7 +119,10 @@ pub fn summarise(req: &CalcRequest, res: &CalcResult, lang: Lang, marker: Marker
         Marker::ComputedEnd(d) => Some(date(d)),
         _ => None,
     };
+    let plain = explain::plain(res, lang);
     Summary {
+        answer: plain.answer,
+        why: plain.why,
         standing: None,
         end_date,
         da,

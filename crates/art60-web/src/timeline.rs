@@ -142,7 +142,7 @@ pub fn render_with_marker(
     let height = TOP + rows * ROW_H + 40;
 
     let provisional = res.is_provisional();
-    let fmt_d = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
+    let fmt_d = |d: Option<NaiveDate>| d.map(crate::i18n::date).unwrap_or_else(|| "—".into());
     let title = t(lang, "tl-title");
     let ext_text = match window.map(|w| w.extensions.len()) {
         Some(n) if n > 0 => t_args(lang, "tl-desc-extensions", &[("n", n.to_string())]),
@@ -162,7 +162,11 @@ pub fn render_with_marker(
     );
     if let Some(d) = onem_end {
         desc.push(' ');
-        desc.push_str(&t_args(lang, marker_desc, &[("date", d.to_string())]));
+        desc.push_str(&t_args(
+            lang,
+            marker_desc,
+            &[("date", crate::i18n::date(d))],
+        ));
     }
     if provisional {
         desc.push(' ');
@@ -377,10 +381,11 @@ pub fn render_with_marker(
         let ty = 12 + 11 * i as i64;
         let _ = write!(
             s,
-            r##"<line x1="{x}" y1="{}" x2="{x}" y2="{axis_y}" stroke="{colour}" stroke-width="2"{dash}/><text x="{}" y="{ty}" text-anchor="end" font-weight="700" font-size="11" fill="{colour}">{} {d}</text>"##,
+            r##"<line x1="{x}" y1="{}" x2="{x}" y2="{axis_y}" stroke="{colour}" stroke-width="2"{dash}/><text x="{}" y="{ty}" text-anchor="end" font-weight="700" font-size="11" fill="{colour}">{} {}</text>"##,
             ty + 3,
             x - 3,
-            esc(&t(lang, key))
+            esc(&t(lang, key)),
+            crate::i18n::date(d)
         );
     }
     s.push_str("</svg>");
@@ -454,6 +459,7 @@ mod tests {
         let (req, res) = example("full-time.json");
         let svg = render(&req, &res, Lang::En);
         if let (Some(e), Some(d)) = (res.end_date(), res.first_benefit_date()) {
+            let (e, d) = (crate::i18n::date(e), crate::i18n::date(d));
             assert!(svg.contains(&format!("End {e}")), "end marker");
             assert!(svg.contains(&format!("DA {d}")), "DA marker");
         } else {
@@ -480,8 +486,8 @@ mod tests {
         let (req, res) = example("full-time.json");
         let d = NaiveDate::from_ymd_opt(2028, 1, 31).unwrap();
         let svg = render_with_marker(&req, &res, Lang::Nl, Marker::OnemEnd(d));
-        assert!(svg.contains("Einddatum RVA 2028-01-31"), "{svg}");
-        assert!(svg.contains("RVA legde 2028-01-31 vast als einddatum."));
+        assert!(svg.contains("Einddatum RVA 31/01/2028"), "{svg}");
+        assert!(svg.contains("RVA legde 31/01/2028 vast als einddatum."));
     }
 
     #[test]

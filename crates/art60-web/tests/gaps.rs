@@ -342,7 +342,7 @@ async fn dmfa_conflicts_are_shown_settled_and_then_the_request_is_sent() {
     assert_eq!(page.status, StatusCode::OK);
     for text in [
         "Déclarée Emma",
-        "1990-06-15",
+        "15/06/1990",
         "Déclarations DmfA",
         "la DmfA est utilisée",
         "Écarté du dernier calcul",

@@ -112,6 +112,7 @@ pub fn run(args: CalcArgs) -> anyhow::Result<ExitCode> {
                     let mut v = serde_json::to_value(&result)?;
                     if args.explain {
                         v["explanation"] = json!(explanation_lines(&result, lang));
+                        v["plain"] = json!(explain::plain(&result, lang));
                     }
                     serde_json::to_string_pretty(&v)?
                 }
@@ -234,6 +235,17 @@ pub fn text_report(r: &CalcResult, with_explanation: bool, lang: Lang) -> String
         out.push_str(&format!("MANUAL REVIEW: {}\n", f.detail));
     }
     if with_explanation {
+        // The same plain explanation as the portal and the API: the answer, why, then the
+        // calculation step by step.
+        let p = explain::plain(r, lang);
+        out.push('\n');
+        out.push_str(&p.answer);
+        out.push_str("\n\n");
+        for w in &p.why {
+            out.push_str("- ");
+            out.push_str(w);
+            out.push('\n');
+        }
         out.push('\n');
         out.push_str(&explain::render(r, lang));
     }

@@ -48,8 +48,14 @@ fn plans_an_example_as_json_and_text() {
     );
     assert_eq!(code, 0);
     assert!(out.contains("Contract end date:       2027-11-29"), "{out}");
+    // The plain explanation first (issue 13 §2), then the steps; dates as readers write them.
     assert!(
-        out.contains("Het contract kan eindigen op 2027-11-29"),
+        out.contains("Het contract kan eindigen op 29/11/2027. De persoon kan werkloosheidsuitkeringen aanvragen vanaf 30/11/2027"),
+        "{out}"
+    );
+    assert!(out.contains("- Er zijn 312 dagen arbeid nodig"), "{out}");
+    assert!(
+        out.contains(" 1. Datum uitkeringsaanvraag 30/11/2027"),
         "{out}"
     );
 }

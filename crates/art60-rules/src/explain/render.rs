@@ -56,6 +56,8 @@ pub const KEYS: &[&str] = &[
     "window.cutoff",
     "period.before_window",
     "period.before_admission",
+    "period.counted",
+    "period.not_counted",
     "count.quarter",
     "count.total",
     "art32.past",
@@ -72,7 +74,7 @@ pub const KEYS: &[&str] = &[
 ];
 
 #[derive(Debug, Deserialize)]
-struct Catalog {
+pub(crate) struct Catalog {
     #[serde(default)]
     words: BTreeMap<String, String>,
     /// The legal references the reader's way (`AR` → `KB` in Dutch...), word by word.
@@ -89,6 +91,12 @@ const SOURCES: [(Lang, &str); 4] = [
     (Lang::De, include_str!("../../explain/de.toml")),
 ];
 
+/// `f` applied to the language's catalog (the word list, the references); the empty string
+/// when the catalog is missing (a unit test makes sure none is).
+pub(crate) fn with_catalog(lang: Lang, f: impl FnOnce(&Catalog) -> String) -> String {
+    catalogs().get(lang.code()).map(f).unwrap_or_default()
+}
+
 fn catalogs() -> &'static BTreeMap<&'static str, Catalog> {
     static C: OnceLock<BTreeMap<&'static str, Catalog>> = OnceLock::new();
     C.get_or_init(|| {
@@ -99,13 +107,13 @@ fn catalogs() -> &'static BTreeMap<&'static str, Catalog> {
     })
 }
 
-fn word<'a>(cat: &'a Catalog, w: &'a str) -> &'a str {
+pub(crate) fn word<'a>(cat: &'a Catalog, w: &'a str) -> &'a str {
     cat.words.get(w).map_or(w, String::as_str)
 }
 
 /// Translates the engine's labels inside a text: `history[2]` (the third period), `contract`,
 /// `contract.absences[0]`, flag keys and other listed words; everything else stays.
-fn localise_text(cat: &Catalog, s: &str) -> String {
+pub(crate) fn localise_text(cat: &Catalog, s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 16);
     for (i, token) in s.split(' ').enumerate() {
         if i > 0 {
@@ -121,6 +129,9 @@ fn localise_text(cat: &Catalog, s: &str) -> String {
             out.push_str(&format!("{} {}", word(cat, "period"), n + 1));
         } else if let Some(n) = indexed("contract.absences[") {
             out.push_str(&format!("{} {}", word(cat, "absence"), n + 1));
+        } else if token.contains('.') && token.parse::<f64>().is_ok() {
+            // A decimal inside a text (a quarter's formula): the reader's separator too.
+            out.push_str(&decimal(cat, token));
         } else {
             out.push_str(word(cat, token));
         }
@@ -132,13 +143,27 @@ fn step_value_text(cat: &Catalog, v: &StepValue) -> String {
     match v {
         StepValue::Null => word(cat, "none").to_string(),
         StepValue::Bool(b) => word(cat, if *b { "true" } else { "false" }).to_string(),
-        StepValue::Text(s) => localise_text(cat, s),
-        StepValue::Date(d) => d.to_string(),
+        // A stored result holds its dates as text: written the reader's way all the same.
+        StepValue::Text(s) => match s.parse::<chrono::NaiveDate>() {
+            Ok(d) if s.len() == 10 => super::plain::date_text(d),
+            _ => localise_text(cat, s),
+        },
+        StepValue::Date(d) => super::plain::date_text(*d),
         StepValue::Quarter(q) => q.to_string(),
         StepValue::Int(i) => i.to_string(),
-        // Numbers read exactly as they are written in the JSON result.
-        StepValue::Float(_) | StepValue::Fixed(_) | StepValue::Hours(_) => v.to_json().to_string(),
+        // Numbers as written in the JSON result, with the language's decimal separator.
+        StepValue::Float(_) | StepValue::Fixed(_) | StepValue::Hours(_) => {
+            decimal(cat, &v.to_json().to_string())
+        }
         StepValue::Json(j) => value_text(cat, j),
+    }
+}
+
+/// `68.4` with the catalog's decimal separator (`[words] decimal_separator`).
+fn decimal(cat: &Catalog, n: &str) -> String {
+    match cat.words.get("decimal_separator") {
+        Some(sep) => n.replace('.', sep),
+        None => n.to_string(),
     }
 }
 
@@ -147,7 +172,7 @@ fn value_text(cat: &Catalog, v: &serde_json::Value) -> String {
         serde_json::Value::Null => word(cat, "none").to_string(),
         serde_json::Value::Bool(b) => word(cat, if *b { "true" } else { "false" }).to_string(),
         serde_json::Value::String(s) => localise_text(cat, s),
-        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::Number(n) => decimal(cat, &n.to_string()),
         serde_json::Value::Array(items) => items
             .iter()
             .map(|i| match i {
@@ -207,7 +232,7 @@ pub fn render_step(step: &Step, lang: Lang) -> String {
 
 /// A legal reference in the reader's abbreviations: each word the language's `references`
 /// table names is replaced (`AR art. 30 al. 3` → `KB art. 30 lid 3`), punctuation kept.
-fn localise_reference(cat: &Catalog, reference: &str) -> String {
+pub(crate) fn localise_reference(cat: &Catalog, reference: &str) -> String {
     if cat.references.is_empty() {
         return reference.to_string();
     }
@@ -329,11 +354,11 @@ mod tests {
         };
         assert_eq!(
             render_step(&step, Lang::Fr),
-            "Le 2026-05-04, la personne est admissible : oui."
+            "Le 04/05/2026, la personne est admissible : oui."
         );
         assert_eq!(
             render_step(&step, Lang::Nl),
-            "Op 2026-05-04 is de persoon toelaatbaar: ja."
+            "Op 04/05/2026 is de persoon toelaatbaar: ja."
         );
     }
 }

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use chrono::NaiveDate;
 
 use crate::result::{Alternative, Flag, OptionEval, Outcome, RightDuration, Step, StepValues};
+use crate::units::Fixed4;
 
 /// An explanation step.
 pub(crate) fn step(
@@ -38,9 +39,18 @@ pub(crate) struct Explained<'e> {
     pub right: Option<&'e RightDuration>,
     pub provisional: &'e [Flag],
     pub review: &'e [Flag],
-    /// The history's periods (label, first and last day), to say which counted nothing
-    /// because they lie before the window or before an earlier admission.
-    pub periods: &'e [(String, NaiveDate, NaiveDate)],
+    /// The history's periods, to say what each counted and, when nothing, why.
+    pub periods: &'e [Period],
+}
+
+/// A period of the history as the explanation names it.
+pub(crate) struct Period {
+    /// `history[i]`.
+    pub label: String,
+    /// The period kind's code (`work`, `insured_sickness`...).
+    pub kind: &'static str,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
 }
 
 /// The explanation trace of a finished calculation, after the evaluation's own steps.
@@ -81,18 +91,54 @@ pub(crate) fn explain(x: Explained<'_>) -> Vec<Step> {
             .iter()
             .map(|x| x.start_after)
             .fold(w.window.base_start, NaiveDate::min);
-        for (label, start, end) in periods.iter().filter(|p| p.2 < w.window.start) {
-            let (key, article, from) = if w.window.cutoff.is_some() && *end >= extended {
-                (
-                    "period.before_admission",
-                    "AR art. 30 al. 2",
-                    w.window.start,
-                )
-            } else {
-                ("period.before_window", "AR art. 30", extended)
-            };
-            steps.push(step(key, art(article),
-                values!("period": label.as_str(), "start": *start, "end": *end, "window_start": from)));
+        for p in periods {
+            let (label, kind, start, end) = (p.label.as_str(), p.kind, p.start, p.end);
+            if end < w.window.start {
+                let (key, article, from) = if w.window.cutoff.is_some() && end >= extended {
+                    (
+                        "period.before_admission",
+                        "AR art. 30 al. 2",
+                        w.window.start,
+                    )
+                } else {
+                    ("period.before_window", "AR art. 30", extended)
+                };
+                steps.push(step(key, art(article),
+                    values!("period": label, "kind": kind, "start": start, "end": end, "window_start": from)));
+                continue;
+            }
+            if start > w.window.end {
+                continue;
+            }
+            // What the period brought to the winning option, quarter by quarter, and whether
+            // a quarter cap cut it.
+            let mut counted = Fixed4::ZERO;
+            let mut capped = false;
+            for q in &w.quarters {
+                let mut here = false;
+                for part in q.parts.iter().filter(|x| x.job == label) {
+                    counted += part.value;
+                    here = true;
+                }
+                capped |= here && q.cap.is_some_and(|c| q.raw > c);
+            }
+            if counted > Fixed4::ZERO {
+                steps.push(step(
+                    "period.counted",
+                    art("AM art. 7, 8"),
+                    values!("period": label, "kind": kind, "start": start, "end": end,
+                           "counted": counted, "capped": capped,
+                           "partial": start < w.window.start, "window_start": w.window.start),
+                ));
+            } else if !w.window.extensions.iter().any(|x| x.event == label) {
+                // Neither counted nor extending: not work and not a day the law assimilates
+                // in this regime (an extension says so in its own step).
+                steps.push(step(
+                    "period.not_counted",
+                    art("AR art. 38"),
+                    values!("period": label, "kind": kind, "start": start, "end": end),
+                ));
+            }
         }
         for q in w.quarters.iter().filter(|q| !q.parts.is_empty()) {
             // The parts in one readable string; the structured rows are in the option.

@@ -222,7 +222,8 @@ impl Facts<'_> {
             step(
                 "regime.selected",
                 Some(ctx.stage.reference.clone().into()),
-                values!("application_date": da, "regime": ctx.regime, "age": age),
+                values!("application_date": da, "regime": ctx.regime, "age": age,
+                       "rules_from": ctx.stage.from, "rules_to": ctx.stage.to),
             )
         });
         let (foreign_ok, mut review) = self.foreign_status(&ctx, e);

@@ -15,7 +15,7 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 use crate::calendar::{R6_MASK, add_months, days_between, weekdays_from, weekdays_in};
 use crate::engine::CalcError;
-use crate::explain::trace::{Explained, explain};
+use crate::explain::trace::{Explained, Period, explain};
 use crate::input::{InputCode, InputError, Quarter};
 use crate::law::facts::Facts;
 use crate::law::readmission::NoStage;
@@ -473,22 +473,20 @@ impl<'a> Search<'a> {
         Ok(self.finish(outcome, ev, None, no_stage))
     }
 
-    /// The history's periods, jobs and events, for the explanation.
-    fn periods(&self) -> Vec<(String, NaiveDate, NaiveDate)> {
-        let jobs = self
-            .facts
-            .jobs
+    /// The history's periods (label, kind, first and last day), for the explanation.
+    fn periods(&self) -> Vec<Period> {
+        self.facts
+            .req
+            .history
             .iter()
-            .map(|j| (j.label.clone(), j.start, j.end));
-        let events = self
-            .facts
-            .events
-            .iter()
-            .map(|e| (e.label.to_string(), e.start, e.end));
-        let mut all: Vec<_> = jobs.chain(events).collect();
-        all.sort_by_key(|p| p.1);
-        all.dedup();
-        all
+            .enumerate()
+            .map(|(i, h)| Period {
+                label: crate::law::facts::indexed_label("history", i),
+                kind: crate::result::variant_name(&h.kind).unwrap_or("other"),
+                start: h.start,
+                end: h.end,
+            })
+            .collect()
     }
 
     fn finish(

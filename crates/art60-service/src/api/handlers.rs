@@ -403,6 +403,39 @@ pub async fn get_request(
     Ok(with_etag(StatusCode::OK, r))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExplainParams {
+    /// en, fr, nl or de (default fr).
+    pub lang: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/requests/{id}/explanation", tag = "requests",
+    params(("id" = i64, Path), ExplainParams),
+    responses((status = 200, body = crate::requests::Explanation, description = "The final answer in plain language"),
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "Not calculated yet"), (status = 422, body = Problem)))]
+pub async fn request_explanation(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(p): Query<ExplainParams>,
+) -> ApiResult<Response> {
+    let lang = match p.lang.as_deref() {
+        None => art60_rules::explain::Lang::Fr,
+        Some(l) => art60_rules::explain::Lang::parse(l).ok_or_else(|| {
+            ServiceError::Invalid(vec![crate::error::FieldError::new(
+                "lang",
+                "expected en, fr, nl or de",
+            )])
+        })?,
+    };
+    let r = requests::get(&st.db, st.clock.now(), &caller.actor, id).await?;
+    let e = r.explanation(lang).ok_or_else(|| {
+        ServiceError::refused("not_calculated", "the request has no calculation yet")
+    })?;
+    Ok((StatusCode::OK, Json(e)).into_response())
+}
+
 #[utoipa::path(patch, path = "/api/v1/requests/{id}", tag = "requests", params(("id" = i64, Path), ("If-Match" = String, Header)), request_body = RequestChanges,
     responses((status = 200, body = RequestView), (status = 409, body = Problem), (status = 412, body = Problem), (status = 428, body = Problem)))]
 pub async fn update_request(

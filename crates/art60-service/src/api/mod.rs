@@ -56,7 +56,7 @@ pub struct AppState {
         handlers::list_attachments, handlers::upload_attachment, handlers::download_attachment,
         handlers::queue, handlers::audit_verify, handlers::open_case, handlers::audit_list,
         handlers::revoke_token, handlers::update_cpas, handlers::update_user,
-        handlers::import_dmfa, handlers::request_dmfa,
+        handlers::import_dmfa, handlers::request_dmfa, handlers::request_explanation,
         dmfa_review::resolve_conflict,
         contact::list_messages, contact::post_message, contact::mark_read, contact::unread,
         contact::request_escalations, contact::escalation_check, contact::list_escalations,
@@ -185,6 +185,7 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .route("/requests/{id}/dmfa", get(h::request_dmfa))
+        .route("/requests/{id}/explanation", get(h::request_explanation))
         .route(
             "/requests/{id}/dmfa/resolutions",
             post(dmfa_review::resolve_conflict),

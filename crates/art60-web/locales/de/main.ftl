@@ -150,7 +150,7 @@ result-counted = Gezählte Tage
 result-required = Erforderliche Tage
 result-title = Antrag { $reference }
 result-numbers = Ergebnis
-result-explanation = Erklärung Schritt für Schritt
+result-explanation = Erklärung
 result-legal = Rechtsgrundlage
 result-timeline = Zeitleiste
 result-no-result = Noch kein Ergebnis: Der Antrag wurde nicht berechnet.
@@ -486,6 +486,8 @@ standing-modified = Vom LfA am { $date } geändert ({ $office }): { $reason }
 result-final = Antwort
 result-computed-end = Berechnetes Enddatum (durch das des LfA ersetzt)
 result-not-admissible = Nach den Regeln und den Angaben des Antrags ist die Person am vom LfA festgesetzten Enddatum noch nicht zulassungsfähig.
+result-why = Warum diese Antwort
+result-arithmetic = Die Berechnung Schritt für Schritt (Quartal für Quartal)
 
 # Answer letter (PDF) and its verification (issue 13 §3)
 result-letter = Antwortschreiben (PDF)

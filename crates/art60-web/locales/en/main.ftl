@@ -150,7 +150,7 @@ result-counted = Days counted
 result-required = Days required
 result-title = Request { $reference }
 result-numbers = Result
-result-explanation = Explanation step by step
+result-explanation = Explanation
 result-legal = Legal basis
 result-timeline = Timeline
 result-no-result = No result yet: the request has not been calculated.
@@ -486,6 +486,8 @@ standing-modified = Modified by ONEM on { $date } ({ $office }): { $reason }
 result-final = Answer
 result-computed-end = Computed end date (replaced by ONEM's)
 result-not-admissible = By the rules and the request's data, the person is not yet admissible on the end date ONEM set.
+result-why = Why this answer
+result-arithmetic = The calculation step by step (quarter by quarter)
 
 # Answer letter (PDF) and its verification (issue 13 §3)
 result-letter = Answer letter (PDF)

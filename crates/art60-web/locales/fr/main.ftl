@@ -150,7 +150,7 @@ result-counted = Jours comptés
 result-required = Jours requis
 result-title = Demande { $reference }
 result-numbers = Résultat
-result-explanation = Explication pas à pas
+result-explanation = Explication
 result-legal = Base légale
 result-timeline = Ligne du temps
 result-no-result = Pas encore de résultat : la demande n'a pas été calculée.
@@ -486,6 +486,8 @@ standing-modified = Modifiée par l'ONEM le { $date } ({ $office }) : { $reason 
 result-final = Réponse
 result-computed-end = Date de fin calculée (remplacée par celle de l'ONEM)
 result-not-admissible = Selon les règles et les données de la demande, la personne n'est pas encore admissible à la date de fin fixée par l'ONEM.
+result-why = Pourquoi cette réponse
+result-arithmetic = Le calcul pas à pas (trimestre par trimestre)
 
 # Answer letter (PDF) and its verification (issue 13 §3)
 result-letter = Courrier de réponse (PDF)

@@ -150,7 +150,7 @@ result-counted = Getelde dagen
 result-required = Vereiste dagen
 result-title = Aanvraag { $reference }
 result-numbers = Resultaat
-result-explanation = Uitleg stap voor stap
+result-explanation = Uitleg
 result-legal = Rechtsgrond
 result-timeline = Tijdlijn
 result-no-result = Nog geen resultaat: de aanvraag is niet berekend.
@@ -486,6 +486,8 @@ standing-modified = Gewijzigd door de RVA op { $date } ({ $office }): { $reason 
 result-final = Antwoord
 result-computed-end = Berekende einddatum (vervangen door die van de RVA)
 result-not-admissible = Volgens de regels en de gegevens van de aanvraag is de persoon op de door de RVA vastgestelde einddatum nog niet toelaatbaar.
+result-why = Waarom dit antwoord
+result-arithmetic = De berekening stap voor stap (per kwartaal)
 
 # Answer letter (PDF) and its verification (issue 13 §3)
 result-letter = Antwoordbrief (pdf)

@@ -69,6 +69,7 @@ const texts = {
     endDate: 'Le contrat peut se terminer le', overridden: 'Modifiée par l\'ONEM',
     override: 'Modifier la date de fin', simulate: 'Mettre à jour la simulation',
     sent: 'La demande a été envoyée', save: 'Enregistrer le brouillon',
+    childRaising: 'Éducation d\'un enfant',
   },
   nl: {
     worker: 'ocmw.brussel', officer: 'onem.brussels', niss: '90012504139',
@@ -76,6 +77,7 @@ const texts = {
     endDate: 'Het contract mag eindigen op', overridden: 'Gewijzigd door de RVA',
     override: 'De einddatum wijzigen', simulate: 'Simulatie bijwerken',
     sent: 'De aanvraag is naar de RVA gestuurd', save: 'Opslaan als ontwerp',
+    childRaising: 'Opvoeding van een kind',
   },
 };
 
@@ -110,20 +112,36 @@ async function fillRequest(page, L, js) {
   await page.fill('#niss', L.niss);
   await page.fill('#last_name', 'Testperson');
   await page.fill('#first_name', 'Eve');
-  await page.fill('#birth_date', '1990-01-25');
+  // The birth date is not typed: it comes from the NISS (while typing with JavaScript, on
+  // the next round trip without).
   await page.fill('#contract_start', '2026-12-21');
-  // Two past periods, each added with the "add" button (a real submit, enhanced by htmx).
-  for (const [i, kind, start, end, country] of [
-    [0, 'work', '2024-01-01', '2024-06-30', ''],
-    [1, 'foreign_work', '2024-07-01', '2024-12-31', 'FR'],
+  // Three past periods, each added with the "add" button (a real submit, enhanced by htmx):
+  // a part-time job (4 days, 19 of 38 hours), work in France chosen from the country list,
+  // and raising a disabled child born just before.
+  for (const [i, kind, start, end, more] of [
+    [0, 'work', '2024-01-01', '2024-06-30', { days: '4', hours: '19' }],
+    [1, 'foreign_work', '2024-07-01', '2024-12-31', { country: 'FR' }],
+    [2, 'child_raising', '2025-01-01', '2025-06-30', { child: '2024-12-20' }],
   ]) {
     await page.getByRole('button', { name: L.addPeriod }).click();
     await page.waitForSelector(`#h${i}_kind`, { timeout: T });
     await page.selectOption(`#h${i}_kind`, kind);
     await page.fill(`#h${i}_start`, start);
     await page.fill(`#h${i}_end`, end);
-    if (country) await page.fill(`#h${i}_country`, country);
+    if (more.country) await page.selectOption(`#h${i}_country`, more.country);
+    if (more.days) {
+      await page.fill(`#h${i}_days`, more.days);
+      await page.fill(`#h${i}_hours`, more.hours);
+    }
+    // Only the groups the kind takes are shown (CSS, with or without JavaScript).
+    ok((await page.isVisible(`#h${i}_child_birth_date`)) === !!more.child, `period ${i}: child fields shown only for child raising`);
+    ok((await page.isVisible(`#h${i}_country`)) === !!more.country, `period ${i}: country shown only for work abroad`);
+    if (more.child) {
+      await page.fill(`#h${i}_child_birth_date`, more.child);
+      await page.check(`#h${i}_child_disabled`);
+    }
   }
+  ok((await page.inputValue('#birth_date')) === '1990-01-25', 'birth date filled from the NISS');
   await page.fill('#contact_name', 'Service insertion');
   await page.fill('#contact_email', 'insertion@cpas.example');
   if (!js) {
@@ -182,6 +200,11 @@ async function flow(browser, portal, lang, js) {
   ok(!url.includes('90012503347') && !url.includes('Testperson'), `${tag}: no personal data in the URL`);
   ok((await w.textContent('main')).includes(L.sent), `${tag}: sent notice`);
   ok((await w.textContent('main')).includes('U1-attestation.pdf'), `${tag}: the attachment was stored`);
+  // The engine read what the form said: the part-time job converts by its hours (Q of S),
+  // and the child-raising period is part of the request.
+  const sentMain = await w.textContent('main');
+  ok(sentMain.includes('A×Q/R×6/S'), `${tag}: the part-time past job counted by its hours`);
+  ok(sentMain.includes(L.childRaising), `${tag}: the child-raising period was stored`);
   const reference = (await w.textContent('h1')).match(/A60-\d{4}-\d{6}/)?.[0];
   ok(!!reference, `${tag}: reference shown`);
   await axe(w, `${tag} request page (sent)`);

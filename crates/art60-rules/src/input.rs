@@ -131,6 +131,15 @@ pub const DEFAULT_DAYS_PER_WEEK: Hundredths = Hundredths::whole(5);
 /// S when the reference person's hours are unknown: 38 (SPEC §3.7 rule 3, §4 `default_s`).
 pub const DEFAULT_REFERENCE_HOURS: Hundredths = Hundredths::whole(38);
 
+/// The most days a week a typed work regime may have: the portal's form and the API agree on
+/// it (issue 13 §4). A week has six R6 days and a regime of more is a typing error for the
+/// contract and for a typed past job.
+pub const MAX_DAYS_PER_WEEK: Hundredths = Hundredths::whole(6);
+/// A DmfA occupation declares WorkingDaysSystem up to 7.00 (dmfa.md, zone 00047; the official
+/// sample has one), and conversion A × 6 / R (SPEC §3.7) reads it as declared: periods whose
+/// `source` is `dmfa`, or that carry declared quarters, keep that range.
+pub const MAX_DAYS_PER_WEEK_DMFA: Hundredths = Hundredths::whole(7);
+
 fn default_days_per_week() -> Hundredths {
     DEFAULT_DAYS_PER_WEEK
 }
@@ -138,8 +147,9 @@ fn default_reference_hours() -> Hundredths {
     DEFAULT_REFERENCE_HOURS
 }
 
-/// Days per week R (1 to 7, two decimals for variable cycles such as 2.25), weekly hours Q
-/// and the reference person's weekly hours S (Q ≤ S). SPEC §3.7 gives defaults for R (5) and
+/// Days per week R (1 to 6, two decimals for variable cycles such as 2.25; up to 7 for a
+/// period from the DmfA, see [`MAX_DAYS_PER_WEEK_DMFA`]), weekly hours Q and the reference
+/// person's weekly hours S (Q ≤ S). SPEC §3.7 gives defaults for R (5) and
 /// S (38) only: Q has none, and a regime without it is refused on its `weekly_hours` field
 /// rather than read as a full-time job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -163,13 +173,13 @@ impl WorkRegime {
     pub fn is_full_time(&self) -> bool {
         self.weekly_hours >= self.reference_hours
     }
-    fn check(&self, path: &Path<'_>) -> Result<(), InputError> {
-        let r = self.days_per_week.raw();
-        if !(100..=700).contains(&r) {
+    /// `max_days`: [`MAX_DAYS_PER_WEEK`], or [`MAX_DAYS_PER_WEEK_DMFA`] for a DmfA period.
+    fn check(&self, path: &Path<'_>, max_days: Hundredths) -> Result<(), InputError> {
+        if self.days_per_week < Hundredths::whole(1) || self.days_per_week > max_days {
             return Err(InputError::coded(
                 InputCode::DaysPerWeekOutOfRange,
                 path.field("days_per_week").to_string(),
-                "R must be between 1 and 7 days per week",
+                format!("R must be between 1 and {max_days} days per week"),
             ));
         }
         if self.reference_hours.raw() <= 0 || self.reference_hours.raw() > 60_00 {
@@ -1186,7 +1196,7 @@ impl CalcRequest {
                     "before the person's birth",
                 ));
             }
-            c.regime.check(&Path::root("contract"))?;
+            c.regime.check(&Path::root("contract"), MAX_DAYS_PER_WEEK)?;
             check_weekdays(&Path::root("contract.weekdays"), &c.weekdays, &c.regime)?;
             if let Some(end) = c.end {
                 check_range(&Path::root("contract"), c.start, end)?;
@@ -1216,7 +1226,13 @@ impl CalcRequest {
             let p = Path::indexed("history", i);
             check_range(&p, h.start, h.end)?;
             if let Some(r) = &h.regime {
-                r.check(&p.field("regime"))?;
+                // DmfA data: an imported period, or one that carries declared quarters.
+                let max_days = if h.source == Source::Dmfa || !h.quarters.is_empty() {
+                    MAX_DAYS_PER_WEEK_DMFA
+                } else {
+                    MAX_DAYS_PER_WEEK
+                };
+                r.check(&p.field("regime"), max_days)?;
                 check_weekdays(&p.field("weekdays"), &h.weekdays, r)?;
             } else if h.weekdays.is_some() {
                 return Err(InputError::coded(
@@ -1542,6 +1558,57 @@ mod code_tests {
             "start": "2020-01-01", "end": "2020-03-01", "regime": {"weekly_hours": "x"}}]}));
         assert_eq!(e.code, InputCode::Malformed);
         assert_eq!(e.path, "history[0].regime.weekly_hours");
+    }
+
+    /// Issue 13 §4: a typed regime has 1 to 6 days a week, as in the portal's form; a DmfA
+    /// period keeps the DmfA's range (WorkingDaysSystem up to 7.00).
+    #[test]
+    fn days_per_week_are_1_to_6_unless_declared_in_the_dmfa() {
+        let contract = |r: f64| {
+            serde_json::json!({"contract": {"start": "2024-02-01",
+                "days_per_week": r, "weekly_hours": 38, "reference_hours": 38}})
+        };
+        for bad in [7.0, 6.01, 0.99, 0.0] {
+            let e = refusal(contract(bad));
+            assert_eq!(
+                (e.code, e.path.as_str()),
+                (InputCode::DaysPerWeekOutOfRange, "contract.days_per_week"),
+                "{bad}"
+            );
+            assert!(e.reason.contains("between 1 and 6"), "{}", e.reason);
+        }
+        for good in [1.0, 2.25, 6.0] {
+            parsed(contract(good));
+        }
+        let past = |source: &str, r: u32| {
+            serde_json::json!({"history": [{"kind": "work", "start": "2020-01-01",
+                "end": "2020-03-31", "source": source,
+                "regime": {"days_per_week": r, "weekly_hours": 38}}]})
+        };
+        let e = refusal(past("manual", 7));
+        assert_eq!(
+            (e.code, e.path.as_str()),
+            (
+                InputCode::DaysPerWeekOutOfRange,
+                "history[0].regime.days_per_week"
+            )
+        );
+        assert_eq!(
+            refusal(past("c4", 7)).code,
+            InputCode::DaysPerWeekOutOfRange
+        );
+        let req = parsed(past("dmfa", 7));
+        assert_eq!(
+            req.history[0].regime.map(|r| r.days_per_week),
+            Some(Hundredths::whole(7))
+        );
+        let e = refusal(past("dmfa", 8));
+        assert!(e.reason.contains("between 1 and 7"), "{}", e.reason);
+        // Declared quarters are DmfA data too (a 7-day weekend team's declaration).
+        let mut declared = past("manual", 7);
+        declared["history"][0]["quarters"] = serde_json::json!([{"quarter": "2020Q1",
+            "lines": [{"category": "effective_work", "days": 60}]}]);
+        parsed(declared);
     }
 
     #[test]

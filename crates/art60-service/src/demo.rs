@@ -243,7 +243,8 @@ pub async fn seed(db: &Db, now: DateTime<Utc>, cost: PasswordCost) -> Result<Vec
                 )
                 .await?;
             }
-            // Calculated and confirmed, with an event-impact copy in draft.
+            // Calculated and confirmed, with a copy in draft for a changed contract (a second
+            // calculation for events may only be asked 30 to 15 days before the end).
             _ => {
                 let s = requests::send(db, now, today, worker, r.id, Some(r.version)).await?;
                 let c = requests::decide(
@@ -265,7 +266,7 @@ pub async fn seed(db: &Db, now: DateTime<Utc>, cost: PasswordCost) -> Result<Vec
                     worker,
                     c.id,
                     CopyInput {
-                        reason: CopyReason::EventImpact,
+                        reason: CopyReason::ContractChanged,
                     },
                 )
                 .await?;

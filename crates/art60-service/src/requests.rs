@@ -390,6 +390,22 @@ pub fn engine_request(
     })
 }
 
+/// The contact the signed-in account gave on its latest request, to start a new request
+/// from (the same agent files the next one too); `None` before its first request.
+pub async fn last_contact(db: &Db, actor: &Actor) -> Result<Option<Contact>> {
+    let latest = request::Entity::find()
+        .filter(request::Column::CreatedBy.eq(actor.user_id))
+        .order_by_desc(request::Column::CreatedAt)
+        .order_by_desc(request::Column::Id)
+        .one(&db.conn)
+        .await?;
+    Ok(latest.map(|r| Contact {
+        name: r.contact_name,
+        email: r.contact_email,
+        phone: r.contact_phone,
+    }))
+}
+
 async fn person_of<C: ConnectionTrait>(conn: &C, id: i64) -> Result<person::Model> {
     person::Entity::find_by_id(id)
         .one(conn)
@@ -829,36 +845,46 @@ async fn check_calculation_limits<C: ConnectionTrait>(
     m: &request::Model,
     today: NaiveDate,
 ) -> Result<()> {
-    let proc = procedure();
     check_calculation_count(conn, m.employment_id).await?;
     // A recalculation for events during the contract only in the window before its end.
     if m.copy_reason == Some(CopyReason::EventImpact)
         && let Some(parent_id) = m.parent_id
         && let Some(parent) = request::Entity::find_by_id(parent_id).one(conn).await?
-        && let Some(end) = fixed_end(&parent)
     {
-        let from = end - Duration::days(i64::from(proc.second_calc_window_start_days));
-        let until = end - Duration::days(i64::from(proc.second_calc_window_end_days));
-        if today < from || today > until {
-            let reason = if today < from {
-                format!(
-                    "a second calculation may be sent from {from} to {until} ({} to {} days before the contract end {end}, {}); it will be allowed from {from}",
-                    proc.second_calc_window_start_days,
-                    proc.second_calc_window_end_days,
-                    proc.reference
-                )
-            } else {
-                format!(
-                    "a second calculation had to be sent between {from} and {until} (before the contract end {end}); the window is closed"
-                )
-            };
-            return Err(ServiceError::Refused {
-                code: "outside_window",
-                reason,
-                allowed_from: (today < from).then_some(from),
-                allowed_until: (today < from).then_some(until),
-            });
-        }
+        check_second_calculation_window(&parent, today)?;
+    }
+    Ok(())
+}
+
+/// SPEC §1.3.7: a second calculation (events during the contract) only from
+/// `second_calc_window_start_days` to `second_calc_window_end_days` before the end `parent`
+/// fixed. Checked when the copy is made (no draft that could never be sent) and when it is sent.
+fn check_second_calculation_window(parent: &request::Model, today: NaiveDate) -> Result<()> {
+    let proc = procedure();
+    let Some(end) = fixed_end(parent) else {
+        return Ok(());
+    };
+    let from = end - Duration::days(i64::from(proc.second_calc_window_start_days));
+    let until = end - Duration::days(i64::from(proc.second_calc_window_end_days));
+    if today < from || today > until {
+        let reason = if today < from {
+            format!(
+                "a second calculation may be asked from {from} to {until} ({} to {} days before the contract end {end}, {}); it will be allowed from {from}",
+                proc.second_calc_window_start_days,
+                proc.second_calc_window_end_days,
+                proc.reference
+            )
+        } else {
+            format!(
+                "a second calculation had to be asked between {from} and {until} (before the contract end {end}); the window is closed"
+            )
+        };
+        return Err(ServiceError::Refused {
+            code: "outside_window",
+            reason,
+            allowed_from: (today < from).then_some(from),
+            allowed_until: (today < from).then_some(until),
+        });
     }
     Ok(())
 }
@@ -1116,6 +1142,10 @@ pub async fn copy(
     let m = load_visible(&db.conn, actor, id).await?;
     require_role(actor, Role::CpasWorker, "copy a request")?;
     refuse_status(&m, "copy", &[Status::Calculated])?;
+    if input.reason == CopyReason::EventImpact {
+        let today = now.with_timezone(&chrono_tz::Europe::Brussels).date_naive();
+        check_second_calculation_window(&m, today)?;
+    }
     let tx = db.begin_write().await?;
     let year = now.with_timezone(&chrono_tz::Europe::Brussels).year();
     let mut c = request::ActiveModel {

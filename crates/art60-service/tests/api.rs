@@ -209,6 +209,52 @@ async fn invalid_input_lists_every_field() {
     }
 }
 
+/// Issue 13 §4: the API refuses what the portal's form refuses: 7 days a week, on the
+/// contract and on a typed past job, each on its field with the engine's code.
+#[tokio::test]
+async fn seven_days_a_week_are_refused_as_in_the_form() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let draft = t.draft(&t.a, NISS_1).await;
+        let e = draft.body["employment_id"].as_i64().unwrap();
+        let refused = |body: &serde_json::Value| {
+            let err = &body["errors"][0];
+            (
+                err["field"].as_str().unwrap_or_default().to_owned(),
+                err["code"].as_str().unwrap_or_default().to_owned(),
+            )
+        };
+        let mut bad = new_request(e, "2024-07-01");
+        bad["input"]["contract"]["days_per_week"] = json!(7);
+        let r = t
+            .call(Method::POST, "/api/v1/requests", &t.a.worker, Some(bad))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(
+            refused(&r.body),
+            (
+                "input.contract.days_per_week".into(),
+                "days_per_week_out_of_range".into()
+            )
+        );
+        let mut bad = new_request(e, "2024-07-01");
+        bad["input"]["history"] = json!([{"kind": "work", "start": "2023-01-01",
+            "end": "2023-06-30", "regime": {"days_per_week": 7, "weekly_hours": 38}}]);
+        let r = t
+            .call(Method::POST, "/api/v1/requests", &t.a.worker, Some(bad))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(refused(&r.body).0, "input.history[0].regime.days_per_week");
+        let mut good = new_request(e, "2024-07-01");
+        good["input"]["contract"]["days_per_week"] = json!(6);
+        let r = t
+            .call(Method::POST, "/api/v1/requests", &t.a.worker, Some(good))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        t.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn a_person_is_never_duplicated_across_cpas() {
     for backend in backends() {

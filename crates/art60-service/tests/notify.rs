@@ -301,7 +301,7 @@ async fn second_calculation_window_opens_and_closes() {
         let m = only_mail(
             &env.sink.take(),
             WORKER_MAIL,
-            &format!("Demande {reference} : second calcul possible dès aujourd'hui"),
+            &format!("Demande {reference} : deuxième calcul possible dès aujourd'hui"),
         );
         assert!(
             m.body.contains(&from.to_string()) && m.body.contains(&until.to_string()),
@@ -316,7 +316,7 @@ async fn second_calculation_window_opens_and_closes() {
         only_mail(
             &env.sink.take(),
             WORKER_MAIL,
-            &format!("Demande {reference} : dernier jour pour demander un second calcul"),
+            &format!("Demande {reference} : dernier jour pour demander un deuxième calcul"),
         );
         env.t.finish().await;
     }

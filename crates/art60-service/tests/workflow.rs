@@ -125,6 +125,31 @@ async fn lifecycle(backend: Backend) {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.body["errors"][0]["field"], "reason");
+    // ...is asked only 30 to 15 days before the contract end (2025-06-30): checked before
+    // the copy is made, so no draft is left that could never be sent (issue 13 §5).
+    let count = |b: &serde_json::Value| b["items"].as_array().map_or(-1, |i| i.len() as i64);
+    let before = t
+        .call(Method::GET, "/api/v1/requests", &t.a.worker, None)
+        .await;
+    t.clock.set(at("2025-03-03"));
+    let early = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/requests/{id}/copy"),
+            &t.a.worker,
+            Some(json!({"reason": "event_impact"})),
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+    assert_eq!(early.body["type"], "urn:art60:problem:outside_window");
+    assert_eq!(early.body["allowed_from"], "2025-05-31");
+    assert_eq!(early.body["allowed_until"], "2025-06-15");
+    let after = t
+        .call(Method::GET, "/api/v1/requests", &t.a.worker, None)
+        .await;
+    assert_eq!(count(&after.body), count(&before.body), "no orphan draft");
+    assert!(count(&after.body) > 0, "{}", after.body);
+    t.clock.set(at("2025-06-02"));
     let copy = t
         .call(
             Method::POST,
@@ -136,16 +161,8 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(copy.status, StatusCode::CREATED, "{}", copy.body);
     assert_eq!(copy.body["status"], "draft");
     assert_eq!(copy.body["parent_id"], id);
-    assert_eq!(copy.body["reference"], format!("A60-2024-{:06}", copy.id()));
+    assert_eq!(copy.body["reference"], format!("A60-2025-{:06}", copy.id()));
     let copy_id = copy.id();
-    // ...is sent only 30 to 15 days before the contract end (2025-06-30).
-    t.clock.set(at("2025-03-03"));
-    let early = t.act(&t.a.worker, copy_id, "send", "\"1\"", None).await;
-    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
-    assert_eq!(early.body["type"], "urn:art60:problem:outside_window");
-    assert_eq!(early.body["allowed_from"], "2025-05-31");
-    assert_eq!(early.body["allowed_until"], "2025-06-15");
-    t.clock.set(at("2025-06-02"));
     // Sessions expire (8 hours); the officer signs in again at the new date.
     let officer = t.login("officer.namur").await;
     let sent2 = t.act(&t.a.worker, copy_id, "send", "\"1\"", None).await;
@@ -234,7 +251,7 @@ async fn lifecycle(backend: Backend) {
             Method::POST,
             &format!("/api/v1/requests/{copy_id}/copy"),
             &t.a.worker,
-            Some(json!({"reason": "event_impact"})),
+            Some(json!({"reason": "contract_changed"})),
         )
         .await;
     assert_eq!(copy3.status, StatusCode::CREATED);

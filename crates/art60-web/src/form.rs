@@ -19,8 +19,35 @@ pub struct HistoryRow {
     pub kind: String,
     pub start: String,
     pub end: String,
+    /// ISO 3166-1 alpha-2 code, chosen from [`crate::countries`] (work abroad).
     pub country: String,
     pub employer: String,
+    /// The job's regime R, Q, S (`days`, `hours`, `ref_hours`), for work in Belgium or
+    /// abroad; all empty: no regime (the engine counts full time R5 and flags the hours).
+    pub days: String,
+    pub hours: String,
+    pub ref_hours: String,
+    /// Child raising: the child's birth date and whether the child is disabled.
+    pub child_birth_date: String,
+    pub child_disabled: bool,
+    /// Work abroad: frontier worker, posted on the Belgian ONSS, overseas social security.
+    pub frontier_worker: bool,
+    pub posted: bool,
+    pub ssom: bool,
+    /// A job's category ([`JOB_CATEGORIES`]; empty is ordinary).
+    pub job_category: String,
+    /// A job's gross pay, as the contract's ([`PAY_KINDS`]).
+    pub pay_kind: String,
+    pub pay_amount: String,
+}
+
+/// An earlier admission to full unemployment benefits (the new regime counts only the days
+/// after it, SPEC §3.5.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdmissionRow {
+    pub application_date: String,
+    pub first_paid_day: String,
+    pub article: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,12 +69,27 @@ pub struct RequestForm {
     pub days_per_week: String,
     pub weekly_hours: String,
     pub reference_hours: String,
+    /// The contract's weekdays ([`WEEKDAYS`] codes); none ticked: the first R days from Monday.
+    pub weekdays: Vec<String>,
+    /// The contract's gross pay: `monthly`, `hourly` or empty (not given), and the amount.
+    pub pay_kind: String,
+    pub pay_amount: String,
     pub contact_name: String,
     pub contact_email: String,
     pub contact_phone: String,
     pub history: Vec<HistoryRow>,
     pub absences: Vec<AbsenceRow>,
+    pub admissions: Vec<AdmissionRow>,
 }
+
+/// The pay kinds of the form (the engine's `Pay` variants), empty first: not given.
+pub const PAY_KINDS: [&str; 3] = ["", "monthly", "hourly"];
+
+/// The days of the week (the engine's `Day`), Monday first.
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// The kinds of job (the engine's `JobCategory`), ordinary first.
+pub const JOB_CATEGORIES: [&str; 4] = ["ordinary", "teacher", "piece_rate", "sports"];
 
 fn row_field(name: &str, prefix: char) -> Option<(usize, &str)> {
     let rest = name.strip_prefix(prefix)?;
@@ -71,6 +113,7 @@ impl RequestForm {
         let mut f = RequestForm::default();
         let mut hist: BTreeMap<usize, HistoryRow> = BTreeMap::new();
         let mut abs: BTreeMap<usize, AbsenceRow> = BTreeMap::new();
+        let mut adm: BTreeMap<usize, AdmissionRow> = BTreeMap::new();
         for (k, v) in pairs {
             let v = v.clone();
             match k.as_str() {
@@ -84,6 +127,14 @@ impl RequestForm {
                 "days_per_week" => f.days_per_week = v,
                 "weekly_hours" => f.weekly_hours = v,
                 "reference_hours" => f.reference_hours = v,
+                // A group of checkboxes sharing the name: one pair per ticked day.
+                "weekdays" => {
+                    if WEEKDAYS.contains(&v.as_str()) && !f.weekdays.contains(&v) {
+                        f.weekdays.push(v);
+                    }
+                }
+                "pay_kind" => f.pay_kind = v,
+                "pay_amount" => f.pay_amount = v,
                 "contact_name" => f.contact_name = v,
                 "contact_email" => f.contact_email = v,
                 "contact_phone" => f.contact_phone = v,
@@ -96,6 +147,18 @@ impl RequestForm {
                             "end" => r.end = v,
                             "country" => r.country = v,
                             "employer" => r.employer = v,
+                            "days" => r.days = v,
+                            "hours" => r.hours = v,
+                            "ref_hours" => r.ref_hours = v,
+                            "child_birth_date" => r.child_birth_date = v,
+                            // A checkbox: sent only when ticked.
+                            "child_disabled" => r.child_disabled = !v.is_empty(),
+                            "frontier_worker" => r.frontier_worker = !v.is_empty(),
+                            "posted" => r.posted = !v.is_empty(),
+                            "ssom" => r.ssom = !v.is_empty(),
+                            "job_category" => r.job_category = v,
+                            "pay_kind" => r.pay_kind = v,
+                            "pay_amount" => r.pay_amount = v,
                             _ => {}
                         }
                     } else if let Some((i, field)) = row_field(k, 'a') {
@@ -106,6 +169,14 @@ impl RequestForm {
                             "end" => r.end = v,
                             _ => {}
                         }
+                    } else if let Some((i, field)) = row_field(k, 'p') {
+                        let r = adm.entry(i).or_default();
+                        match field {
+                            "application_date" => r.application_date = v,
+                            "first_paid_day" => r.first_paid_day = v,
+                            "article" => r.article = v,
+                            _ => {}
+                        }
                     }
                 }
             }
@@ -113,15 +184,39 @@ impl RequestForm {
         // Renumbered in order: a removed row leaves no gap.
         f.history = hist.into_values().collect();
         f.absences = abs.into_values().collect();
+        f.admissions = adm.into_values().collect();
         f
+    }
+
+    /// Fills an empty birth date from the NISS (its first six digits, the century from the
+    /// check digits); a NISS with an unknown day or month (00) fills nothing.
+    pub fn prefill_birth_date(&mut self) {
+        if !self.birth_date.trim().is_empty() {
+            return;
+        }
+        if let Ok(n) = Niss::parse(self.niss.trim())
+            && let Some(d) = n.birth_date()
+        {
+            self.birth_date = d.to_string();
+        }
     }
 
     /// Applies an add/remove-row button; true when the action was one.
     pub fn apply_row_action(&mut self) -> bool {
         let action = self.action.clone();
         if action == "add_history" && self.history.len() < MAX_ROWS {
+            // A new job is full time until the agent says otherwise (R 5, Q 38 of S 38);
+            // emptied, it is sent without hours and the officer checks them.
             self.history.push(HistoryRow {
                 kind: "work".into(),
+                days: "5".into(),
+                hours: "38".into(),
+                ref_hours: "38".into(),
+                ..Default::default()
+            });
+        } else if action == "add_admission" && self.admissions.len() < MAX_ROWS {
+            self.admissions.push(AdmissionRow {
+                article: "art30".into(),
                 ..Default::default()
             });
         } else if action == "add_absence" && self.absences.len() < MAX_ROWS {
@@ -134,6 +229,12 @@ impl RequestForm {
                 && i < self.history.len()
             {
                 self.history.remove(i);
+            }
+        } else if let Some(i) = action.strip_prefix("remove_admission:") {
+            if let Ok(i) = i.parse::<usize>()
+                && i < self.admissions.len()
+            {
+                self.admissions.remove(i);
             }
         } else if let Some(i) = action.strip_prefix("remove_absence:") {
             if let Ok(i) = i.parse::<usize>()
@@ -160,6 +261,14 @@ impl RequestForm {
             f.days_per_week = s(c.get("days_per_week"));
             f.weekly_hours = s(c.get("weekly_hours"));
             f.reference_hours = s(c.get("reference_hours"));
+            (f.pay_kind, f.pay_amount) = pay_of(c.get("pay"));
+            f.weekdays = c
+                .get("weekdays")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str().map(str::to_owned))
+                .collect();
             for a in c
                 .get("absences")
                 .and_then(Value::as_array)
@@ -179,15 +288,57 @@ impl RequestForm {
             .into_iter()
             .flatten()
         {
+            let regime = h.get("regime");
+            let abroad = |k: &str| {
+                h.get("abroad")
+                    .and_then(|a| a.get(k))
+                    .and_then(Value::as_bool)
+                    == Some(true)
+            };
+            let (pay_kind, pay_amount) = pay_of(h.get("pay"));
             f.history.push(HistoryRow {
                 kind: s(h.get("kind")),
                 start: s(h.get("start")),
                 end: s(h.get("end")),
                 country: s(h.get("abroad").and_then(|a| a.get("country"))),
                 employer: s(h.get("employer")),
+                days: s(regime.and_then(|r| r.get("days_per_week"))),
+                hours: s(regime.and_then(|r| r.get("weekly_hours"))),
+                ref_hours: s(regime.and_then(|r| r.get("reference_hours"))),
+                child_birth_date: s(h.get("child_birth_date")),
+                child_disabled: h.get("child_disabled").and_then(Value::as_bool) == Some(true),
+                frontier_worker: abroad("frontier_worker"),
+                posted: abroad("posted"),
+                ssom: abroad("ssom"),
+                job_category: s(h.get("job_category")),
+                pay_kind,
+                pay_amount,
+            });
+        }
+        for a in input
+            .get("previous_admissions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            f.admissions.push(AdmissionRow {
+                application_date: s(a.get("application_date")),
+                first_paid_day: s(a.get("first_paid_day")),
+                article: s(a.get("article")),
             });
         }
         f
+    }
+}
+
+/// The form's pay kind and amount of a stored `pay` (`{"monthly": 1100}`).
+fn pay_of(pay: Option<&Value>) -> (String, String) {
+    let Some(Value::Object(m)) = pay else {
+        return (String::new(), String::new());
+    };
+    match m.iter().next() {
+        Some((kind, Value::Number(n))) => (kind.clone(), n.to_string()),
+        _ => (String::new(), String::new()),
     }
 }
 
@@ -299,43 +450,12 @@ pub fn check(f: &RequestForm, lang: Lang, full: bool, errors: &mut Errors) -> Ch
         &f.contract_start,
         true,
     );
-    let r = c.number("days_per_week", "field-days-per-week", &f.days_per_week);
-    let q = c.number("weekly_hours", "field-weekly-hours", &f.weekly_hours);
-    let s = c.number(
-        "reference_hours",
-        "field-reference-hours",
-        &f.reference_hours,
+    let regime = c.regime(
+        ["days_per_week", "weekly_hours", "reference_hours"],
+        [&f.days_per_week, &f.weekly_hours, &f.reference_hours],
+        true,
     );
-    // The engine's own range checks, here first so the message is in the user's language; a
-    // work regime has at most 6 days a week (the engine takes 7 only for other uses).
-    let num = |v: &Option<Value>| v.as_ref().and_then(Value::as_f64);
-    if let Some(r) = num(&r)
-        && !(1.0..=6.0).contains(&r)
-    {
-        c.push(
-            "days_per_week",
-            "field-days-per-week",
-            "err-days-range",
-            &[],
-        );
-    }
-    if let Some(sv) = num(&s)
-        && (sv <= 0.0 || sv > 60.0)
-    {
-        c.push(
-            "reference_hours",
-            "field-reference-hours",
-            "err-s-range",
-            &[],
-        );
-    }
-    if let (Some(qv), Some(sv)) = (num(&q), num(&s)) {
-        if qv <= 0.0 {
-            c.push("weekly_hours", "field-weekly-hours", "err-q-positive", &[]);
-        } else if qv > sv {
-            c.push("weekly_hours", "field-weekly-hours", "err-q-above-s", &[]);
-        }
-    }
+    let pay = c.pay(["pay_kind", "pay_amount"], &f.pay_kind, &f.pay_amount);
     let mut absences = Vec::new();
     for (i, a) in f.absences.iter().enumerate() {
         let sa = c.date(&format!("a{i}_start"), "field-start", &a.start, true);
@@ -354,57 +474,281 @@ pub fn check(f: &RequestForm, lang: Lang, full: bool, errors: &mut Errors) -> Ch
     }
     let mut history = Vec::new();
     for (i, h) in f.history.iter().enumerate() {
-        if !labels::PERIOD_KINDS.contains(&h.kind.as_str()) {
-            c.push(&format!("h{i}_kind"), "field-kind", "err-required", &[]);
+        if let Some(item) = c.history_row(i, h) {
+            history.push(item);
         }
-        let sh = c.date(&format!("h{i}_start"), "field-start", &h.start, true);
-        let eh = c.date(&format!("h{i}_end"), "field-end", &h.end, true);
-        if let (Some(sh), Some(eh)) = (sh, eh) {
-            if eh < sh {
-                c.push(
-                    &format!("h{i}_end"),
-                    "field-end",
-                    "err-end-before-start",
-                    &[],
-                );
-            }
-            let mut item = Map::new();
-            item.insert("kind".into(), json!(h.kind));
-            item.insert("start".into(), json!(sh));
-            item.insert("end".into(), json!(eh));
-            if !h.employer.trim().is_empty() {
-                item.insert("employer".into(), json!(h.employer.trim()));
-            }
-            if h.kind == "foreign_work" {
-                if h.country.trim().is_empty() {
-                    c.push(
-                        &format!("h{i}_country"),
-                        "field-country",
-                        "err-required",
-                        &[],
-                    );
-                }
-                item.insert("abroad".into(), json!({"country": h.country.trim()}));
-            }
-            history.push(Value::Object(item));
+    }
+    let mut admissions = Vec::new();
+    for (i, a) in f.admissions.iter().enumerate() {
+        if let Some(item) = c.admission_row(i, a) {
+            admissions.push(item);
         }
     }
     let mut input = Map::new();
-    if let (Some(start), Some(r), Some(q), Some(s)) = (start, r, q, s) {
-        let mut contract =
-            json!({"start": start, "days_per_week": r, "weekly_hours": q, "reference_hours": s});
-        if !absences.is_empty()
-            && let Some(obj) = contract.as_object_mut()
-        {
-            obj.insert("absences".into(), Value::Array(absences));
+    if let (Some(start), Some(mut contract)) = (start, regime) {
+        contract.insert("start".into(), json!(start));
+        if let Some(pay) = pay {
+            contract.insert("pay".into(), pay);
         }
-        input.insert("contract".into(), contract);
+        if !f.weekdays.is_empty() {
+            // In the week's order, whatever the order of the post.
+            let days: Vec<&str> = WEEKDAYS
+                .iter()
+                .copied()
+                .filter(|d| f.weekdays.iter().any(|w| w == d))
+                .collect();
+            // A whole R needs as many days (the engine's rule, here in the user's language);
+            // a variable cycle (R with decimals) may tick any.
+            if let Some(r) = contract.get("days_per_week").and_then(Value::as_f64)
+                && r.fract() == 0.0
+                && days.len() as f64 != r
+            {
+                c.push("weekdays", "field-weekdays", "err-weekdays", &[]);
+            }
+            contract.insert("weekdays".into(), json!(days));
+        }
+        if !absences.is_empty() {
+            contract.insert("absences".into(), Value::Array(absences));
+        }
+        input.insert("contract".into(), Value::Object(contract));
     }
     input.insert("history".into(), Value::Array(history));
+    if !admissions.is_empty() {
+        input.insert("previous_admissions".into(), Value::Array(admissions));
+    }
     Checked {
         input: Value::Object(input),
         birth_date,
         niss,
+    }
+}
+
+/// The article an earlier admission was granted under (the engine's `AdmissionArticle`).
+pub const ADMISSION_ARTICLES: [&str; 6] =
+    ["art30", "art32", "art33", "art42", "art42bis", "insertion"];
+
+impl Check<'_> {
+    /// A work regime R, Q, S from three fields (`names`), with the engine's range checks here
+    /// first so the messages are in the user's language. A work regime has 1 to 6 days a week,
+    /// as the engine requires of a typed regime (`MAX_DAYS_PER_WEEK`). `required`: every
+    /// figure must be typed (the contract); otherwise (a past job) all empty means no regime
+    /// (full time, R5) and a missing figure is full time too: R 5, S 38, Q = S.
+    fn regime(
+        &mut self,
+        names: [&str; 3],
+        values: [&str; 3],
+        required: bool,
+    ) -> Option<Map<String, Value>> {
+        let labels = if required {
+            [
+                "field-days-per-week",
+                "field-weekly-hours",
+                "field-reference-hours",
+            ]
+        } else {
+            ["field-job-days", "field-job-hours", "field-job-ref-hours"]
+        };
+        if !required && values.iter().all(|v| v.trim().is_empty()) {
+            return None;
+        }
+        // Every figure is read before giving up, so each wrong field shows its error.
+        let mut got = [None, None, None];
+        let mut failed = false;
+        for k in 0..3 {
+            if !required && values[k].trim().is_empty() {
+                continue;
+            }
+            got[k] = self.number(names[k], labels[k], values[k]);
+            failed |= got[k].is_none();
+        }
+        if failed {
+            return None;
+        }
+        let r = got[0].clone().unwrap_or(json!(5));
+        let s = got[2].clone().unwrap_or(json!(38));
+        let q = got[1].clone().unwrap_or_else(|| s.clone());
+        // The engine's most days a week for a typed regime (6), so both say the same.
+        let max_days = art60_rules::input::MAX_DAYS_PER_WEEK.raw() as f64 / 100.0;
+        let mut ok = true;
+        if let Some(rv) = r.as_f64()
+            && !(1.0..=max_days).contains(&rv)
+        {
+            self.push(names[0], labels[0], "err-days-range", &[]);
+            ok = false;
+        }
+        let sv = s.as_f64();
+        if let Some(sv) = sv
+            && (sv <= 0.0 || sv > 60.0)
+        {
+            self.push(names[2], labels[2], "err-s-range", &[]);
+            ok = false;
+        }
+        if let (Some(qv), Some(sv)) = (q.as_f64(), sv) {
+            if qv <= 0.0 {
+                self.push(names[1], labels[1], "err-q-positive", &[]);
+                ok = false;
+            } else if qv > sv {
+                self.push(names[1], labels[1], "err-q-above-s", &[]);
+                ok = false;
+            }
+        }
+        let mut m = Map::new();
+        m.insert("days_per_week".into(), r);
+        m.insert("weekly_hours".into(), q);
+        m.insert("reference_hours".into(), s);
+        ok.then_some(m)
+    }
+
+    /// A gross pay (`{"monthly": 1100}`) from its kind and amount fields (`names`), when a
+    /// kind is chosen.
+    fn pay(&mut self, names: [&str; 2], kind: &str, amount: &str) -> Option<Value> {
+        let kind = kind.trim();
+        if kind.is_empty() {
+            if !amount.trim().is_empty() {
+                self.push(names[0], "field-pay-kind", "err-pay-kind", &[]);
+            }
+            return None;
+        }
+        if !PAY_KINDS.contains(&kind) {
+            self.push(names[0], "field-pay-kind", "err-pay-kind", &[]);
+            return None;
+        }
+        let amount = self.number(names[1], "field-pay-amount", amount)?;
+        if amount.as_f64().is_some_and(|a| a <= 0.0) {
+            self.push(names[1], "field-pay-amount", "err-q-positive", &[]);
+            return None;
+        }
+        Some(json!({ kind: amount }))
+    }
+
+    fn history_row(&mut self, i: usize, h: &HistoryRow) -> Option<Value> {
+        if !labels::PERIOD_KINDS.contains(&h.kind.as_str()) {
+            self.push(&format!("h{i}_kind"), "field-kind", "err-required", &[]);
+        }
+        let sh = self.date(&format!("h{i}_start"), "field-start", &h.start, true);
+        let eh = self.date(&format!("h{i}_end"), "field-end", &h.end, true);
+        let regime = self.regime(
+            [
+                &format!("h{i}_days"),
+                &format!("h{i}_hours"),
+                &format!("h{i}_ref_hours"),
+            ],
+            [&h.days, &h.hours, &h.ref_hours],
+            false,
+        );
+        let mut item = Map::new();
+        if h.kind == "foreign_work" {
+            if h.country.trim().is_empty() {
+                self.push(
+                    &format!("h{i}_country"),
+                    "field-country",
+                    "err-required",
+                    &[],
+                );
+            }
+            let mut abroad = json!({"country": h.country.trim()});
+            for (key, on) in [
+                ("frontier_worker", h.frontier_worker),
+                ("posted", h.posted),
+                ("ssom", h.ssom),
+            ] {
+                if on {
+                    abroad[key] = json!(true);
+                }
+            }
+            item.insert("abroad".into(), abroad);
+        }
+        // The child's fields only for child raising: they stay typed (and shown) when the
+        // kind changes, but only the kind that takes them sends them.
+        if h.kind == "child_raising" {
+            let born = self.date(
+                &format!("h{i}_child_birth_date"),
+                "field-child-birth-date",
+                &h.child_birth_date,
+                true,
+            );
+            if let Some(born) = born {
+                item.insert("child_birth_date".into(), json!(born));
+            }
+            if h.child_disabled {
+                item.insert("child_disabled".into(), json!(true));
+            }
+        }
+        let (sh, eh) = (sh?, eh?);
+        if eh < sh {
+            self.push(
+                &format!("h{i}_end"),
+                "field-end",
+                "err-end-before-start",
+                &[],
+            );
+        }
+        item.insert("kind".into(), json!(h.kind));
+        item.insert("start".into(), json!(sh));
+        item.insert("end".into(), json!(eh));
+        if !h.employer.trim().is_empty() {
+            item.insert("employer".into(), json!(h.employer.trim()));
+        }
+        // The engine reads a regime, a pay and a category for work only (a job's days
+        // convert by its regime, SPEC §3.7).
+        let work = h.kind == "work" || h.kind == "foreign_work";
+        if let Some(regime) = regime
+            && work
+        {
+            item.insert("regime".into(), Value::Object(regime));
+        }
+        if work {
+            let pay = self.pay(
+                [&format!("h{i}_pay_kind"), &format!("h{i}_pay_amount")],
+                &h.pay_kind,
+                &h.pay_amount,
+            );
+            if let Some(pay) = pay {
+                item.insert("pay".into(), pay);
+            }
+            match h.job_category.as_str() {
+                "" | "ordinary" => {}
+                c if JOB_CATEGORIES.contains(&c) => {
+                    item.insert("job_category".into(), json!(c));
+                }
+                _ => self.push(
+                    &format!("h{i}_job_category"),
+                    "field-job-category",
+                    "err-required",
+                    &[],
+                ),
+            }
+        }
+        Some(Value::Object(item))
+    }
+
+    fn admission_row(&mut self, i: usize, a: &AdmissionRow) -> Option<Value> {
+        let da = self.date(
+            &format!("p{i}_application_date"),
+            "field-admission-date",
+            &a.application_date,
+            true,
+        );
+        let paid = self.date(
+            &format!("p{i}_first_paid_day"),
+            "field-admission-first-paid",
+            &a.first_paid_day,
+            false,
+        );
+        if !ADMISSION_ARTICLES.contains(&a.article.as_str()) {
+            self.push(
+                &format!("p{i}_article"),
+                "field-admission-article",
+                "err-required",
+                &[],
+            );
+            return None;
+        }
+        let mut item = json!({"application_date": da?, "article": a.article});
+        if let Some(paid) = paid {
+            item["first_paid_day"] = json!(paid);
+        }
+        Some(item)
     }
 }
 
@@ -429,15 +773,37 @@ pub fn field_of(path: &str) -> String {
         && let Some((i, f)) = idx(rest)
     {
         let f = match f.as_str() {
-            "start" | "end" | "kind" | "employer" => f,
+            "start" | "end" | "kind" | "employer" | "child_birth_date" | "child_disabled" => f,
+            "abroad.frontier_worker" => "frontier_worker".into(),
+            "abroad.posted" => "posted".into(),
+            "abroad.ssom" => "ssom".into(),
             s if s.starts_with("abroad") => "country".into(),
+            s if s.starts_with("pay") => "pay_amount".into(),
+            "job_category" => f,
+            "regime.days_per_week" => "days".into(),
+            "regime.weekly_hours" => "hours".into(),
+            "regime.reference_hours" => "ref_hours".into(),
             _ => "kind".into(),
         };
         return format!("h{i}_{f}");
     }
+    if let Some(rest) = p.strip_prefix("previous_admissions[")
+        && let Some((i, f)) = idx(rest)
+    {
+        let f = if ["first_paid_day", "article"].contains(&f.as_str()) {
+            f
+        } else {
+            "application_date".into()
+        };
+        return format!("p{i}_{f}");
+    }
+    if p.starts_with("contract.pay") {
+        return "pay_amount".into();
+    }
     match p {
         "contract.start" => "contract_start".into(),
         "contract.days_per_week" => "days_per_week".into(),
+        "contract.weekdays" => "weekdays".into(),
         "contract.weekly_hours" => "weekly_hours".into(),
         "contract.reference_hours" => "reference_hours".into(),
         "person.birth_date" | "birth_date" => "birth_date".into(),
@@ -451,7 +817,7 @@ pub fn field_of(path: &str) -> String {
 pub fn label_key_of(field: &str) -> &'static str {
     let tail = field.split_once('_').map(|(h, t)| {
         if h.len() > 1
-            && (h.starts_with('h') || h.starts_with('a'))
+            && (h.starts_with('h') || h.starts_with('a') || h.starts_with('p'))
             && h[1..].chars().all(|c| c.is_ascii_digit())
         {
             t
@@ -465,6 +831,21 @@ pub fn label_key_of(field: &str) -> &'static str {
         "end" => "field-end",
         "country" => "field-country",
         "employer" => "field-employer",
+        "days" => "field-job-days",
+        "hours" => "field-job-hours",
+        "ref_hours" => "field-job-ref-hours",
+        "child_birth_date" => "field-child-birth-date",
+        "child_disabled" => "field-child-disabled",
+        "application_date" => "field-admission-date",
+        "first_paid_day" => "field-admission-first-paid",
+        "article" => "field-admission-article",
+        "pay_kind" => "field-pay-kind",
+        "weekdays" => "field-weekdays",
+        "job_category" => "field-job-category",
+        "frontier_worker" => "field-frontier-worker",
+        "posted" => "field-posted",
+        "ssom" => "field-ssom",
+        "pay_amount" => "field-pay-amount",
         "contract_start" => "field-contract-start",
         "days_per_week" => "field-days-per-week",
         "weekly_hours" => "field-weekly-hours",
@@ -595,13 +976,87 @@ mod tests {
             start: "2020-01-01".into(),
             end: "2020-12-31".into(),
             country: "FR".into(),
-            employer: String::new(),
+            ..Default::default()
         });
         let mut e = Errors::new();
         let c = check(&f, Lang::Fr, false, &mut e);
         assert!(e.is_empty(), "{e:?}");
         assert_eq!(c.input["contract"]["weekly_hours"], json!(19.5));
         assert_eq!(c.input["history"][0]["abroad"]["country"], "FR");
+    }
+
+    /// A past job's regime: empty is no regime; a figure left out is full time (R 5, S 38,
+    /// Q = S); the child's fields go only with child raising, the regime only with work.
+    #[test]
+    fn past_jobs_say_their_regime_and_child_raising_its_child() {
+        let row = |kind: &str, days: &str, hours: &str, refh: &str| HistoryRow {
+            kind: kind.into(),
+            start: "2020-01-01".into(),
+            end: "2020-06-30".into(),
+            days: days.into(),
+            hours: hours.into(),
+            ref_hours: refh.into(),
+            child_birth_date: "2019-12-01".into(),
+            child_disabled: true,
+            ..Default::default()
+        };
+        let mut f = RequestForm::blank();
+        f.birth_date = "1990-01-25".into();
+        f.contract_start = "2026-12-01".into();
+        f.history = vec![
+            row("work", "", "", ""),
+            row("work", "", "19", ""),
+            row("work", "4", "", "36"),
+            row("child_raising", "4", "19", "38"),
+        ];
+        let mut e = Errors::new();
+        let c = check(&f, Lang::Fr, false, &mut e);
+        assert!(e.is_empty(), "{e:?}");
+        let h = &c.input["history"];
+        assert_eq!(h[0].get("regime"), None);
+        assert_eq!(h[0].get("child_birth_date"), None);
+        assert_eq!(
+            h[1]["regime"],
+            json!({"days_per_week": 5, "weekly_hours": 19, "reference_hours": 38})
+        );
+        assert_eq!(
+            h[2]["regime"],
+            json!({"days_per_week": 4, "weekly_hours": 36, "reference_hours": 36})
+        );
+        assert_eq!(h[3].get("regime"), None);
+        assert_eq!(h[3]["child_birth_date"], "2019-12-01");
+        assert_eq!(h[3]["child_disabled"], true);
+        // Out of range, on the row's own field, in the user's language.
+        f.history = vec![row("work", "7", "40", "38")];
+        let mut e = Errors::new();
+        check(&f, Lang::Nl, false, &mut e);
+        assert!(
+            e["h0_days"].starts_with("Dagen per week"),
+            "{}",
+            e["h0_days"]
+        );
+        assert!(e.contains_key("h0_hours"), "{e:?}");
+    }
+
+    #[test]
+    fn the_birth_date_comes_from_the_niss_unless_typed_or_unknown() {
+        let mut f = RequestForm::blank();
+        f.niss = "90.01.25-033.47".into();
+        f.prefill_birth_date();
+        assert_eq!(f.birth_date, "1990-01-25");
+        f.birth_date = "1990-01-24".into();
+        f.prefill_birth_date();
+        assert_eq!(f.birth_date, "1990-01-24", "a typed date is kept");
+        // Born after 2000 (the check digits say so): 03-05-17 is 2003.
+        let mut f = RequestForm::blank();
+        f.niss = "03051701290".into();
+        f.prefill_birth_date();
+        assert_eq!(f.birth_date, "2003-05-17");
+        // Day or month unknown (00): nothing.
+        let mut f = RequestForm::blank();
+        f.niss = "90002500172".into();
+        f.prefill_birth_date();
+        assert_eq!(f.birth_date, "");
     }
 
     #[test]

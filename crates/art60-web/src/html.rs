@@ -63,7 +63,7 @@ pub fn input(
         _ => ("text", ""),
     };
     let niss_check = if name == "niss" {
-        r##" hx-post="/check/niss" hx-trigger="input changed delay:300ms, blur" hx-target="#niss-check" hx-include="[name=csrf]" hx-disabled-elt="unset""##
+        r##" hx-post="/check/niss" hx-trigger="input changed delay:300ms, blur" hx-target="#niss-check" hx-include="[name=csrf],[name=birth_date]" hx-disabled-elt="unset""##
     } else {
         ""
     };

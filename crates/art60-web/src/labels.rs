@@ -59,6 +59,11 @@ pub static ALL_DYNAMIC_KEYS: std::sync::LazyLock<Vec<String>> = std::sync::LazyL
         ("urgency", &URGENCIES[..]),
         ("copy-reason", &COPY_REASONS[..]),
         ("decision", &DECISIONS[..]),
+        ("country", &crate::countries::COUNTRIES[..]),
+        ("admission", &crate::form::ADMISSION_ARTICLES[..]),
+        ("pay", &crate::form::PAY_KINDS[1..]),
+        ("job-category", &crate::form::JOB_CATEGORIES[..]),
+        ("weekday", &crate::form::WEEKDAYS[..]),
         ("verify-standing", &STANDINGS[..]),
     ] {
         v.extend(codes.iter().map(|c| key(prefix, c)));
@@ -95,6 +100,21 @@ mod tests {
     fn the_form_lists_every_engine_kind() {
         for k in PERIOD_KINDS {
             let parsed: PeriodKind = serde_json::from_value(serde_json::json!(k)).unwrap();
+            assert_eq!(code(&parsed), k);
+        }
+        for k in crate::form::WEEKDAYS {
+            let parsed: art60_rules::input::Day =
+                serde_json::from_value(serde_json::json!(k)).unwrap();
+            assert_eq!(code(&parsed), k);
+        }
+        for k in crate::form::JOB_CATEGORIES {
+            let parsed: art60_rules::input::JobCategory =
+                serde_json::from_value(serde_json::json!(k)).unwrap();
+            assert_eq!(code(&parsed), k);
+        }
+        for k in crate::form::ADMISSION_ARTICLES {
+            let parsed: art60_rules::input::AdmissionArticle =
+                serde_json::from_value(serde_json::json!(k)).unwrap();
             assert_eq!(code(&parsed), k);
         }
         for k in ABSENCE_KINDS {

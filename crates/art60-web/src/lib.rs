@@ -11,6 +11,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod contact;
+pub mod countries;
 mod ctx;
 mod dmfa_view;
 mod fields;

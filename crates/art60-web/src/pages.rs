@@ -22,7 +22,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
@@ -384,6 +384,10 @@ fn focus_after(f: &RequestForm, errors: &Errors) -> String {
     match f.action.as_str() {
         "add_history" if !f.history.is_empty() => format!("h{}_kind", f.history.len() - 1),
         "add_absence" if !f.absences.is_empty() => format!("a{}_kind", f.absences.len() - 1),
+        "add_admission" if !f.admissions.is_empty() => {
+            format!("p{}_application_date", f.admissions.len() - 1)
+        }
+        a if a.starts_with("remove_admission:") => "add-admission".into(),
         a if a.starts_with("remove_history:") => "add-history".into(),
         a if a.starts_with("remove_absence:") => "add-absence".into(),
         _ => String::new(),
@@ -410,6 +414,8 @@ struct EditInfo {
     reference: String,
     /// "Last, First (NISS)" as read (audited) from the person record.
     person: String,
+    /// Why ONEM sent the request back, kept in view while the CPAS corrects it.
+    return_reason: Option<String>,
 }
 
 // Askama passes some arguments by reference and others by value: the helpers take both.
@@ -428,6 +434,80 @@ impl FormPage {
     }
     fn autofocus(&self, id: &str) -> &'static str {
         if self.focus == id { " autofocus" } else { "" }
+    }
+    fn focus_attr(&self, id: impl AsRef<str>) -> &'static str {
+        self.autofocus(id.as_ref())
+    }
+    /// The error shown next to field `name`, for the template's own fields.
+    fn err(&self, name: impl AsRef<str>) -> Option<&String> {
+        self.errors.get(name.as_ref())
+    }
+    /// The ids that describe field `name` (its hint, its error), for `aria-describedby`.
+    fn described_by(&self, name: impl AsRef<str>, hint_key: &str) -> String {
+        let name = name.as_ref();
+        let mut ids = Vec::new();
+        if !hint_key.is_empty() {
+            ids.push(format!("{name}-hint"));
+        }
+        if self.errors.contains_key(name) {
+            ids.push(format!("{name}-err"));
+        }
+        ids.join(" ")
+    }
+    // The template's macros get their arguments by reference: these compare through it.
+    fn same(&self, a: &str, b: &str) -> bool {
+        a == b
+    }
+    fn is_empty(&self, s: &str) -> bool {
+        s.is_empty()
+    }
+    fn is_true(&self, b: &bool) -> bool {
+        *b
+    }
+    /// The countries of the work-abroad list, in the reader's language, a blank choice first.
+    fn country_options(&self, current: &str) -> Vec<(String, String)> {
+        let mut v = vec![(String::new(), self.ctx.t("country-choose"))];
+        v.extend(crate::countries::options(self.ctx.lang, current));
+        v
+    }
+    fn pay_options(&self) -> Vec<(String, String)> {
+        form::PAY_KINDS
+            .iter()
+            .map(|k| {
+                let label = if k.is_empty() {
+                    self.ctx.t("pay-none")
+                } else {
+                    self.ctx.t(&labels::key("pay", k))
+                };
+                (k.to_string(), label)
+            })
+            .collect()
+    }
+    fn weekday_options(&self) -> Vec<(String, String)> {
+        form::WEEKDAYS
+            .iter()
+            .map(|k| (k.to_string(), self.ctx.t(&labels::key("weekday", k))))
+            .collect()
+    }
+    fn job_category_options(&self) -> Vec<(String, String)> {
+        form::JOB_CATEGORIES
+            .iter()
+            .map(|k| (k.to_string(), self.ctx.t(&labels::key("job-category", k))))
+            .collect()
+    }
+    /// A job's category as the drop-down shows it: empty (not given) is ordinary.
+    fn or_ordinary<'a>(&self, category: &'a str) -> &'a str {
+        if category.is_empty() {
+            "ordinary"
+        } else {
+            category
+        }
+    }
+    fn article_options(&self) -> Vec<(String, String)> {
+        form::ADMISSION_ARTICLES
+            .iter()
+            .map(|k| (k.to_string(), self.ctx.t(&labels::key("admission", k))))
+            .collect()
     }
     fn action(&self) -> String {
         match &self.editing {
@@ -589,15 +669,28 @@ fn form_page_with(
 }
 
 pub async fn new_request_form(State(st): State<AppState>, ctx: Ctx) -> PageResult {
-    ctx.require_role(Role::CpasWorker)?;
+    let actor = ctx.require_role(Role::CpasWorker)?.clone();
     let today = st.clock.today_brussels();
-    Ok(form_page(
-        ctx,
-        RequestForm::blank(),
-        Errors::new(),
-        today,
-        StatusCode::OK,
-    ))
+    let mut f = RequestForm::blank();
+    // The contact starts as the account's: the one it gave on its latest request, else the
+    // account's own e-mail address (accounts have no personal name besides the login).
+    match requests::last_contact(&st.db, &actor)
+        .await
+        .map_err(|e| ctx.fail(e))?
+    {
+        Some(c) => {
+            f.contact_name = c.name;
+            f.contact_email = c.email;
+            f.contact_phone = c.phone.unwrap_or_default();
+        }
+        None => {
+            let settings = art60_service::notify::settings(&st.db, &actor)
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            f.contact_email = settings.email.unwrap_or_default();
+        }
+    }
+    Ok(form_page(ctx, f, Errors::new(), today, StatusCode::OK))
 }
 
 pub async fn simulate(
@@ -606,36 +699,50 @@ pub async fn simulate(
     Fields { pairs, .. }: Fields,
 ) -> PageResult {
     ctx.require_role(Role::CpasWorker)?;
-    let f = RequestForm::from_pairs(&pairs);
+    let mut f = RequestForm::from_pairs(&pairs);
     ctx.check_csrf(&f.csrf)?;
+    f.prefill_birth_date();
     let frag = simulate_form(&ctx, &f, st.clock.today_brussels());
     Ok(render(ctx.lang, &frag))
 }
 
+#[derive(Template)]
+#[template(path = "niss_check.html")]
+struct NissCheck {
+    ok: Option<String>,
+    error: Option<String>,
+    /// The birth date the NISS encodes, when the form's birth date is still empty: sent as
+    /// an out-of-band swap of the birth date field.
+    birth: Option<NaiveDate>,
+}
+
+/// The NISS as typed (htmx, while typing): valid or not, and the birth date it encodes.
 pub async fn check_niss(ctx: Ctx, Fields { pairs, .. }: Fields) -> PageResult {
     ctx.require()?;
     let f = RequestForm::from_pairs(&pairs);
     ctx.check_csrf(&f.csrf)?;
     let v = f.niss.trim();
-    let body = if v.is_empty() {
-        String::new()
-    } else if art60_rules::Niss::parse(v).is_ok() {
-        format!(
-            r#"<p class="field-ok">{}</p>"#,
-            html::esc(&ctx.t("niss-valid"))
-        )
-    } else {
-        let label = ctx.t("field-niss").trim_end_matches(" *").to_owned();
-        format!(
-            r#"<p class="field-error">{}</p>"#,
-            html::esc(&crate::i18n::t_args(
+    let mut page = NissCheck {
+        ok: None,
+        error: None,
+        birth: None,
+    };
+    match art60_rules::Niss::parse(v) {
+        _ if v.is_empty() => {}
+        Ok(n) => {
+            page.ok = Some(ctx.t("niss-valid"));
+            page.birth = n.birth_date().filter(|_| f.birth_date.trim().is_empty());
+        }
+        Err(_) => {
+            let label = ctx.t("field-niss").trim_end_matches(" *").to_owned();
+            page.error = Some(crate::i18n::t_args(
                 ctx.lang,
                 "err-niss",
-                &[("field", label)]
-            ))
-        )
-    };
-    Ok(Html(body).into_response())
+                &[("field", label)],
+            ));
+        }
+    }
+    Ok(render(ctx.lang, &page))
 }
 
 fn service_errors(errors: &mut Errors, lang: Lang, e: &ServiceError) -> bool {
@@ -714,6 +821,7 @@ pub async fn new_request_post(
     let actor = ctx.require_role(Role::CpasWorker)?.clone();
     let mut f = RequestForm::from_pairs(&pairs);
     ctx.check_csrf(&f.csrf)?;
+    f.prefill_birth_date();
     let today = st.clock.today_brussels();
     if f.apply_row_action() || f.action == "simulate" || (f.action != "save" && f.action != "send")
     {
@@ -1370,10 +1478,35 @@ pub async fn request_copy(
         "event_impact" => CopyReason::EventImpact,
         _ => CopyReason::ContractChanged,
     };
-    let c = requests::copy(&st.db, st.clock.now(), &actor, id, CopyInput { reason })
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    Ok(Redirect::to(&format!("/requests/{}", c.id)).into_response())
+    match requests::copy(&st.db, st.clock.now(), &actor, id, CopyInput { reason }).await {
+        Ok(c) => Ok(Redirect::to(&format!("/requests/{}", c.id)).into_response()),
+        // Outside the second-calculation window: no copy is made; say when it can be.
+        Err(ServiceError::Refused {
+            code: "outside_window",
+            allowed_from,
+            allowed_until,
+            ..
+        }) => {
+            let notice = match (allowed_from, allowed_until) {
+                (Some(from), Some(until)) => crate::i18n::t_args(
+                    ctx.lang,
+                    "refused-copy-window-later",
+                    &[
+                        ("from", crate::i18n::date(from)),
+                        ("until", crate::i18n::date(until)),
+                    ],
+                ),
+                _ => ctx.t("refused-copy-window-closed"),
+            };
+            let extra = Extra {
+                notice: Some(notice),
+                notice_class: "error",
+                ..Extra::default()
+            };
+            request_page(&st, ctx, id, extra, StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
 }
 
 // ---------- print ----------
@@ -1602,6 +1735,9 @@ async fn load_for_edit(
         version: v.version,
         reference: v.reference.clone(),
         person: format!("{}, {} ({})", p.last_name, p.first_name, p.niss),
+        return_reason: (v.status == Status::Returned)
+            .then(|| v.return_reason.clone())
+            .flatten(),
     };
     Ok((v, info, f))
 }

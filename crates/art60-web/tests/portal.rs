@@ -660,7 +660,7 @@ async fn end_to_end_send_override_and_see_the_result() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     edit_the_copy(&p, &mut worker, r.location.unwrap()).await;
-    // An event-impact copy sent long before the second-calculation window: a clear refusal.
+    // A second calculation asked long before its window: a clear refusal, and no copy made.
     let page = worker.get(&p, &format!("/requests/{id}")).await;
     let token = csrf(main_of(&page.body));
     let r = worker
@@ -670,24 +670,10 @@ async fn end_to_end_send_override_and_see_the_result() {
             &[("csrf", &token), ("reason", "event_impact")],
         )
         .await;
-    let copy = r.location.unwrap();
-    let edit = worker.get(&p, &format!("{copy}/edit")).await;
-    let version = edit
-        .body
-        .split(r#"name="version" value=""#)
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let mut form = request_form(&token, "send");
-    form.push(("version", &version));
-    let r = worker.post(&p, &format!("{copy}/edit"), &form).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.location.is_none(), "no copy to go to");
     assert!(
-        r.body
-            .contains("Non envoyée : un second calcul peut être envoyé du "),
+        main_of(&r.body).contains("Pas de copie : un deuxième calcul peut être demandé du "),
         "{}",
         main_of(&r.body)
     );
@@ -925,6 +911,10 @@ async fn onem_returns_a_request_with_a_reason() {
     let href = q.body.split(r#"<a href="/requests/"#).nth(1).unwrap();
     let id = href.split('"').next().unwrap().to_owned();
     let page = officer.get(&p, &format!("/requests/{id}")).await;
+    // Issue 13 §5: the officer's decision panel comes first, before the result.
+    let panel = page.body.find(r#"class="decision-panel""#).expect("panel");
+    let answer = page.body.find(r#"id="answer""#).expect("the answer");
+    assert!(panel < answer, "decision panel at the top");
     let token = csrf(main_of(&page.body));
     let version = page
         .body
@@ -974,6 +964,20 @@ async fn onem_returns_a_request_with_a_reason() {
     assert!(
         r.body.contains(&format!(r#"href="/requests/{id}/edit""#)),
         "the CPAS can correct it"
+    );
+    // Issue 13 §5: the reason stays in view while the CPAS edits the request.
+    let edit = worker.get(&p, &format!("/requests/{id}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    let notice = main_of(&edit.body)
+        .split(r#"id="return-reason""#)
+        .nth(1)
+        .expect("the return reason on the edit page");
+    assert!(
+        notice
+            .split("</div>")
+            .next()
+            .unwrap()
+            .contains("C4 ontbreekt")
     );
 }
 
@@ -1644,4 +1648,257 @@ async fn namur_cpas(p: &Portal) -> i64 {
         .unwrap()
         .unwrap()
         .id
+}
+
+/// The value of input `name` in a page (`None`: no such input or no value).
+fn input_value<'a>(html: &'a str, name: &str) -> Option<&'a str> {
+    html.split(&format!(r#"name="{name}" type="#))
+        .nth(1)?
+        .split(r#"value=""#)
+        .nth(1)?
+        .split('"')
+        .next()
+}
+
+/// Issue 13 §4: without JavaScript the form says a child-raising period (child's birth date,
+/// disabled child), a part-time past job, work abroad chosen from a translated country list,
+/// an earlier admission and the contract's pay; errors stand next to their fields and what was
+/// typed comes back; the stored request fills the form again.
+#[tokio::test]
+async fn the_form_says_child_raising_part_time_jobs_abroad_pay_and_admissions() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    b.login(&p, "cpas.namur").await;
+    let page = b.get(&p, "/requests/new").await;
+    let token = csrf(main_of(&page.body));
+    // A new row shows every field of a period, the countries in French.
+    let r = b
+        .post(&p, "/requests/new", &request_form(&token, "add_history"))
+        .await;
+    for field in [
+        "h2_days",
+        "h2_hours",
+        "h2_ref_hours",
+        "h2_pay_kind",
+        "h2_pay_amount",
+        "h2_job_category",
+        "h2_child_birth_date",
+        "h2_frontier_worker",
+        "h2_posted",
+        "h2_ssom",
+    ] {
+        assert!(r.body.contains(&format!(r#" for="{field}">"#)), "{field}");
+    }
+    assert!(
+        r.body
+            .contains(r#"<select id="h2_country" name="h2_country""#)
+    );
+    assert!(r.body.contains(r#"<option value="DE">Allemagne</option>"#));
+    assert!(
+        r.body
+            .contains(r#"<option value="ordinary" selected>Ordinaire</option>"#)
+    );
+    // A new job is offered as full time.
+    assert_eq!(input_value(&r.body, "h2_days"), Some("5"));
+    assert_eq!(input_value(&r.body, "h2_hours"), Some("38"));
+    assert!(
+        r.body
+            .contains(r#"<option value="FR" selected>France</option>"#)
+    );
+    assert!(
+        r.body
+            .contains(r#"<input type="checkbox" id="h2_child_disabled""#)
+    );
+    assert!(
+        r.body
+            .contains(r#"<label class="inline-label" for="h2_child_disabled">"#)
+    );
+    let r = b
+        .post(&p, "/requests/new", &request_form(&token, "add_admission"))
+        .await;
+    assert!(
+        r.body
+            .contains(r#"<input autofocus id="p0_application_date""#),
+        "focus on the new admission"
+    );
+    assert!(r.body.contains(r#"<option value="art30" selected>"#));
+
+    let mut form = request_form(&token, "save");
+    form.extend([
+        ("h0_days", "4"),
+        ("h0_hours", "19"),
+        ("h1_country", "DE"),
+        ("h2_kind", "child_raising"),
+        ("h2_start", "2025-01-01"),
+        ("h2_end", "2025-06-30"),
+        ("h2_child_disabled", "yes"),
+        ("p0_application_date", "2019-03-01"),
+        ("p0_article", "art30"),
+        ("pay_amount", "1100"),
+        ("weekly_hours", "19"),
+        ("h0_pay_kind", "hourly"),
+        ("h0_pay_amount", "14,5"),
+        ("h1_posted", "yes"),
+        ("weekdays", "tue"),
+        ("weekdays", "wed"),
+    ]);
+    form.retain(|(k, v)| *k != "weekly_hours" || *v == "19");
+    // The child's birth date is missing and the pay has no kind: both refused where they are.
+    let r = b.post(&p, "/requests/new", &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for (field, msg) in [
+        (
+            "h2_child_birth_date",
+            "Date de naissance de l'enfant : ce champ est obligatoire.",
+        ),
+        (
+            "pay_kind",
+            "Rémunération brute : choisissez « par mois » ou « par heure ».",
+        ),
+        (
+            "weekdays",
+            "Jours travaillés : cochez autant de jours que de jours par semaine.",
+        ),
+    ] {
+        let msg = msg.replace('\'', "&#39;");
+        assert!(
+            r.body.contains(&format!(
+                r#"<p class="field-error" id="{field}-err">{msg}</p>"#
+            )),
+            "{field}"
+        );
+        assert!(
+            r.body.contains(&format!(r#"id="{field}""#))
+                && r.body.contains(&format!(r#"{field}-err""#)),
+            "{field}"
+        );
+    }
+    assert!(r.body.contains(r#"<select id="pay_kind" name="pay_kind" aria-describedby="pay_kind-hint pay_kind-err" aria-invalid="true""#));
+    assert!(
+        r.body
+            .contains(r#"aria-describedby="h2_child_birth_date-err""#)
+    );
+    assert_eq!(
+        input_value(&r.body, "h0_hours"),
+        Some("19"),
+        "typed text kept"
+    );
+    assert!(
+        r.body
+            .contains(r#"id="h2_child_disabled" name="h2_child_disabled" value="yes" checked"#)
+    );
+    assert!(
+        r.body
+            .contains(r#"<option value="DE" selected>Allemagne</option>"#)
+    );
+    assert!(
+        r.body
+            .contains(r#"<fieldset id="weekdays" aria-describedby="weekdays-hint weekdays-err">"#)
+    );
+    assert!(
+        r.body
+            .contains(r#"id="weekday-wed" name="weekdays" value="wed" checked"#)
+    );
+    // Completed, it is saved.
+    form.extend([
+        ("weekdays", "thu"),
+        ("weekdays", "fri"),
+        ("weekdays", "sat"),
+        ("h2_child_birth_date", "2024-12-20"),
+        ("pay_kind", "monthly"),
+    ]);
+    let r = b.post(&p, "/requests/new", &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let edit = b.get(&p, &format!("{}/edit", r.location.unwrap())).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    let body = &edit.body;
+    assert_eq!(input_value(body, "h0_days"), Some("4"));
+    assert_eq!(input_value(body, "h0_hours"), Some("19"));
+    // Left empty, S is the full-time 38.
+    assert_eq!(input_value(body, "h0_ref_hours"), Some("38"));
+    assert_eq!(input_value(body, "h2_child_birth_date"), Some("2024-12-20"));
+    assert!(
+        body.contains(r#"id="h2_child_disabled" name="h2_child_disabled" value="yes" checked"#)
+    );
+    assert!(body.contains(r#"<option value="DE" selected>Allemagne</option>"#));
+    assert_eq!(input_value(body, "p0_application_date"), Some("2019-03-01"));
+    assert_eq!(input_value(body, "pay_amount"), Some("1100"));
+    assert!(body.contains(r#"<option value="monthly" selected>Par mois</option>"#));
+    assert!(body.contains(r#"<option value="hourly" selected>Par heure</option>"#));
+    assert_eq!(input_value(body, "h0_pay_amount"), Some("14.5"));
+    assert!(body.contains(r#"id="h1_posted" name="h1_posted" value="yes" checked"#));
+    assert!(!body.contains(r#"id="h1_ssom" name="h1_ssom" value="yes" checked"#));
+    assert!(body.contains(r#"id="weekday-sat" name="weekdays" value="sat" checked"#));
+    assert!(!body.contains(r#"id="weekday-mon" name="weekdays" value="mon" checked"#));
+}
+
+/// Issue 13 §4: the birth date comes from the NISS (not when the NISS's date is unknown), on
+/// a round trip without JavaScript and while typing (an out-of-band swap); the contact
+/// starts as the one the account gave last.
+#[tokio::test]
+async fn the_birth_date_comes_from_the_niss_and_the_contact_from_the_account() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    b.login(&p, "cpas.namur").await;
+    let page = b.get(&p, "/requests/new").await;
+    let token = csrf(main_of(&page.body));
+    let mut form = request_form(&token, "add_history");
+    form.retain(|(k, _)| *k != "birth_date");
+    let r = b.post(&p, "/requests/new", &form).await;
+    assert_eq!(input_value(&r.body, "birth_date"), Some("1990-01-25"));
+    // A NISS whose month is unknown (00) gives no date.
+    let unknown_month = "90002500172";
+    assert!(art60_rules::Niss::parse(unknown_month).is_ok());
+    form.retain(|(k, _)| *k != "niss");
+    form.push(("niss", unknown_month));
+    let r = b.post(&p, "/requests/new", &form).await;
+    assert_eq!(input_value(&r.body, "birth_date"), Some(""));
+    // While typing.
+    let r = b
+        .post(
+            &p,
+            "/check/niss",
+            &[("csrf", &token), ("niss", NISS), ("birth_date", "")],
+        )
+        .await;
+    assert!(
+        r.body.contains(r#"<input id="birth_date" name="birth_date" type="date" value="1990-01-25" hx-swap-oob="outerHTML:#birth_date">"#),
+        "{}",
+        r.body
+    );
+    let r = b
+        .post(
+            &p,
+            "/check/niss",
+            &[
+                ("csrf", &token),
+                ("niss", NISS),
+                ("birth_date", "1990-01-24"),
+            ],
+        )
+        .await;
+    assert!(!r.body.contains("hx-swap-oob"), "a typed date is kept");
+    // The contact: the one this account gave on its latest request.
+    let mut form = request_form(&token, "save");
+    form.retain(|(k, _)| !k.starts_with("contact_"));
+    form.extend([
+        ("contact_name", "Marie Dupont"),
+        ("contact_email", "marie.dupont@cpas.example"),
+        ("contact_phone", "081 00 00 00"),
+    ]);
+    let r = b.post(&p, "/requests/new", &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = b.get(&p, "/requests/new").await;
+    assert_eq!(
+        input_value(&page.body, "contact_name"),
+        Some("Marie Dupont")
+    );
+    assert_eq!(
+        input_value(&page.body, "contact_email"),
+        Some("marie.dupont@cpas.example")
+    );
+    assert_eq!(
+        input_value(&page.body, "contact_phone"),
+        Some("081 00 00 00")
+    );
 }

@@ -241,6 +241,15 @@ async function flow(browser, portal, lang, js) {
   await w.goto(`${url.split('?')[0]}/print`);
   await axe(w, `${tag} print page`);
   if (js && lang === 'fr') await shot(w, 'print-fr.png');
+  // The answer letter (issue 13 §3): a button next to "print" on the answered request, a PDF.
+  await w.goto(url.split('?')[0]);
+  ok(await w.isVisible('#letter-pdf'), `${tag}: letter button shown`);
+  const letter = await w.request.get(`${portal.url}${await w.getAttribute('#letter-pdf', 'href')}`);
+  const type = letter.headers()['content-type'];
+  ok(letter.status() === 200 && type === 'application/pdf', `${tag}: the letter is a PDF (${letter.status()} ${type})`);
+  ok((await letter.body()).subarray(0, 5).toString() === '%PDF-', `${tag}: the letter starts as a PDF`);
+  await w.goto(`${portal.url}/verify`);
+  await axe(w, `${tag} letter check form`);
   await wctx.close();
   await octx.close();
 }

@@ -27,6 +27,7 @@ pub mod email;
 pub mod engine;
 pub mod error;
 pub mod escalations;
+pub mod letters;
 pub mod messages;
 pub mod notify;
 pub mod persons;

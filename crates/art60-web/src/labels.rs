@@ -37,6 +37,14 @@ pub const ABSENCE_KINDS: [&str; 8] = [
 ];
 
 pub const STATUSES: [&str; 4] = ["draft", "sent", "returned", "calculated"];
+/// Where a final answer stands (`requests::Standing`), as the letter check names it.
+pub const STANDINGS: [&str; 5] = [
+    "simulation",
+    "awaiting_onem",
+    "returned",
+    "confirmed",
+    "modified",
+];
 pub const URGENCIES: [&str; 3] = ["on_time", "due_soon", "overdue"];
 pub const COPY_REASONS: [&str; 2] = ["contract_changed", "event_impact"];
 pub const DECISIONS: [&str; 2] = ["confirmed", "overridden"];
@@ -56,6 +64,7 @@ pub static ALL_DYNAMIC_KEYS: std::sync::LazyLock<Vec<String>> = std::sync::LazyL
         ("pay", &crate::form::PAY_KINDS[1..]),
         ("job-category", &crate::form::JOB_CATEGORIES[..]),
         ("weekday", &crate::form::WEEKDAYS[..]),
+        ("verify-standing", &STANDINGS[..]),
     ] {
         v.extend(codes.iter().map(|c| key(prefix, c)));
     }

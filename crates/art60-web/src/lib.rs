@@ -20,6 +20,7 @@ mod html;
 pub mod i18n;
 pub mod labels;
 mod law_page;
+mod letter;
 mod notify_pages;
 mod pages;
 pub mod summary;
@@ -145,6 +146,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/requests/{id}", get(pages::request_get))
         .route("/requests/{id}/print", get(pages::request_print))
+        .route("/requests/{id}/letter.pdf", get(letter::letter_pdf))
+        .route("/verify", get(letter::verify_form))
+        .route("/verify/{code}", get(letter::verify_page))
         .route(
             "/requests/{id}/edit",
             get(pages::edit_form)

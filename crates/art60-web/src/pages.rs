@@ -1009,6 +1009,8 @@ struct RequestPage {
     /// The "contact your office" section, rendered by `contact`.
     contact: String,
     can_copy: bool,
+    /// The answer letter (PDF): for a calculated request, to its CPAS and its office.
+    can_letter: bool,
     can_decide: bool,
     can_derogate: bool,
     copy_reasons: Vec<(&'static str, String)>,
@@ -1246,6 +1248,7 @@ async fn request_page(
         can_attach: worker && v.status != Status::Calculated,
         attachments,
         can_copy: worker && v.status == Status::Calculated,
+        can_letter: v.status == Status::Calculated,
         can_decide: officer && v.status == Status::Sent,
         can_derogate: officer,
         copy_reasons: labels::COPY_REASONS

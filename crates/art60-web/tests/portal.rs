@@ -19,6 +19,7 @@ use tower::ServiceExt;
 
 struct Portal {
     app: Router,
+    db: Db,
     clock: Arc<FixedClock>,
     accounts: HashMap<String, String>,
     _dir: tempfile::TempDir,
@@ -36,7 +37,7 @@ async fn portal() -> Portal {
         .await
         .unwrap();
     let state = AppState {
-        db,
+        db: db.clone(),
         clock: clock.clone(),
         store: Store::Database,
         password_cost: cost,
@@ -44,6 +45,7 @@ async fn portal() -> Portal {
     };
     Portal {
         app: art60_web::app(state),
+        db,
         clock,
         accounts: creds
             .into_iter()
@@ -56,6 +58,8 @@ async fn portal() -> Portal {
 struct Resp {
     status: StatusCode,
     headers: HashMap<String, String>,
+    /// The body as received (a PDF is not text).
+    bytes: Vec<u8>,
     location: Option<String>,
     cookies: Vec<String>,
     body: String,
@@ -129,7 +133,8 @@ impl Browser {
             headers,
             location,
             cookies,
-            body: String::from_utf8(bytes.to_vec()).unwrap(),
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
     async fn get(&mut self, p: &Portal, path: &str) -> Resp {
@@ -1399,6 +1404,250 @@ async fn pages_link_the_portal_favicon() {
     assert!(r.body.starts_with("<svg"));
     let r = b.get(&p, "/favicon.ico").await;
     assert_eq!(r.location.as_deref(), Some("/static/favicon.svg"));
+}
+
+/// With `SCREENSHOTS` set (like web-tests/run.sh: a directory, or any other value for
+/// docs/screenshots), where the letter's page images go.
+fn screenshots_dir() -> Option<std::path::PathBuf> {
+    let v = std::env::var("SCREENSHOTS")
+        .ok()
+        .filter(|v| !v.is_empty())?;
+    let named = std::path::PathBuf::from(&v);
+    if named.is_dir() {
+        return Some(named);
+    }
+    Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots"))
+}
+
+/// The text of a PDF as poppler reads it, words on one line; `None` without pdftotext.
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("letter.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .ok()?;
+    assert!(out.status.success(), "pdftotext failed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+#[tokio::test]
+async fn the_answer_letter_is_a_pdf_in_the_cpas_language_and_its_code_checks() {
+    use art60_service::db::{Status, cpas, letter, person, request};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let p = portal().await;
+    // The demonstration has one calculated request per CPAS (fr, nl, de).
+    let cases = [
+        (
+            "CPAS de Namur",
+            "cpas.namur",
+            "onem.namur",
+            "Bureau de chômage de Namur",
+        ),
+        (
+            "OCMW Brussel",
+            "ocmw.brussel",
+            "onem.brussels",
+            "Werkloosheidsbureau Brussels",
+        ),
+        (
+            "ÖSHZ Eupen",
+            "oeshz.eupen",
+            "onem.verviers",
+            "Arbeitslosenbüro Verviers",
+        ),
+    ];
+    let has_pdftotext = std::process::Command::new("pdftotext")
+        .arg("-v")
+        .output()
+        .is_ok();
+    if !has_pdftotext {
+        eprintln!("pdftotext not installed (poppler-utils): the letters' text is not read back");
+    }
+    for (cpas_name, worker, officer, office_line) in cases {
+        let c = cpas::Entity::find()
+            .filter(cpas::Column::Name.eq(cpas_name))
+            .one(&p.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let r = calculated(&p, c.id, officer).await;
+        let who = person::Entity::find_by_id(r.person_id)
+            .one(&p.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut w = Browser::default();
+        w.login(&p, worker).await;
+        let page = w.get(&p, &format!("/requests/{}", r.id)).await;
+        assert!(
+            page.body
+                .contains(&format!(r#"href="/requests/{}/letter.pdf""#, r.id)),
+            "no letter button for {cpas_name}"
+        );
+        let pdf = w.get(&p, &format!("/requests/{}/letter.pdf", r.id)).await;
+        assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.body);
+        assert_eq!(pdf.headers["content-type"], "application/pdf");
+        assert_eq!(pdf.headers["cache-control"], "no-store");
+        assert!(pdf.bytes.starts_with(b"%PDF-"));
+        let issued = letter::Entity::find()
+            .filter(letter::Column::RequestId.eq(r.id))
+            .order_by_desc(letter::Column::Id)
+            .one(&p.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let code = art60_service::letters::format_code(&issued.code);
+        if let Some(dir) = screenshots_dir() {
+            // Page 1 of each language's letter, for docs/screenshots/README.md.
+            let lang = match worker {
+                "cpas.namur" => "fr",
+                "ocmw.brussel" => "nl",
+                _ => "de",
+            };
+            let tmp = tempfile::tempdir().unwrap();
+            let file = tmp.path().join("letter.pdf");
+            std::fs::write(&file, &pdf.bytes).unwrap();
+            let ok = std::process::Command::new("pdftoppm")
+                .args(["-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile"])
+                .arg(&file)
+                .arg(dir.join(format!("letter-{lang}")))
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "pdftoppm failed");
+        }
+        if let Some(text) = pdf_text(&pdf.bytes) {
+            let n = &who.niss;
+            let niss = format!(
+                "{}.{}.{}-{}.{}",
+                &n[0..2],
+                &n[2..4],
+                &n[4..6],
+                &n[6..9],
+                &n[9..11]
+            );
+            for want in [
+                office_line,
+                cpas_name,
+                r.reference.as_str(),
+                &format!("{} {}", who.first_name, who.last_name),
+                &niss,
+                &code,
+            ] {
+                assert!(text.contains(want), "{cpas_name}: {want:?} not in {text}");
+            }
+        }
+
+        // The office checks the code as typed; the page says the answer still holds.
+        let mut o = Browser::default();
+        o.login(&p, officer).await;
+        let typed = code.to_lowercase();
+        let form = o.get(&p, &format!("/verify?code={typed}")).await;
+        assert_eq!(
+            form.location.as_deref(),
+            Some(format!("/verify/{typed}").as_str())
+        );
+        let v = o.get(&p, &format!("/verify/{typed}")).await;
+        assert_eq!(v.status, StatusCode::OK, "{}", v.body);
+        assert!(
+            v.body.contains(r#"class="notice ok""#),
+            "{}",
+            main_of(&v.body)
+        );
+        assert!(v.body.contains(&r.reference));
+        assert!(v.body.contains(&code));
+    }
+
+    // Another CPAS's user: the code does not exist; a stranger's guess neither.
+    let namur = letter::Entity::find()
+        .order_by_asc(letter::Column::Id)
+        .one(&p.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut b = Browser::default();
+    b.login(&p, "ocmw.brussel").await;
+    let v = b.get(&p, &format!("/verify/{}", namur.code)).await;
+    assert_eq!(v.status, StatusCode::NOT_FOUND);
+    let v = b.get(&p, "/verify/0000-0000-0000").await;
+    assert_eq!(v.status, StatusCode::NOT_FOUND);
+    // Not signed in: the login page.
+    let v = Browser::default()
+        .get(&p, &format!("/verify/{}", namur.code))
+        .await;
+    assert_eq!(v.location.as_deref(), Some("/login"));
+
+    // No letter before ONEM's answer: 409 problem, and no button.
+    let draft = request::Entity::find()
+        .filter(request::Column::Status.eq(Status::Draft))
+        .filter(request::Column::CpasId.eq(namur_cpas(&p).await))
+        .one(&p.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut w = Browser::default();
+    w.login(&p, "cpas.namur").await;
+    let page = w.get(&p, &format!("/requests/{}", draft.id)).await;
+    assert!(!page.body.contains("letter.pdf"));
+    let pdf = w
+        .get(&p, &format!("/requests/{}/letter.pdf", draft.id))
+        .await;
+    assert_eq!(pdf.status, StatusCode::CONFLICT, "{}", pdf.body);
+    assert_eq!(pdf.headers["content-type"], "application/problem+json");
+    assert!(pdf.body.contains("wrong_status"), "{}", pdf.body);
+}
+
+/// A calculated request of CPAS `cpas_id`: the demonstration's, or one of its sent requests
+/// confirmed now by `officer`.
+async fn calculated(p: &Portal, cpas_id: i64, officer: &str) -> art60_service::db::request::Model {
+    use art60_service::auth::Actor;
+    use art60_service::db::{Status, request, user};
+    use art60_service::requests::{self, DecideInput, DecisionKind};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let find = |status: Status| {
+        request::Entity::find()
+            .filter(request::Column::CpasId.eq(cpas_id))
+            .filter(request::Column::Status.eq(status))
+            .one(&p.db.conn)
+    };
+    if let Some(r) = find(Status::Calculated).await.unwrap() {
+        return r;
+    }
+    let sent = find(Status::Sent).await.unwrap().unwrap();
+    let u = user::Entity::find()
+        .filter(user::Column::Username.eq(officer))
+        .one(&p.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let input = DecideInput {
+        decision: DecisionKind::Confirm,
+        end_date: None,
+        justification: None,
+    };
+    let actor = Actor::from_user(&u);
+    let now = p.clock.now();
+    requests::decide(&p.db, now, &actor, sent.id, Some(sent.version), input)
+        .await
+        .unwrap();
+    find(Status::Calculated).await.unwrap().unwrap()
+}
+
+async fn namur_cpas(p: &Portal) -> i64 {
+    use art60_service::db::cpas;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    cpas::Entity::find()
+        .filter(cpas::Column::Name.eq("CPAS de Namur"))
+        .one(&p.db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
 }
 
 /// The value of input `name` in a page (`None`: no such input or no value).

@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::m0004_notify::M0004Notify),
             Box::new(super::m0005_dmfa_review::M0005DmfaReview),
             Box::new(super::m0006_final::M0006Final),
+            Box::new(super::m0007_letters::M0007Letters),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod m0003_contact;
 pub mod m0004_notify;
 pub mod m0005_dmfa_review;
 pub mod m0006_final;
+pub mod m0007_letters;
 pub mod migration;
 pub mod notify_entities;
 pub mod review;
@@ -23,7 +24,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub use contact::*;
 pub use entities::*;
 pub use notify_entities::*;
-pub use review::{dmfa_resolution, request_dmfa_review};
+pub use review::{dmfa_resolution, letter, request_dmfa_review};
 
 /// Default database: a SQLite file in the working directory, created on first start.
 pub const DEFAULT_URL: &str = "sqlite://art60.db?mode=rwc";

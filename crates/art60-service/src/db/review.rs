@@ -1,4 +1,5 @@
-//! Entities of migration m0005 (DmfA conflict resolutions, per-request DmfA review state).
+//! Entities of migrations m0005 (DmfA conflict resolutions, per-request DmfA review state)
+//! and m0007 (answer letters).
 
 /// How the CPAS settled one conflict between a typed period and a DmfA period.
 pub mod dmfa_resolution {
@@ -38,6 +39,30 @@ pub mod request_dmfa_review {
         pub change_outcome: Option<String>,
         /// Why it could not be recalculated (English, no personal data).
         pub change_detail: Option<String>,
+    }
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// An answer letter issued (migration m0007): its verification code and what it stated.
+pub mod letter {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "letters")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// 12 Crockford base32 characters, without the dashes it is printed with.
+        #[sea_orm(unique)]
+        pub code: String,
+        pub request_id: i64,
+        pub request_version: i32,
+        /// The final answer as the letter printed it (`letters::Content`), canonical JSON.
+        pub content: Json,
+        pub content_sha256: String,
+        pub issued_at: DateTimeUtc,
+        pub issued_by: i64,
     }
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}

@@ -607,3 +607,24 @@ next-draft = Vervollständigen und an das LfA senden
 next-sent = Auf die Antwort des LfA warten
 next-returned = Korrigieren und erneut senden
 next-calculated = Antwort ablegen; zweite Berechnung 30 bis 15 Tage vor dem Ende möglich
+
+# Answer letter (PDF) and its verification (issue 13 §3)
+result-letter = Antwortschreiben (PDF)
+verify-title = Ein Antwortschreiben überprüfen
+verify-intro = Geben Sie den Prüfcode ein, der auf dem Antwortschreiben des LfA steht, um zu prüfen, ob es der gespeicherten Antwort entspricht.
+verify-code = Prüfcode
+verify-submit = Prüfen
+verify-another = Ein anderes Schreiben prüfen
+verify-issued = Schreiben erstellt am
+verify-col-letter = Im Schreiben
+verify-col-current = Gespeicherte Antwort
+verify-decision-date = Datum der Entscheidung
+verify-standing = Stand der Antwort
+verify-current = Dieses Schreiben entspricht der gespeicherten Antwort, die weiterhin gilt.
+verify-changed = Die gespeicherte Antwort hat sich seit diesem Schreiben geändert: Es ist nicht mehr aktuell.
+verify-superseded = Eine spätere Berechnung ({ $reference }) ersetzt diese Antwort: Dieses Schreiben ist nicht mehr aktuell.
+verify-standing-simulation = Simulation
+verify-standing-awaiting-onem = Entscheidung des LfA steht aus
+verify-standing-returned = An das ÖSHZ zurückgeschickt
+verify-standing-confirmed = Vom LfA bestätigt
+verify-standing-modified = Vom LfA geändert

@@ -607,3 +607,24 @@ next-draft = Complete and send to ONEM
 next-sent = Wait for ONEM's answer
 next-returned = Correct and send again
 next-calculated = File the answer; a second calculation is possible 30 to 15 days before the end
+
+# Answer letter (PDF) and its verification (issue 13 §3)
+result-letter = Answer letter (PDF)
+verify-title = Check an answer letter
+verify-intro = Type the verification code printed on ONEM's answer letter to check that it matches the stored answer.
+verify-code = Verification code
+verify-submit = Check
+verify-another = Check another letter
+verify-issued = Letter issued on
+verify-col-letter = In the letter
+verify-col-current = Stored answer
+verify-decision-date = Date of the decision
+verify-standing = Standing of the answer
+verify-current = This letter matches the stored answer, which still holds.
+verify-changed = The stored answer changed since this letter: the letter is no longer current.
+verify-superseded = A later calculation ({ $reference }) replaces this answer: this letter is no longer current.
+verify-standing-simulation = Simulation
+verify-standing-awaiting-onem = Awaiting ONEM
+verify-standing-returned = Returned to the CPAS
+verify-standing-confirmed = Confirmed by ONEM
+verify-standing-modified = Modified by ONEM

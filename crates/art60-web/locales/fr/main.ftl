@@ -607,3 +607,24 @@ next-draft = Compléter et envoyer à l'ONEM
 next-sent = Attendre la réponse de l'ONEM
 next-returned = Corriger et renvoyer
 next-calculated = Classer la réponse ; deuxième calcul possible 30 à 15 jours avant la fin
+
+# Answer letter (PDF) and its verification (issue 13 §3)
+result-letter = Courrier de réponse (PDF)
+verify-title = Vérifier un courrier de réponse
+verify-intro = Saisissez le code de vérification imprimé sur le courrier de réponse de l'ONEM pour vérifier qu'il correspond à la réponse enregistrée.
+verify-code = Code de vérification
+verify-submit = Vérifier
+verify-another = Vérifier un autre courrier
+verify-issued = Courrier émis le
+verify-col-letter = Dans le courrier
+verify-col-current = Réponse enregistrée
+verify-decision-date = Date de la décision
+verify-standing = Statut de la réponse
+verify-current = Ce courrier correspond à la réponse enregistrée, qui est toujours d'application.
+verify-changed = La réponse enregistrée a changé depuis ce courrier : il n'est plus d'actualité.
+verify-superseded = Un calcul ultérieur ({ $reference }) remplace cette réponse : ce courrier n'est plus d'actualité.
+verify-standing-simulation = Simulation
+verify-standing-awaiting-onem = En attente de l'ONEM
+verify-standing-returned = Renvoyée au CPAS
+verify-standing-confirmed = Confirmée par l'ONEM
+verify-standing-modified = Modifiée par l'ONEM

@@ -607,3 +607,24 @@ next-draft = Aanvullen en naar de RVA sturen
 next-sent = Wachten op het antwoord van de RVA
 next-returned = Verbeteren en opnieuw sturen
 next-calculated = Het antwoord bewaren; tweede berekening mogelijk 30 tot 15 dagen voor het einde
+
+# Answer letter (PDF) and its verification (issue 13 §3)
+result-letter = Antwoordbrief (pdf)
+verify-title = Een antwoordbrief verifiëren
+verify-intro = Voer de verificatiecode in die op de antwoordbrief van de RVA staat, om na te gaan of de brief overeenkomt met het geregistreerde antwoord.
+verify-code = Verificatiecode
+verify-submit = Verifiëren
+verify-another = Een andere brief verifiëren
+verify-issued = Brief opgemaakt op
+verify-col-letter = In de brief
+verify-col-current = Geregistreerd antwoord
+verify-decision-date = Datum van de beslissing
+verify-standing = Status van het antwoord
+verify-current = Deze brief komt overeen met het geregistreerde antwoord, dat nog steeds geldt.
+verify-changed = Het geregistreerde antwoord is sinds deze brief gewijzigd: de brief is niet meer actueel.
+verify-superseded = Een latere berekening ({ $reference }) vervangt dit antwoord: deze brief is niet meer actueel.
+verify-standing-simulation = Simulatie
+verify-standing-awaiting-onem = In afwachting van de RVA
+verify-standing-returned = Teruggestuurd naar het OCMW
+verify-standing-confirmed = Bevestigd door de RVA
+verify-standing-modified = Gewijzigd door de RVA

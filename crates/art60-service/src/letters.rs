@@ -70,15 +70,10 @@ impl Content {
     }
 }
 
-/// The standing as the API spells it (`snake_case`).
+/// The standing as the API spells it (its serde name, `snake_case`).
 pub fn standing_name(s: Standing) -> &'static str {
-    match s {
-        Standing::Simulation => "simulation",
-        Standing::AwaitingOnem => "awaiting_onem",
-        Standing::Returned => "returned",
-        Standing::Confirmed => "confirmed",
-        Standing::Modified => "modified",
-    }
+    // A unit variant always has a serde name; the fallback is never taken.
+    art60_rules::result::variant_name(&s).unwrap_or("simulation")
 }
 
 /// A new random code, 12 characters of Crockford base32.

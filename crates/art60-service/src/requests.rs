@@ -829,7 +829,7 @@ pub async fn update(
 }
 
 /// The end date a calculated request fixed: ONEM's override if any, else the computed one.
-fn fixed_end(m: &request::Model) -> Option<NaiveDate> {
+pub(crate) fn fixed_end(m: &request::Model) -> Option<NaiveDate> {
     m.override_end_date.or(m.end_date)
 }
 

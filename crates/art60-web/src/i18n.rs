@@ -58,7 +58,7 @@ pub fn t_args(lang: Lang, key: &str, args: &[(&'static str, String)]) -> String 
 
 /// A date the way Belgian readers write it in every portal language: 02/12/2026.
 pub fn date(d: chrono::NaiveDate) -> String {
-    d.format("%d/%m/%Y").to_string()
+    art60_rules::explain::plain::date_text(d)
 }
 
 /// The best of our languages for an `Accept-Language` header (quality values honoured).

@@ -257,7 +257,7 @@ pub async fn on_status_change<C: ConnectionTrait>(
                 Audience::Cpas,
                 saved,
                 &occasion,
-                json!({"end_date": fixed_end(saved)}),
+                json!({"end_date": crate::requests::fixed_end(saved)}),
             )
             .await
         }
@@ -302,10 +302,6 @@ pub async fn message_received<C: ConnectionTrait>(
         json!({}),
     )
     .await
-}
-
-fn fixed_end(m: &request::Model) -> Option<NaiveDate> {
-    m.override_end_date.or(m.end_date)
 }
 
 /// The time-based notifications due on `today` (Brussels): deadline tomorrow, overdue, and
@@ -355,7 +351,9 @@ pub async fn scan(db: &Db, now: DateTime<Utc>, today: NaiveDate) -> Result<u64> 
         .await?;
     }
     for r in &calculated {
-        let Some(end) = fixed_end(r) else { continue };
+        let Some(end) = crate::requests::fixed_end(r) else {
+            continue;
+        };
         let from = end - Duration::days(open_days);
         let until = end - Duration::days(close_days);
         let kind = if today >= until && today < end {

@@ -75,8 +75,10 @@ impl Standing {
 #[derive(Debug, Clone)]
 pub struct Office {
     pub name: String,
-    /// Its e-mail address(es) as stored (`; ` between several): the directory keeps no postal
-    /// address.
+    /// Postal address as the directory keeps it, parts separated by `, ` (one line each on
+    /// the letter); `None` when the administrators have not entered it.
+    pub address: Option<String>,
+    /// Its e-mail address(es) as stored (`; ` between several).
     pub email: String,
     pub phone: String,
 }
@@ -380,6 +382,10 @@ pub fn inputs(letter: &Letter) -> Result<Inputs, LetterError> {
     d.insert("date_month", letter.decision_date.month().to_string());
     d.insert("date_day", letter.decision_date.day().to_string());
     d.insert("office", letter.office.name.clone());
+    d.insert(
+        "office_address",
+        letter.office.address.clone().unwrap_or_default(),
+    );
     d.insert("office_email", letter.office.email.clone());
     d.insert("office_phone", letter.office.phone.clone());
     // The placeholders of the sentences use the short names.
@@ -609,6 +615,7 @@ mod tests {
             lang,
             office: Office {
                 name: "Namur".into(),
+                address: None,
                 email: "admissibilite.namur@onem.be".into(),
                 phone: "+32 81 23 50 82".into(),
             },

@@ -25,6 +25,7 @@ fn letter(lang: Lang) -> Letter {
         lang,
         office: Office {
             name: "Verviers".into(),
+            address: Some("Rue du Moulin 12, 4800 Verviers".into()),
             email: "admissibilite.verviers@onem.be".into(),
             phone: "+32 87 39 47 56".into(),
         },
@@ -150,6 +151,8 @@ fn pdftotext_finds_every_field_in_each_language() {
         let text = words(&String::from_utf8_lossy(&out.stdout));
         let common = [
             "Verviers",
+            // The postal address, one part a line (lines join with a space here).
+            "Rue du Moulin 12 4800 Verviers",
             "admissibilite.verviers@onem.be",
             "+32 87 39 47 56",
             "ÖSHZ Eupen-Kettenis",

@@ -9,7 +9,7 @@ use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVe
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -17,9 +17,6 @@ use crate::audit::{self, Event, Who};
 use crate::db::{Db, Federation, Role, api_token, login_attempt, session, user};
 use crate::error::{Result, ServiceError};
 
-/// Failed logins allowed per account within [`LOGIN_WINDOW_MINUTES`] before refusing.
-pub const LOGIN_MAX_FAILURES: u64 = 5;
-pub const LOGIN_WINDOW_MINUTES: i64 = 15;
 pub const SESSION_HOURS: i64 = 8;
 pub const SESSION_COOKIE: &str = "art60_session";
 
@@ -104,6 +101,24 @@ pub enum Credential {
     ApiToken,
 }
 
+/// The shortest password accepted.
+pub const PASSWORD_MIN_CHARS: usize = 12;
+
+/// Why a new password is refused, if it is: shorter than [`PASSWORD_MIN_CHARS`], or easy to
+/// guess for zxcvbn (a common password, a name, a keyboard walk, a variation of the
+/// username...: at most 10^10 guesses). Length alone let "azertyuiop12" through.
+pub fn password_problem(password: &str, user_inputs: &[&str]) -> Option<&'static str> {
+    if password.chars().count() < PASSWORD_MIN_CHARS {
+        return Some("at least 12 characters");
+    }
+    if zxcvbn::zxcvbn(password, user_inputs).score() < zxcvbn::Score::Three {
+        return Some(
+            "too easy to guess (a common password, a name or a pattern): use a few uncommon words",
+        );
+    }
+    None
+}
+
 pub fn hash_password(cost: PasswordCost, password: &str) -> Result<String> {
     let params = Params::new(cost.memory_kib, cost.iterations, 1, None)
         .map_err(|e| ServiceError::Storage(format!("argon2 parameters: {e}")))?;
@@ -172,9 +187,7 @@ pub struct NewSession {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Checks a password, with a per-account limit on recent failures. An unknown or inactive
-/// account costs one verification too (against a dummy hash at `cost`, the cost new hashes
-/// get), so the answer's time does not tell whether the account exists.
+/// [`login_from`] without a known source (the pair limit is then the account's alone).
 pub async fn login(
     db: &Db,
     now: DateTime<Utc>,
@@ -182,16 +195,34 @@ pub async fn login(
     username: &str,
     password: &str,
 ) -> Result<NewSession> {
-    let since = now - Duration::minutes(LOGIN_WINDOW_MINUTES);
-    let failures = login_attempt::Entity::find()
-        .filter(login_attempt::Column::Username.eq(username))
-        .filter(login_attempt::Column::Success.eq(false))
-        .filter(login_attempt::Column::At.gte(since))
-        .count(&db.conn)
-        .await?;
-    if failures >= LOGIN_MAX_FAILURES {
-        return Err(ServiceError::TooManyAttempts);
+    login_from(db, now, cost, None, username, password).await
+}
+
+/// Checks a password under the sign-in limits of [`login_throttle`] for `source` (the
+/// client's address). The attempt is counted before the password is verified, so concurrent
+/// wrong passwords cannot all get past the limit. An unknown or inactive account costs one
+/// verification too (against a dummy hash at `cost`, the cost new hashes get), so the
+/// answer's time does not tell whether the account exists.
+pub async fn login_from(
+    db: &Db,
+    now: DateTime<Utc>,
+    cost: PasswordCost,
+    source: Option<&str>,
+    username: &str,
+    password: &str,
+) -> Result<NewSession> {
+    let tx = db.begin_write().await?;
+    crate::login_throttle::check(&tx.txn, now, username, source).await?;
+    let attempt = login_attempt::ActiveModel {
+        username: Set(username.to_owned()),
+        success: Set(false),
+        at: Set(now),
+        source: Set(source.map(str::to_owned)),
+        ..Default::default()
     }
+    .insert(&tx.txn)
+    .await?;
+    tx.commit().await?;
     let found = user::Entity::find()
         .filter(user::Column::Username.eq(username))
         .one(&db.conn)
@@ -204,14 +235,6 @@ pub async fn login(
         }
     };
     let tx = db.begin_write().await?;
-    login_attempt::ActiveModel {
-        username: Set(username.to_owned()),
-        success: Set(ok_user.is_some()),
-        at: Set(now),
-        ..Default::default()
-    }
-    .insert(&tx.txn)
-    .await?;
     let Some(u) = ok_user else {
         audit::append(
             &tx.txn,
@@ -228,6 +251,9 @@ pub async fn login(
         tx.commit().await?;
         return Err(ServiceError::Unauthenticated);
     };
+    let mut attempt: login_attempt::ActiveModel = attempt.into();
+    attempt.success = Set(true);
+    attempt.update(&tx.txn).await?;
     let cookie = random_secret("");
     let csrf_token = random_secret("");
     let expires_at = now + Duration::hours(SESSION_HOURS);
@@ -436,4 +462,33 @@ pub async fn revoke_token(db: &Db, now: DateTime<Utc>, actor: &Actor, id: i64) -
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_and_short_passwords_are_refused() {
+        for weak in [
+            "short",
+            "azertyuiop12",
+            "password1234",
+            "Password123!",
+            "qwertyuiopasdf",
+            "worker.namur2026",
+        ] {
+            assert!(
+                password_problem(weak, &["worker.namur"]).is_some(),
+                "{weak} accepted"
+            );
+        }
+        for strong in ["correct horse battery staple", "vélo pluie tartine 1976"] {
+            assert_eq!(
+                password_problem(strong, &["worker.namur"]),
+                None,
+                "{strong}"
+            );
+        }
+    }
 }

@@ -33,6 +33,9 @@ pub struct OfficeView {
     pub name: String,
     /// The area the office covers.
     pub area: Option<String>,
+    /// Postal address on one line, parts separated by `, ` (street, postcode and town); the
+    /// answer letter prints each part on its own line. `None` until entered.
+    pub address: Option<String>,
     pub phone: String,
     /// All addresses as stored (`; ` between several).
     pub email: String,
@@ -57,6 +60,7 @@ impl From<office::Model> for OfficeView {
             code: m.code,
             name: m.name,
             area: m.area,
+            address: m.address,
             phone: m.phone,
             emails: split_emails(&m.email),
             email: m.email,
@@ -93,6 +97,27 @@ pub struct NewOffice {
     pub name: String,
     pub phone: String,
     pub email: String,
+    /// Postal address (street, postcode and town, separated by `, `).
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// Longest postal address kept: three lines of a letter's window envelope, generously.
+const ADDRESS_MAX: usize = 300;
+
+fn check_address(errors: &mut Vec<FieldError>, a: &str) {
+    if a.len() > ADDRESS_MAX {
+        errors.push(FieldError::new(
+            "address",
+            format!("at most {ADDRESS_MAX} characters"),
+        ));
+    }
+}
+
+/// Blank means none; inner whitespace runs become one space so the letter's lines are tidy.
+fn clean_address(a: &str) -> Option<String> {
+    let a = a.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!a.is_empty()).then_some(a)
 }
 
 /// The office directory is public (SPEC §1.5): anyone may read it, signed in or not.
@@ -133,6 +158,9 @@ pub async fn create_office(
     non_empty(&mut errors, "name", &input.name, 200);
     non_empty(&mut errors, "phone", &input.phone, 40);
     check_emails(&mut errors, "email", &input.email);
+    if let Some(a) = &input.address {
+        check_address(&mut errors, a);
+    }
     if office::Entity::find()
         .filter(office::Column::Code.eq(input.code.trim()))
         .one(&db.conn)
@@ -152,6 +180,7 @@ pub async fn create_office(
         email: Set(split_emails(&input.email).join("; ")),
         created_at: Set(now),
         area: Set(None),
+        address: Set(input.address.as_deref().and_then(clean_address)),
         email_confirmed: Set(true),
         ..Default::default()
     }
@@ -191,6 +220,9 @@ pub struct OfficeChanges {
     pub email: Option<String>,
     #[serde(default)]
     pub email_confirmed: Option<bool>,
+    /// Postal address; empty clears it.
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
 pub async fn update_office(
@@ -220,6 +252,9 @@ pub async fn update_office(
     if let Some(e) = &changes.email {
         check_emails(&mut errors, "email", e);
     }
+    if let Some(a) = &changes.address {
+        check_address(&mut errors, a);
+    }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
     }
@@ -240,6 +275,9 @@ pub async fn update_office(
     }
     if let Some(c) = changes.email_confirmed {
         am.email_confirmed = Set(c);
+    }
+    if let Some(a) = changes.address {
+        am.address = Set(clean_address(&a));
     }
     let tx = db.begin_write().await?;
     let view = OfficeView::from(am.update(&tx.txn).await?);
@@ -362,6 +400,8 @@ pub async fn seed_offices(
             email: Set(email.to_owned()),
             created_at: Set(now),
             area: Set(Some(area.to_owned())),
+            // SPEC §1.5 gives no postal addresses; administrators enter them.
+            address: Set(None),
             email_confirmed: Set(confirmed),
             ..Default::default()
         }
@@ -575,8 +615,8 @@ pub async fn create_user(
     }
     let mut errors = Vec::new();
     non_empty(&mut errors, "username", &input.username, 100);
-    if input.password.chars().count() < 12 {
-        errors.push(FieldError::new("password", "at least 12 characters"));
+    if let Some(why) = crate::auth::password_problem(&input.password, &[&input.username]) {
+        errors.push(FieldError::new("password", why));
     }
     let needs = |field: &str, present: bool, wanted: bool, errors: &mut Vec<FieldError>| {
         if present != wanted {
@@ -770,9 +810,9 @@ pub async fn update_user(
         .await?
         .ok_or(ServiceError::NotFound("user"))?;
     if let Some(p) = &changes.password
-        && p.chars().count() < 12
+        && let Some(why) = crate::auth::password_problem(p, &[&current.username])
     {
-        return Err(ServiceError::invalid("password", "at least 12 characters"));
+        return Err(ServiceError::invalid("password", why));
     }
     if changes.active == Some(false) && id == actor.user_id {
         return Err(ServiceError::invalid(

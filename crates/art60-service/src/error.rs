@@ -62,8 +62,8 @@ pub enum ServiceError {
     Stale { current: i32 },
     #[error("this change needs If-Match with the current ETag")]
     PreconditionRequired,
-    #[error("too many attempts, retry later")]
-    TooManyAttempts,
+    #[error("too many attempts, retry in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
     #[error("Idempotency-Key reused with a different request body")]
     IdempotencyMismatch,
     #[error("calculation engine failed: {0}")]

@@ -207,21 +207,15 @@ fn check_text(
         ));
         return;
     }
-    if crate::pii::contains_niss(t) {
-        errors.push(FieldError::new(
-            field,
-            "contains a national register number (NISS): escalations carry no personal data",
-        ));
-    }
-    if let Some(p) = person
-        && (crate::pii::contains_name(t, &p.last_name)
-            || crate::pii::contains_name(t, &p.first_name))
-    {
-        errors.push(FieldError::new(
-            field,
-            "contains the person's name: escalations carry no personal data",
-        ));
-    }
+    crate::pii::check_free_text(
+        errors,
+        field,
+        t,
+        person.map(|p| crate::pii::Names {
+            last_name: &p.last_name,
+            first_name: &p.first_name,
+        }),
+    );
     // The request reference would let the SPOC ask for the case: the ticket replaces it.
     if let Some(r) = reference
         && t.to_lowercase().contains(&r.to_lowercase())

@@ -206,6 +206,33 @@ pub async fn issue(db: &Db, now: DateTime<Utc>, actor: &Actor, request_id: i64) 
     })
 }
 
+/// One failed verification in the audit trail: the code as understood (`None`: not even
+/// shaped like one) and, when it exists but is not the user's to see, the letter.
+async fn audit_failed(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    code: Option<&str>,
+    letter_id: Option<i64>,
+) -> Result<()> {
+    let tx = db.begin_write().await?;
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "verify_letter",
+            entity: "letter",
+            entity_id: letter_id,
+            after: Some(serde_json::json!({"found": false, "code": code})),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// A letter checked against the stored answer.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Verification {
@@ -230,26 +257,39 @@ impl Verification {
 }
 
 /// Checks a letter's code (as typed) for a user of the request's CPAS or office; any other
-/// user, and an unknown code, get "not found". Audited `verify_letter`.
+/// user, and an unknown code, get "not found". Audited `verify_letter`, the failures too
+/// (`found: false`, with the letter when the code exists but the user may not see it), so
+/// that guessing at codes leaves a trace.
 pub async fn verify(
     db: &Db,
     now: DateTime<Utc>,
     actor: &Actor,
     typed: &str,
 ) -> Result<Verification> {
-    let code = normalize_code(typed).ok_or(ServiceError::NotFound("letter"))?;
-    let l = letter::Entity::find()
-        .filter(letter::Column::Code.eq(code.as_str()))
-        .one(&db.conn)
-        .await?
-        .ok_or(ServiceError::NotFound("letter"))?;
+    let code = normalize_code(typed);
+    let found = match &code {
+        Some(c) => {
+            letter::Entity::find()
+                .filter(letter::Column::Code.eq(c.as_str()))
+                .one(&db.conn)
+                .await?
+        }
+        None => None,
+    };
+    let Some(l) = found else {
+        audit_failed(db, now, actor, code.as_deref(), None).await?;
+        return Err(ServiceError::NotFound("letter"));
+    };
     // The request's visibility rules decide; a refusal reads as an unknown code.
-    let m = requests::visible_request(db, actor, l.request_id)
-        .await
-        .map_err(|e| match e {
-            ServiceError::NotFound(_) => ServiceError::NotFound("letter"),
-            other => other,
-        })?;
+    let m = match requests::visible_request(db, actor, l.request_id).await {
+        Ok(m) => m,
+        Err(ServiceError::NotFound(_)) => {
+            audit_failed(db, now, actor, code.as_deref(), Some(l.id)).await?;
+            return Err(ServiceError::NotFound("letter"));
+        }
+        Err(other) => return Err(other),
+    };
+    let code = l.code.clone();
     let stated: Content = serde_json::from_value(l.content.clone())
         .map_err(|e| ServiceError::Storage(format!("stored letter {}: {e}", l.id)))?;
     let current = Content::of(&m);
@@ -284,6 +324,7 @@ pub async fn verify(
             entity_id: Some(l.id),
             person_id: Some(m.person_id),
             after: Some(serde_json::json!({
+                "found": true,
                 "request_id": m.id,
                 "matches": v.matches,
                 "still_current": v.still_current(),

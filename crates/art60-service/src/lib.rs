@@ -28,6 +28,7 @@ pub mod engine;
 pub mod error;
 pub mod escalations;
 pub mod letters;
+pub mod login_throttle;
 pub mod messages;
 pub mod notify;
 pub mod persons;

@@ -91,12 +91,6 @@ fn check_body(body: &str) -> Result<String> {
             format!("1 to {MAX_BODY_CHARS} characters"),
         ));
     }
-    if crate::pii::contains_niss(body) {
-        return Err(ServiceError::invalid(
-            "body",
-            "contains a national register number (NISS): quote the request reference instead",
-        ));
-    }
     Ok(body.to_owned())
 }
 
@@ -200,6 +194,7 @@ pub async fn post(
 ) -> Result<Posted> {
     let r = thread_request(db, actor, request_id).await?;
     let body = check_body(body)?;
+    crate::requests::check_text_about(&db.conn, r.person_id, "body", &body).await?;
     let who = actor.who();
     let org = who.org.clone().unwrap_or_default();
     let prepared = match attachment {

@@ -3,6 +3,63 @@
 //! person, not their name.
 
 use art60_rules::Niss;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::error::FieldError;
+
+/// The text as the checks read it: compatibility-decomposed (full-width `８８`, circled and
+/// superscript digits become ASCII digits, full-width separators plain ones), accents dropped,
+/// invisible format characters (zero-width spaces and joiners, soft hyphens, BOM) removed, lower
+/// case. Without this "８８０４…" or "Du\u{200b}pont" passed the filter.
+pub fn canonical(text: &str) -> String {
+    text.nfkd()
+        .filter(|c| !is_combining_mark(*c) && !is_invisible(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}'
+    )
+}
+
+/// The names of the person a text is about, when the service knows them.
+#[derive(Clone, Copy)]
+pub struct Names<'a> {
+    pub last_name: &'a str,
+    pub first_name: &'a str,
+}
+
+/// The one filter for free text that reaches another party (a return reason, an override or
+/// derogation justification, a message, an escalation, feedback): such text goes to the
+/// other organisation, to mails and to the audit trail that administrators read, so it must
+/// not carry the person's NISS or name; the request already identifies the person.
+pub fn check_free_text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    text: &str,
+    person: Option<Names<'_>>,
+) {
+    if contains_niss(text) {
+        errors.push(FieldError::coded(
+            field,
+            "contains_niss",
+            "contains a national register number (NISS): the request already identifies the person; quote its reference instead",
+        ));
+    }
+    if let Some(p) = person
+        && (contains_name(text, p.last_name) || contains_name(text, p.first_name))
+    {
+        errors.push(FieldError::coded(
+            field,
+            "contains_name",
+            "contains the person's name: the request already identifies the person; write without it",
+        ));
+    }
+}
 
 /// Separators people type inside a NISS (`95.03.10-123.41`, `950310 123 41`).
 fn is_separator(c: char) -> bool {
@@ -13,7 +70,7 @@ fn is_separator(c: char) -> bool {
 /// Digits are grouped into runs joined by single separators; any consecutive groups that
 /// together hold exactly 11 digits are checked, so a NISS next to another number is found too.
 pub fn contains_niss(text: &str) -> bool {
-    let chars: Vec<char> = text.chars().collect();
+    let chars: Vec<char> = canonical(text).chars().collect();
     let mut i = 0;
     while i < chars.len() {
         if !chars[i].is_ascii_digit() {
@@ -62,7 +119,7 @@ pub fn contains_niss(text: &str) -> bool {
 }
 
 fn fold(s: &str) -> String {
-    s.chars().flat_map(char::to_lowercase).collect()
+    canonical(s)
 }
 
 /// True when `text` contains `name` as a whole word (case-insensitive). Names shorter than
@@ -122,6 +179,49 @@ mod tests {
         ] {
             assert!(!contains_niss(t), "{t}");
         }
+    }
+
+    #[test]
+    fn other_digit_forms_and_invisible_characters_do_not_hide_a_niss() {
+        for t in [
+            "ＮＩＳＳ ９５０３１０１２３４１",
+            "95\u{200b}031012341",
+            "95.03.10\u{ff0d}123.41",
+            "⑨5031012341",
+        ] {
+            assert!(contains_niss(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn names_match_without_accents_case_or_hidden_characters() {
+        assert!(contains_name("le dossier de ＤＵＰＯＮＴ", "Dupont"));
+        assert!(contains_name("Du\u{200b}pont a appelé", "Dupont"));
+        assert!(contains_name("Elodie asked", "Élodie"));
+        assert!(contains_name("Me Müller", "Muller"));
+    }
+
+    #[test]
+    fn the_filter_names_the_field_and_the_reason() {
+        let mut errors = Vec::new();
+        let p = Names {
+            last_name: "Dupont",
+            first_name: "Marie",
+        };
+        check_free_text(&mut errors, "reason", "certificat manquant", Some(p));
+        assert!(errors.is_empty());
+        check_free_text(&mut errors, "reason", "Marie 95031012341", Some(p));
+        let codes: Vec<_> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_deref()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("reason", Some("contains_niss")),
+                ("reason", Some("contains_name"))
+            ]
+        );
     }
 
     #[test]

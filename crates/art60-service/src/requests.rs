@@ -980,6 +980,32 @@ pub async fn send(
     Ok(RequestView::from(saved))
 }
 
+/// [`crate::pii::check_free_text`] for a text about `person_id`: refused with 422 on `field`
+/// when it carries the person's NISS or name.
+pub(crate) async fn check_text_about<C: ConnectionTrait>(
+    conn: &C,
+    person_id: i64,
+    field: &str,
+    text: &str,
+) -> Result<()> {
+    let p = person::Entity::find_by_id(person_id).one(conn).await?;
+    let mut errors = Vec::new();
+    crate::pii::check_free_text(
+        &mut errors,
+        field,
+        text,
+        p.as_ref().map(|p| crate::pii::Names {
+            last_name: &p.last_name,
+            first_name: &p.first_name,
+        }),
+    );
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::Invalid(errors))
+    }
+}
+
 /// ONEM returns a sent request to the CPAS, with a mandatory reason.
 pub async fn return_to_cpas(
     db: &Db,
@@ -1000,6 +1026,7 @@ pub async fn return_to_cpas(
             "required (1 to 4000 characters)",
         ));
     }
+    check_text_about(&db.conn, m.person_id, "reason", reason).await?;
     let before = snapshot(&m);
     let mut am: request::ActiveModel = m.clone().into();
     am.status = Set(Status::Returned);
@@ -1045,6 +1072,9 @@ pub async fn decide(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
+    if let Some(j) = &justification {
+        check_text_about(&db.conn, m.person_id, "justification", j).await?;
+    }
     // Requests sent side by side must not publish more calculations than allowed either.
     check_calculation_count(&db.conn, m.employment_id).await?;
     let (decision, end) = match input.decision {
@@ -1240,6 +1270,7 @@ pub async fn grant_derogation(
             "required (1 to 4000 characters)",
         ));
     }
+    check_text_about(&db.conn, emp.person_id, "reason", reason).await?;
     let tx = db.begin_write().await?;
     derogation::ActiveModel {
         employment_id: Set(employment_id),

@@ -24,6 +24,14 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The notification scheduler; `None`: not started in this process.
     pub notify: Option<NotifySettings>,
+    /// The portal's public address (see [`api::Settings::public_url`]).
+    pub public_url: Option<String>,
+    /// See [`api::Settings::trust_forwarded_for`].
+    pub trust_forwarded_for: bool,
+    /// Serve `/metrics` on this separate address (without a token) instead of the main one.
+    pub metrics_bind: Option<SocketAddr>,
+    /// Serve `/metrics` on the main address behind this bearer token.
+    pub metrics_token: Option<String>,
 }
 
 /// `art60 serve`'s notification settings.
@@ -117,12 +125,39 @@ pub async fn run_with(
     let metrics = PrometheusBuilder::new()
         .install_recorder()
         .map_err(|e| ServerError::Metrics(e.to_string()))?;
+    let metrics_server = match cfg.metrics_bind {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServerError::Bind { addr, source })?;
+            tracing::info!(%addr, "metrics listening");
+            let app = api::metrics_router(metrics.clone());
+            Some(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::warn!(error = %e, "metrics server stopped");
+                }
+            }))
+        }
+        None => None,
+    };
     let state = AppState {
         db,
         clock,
         store: cfg.attachment_dir.map(Store::Directory).unwrap_or_default(),
         password_cost: cost,
         metrics: Some(metrics),
+        settings: api::Settings {
+            public_url: cfg
+                .public_url
+                .as_deref()
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            trust_forwarded_for: cfg.trust_forwarded_for,
+            // With a separate metrics address the main one has no /metrics at all.
+            metrics_token: cfg
+                .metrics_token
+                .clone()
+                .filter(|_| cfg.metrics_bind.is_none()),
+        },
     };
     let sweeper = {
         let (db, clock) = (state.db.clone(), state.clock.clone());
@@ -151,10 +186,17 @@ pub async fn run_with(
     let addr = listener.local_addr()?;
     announce(&creds, addr);
     tracing::info!(%addr, "listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    // The peer address feeds sign-in throttling (`api::extract::ClientSource`).
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
     sweeper.abort();
+    if let Some(m) = metrics_server {
+        m.abort();
+    }
     // Let a round in progress finish: its claimed rows are released or marked sent.
     let _ = stop_scheduler.send(true);
     if let Some(h) = scheduler {

@@ -12,43 +12,6 @@ use crate::auth::Actor;
 use crate::db::{Db, Role, feedback};
 use crate::error::{FieldError, Result, ServiceError};
 
-/// An 11-digit run (separators `.`, `-`, `/`, space allowed) whose check digits make it a
-/// valid NISS. Phone numbers and dates do not have 11 digits with a NISS checksum.
-pub fn contains_niss(text: &str) -> bool {
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].is_ascii_digit() && (i == 0 || chars[i - 1] != '+') {
-            let mut digits = String::new();
-            let mut j = i;
-            while j < chars.len() {
-                if chars[j].is_ascii_digit() {
-                    digits.push(chars[j]);
-                    j += 1;
-                } else if matches!(chars[j], '.' | '-' | '/' | ' ')
-                    && chars.get(j + 1).is_some_and(char::is_ascii_digit)
-                {
-                    j += 1;
-                } else {
-                    break;
-                }
-            }
-            // Any 11 consecutive digits of the run (a NISS glued to other numbers).
-            let d: Vec<char> = digits.chars().collect();
-            if d.len() >= 11
-                && d.windows(11)
-                    .any(|w| art60_rules::Niss::parse(&w.iter().collect::<String>()).is_ok())
-            {
-                return true;
-            }
-            i = j.max(i + 1);
-        } else {
-            i += 1;
-        }
-    }
-    false
-}
-
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewFeedback {
@@ -94,11 +57,9 @@ pub async fn submit(
     let message = input.message.trim();
     if message.is_empty() || message.chars().count() > 4000 {
         errors.push(FieldError::new("message", "1 to 4000 characters"));
-    } else if contains_niss(message) {
-        errors.push(FieldError::new(
-            "message",
-            "remove the national register number (NISS): feedback must not contain personal data; quote the request reference instead",
-        ));
+    } else {
+        // Feedback names no request, so only the NISS can be recognised.
+        crate::pii::check_free_text(&mut errors, "message", message, None);
     }
     let page = input.page.trim();
     if !page.starts_with('/') || page.len() > 300 || page.contains(char::is_whitespace) {
@@ -189,10 +150,9 @@ pub async fn list(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn niss_shaped_numbers_are_found_in_any_layout() {
+        use crate::pii::contains_niss;
         assert!(contains_niss("about 95031012341 please"));
         assert!(contains_niss("about 95.03.10-123.41 please"));
         assert!(!contains_niss("call +32 470 12 34 56"));

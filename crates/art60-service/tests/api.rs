@@ -300,7 +300,7 @@ async fn session_writes_need_the_csrf_token_and_logins_are_rate_limited() {
         assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
         assert_eq!(no_csrf.body["type"], "urn:art60:problem:csrf");
         let wrong = json!({"username": "worker.brussels", "password": "not the password"});
-        for _ in 0..art60_service::auth::LOGIN_MAX_FAILURES {
+        for _ in 0..art60_service::login_throttle::POLICY.pair_free {
             let r = t
                 .call(
                     Method::POST,
@@ -321,16 +321,15 @@ async fn session_writes_need_the_csrf_token_and_logins_are_rate_limited() {
             )
             .await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(r.headers["retry-after"], "900");
-        // Other accounts are not affected, and the limit lifts after the window.
+        // The first back-off step: 30 seconds (then 60, 120... up to 15 minutes).
+        assert_eq!(r.headers["retry-after"], "30");
+        // Other accounts are not affected, and the limit lifts after the wait.
         assert!(matches!(
             t.login("worker.namur").await,
             Auth::Session { .. }
         ));
-        t.clock.set(
-            t.clock_now()
-                + chrono::Duration::minutes(art60_service::auth::LOGIN_WINDOW_MINUTES + 1),
-        );
+        t.clock
+            .set(t.clock_now() + art60_service::login_throttle::POLICY.base_delay);
         let r = t
             .call(
                 Method::POST,

@@ -37,6 +37,7 @@ async fn concurrent_audited_reads_keep_the_chain() {
                 store: Store::Database,
                 password_cost: PasswordCost::minimal_for_tests(),
                 metrics: None,
+                settings: Default::default(),
             }));
         }
         let before = audit_entry::Entity::find().count(&t.db.conn).await.unwrap();

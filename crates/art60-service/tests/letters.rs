@@ -127,7 +127,8 @@ async fn a_letter_is_issued_for_a_calculated_request_and_verified_by_its_cpas_an
         assert_eq!(checks[0].actor_user_id, Some(officer_a.user_id));
         assert_eq!(checks[0].after.as_ref().unwrap()["still_current"], true);
 
-        // Anyone else: the code does not exist for them (and nothing is audited).
+        // Anyone else: the code does not exist for them; each try is audited as a failure
+        // naming the letter (guessing leaves a trace), without the person.
         for other in [
             "worker.brussels",
             "officer.brussels",
@@ -145,12 +146,27 @@ async fn a_letter_is_issued_for_a_calculated_request_and_verified_by_its_cpas_an
                 "{other} got a foreign letter"
             );
         }
+        let checks = audit_actions(&t, "verify_letter").await;
+        assert_eq!(checks.len(), 2 + 5);
+        for failed in &checks[2..] {
+            assert_eq!(failed.entity_id, Some(issued.letter_id));
+            assert_eq!(failed.person_id, None);
+            assert_eq!(failed.after.as_ref().unwrap()["found"], false);
+        }
         for bad in ["", "ABCD-EFGH-JKMU", "0000-0000-0000"] {
             assert!(is_not_found(
                 letters::verify(&t.db, t.clock.now(), &officer_a, bad).await
             ));
         }
-        assert_eq!(audit_actions(&t, "verify_letter").await.len(), 2);
+        let checks = audit_actions(&t, "verify_letter").await;
+        assert_eq!(checks.len(), 2 + 5 + 3);
+        // A code of the right shape is kept (normalised); a malformed one is not.
+        assert_eq!(
+            checks[7].after.as_ref().unwrap()["code"],
+            serde_json::Value::Null
+        );
+        assert_eq!(checks[9].after.as_ref().unwrap()["code"], "000000000000");
+        assert!(checks[7..].iter().all(|c| c.entity_id.is_none()));
         assert_eq!(audit_actions(&t, "letter").await.len(), 1);
 
         // Each letter has its own code.

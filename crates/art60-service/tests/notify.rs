@@ -189,18 +189,42 @@ async fn received_goes_to_the_cpas_in_its_language() {
 }
 
 #[tokio::test]
-async fn returned_carries_the_reason_with_any_niss_removed() {
+async fn returned_carries_the_reason_and_a_niss_never_gets_there() {
     for backend in backends() {
         let env = Env::new(backend).await;
         let (id, etag, reference) = env.sent().await;
         let t = &env.t;
-        let r = t
+        // A reason with the NISS is refused before anything is written (issue 14 §1).
+        let refused = t
             .act(
                 &t.a.officer,
                 id,
                 "return",
                 &etag,
                 Some(json!({"reason": format!("Le contrat de {NISS_1} manque")})),
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        env.tick().await;
+        assert!(
+            env.sink
+                .take()
+                .iter()
+                .all(|m| !m.subject.contains("renvoyée")),
+            "a refused return was mailed"
+        );
+        let r = t
+            .act(
+                &t.a.officer,
+                id,
+                "return",
+                &etag,
+                Some(json!({"reason": "Le contrat de travail manque"})),
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -212,7 +236,7 @@ async fn returned_carries_the_reason_with_any_niss_removed() {
             &format!("Demande {reference} : renvoyée par l'ONEM"),
         );
         assert!(
-            m.body.contains("Motif : Le contrat de […] manque"),
+            m.body.contains("Motif : Le contrat de travail manque"),
             "{}",
             m.body
         );

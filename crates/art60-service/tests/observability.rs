@@ -94,17 +94,54 @@ async fn logs_hold_no_niss_and_no_name_and_metrics_count_requests() {
         clock: t.clock.clone(),
         store: art60_service::attachments::Store::Database,
         password_cost: art60_service::auth::PasswordCost::minimal_for_tests(),
-        metrics: Some(handle),
+        metrics: Some(handle.clone()),
+        settings: art60_service::api::Settings {
+            metrics_token: Some("metrics-secret".into()),
+            ..Default::default()
+        },
     });
     use tower::ServiceExt;
-    let resp = app
-        .oneshot(
-            axum::http::Request::get("/metrics")
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
+    let get = |auth: Option<&str>| {
+        let mut r = axum::http::Request::get("/metrics");
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        r.body(axum::body::Body::empty()).unwrap()
+    };
+    // Without the token, or with another one: refused, nothing of the counters shown.
+    for auth in [None, Some("Bearer wrong"), Some("metrics-secret")] {
+        let resp = app.clone().oneshot(get(auth)).await.unwrap();
+        assert_eq!(
+            resp.status(),
+            axum::http::StatusCode::UNAUTHORIZED,
+            "{auth:?}"
+        );
+    }
+    // Without a token configured there is no /metrics on the main address.
+    let bare = art60_service::api::router(art60_service::api::AppState {
+        db: t.db.clone(),
+        clock: t.clock.clone(),
+        store: art60_service::attachments::Store::Database,
+        password_cost: art60_service::auth::PasswordCost::minimal_for_tests(),
+        metrics: Some(handle.clone()),
+        settings: Default::default(),
+    });
+    let resp = bare
+        .oneshot(get(Some("Bearer metrics-secret")))
         .await
         .unwrap();
+    assert_eq!(resp.status(), axum::http::StatusCode::NOT_FOUND);
+    // The separate metrics address serves them without a token.
+    let resp = art60_service::api::metrics_router(handle)
+        .oneshot(get(None))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), axum::http::StatusCode::OK);
+    let resp = app
+        .oneshot(get(Some("Bearer metrics-secret")))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), axum::http::StatusCode::OK);
     let body = http_body_util::BodyExt::collect(resp.into_body())
         .await
         .unwrap()

@@ -324,3 +324,98 @@ async fn a_password_change_ends_the_other_sessions_and_tokens() {
         t.finish().await;
     }
 }
+
+/// Free text that reaches the other party, mails and the audit trail: the person's NISS and
+/// name are refused in every such field, whatever their writing (full-width digits, hidden
+/// zero-width spaces, capitals without accents); nothing is written.
+#[tokio::test]
+async fn free_text_for_another_party_carries_no_niss_or_name() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let r = t.draft(&t.a, NISS_1).await;
+        let s = t.act(&t.a.worker, r.id(), "send", &r.etag(), None).await;
+        assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+        let audit_before = audit_count(&t).await;
+        let cases = [
+            // (action, body, field, code)
+            (
+                "return",
+                json!({"reason": "NISS ９５０３１０１２３４１ manquant"}),
+                "reason",
+                "contains_niss",
+            ),
+            (
+                "return",
+                json!({"reason": "le certificat de TE\u{200b}ST manque"}),
+                "reason",
+                "contains_name",
+            ),
+            (
+                "decide",
+                json!({"decision": "override", "end_date": "2025-06-30",
+                    "justification": "Person a fourni l'attestation"}),
+                "justification",
+                "contains_name",
+            ),
+        ];
+        for (action, body, field, code) in cases {
+            let refused = t
+                .act(&t.a.officer, r.id(), action, &s.etag(), Some(body))
+                .await;
+            assert_eq!(
+                refused.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{action}: {}",
+                refused.body
+            );
+            assert!(
+                refused.body["errors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["field"] == field && e["code"] == code),
+                "{action}: {}",
+                refused.body
+            );
+        }
+        let msg = t
+            .call(
+                Method::POST,
+                &format!("/api/v1/requests/{}/messages", r.id()),
+                &t.a.worker,
+                Some(json!({"body": "Test Person a signé"})),
+            )
+            .await;
+        assert_eq!(msg.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", msg.body);
+        let fb = t
+            .call(
+                Method::POST,
+                "/api/v1/feedback",
+                &t.a.worker,
+                Some(json!({"message": "le NISS 95.03.10－123.41 s'affiche", "page": "/queue"})),
+            )
+            .await;
+        assert_eq!(fb.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", fb.body);
+        // Nothing was written, the audit trail included.
+        assert_eq!(audit_count(&t).await, audit_before);
+        let ok = t
+            .act(
+                &t.a.officer,
+                r.id(),
+                "return",
+                &s.etag(),
+                Some(json!({"reason": "le certificat médical manque"})),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+        t.finish().await;
+    }
+}
+
+async fn audit_count(t: &TestApp) -> u64 {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    art60_service::db::audit_entry::Entity::find()
+        .count(&t.db.conn)
+        .await
+        .unwrap()
+}

@@ -37,6 +37,7 @@ async fn main() {
         store: Store::Database,
         password_cost: cost,
         metrics: None,
+        settings: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await

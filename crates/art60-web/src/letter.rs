@@ -79,10 +79,14 @@ fn explanation(result: Option<&serde_json::Value>, lang: Lang) -> (Vec<String>, 
     (sentences, articles)
 }
 
-/// The portal's own address for the verification page, from the request's `Host` (the
-/// service keeps no public base URL outside the notifier's settings). Plain http only on a
-/// loopback host, as the demo runs.
-fn verify_url(headers: &HeaderMap) -> String {
+/// The portal's own address for the verification page: the configured public address
+/// (`--base-url`) when there is one, else the request's `Host` (plain http only on a loopback
+/// host, as the demo runs). The configured one wins so that a proxy's or client's `Host`
+/// cannot decide what a letter prints.
+fn verify_url(public_url: Option<&str>, headers: &HeaderMap) -> String {
+    if let Some(base) = public_url {
+        return format!("{base}/verify");
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -134,6 +138,7 @@ pub fn letter_data(issued: &Issued, verify_url: String) -> Letter {
         lang,
         office: Office {
             name: issued.office.name.clone(),
+            address: issued.office.address.clone(),
             email: issued.office.email.clone(),
             phone: issued.office.phone.clone(),
         },
@@ -190,7 +195,10 @@ pub async fn letter_pdf(
         Err(e @ ServiceError::Refused { .. }) => return Problem::from(e).into_response(),
         Err(e) => return ctx.fail(e).into_response(),
     };
-    let letter = letter_data(&issued, verify_url(&headers));
+    let letter = letter_data(
+        &issued,
+        verify_url(st.settings.public_url.as_deref(), &headers),
+    );
     let started = Instant::now();
     // typst lays out synchronously (tens of milliseconds): off the async worker threads.
     let pdf = tokio::task::spawn_blocking(move || art60_letter::render(&letter)).await;
@@ -369,12 +377,22 @@ mod tests {
     #[test]
     fn the_verification_address_follows_the_host() {
         let mut h = HeaderMap::new();
-        assert_eq!(verify_url(&h), "/verify");
+        assert_eq!(verify_url(None, &h), "/verify");
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8060"));
-        assert_eq!(verify_url(&h), "http://127.0.0.1:8060/verify");
+        assert_eq!(verify_url(None, &h), "http://127.0.0.1:8060/verify");
         h.insert(header::HOST, HeaderValue::from_static("cpas.example.be"));
-        assert_eq!(verify_url(&h), "https://cpas.example.be/verify");
+        assert_eq!(verify_url(None, &h), "https://cpas.example.be/verify");
         h.insert(header::HOST, HeaderValue::from_static("evil.example/x?y"));
-        assert_eq!(verify_url(&h), "/verify");
+        assert_eq!(verify_url(None, &h), "/verify");
+    }
+
+    #[test]
+    fn the_configured_public_address_wins_over_the_host() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("evil.example"));
+        assert_eq!(
+            verify_url(Some("https://art60.example.be"), &h),
+            "https://art60.example.be/verify"
+        );
     }
 }

@@ -499,6 +499,7 @@ pub async fn admin_office_post(
         phone: Some(field(&pairs, "phone").to_owned()),
         email: Some(field(&pairs, "email").to_owned()),
         email_confirmed: Some(field(&pairs, "email_confirmed") == "on"),
+        address: Some(field(&pairs, "address").to_owned()),
     };
     match directory::update_office(&st.db, st.clock.now(), &actor, id, changes).await {
         Ok(_) => Ok(Redirect::to("/admin/offices?done=saved").into_response()),

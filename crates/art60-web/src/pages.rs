@@ -164,7 +164,7 @@ pub async fn login(
             let resp = with_cookie(Redirect::to(target).into_response(), &cookie);
             with_cookie(resp, &format!("{LOGIN_COOKIE}=; Path=/login; Max-Age=0"))
         }
-        Err(ServiceError::TooManyAttempts) => {
+        Err(ServiceError::TooManyAttempts { .. }) => {
             let msg = ctx.t("login-too-many");
             login_page(ctx, f.username, Some(msg), StatusCode::TOO_MANY_REQUESTS)
         }

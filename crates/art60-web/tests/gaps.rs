@@ -44,6 +44,7 @@ async fn portal(secure_cookies: bool) -> Portal {
         store: Store::Database,
         password_cost: cost,
         metrics: None,
+        settings: Default::default(),
     };
     let app = art60_web::app(state);
     // The same wiring as `art60 serve` (server::run_with).
@@ -446,6 +447,7 @@ async fn control_characters_in_forms_are_refused_on_both_databases() {
             store: Store::Database,
             password_cost: cost,
             metrics: None,
+            settings: Default::default(),
         };
         let p = Portal {
             app: art60_web::app(state),

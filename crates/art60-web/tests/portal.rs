@@ -42,6 +42,7 @@ async fn portal() -> Portal {
         store: Store::Database,
         password_cost: cost,
         metrics: None,
+        settings: Default::default(),
     };
     Portal {
         app: art60_web::app(state),

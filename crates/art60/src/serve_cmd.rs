@@ -56,9 +56,23 @@ pub struct ServeArgs {
         default_value = "\"CPAS@ONEM\" <noreply@art60.invalid>"
     )]
     smtp_from: String,
-    /// The portal's public address, for links in e-mails.
+    /// The portal's public address (`https://...`), for links in e-mails and the verification
+    /// address printed on letters. Without it, mails link to the bind address and letters
+    /// print the `Host` of a loopback request only.
     #[arg(long, env = "ART60_BASE_URL")]
     base_url: Option<String>,
+    /// Behind a reverse proxy that appends the client's address to `X-Forwarded-For`: take
+    /// it from there for sign-in throttling (otherwise every client looks like the proxy).
+    #[arg(long, env = "ART60_TRUST_FORWARDED_FOR")]
+    trust_forwarded_for: bool,
+    /// Serve Prometheus `/metrics` on this separate address (for the monitoring network),
+    /// without a token; the main address then has no `/metrics`.
+    #[arg(long, env = "ART60_METRICS_BIND")]
+    metrics_bind: Option<SocketAddr>,
+    /// Serve `/metrics` on the main address to requests with `Authorization: Bearer TOKEN`
+    /// (from the environment only). Without this or `--metrics-bind`, no `/metrics`.
+    #[arg(skip = std::env::var("ART60_METRICS_TOKEN").ok().filter(|t| !t.is_empty()))]
+    metrics_token: Option<String>,
     /// Log as JSON lines (for log collectors) instead of text.
     #[arg(long)]
     log_json: bool,
@@ -103,8 +117,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 }),
             base_url: args
                 .base_url
+                .clone()
                 .unwrap_or_else(|| format!("http://{}", args.bind)),
         }),
+        public_url: args.base_url,
+        trust_forwarded_for: args.trust_forwarded_for,
+        metrics_bind: args.metrics_bind,
+        metrics_token: args.metrics_token,
     };
     rt.block_on(server::run_with(cfg, art60_web::app, |creds, addr| {
         println!("art60 portal on http://{addr}/  (API docs: http://{addr}/api/docs/)");

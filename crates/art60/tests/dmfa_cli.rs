@@ -76,6 +76,7 @@ fn import_stores_known_persons_and_replaces_on_reimport() {
                 name: "Namur".into(),
                 phone: "+32 2 000 00 00".into(),
                 email: "namur@onem.example".into(),
+                address: None,
             },
         )
         .await

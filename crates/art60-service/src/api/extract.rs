@@ -16,6 +16,44 @@ use crate::auth::{self, Actor, Credential, SESSION_COOKIE, sha256_hex};
 use crate::db::idempotency;
 use crate::error::{FieldError, ServiceError};
 
+/// The client's address, for sign-in throttling: the TCP peer, or with
+/// [`super::Settings::trust_forwarded_for`] (behind a reverse proxy that sets it) the last
+/// `X-Forwarded-For` entry, the one the proxy itself appended. `None` when neither is known
+/// (in-process tests without a connection).
+pub struct ClientSource(pub Option<String>);
+
+impl ClientSource {
+    pub fn of(parts: &Parts, settings: &super::Settings) -> ClientSource {
+        if settings.trust_forwarded_for {
+            let last = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .last()
+                .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok());
+            if let Some(ip) = last {
+                return ClientSource(Some(ip.to_string()));
+            }
+        }
+        ClientSource(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+        )
+    }
+}
+
+impl FromRequestParts<AppState> for ClientSource {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientSource::of(parts, &st.settings))
+    }
+}
+
 /// The authenticated caller. Cookie sessions must echo their CSRF token in `X-CSRF-Token` on
 /// every unsafe method; API tokens (no ambient credential) need not.
 pub struct Caller {

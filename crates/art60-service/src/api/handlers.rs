@@ -9,7 +9,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::extract::{Caller, IfMatch, JsonBody, cookie_value, etag, idempotent};
+use super::extract::{Caller, ClientSource, IfMatch, JsonBody, cookie_value, etag, idempotent};
 use super::problem::{ApiError, Problem};
 use crate::attachments::{self, AttachmentView};
 use crate::auth::{self, Actor, Credential, IssuedToken, SESSION_COOKIE, SESSION_HOURS};
@@ -66,11 +66,16 @@ pub struct LoginOutput {
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginInput, security(),
     responses((status = 200, body = LoginOutput, description = "Session cookie set"), (status = 401, body = Problem), (status = 429, body = Problem)))]
-pub async fn login(State(st): State<AppState>, body: JsonBody<LoginInput>) -> ApiResult<Response> {
-    let s = auth::login(
+pub async fn login(
+    State(st): State<AppState>,
+    source: ClientSource,
+    body: JsonBody<LoginInput>,
+) -> ApiResult<Response> {
+    let s = auth::login_from(
         &st.db,
         st.clock.now(),
         st.password_cost,
+        source.0.as_deref(),
         &body.value.username,
         &body.value.password,
     )

@@ -38,6 +38,24 @@ pub struct AppState {
     pub store: Store,
     pub password_cost: PasswordCost,
     pub metrics: Option<PrometheusHandle>,
+    pub settings: Settings,
+}
+
+/// Deployment settings the handlers read (`art60 serve`'s flags); the defaults suit tests
+/// and the demo on a loopback address.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// The portal's public address (`--base-url`, e.g. `https://art60.example.be`), printed
+    /// on letters for their verification page. `None`: taken from the request's `Host` on a
+    /// loopback address only (the demo), since any client can send any `Host`.
+    pub public_url: Option<String>,
+    /// Take the client's address for sign-in throttling from the last `X-Forwarded-For`
+    /// entry (`--trust-forwarded-for`: only behind a reverse proxy that appends it, or any
+    /// client could pick its own address).
+    pub trust_forwarded_for: bool,
+    /// The bearer token `/metrics` asks for on the main address (`--metrics-token`). `None`:
+    /// no `/metrics` there (404); it is then served on `--metrics-bind` or not at all.
+    pub metrics_token: Option<String>,
 }
 
 #[derive(OpenApi)]
@@ -121,9 +139,41 @@ async fn healthz(State(st): State<AppState>) -> Response {
     }
 }
 
-async fn metrics_endpoint(State(st): State<AppState>) -> Response {
-    let body = st.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
+/// `/metrics` on the main address: only with the configured bearer token. The counters
+/// tell who uses what and when; an anonymous reader must not get them.
+async fn metrics_endpoint(State(st): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let Some(token) = &st.settings.metrics_token else {
+        return fallback().await;
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    // Comparing digests keeps the comparison's time independent of the token's content.
+    let digest = |s: &str| crate::auth::sha256_hex(s.as_bytes());
+    if given.map(digest) != Some(digest(token)) {
+        return Problem::from(crate::error::ServiceError::Unauthenticated).into_response();
+    }
+    metrics_text(st.metrics.as_ref())
+}
+
+/// The Prometheus exposition of `handle` (empty without a recorder).
+pub fn metrics_text(handle: Option<&PrometheusHandle>) -> Response {
+    let body = handle.map(PrometheusHandle::render).unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+/// The application served on `--metrics-bind`: `/metrics` and nothing else, without a
+/// token (that address is meant for the monitoring network only).
+pub fn metrics_router(handle: PrometheusHandle) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let h = handle.clone();
+            async move { metrics_text(Some(&h)) }
+        }),
+    )
 }
 
 async fn fallback() -> Response {

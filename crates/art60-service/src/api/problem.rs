@@ -28,6 +28,9 @@ pub struct Problem {
     /// For a stale write: the version (ETag) the resource has now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<i32>,
+    /// Seconds before a refused attempt may be retried: the `Retry-After` header.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -41,6 +44,7 @@ impl Problem {
             allowed_from: None,
             allowed_until: None,
             current_version: None,
+            retry_after: None,
         }
     }
     pub fn detail(mut self, d: impl Into<String>) -> Problem {
@@ -58,11 +62,9 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            let secs = (crate::auth::LOGIN_WINDOW_MINUTES * 60).to_string();
-            if let Ok(v) = HeaderValue::from_str(&secs) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
@@ -128,15 +130,15 @@ impl From<ServiceError> for Problem {
                 "If-Match required",
             )
             .detail("send If-Match with the ETag of the version you read"),
-            ServiceError::TooManyAttempts => Problem::new(
-                S::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                "Too many failed sign-ins",
-            )
-            .detail(format!(
-                "retry in {} minutes",
-                crate::auth::LOGIN_WINDOW_MINUTES
-            )),
+            ServiceError::TooManyAttempts { retry_after_secs } => Problem {
+                retry_after: Some(retry_after_secs),
+                ..Problem::new(
+                    S::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "Too many failed sign-ins",
+                )
+                .detail(format!("retry in {retry_after_secs} seconds"))
+            },
             ServiceError::IdempotencyMismatch => Problem::new(
                 S::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",

@@ -109,6 +109,9 @@ pub mod office {
         pub area: Option<String>,
         /// `false` while the address still has to be confirmed with ONEM (SPEC §1.5).
         pub email_confirmed: bool,
+        /// Postal address, lines separated by `, ` (m0008); `None` until an administrator
+        /// enters it.
+        pub address: Option<String>,
     }
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
@@ -255,6 +258,8 @@ pub mod login_attempt {
         pub username: String,
         pub success: bool,
         pub at: DateTimeUtc,
+        /// The client's address (m0009); `None` when unknown.
+        pub source: Option<String>,
     }
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}

@@ -16,6 +16,8 @@ impl MigratorTrait for Migrator {
             Box::new(super::m0005_dmfa_review::M0005DmfaReview),
             Box::new(super::m0006_final::M0006Final),
             Box::new(super::m0007_letters::M0007Letters),
+            Box::new(super::m0008_office_address::M0008OfficeAddress),
+            Box::new(super::m0009_login_source::M0009LoginSource),
         ]
     }
 }

@@ -7,6 +7,8 @@ pub mod m0004_notify;
 pub mod m0005_dmfa_review;
 pub mod m0006_final;
 pub mod m0007_letters;
+pub mod m0008_office_address;
+pub mod m0009_login_source;
 pub mod migration;
 pub mod notify_entities;
 pub mod review;
@@ -106,8 +108,19 @@ impl Db {
             .exec(&self.conn)
             .await?
             .rows_affected;
+        // Failures count for a day at most; a success marks its source as the account's
+        // usual one for the throttle's trust period, then goes too.
+        let trusted_since = now - crate::login_throttle::POLICY.trusted_for;
         let b = login_attempt::Entity::delete_many()
-            .filter(login_attempt::Column::At.lt(day_ago))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(
+                        sea_orm::Condition::all()
+                            .add(login_attempt::Column::Success.eq(false))
+                            .add(login_attempt::Column::At.lt(day_ago)),
+                    )
+                    .add(login_attempt::Column::At.lt(trusted_since)),
+            )
             .exec(&self.conn)
             .await?
             .rows_affected;

@@ -176,6 +176,7 @@ impl TestApp {
                     name: code.into(),
                     phone: "+32 2 000 00 00".into(),
                     email: format!("{code}@onem.example"),
+                    address: None,
                 },
             )
             .await
@@ -244,6 +245,7 @@ impl TestApp {
             store: Store::Database,
             password_cost: cost,
             metrics: None,
+            settings: Default::default(),
         };
         let app = api::router(state);
         let mut t = TestApp {

@@ -95,7 +95,7 @@ pub async fn append<C: ConnectionTrait>(
         .table("audit_head")
         .value("seq", Expr::col("seq").add(1))
         .and_where(Expr::col("id").eq(1))
-        .returning(Query::returning().columns(["seq", "hash"]))
+        .returning(Query::returning().columns(["seq", "hash", "at"]))
         .to_owned();
     let row = txn
         .query_one(&bump)
@@ -107,11 +107,19 @@ pub async fn append<C: ConnectionTrait>(
         id: 1,
         seq: row.try_get("", "seq")?,
         hash: row.try_get("", "hash")?,
+        at: row.try_get("", "at")?,
     };
+    // `now` was read before this transaction took the head; a concurrent append may have
+    // taken it in between with a later time. The trail stays in time order: an entry is
+    // never earlier than its predecessor (the difference is the wait for the lock).
+    // The databases keep microseconds; hash what will be read back.
+    let at = Ord::max(
+        now.trunc_subsecs(6),
+        head.at.unwrap_or(now).trunc_subsecs(6),
+    );
     let mut entry = audit_entry::Model {
         seq: head.seq,
-        // The databases keep microseconds; hash what will be read back.
-        at: now.trunc_subsecs(6),
+        at,
         actor_user_id: who.user_id,
         actor_role: who.role.clone(),
         actor_org: who.org.clone(),
@@ -132,6 +140,7 @@ pub async fn append<C: ConnectionTrait>(
     let set_hash = Query::update()
         .table("audit_head")
         .value("hash", hash)
+        .value("at", at)
         .and_where(Expr::col("id").eq(1))
         .to_owned();
     txn.execute(&set_hash).await?;

@@ -13,6 +13,7 @@
 pub mod api;
 pub mod attachments;
 pub mod audit;
+pub mod audit_checkpoint;
 pub mod auth;
 pub mod clock;
 pub mod db;

@@ -32,6 +32,17 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// Serve `/metrics` on the main address behind this bearer token.
     pub metrics_token: Option<String>,
+    /// Sign a checkpoint of the audit chain at start and then periodically.
+    pub audit_checkpoints: Option<CheckpointSettings>,
+}
+
+/// `art60 serve --audit-key-file`: the periodic signed checkpoints of the audit chain.
+#[derive(Debug, Clone)]
+pub struct CheckpointSettings {
+    pub key: Arc<crate::audit_checkpoint::CheckpointKey>,
+    pub every: std::time::Duration,
+    /// Also append each checkpoint to this file (outside the database).
+    pub file: Option<PathBuf>,
 }
 
 /// `art60 serve`'s notification settings.
@@ -64,6 +75,32 @@ pub enum ServerError {
     Mail(#[from] crate::notify::MailError),
 }
 
+/// What a start seeds: the demonstration data (`--demo`; on a seeded database it only
+/// resets the demo passwords), or else SPEC §1.5's offices in an empty directory. One
+/// process seeds at a time ([`Db::start_lock`]), so processes starting together on one empty
+/// PostgreSQL database do not both insert.
+pub async fn seed_on_start(
+    db: &Db,
+    demo: bool,
+    now: chrono::DateTime<chrono::Utc>,
+    cost: PasswordCost,
+) -> Result<Vec<demo::Credential>, ServerError> {
+    let lock = db.start_lock().await?;
+    let creds = if demo {
+        demo::seed(db, now, cost).await
+    } else {
+        let operator = crate::audit::Who {
+            org: Some("operator".into()),
+            ..Default::default()
+        };
+        crate::directory::seed_offices(db, now, &operator)
+            .await
+            .map(|_| vec![])
+    };
+    lock.release().await?;
+    Ok(creds?)
+}
+
 /// Serves until Ctrl-C / SIGTERM. `announce` receives the demo credentials (if any) and the
 /// bound address before the first request is accepted.
 pub async fn run(
@@ -83,17 +120,7 @@ pub async fn run_with(
     let db = Db::connect_pool(&cfg.database_url, None, cfg.db_pool).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let cost = PasswordCost::default();
-    let creds = if cfg.demo {
-        demo::seed(&db, clock.now(), cost).await?
-    } else {
-        // First start: the directory begins with SPEC §1.5's offices.
-        let operator = crate::audit::Who {
-            org: Some("operator".into()),
-            ..Default::default()
-        };
-        crate::directory::seed_offices(&db, clock.now(), &operator).await?;
-        vec![]
-    };
+    let creds = seed_on_start(&db, cfg.demo, clock.now(), cost).await?;
     let (stop_scheduler, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = match &cfg.notify {
         Some(n) => {
@@ -159,6 +186,21 @@ pub async fn run_with(
                 .filter(|_| cfg.metrics_bind.is_none()),
         },
     };
+    let checkpointer = cfg.audit_checkpoints.clone().map(|c| {
+        let (db, clock) = (state.db.clone(), state.clock.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(c.every);
+            loop {
+                tick.tick().await;
+                if let Err(e) =
+                    crate::audit_checkpoint::write(&db, clock.now(), &c.key, c.file.as_deref())
+                        .await
+                {
+                    tracing::warn!(error = %e, "signing an audit checkpoint failed");
+                }
+            }
+        })
+    });
     let sweeper = {
         let (db, clock) = (state.db.clone(), state.clock.clone());
         tokio::spawn(async move {
@@ -194,6 +236,9 @@ pub async fn run_with(
     .with_graceful_shutdown(shutdown())
     .await?;
     sweeper.abort();
+    if let Some(c) = checkpointer {
+        c.abort();
+    }
     if let Some(m) = metrics_server {
         m.abort();
     }

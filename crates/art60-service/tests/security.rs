@@ -419,3 +419,48 @@ async fn audit_count(t: &TestApp) -> u64 {
         .await
         .unwrap()
 }
+
+/// Issue 14 §2: the time of an entry was read before the head was locked, so a transaction
+/// that waited for the lock wrote an entry earlier than its predecessor. Now it never is.
+#[tokio::test]
+async fn audit_entries_are_never_earlier_than_their_predecessor() {
+    use art60_service::audit::{self, Event, Who};
+    use art60_service::db::audit_entry;
+    use sea_orm::{EntityTrait, QueryOrder};
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let later = t.clock_now() + chrono::Duration::seconds(5);
+        let earlier = t.clock_now() + chrono::Duration::seconds(1);
+        for now in [later, earlier] {
+            let tx = t.db.begin_write().await.unwrap();
+            audit::append(
+                &tx.txn,
+                now,
+                &Who::default(),
+                Event {
+                    action: "test",
+                    entity: "test",
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let all = audit_entry::Entity::find()
+            .order_by_asc(audit_entry::Column::Seq)
+            .all(&t.db.conn)
+            .await
+            .unwrap();
+        assert!(all.windows(2).all(|w| w[0].at <= w[1].at));
+        assert_eq!(all.last().unwrap().at, later);
+        assert!(
+            audit::verify(&t.db.conn)
+                .await
+                .unwrap()
+                .first_broken
+                .is_none()
+        );
+        t.finish().await;
+    }
+}

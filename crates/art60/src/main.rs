@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod audit_cmd;
+mod backup_cmd;
 mod calc_cmd;
 mod dmfa_cmd;
 mod law_cmd;
@@ -34,9 +35,11 @@ enum Command {
     /// Read DmfA declarations (inspect, to-calc, import) or write a synthetic one.
     Dmfa(dmfa_cmd::DmfaArgs),
     /// Run the case service (JSON API under /api/v1, OpenAPI, Swagger UI).
-    Serve(serve_cmd::ServeArgs),
-    /// Audit trail tools (verify the hash chain).
+    Serve(Box<serve_cmd::ServeArgs>),
+    /// Audit trail tools (verify the chain and its signed checkpoints, sign a checkpoint).
     Audit(audit_cmd::AuditArgs),
+    /// A consistent online copy of the SQLite database (PostgreSQL: pg_dump).
+    Backup(backup_cmd::BackupArgs),
     /// The law book: what the engine applies on a date, article by article.
     Law(law_cmd::LawArgs),
 }
@@ -46,8 +49,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Calc(args) => calc_cmd::run(args),
         Command::Dmfa(args) => dmfa_cmd::run(args),
-        Command::Serve(args) => serve_cmd::run(args),
+        Command::Serve(args) => serve_cmd::run(*args),
         Command::Audit(args) => audit_cmd::run(args),
+        Command::Backup(args) => backup_cmd::run(args),
         Command::Law(args) => law_cmd::run(args),
     };
     match result {

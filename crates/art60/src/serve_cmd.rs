@@ -73,6 +73,15 @@ pub struct ServeArgs {
     /// (from the environment only). Without this or `--metrics-bind`, no `/metrics`.
     #[arg(skip = std::env::var("ART60_METRICS_TOKEN").ok().filter(|t| !t.is_empty()))]
     metrics_token: Option<String>,
+    /// Sign a checkpoint of the audit chain with this ed25519 key (`art60 audit keygen`) at
+    /// start and every `--checkpoint-interval` seconds; or the key itself in ART60_AUDIT_KEY.
+    #[arg(long, env = "ART60_AUDIT_KEY_FILE")]
+    audit_key_file: Option<PathBuf>,
+    #[arg(long, env = "ART60_CHECKPOINT_INTERVAL", default_value_t = 300)]
+    checkpoint_interval: u64,
+    /// Also append each checkpoint to this file, kept outside the database.
+    #[arg(long, env = "ART60_CHECKPOINT_FILE")]
+    checkpoint_file: Option<PathBuf>,
     /// Log as JSON lines (for log collectors) instead of text.
     #[arg(long)]
     log_json: bool,
@@ -93,6 +102,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let audit_key = crate::audit_cmd::load_key(args.audit_key_file.as_deref())?;
     let cfg = Config {
         database_url: args.database_url,
         bind: args.bind,
@@ -124,6 +134,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         trust_forwarded_for: args.trust_forwarded_for,
         metrics_bind: args.metrics_bind,
         metrics_token: args.metrics_token,
+        audit_checkpoints: audit_key.map(|key| server::CheckpointSettings {
+            key: std::sync::Arc::new(key),
+            every: std::time::Duration::from_secs(args.checkpoint_interval.max(1)),
+            file: args.checkpoint_file,
+        }),
     };
     rt.block_on(server::run_with(cfg, art60_web::app, |creds, addr| {
         println!("art60 portal on http://{addr}/  (API docs: http://{addr}/api/docs/)");

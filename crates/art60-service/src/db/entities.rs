@@ -458,6 +458,8 @@ pub mod audit_head {
         pub id: i32,
         pub seq: i64,
         pub hash: String,
+        /// The last entry's time (m0010): the next one is never earlier.
+        pub at: Option<DateTimeUtc>,
     }
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
@@ -517,6 +519,24 @@ pub mod request_engine_input {
         pub request_id: i64,
         pub input: Json,
         pub created_at: DateTimeUtc,
+    }
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod audit_checkpoint {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_checkpoints")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub seq: i64,
+        pub hash: String,
+        pub signed_at: DateTimeUtc,
+        pub public_key: String,
+        pub signature: String,
     }
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}

@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::m0007_letters::M0007Letters),
             Box::new(super::m0008_office_address::M0008OfficeAddress),
             Box::new(super::m0009_login_source::M0009LoginSource),
+            Box::new(super::m0010_audit_checkpoints::M0010AuditCheckpoints),
         ]
     }
 }

@@ -9,6 +9,7 @@ pub mod m0006_final;
 pub mod m0007_letters;
 pub mod m0008_office_address;
 pub mod m0009_login_source;
+pub mod m0010_audit_checkpoints;
 pub mod migration;
 pub mod notify_entities;
 pub mod review;
@@ -150,6 +151,106 @@ impl Db {
         };
         let txn = self.conn.begin().await?;
         Ok(WriteTx { txn, _gate: gate })
+    }
+}
+
+impl Db {
+    /// SQLite: a consistent copy of the live database in `out` (a new file), taken in one
+    /// read transaction by `VACUUM INTO` while the server keeps running: copying the file
+    /// itself without its `-wal` gave a "malformed" database. Refuses PostgreSQL (use
+    /// `pg_dump`, see the README) and an existing `out`.
+    pub async fn backup_to(&self, out: &std::path::Path) -> Result<(), DbErr> {
+        if self.backend() != DbBackend::Sqlite {
+            return Err(DbErr::Custom(
+                "PostgreSQL: use pg_dump --format=custom (README, Backups)".into(),
+            ));
+        }
+        if out.exists() {
+            return Err(DbErr::Custom(format!(
+                "{} exists: a backup never overwrites a file",
+                out.display()
+            )));
+        }
+        let path = out
+            .to_str()
+            .ok_or_else(|| DbErr::Custom(format!("{}: not a UTF-8 path", out.display())))?;
+        // A string literal in SQL: quotes doubled.
+        let sql = format!("VACUUM INTO '{}'", path.replace('\'', "''"));
+        sea_orm::ConnectionTrait::execute_unprepared(&self.conn, &sql).await?;
+        Ok(())
+    }
+
+    /// Checks a SQLite copy as it would be restored, opened on its own read-only: SQLite's
+    /// integrity check, then the audit chain. Returns the number of audit entries.
+    pub async fn check_sqlite_copy(path: &std::path::Path) -> Result<i64, DbErr> {
+        use sea_orm::ConnectionTrait;
+        let copy = Self::connect_raw(&format!("sqlite://{}?mode=ro", path.display())).await?;
+        let ok = copy
+            .query_one_raw(sea_orm::Statement::from_string(
+                DbBackend::Sqlite,
+                "PRAGMA integrity_check".to_owned(),
+            ))
+            .await?
+            .and_then(|r| r.try_get_by_index::<String>(0).ok());
+        if ok.as_deref() != Some("ok") {
+            return Err(DbErr::Custom(format!(
+                "the copy fails SQLite's integrity check: {ok:?}"
+            )));
+        }
+        let v = crate::audit::verify(&copy)
+            .await
+            .map_err(|e| DbErr::Custom(format!("the copy's audit trail: {e}")))?;
+        match v.first_broken {
+            None => Ok(v.entries),
+            Some((seq, why)) => Err(DbErr::Custom(format!(
+                "the copy's audit trail is broken at entry {seq}: {why}"
+            ))),
+        }
+    }
+}
+
+/// Held while a process seeds first-start or demonstration data, so that two processes
+/// starting together on one empty PostgreSQL database do not both insert it (one failed on a
+/// unique key): a session advisory lock on one pooled connection, kept until
+/// [`StartLock::release`]. SQLite: nothing (one process by design).
+pub struct StartLock(Option<sea_orm::sqlx::pool::PoolConnection<sea_orm::sqlx::Postgres>>);
+
+/// Arbitrary application-wide key ("seed" in ASCII).
+const SEED_LOCK: i64 = 0x7365_6564;
+
+impl Db {
+    pub async fn start_lock(&self) -> Result<StartLock, DbErr> {
+        if self.backend() != DbBackend::Postgres {
+            return Ok(StartLock(None));
+        }
+        let pool = self.conn.get_postgres_connection_pool();
+        // Holding the only connection would leave none for the seeding itself.
+        if pool.options().get_max_connections() < 2 {
+            return Ok(StartLock(None));
+        }
+        let mut c = pool
+            .acquire()
+            .await
+            .map_err(|e| DbErr::Custom(format!("start lock: {e}")))?;
+        sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(SEED_LOCK)
+            .execute(&mut *c)
+            .await
+            .map_err(|e| DbErr::Custom(format!("start lock: {e}")))?;
+        Ok(StartLock(Some(c)))
+    }
+}
+
+impl StartLock {
+    pub async fn release(self) -> Result<(), DbErr> {
+        if let Some(mut c) = self.0 {
+            sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(SEED_LOCK)
+                .execute(&mut *c)
+                .await
+                .map_err(|e| DbErr::Custom(format!("start lock: {e}")))?;
+        }
+        Ok(())
     }
 }
 

@@ -541,6 +541,158 @@ async fn save<C: ConnectionTrait>(
         .ok_or(ServiceError::NotFound("request"))
 }
 
+/// A workflow step: who may take it, from which statuses, under which name it is audited.
+struct Step {
+    /// The audit action.
+    action: &'static str,
+    /// The verb in a refusal ("cannot {verb} a request in status ...").
+    verb: &'static str,
+    role: Role,
+    /// For the role refusal: "only a {role} may {what}".
+    what: &'static str,
+    from: &'static [Status],
+    /// The step changes the request row and needs the version the caller read (If-Match).
+    versioned: bool,
+    /// The other party hears of the new status.
+    notifies: bool,
+}
+
+const EDIT: Step = Step {
+    action: "update",
+    verb: "edit",
+    role: Role::CpasWorker,
+    what: "edit a request",
+    from: &[Status::Draft, Status::Returned],
+    versioned: true,
+    notifies: false,
+};
+const SEND: Step = Step {
+    action: "send",
+    verb: "send",
+    role: Role::CpasWorker,
+    what: "send a request",
+    from: &[Status::Draft, Status::Returned],
+    versioned: true,
+    notifies: true,
+};
+const RETURN: Step = Step {
+    action: "return",
+    verb: "return",
+    role: Role::OnemOfficer,
+    what: "return a request",
+    from: &[Status::Sent],
+    versioned: true,
+    notifies: true,
+};
+const DECIDE: Step = Step {
+    action: "decide",
+    verb: "decide on",
+    role: Role::OnemOfficer,
+    what: "decide on a request",
+    from: &[Status::Sent],
+    versioned: true,
+    notifies: true,
+};
+const COPY: Step = Step {
+    action: "copy",
+    verb: "copy",
+    role: Role::CpasWorker,
+    what: "copy a request",
+    from: &[Status::Calculated],
+    versioned: false,
+    notifies: false,
+};
+
+/// Every workflow step goes through one of these, in one write transaction: [`Self::begin`]
+/// reads the request again under a row lock, with its employment (whose limits several steps
+/// count: calculations, derogations, copies), and checks visibility, role, version and status
+/// on that fresh row; the step computes its change on [`Self::tx`]; [`Self::save`] writes it
+/// with the version bumped; [`Self::finish`] notifies, audits and commits. Checking before
+/// the write transaction let three concurrent decisions on one employment all pass the
+/// two-calculation limit.
+struct Transition {
+    tx: crate::db::WriteTx,
+    step: &'static Step,
+    /// The request as locked, before the step.
+    m: request::Model,
+    before: Value,
+}
+
+impl Transition {
+    async fn begin(
+        db: &Db,
+        actor: &Actor,
+        id: i64,
+        if_match: Option<i32>,
+        step: &'static Step,
+    ) -> Result<Transition> {
+        let tx = db.begin_write().await?;
+        let m = match request::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&tx.txn)
+            .await?
+        {
+            Some(m) if visible(actor, &m) => m,
+            _ => return Err(ServiceError::NotFound("request")),
+        };
+        require_role(actor, step.role, step.what)?;
+        if step.versioned {
+            check_version(&m, if_match)?;
+        }
+        refuse_status(&m, step.verb, step.from)?;
+        // PostgreSQL: one step per employment at a time (SQLite: one writer anyway).
+        employment::Entity::find_by_id(m.employment_id)
+            .lock_exclusive()
+            .one(&tx.txn)
+            .await?;
+        Ok(Transition {
+            before: snapshot(&m),
+            tx,
+            step,
+            m,
+        })
+    }
+
+    fn conn(&self) -> &sea_orm::DatabaseTransaction {
+        &self.tx.txn
+    }
+
+    /// Writes the change on the request, if it still has the version that was locked.
+    async fn save(&self, am: request::ActiveModel, now: DateTime<Utc>) -> Result<request::Model> {
+        save(&self.tx.txn, am, self.m.version, now).await
+    }
+
+    /// Notifies (when the step does), audits the step on `saved` and commits.
+    async fn finish(
+        self,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        saved: &request::Model,
+        reason: Option<String>,
+    ) -> Result<()> {
+        if self.step.notifies {
+            crate::notify::on_status_change(&self.tx.txn, now, saved).await?;
+        }
+        audit::append(
+            &self.tx.txn,
+            now,
+            &actor.who(),
+            Event {
+                action: self.step.action,
+                entity: "request",
+                entity_id: Some(saved.id),
+                person_id: Some(saved.person_id),
+                reason,
+                before: (saved.id == self.m.id).then_some(self.before),
+                after: Some(snapshot(saved)),
+            },
+        )
+        .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
 pub async fn create(
     db: &Db,
     now: DateTime<Utc>,
@@ -773,11 +925,9 @@ pub async fn update(
     if_match: Option<i32>,
     changes: RequestChanges,
 ) -> Result<RequestView> {
-    let m = load_visible(&db.conn, actor, id).await?;
-    require_role(actor, Role::CpasWorker, "edit a request")?;
-    check_version(&m, if_match)?;
-    refuse_status(&m, "edit", &[Status::Draft, Status::Returned])?;
-    let p = person_of(&db.conn, m.person_id).await?;
+    let t = Transition::begin(db, actor, id, if_match, &EDIT).await?;
+    let m = &t.m;
+    let p = person_of(t.conn(), m.person_id).await?;
     let mut errors = Vec::new();
     let name = changes
         .contact_name
@@ -797,7 +947,6 @@ pub async fn update(
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
     }
-    let before = snapshot(&m);
     let mut am: request::ActiveModel = m.clone().into();
     if let Some(input) = changes.input {
         am.input = Set(input);
@@ -807,24 +956,8 @@ pub async fn update(
     if changes.contact_phone.is_some() {
         am.contact_phone = Set(changes.contact_phone);
     }
-    let tx = db.begin_write().await?;
-    let saved = save(&tx.txn, am, m.version, now).await?;
-    audit::append(
-        &tx.txn,
-        now,
-        &actor.who(),
-        Event {
-            action: "update",
-            entity: "request",
-            entity_id: Some(id),
-            person_id: Some(saved.person_id),
-            before: Some(before),
-            after: Some(snapshot(&saved)),
-            ..Default::default()
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let saved = t.save(am, now).await?;
+    t.finish(now, actor, &saved, None).await?;
     Ok(RequestView::from(saved))
 }
 
@@ -917,25 +1050,21 @@ pub async fn send(
     id: i64,
     if_match: Option<i32>,
 ) -> Result<RequestView> {
-    let m = load_visible(&db.conn, actor, id).await?;
-    require_role(actor, Role::CpasWorker, "send a request")?;
-    check_version(&m, if_match)?;
-    refuse_status(&m, "send", &[Status::Draft, Status::Returned])?;
-    let p = person_of(&db.conn, m.person_id).await?;
+    let t = Transition::begin(db, actor, id, if_match, &SEND).await?;
+    let m = &t.m;
+    let p = person_of(t.conn(), m.person_id).await?;
     // Form errors first (they name the form's fields), then the workflow limits.
     engine_request(&m.input, parse_niss(&p), p.birth_date, today)?;
-    let tx = db.begin_write().await?;
-    check_calculation_limits(&tx.txn, &m, today).await?;
+    check_calculation_limits(t.conn(), m, today).await?;
     // The typed and DmfA periods, each conflict settled by the CPAS (unsettled: refused).
-    let calculation = crate::dmfa_review::calculate(&tx.txn, &m, &p, today).await?;
+    let calculation = crate::dmfa_review::calculate(t.conn(), m, &p, today).await?;
     let calc = &calculation.calc;
     let stored = calculation.stored.clone();
     let office_id = cpas::Entity::find_by_id(m.cpas_id)
-        .one(&tx.txn)
+        .one(t.conn())
         .await?
         .map(|c| c.office_id);
     let contract_start = calc.contract.as_ref().map(|c| c.start);
-    let before = snapshot(&m);
     let mut am: request::ActiveModel = m.clone().into();
     am.status = Set(Status::Sent);
     am.office_id = Set(office_id);
@@ -951,32 +1080,16 @@ pub async fn send(
     am.days_to_work = Set(stored.days_to_work.and_then(|d| i32::try_from(d).ok()));
     am.provisional = Set(Some(stored.provisional));
     am.return_reason = Set(None);
-    let saved = save(&tx.txn, am, m.version, now).await?;
-    crate::dmfa_review::store_calculation(&tx.txn, now, saved.id, &calculation, None).await?;
+    let saved = t.save(am, now).await?;
+    crate::dmfa_review::store_calculation(t.conn(), now, saved.id, &calculation, None).await?;
     if let Some(start) = contract_start {
         employment::Entity::update_many()
             .col_expr(employment::Column::ContractStart, Expr::value(start))
             .filter(employment::Column::Id.eq(saved.employment_id))
-            .exec(&tx.txn)
+            .exec(t.conn())
             .await?;
     }
-    crate::notify::on_status_change(&tx.txn, now, &saved).await?;
-    audit::append(
-        &tx.txn,
-        now,
-        &actor.who(),
-        Event {
-            action: "send",
-            entity: "request",
-            entity_id: Some(id),
-            person_id: Some(saved.person_id),
-            before: Some(before),
-            after: Some(snapshot(&saved)),
-            ..Default::default()
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    t.finish(now, actor, &saved, None).await?;
     Ok(RequestView::from(saved))
 }
 
@@ -1015,10 +1128,7 @@ pub async fn return_to_cpas(
     if_match: Option<i32>,
     input: ReturnInput,
 ) -> Result<RequestView> {
-    let m = load_visible(&db.conn, actor, id).await?;
-    require_role(actor, Role::OnemOfficer, "return a request")?;
-    check_version(&m, if_match)?;
-    refuse_status(&m, "return", &[Status::Sent])?;
+    let t = Transition::begin(db, actor, id, if_match, &RETURN).await?;
     let reason = input.reason.trim();
     if reason.is_empty() || reason.len() > 4000 {
         return Err(ServiceError::invalid(
@@ -1026,30 +1136,13 @@ pub async fn return_to_cpas(
             "required (1 to 4000 characters)",
         ));
     }
-    check_text_about(&db.conn, m.person_id, "reason", reason).await?;
-    let before = snapshot(&m);
-    let mut am: request::ActiveModel = m.clone().into();
+    check_text_about(t.conn(), t.m.person_id, "reason", reason).await?;
+    let mut am: request::ActiveModel = t.m.clone().into();
     am.status = Set(Status::Returned);
     am.return_reason = Set(Some(reason.to_owned()));
-    let tx = db.begin_write().await?;
-    let saved = save(&tx.txn, am, m.version, now).await?;
-    crate::notify::on_status_change(&tx.txn, now, &saved).await?;
-    audit::append(
-        &tx.txn,
-        now,
-        &actor.who(),
-        Event {
-            action: "return",
-            entity: "request",
-            entity_id: Some(id),
-            person_id: Some(saved.person_id),
-            reason: Some(reason.to_owned()),
-            before: Some(before),
-            after: Some(snapshot(&saved)),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let saved = t.save(am, now).await?;
+    t.finish(now, actor, &saved, Some(reason.to_owned()))
+        .await?;
     Ok(RequestView::from(saved))
 }
 
@@ -1062,10 +1155,8 @@ pub async fn decide(
     if_match: Option<i32>,
     input: DecideInput,
 ) -> Result<RequestView> {
-    let m = load_visible(&db.conn, actor, id).await?;
-    require_role(actor, Role::OnemOfficer, "decide on a request")?;
-    check_version(&m, if_match)?;
-    refuse_status(&m, "decide on", &[Status::Sent])?;
+    let t = Transition::begin(db, actor, id, if_match, &DECIDE).await?;
+    let m = &t.m;
     let justification = input
         .justification
         .as_deref()
@@ -1073,10 +1164,11 @@ pub async fn decide(
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
     if let Some(j) = &justification {
-        check_text_about(&db.conn, m.person_id, "justification", j).await?;
+        check_text_about(t.conn(), m.person_id, "justification", j).await?;
     }
-    // Requests sent side by side must not publish more calculations than allowed either.
-    check_calculation_count(&db.conn, m.employment_id).await?;
+    // Requests sent side by side must not publish more calculations than allowed either;
+    // the employment is locked, so concurrent decisions count one after the other.
+    check_calculation_count(t.conn(), m.employment_id).await?;
     let (decision, end) = match input.decision {
         DecisionKind::Confirm => {
             if m.end_date.is_none() {
@@ -1110,10 +1202,9 @@ pub async fn decide(
     // ONEM's end date goes through the engine like the computed one: the DA, the days to
     // work and the explanation of the final answer are the law's, not a date plus one.
     let final_result = match end {
-        Some(e) => Some(fixed_end_result(&db.conn, &m, e).await?),
+        Some(e) => Some(fixed_end_result(t.conn(), m, e).await?),
         None => None,
     };
-    let before = snapshot(&m);
     let mut am: request::ActiveModel = m.clone().into();
     am.status = Set(Status::Calculated);
     am.decision = Set(Some(decision));
@@ -1122,25 +1213,8 @@ pub async fn decide(
     am.final_result = Set(final_result);
     am.decided_by = Set(Some(actor.user_id));
     am.decided_at = Set(Some(now));
-    let tx = db.begin_write().await?;
-    let saved = save(&tx.txn, am, m.version, now).await?;
-    crate::notify::on_status_change(&tx.txn, now, &saved).await?;
-    audit::append(
-        &tx.txn,
-        now,
-        &actor.who(),
-        Event {
-            action: "decide",
-            entity: "request",
-            entity_id: Some(id),
-            person_id: Some(saved.person_id),
-            reason: justification,
-            before: Some(before),
-            after: Some(snapshot(&saved)),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let saved = t.save(am, now).await?;
+    t.finish(now, actor, &saved, justification).await?;
     Ok(RequestView::from(saved))
 }
 
@@ -1188,14 +1262,12 @@ pub async fn copy(
     id: i64,
     input: CopyInput,
 ) -> Result<RequestView> {
-    let m = load_visible(&db.conn, actor, id).await?;
-    require_role(actor, Role::CpasWorker, "copy a request")?;
-    refuse_status(&m, "copy", &[Status::Calculated])?;
+    let t = Transition::begin(db, actor, id, None, &COPY).await?;
+    let m = &t.m;
     if input.reason == CopyReason::EventImpact {
         let today = now.with_timezone(&chrono_tz::Europe::Brussels).date_naive();
-        check_second_calculation_window(&m, today)?;
+        check_second_calculation_window(m, today)?;
     }
-    let tx = db.begin_write().await?;
     let year = now.with_timezone(&chrono_tz::Europe::Brussels).year();
     let mut c = request::ActiveModel {
         reference: Set(pending_reference()),
@@ -1217,25 +1289,12 @@ pub async fn copy(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&tx.txn)
+    .insert(t.conn())
     .await?;
-    assign_reference(&tx.txn, &mut c, year).await?;
-    audit::append(
-        &tx.txn,
-        now,
-        &actor.who(),
-        Event {
-            action: "copy",
-            entity: "request",
-            entity_id: Some(c.id),
-            person_id: Some(c.person_id),
-            reason: Some(input.reason.as_str().to_owned()),
-            after: Some(snapshot(&c)),
-            ..Default::default()
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    assign_reference(t.conn(), &mut c, year).await?;
+    // The copy is the new row: audited as such, with the reason (no "before").
+    t.finish(now, actor, &c, Some(input.reason.as_str().to_owned()))
+        .await?;
     Ok(RequestView::from(c))
 }
 

@@ -132,3 +132,112 @@ async fn two_demo_starts_on_one_empty_database_both_succeed() {
         .await
         .unwrap();
 }
+
+fn act_request(
+    auth: &Auth,
+    id: i64,
+    action: &str,
+    etag: &str,
+    body: serde_json::Value,
+) -> Request<Body> {
+    let mut b = Request::post(format!("/api/v1/requests/{id}/{action}"))
+        .header("if-match", etag)
+        .header("content-type", "application/json");
+    match auth {
+        Auth::Session { cookie, csrf } => {
+            b = b.header("cookie", cookie).header("x-csrf-token", csrf);
+        }
+        Auth::Token(t) => b = b.header("authorization", format!("Bearer {t}")),
+        Auth::Anonymous => {}
+    }
+    b.body(Body::from(body.to_string())).unwrap()
+}
+
+/// Issue 14 §2: three sent requests of one employment decided at the same moment all became
+/// `calculated`, past the limit of two (the count was read before the write transaction).
+/// Through one process and, on PostgreSQL, through two (separate pools), as behind a load
+/// balancer: exactly two decisions win, the third is refused with `calculation_limit`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_decisions_do_not_pass_the_calculation_limit() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let first = t.draft(&t.a, NISS_1).await;
+        let employment = first.body["employment_id"].as_i64().unwrap();
+        let mut drafts = vec![(first.id(), first.etag())];
+        for _ in 0..2 {
+            let r = t
+                .call(
+                    axum::http::Method::POST,
+                    "/api/v1/requests",
+                    &t.a.worker,
+                    Some(new_request(employment, "2024-07-01")),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            drafts.push((r.id(), r.etag()));
+        }
+        let mut sent = Vec::new();
+        for (id, etag) in drafts {
+            let s = t.act(&t.a.worker, id, "send", &etag, None).await;
+            assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+            sent.push((s.id(), s.etag()));
+        }
+        let mut apps = vec![t.app.clone()];
+        if backend == Backend::Postgres {
+            let url = std::env::var("ART60_TEST_DATABASE_URL").unwrap();
+            let db2 = Db::connect_with(&url, t.pg_schema.as_deref())
+                .await
+                .unwrap();
+            apps.push(api::router(AppState {
+                db: db2,
+                clock: t.clock.clone(),
+                store: Store::Database,
+                password_cost: PasswordCost::minimal_for_tests(),
+                metrics: None,
+                settings: Default::default(),
+            }));
+        }
+        let mut tasks = Vec::new();
+        for (i, (id, etag)) in sent.iter().enumerate() {
+            let app = apps[i % apps.len()].clone();
+            let req = act_request(
+                &t.a.officer,
+                *id,
+                "decide",
+                etag,
+                serde_json::json!({"decision": "confirm"}),
+            );
+            tasks.push(tokio::spawn(async move {
+                let resp = app.oneshot(req).await.unwrap();
+                let status = resp.status();
+                let body = http_body_util::BodyExt::collect(resp.into_body())
+                    .await
+                    .unwrap()
+                    .to_bytes();
+                (status, String::from_utf8_lossy(&body).into_owned())
+            }));
+        }
+        let mut ok = 0;
+        let mut refused = 0;
+        for task in tasks {
+            let (status, body) = task.await.unwrap();
+            match status {
+                StatusCode::OK => ok += 1,
+                StatusCode::CONFLICT if body.contains("calculation_limit") => refused += 1,
+                other => panic!("unexpected {other}: {body}"),
+            }
+        }
+        assert_eq!((ok, refused), (2, 1));
+        let calculated = art60_service::db::request::Entity::find()
+            .filter(art60_service::db::request::Column::EmploymentId.eq(employment))
+            .filter(
+                art60_service::db::request::Column::Status
+                    .eq(art60_service::db::Status::Calculated),
+            )
+            .count(&t.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(calculated, 2);
+        t.finish().await;
+    }
+}

@@ -16,7 +16,6 @@ mod ctx;
 mod dmfa_view;
 mod fields;
 pub mod form;
-mod html;
 pub mod i18n;
 pub mod labels;
 mod law_page;
@@ -25,6 +24,7 @@ mod notify_pages;
 mod pages;
 pub mod summary;
 pub mod timeline;
+mod widget;
 
 use art60_service::api::AppState;
 use axum::Router;

@@ -15,7 +15,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Europe::Brussels;
 use serde::Deserialize;
 
 use crate::ctx::{Ctx, PageError, render};
@@ -27,9 +26,7 @@ use crate::widget::{Field, first_error};
 type PageResult = Result<Response, PageError>;
 
 fn local_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Brussels)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+    crate::i18n::date_time(at)
 }
 
 fn flash_redirect(to: &str, code: &str) -> Response {
@@ -58,6 +55,8 @@ pub(crate) struct Msg {
 /// The "contact your office" section, drawn by `contact_thread.html` (included by the request
 /// page and the contact page under the name `th`).
 pub(crate) struct ThreadFragment {
+    /// The section's heading: the CPAS contacts its office, the office exchanges with the CPAS.
+    pub(crate) title: String,
     pub(crate) id: i64,
     pub(crate) open: bool,
     pub(crate) messages: Vec<Msg>,
@@ -132,6 +131,11 @@ async fn thread_fragment(
         .map(|e| (e.ticket, status_label(ctx, e.status)))
         .collect();
     Ok(ThreadFragment {
+        title: ctx.t(if actor.role == Role::OnemOfficer {
+            "contact-title-onem"
+        } else {
+            "contact-title"
+        }),
         lang: ctx.lang,
         id: v.id,
         open,
@@ -165,6 +169,7 @@ struct ContactPage {
     ctx: Ctx,
     reference: String,
     request_id: i64,
+    title: String,
     thread: Option<ThreadFragment>,
 }
 
@@ -188,6 +193,7 @@ async fn contact_page(
         ctx,
         reference: v.reference,
         request_id: v.id,
+        title: frag.title.clone(),
         thread: Some(frag),
     };
     let mut resp = render(lang, &page);
@@ -329,7 +335,7 @@ async fn escalate_page(
         .contacts
         .days
         .iter()
-        .map(NaiveDate::to_string)
+        .map(|d| crate::i18n::date(*d))
         .collect::<Vec<_>>()
         .join(", ");
     let lang = ctx.lang;

@@ -28,7 +28,7 @@ mod widget;
 
 use art60_service::api::AppState;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Request};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -276,43 +276,48 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The whole HTTP application: the service's JSON API and the portal, where an unknown path
-/// asked for by a browser gets the translated HTML 404 page instead of problem+json.
+/// The whole HTTP application: the service's JSON API and the portal, where an error without
+/// a page of its own (an unknown path, a method the address does not take, a body the form
+/// extractor refused) asked for by a browser gets the portal's translated error page.
 pub fn app(state: AppState) -> Router {
     art60_service::api::router(state.clone())
-        .merge(router(state))
-        .layer(middleware::from_fn(html_not_found))
+        .merge(router(state.clone()))
+        .layer(middleware::from_fn_with_state(state, html_errors))
 }
 
-/// Replaces a non-HTML 404 by the portal's 404 page for browsers (not for `/api/...`).
-pub async fn html_not_found(req: Request, next: Next) -> Response {
-    let headers = req.headers();
+/// Replaces a non-HTML 400, 404 or 405 by the portal's error page for browsers (not for
+/// `/api/...`), with the signed-in user's menu.
+pub async fn html_errors(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let wants_html = !req.uri().path().starts_with("/api/")
-        && headers
+        && req
+            .headers()
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"));
-    let choice =
-        art60_service::api::extract::cookie_value(headers, i18n::LANG_COOKIE).map(str::to_owned);
-    let accept = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    // What the page's context is built from, kept before the request is consumed: the
+    // address and the headers (cookies, languages). The context itself (a session lookup) is
+    // only built when an error page is drawn.
+    let saved = wants_html.then(|| (req.uri().clone(), req.headers().clone()));
     let resp = next.run(req).await;
+    let kind = match resp.status() {
+        StatusCode::BAD_REQUEST => ctx::ErrorKind::BadRequest,
+        StatusCode::NOT_FOUND => ctx::ErrorKind::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ctx::ErrorKind::MethodNotAllowed,
+        _ => return resp,
+    };
     let is_html = resp
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if wants_html && resp.status() == StatusCode::NOT_FOUND && !is_html {
-        let lang = i18n::negotiate(choice.as_deref(), None, accept.as_deref());
-        let mut page = ctx::PageError {
-            kind: ctx::ErrorKind::NotFound,
-            lang,
-        }
-        .into_response();
-        secure(&mut page);
-        return page;
-    }
-    resp
+    let Some((uri, headers)) = saved.filter(|_| !is_html) else {
+        return resp;
+    };
+    let mut parts = Request::new(()).into_parts().0;
+    parts.uri = uri;
+    parts.headers = headers;
+    let Ok(c) = ctx::Ctx::from_request_parts(&mut parts, &st).await;
+    let mut page = c.error(kind).into_response();
+    secure(&mut page);
+    page
 }

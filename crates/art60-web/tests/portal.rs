@@ -616,7 +616,8 @@ async fn dashboard_shows_the_second_calculation_window() {
         .skip(1)
         .map(|c| c.split('<').next().unwrap())
         .collect();
-    let end = chrono::NaiveDate::parse_from_str(cells[3], "%d/%m/%Y").unwrap();
+    // Person, contract start, received, due, end.
+    let end = chrono::NaiveDate::parse_from_str(cells[4], "%d/%m/%Y").unwrap();
     let reference = calculated.split("A60-").nth(1).unwrap()[..11].to_owned();
     for (days_before, expected) in [
         (100, None),
@@ -1206,11 +1207,12 @@ async fn notifications_are_listed_newest_first() {
         b.login(&p, user).await;
         let r = b.get(&p, "/notifications").await;
         assert_eq!(r.status, StatusCode::OK);
-        let dates: Vec<&str> = main_of(&r.body)
+        // Written dd/mm/yyyy hh:mm, as every date of the portal.
+        let dates: Vec<chrono::NaiveDateTime> = main_of(&r.body)
             .split("<td>")
             .skip(1)
             .map(|c| c.split('<').next().unwrap())
-            .filter(|c| c.len() == 16 && c.starts_with("20"))
+            .filter_map(|c| chrono::NaiveDateTime::parse_from_str(c, "%d/%m/%Y %H:%M").ok())
             .collect();
         assert!(dates.len() >= 2, "{user}: {dates:?}");
         let mut sorted = dates.clone();
@@ -1732,4 +1734,142 @@ async fn the_birth_date_comes_from_the_niss_and_the_contact_from_the_account() {
         input_value(&page.body, "contact_phone"),
         Some("081 00 00 00")
     );
+}
+
+/// Whether `text` shows a date written the ISO way (2026-11-20).
+fn has_iso_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.windows(10).any(|w| {
+        w.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
+    })
+}
+
+async fn person_list_reads(p: &Portal) -> usize {
+    use art60_service::db::audit_entry;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    audit_entry::Entity::find()
+        .filter(audit_entry::Column::Action.eq("list"))
+        .filter(audit_entry::Column::Entity.eq("person"))
+        .all(&p.db.conn)
+        .await
+        .unwrap()
+        .len()
+}
+
+/// Issue 13 §5: the dashboard and the queue name the person of each row (one audited read of
+/// the list, never another CPAS's or office's people); the queue says the contract start, the
+/// status, the deadline and the office's next step; dates are written dd/mm/yyyy.
+#[tokio::test]
+async fn lists_name_the_person_and_write_dates_as_belgians_do() {
+    let p = portal().await;
+    let before = person_list_reads(&p).await;
+    let mut w = Browser::default();
+    w.login(&p, "cpas.namur").await;
+    let r = w.get(&p, "/dashboard").await;
+    let main = main_of(&r.body);
+    assert!(main.contains("<td>Demo Alice</td>"), "{main}");
+    assert!(main.contains("<td>Exemple Didier</td>"));
+    assert!(!main.contains("Voorbeeld") && !main.contains("Beispiel"));
+    assert_eq!(person_list_reads(&p).await, before + 1, "one read per list");
+
+    let mut o = Browser::default();
+    o.login(&p, "onem.namur").await;
+    let r = o.get(&p, "/queue").await;
+    let main = main_of(&r.body);
+    assert!(main.contains("<td>Demo Alice</td>"), "{main}");
+    assert!(!main.contains("Voorbeeld") && !main.contains("Beispiel"));
+    assert!(main.contains(">Début du contrat</th>") && main.contains("<td>20/12/2026</td>"));
+    assert!(main.contains("<td>Envoyée</td>"));
+    assert!(main.contains("<td>Confirmer, modifier la date de fin ou renvoyer au CPAS</td>"));
+    // The deadline with its urgency badge.
+    assert!(main.contains("/2026 <span class=\"badge "), "{main}");
+    assert!(!has_iso_date(main), "{main}");
+    assert_eq!(person_list_reads(&p).await, before + 2);
+    // The office's other statuses name their people too.
+    let r = o.get(&p, "/queue?status=calculated").await;
+    let main = main_of(&r.body);
+    assert!(main.contains("<td>Exemple Didier</td>"), "{main}");
+    assert!(main.contains("Aucune : la réponse est donnée"));
+
+    // Notifications, the contact thread and the escalation pages write dates the same way.
+    for path in ["/notifications", "/escalations"] {
+        let r = w.get(&p, path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(!has_iso_date(main_of(&r.body)), "{path}: {}", r.body);
+    }
+}
+
+/// Issue 13 §5: a refused address, an unknown method or a malformed address gets the
+/// portal's translated page with the signed-in user's menu (and the link to the letter check).
+#[tokio::test]
+async fn error_pages_keep_the_signed_in_menu() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    b.login(&p, "cpas.namur").await;
+    let page = b.get(&p, "/dashboard").await;
+    assert!(
+        page.body
+            .contains(r#"<a href="/verify">Vérifier un courrier</a>"#)
+    );
+    let token = csrf(&page.body);
+    for (method, path, status, title) in [
+        (
+            "GET",
+            "/no/such/page",
+            StatusCode::NOT_FOUND,
+            "Page introuvable",
+        ),
+        ("GET", "/queue", StatusCode::FORBIDDEN, "Accès refusé"),
+        (
+            "GET",
+            "/requests/not-a-number",
+            StatusCode::BAD_REQUEST,
+            "Demande incorrecte",
+        ),
+        (
+            "POST",
+            "/dashboard",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Action non disponible",
+        ),
+        (
+            "GET",
+            "/requests/999999",
+            StatusCode::NOT_FOUND,
+            "Page introuvable",
+        ),
+    ] {
+        let form = [("csrf", token.as_str())];
+        let r = b
+            .send(&p, method, path, (method == "POST").then_some(&form[..]))
+            .await;
+        assert_eq!(r.status, status, "{method} {path}");
+        assert!(
+            r.body.contains(&format!("<h1>{title}</h1>")),
+            "{path}: {}",
+            r.body
+        );
+        assert!(r.body.contains("Se déconnecter"), "{path}: the menu");
+        assert!(r.body.contains(r#"href="/dashboard""#), "{path}: the menu");
+        assert!(r.headers.contains_key("content-security-policy"), "{path}");
+    }
+    // The JSON API keeps its problem documents.
+    let r = b.get(&p, "/api/v1/no-such").await;
+    assert!(!r.body.contains("<h1>"), "{}", r.body);
+    // The officer's request page calls the thread what it is for the office.
+    let mut o = Browser::default();
+    o.login(&p, "onem.namur").await;
+    let queue = o.get(&p, "/queue").await;
+    let id = queue
+        .body
+        .split(r#"<th scope="row"><a href="/requests/"#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let r = o.get(&p, &format!("/requests/{id}")).await;
+    assert!(r.body.contains(">Échanges avec le CPAS"), "{}", r.body);
 }

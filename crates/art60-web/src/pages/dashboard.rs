@@ -2,8 +2,8 @@
 
 use art60_service::api::AppState;
 use art60_service::db::{Role, Status};
-use art60_service::persons::PageRequest;
-use art60_service::requests::{self};
+use art60_service::persons::{self, PageRequest};
+use art60_service::requests;
 use askama::Template;
 use axum::extract::State;
 use chrono::{Duration, NaiveDate};
@@ -16,6 +16,8 @@ use super::shared::*;
 struct DashRow {
     id: i64,
     reference: String,
+    /// The person's name (an audited read of the list's names).
+    name: String,
     unread: i64,
     contract_start: String,
     received: String,
@@ -72,6 +74,9 @@ pub async fn dashboard(State(st): State<AppState>, ctx: Ctx) -> PageResult {
     let unread = art60_service::messages::unread_counts(&st.db, &actor, &ids)
         .await
         .map_err(|e| ctx.fail(e))?;
+    let names = persons::names_for_requests(&st.db, st.clock.now(), &actor, &ids)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let proc_ = requests::procedure();
     let employments: Vec<i64> = list.items.iter().map(|r| r.employment_id).collect();
     let starts = requests::contract_starts(&st.db, &employments)
@@ -87,6 +92,7 @@ pub async fn dashboard(State(st): State<AppState>, ctx: Ctx) -> PageResult {
                 id: r.id,
                 unread: unread.get(&r.id).copied().unwrap_or(0),
                 reference: r.reference.clone(),
+                name: names.get(&r.id).cloned().unwrap_or_default(),
                 contract_start: opt_date(starts.get(&r.employment_id).copied()),
                 received: opt_date(r.received_on),
                 due: opt_date(r.due_on),

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use art60_service::api::AppState;
 use art60_service::db::{Role, Status};
-use art60_service::directory::{self};
-use art60_service::persons::PageRequest;
+use art60_service::directory;
+use art60_service::persons::{self, PageRequest};
 use art60_service::queue;
-use art60_service::requests::{self};
+use art60_service::requests;
 use askama::Template;
 use axum::extract::{Query, State};
 use serde::Deserialize;
@@ -32,11 +32,17 @@ struct QueueRow {
     id: i64,
     reference: String,
     unread: i64,
+    /// The person's name (an audited read of the list's names).
+    name: String,
     cpas: String,
+    contract_start: String,
     received: String,
     due: String,
-    class: &'static str,
-    label: String,
+    /// The deadline's badge (class, label), for what waits for an answer.
+    urgency: Option<(&'static str, String)>,
+    status: String,
+    /// What the office does next with it, in words.
+    next: String,
 }
 
 #[derive(Template)]
@@ -94,11 +100,14 @@ pub async fn queue_page(
                 id: r.id,
                 unread: 0,
                 reference: r.reference,
+                name: String::new(),
                 cpas: names.get(&r.cpas_id).cloned().unwrap_or_default(),
+                contract_start: String::new(),
                 received: opt_date(r.received_on),
                 due: opt_date(r.due_on),
-                class: "none",
-                label: ctx.t(&labels::key("status", status.as_str())),
+                urgency: None,
+                status: ctx.t(&labels::key("status", status.as_str())),
+                next: ctx.t(&labels::key("onem-next", status.as_str())),
             })
             .collect()
     } else {
@@ -114,15 +123,21 @@ pub async fn queue_page(
                 id: i.id,
                 unread: 0,
                 reference: i.reference,
+                name: String::new(),
                 cpas: names.get(&i.cpas_id).cloned().unwrap_or_default(),
-                received: i.received_on.to_string(),
-                due: i.due_on.to_string(),
-                class: match code.as_str() {
-                    "overdue" => "overdue",
-                    "due_soon" => "due-soon",
-                    _ => "on-time",
-                },
-                label: ctx.t(&labels::key("urgency", &code)),
+                contract_start: String::new(),
+                received: crate::i18n::date(i.received_on),
+                due: crate::i18n::date(i.due_on),
+                urgency: Some((
+                    match code.as_str() {
+                        "overdue" => "overdue",
+                        "due_soon" => "due-soon",
+                        _ => "on-time",
+                    },
+                    ctx.t(&labels::key("urgency", &code)),
+                )),
+                status: ctx.t("status-sent"),
+                next: ctx.t("onem-next-sent"),
             })
             .collect()
     };
@@ -131,8 +146,16 @@ pub async fn queue_page(
     let unread = art60_service::messages::unread_counts(&st.db, &actor, &ids)
         .await
         .map_err(|e| ctx.fail(e))?;
+    let people = persons::names_for_requests(&st.db, st.clock.now(), &actor, &ids)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let starts = requests::contract_starts_by_request(&st.db, &actor, &ids)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     for i in &mut items {
         i.unread = unread.get(&i.id).copied().unwrap_or(0);
+        i.name = people.get(&i.id).cloned().unwrap_or_default();
+        i.contract_start = opt_date(starts.get(&i.id).copied());
     }
     let page = QueuePage {
         cpas_options: names

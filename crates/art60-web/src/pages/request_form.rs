@@ -69,6 +69,8 @@ struct EditInfo {
     reference: String,
     /// "Last, First (NISS)" as read (audited) from the person record.
     person: String,
+    /// The person's birth date, as the reader writes dates.
+    birth: String,
     /// Why ONEM sent the request back, kept in view while the CPAS corrects it.
     return_reason: Option<String>,
 }
@@ -594,6 +596,7 @@ async fn load_for_edit(
         version: v.version,
         reference: v.reference.clone(),
         person: format!("{}, {} ({})", p.last_name, p.first_name, p.niss),
+        birth: crate::i18n::date(p.birth_date),
         return_reason: (v.status == Status::Returned)
             .then(|| v.return_reason.clone())
             .flatten(),

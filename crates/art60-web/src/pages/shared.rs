@@ -62,7 +62,10 @@ pub(crate) fn refusal_message(ctx: &Ctx, e: &ServiceError) -> Option<String> {
         ("outside_window", Some(from), Some(until)) => crate::i18n::t_args(
             ctx.lang,
             "refused-window-later",
-            &[("from", from.to_string()), ("until", until.to_string())],
+            &[
+                ("from", crate::i18n::date(*from)),
+                ("until", crate::i18n::date(*until)),
+            ],
         ),
         ("outside_window", ..) => ctx.t("refused-window-closed"),
         ("calculation_limit", ..) => ctx.t("refused-calculation-limit"),

@@ -84,7 +84,7 @@ export async function issue13Tests(browser, portal, { ok, axeCheck, login, shot 
   const ctx = await browser.newContext({ bypassCSP: true, locale: 'fr', extraHTTPHeaders: { 'Accept-Language': 'fr' } });
   const p = await ctx.newPage();
   // The error pages visited on purpose log their own status; nothing else may.
-  watch(p, errors, (m) => /status of (400|404|405)/.test(m.text()));
+  watch(p, errors, (m) => /status of (400|403|404|405)/.test(m.text()));
   await login(p, portal, 'cpas.namur');
   ok(await p.isVisible('nav a[href="/verify"]'), 'the menu links the letter check');
   ok((await p.getAttribute('link[rel="icon"]', 'href')) === '/static/favicon.svg', 'the favicon is linked');
@@ -132,7 +132,8 @@ export async function issue13Tests(browser, portal, { ok, axeCheck, login, shot 
 
   const octx = await browser.newContext({ bypassCSP: true, locale: 'fr', extraHTTPHeaders: { 'Accept-Language': 'fr' } });
   const o = await octx.newPage();
-  watch(o, errors);
+  // The refused override answers 422 on purpose.
+  watch(o, errors, (m) => /status of 422/.test(m.text()));
   await login(o, portal, 'onem.namur');
   await o.goto(`${portal.url}/dashboard`);
   ok(o.url().endsWith('/queue'), `the officer's /dashboard is the queue (${o.url()})`);

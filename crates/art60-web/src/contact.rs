@@ -291,8 +291,11 @@ impl EscalatePage {
             .kind("date")
     }
     fn since_hint(&self) -> String {
-        self.ctx
-            .t1("esc-since-hint", "date", self.p.delayed_since_before)
+        self.ctx.t1(
+            "esc-since-hint",
+            "date",
+            crate::i18n::date(self.p.delayed_since_before),
+        )
     }
     fn textarea(&self) -> Field {
         self.field("description", "esc-field-description", &self.description)
@@ -399,9 +402,11 @@ fn escalation_error(ctx: &Ctx, field: &str, reason: &str, p: Option<&Preview>) -
         "several_requests" => ctx.t("esc-err-several"),
         "payment_delayed" => ctx.t("esc-err-payment"),
         "payment_delay_since" => match p {
-            Some(p) if reason.contains("more than one month") => {
-                ctx.t1("esc-err-since-recent", "date", p.delayed_since_before)
-            }
+            Some(p) if reason.contains("more than one month") => ctx.t1(
+                "esc-err-since-recent",
+                "date",
+                crate::i18n::date(p.delayed_since_before),
+            ),
             _ => ctx.t("esc-err-since-missing"),
         },
         _ if reason.contains("NISS") => ctx.t("esc-err-niss"),

@@ -1794,12 +1794,50 @@ async fn lists_name_the_person_and_write_dates_as_belgians_do() {
     assert!(main.contains("<td>Exemple Didier</td>"), "{main}");
     assert!(main.contains("Aucune : la réponse est donnée"));
 
-    // Notifications, the contact thread and the escalation pages write dates the same way.
-    for path in ["/notifications", "/escalations"] {
-        let r = w.get(&p, path).await;
-        assert_eq!(r.status, StatusCode::OK, "{path}");
-        assert!(!has_iso_date(main_of(&r.body)), "{path}: {}", r.body);
+    // Notifications, escalations, every request page of the CPAS (the DmfA section, the
+    // contact thread, the timeline), its print, contact and escalation pages: the text shows
+    // no ISO date (form fields keep theirs in their values).
+    let dash = w.get(&p, "/dashboard").await;
+    let mut paths: Vec<String> = vec!["/notifications".into(), "/escalations".into()];
+    for link in main_of(&dash.body).split(r#"href="/requests/"#).skip(1) {
+        let id = link.split('"').next().unwrap();
+        if id.chars().all(|c| c.is_ascii_digit()) {
+            for tail in ["", "/print", "/contact", "/escalate"] {
+                paths.push(format!("/requests/{id}{tail}"));
+            }
+        }
     }
+    for path in paths {
+        let r = w.get(&p, &path).await;
+        if r.status != StatusCode::OK {
+            continue;
+        }
+        // Legal references in brackets cite acts by their ISO date ("Loi-programme
+        // 2025-07-18"), as the engine's law book writes them: not dates of the case.
+        let text: String = visible_text(main_of(&r.body))
+            .split('[')
+            .map(|part| part.split_once(']').map_or(part, |(_, rest)| rest))
+            .collect();
+        assert!(!has_iso_date(&text), "{path}: {text}");
+    }
+}
+
+/// The text of a page without its tags.
+fn visible_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Issue 13 §5: a refused address, an unknown method or a malformed address gets the

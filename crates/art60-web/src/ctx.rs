@@ -318,6 +318,29 @@ mod tests {
         String::from_utf8(bytes.to_vec()).unwrap()
     }
 
+    /// A value that cannot be written, as a failing part of a page would be.
+    struct Broken;
+
+    impl std::fmt::Display for Broken {
+        fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            Err(std::fmt::Error)
+        }
+    }
+
+    #[derive(Template)]
+    #[template(source = "<p>{{ part }}</p>", ext = "html")]
+    struct BrokenPage {
+        part: Broken,
+    }
+
+    /// A page that fails to render is the 500 page, not an empty or half page.
+    #[tokio::test]
+    async fn a_render_error_is_the_500_page() {
+        let resp = render(Lang::Nl, &BrokenPage { part: Broken });
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(body(resp).await.contains("<html lang=\"nl\">"));
+    }
+
     #[tokio::test]
     async fn error_pages_have_their_status_and_language() {
         for (kind, status, lang, text) in [

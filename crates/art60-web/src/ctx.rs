@@ -237,6 +237,10 @@ pub enum ErrorKind {
     Internal,
 }
 
+/// Marks an error page drawn without the request's context (no menu).
+#[derive(Debug, Clone, Copy)]
+pub struct AnonymousError(pub ErrorKind);
+
 /// A page that could not be shown: rendered as a translated error page, with the menu of
 /// the signed-in user when the request's context is known.
 #[derive(Debug)]
@@ -273,8 +277,9 @@ impl IntoResponse for PageError {
                 "error-500-text",
             ),
         };
-        // Without the request's context (an address no route knows, before any handler ran)
-        // the page is anonymous.
+        // Without the request's context (a page that failed to render) the page is
+        // anonymous; it says so, so that `html_errors` can draw it again with the menu.
+        let anonymous = self.ctx.is_none();
         let ctx = match self.ctx {
             Some(c) => *c,
             None => Ctx::anonymous(self.lang),
@@ -284,10 +289,14 @@ impl IntoResponse for PageError {
             text: t(self.lang, text),
             ctx,
         };
-        match page.render() {
+        let mut resp = match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => (status, t(self.lang, title)).into_response(),
+        };
+        if anonymous {
+            resp.extensions_mut().insert(AnonymousError(self.kind));
         }
+        resp
     }
 }
 
@@ -338,6 +347,11 @@ mod tests {
     async fn a_render_error_is_the_500_page() {
         let resp = render(Lang::Nl, &BrokenPage { part: Broken });
         assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        // Marked, so that `html_errors` draws it again with the signed-in menu.
+        assert!(matches!(
+            resp.extensions().get::<AnonymousError>(),
+            Some(AnonymousError(ErrorKind::Internal))
+        ));
         assert!(body(resp).await.contains("<html lang=\"nl\">"));
     }
 

@@ -286,7 +286,8 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Replaces a non-HTML 400, 404 or 405 by the portal's error page for browsers (not for
-/// `/api/...`), with the signed-in user's menu.
+/// `/api/...`), with the signed-in user's menu; an error page drawn without the menu (a page
+/// that failed to render: a 500) is drawn again with it.
 pub async fn html_errors(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let wants_html = !req.uri().path().starts_with("/api/")
         && req
@@ -299,18 +300,24 @@ pub async fn html_errors(State(st): State<AppState>, req: Request, next: Next) -
     // only built when an error page is drawn.
     let saved = wants_html.then(|| (req.uri().clone(), req.headers().clone()));
     let resp = next.run(req).await;
-    let kind = match resp.status() {
-        StatusCode::BAD_REQUEST => ctx::ErrorKind::BadRequest,
-        StatusCode::NOT_FOUND => ctx::ErrorKind::NotFound,
-        StatusCode::METHOD_NOT_ALLOWED => ctx::ErrorKind::MethodNotAllowed,
-        _ => return resp,
-    };
     let is_html = resp
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    let Some((uri, headers)) = saved.filter(|_| !is_html) else {
+    let kind = match (
+        resp.extensions().get::<ctx::AnonymousError>(),
+        resp.status(),
+    ) {
+        // The portal's own error page drawn without the menu (a page failed to render).
+        (Some(a), _) => a.0,
+        (None, _) if is_html => return resp,
+        (None, StatusCode::BAD_REQUEST) => ctx::ErrorKind::BadRequest,
+        (None, StatusCode::NOT_FOUND) => ctx::ErrorKind::NotFound,
+        (None, StatusCode::METHOD_NOT_ALLOWED) => ctx::ErrorKind::MethodNotAllowed,
+        _ => return resp,
+    };
+    let Some((uri, headers)) = saved else {
         return resp;
     };
     let mut parts = Request::new(()).into_parts().0;
@@ -320,4 +327,118 @@ pub async fn html_errors(State(st): State<AppState>, req: Request, next: Next) -
     let mut page = c.error(kind).into_response();
     secure(&mut page);
     page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use art60_service::Clock;
+    use askama::Template;
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    struct Broken;
+
+    impl std::fmt::Display for Broken {
+        fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            Err(std::fmt::Error)
+        }
+    }
+
+    #[derive(Template)]
+    #[template(source = "<p>{{ part }}</p>", ext = "html")]
+    struct BrokenPage {
+        part: Broken,
+    }
+
+    async fn text(resp: Response) -> String {
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    /// A page that fails to render is drawn again as the 500 page with the signed-in menu.
+    #[tokio::test]
+    async fn a_page_that_fails_to_render_is_the_500_page_with_the_menu() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let db = art60_service::Db::connect(&url).await.unwrap();
+        let clock = std::sync::Arc::new(art60_service::FixedClock::new(
+            chrono::DateTime::parse_from_rfc3339("2026-11-20T09:00:00Z")
+                .unwrap()
+                .to_utc(),
+        ));
+        let cost = art60_service::auth::PasswordCost::minimal_for_tests();
+        let creds = art60_service::demo::seed(&db, clock.now(), cost)
+            .await
+            .unwrap();
+        let state = AppState {
+            db: db.clone(),
+            clock,
+            store: art60_service::attachments::Store::Database,
+            password_cost: cost,
+            metrics: None,
+        };
+        let app = Router::new()
+            .route(
+                "/boom",
+                get(|| async { ctx::render(i18n::Lang::Fr, &BrokenPage { part: Broken }) }),
+            )
+            .with_state(state.clone())
+            .merge(router(state.clone()))
+            .layer(middleware::from_fn_with_state(state, html_errors));
+        let pw = creds
+            .iter()
+            .find(|c| c.username == "cpas.namur")
+            .unwrap()
+            .password
+            .clone();
+        let login = app
+            .clone()
+            .oneshot(Request::get("/login").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let cookie = login.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let token = cookie.split('=').nth(1).unwrap().to_owned();
+        let form = format!("csrf={token}&username=cpas.namur&password={pw}");
+        let signed = app
+            .clone()
+            .oneshot(
+                Request::post("/login")
+                    .header(header::COOKIE, &cookie)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(form))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let session = signed
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .find(|c| c.starts_with(art60_service::auth::SESSION_COOKIE))
+            .unwrap();
+        let resp = app
+            .oneshot(
+                Request::get("/boom")
+                    .header(header::ACCEPT, "text/html")
+                    .header(header::COOKIE, session)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let html = text(resp).await;
+        assert!(html.contains("Une erreur est survenue"), "{html}");
+        assert!(html.contains(r#"href="/dashboard""#), "the menu: {html}");
+    }
 }

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import { notifyTests } from './notify.mjs';
+import { issue13Tests } from './issue13.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -383,6 +384,7 @@ try {
   await cspClean(browser, portal);
   await (await import('./contact.mjs')).contactFlow(browser, portal, { ok, axeCheck, login, shot });
   await notifyTests(browser, portal, { ok, axeCheck, login });
+  await issue13Tests(browser, portal, { ok, axeCheck, login, shot });
 } catch (e) {
   failures.push(`crashed: ${e.stack || e}`);
   console.log(e);

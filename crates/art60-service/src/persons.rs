@@ -1,6 +1,8 @@
 //! Persons (one row per NISS across all CPAS; a CPAS follows a person through a link) and
 //! employments (an art. 60 §7 contract of a person with a CPAS).
 
+use std::collections::{BTreeSet, HashMap};
+
 use art60_rules::Niss;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
@@ -301,6 +303,68 @@ pub async fn list(
     .await?;
     tx.commit().await?;
     Ok(page)
+}
+
+/// The display names ("Last First") of the persons of these requests, for a list page (the
+/// portal's dashboard and queue), by request id. Only the requests the actor may read come
+/// back (the same rule as reading the request, `Actor::sees_case`): another CPAS's request,
+/// an office's draft or an unknown id is left out. The names read are audited as one read of
+/// a list (`list` of `person` with their ids), as [`list`] does; nothing read, nothing audited.
+pub async fn names_for_requests(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    request_ids: &[i64],
+) -> Result<HashMap<i64, String>> {
+    if request_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    type Row = (i64, i64, i64, Option<i64>, Option<DateTime<Utc>>);
+    let rows: Vec<Row> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Id)
+        .column(request::Column::PersonId)
+        .column(request::Column::CpasId)
+        .column(request::Column::OfficeId)
+        .column(request::Column::SentAt)
+        .filter(request::Column::Id.is_in(request_ids.iter().copied()))
+        .into_tuple()
+        .all(&db.conn)
+        .await?;
+    let visible: Vec<(i64, i64)> = rows
+        .into_iter()
+        .filter(|(_, _, cpas, office, sent)| actor.sees_case(*cpas, *office, sent.is_some()))
+        .map(|(id, person, ..)| (id, person))
+        .collect();
+    let person_ids: BTreeSet<i64> = visible.iter().map(|(_, p)| *p).collect();
+    if person_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let names: HashMap<i64, String> = person::Entity::find()
+        .filter(person::Column::Id.is_in(person_ids.iter().copied()))
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, format!("{} {}", p.last_name, p.first_name)))
+        .collect();
+    let tx = db.begin_write().await?;
+    audit::append(
+        &tx.txn,
+        now,
+        &actor.who(),
+        Event {
+            action: "list",
+            entity: "person",
+            after: Some(serde_json::json!({ "ids": person_ids })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(visible
+        .into_iter()
+        .filter_map(|(id, person)| names.get(&person).map(|n| (id, n.clone())))
+        .collect())
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

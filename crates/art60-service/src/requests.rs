@@ -916,6 +916,41 @@ pub async fn contract_starts(
         .collect())
 }
 
+/// The contract start of each of these requests the actor may read, by request id (the
+/// office's queue lists it; the queue's own items stay lean for the JSON API).
+pub async fn contract_starts_by_request(
+    db: &Db,
+    actor: &Actor,
+    request_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, NaiveDate>> {
+    if request_ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    type Row = (i64, i64, i64, Option<i64>, Option<DateTime<Utc>>);
+    let rows: Vec<Row> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Id)
+        .column(request::Column::EmploymentId)
+        .column(request::Column::CpasId)
+        .column(request::Column::OfficeId)
+        .column(request::Column::SentAt)
+        .filter(request::Column::Id.is_in(request_ids.iter().copied()))
+        .into_tuple()
+        .all(&db.conn)
+        .await?;
+    let reqs: Vec<(i64, i64)> = rows
+        .into_iter()
+        .filter(|(_, _, cpas, office, sent)| actor.sees_case(*cpas, *office, sent.is_some()))
+        .map(|(id, employment, ..)| (id, employment))
+        .collect();
+    let employments: Vec<i64> = reqs.iter().map(|(_, e)| *e).collect();
+    let starts = contract_starts(db, &employments).await?;
+    Ok(reqs
+        .into_iter()
+        .filter_map(|(id, e)| starts.get(&e).map(|d| (id, *d)))
+        .collect())
+}
+
 pub async fn update(
     db: &Db,
     now: DateTime<Utc>,

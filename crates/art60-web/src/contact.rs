@@ -15,21 +15,18 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Europe::Brussels;
 use serde::Deserialize;
 
 use crate::ctx::{Ctx, PageError, render};
 use crate::fields::Fields;
 use crate::form::Errors;
-use crate::html;
 use crate::i18n::t_args;
+use crate::widget::{Field, first_error};
 
 type PageResult = Result<Response, PageError>;
 
 fn local_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Brussels)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+    crate::i18n::date_time(at)
 }
 
 fn flash_redirect(to: &str, code: &str) -> Response {
@@ -45,42 +42,45 @@ fn flash_redirect(to: &str, code: &str) -> Response {
 
 // ---------- the thread ----------
 
-struct Msg {
-    author: String,
-    org: String,
-    at: String,
-    body: String,
-    unread: bool,
+pub(crate) struct Msg {
+    pub(crate) author: String,
+    pub(crate) org: String,
+    pub(crate) at: String,
+    pub(crate) body: String,
+    pub(crate) unread: bool,
     /// (attachment id, file name, KiB).
-    files: Vec<(i64, String, i64)>,
+    pub(crate) files: Vec<(i64, String, i64)>,
 }
 
-#[derive(Template)]
-#[template(path = "contact_thread.html")]
-struct ThreadFragment {
-    ctx: Ctx,
-    id: i64,
-    open: bool,
-    messages: Vec<Msg>,
-    unread: i64,
-    body: String,
-    errors: Errors,
-    can_escalate: bool,
+/// The "contact your office" section, drawn by `contact_thread.html` (included by the request
+/// page and the contact page under the name `th`).
+pub(crate) struct ThreadFragment {
+    /// The section's heading: the CPAS contacts its office, the office exchanges with the CPAS.
+    pub(crate) title: String,
+    pub(crate) id: i64,
+    pub(crate) open: bool,
+    pub(crate) messages: Vec<Msg>,
+    pub(crate) unread: i64,
+    pub(crate) body: String,
+    pub(crate) errors: Errors,
+    pub(crate) can_escalate: bool,
     /// (ticket, status label).
-    escalations: Vec<(String, String)>,
+    pub(crate) escalations: Vec<(String, String)>,
+    pub(crate) lang: crate::i18n::Lang,
 }
 
 impl ThreadFragment {
-    fn textarea(&self) -> String {
-        html::textarea(
-            self.ctx.lang,
+    pub(crate) fn body_field(&self) -> Field {
+        Field::new(
+            self.lang,
             &self.errors,
             "body",
             "contact-field-body",
             &self.body,
         )
+        .focus(first_error(&self.errors, &["body"]))
     }
-    fn file_error(&self) -> Option<&String> {
+    pub(crate) fn file_error(&self) -> Option<&String> {
         self.errors.get("attachment")
     }
 }
@@ -131,7 +131,12 @@ async fn thread_fragment(
         .map(|e| (e.ticket, status_label(ctx, e.status)))
         .collect();
     Ok(ThreadFragment {
-        ctx: ctx.clone(),
+        title: ctx.t(if actor.role == Role::OnemOfficer {
+            "contact-title-onem"
+        } else {
+            "contact-title"
+        }),
+        lang: ctx.lang,
         id: v.id,
         open,
         messages,
@@ -143,26 +148,19 @@ async fn thread_fragment(
     })
 }
 
-/// The "contact your office" section for the request page (empty for roles without one).
+/// The "contact your office" section for the request page (none for roles without one).
 pub(crate) async fn thread_section(
     st: &AppState,
     ctx: &Ctx,
     actor: &Actor,
     v: &RequestView,
-) -> String {
+) -> Result<Option<ThreadFragment>, ServiceError> {
     if !matches!(actor.role, Role::CpasWorker | Role::OnemOfficer) {
-        return String::new();
+        return Ok(None);
     }
-    match thread_fragment(st, ctx, actor, v, String::new(), Errors::new()).await {
-        Ok(f) => f.render().unwrap_or_else(|e| {
-            tracing::error!(error = %e, "thread template failed");
-            String::new()
-        }),
-        Err(e) => {
-            tracing::error!(error = %e, "thread could not be read");
-            String::new()
-        }
-    }
+    thread_fragment(st, ctx, actor, v, String::new(), Errors::new())
+        .await
+        .map(Some)
 }
 
 #[derive(Template)]
@@ -171,7 +169,8 @@ struct ContactPage {
     ctx: Ctx,
     reference: String,
     request_id: i64,
-    thread: String,
+    title: String,
+    thread: Option<ThreadFragment>,
 }
 
 async fn contact_page(
@@ -189,15 +188,13 @@ async fn contact_page(
     let frag = thread_fragment(st, &ctx, &actor, &v, body, errors)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let thread = frag
-        .render()
-        .map_err(|_| ctx.error(crate::ctx::ErrorKind::Internal))?;
     let lang = ctx.lang;
     let page = ContactPage {
         ctx,
         reference: v.reference,
         request_id: v.id,
-        thread,
+        title: frag.title.clone(),
+        thread: Some(frag),
     };
     let mut resp = render(lang, &page);
     *resp.status_mut() = status;
@@ -283,29 +280,25 @@ impl EscalatePage {
     fn err(&self, name: &str) -> Option<&String> {
         self.errors.get(name)
     }
-    fn date_input(&self) -> String {
-        html::input(
-            self.ctx.lang,
+    fn field(&self, name: &str, label: &str, value: &str) -> Field {
+        Field::new(self.ctx.lang, &self.errors, name, label, value).focus(first_error(
             &self.errors,
-            "payment_delay_since",
-            "esc-field-since",
-            &self.since,
-            "date",
-            None,
-        )
+            &["payment_delay_since", "description"],
+        ))
+    }
+    fn date_input(&self) -> Field {
+        self.field("payment_delay_since", "esc-field-since", &self.since)
+            .kind("date")
     }
     fn since_hint(&self) -> String {
-        self.ctx
-            .t1("esc-since-hint", "date", self.p.delayed_since_before)
-    }
-    fn textarea(&self) -> String {
-        html::textarea(
-            self.ctx.lang,
-            &self.errors,
-            "description",
-            "esc-field-description",
-            &self.description,
+        self.ctx.t1(
+            "esc-since-hint",
+            "date",
+            crate::i18n::date(self.p.delayed_since_before),
         )
+    }
+    fn textarea(&self) -> Field {
+        self.field("description", "esc-field-description", &self.description)
     }
 }
 
@@ -345,7 +338,7 @@ async fn escalate_page(
         .contacts
         .days
         .iter()
-        .map(NaiveDate::to_string)
+        .map(|d| crate::i18n::date(*d))
         .collect::<Vec<_>>()
         .join(", ");
     let lang = ctx.lang;
@@ -409,9 +402,11 @@ fn escalation_error(ctx: &Ctx, field: &str, reason: &str, p: Option<&Preview>) -
         "several_requests" => ctx.t("esc-err-several"),
         "payment_delayed" => ctx.t("esc-err-payment"),
         "payment_delay_since" => match p {
-            Some(p) if reason.contains("more than one month") => {
-                ctx.t1("esc-err-since-recent", "date", p.delayed_since_before)
-            }
+            Some(p) if reason.contains("more than one month") => ctx.t1(
+                "esc-err-since-recent",
+                "date",
+                crate::i18n::date(p.delayed_since_before),
+            ),
             _ => ctx.t("esc-err-since-missing"),
         },
         _ if reason.contains("NISS") => ctx.t("esc-err-niss"),
@@ -551,23 +546,15 @@ struct TicketPage {
 }
 
 impl TicketPage {
-    fn outcome_input(&self) -> String {
-        html::textarea(
-            self.ctx.lang,
-            &self.errors,
-            "outcome",
-            "esc-field-outcome",
-            &self.outcome,
-        )
+    fn field(&self, name: &str, label: &str, value: &str) -> Field {
+        Field::new(self.ctx.lang, &self.errors, name, label, value)
+            .focus(first_error(&self.errors, &["outcome", "reason"]))
     }
-    fn reason_input(&self) -> String {
-        html::textarea(
-            self.ctx.lang,
-            &self.errors,
-            "reason",
-            "esc-field-open-reason",
-            &self.reason,
-        )
+    fn outcome_input(&self) -> Field {
+        self.field("outcome", "esc-field-outcome", &self.outcome)
+    }
+    fn reason_input(&self) -> Field {
+        self.field("reason", "esc-field-open-reason", &self.reason)
     }
 }
 

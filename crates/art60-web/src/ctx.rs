@@ -115,6 +115,18 @@ impl FromRequestParts<AppState> for Ctx {
 }
 
 impl Ctx {
+    /// Nobody signed in, nothing known but the language.
+    pub fn anonymous(lang: Lang) -> Ctx {
+        Ctx {
+            lang,
+            actor: None,
+            csrf: String::new(),
+            org: String::new(),
+            path: "/".into(),
+            flash: None,
+            unread: 0,
+        }
+    }
     pub fn t(&self, key: &str) -> String {
         t(self.lang, key)
     }
@@ -165,6 +177,7 @@ impl Ctx {
         self.actor.as_ref().ok_or(PageError {
             kind: ErrorKind::Login,
             lang: self.lang,
+            ctx: None,
         })
     }
     pub fn require_role(&self, role: Role) -> Result<&Actor, PageError> {
@@ -175,10 +188,12 @@ impl Ctx {
             Err(self.error(ErrorKind::Forbidden))
         }
     }
+    /// An error page for this request, with the signed-in user's menu.
     pub fn error(&self, kind: ErrorKind) -> PageError {
         PageError {
             kind,
             lang: self.lang,
+            ctx: Some(Box::new(self.clone())),
         }
     }
     /// Maps a service refusal that no form shows next to a field.
@@ -214,17 +229,25 @@ impl Ctx {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     Login,
+    BadRequest,
     NotFound,
+    MethodNotAllowed,
     Forbidden,
     Csrf,
     Internal,
 }
 
-/// A page that could not be shown: rendered as a translated error page.
+/// Marks an error page drawn without the request's context (no menu).
+#[derive(Debug, Clone, Copy)]
+pub struct AnonymousError(pub ErrorKind);
+
+/// A page that could not be shown: rendered as a translated error page, with the menu of
+/// the signed-in user when the request's context is known.
 #[derive(Debug)]
 pub struct PageError {
     pub kind: ErrorKind,
     pub lang: Lang,
+    pub ctx: Option<Box<Ctx>>,
 }
 
 #[derive(Template)]
@@ -239,7 +262,13 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, title, text) = match self.kind {
             ErrorKind::Login => return Redirect::to("/login").into_response(),
+            ErrorKind::BadRequest => (StatusCode::BAD_REQUEST, "error-400-title", "error-400-text"),
             ErrorKind::NotFound => (StatusCode::NOT_FOUND, "error-404-title", "error-404-text"),
+            ErrorKind::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "error-405-title",
+                "error-405-text",
+            ),
             ErrorKind::Forbidden => (StatusCode::FORBIDDEN, "error-403-title", "error-403-text"),
             ErrorKind::Csrf => (StatusCode::FORBIDDEN, "error-403-title", "error-csrf"),
             ErrorKind::Internal => (
@@ -248,25 +277,26 @@ impl IntoResponse for PageError {
                 "error-500-text",
             ),
         };
-        // The error page shows no menu: the context may be the reason for the error.
-        let ctx = Ctx {
-            lang: self.lang,
-            actor: None,
-            csrf: String::new(),
-            org: String::new(),
-            path: "/".into(),
-            flash: None,
-            unread: 0,
+        // Without the request's context (a page that failed to render) the page is
+        // anonymous; it says so, so that `html_errors` can draw it again with the menu.
+        let anonymous = self.ctx.is_none();
+        let ctx = match self.ctx {
+            Some(c) => *c,
+            None => Ctx::anonymous(self.lang),
         };
         let page = ErrorPage {
             title: t(self.lang, title),
             text: t(self.lang, text),
             ctx,
         };
-        match page.render() {
+        let mut resp = match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => (status, t(self.lang, title)).into_response(),
+        };
+        if anonymous {
+            resp.extensions_mut().insert(AnonymousError(self.kind));
         }
+        resp
     }
 }
 
@@ -279,6 +309,7 @@ pub fn render<T: Template>(lang: Lang, tpl: &T) -> Response {
             PageError {
                 kind: ErrorKind::Internal,
                 lang,
+                ctx: None,
             }
             .into_response()
         }
@@ -294,6 +325,34 @@ mod tests {
             .await
             .unwrap();
         String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    /// A value that cannot be written, as a failing part of a page would be.
+    struct Broken;
+
+    impl std::fmt::Display for Broken {
+        fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            Err(std::fmt::Error)
+        }
+    }
+
+    #[derive(Template)]
+    #[template(source = "<p>{{ part }}</p>", ext = "html")]
+    struct BrokenPage {
+        part: Broken,
+    }
+
+    /// A page that fails to render is the 500 page, not an empty or half page.
+    #[tokio::test]
+    async fn a_render_error_is_the_500_page() {
+        let resp = render(Lang::Nl, &BrokenPage { part: Broken });
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        // Marked, so that `html_errors` draws it again with the signed-in menu.
+        assert!(matches!(
+            resp.extensions().get::<AnonymousError>(),
+            Some(AnonymousError(ErrorKind::Internal))
+        ));
+        assert!(body(resp).await.contains("<html lang=\"nl\">"));
     }
 
     #[tokio::test]
@@ -324,7 +383,12 @@ mod tests {
                 "did not come from this site",
             ),
         ] {
-            let resp = PageError { kind, lang }.into_response();
+            let resp = PageError {
+                kind,
+                lang,
+                ctx: None,
+            }
+            .into_response();
             assert_eq!(resp.status(), status);
             let html = body(resp).await;
             assert!(html.contains(&format!(r#"<html lang="{}">"#, lang.code())));
@@ -333,6 +397,7 @@ mod tests {
         let resp = PageError {
             kind: ErrorKind::Login,
             lang: Lang::Fr,
+            ctx: None,
         }
         .into_response();
         assert_eq!(resp.headers()[header::LOCATION], "/login");

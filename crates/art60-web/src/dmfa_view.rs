@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use crate::ctx::{Ctx, PageError};
 use crate::form::Errors;
-use crate::i18n::{Lang, t, t_args};
+use crate::i18n::{Lang, date, t, t_args};
 use crate::labels;
 
 /// The translated reason of an engine or service refusal: the code's message when the code is
@@ -125,8 +125,8 @@ pub fn section(lang: Lang, v: &DmfaView, can_resolve: bool, errors: &Errors) -> 
                 "dmfa-table-caption",
                 &[
                     ("employer", employer),
-                    ("start", item.start.to_string()),
-                    ("end", item.end.to_string()),
+                    ("start", date(item.start)),
+                    ("end", date(item.end)),
                 ],
             ),
             provisional: item.provisional || rows.iter().any(|r| !r.declared),
@@ -155,19 +155,16 @@ pub fn section(lang: Lang, v: &DmfaView, can_resolve: bool, errors: &Errors) -> 
                             .map(|h| t(lang, &labels::period_kind(h.kind)))
                             .unwrap_or_default(),
                     ),
-                    (
-                        "start",
-                        typed.map(|h| h.start.to_string()).unwrap_or_default(),
-                    ),
-                    ("end", typed.map(|h| h.end.to_string()).unwrap_or_default()),
+                    ("start", typed.map(|h| date(h.start)).unwrap_or_default()),
+                    ("end", typed.map(|h| date(h.end)).unwrap_or_default()),
                     ("employer", employer),
                     ("what", kind_label(lang, c.kind)),
-                    ("from", c.overlap_start.to_string()),
-                    ("to", c.overlap_end.to_string()),
+                    ("from", date(c.overlap_start)),
+                    ("to", date(c.overlap_end)),
                 ],
             );
             let settled = cv.resolution.as_ref().map(|r| {
-                let date = r.decided_at.date_naive().to_string();
+                let date = date(r.decided_at.date_naive());
                 match r.choice {
                     Choice::UseDmfa => t_args(lang, "dmfa-resolved-use", &[("date", date)]),
                     Choice::KeepTyped => t_args(
@@ -205,8 +202,8 @@ pub fn section(lang: Lang, v: &DmfaView, can_resolve: bool, errors: &Errors) -> 
                 "dmfa-left-out-dmfa",
                 &[
                     ("employer", l.employer.clone().unwrap_or_default()),
-                    ("from", l.from.to_string()),
-                    ("to", l.to.to_string()),
+                    ("from", date(l.from)),
+                    ("to", date(l.to)),
                     ("why", l.justification.clone().unwrap_or_default()),
                 ],
             ),
@@ -215,14 +212,14 @@ pub fn section(lang: Lang, v: &DmfaView, can_resolve: bool, errors: &Errors) -> 
                 "dmfa-left-out-manual",
                 &[
                     ("index", (l.index + 1).to_string()),
-                    ("from", l.from.to_string()),
-                    ("to", l.to.to_string()),
+                    ("from", date(l.from)),
+                    ("to", date(l.to)),
                 ],
             ),
         })
         .collect();
     let change = v.dmfa_changed.as_ref().map(|c| {
-        let date = c.at.date_naive().to_string();
+        let date = date(c.at.date_naive());
         match c.outcome.as_str() {
             "recalculated" => t_args(lang, "dmfa-changed-recalculated", &[("date", date)]),
             "newer_dmfa" => t_args(lang, "dmfa-changed-newer", &[("date", date)]),

@@ -61,6 +61,12 @@ pub fn date(d: chrono::NaiveDate) -> String {
     art60_rules::explain::plain::date_text(d)
 }
 
+/// A moment as Brussels reads it, with the date written as [`date`] does: 02/12/2026 14:05.
+pub fn date_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    let local = at.with_timezone(&chrono_tz::Europe::Brussels);
+    format!("{} {}", date(local.date_naive()), local.format("%H:%M"))
+}
+
 /// The best of our languages for an `Accept-Language` header (quality values honoured).
 pub fn from_accept_language(header: &str) -> Option<Lang> {
     let mut best: Option<(u16, Lang)> = None;

@@ -16,7 +16,6 @@ mod ctx;
 mod dmfa_view;
 mod fields;
 pub mod form;
-mod html;
 pub mod i18n;
 pub mod labels;
 mod law_page;
@@ -25,10 +24,11 @@ mod notify_pages;
 mod pages;
 pub mod summary;
 pub mod timeline;
+mod widget;
 
 use art60_service::api::AppState;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Request};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -276,43 +276,170 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The whole HTTP application: the service's JSON API and the portal, where an unknown path
-/// asked for by a browser gets the translated HTML 404 page instead of problem+json.
+/// The whole HTTP application: the service's JSON API and the portal, where an error without
+/// a page of its own (an unknown path, a method the address does not take, a body the form
+/// extractor refused) asked for by a browser gets the portal's translated error page.
 pub fn app(state: AppState) -> Router {
     art60_service::api::router(state.clone())
-        .merge(router(state))
-        .layer(middleware::from_fn(html_not_found))
+        .merge(router(state.clone()))
+        .layer(middleware::from_fn_with_state(state, html_errors))
 }
 
-/// Replaces a non-HTML 404 by the portal's 404 page for browsers (not for `/api/...`).
-pub async fn html_not_found(req: Request, next: Next) -> Response {
-    let headers = req.headers();
+/// Replaces a non-HTML 400, 404 or 405 by the portal's error page for browsers (not for
+/// `/api/...`), with the signed-in user's menu; an error page drawn without the menu (a page
+/// that failed to render: a 500) is drawn again with it.
+pub async fn html_errors(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let wants_html = !req.uri().path().starts_with("/api/")
-        && headers
+        && req
+            .headers()
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"));
-    let choice =
-        art60_service::api::extract::cookie_value(headers, i18n::LANG_COOKIE).map(str::to_owned);
-    let accept = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    // What the page's context is built from, kept before the request is consumed: the
+    // address and the headers (cookies, languages). The context itself (a session lookup) is
+    // only built when an error page is drawn.
+    let saved = wants_html.then(|| (req.uri().clone(), req.headers().clone()));
     let resp = next.run(req).await;
     let is_html = resp
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if wants_html && resp.status() == StatusCode::NOT_FOUND && !is_html {
-        let lang = i18n::negotiate(choice.as_deref(), None, accept.as_deref());
-        let mut page = ctx::PageError {
-            kind: ctx::ErrorKind::NotFound,
-            lang,
+    let kind = match (
+        resp.extensions().get::<ctx::AnonymousError>(),
+        resp.status(),
+    ) {
+        // The portal's own error page drawn without the menu (a page failed to render).
+        (Some(a), _) => a.0,
+        (None, _) if is_html => return resp,
+        (None, StatusCode::BAD_REQUEST) => ctx::ErrorKind::BadRequest,
+        (None, StatusCode::NOT_FOUND) => ctx::ErrorKind::NotFound,
+        (None, StatusCode::METHOD_NOT_ALLOWED) => ctx::ErrorKind::MethodNotAllowed,
+        _ => return resp,
+    };
+    let Some((uri, headers)) = saved else {
+        return resp;
+    };
+    let mut parts = Request::new(()).into_parts().0;
+    parts.uri = uri;
+    parts.headers = headers;
+    let Ok(c) = ctx::Ctx::from_request_parts(&mut parts, &st).await;
+    let mut page = c.error(kind).into_response();
+    secure(&mut page);
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use art60_service::Clock;
+    use askama::Template;
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    struct Broken;
+
+    impl std::fmt::Display for Broken {
+        fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            Err(std::fmt::Error)
         }
-        .into_response();
-        secure(&mut page);
-        return page;
     }
-    resp
+
+    #[derive(Template)]
+    #[template(source = "<p>{{ part }}</p>", ext = "html")]
+    struct BrokenPage {
+        part: Broken,
+    }
+
+    async fn text(resp: Response) -> String {
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    /// A page that fails to render is drawn again as the 500 page with the signed-in menu.
+    #[tokio::test]
+    async fn a_page_that_fails_to_render_is_the_500_page_with_the_menu() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let db = art60_service::Db::connect(&url).await.unwrap();
+        let clock = std::sync::Arc::new(art60_service::FixedClock::new(
+            chrono::DateTime::parse_from_rfc3339("2026-11-20T09:00:00Z")
+                .unwrap()
+                .to_utc(),
+        ));
+        let cost = art60_service::auth::PasswordCost::minimal_for_tests();
+        let creds = art60_service::demo::seed(&db, clock.now(), cost)
+            .await
+            .unwrap();
+        let state = AppState {
+            db: db.clone(),
+            clock,
+            store: art60_service::attachments::Store::Database,
+            password_cost: cost,
+            metrics: None,
+            settings: Default::default(),
+        };
+        let app = Router::new()
+            .route(
+                "/boom",
+                get(|| async { ctx::render(i18n::Lang::Fr, &BrokenPage { part: Broken }) }),
+            )
+            .with_state(state.clone())
+            .merge(router(state.clone()))
+            .layer(middleware::from_fn_with_state(state, html_errors));
+        let pw = creds
+            .iter()
+            .find(|c| c.username == "cpas.namur")
+            .unwrap()
+            .password
+            .clone();
+        let login = app
+            .clone()
+            .oneshot(Request::get("/login").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let cookie = login.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let token = cookie.split('=').nth(1).unwrap().to_owned();
+        let form = format!("csrf={token}&username=cpas.namur&password={pw}");
+        let signed = app
+            .clone()
+            .oneshot(
+                Request::post("/login")
+                    .header(header::COOKIE, &cookie)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(form))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let session = signed
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .find(|c| c.starts_with(art60_service::auth::SESSION_COOKIE))
+            .unwrap();
+        let resp = app
+            .oneshot(
+                Request::get("/boom")
+                    .header(header::ACCEPT, "text/html")
+                    .header(header::COOKIE, session)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let html = text(resp).await;
+        assert!(html.contains("Une erreur est survenue"), "{html}");
+        assert!(html.contains(r#"href="/dashboard""#), "the menu: {html}");
+    }
 }

@@ -85,11 +85,7 @@ pub async fn notifications_page(State(st): State<AppState>, ctx: Ctx) -> PageRes
             request_id: n.request_id,
             reference: n.payload["reference"].as_str().unwrap_or("").to_owned(),
             what: kind_label(&ctx, n.kind),
-            date: n
-                .created_at
-                .with_timezone(&chrono_tz::Europe::Brussels)
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
+            date: crate::i18n::date_time(n.created_at),
             read: n.read,
         })
         .collect();

@@ -11,7 +11,7 @@ use art60_rules::input::{PeriodKind, Source};
 use art60_rules::result::CalcResult;
 use chrono::NaiveDate;
 
-use crate::i18n::{Lang, t, t_args};
+use crate::i18n::{Lang, date, t, t_args};
 use crate::labels;
 
 const WIDTH: i64 = 960;
@@ -270,7 +270,7 @@ pub fn render_with_marker(
                 .as_ref()
                 .map(|a| format!(" ({})", a.country))
                 .unwrap_or_default();
-            let tip = format!("{name}{country}: {} – {}", h.start, h.end);
+            let tip = format!("{name}{country}: {} – {}", date(h.start), date(h.end));
             bar(
                 &mut s,
                 row,
@@ -293,7 +293,7 @@ pub fn render_with_marker(
     if let Some(w) = window {
         let name = t(lang, "tl-reference");
         label(&mut s, row, &name);
-        let tip = format!("{name}: {} – {}", w.start, w.end);
+        let tip = format!("{name}: {} – {}", date(w.start), date(w.end));
         let _ = write!(
             s,
             r##"<rect x="{}" y="{}" width="{}" height="{BAR_H}" fill="#e8f1fa" stroke="#0b4f8a" stroke-width="2"><title>{}</title></rect>"##,
@@ -318,7 +318,9 @@ pub fn render_with_marker(
             for e in &w.extensions {
                 let tip = format!(
                     "{name}: {} – {} (+{} d)",
-                    e.event_start, e.event_end, e.length_days
+                    date(e.event_start),
+                    date(e.event_end),
+                    e.length_days
                 );
                 bar(&mut s, row, e.event_start, e.event_end, "url(#p-ext)", &tip);
             }
@@ -328,11 +330,12 @@ pub fn render_with_marker(
             let x = axis.x(c);
             let _ = write!(
                 s,
-                r##"<line x1="{x}" y1="{}" x2="{x}" y2="{axis_y}" stroke="#a4000f" stroke-width="2" stroke-dasharray="6 3"/><text x="{}" y="{}" fill="#a4000f">{} {c}</text>"##,
+                r##"<line x1="{x}" y1="{}" x2="{x}" y2="{axis_y}" stroke="#a4000f" stroke-width="2" stroke-dasharray="6 3"/><text x="{}" y="{}" fill="#a4000f">{} {}</text>"##,
                 TOP - 6,
                 x + 3,
                 TOP - 8,
-                esc(&t(lang, "tl-cutoff"))
+                esc(&t(lang, "tl-cutoff")),
+                date(c)
             );
         }
     }
@@ -342,7 +345,7 @@ pub fn render_with_marker(
         let stop = end_date
             .or(req.contract.as_ref().and_then(|c| c.end))
             .unwrap_or(start);
-        let tip = format!("{name}: {start} – {stop}");
+        let tip = format!("{name}: {} – {}", date(start), date(stop));
         let _ = write!(
             s,
             r##"<rect x="{}" y="{}" width="{}" height="{BAR_H}" fill="#1d5e20" stroke="#1a1a1a"><title>{}</title></rect>"##,
@@ -355,8 +358,8 @@ pub fn render_with_marker(
             let tip = format!(
                 "{}: {} – {}",
                 t(lang, &labels::absence_kind(a.kind)),
-                a.start,
-                a.end
+                date(a.start),
+                date(a.end)
             );
             bar(&mut s, row, a.start, a.end, "url(#p-ext)", &tip);
         }
@@ -385,7 +388,7 @@ pub fn render_with_marker(
             ty + 3,
             x - 3,
             esc(&t(lang, key)),
-            crate::i18n::date(d)
+            date(d)
         );
     }
     s.push_str("</svg>");

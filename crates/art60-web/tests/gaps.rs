@@ -4,178 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
-use std::sync::Arc;
+mod common;
 
-use art60_service::api::AppState;
-use art60_service::attachments::Store;
-use art60_service::auth::PasswordCost;
 use art60_service::db::{person, request};
-use art60_service::{Clock, Db, FixedClock};
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use chrono::{TimeZone, Utc};
-use http_body_util::BodyExt;
+use common::{Browser, Portal, csrf, portal_with as portal};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tower::ServiceExt;
-
-struct Portal {
-    app: Router,
-    db: Db,
-    accounts: HashMap<String, String>,
-    _dir: tempfile::TempDir,
-}
-
-async fn portal(secure_cookies: bool) -> Portal {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-    let db = Db::connect(&url).await.unwrap();
-    let clock = Arc::new(FixedClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap(),
-    ));
-    let cost = PasswordCost::minimal_for_tests();
-    let creds = art60_service::demo::seed(&db, clock.now(), cost)
-        .await
-        .unwrap();
-    let state = AppState {
-        db: db.clone(),
-        clock,
-        store: Store::Database,
-        password_cost: cost,
-        metrics: None,
-        settings: Default::default(),
-    };
-    let app = art60_web::app(state);
-    // The same wiring as `art60 serve` (server::run_with).
-    let app = if secure_cookies {
-        art60_service::api::cookies::secure(app)
-    } else {
-        app
-    };
-    Portal {
-        app,
-        db,
-        accounts: creds
-            .into_iter()
-            .map(|c| (c.username, c.password))
-            .collect(),
-        _dir: dir,
-    }
-}
-
-struct Resp {
-    status: StatusCode,
-    location: Option<String>,
-    cookies: Vec<String>,
-    body: String,
-}
-
-#[derive(Default)]
-struct Browser {
-    jar: HashMap<String, String>,
-}
-
-fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-fn csrf(html: &str) -> String {
-    let main = &html[html.find("<main").unwrap()..];
-    main.split(r#"name="csrf" value=""#)
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap()
-        .to_owned()
-}
-
-impl Browser {
-    async fn send(
-        &mut self,
-        p: &Portal,
-        method: &str,
-        path: &str,
-        form: Option<&[(&str, &str)]>,
-    ) -> Resp {
-        let mut b = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::ACCEPT, "text/html");
-        if !self.jar.is_empty() {
-            let c: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            b = b.header(header::COOKIE, c.join("; "));
-        }
-        let body = match form {
-            Some(f) => {
-                b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                let enc: Vec<String> = f
-                    .iter()
-                    .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-                    .collect();
-                Body::from(enc.join("&"))
-            }
-            None => Body::empty(),
-        };
-        let resp = p.app.clone().oneshot(b.body(body).unwrap()).await.unwrap();
-        let status = resp.status();
-        let location = resp
-            .headers()
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let cookies: Vec<String> = resp
-            .headers()
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect();
-        for c in &cookies {
-            let first = c.split(';').next().unwrap();
-            let (k, v) = first.split_once('=').unwrap();
-            if v.is_empty() {
-                self.jar.remove(k);
-            } else {
-                self.jar.insert(k.to_owned(), v.to_owned());
-            }
-        }
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        Resp {
-            status,
-            location,
-            cookies,
-            body: String::from_utf8(bytes.to_vec()).unwrap(),
-        }
-    }
-    async fn get(&mut self, p: &Portal, path: &str) -> Resp {
-        self.send(p, "GET", path, None).await
-    }
-    async fn post(&mut self, p: &Portal, path: &str, form: &[(&str, &str)]) -> Resp {
-        self.send(p, "POST", path, Some(form)).await
-    }
-    async fn login(&mut self, p: &Portal, user: &str) -> Resp {
-        let page = self.get(p, "/login").await;
-        let token = page
-            .body
-            .split(r#"name="csrf" value=""#)
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap()
-            .to_owned();
-        let pw = p.accounts[user].clone();
-        self.post(
-            p,
-            "/login",
-            &[("csrf", &token), ("username", user), ("password", &pw)],
-        )
-        .await
-    }
-}
 
 /// The demo request whose typed job overlaps the declared one (demo_dmfa).
 async fn dmfa_request(p: &Portal) -> i64 {
@@ -401,63 +237,8 @@ async fn engine_refusals_are_shown_in_the_reader_language() {
 /// refused with 422 problem+json naming the field; PostgreSQL answered 500 on `\u0000`.
 #[tokio::test]
 async fn control_characters_in_forms_are_refused_on_both_databases() {
-    let mut urls = vec![None];
-    if let Ok(u) = std::env::var("ART60_TEST_DATABASE_URL")
-        && !u.is_empty()
-    {
-        urls.push(Some(u));
-    }
-    for pg in urls {
-        let dir = tempfile::tempdir().unwrap();
-        let schema = format!(
-            "w_{}",
-            art60_service::auth::random_secret("")
-                .to_lowercase()
-                .replace(['-', '_'], "")
-                .chars()
-                .take(16)
-                .collect::<String>()
-        );
-        let db = match &pg {
-            None => {
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-                Db::connect(&url).await.unwrap()
-            }
-            Some(url) => {
-                let admin = Db::connect_raw(url).await.unwrap();
-                sea_orm::ConnectionTrait::execute_unprepared(
-                    &admin,
-                    &format!("CREATE SCHEMA {schema}"),
-                )
-                .await
-                .unwrap();
-                Db::connect_with(url, Some(&schema)).await.unwrap()
-            }
-        };
-        let clock = Arc::new(FixedClock::new(
-            Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap(),
-        ));
-        let cost = PasswordCost::minimal_for_tests();
-        let creds = art60_service::demo::seed(&db, clock.now(), cost)
-            .await
-            .unwrap();
-        let state = AppState {
-            db: db.clone(),
-            clock,
-            store: Store::Database,
-            password_cost: cost,
-            metrics: None,
-            settings: Default::default(),
-        };
-        let p = Portal {
-            app: art60_web::app(state),
-            db,
-            accounts: creds
-                .into_iter()
-                .map(|c| (c.username, c.password))
-                .collect(),
-            _dir: dir,
-        };
+    for pg in common::backends() {
+        let p = common::portal_on(pg.as_deref(), false).await;
         let mut b = Browser::default();
         let page = b.get(&p, "/login").await;
         let token = csrf(&page.body);
@@ -495,14 +276,6 @@ async fn control_characters_in_forms_are_refused_on_both_databases() {
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert!(r.body.contains(r#""field":"message""#), "{}", r.body);
-        if pg.is_some() {
-            let admin = Db::connect_raw(pg.as_deref().unwrap()).await.unwrap();
-            sea_orm::ConnectionTrait::execute_unprepared(
-                &admin,
-                &format!("DROP SCHEMA {schema} CASCADE"),
-            )
-            .await
-            .unwrap();
-        }
+        p.cleanup().await;
     }
 }

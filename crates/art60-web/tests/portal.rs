@@ -3,184 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
-use std::sync::Arc;
+mod common;
 
-use art60_service::api::AppState;
-use art60_service::attachments::Store;
-use art60_service::auth::PasswordCost;
-use art60_service::{Clock, Db, FixedClock};
-use axum::Router;
+use art60_service::Clock;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{TimeZone, Utc};
-use http_body_util::BodyExt;
+use common::{Browser, Portal, csrf, main_of, portal};
 use tower::ServiceExt;
-
-struct Portal {
-    app: Router,
-    db: Db,
-    clock: Arc<FixedClock>,
-    accounts: HashMap<String, String>,
-    _dir: tempfile::TempDir,
-}
-
-async fn portal() -> Portal {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-    let db = Db::connect(&url).await.unwrap();
-    let clock = Arc::new(FixedClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap(),
-    ));
-    let cost = PasswordCost::minimal_for_tests();
-    let creds = art60_service::demo::seed(&db, clock.now(), cost)
-        .await
-        .unwrap();
-    let state = AppState {
-        db: db.clone(),
-        clock: clock.clone(),
-        store: Store::Database,
-        password_cost: cost,
-        metrics: None,
-        settings: Default::default(),
-    };
-    Portal {
-        app: art60_web::app(state),
-        db,
-        clock,
-        accounts: creds
-            .into_iter()
-            .map(|c| (c.username, c.password))
-            .collect(),
-        _dir: dir,
-    }
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: HashMap<String, String>,
-    /// The body as received (a PDF is not text).
-    bytes: Vec<u8>,
-    location: Option<String>,
-    cookies: Vec<String>,
-    body: String,
-}
-
-#[derive(Default)]
-struct Browser {
-    jar: HashMap<String, String>,
-    lang: Option<&'static str>,
-}
-
-impl Browser {
-    async fn send(
-        &mut self,
-        p: &Portal,
-        method: &str,
-        path: &str,
-        form: Option<&[(&str, &str)]>,
-    ) -> Resp {
-        let mut b = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::ACCEPT, "text/html");
-        if let Some(l) = self.lang {
-            b = b.header(header::ACCEPT_LANGUAGE, l);
-        }
-        if !self.jar.is_empty() {
-            let c: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            b = b.header(header::COOKIE, c.join("; "));
-        }
-        let body = match form {
-            Some(f) => {
-                b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                let enc: Vec<String> = f
-                    .iter()
-                    .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-                    .collect();
-                Body::from(enc.join("&"))
-            }
-            None => Body::empty(),
-        };
-        let resp = p.app.clone().oneshot(b.body(body).unwrap()).await.unwrap();
-        let status = resp.status();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-            .collect();
-        let location = resp
-            .headers()
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let cookies: Vec<String> = resp
-            .headers()
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect();
-        for c in &cookies {
-            let first = c.split(';').next().unwrap();
-            let (k, v) = first.split_once('=').unwrap();
-            if v.is_empty() {
-                self.jar.remove(k);
-            } else {
-                self.jar.insert(k.to_owned(), v.to_owned());
-            }
-        }
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        Resp {
-            status,
-            headers,
-            location,
-            cookies,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-            bytes: bytes.to_vec(),
-        }
-    }
-    async fn get(&mut self, p: &Portal, path: &str) -> Resp {
-        self.send(p, "GET", path, None).await
-    }
-    async fn post(&mut self, p: &Portal, path: &str, form: &[(&str, &str)]) -> Resp {
-        self.send(p, "POST", path, Some(form)).await
-    }
-    async fn login(&mut self, p: &Portal, user: &str) -> Resp {
-        let page = self.get(p, "/login").await;
-        let token = csrf(&page.body);
-        let pw = p.accounts[user].clone();
-        self.post(
-            p,
-            "/login",
-            &[("csrf", &token), ("username", user), ("password", &pw)],
-        )
-        .await
-    }
-}
-
-fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// The first hidden `csrf` field of a page that is not the language switch's.
-fn csrf(html: &str) -> String {
-    html.split(r#"name="csrf" value=""#)
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap()
-        .to_owned()
-}
-
-fn main_of(html: &str) -> &str {
-    let start = html.find("<main").unwrap();
-    &html[start..]
-}
 
 const NISS: &str = "90012503347";
 
@@ -786,7 +616,8 @@ async fn dashboard_shows_the_second_calculation_window() {
         .skip(1)
         .map(|c| c.split('<').next().unwrap())
         .collect();
-    let end = chrono::NaiveDate::parse_from_str(cells[3], "%d/%m/%Y").unwrap();
+    // Person, contract start, received, due, end.
+    let end = chrono::NaiveDate::parse_from_str(cells[4], "%d/%m/%Y").unwrap();
     let reference = calculated.split("A60-").nth(1).unwrap()[..11].to_owned();
     for (days_before, expected) in [
         (100, None),
@@ -1376,11 +1207,12 @@ async fn notifications_are_listed_newest_first() {
         b.login(&p, user).await;
         let r = b.get(&p, "/notifications").await;
         assert_eq!(r.status, StatusCode::OK);
-        let dates: Vec<&str> = main_of(&r.body)
+        // Written dd/mm/yyyy hh:mm, as every date of the portal.
+        let dates: Vec<chrono::NaiveDateTime> = main_of(&r.body)
             .split("<td>")
             .skip(1)
             .map(|c| c.split('<').next().unwrap())
-            .filter(|c| c.len() == 16 && c.starts_with("20"))
+            .filter_map(|c| chrono::NaiveDateTime::parse_from_str(c, "%d/%m/%Y %H:%M").ok())
             .collect();
         assert!(dates.len() >= 2, "{user}: {dates:?}");
         let mut sorted = dates.clone();
@@ -1902,4 +1734,180 @@ async fn the_birth_date_comes_from_the_niss_and_the_contact_from_the_account() {
         input_value(&page.body, "contact_phone"),
         Some("081 00 00 00")
     );
+}
+
+/// Whether `text` shows a date written the ISO way (2026-11-20).
+fn has_iso_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.windows(10).any(|w| {
+        w.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
+    })
+}
+
+async fn person_list_reads(p: &Portal) -> usize {
+    use art60_service::db::audit_entry;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    audit_entry::Entity::find()
+        .filter(audit_entry::Column::Action.eq("list"))
+        .filter(audit_entry::Column::Entity.eq("person"))
+        .all(&p.db.conn)
+        .await
+        .unwrap()
+        .len()
+}
+
+/// Issue 13 §5: the dashboard and the queue name the person of each row (one audited read of
+/// the list, never another CPAS's or office's people); the queue says the contract start, the
+/// status, the deadline and the office's next step; dates are written dd/mm/yyyy.
+#[tokio::test]
+async fn lists_name_the_person_and_write_dates_as_belgians_do() {
+    let p = portal().await;
+    let before = person_list_reads(&p).await;
+    let mut w = Browser::default();
+    w.login(&p, "cpas.namur").await;
+    let r = w.get(&p, "/dashboard").await;
+    let main = main_of(&r.body);
+    assert!(main.contains("<td>Demo Alice</td>"), "{main}");
+    assert!(main.contains("<td>Exemple Didier</td>"));
+    assert!(!main.contains("Voorbeeld") && !main.contains("Beispiel"));
+    assert_eq!(person_list_reads(&p).await, before + 1, "one read per list");
+
+    let mut o = Browser::default();
+    o.login(&p, "onem.namur").await;
+    let r = o.get(&p, "/queue").await;
+    let main = main_of(&r.body);
+    assert!(main.contains("<td>Demo Alice</td>"), "{main}");
+    assert!(!main.contains("Voorbeeld") && !main.contains("Beispiel"));
+    assert!(main.contains(">Début du contrat</th>") && main.contains("<td>20/12/2026</td>"));
+    assert!(main.contains("<td>Envoyée</td>"));
+    assert!(main.contains("<td>Confirmer, modifier la date de fin ou renvoyer au CPAS</td>"));
+    // The deadline with its urgency badge.
+    assert!(main.contains("/2026 <span class=\"badge "), "{main}");
+    assert!(!has_iso_date(main), "{main}");
+    assert_eq!(person_list_reads(&p).await, before + 2);
+    // The office's other statuses name their people too.
+    let r = o.get(&p, "/queue?status=calculated").await;
+    let main = main_of(&r.body);
+    assert!(main.contains("<td>Exemple Didier</td>"), "{main}");
+    assert!(main.contains("Aucune : la réponse est donnée"));
+
+    // Notifications, escalations, every request page of the CPAS (the DmfA section, the
+    // contact thread, the timeline), its print, contact and escalation pages: the text shows
+    // no ISO date (form fields keep theirs in their values).
+    let dash = w.get(&p, "/dashboard").await;
+    let mut paths: Vec<String> = vec!["/notifications".into(), "/escalations".into()];
+    for link in main_of(&dash.body).split(r#"href="/requests/"#).skip(1) {
+        let id = link.split('"').next().unwrap();
+        if id.chars().all(|c| c.is_ascii_digit()) {
+            for tail in ["", "/print", "/contact", "/escalate"] {
+                paths.push(format!("/requests/{id}{tail}"));
+            }
+        }
+    }
+    for path in paths {
+        let r = w.get(&p, &path).await;
+        if r.status != StatusCode::OK {
+            continue;
+        }
+        // Legal references in brackets cite acts by their ISO date ("Loi-programme
+        // 2025-07-18"), as the engine's law book writes them: not dates of the case.
+        let text: String = visible_text(main_of(&r.body))
+            .split('[')
+            .map(|part| part.split_once(']').map_or(part, |(_, rest)| rest))
+            .collect();
+        assert!(!has_iso_date(&text), "{path}: {text}");
+    }
+}
+
+/// The text of a page without its tags.
+fn visible_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Issue 13 §5: a refused address, an unknown method or a malformed address gets the
+/// portal's translated page with the signed-in user's menu (and the link to the letter check).
+#[tokio::test]
+async fn error_pages_keep_the_signed_in_menu() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    b.login(&p, "cpas.namur").await;
+    let page = b.get(&p, "/dashboard").await;
+    assert!(
+        page.body
+            .contains(r#"<a href="/verify">Vérifier un courrier</a>"#)
+    );
+    let token = csrf(&page.body);
+    for (method, path, status, title) in [
+        (
+            "GET",
+            "/no/such/page",
+            StatusCode::NOT_FOUND,
+            "Page introuvable",
+        ),
+        ("GET", "/queue", StatusCode::FORBIDDEN, "Accès refusé"),
+        (
+            "GET",
+            "/requests/not-a-number",
+            StatusCode::BAD_REQUEST,
+            "Demande incorrecte",
+        ),
+        (
+            "POST",
+            "/dashboard",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Action non disponible",
+        ),
+        (
+            "GET",
+            "/requests/999999",
+            StatusCode::NOT_FOUND,
+            "Page introuvable",
+        ),
+    ] {
+        let form = [("csrf", token.as_str())];
+        let r = b
+            .send(&p, method, path, (method == "POST").then_some(&form[..]))
+            .await;
+        assert_eq!(r.status, status, "{method} {path}");
+        assert!(
+            r.body.contains(&format!("<h1>{title}</h1>")),
+            "{path}: {}",
+            r.body
+        );
+        assert!(r.body.contains("Se déconnecter"), "{path}: the menu");
+        assert!(r.body.contains(r#"href="/dashboard""#), "{path}: the menu");
+        assert!(r.headers.contains_key("content-security-policy"), "{path}");
+    }
+    // The JSON API keeps its problem documents.
+    let r = b.get(&p, "/api/v1/no-such").await;
+    assert!(!r.body.contains("<h1>"), "{}", r.body);
+    // The officer's request page calls the thread what it is for the office.
+    let mut o = Browser::default();
+    o.login(&p, "onem.namur").await;
+    let queue = o.get(&p, "/queue").await;
+    let id = queue
+        .body
+        .split(r#"<th scope="row"><a href="/requests/"#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let r = o.get(&p, &format!("/requests/{id}")).await;
+    assert!(r.body.contains(">Échanges avec le CPAS"), "{}", r.body);
 }

@@ -631,3 +631,104 @@ async fn attachments_can_live_in_a_directory() {
         .unwrap();
     assert!(row.content.is_none());
 }
+
+/// Issue 14 §1, the OpenAPI review: query parameters declared `in: path`, the copy without
+/// its `id`, responses without the required description, 401 undocumented, errors declared
+/// `application/json` while served as problem+json. (The full OpenAPI 3.1 validation runs in
+/// CI: scripts/openapi-check.)
+#[tokio::test]
+async fn the_openapi_document_says_what_the_server_does() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let doc = t
+        .call(Method::GET, "/api/openapi.json", &Auth::Anonymous, None)
+        .await
+        .body;
+    let mut problems = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let here = format!("{} {path}", method.to_uppercase());
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            for p in &params {
+                let (name, place) = (p["name"].as_str().unwrap(), p["in"].as_str().unwrap());
+                let templated = path.contains(&format!("{{{name}}}"));
+                if (place == "path") != templated {
+                    problems.push(format!("{here}: {name} declared in {place}"));
+                }
+            }
+            for seg in path.split('/').filter(|s| s.starts_with('{')) {
+                let name = seg.trim_matches(['{', '}']);
+                if !params
+                    .iter()
+                    .any(|p| p["name"] == name && p["in"] == "path")
+                {
+                    problems.push(format!("{here}: path parameter {name} undeclared"));
+                }
+            }
+            let secured = op["security"].as_array().is_none_or(|s| !s.is_empty());
+            let responses = op["responses"].as_object().unwrap();
+            if secured && !responses.contains_key("401") {
+                problems.push(format!("{here}: 401 undocumented"));
+            }
+            for (status, r) in responses {
+                if r["description"].as_str().is_none_or(str::is_empty) {
+                    problems.push(format!("{here} {status}: no description"));
+                }
+                if status.starts_with('4') || status.starts_with('5') {
+                    let types: Vec<&String> = r["content"]
+                        .as_object()
+                        .map(|c| c.keys().collect())
+                        .unwrap_or_default();
+                    if types.iter().any(|t| *t == "application/json") {
+                        problems.push(format!("{here} {status}: error as application/json"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Errors axum answers before a handler runs were `text/plain`: now problem+json too.
+#[tokio::test]
+async fn every_api_error_is_problem_json() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let cases = [
+        // A path parameter that is not a number.
+        (
+            Method::GET,
+            "/api/v1/requests/abc".to_owned(),
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        // A query parameter of the wrong type.
+        (
+            Method::GET,
+            "/api/v1/queue?limit=many".to_owned(),
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        // An unknown method on a known route.
+        (
+            Method::DELETE,
+            "/api/v1/queue".to_owned(),
+            None,
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        // A body over the 1 MiB limit.
+        (
+            Method::POST,
+            "/api/v1/persons".to_owned(),
+            Some(json!({"last_name": "x".repeat(1_100_000)})),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+    ];
+    for (method, path, body, want) in cases {
+        let r = t.call(method.clone(), &path, &t.a.officer, body).await;
+        assert_eq!(r.status, want, "{method} {path}: {}", r.body);
+        assert_eq!(
+            r.headers["content-type"], "application/problem+json",
+            "{method} {path}"
+        );
+        assert_eq!(r.body["status"], want.as_u16(), "{method} {path}");
+    }
+}

@@ -15,6 +15,7 @@ mod backup_cmd;
 mod calc_cmd;
 mod dmfa_cmd;
 mod law_cmd;
+mod openapi_cmd;
 mod serve_cmd;
 
 #[derive(Parser)]
@@ -40,6 +41,8 @@ enum Command {
     Audit(audit_cmd::AuditArgs),
     /// A consistent online copy of the SQLite database (PostgreSQL: pg_dump).
     Backup(backup_cmd::BackupArgs),
+    /// Print the case service's OpenAPI 3.1 document (as served on /api/openapi.json).
+    Openapi(openapi_cmd::OpenapiArgs),
     /// The law book: what the engine applies on a date, article by article.
     Law(law_cmd::LawArgs),
 }
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => audit_cmd::run(args),
         Command::Backup(args) => backup_cmd::run(args),
         Command::Law(args) => law_cmd::run(args),
+        Command::Openapi(args) => openapi_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -120,7 +120,7 @@ pub struct UnreadCount {
     pub unread: i64,
 }
 
-#[utoipa::path(post, path = "/api/v1/requests/{id}/messages/read", tag = "contact", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/requests/{id}/messages/read", tag = "contact", operation_id = "mark_messages_read", params(("id" = i64, Path)),
     request_body(content = MarkRead, description = "Optional; without a body everything is marked read"),
     responses((status = 200, body = UnreadCount, description = "What stays unread"), (status = 404, body = Problem)))]
 pub async fn mark_read(

@@ -41,6 +41,7 @@ fn with_etag(status: StatusCode, r: RequestView) -> Response {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -510,8 +511,8 @@ pub async fn decide_request(
     Ok(with_etag(StatusCode::OK, r))
 }
 
-#[utoipa::path(post, path = "/api/v1/requests/{id}/copy", tag = "requests", params(("id" = i64, Path)), request_body = CopyInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation")),
+#[utoipa::path(post, path = "/api/v1/requests/{id}/copy", tag = "requests", request_body = CopyInput,
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation")),
     responses((status = 201, body = RequestView, description = "The editable copy"), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn copy_request(
     State(st): State<AppState>,
@@ -606,6 +607,7 @@ pub async fn download_attachment(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueParams {
     pub cursor: Option<String>,
     pub limit: Option<u64>,
@@ -663,6 +665,7 @@ pub async fn audit_verify(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OpenCaseParams {
     /// Why the case is opened (mandatory; kept in the audit trail).
     pub reason: Option<String>,
@@ -741,6 +744,7 @@ pub async fn update_user(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// Entries after this sequence number (the `seq` of the last entry of the previous page).
     pub after: Option<i64>,

@@ -7,6 +7,7 @@ mod dmfa_review;
 pub mod extract;
 mod handlers;
 mod notify_api;
+mod openapi_doc;
 mod problem;
 pub mod text_guard;
 
@@ -111,9 +112,59 @@ impl utoipa::Modify for SecurityAddon {
     }
 }
 
-/// The OpenAPI document.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+/// The OpenAPI document as served: the routes' annotations, completed by
+/// [`openapi_doc::complete`]. Served as JSON rather than read back into utoipa's types, whose
+/// deserialisation depends on serde_json's features.
+pub fn openapi() -> serde_json::Value {
+    // Serialising utoipa's plain data structures cannot fail.
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    openapi_doc::complete(&mut doc);
+    doc
+}
+
+/// Errors under `/api/` are `application/problem+json`, also the ones axum answers before a
+/// handler runs (a path or query that does not parse: 400; the body limit: 413; an unknown
+/// method: 405; a wrong media type: 415), which were `text/plain`.
+async fn problem_errors(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !api || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/problem+json"));
+    if is_problem {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    // Rejection texts are one line; more is not worth reading.
+    let text = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        _ => "error",
+    };
+    let mut p = Problem::new(status, code, status.canonical_reason().unwrap_or("Error"));
+    if !text.is_empty() {
+        p = p.detail(text);
+    }
+    let mut out = p.into_response();
+    for (k, v) in &parts.headers {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    out
 }
 
 async fn track(req: Request, next: Next) -> Response {
@@ -285,9 +336,13 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", v1)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_endpoint))
-        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi()))
+        .merge(
+            utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+                .external_url_unchecked("/api/openapi.json", openapi()),
+        )
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(middleware::from_fn(problem_errors))
         .layer(middleware::from_fn(text_guard::reject_control_chars))
         .layer(middleware::from_fn(track))
         .layer(TraceLayer::new_for_http())

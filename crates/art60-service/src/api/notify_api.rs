@@ -38,6 +38,7 @@ pub async fn update_office(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LimitParams {
     /// 1 to 200 (default 50 for notifications, 100 for feedback).
     pub limit: Option<u64>,
@@ -74,7 +75,7 @@ pub struct Marked {
     pub marked: u64,
 }
 
-#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications", operation_id = "mark_notification_read", params(("id" = i64, Path)),
     responses((status = 200, body = Marked), (status = 404, body = Problem)))]
 pub async fn mark_read(
     State(st): State<AppState>,

@@ -150,26 +150,42 @@ pub async fn register(
     let (Some(niss), true) = (niss, errors.is_empty()) else {
         return Err(ServiceError::Invalid(errors));
     };
-    let tx = db.begin_write().await?;
-    let existing = person::Entity::find()
-        .filter(person::Column::Niss.eq(niss.expose()))
-        .one(&tx.txn)
-        .await?;
-    let (p, created) = match existing {
-        Some(p) => (p, false),
-        None => (
-            person::ActiveModel {
-                niss: Set(niss.expose()),
-                last_name: Set(input.last_name.trim().to_owned()),
-                first_name: Set(input.first_name.trim().to_owned()),
-                birth_date: Set(input.birth_date),
-                created_at: Set(now),
-                ..Default::default()
+    // Two CPAS registering the same NISS at once: the second insert hits the unique key
+    // (a 500 before); it then starts again and finds the person the first one created.
+    let mut attempts = 0;
+    let (tx, p, created) = loop {
+        attempts += 1;
+        let tx = db.begin_write().await?;
+        let existing = person::Entity::find()
+            .filter(person::Column::Niss.eq(niss.expose()))
+            .one(&tx.txn)
+            .await?;
+        if let Some(p) = existing {
+            break (tx, p, false);
+        }
+        let inserted = person::ActiveModel {
+            niss: Set(niss.expose()),
+            last_name: Set(input.last_name.trim().to_owned()),
+            first_name: Set(input.first_name.trim().to_owned()),
+            birth_date: Set(input.birth_date),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx.txn)
+        .await;
+        match inserted {
+            Ok(p) => break (tx, p, true),
+            Err(e)
+                if attempts < 3
+                    && matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+            {
+                drop(tx);
             }
-            .insert(&tx.txn)
-            .await?,
-            true,
-        ),
+            Err(e) => return Err(e.into()),
+        }
     };
     let linked = person_link::Entity::find()
         .filter(person_link::Column::PersonId.eq(p.id))

@@ -241,3 +241,74 @@ async fn concurrent_decisions_do_not_pass_the_calculation_limit() {
         t.finish().await;
     }
 }
+
+/// Issue 14 §2: the same NISS created by two CPAS at once gave 500 (`persons_niss_key`) and
+/// left the losing CPAS unlinked. Now both succeed, one person exists, both CPAS follow it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_niss_registered_by_two_cpas_at_once() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let mut apps = vec![t.app.clone()];
+        if backend == Backend::Postgres {
+            let url = std::env::var("ART60_TEST_DATABASE_URL").unwrap();
+            let db2 = Db::connect_with(&url, t.pg_schema.as_deref())
+                .await
+                .unwrap();
+            apps.push(api::router(AppState {
+                db: db2,
+                clock: t.clock.clone(),
+                store: Store::Database,
+                password_cost: PasswordCost::minimal_for_tests(),
+                metrics: None,
+                settings: Default::default(),
+            }));
+        }
+        // Twelve people, each registered by both CPAS at the same moment.
+        let niss_of = |serial: u32| {
+            let base = 950_310_000u64 + u64::from(serial);
+            format!("{base:09}{:02}", 97 - base % 97)
+        };
+        let mut tasks = Vec::new();
+        for serial in 201..213 {
+            let body = serde_json::json!({"niss": niss_of(serial), "last_name": "Test", "first_name": "Person", "birth_date": "1995-03-10"});
+            for (i, auth) in [t.a.worker.clone(), t.b.worker.clone()]
+                .into_iter()
+                .enumerate()
+            {
+                let app = apps[i % apps.len()].clone();
+                let mut b =
+                    Request::post("/api/v1/persons").header("content-type", "application/json");
+                match &auth {
+                    Auth::Session { cookie, csrf } => {
+                        b = b.header("cookie", cookie).header("x-csrf-token", csrf);
+                    }
+                    Auth::Token(tok) => b = b.header("authorization", format!("Bearer {tok}")),
+                    Auth::Anonymous => {}
+                }
+                let req = b.body(Body::from(body.to_string())).unwrap();
+                tasks.push(tokio::spawn(async move {
+                    app.oneshot(req).await.unwrap().status()
+                }));
+            }
+        }
+        for task in tasks {
+            let status = task.await.unwrap();
+            assert!(status.is_success(), "{status}");
+        }
+        for serial in 201..213 {
+            let persons = art60_service::db::person::Entity::find()
+                .filter(art60_service::db::person::Column::Niss.eq(niss_of(serial)))
+                .all(&t.db.conn)
+                .await
+                .unwrap();
+            assert_eq!(persons.len(), 1);
+            let links = art60_service::db::person_link::Entity::find()
+                .filter(art60_service::db::person_link::Column::PersonId.eq(persons[0].id))
+                .count(&t.db.conn)
+                .await
+                .unwrap();
+            assert_eq!(links, 2, "serial {serial}");
+        }
+        t.finish().await;
+    }
+}

@@ -130,6 +130,42 @@ async fn person_facts_reach_the_engine_and_the_record_keeps_its_own() {
             "{}",
             s.body["result"]["manual_review"]
         );
+
+        // A recognised dock worker's right (new regime, AR art. 114 §2) has no end; the same
+        // request without the fact has a right of 12 months.
+        t.clock.set(at("2026-06-10"));
+        let person = t
+            .call(
+                Method::POST,
+                "/api/v1/persons",
+                &t.a.worker,
+                Some(json!({"niss": "95031012737", "last_name": "Test", "first_name": "Dock", "birth_date": "1995-03-10"})),
+            )
+            .await;
+        assert!(person.status.is_success(), "{}", person.body);
+        let emp = t
+            .call(
+                Method::POST,
+                "/api/v1/employments",
+                &t.a.worker,
+                Some(json!({"person_id": person.id(), "contract_start": "2026-07-01"})),
+            )
+            .await;
+        assert_eq!(emp.status, StatusCode::CREATED, "{}", emp.body);
+        let mut new = new_request(emp.id(), "2026-07-01");
+        new["input"]["person"] = json!({"dock_worker_or_fisher": true});
+        let r = t
+            .call(Method::POST, "/api/v1/requests", &t.a.worker, Some(new))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let s = t.act(&t.a.worker, r.id(), "send", &r.etag(), None).await;
+        assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+        assert_eq!(
+            s.body["result"]["right"]["unlimited"], true,
+            "{}",
+            s.body["result"]["right"]
+        );
+        assert_eq!(s.body["result"]["right"]["until"], Value::Null);
         t.finish().await;
     }
 }

@@ -1971,8 +1971,23 @@ async fn person_facts_and_job_weekdays_are_kept_stored_and_refilled() {
         assert!(r.body.contains(kept), "kept: {kept}");
     }
     assert!(!r.body.contains(r#"value="mon" checked"#));
-    form.retain(|(k, _)| *k != "w0_end");
-    form.push(("w0_end", "2025-12-31"));
+    // The engine's refusal of a fact (the career begun after a listed job) is shown next to
+    // the fact's field.
+    form.retain(|(k, _)| *k != "w0_end" && *k != "career_start_date");
+    form.extend([
+        ("w0_end", "2025-12-31"),
+        ("career_start_date", "2024-02-01"),
+    ]);
+    let r = b.post(&p, "/requests/new", &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body
+            .contains(r#"id="career_start_date-err">Début de la carrière professionnelle : "#),
+        "{}",
+        main_of(&r.body)
+    );
+    form.retain(|(k, _)| *k != "career_start_date");
+    form.push(("career_start_date", "2023-09-01"));
     let r = b.post(&p, "/requests/new", &form).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", main_of(&r.body));
     let at = r.location.unwrap();

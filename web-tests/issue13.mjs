@@ -2,7 +2,9 @@
 // (no sideways scroll, the result's terms stacked, the timeline scrolling in its own box), no
 // console error, the favicon, error pages with the signed-in menu, a refused post that reloads
 // as a page, the officer's dashboard address, the notifications' order, the officer's thread
-// heading, unbroken phone numbers and the link to the letter check.
+// heading, unbroken phone numbers and the link to the letter check; and §4: the person facts
+// and a past job's weekdays entered with and without JavaScript, kept after a refused send,
+// stored with the request.
 // Called from run.mjs: issue13Tests(browser, portal, { ok, axeCheck, login, shot }).
 
 const T = 15000;
@@ -62,6 +64,11 @@ export async function issue13Tests(browser, portal, { ok, axeCheck, login, shot 
     await w.getByRole('button', { name: lang === 'nl' ? 'Periode toevoegen' : 'Zeitraum hinzufügen' }).click().catch(() => {});
     await w.waitForSelector('#h0_kind', { timeout: T }).catch(() => {});
     ok(await noSideScroll(w), `narrow ${lang}: the form with a period row has no sideways scroll`);
+    // The person facts with a work permit row (issue 13 §4).
+    await w.check('#foreign_national');
+    await w.locator('#add-permit').click().catch(() => {});
+    await w.waitForSelector('#w0_start', { timeout: T }).catch(() => {});
+    ok(await w.isVisible('#w0_end') && await noSideScroll(w), `narrow ${lang}: the form with a permit row has no sideways scroll`);
     await w.goto(`${portal.url}/directory`);
     ok(await noSideScroll(w), `narrow ${lang}: the directory has no sideways scroll`);
     const o = await ctx.newPage();
@@ -149,5 +156,85 @@ export async function issue13Tests(browser, portal, { ok, axeCheck, login, shot 
   ok(again.status() === 200 && o.url() === page, `the refused post's address loads the request page (${again.status()} ${o.url()})`);
   await octx.close();
 
+  // ---- §4: the person facts and a past job's weekdays, with and without JavaScript ----
+  for (const [js, niss] of [[false, '90012504238'], [true, '90012504337']]) {
+    await personFacts(browser, portal, { ok, axeCheck, login, js, niss, errors });
+  }
+
   ok(errors.length === 0, `no console error: ${errors.join(' | ')}`);
+}
+
+// Fills the facts the person record does not hold (dock worker, career start, foreign
+// national with a permit row) and a past job's days of the week; a refused send (a permit
+// ending before it starts) keeps them all; the corrected send stores them.
+async function personFacts(browser, portal, { ok, axeCheck, login, js, niss, errors }) {
+  const tag = `person facts${js ? '' : ' (no JS)'}`;
+  console.log(tag);
+  const ctx = await browser.newContext({
+    bypassCSP: true, javaScriptEnabled: js, locale: 'fr', extraHTTPHeaders: { 'Accept-Language': 'fr' },
+    viewport: { width: 1200, height: 900 },
+  });
+  const p = await ctx.newPage();
+  // The refused send answers 422 on purpose.
+  watch(p, errors, (m) => /status of 422/.test(m.text()));
+  await login(p, portal, 'cpas.namur');
+  await p.goto(`${portal.url}/requests/new`);
+  ok(!(await p.isVisible('#add-permit')), `${tag}: no permit rows before the box is ticked`);
+  await p.fill('#niss', niss);
+  await p.fill('#last_name', 'Faits');
+  await p.fill('#first_name', 'Ana');
+  await p.fill('#birth_date', '1990-01-25');
+  await p.fill('#contract_start', '2026-12-21');
+  await p.check('#dock_worker_or_fisher');
+  await p.fill('#career_start_date', '2023-09-01');
+  await p.check('#foreign_national');
+  ok(await p.isVisible('#add-permit'), `${tag}: the permit rows appear with the box`);
+  await p.getByRole('button', { name: 'Ajouter un permis de travail' }).click();
+  await p.waitForSelector('#w0_start', { timeout: T });
+  await p.fill('#w0_start', '2024-01-01');
+  await p.fill('#w0_end', '2023-01-01');
+  await p.getByRole('button', { name: 'Ajouter une période' }).click();
+  await p.waitForSelector('#h0_kind', { timeout: T });
+  await p.fill('#h0_start', '2024-01-01');
+  await p.fill('#h0_end', '2024-06-30');
+  await p.fill('#h0_days', '2');
+  await p.check('#h0_weekdays-tue');
+  await p.check('#h0_weekdays-wed');
+  await p.fill('#contact_name', 'Service insertion');
+  await p.fill('#contact_email', 'insertion@cpas.example');
+  await p.getByRole('button', { name: 'Enregistrer et envoyer à l\'ONEM' }).click();
+  await p.waitForSelector('#error-summary', { timeout: T });
+  ok(await p.isVisible('#w0_end-err'), `${tag}: the permit's end refused next to it`);
+  ok((await p.getAttribute('#w0_end', 'aria-invalid')) === 'true', `${tag}: the permit's end marked invalid`);
+  const kept = {
+    dock: await p.isChecked('#dock_worker_or_fisher'),
+    foreign: await p.isChecked('#foreign_national'),
+    career: await p.inputValue('#career_start_date'),
+    start: await p.inputValue('#w0_start'),
+    end: await p.inputValue('#w0_end'),
+    tue: await p.isChecked('#h0_weekdays-tue'),
+    wed: await p.isChecked('#h0_weekdays-wed'),
+    mon: await p.isChecked('#h0_weekdays-mon'),
+  };
+  ok(kept.dock && kept.foreign && kept.career === '2023-09-01' && kept.start === '2024-01-01'
+    && kept.end === '2023-01-01' && kept.tue && kept.wed && !kept.mon, `${tag}: kept after the refused send (${JSON.stringify(kept)})`);
+  if (js) await axeCheck(p, `${tag}: form with permit rows and errors`);
+  await p.fill('#w0_end', '2025-12-31');
+  await p.getByRole('button', { name: 'Enregistrer et envoyer à l\'ONEM' }).click();
+  await p.waitForURL(/\/requests\/\d+/, { timeout: T });
+  const facts = await p.textContent('#person-facts');
+  ok(facts.includes('Ouvrier portuaire ou marin pêcheur reconnu') && facts.includes('01/09/2023')
+    && facts.includes('01/01/2024 – 31/12/2025'), `${tag}: the request page lists the person facts (${facts})`);
+  if (js) await axeCheck(p, `${tag}: request page with the person facts`);
+  const id = p.url().match(/\/requests\/(\d+)/)[1];
+  const stored = await p.request.get(`${portal.url}/api/v1/requests/${id}`);
+  const input = stored.ok() ? (await stored.json()).input : {};
+  const person = input.person || {};
+  const permits = person.work_permits || [];
+  ok(person.dock_worker_or_fisher === true && person.career_start_date === '2023-09-01' && person.foreign_national === true
+    && permits.length === 1 && permits[0].start === '2024-01-01' && permits[0].end === '2025-12-31'
+    && !('niss' in person) && !('birth_date' in person),
+  `${tag}: the person facts stored (${stored.status()} ${JSON.stringify(input.person)})`);
+  ok(JSON.stringify(input.history?.[0]?.weekdays) === '["tue","wed"]', `${tag}: the job's weekdays stored (${JSON.stringify(input.history)})`);
+  await ctx.close();
 }

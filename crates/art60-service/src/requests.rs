@@ -35,14 +35,24 @@ pub fn due_date(receipt: NaiveDate) -> NaiveDate {
     calendar::add_working_days(receipt, procedure().processing_working_days)
 }
 
-/// Top-level fields of the request form (the engine input minus `mode`, `today`, `person`).
-const INPUT_FIELDS: [&str; 6] = [
+/// Top-level fields of the request form (the engine input minus `mode` and `today`).
+const INPUT_FIELDS: [&str; 7] = [
+    "person",
     "contract",
     "history",
     "previous_admissions",
     "last_paid_unemployment",
     "current_right_until",
     "career",
+];
+
+/// What the request says about the person: the facts the person record does not hold. The
+/// NISS and the birth date come from the record, so a request cannot contradict it.
+const PERSON_FACTS: [&str; 4] = [
+    "dock_worker_or_fisher",
+    "career_start_date",
+    "foreign_national",
+    "work_permits",
 ];
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -64,7 +74,8 @@ pub struct RequestView {
     pub status: Status,
     pub parent_id: Option<i64>,
     pub copy_reason: Option<CopyReason>,
-    /// The form: contract, history, previous admissions, ... (engine input without person).
+    /// The form: person facts, contract, history, previous admissions, ... (the engine input
+    /// without the NISS and birth date, which come from the person record).
     #[schema(value_type = Object)]
     pub input: Value,
     pub contact: Contact,
@@ -286,7 +297,9 @@ pub struct RequestSummary {
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
     pub employment_id: i64,
-    /// Contract, history, previous admissions... as in the engine's `CalcRequest`.
+    /// Contract, history, previous admissions... as in the engine's `CalcRequest`; `person`
+    /// holds only `dock_worker_or_fisher`, `career_start_date`, `foreign_national` and
+    /// `work_permits` (the NISS and birth date come from the person record).
     #[schema(value_type = Object)]
     pub input: Value,
     pub contact_name: String,
@@ -357,6 +370,7 @@ fn validate_contact(errors: &mut Vec<FieldError>, name: &str, email: &str) {
 }
 
 /// Builds the engine request from the form and the person; errors name the form field.
+/// The form's `person` facts are merged with the record's NISS and birth date.
 pub fn engine_request(
     input: &Value,
     niss: Option<Niss>,
@@ -369,24 +383,41 @@ pub fn engine_request(
     if let Some(k) = form.keys().find(|k| !INPUT_FIELDS.contains(&k.as_str())) {
         return Err(ServiceError::invalid(format!("input.{k}"), "unknown field"));
     }
-    let mut doc = form.clone();
-    doc.insert("mode".into(), Value::from("plan"));
-    doc.insert("today".into(), Value::from(today.to_string()));
-    let mut p = serde_json::Map::new();
+    let mut p = match form.get("person") {
+        None | Some(Value::Null) => serde_json::Map::new(),
+        Some(Value::Object(facts)) => {
+            if let Some(k) = facts.keys().find(|k| !PERSON_FACTS.contains(&k.as_str())) {
+                let reason = if k == "niss" || k == "birth_date" {
+                    "comes from the person record"
+                } else {
+                    "unknown field: a request's person holds dock_worker_or_fisher, \
+                     career_start_date, foreign_national and work_permits"
+                };
+                return Err(ServiceError::invalid(format!("input.person.{k}"), reason));
+            }
+            facts.clone()
+        }
+        Some(_) => return Err(ServiceError::invalid("input.person", "must be an object")),
+    };
     if let Some(n) = niss {
         p.insert("niss".into(), Value::from(n.expose()));
     }
     p.insert("birth_date".into(), Value::from(birth_date.to_string()));
+    let mut doc = form.clone();
+    doc.insert("mode".into(), Value::from("plan"));
+    doc.insert("today".into(), Value::from(today.to_string()));
     doc.insert("person".into(), Value::Object(p));
     let text = Value::Object(doc).to_string();
     CalcRequest::parse(&text).map_err(|e| {
-        let field = if e.path.starts_with("person") {
-            e.path.clone()
+        let path = e.path.trim_start_matches('$').trim_start_matches('.');
+        // The record's fields keep their own name; the person facts are the form's.
+        let from_record = ["person.niss", "person.birth_date"]
+            .iter()
+            .any(|r| path == *r || path.starts_with(&format!("{r}.")));
+        let field = if from_record {
+            path.to_owned()
         } else {
-            format!(
-                "input.{}",
-                e.path.trim_start_matches('$').trim_start_matches('.')
-            )
+            format!("input.{path}")
         };
         ServiceError::Invalid(vec![FieldError::coded(field, e.code.as_str(), e.reason)])
     })

@@ -39,6 +39,16 @@ pub struct HistoryRow {
     /// A job's gross pay, as the contract's ([`PAY_KINDS`]).
     pub pay_kind: String,
     pub pay_amount: String,
+    /// A job's days of the week ([`WEEKDAYS`] codes); none ticked: the first R days from
+    /// Monday, as for the contract.
+    pub weekdays: Vec<String>,
+}
+
+/// A foreign national's work permit: its start and, when it has one, its end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PermitRow {
+    pub start: String,
+    pub end: String,
 }
 
 /// An earlier admission to full unemployment benefits (the new regime counts only the days
@@ -65,6 +75,13 @@ pub struct RequestForm {
     pub last_name: String,
     pub first_name: String,
     pub birth_date: String,
+    /// What the person record does not hold (the request's `person` facts): a recognised dock
+    /// worker or sea fisherman, the career start, a foreign national needing a work permit
+    /// and the permits (sent only for a foreign national; kept as typed otherwise).
+    pub dock_worker_or_fisher: bool,
+    pub career_start_date: String,
+    pub foreign_national: bool,
+    pub permits: Vec<PermitRow>,
     pub contract_start: String,
     pub days_per_week: String,
     pub weekly_hours: String,
@@ -80,6 +97,31 @@ pub struct RequestForm {
     pub history: Vec<HistoryRow>,
     pub absences: Vec<AbsenceRow>,
     pub admissions: Vec<AdmissionRow>,
+}
+
+/// Adds a ticked day of a group of weekday checkboxes (one pair per ticked day), once.
+fn tick_day(days: &mut Vec<String>, v: String) {
+    if WEEKDAYS.contains(&v.as_str()) && !days.contains(&v) {
+        days.push(v);
+    }
+}
+
+/// Ticked days in the week's order, whatever the order of the post.
+fn in_week_order(days: &[String]) -> Vec<&'static str> {
+    WEEKDAYS
+        .iter()
+        .copied()
+        .filter(|d| days.iter().any(|w| w == d))
+        .collect()
+}
+
+/// The weekdays of a stored contract or job.
+fn weekdays_of(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.as_str().map(str::to_owned))
+        .collect()
 }
 
 /// The pay kinds of the form (the engine's `Pay` variants), empty first: not given.
@@ -114,6 +156,7 @@ impl RequestForm {
         let mut hist: BTreeMap<usize, HistoryRow> = BTreeMap::new();
         let mut abs: BTreeMap<usize, AbsenceRow> = BTreeMap::new();
         let mut adm: BTreeMap<usize, AdmissionRow> = BTreeMap::new();
+        let mut permits: BTreeMap<usize, PermitRow> = BTreeMap::new();
         for (k, v) in pairs {
             let v = v.clone();
             match k.as_str() {
@@ -123,16 +166,16 @@ impl RequestForm {
                 "last_name" => f.last_name = v,
                 "first_name" => f.first_name = v,
                 "birth_date" => f.birth_date = v,
+                // Checkboxes: sent only when ticked.
+                "dock_worker_or_fisher" => f.dock_worker_or_fisher = !v.is_empty(),
+                "career_start_date" => f.career_start_date = v,
+                "foreign_national" => f.foreign_national = !v.is_empty(),
                 "contract_start" => f.contract_start = v,
                 "days_per_week" => f.days_per_week = v,
                 "weekly_hours" => f.weekly_hours = v,
                 "reference_hours" => f.reference_hours = v,
                 // A group of checkboxes sharing the name: one pair per ticked day.
-                "weekdays" => {
-                    if WEEKDAYS.contains(&v.as_str()) && !f.weekdays.contains(&v) {
-                        f.weekdays.push(v);
-                    }
-                }
+                "weekdays" => tick_day(&mut f.weekdays, v),
                 "pay_kind" => f.pay_kind = v,
                 "pay_amount" => f.pay_amount = v,
                 "contact_name" => f.contact_name = v,
@@ -159,6 +202,14 @@ impl RequestForm {
                             "job_category" => r.job_category = v,
                             "pay_kind" => r.pay_kind = v,
                             "pay_amount" => r.pay_amount = v,
+                            "weekdays" => tick_day(&mut r.weekdays, v),
+                            _ => {}
+                        }
+                    } else if let Some((i, field)) = row_field(k, 'w') {
+                        let r = permits.entry(i).or_default();
+                        match field {
+                            "start" => r.start = v,
+                            "end" => r.end = v,
                             _ => {}
                         }
                     } else if let Some((i, field)) = row_field(k, 'a') {
@@ -185,6 +236,7 @@ impl RequestForm {
         f.history = hist.into_values().collect();
         f.absences = abs.into_values().collect();
         f.admissions = adm.into_values().collect();
+        f.permits = permits.into_values().collect();
         f
     }
 
@@ -219,6 +271,10 @@ impl RequestForm {
                 article: "art30".into(),
                 ..Default::default()
             });
+        } else if action == "add_permit" && self.permits.len() < MAX_ROWS {
+            // Only a foreign national's permits are sent: adding one says the person is one.
+            self.foreign_national = true;
+            self.permits.push(PermitRow::default());
         } else if action == "add_absence" && self.absences.len() < MAX_ROWS {
             self.absences.push(AbsenceRow {
                 kind: "insured_sickness".into(),
@@ -235,6 +291,12 @@ impl RequestForm {
                 && i < self.admissions.len()
             {
                 self.admissions.remove(i);
+            }
+        } else if let Some(i) = action.strip_prefix("remove_permit:") {
+            if let Ok(i) = i.parse::<usize>()
+                && i < self.permits.len()
+            {
+                self.permits.remove(i);
             }
         } else if let Some(i) = action.strip_prefix("remove_absence:") {
             if let Ok(i) = i.parse::<usize>()
@@ -256,19 +318,30 @@ impl RequestForm {
             Some(Value::Number(n)) => n.to_string(),
             _ => String::new(),
         };
+        if let Some(p) = input.get("person") {
+            let yes = |k: &str| p.get(k).and_then(Value::as_bool) == Some(true);
+            f.dock_worker_or_fisher = yes("dock_worker_or_fisher");
+            f.career_start_date = s(p.get("career_start_date"));
+            f.foreign_national = yes("foreign_national");
+            for w in p
+                .get("work_permits")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                f.permits.push(PermitRow {
+                    start: s(w.get("start")),
+                    end: s(w.get("end")),
+                });
+            }
+        }
         if let Some(c) = input.get("contract") {
             f.contract_start = s(c.get("start"));
             f.days_per_week = s(c.get("days_per_week"));
             f.weekly_hours = s(c.get("weekly_hours"));
             f.reference_hours = s(c.get("reference_hours"));
             (f.pay_kind, f.pay_amount) = pay_of(c.get("pay"));
-            f.weekdays = c
-                .get("weekdays")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|d| d.as_str().map(str::to_owned))
-                .collect();
+            f.weekdays = weekdays_of(c.get("weekdays"));
             for a in c
                 .get("absences")
                 .and_then(Value::as_array)
@@ -313,6 +386,7 @@ impl RequestForm {
                 job_category: s(h.get("job_category")),
                 pay_kind,
                 pay_amount,
+                weekdays: weekdays_of(h.get("weekdays")),
             });
         }
         for a in input
@@ -444,6 +518,7 @@ pub fn check(f: &RequestForm, lang: Lang, full: bool, errors: &mut Errors) -> Ch
         }
     }
     let birth_date = c.date("birth_date", "field-birth-date", &f.birth_date, true);
+    let person = c.person_facts(f);
     let start = c.date(
         "contract_start",
         "field-contract-start",
@@ -485,27 +560,16 @@ pub fn check(f: &RequestForm, lang: Lang, full: bool, errors: &mut Errors) -> Ch
         }
     }
     let mut input = Map::new();
+    if !person.is_empty() {
+        input.insert("person".into(), Value::Object(person));
+    }
     if let (Some(start), Some(mut contract)) = (start, regime) {
         contract.insert("start".into(), json!(start));
         if let Some(pay) = pay {
             contract.insert("pay".into(), pay);
         }
-        if !f.weekdays.is_empty() {
-            // In the week's order, whatever the order of the post.
-            let days: Vec<&str> = WEEKDAYS
-                .iter()
-                .copied()
-                .filter(|d| f.weekdays.iter().any(|w| w == d))
-                .collect();
-            // A whole R needs as many days (the engine's rule, here in the user's language);
-            // a variable cycle (R with decimals) may tick any.
-            if let Some(r) = contract.get("days_per_week").and_then(Value::as_f64)
-                && r.fract() == 0.0
-                && days.len() as f64 != r
-            {
-                c.push("weekdays", "field-weekdays", "err-weekdays", &[]);
-            }
-            contract.insert("weekdays".into(), json!(days));
+        if let Some(days) = c.weekdays("weekdays", &f.weekdays, &contract) {
+            contract.insert("weekdays".into(), days);
         }
         if !absences.is_empty() {
             contract.insert("absences".into(), Value::Array(absences));
@@ -528,6 +592,79 @@ pub const ADMISSION_ARTICLES: [&str; 6] =
     ["art30", "art32", "art33", "art42", "art42bis", "insertion"];
 
 impl Check<'_> {
+    /// The request's `person` facts (only those given): the NISS and birth date are the
+    /// person record's, added by the service.
+    fn person_facts(&mut self, f: &RequestForm) -> Map<String, Value> {
+        let mut person = Map::new();
+        if f.dock_worker_or_fisher {
+            person.insert("dock_worker_or_fisher".into(), json!(true));
+        }
+        let career = self.date(
+            "career_start_date",
+            "field-career-start",
+            &f.career_start_date,
+            false,
+        );
+        if let Some(d) = career {
+            person.insert("career_start_date".into(), json!(d));
+        }
+        // The permits only for a foreign national: they stay typed (and hidden) when the box
+        // is unticked, as a period's groups do when its kind changes.
+        if !f.foreign_national {
+            return person;
+        }
+        person.insert("foreign_national".into(), json!(true));
+        let mut permits = Vec::new();
+        for (i, w) in f.permits.iter().enumerate() {
+            let start = self.date(&format!("w{i}_start"), "field-start", &w.start, true);
+            let end = self.date(&format!("w{i}_end"), "field-end", &w.end, false);
+            if let (Some(s), Some(e)) = (start, end)
+                && e < s
+            {
+                self.push(
+                    &format!("w{i}_end"),
+                    "field-end",
+                    "err-end-before-start",
+                    &[],
+                );
+            }
+            if let Some(s) = start {
+                let mut item = json!({ "start": s });
+                if let Some(e) = end {
+                    item["end"] = json!(e);
+                }
+                permits.push(item);
+            }
+        }
+        if !permits.is_empty() {
+            person.insert("work_permits".into(), Value::Array(permits));
+        }
+        person
+    }
+
+    /// The ticked weekdays of a contract or job (`name`: the checkbox group), in the week's
+    /// order; `None` when none is ticked (the default week).
+    fn weekdays(
+        &mut self,
+        name: &str,
+        days: &[String],
+        regime: &Map<String, Value>,
+    ) -> Option<Value> {
+        if days.is_empty() {
+            return None;
+        }
+        let days = in_week_order(days);
+        // A whole R needs as many days (the engine's rule, here in the user's language);
+        // a variable cycle (R with decimals) may tick any.
+        if let Some(r) = regime.get("days_per_week").and_then(Value::as_f64)
+            && r.fract() == 0.0
+            && days.len() as f64 != r
+        {
+            self.push(name, "field-weekdays", "err-weekdays", &[]);
+        }
+        Some(json!(days))
+    }
+
     /// A work regime R, Q, S from three fields (`names`), with the engine's range checks here
     /// first so the messages are in the user's language. A work regime has 1 to 6 days a week,
     /// as the engine requires of a typed regime (`MAX_DAYS_PER_WEEK`). `required`: every
@@ -692,10 +829,24 @@ impl Check<'_> {
         // The engine reads a regime, a pay and a category for work only (a job's days
         // convert by its regime, SPEC §3.7).
         let work = h.kind == "work" || h.kind == "foreign_work";
-        if let Some(regime) = regime
-            && work
-        {
-            item.insert("regime".into(), Value::Object(regime));
+        let weekdays_name = format!("h{i}_weekdays");
+        match regime {
+            Some(regime) if work => {
+                if let Some(days) = self.weekdays(&weekdays_name, &h.weekdays, &regime) {
+                    item.insert("weekdays".into(), days);
+                }
+                item.insert("regime".into(), Value::Object(regime));
+            }
+            // The engine places a job's days by its regime: days without one say nothing.
+            None if work
+                && !h.weekdays.is_empty()
+                && [&h.days, &h.hours, &h.ref_hours]
+                    .iter()
+                    .all(|v| v.trim().is_empty()) =>
+            {
+                self.push(&weekdays_name, "field-weekdays", "err-weekdays-regime", &[]);
+            }
+            _ => {}
         }
         if work {
             let pay = self.pay(
@@ -783,6 +934,7 @@ pub fn field_of(path: &str) -> String {
             "regime.days_per_week" => "days".into(),
             "regime.weekly_hours" => "hours".into(),
             "regime.reference_hours" => "ref_hours".into(),
+            s if s.starts_with("weekdays") => "weekdays".into(),
             _ => "kind".into(),
         };
         return format!("h{i}_{f}");
@@ -797,6 +949,12 @@ pub fn field_of(path: &str) -> String {
         };
         return format!("p{i}_{f}");
     }
+    if let Some(rest) = p.strip_prefix("person.work_permits[")
+        && let Some((i, f)) = idx(rest)
+    {
+        let f = if f == "end" { f } else { "start".into() };
+        return format!("w{i}_{f}");
+    }
     if p.starts_with("contract.pay") {
         return "pay_amount".into();
     }
@@ -808,6 +966,10 @@ pub fn field_of(path: &str) -> String {
         "contract.reference_hours" => "reference_hours".into(),
         "person.birth_date" | "birth_date" => "birth_date".into(),
         "person.niss" => "niss".into(),
+        "person.dock_worker_or_fisher" => "dock_worker_or_fisher".into(),
+        "person.career_start_date" => "career_start_date".into(),
+        // Permits without the box ticked (the form never sends that), or the box itself.
+        "person.foreign_national" | "person.work_permits" => "foreign_national".into(),
         "contact_name" | "contact_email" | "last_name" | "first_name" | "niss" => p.into(),
         _ => "contract_start".into(),
     }
@@ -817,7 +979,10 @@ pub fn field_of(path: &str) -> String {
 pub fn label_key_of(field: &str) -> &'static str {
     let tail = field.split_once('_').map(|(h, t)| {
         if h.len() > 1
-            && (h.starts_with('h') || h.starts_with('a') || h.starts_with('p'))
+            && (h.starts_with('h')
+                || h.starts_with('a')
+                || h.starts_with('p')
+                || h.starts_with('w'))
             && h[1..].chars().all(|c| c.is_ascii_digit())
         {
             t
@@ -851,6 +1016,9 @@ pub fn label_key_of(field: &str) -> &'static str {
         "weekly_hours" => "field-weekly-hours",
         "reference_hours" => "field-reference-hours",
         "birth_date" => "field-birth-date",
+        "dock_worker_or_fisher" => "field-dock-worker",
+        "career_start_date" => "field-career-start",
+        "foreign_national" => "field-foreign-national",
         "niss" => "field-niss",
         "last_name" => "field-last-name",
         "first_name" => "field-first-name",
@@ -918,6 +1086,13 @@ mod tests {
         assert_eq!(f.history[0].start, "kept");
         f.action = "send".into();
         assert!(!f.apply_row_action());
+        // Adding a permit says the person needs one.
+        f.action = "add_permit".into();
+        assert!(f.apply_row_action());
+        assert!(f.foreign_national && f.permits.len() == 1);
+        f.action = "remove_permit:0".into();
+        assert!(f.apply_row_action());
+        assert!(f.permits.is_empty());
     }
 
     #[test]
@@ -1067,6 +1242,101 @@ mod tests {
         assert_eq!(field_of("input.contract.absences[1].start"), "a1_start");
         assert_eq!(label_key_of("h2_end"), "field-end");
         assert_eq!(label_key_of("weekly_hours"), "field-weekly-hours");
+    }
+
+    /// Issue 13 §4: the person facts and a past job's weekdays are parsed, sent and refilled.
+    #[test]
+    fn person_facts_and_job_weekdays_round_trip() {
+        let f = RequestForm::from_pairs(&pairs(&[
+            ("birth_date", "1990-01-25"),
+            ("contract_start", "2026-12-01"),
+            ("days_per_week", "5"),
+            ("weekly_hours", "38"),
+            ("reference_hours", "38"),
+            ("dock_worker_or_fisher", "yes"),
+            ("career_start_date", "2015-09-01"),
+            ("foreign_national", "yes"),
+            ("w1_start", "2021-01-01"),
+            ("w0_start", "2019-01-01"),
+            ("w0_end", "2020-12-31"),
+            ("h0_kind", "work"),
+            ("h0_start", "2020-01-01"),
+            ("h0_end", "2020-06-30"),
+            ("h0_days", "2"),
+            ("h0_weekdays", "thu"),
+            ("h0_weekdays", "mon"),
+            ("h0_weekdays", "thu"),
+        ]));
+        assert_eq!(f.permits.len(), 2);
+        assert_eq!(f.history[0].weekdays, ["thu", "mon"]);
+        let mut e = Errors::new();
+        let c = check(&f, Lang::Fr, false, &mut e);
+        assert!(e.is_empty(), "{e:?}");
+        let person = json!({"dock_worker_or_fisher": true, "career_start_date": "2015-09-01",
+            "foreign_national": true, "work_permits": [{"start": "2019-01-01", "end": "2020-12-31"},
+            {"start": "2021-01-01"}]});
+        assert_eq!(c.input["person"], person);
+        assert_eq!(c.input["history"][0]["weekdays"], json!(["mon", "thu"]));
+        let back = RequestForm::from_input(&c.input);
+        assert!(back.dock_worker_or_fisher && back.foreign_national);
+        assert_eq!(back.career_start_date, "2015-09-01");
+        assert_eq!(back.permits, f.permits);
+        assert_eq!(back.history[0].weekdays, ["mon", "thu"]);
+        // Unticked: the permits stay typed but are not sent; nothing said, no `person`.
+        let mut g = f.clone();
+        g.foreign_national = false;
+        let c = check(&g, Lang::Fr, false, &mut Errors::new());
+        assert_eq!(c.input["person"].get("work_permits"), None);
+        g.dock_worker_or_fisher = false;
+        g.career_start_date.clear();
+        let c = check(&g, Lang::Fr, false, &mut Errors::new());
+        assert_eq!(c.input.get("person"), None);
+    }
+
+    #[test]
+    fn permit_and_job_weekday_errors_name_their_field() {
+        let mut f = RequestForm::blank();
+        f.birth_date = "1990-01-25".into();
+        f.contract_start = "2026-12-01".into();
+        f.career_start_date = "1/9/2015".into();
+        f.foreign_national = true;
+        f.permits = vec![
+            PermitRow::default(),
+            PermitRow {
+                start: "2021-01-01".into(),
+                end: "2020-01-01".into(),
+            },
+        ];
+        let job = |days: &str, weekdays: &[&str]| HistoryRow {
+            kind: "work".into(),
+            start: "2020-01-01".into(),
+            end: "2020-06-30".into(),
+            days: days.into(),
+            weekdays: weekdays.iter().map(|d| d.to_string()).collect(),
+            ..Default::default()
+        };
+        f.history = vec![job("3", &["mon"]), job("", &["mon"])];
+        let mut e = Errors::new();
+        check(&f, Lang::En, false, &mut e);
+        assert!(
+            e["career_start_date"].starts_with("Start of the working career"),
+            "{e:?}"
+        );
+        assert!(e["w0_start"].starts_with("From"), "{e:?}");
+        assert!(e.contains_key("w1_end"), "{e:?}");
+        assert!(e["h0_weekdays"].contains("as many days"), "{e:?}");
+        assert!(e["h1_weekdays"].contains("days per week"), "{e:?}");
+        // The engine's refusals land on the same fields.
+        assert_eq!(field_of("input.person.work_permits[1].end"), "w1_end");
+        assert_eq!(
+            field_of("input.person.career_start_date"),
+            "career_start_date"
+        );
+        assert_eq!(field_of("input.person.work_permits"), "foreign_national");
+        assert_eq!(field_of("input.history[0].weekdays"), "h0_weekdays");
+        assert_eq!(label_key_of("w1_end"), "field-end");
+        assert_eq!(label_key_of("career_start_date"), "field-career-start");
+        assert_eq!(label_key_of("h0_weekdays"), "field-weekdays");
     }
 
     #[test]

@@ -26,8 +26,6 @@ enum Why {
     Dmfa,
     /// ONEM's knowledge or decision, not the CPAS's.
     Onem,
-    /// The CPAS can know it and the form cannot set it yet: a known gap, each with its reason.
-    NotYet,
 }
 
 /// Engine paths (`history[].abroad.country`) the form does not set, and why.
@@ -127,36 +125,6 @@ const EXCEPTIONS: &[(&str, Why, &str)] = &[
         Why::Onem,
         "ONEM's payment records",
     ),
-    (
-        "person.dock_worker_or_fisher",
-        Why::NotYet,
-        "the service builds `person` from its person record (NISS, birth date): person facts need a request field in the service first",
-    ),
-    (
-        "person.career_start_date",
-        Why::NotYet,
-        "as person.dock_worker_or_fisher: not carried by the service's request input",
-    ),
-    (
-        "person.foreign_national",
-        Why::NotYet,
-        "as person.dock_worker_or_fisher: not carried by the service's request input",
-    ),
-    (
-        "person.work_permits[].start",
-        Why::NotYet,
-        "as person.dock_worker_or_fisher: not carried by the service's request input",
-    ),
-    (
-        "person.work_permits[].end",
-        Why::NotYet,
-        "as person.dock_worker_or_fisher: not carried by the service's request input",
-    ),
-    (
-        "history[].weekdays[]",
-        Why::NotYet,
-        "a past job's days of the week: the default week (the contract's can be ticked)",
-    ),
 ];
 
 /// The leaf fields of a JSON Schema, as paths: `a.b`, arrays as `[]`, an externally tagged
@@ -255,6 +223,10 @@ fn filled_forms() -> Vec<Vec<(String, String)>> {
         ("h0_pay_kind", "monthly"),
         ("h0_pay_amount", "1200"),
         ("h0_job_category", "teacher"),
+        ("h0_weekdays", "mon"),
+        ("h0_weekdays", "tue"),
+        ("h0_weekdays", "thu"),
+        ("h0_weekdays", "fri"),
         ("h1_kind", "foreign_work"),
         ("h1_start", "2021-01-01"),
         ("h1_end", "2021-12-31"),
@@ -276,6 +248,12 @@ fn filled_forms() -> Vec<Vec<(String, String)>> {
     ];
     let mut monthly: Vec<_> = person.iter().chain(rows.iter()).copied().collect();
     monthly.extend([
+        ("dock_worker_or_fisher", "yes"),
+        ("career_start_date", "2019-09-01"),
+        ("foreign_national", "yes"),
+        ("w0_start", "2019-06-01"),
+        ("w0_end", "2020-12-31"),
+        ("w1_start", "2021-01-01"),
         ("pay_kind", "monthly"),
         ("pay_amount", "1100"),
         ("weekdays", "tue"),
@@ -297,8 +275,8 @@ fn filled_forms() -> Vec<Vec<(String, String)>> {
     vec![pairs(&monthly), pairs(&hourly)]
 }
 
-/// What the form can set: the engine input of the filled forms, with the person the service
-/// adds from the form's person fields (`requests::engine_request`); and the engine's
+/// What the form can set: the engine input of the filled forms, with the NISS and birth date
+/// the service adds from the person record (`requests::engine_request`); and the engine's
 /// refusals of those inputs (a situation the form cannot say properly).
 fn form_paths() -> (BTreeSet<String>, Vec<String>) {
     let mut out = BTreeSet::new();
@@ -319,7 +297,7 @@ fn form_paths() -> (BTreeSet<String>, Vec<String>) {
         }
         value_paths(&checked.input, "", &mut out);
     }
-    // The service writes these from the form's person fields.
+    // The service writes these from the person record (the form's person fields).
     out.insert("person.niss".into());
     out.insert("person.birth_date".into());
     (out, refused)

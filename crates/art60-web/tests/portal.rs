@@ -1911,3 +1911,111 @@ async fn error_pages_keep_the_signed_in_menu() {
     let r = o.get(&p, &format!("/requests/{id}")).await;
     assert!(r.body.contains(">Échanges avec le CPAS"), "{}", r.body);
 }
+
+/// Issue 13 §4: the person facts (dock worker or sea fisherman, career start, foreign
+/// national and work permits) and a past job's weekdays, without JavaScript: a permit row
+/// added, everything kept after a refused post, stored, and refilled on the edit page.
+#[tokio::test]
+async fn person_facts_and_job_weekdays_are_kept_stored_and_refilled() {
+    let p = portal().await;
+    let mut b = Browser::default();
+    b.login(&p, "cpas.namur").await;
+    let page = b.get(&p, "/requests/new").await;
+    assert!(page.body.contains(r#"id="career_start_date""#));
+    assert!(
+        page.body
+            .contains(r#"aria-describedby="foreign_national-hint""#)
+    );
+    let token = csrf(main_of(&page.body));
+    let mut form = request_form(&token, "add_permit");
+    form.extend([
+        ("dock_worker_or_fisher", "yes"),
+        ("career_start_date", "2023-09-01"),
+        ("h0_days", "2"),
+        ("h0_weekdays", "tue"),
+        ("h0_weekdays", "wed"),
+    ]);
+    let r = b.post(&p, "/requests/new", &form).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains(r#"<input autofocus id="w0_start""#),
+        "the new permit row, focused"
+    );
+    assert!(
+        r.body
+            .contains(r#"id="foreign_national" name="foreign_national" value="yes" checked"#),
+        "adding a permit ticks the box"
+    );
+    // A permit ending before it starts: refused next to its field, everything kept.
+    form[1] = ("action", "save");
+    form.extend([
+        ("foreign_national", "yes"),
+        ("w0_start", "2024-01-01"),
+        ("w0_end", "2023-01-01"),
+    ]);
+    let r = b.post(&p, "/requests/new", &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains(r#"id="w0_end-err">Au : "#),
+        "{}",
+        main_of(&r.body)
+    );
+    for kept in [
+        r#"id="dock_worker_or_fisher" name="dock_worker_or_fisher" value="yes" checked"#,
+        r#"id="foreign_national" name="foreign_national" value="yes" checked"#,
+        r#"value="2023-09-01""#,
+        r#"id="w0_end" name="w0_end" type="date" value="2023-01-01""#,
+        r#"id="h0_weekdays-tue" name="h0_weekdays" value="tue" checked"#,
+        r#"id="h0_weekdays-wed" name="h0_weekdays" value="wed" checked"#,
+    ] {
+        assert!(r.body.contains(kept), "kept: {kept}");
+    }
+    assert!(!r.body.contains(r#"value="mon" checked"#));
+    // The engine's refusal of a fact (the career begun after a listed job) is shown next to
+    // the fact's field.
+    form.retain(|(k, _)| *k != "w0_end" && *k != "career_start_date");
+    form.extend([
+        ("w0_end", "2025-12-31"),
+        ("career_start_date", "2024-02-01"),
+    ]);
+    let r = b.post(&p, "/requests/new", &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body
+            .contains(r#"id="career_start_date-err">Début de la carrière professionnelle : "#),
+        "{}",
+        main_of(&r.body)
+    );
+    form.retain(|(k, _)| *k != "career_start_date");
+    form.push(("career_start_date", "2023-09-01"));
+    let r = b.post(&p, "/requests/new", &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", main_of(&r.body));
+    let at = r.location.unwrap();
+    let id = at
+        .trim_start_matches("/requests/")
+        .split('?')
+        .next()
+        .unwrap();
+    let shown = b.get(&p, &format!("/requests/{id}")).await;
+    let facts = shown
+        .body
+        .split(r#"<ul id="person-facts">"#)
+        .nth(1)
+        .unwrap();
+    let facts = facts.split("</ul>").next().unwrap();
+    assert!(facts.contains("Ouvrier portuaire"), "{facts}");
+    assert!(facts.contains("01/09/2023"), "{facts}");
+    assert!(facts.contains("01/01/2024 – 31/12/2025"), "{facts}");
+    let edit = b.get(&p, &format!("/requests/{id}/edit")).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    for refilled in [
+        r#"id="dock_worker_or_fisher" name="dock_worker_or_fisher" value="yes" checked"#,
+        r#"id="foreign_national" name="foreign_national" value="yes" checked"#,
+        r#"id="career_start_date" name="career_start_date" type="date" value="2023-09-01""#,
+        r#"id="w0_start" name="w0_start" type="date" value="2024-01-01""#,
+        r#"id="w0_end" name="w0_end" type="date" value="2025-12-31""#,
+        r#"id="h0_weekdays-tue" name="h0_weekdays" value="tue" checked"#,
+    ] {
+        assert!(edit.body.contains(refilled), "refilled: {refilled}");
+    }
+}

@@ -640,3 +640,19 @@ error-400-title = Ungültige Anfrage
 error-400-text = Der Server hat nicht verstanden, was gesendet wurde. Gehen Sie zur vorherigen Seite zurück und versuchen Sie es erneut.
 error-405-title = Aktion nicht verfügbar
 error-405-text = Diese Adresse kann nicht auf diese Weise geöffnet werden. Gehen Sie zur vorherigen Seite zurück.
+
+# Issue 13 §4: what the person record does not say
+field-dock-worker = Anerkannter Hafenarbeiter oder Hochseefischer
+field-dock-worker-hint = Der Anspruch auf Arbeitslosengeld ist zeitlich nicht begrenzt (KE Art. 114 § 2).
+field-career-start = Beginn der beruflichen Laufbahn
+field-career-start-hint = Freiwillig: Eine Laufbahn, die vor weniger als zehn Jahren begonnen hat, halbiert die verlangten Tage ab diesem Tag (Art. 32). Leer lassen, wenn die Laufbahn älter ist.
+field-foreign-national = Ausländer, der eine Arbeitserlaubnis benötigt
+field-foreign-national-hint = Nicht für Staatsangehörige der EU, des EWR oder der Schweiz. Nur Arbeit, die durch eine Erlaubnis gedeckt ist, zählt; das LfA prüft sie (KE Art. 43).
+form-permits = Arbeitserlaubnisse
+form-permits-hint = Jede kombinierte Erlaubnis oder Arbeitsgenehmigung: ihr Beginn und, falls vorhanden, ihr Ende.
+form-permits-none = Keine Erlaubnis eingegeben.
+permit-row = Erlaubnis { $n }
+permit-end-hint = Leer: Die Erlaubnis hat kein Enddatum.
+row-add-permit = Arbeitserlaubnis hinzufügen
+row-remove-permit = Erlaubnis { $n } entfernen
+err-weekdays-regime = { $field }: Geben Sie auch die Tage pro Woche der Beschäftigung an.

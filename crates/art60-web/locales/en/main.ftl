@@ -640,3 +640,19 @@ error-400-title = Bad request
 error-400-text = The server did not understand what was sent. Go back to the previous page and try again.
 error-405-title = Action not available
 error-405-text = This address cannot be opened this way. Go back to the previous page.
+
+# Issue 13 §4: what the person record does not say
+field-dock-worker = Recognised dock worker or sea fisherman
+field-dock-worker-hint = Their right to benefits is not limited in time (AR art. 114 § 2).
+field-career-start = Start of the working career
+field-career-start-hint = Optional: a career begun less than ten years ago halves the days required from this day (art. 32). Leave empty if the career is older.
+field-foreign-national = Foreign national who needs a work permit
+field-foreign-national-hint = Not for nationals of the EU, the EEA or Switzerland. Only work covered by a permit counts; ONEM checks it (AR art. 43).
+form-permits = Work permits
+form-permits-hint = Each single permit or work authorisation: its start and, if it has one, its end.
+form-permits-none = No permit entered.
+permit-row = Permit { $n }
+permit-end-hint = Empty: the permit has no end date.
+row-add-permit = Add a work permit
+row-remove-permit = Remove permit { $n }
+err-weekdays-regime = { $field }: give the job's days per week too.

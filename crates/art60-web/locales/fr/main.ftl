@@ -640,3 +640,19 @@ error-400-title = Demande incorrecte
 error-400-text = Le serveur n'a pas compris ce qui a été envoyé. Revenez à la page précédente et réessayez.
 error-405-title = Action non disponible
 error-405-text = Cette adresse ne s'ouvre pas de cette façon. Revenez à la page précédente.
+
+# Issue 13 §4: what the person record does not say
+field-dock-worker = Ouvrier portuaire ou marin pêcheur reconnu
+field-dock-worker-hint = Son droit aux allocations n'est pas limité dans le temps (AR art. 114 § 2).
+field-career-start = Début de la carrière professionnelle
+field-career-start-hint = Facultatif : une carrière commencée il y a moins de dix ans réduit de moitié les jours demandés à partir de ce jour (art. 32). Laissez vide si la carrière est plus ancienne.
+field-foreign-national = Ressortissant étranger qui a besoin d'un permis de travail
+field-foreign-national-hint = Pas pour les ressortissants de l'UE, de l'EEE ou de la Suisse. Seul le travail couvert par un permis compte ; l'ONEM le vérifie (AR art. 43).
+form-permits = Permis de travail
+form-permits-hint = Chaque permis unique ou autorisation de travail : son début et, s'il en a une, sa fin.
+form-permits-none = Aucun permis encodé.
+permit-row = Permis { $n }
+permit-end-hint = Vide : le permis n'a pas de date de fin.
+row-add-permit = Ajouter un permis de travail
+row-remove-permit = Supprimer le permis { $n }
+err-weekdays-regime = { $field } : indiquez aussi les jours par semaine de l'emploi.

@@ -640,3 +640,19 @@ error-400-title = Ongeldige aanvraag
 error-400-text = De server begreep niet wat er werd verstuurd. Ga terug naar de vorige pagina en probeer opnieuw.
 error-405-title = Actie niet beschikbaar
 error-405-text = Dit adres kan niet op deze manier geopend worden. Ga terug naar de vorige pagina.
+
+# Issue 13 §4: what the person record does not say
+field-dock-worker = Erkende havenarbeider of zeevisser
+field-dock-worker-hint = Het recht op uitkeringen is niet beperkt in de tijd (KB art. 114 § 2).
+field-career-start = Begin van de beroepsloopbaan
+field-career-start-hint = Facultatief: een loopbaan die minder dan tien jaar geleden begon, halveert de gevraagde dagen vanaf die dag (art. 32). Laat leeg als de loopbaan ouder is.
+field-foreign-national = Buitenlander die een arbeidsvergunning nodig heeft
+field-foreign-national-hint = Niet voor onderdanen van de EU, de EER of Zwitserland. Alleen werk dat door een vergunning gedekt is, telt; de RVA controleert het (KB art. 43).
+form-permits = Arbeidsvergunningen
+form-permits-hint = Elke gecombineerde vergunning of arbeidsmachtiging: het begin en, als ze er een heeft, het einde.
+form-permits-none = Geen vergunning ingevuld.
+permit-row = Vergunning { $n }
+permit-end-hint = Leeg: de vergunning heeft geen einddatum.
+row-add-permit = Een arbeidsvergunning toevoegen
+row-remove-permit = Vergunning { $n } verwijderen
+err-weekdays-regime = { $field }: vul ook de dagen per week van de betrekking in.

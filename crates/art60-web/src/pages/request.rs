@@ -38,6 +38,8 @@ struct RequestInfo {
     due: Option<String>,
     return_reason: Option<String>,
     contract: String,
+    /// What the request says about the person beyond the record, one fact a line.
+    person_facts: Vec<String>,
     history: Vec<(String, String, String)>,
     cpas: String,
     contact: String,
@@ -178,7 +180,37 @@ fn request_info(ctx: &Ctx, v: &RequestView, cpas: String) -> RequestInfo {
     .flatten()
     .collect::<Vec<_>>()
     .join(" · ");
+    let label = |k: &str| ctx.t(k).trim_end_matches(" *").to_owned();
+    let mut person_facts = Vec::new();
+    if form.dock_worker_or_fisher {
+        person_facts.push(label("field-dock-worker"));
+    }
+    if !form.career_start_date.is_empty() {
+        person_facts.push(format!(
+            "{}: {}",
+            label("field-career-start"),
+            form_date(&form.career_start_date)
+        ));
+    }
+    if form.foreign_national {
+        let permits = form
+            .permits
+            .iter()
+            .map(|w| match w.end.as_str() {
+                // A permit without an end date stays open.
+                "" => format!("{} – …", form_date(&w.start)),
+                end => format!("{} – {}", form_date(&w.start), form_date(end)),
+            })
+            .collect::<Vec<_>>();
+        let permits = if permits.is_empty() {
+            ctx.t("form-permits-none")
+        } else {
+            format!("{}: {}", label("form-permits"), permits.join(", "))
+        };
+        person_facts.push(format!("{} · {permits}", label("field-foreign-national")));
+    }
     RequestInfo {
+        person_facts,
         cpas,
         contact,
         id: v.id,

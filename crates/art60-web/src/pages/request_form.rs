@@ -54,7 +54,9 @@ fn focus_after(f: &RequestForm, errors: &Errors) -> String {
         "add_admission" if !f.admissions.is_empty() => {
             format!("p{}_application_date", f.admissions.len() - 1)
         }
+        "add_permit" if !f.permits.is_empty() => format!("w{}_start", f.permits.len() - 1),
         a if a.starts_with("remove_admission:") => "add-admission".into(),
+        a if a.starts_with("remove_permit:") => "add-permit".into(),
         a if a.starts_with("remove_history:") => "add-history".into(),
         a if a.starts_with("remove_absence:") => "add-absence".into(),
         _ => String::new(),
@@ -105,6 +107,11 @@ impl FormPage {
     fn tick(&self, name: impl AsRef<str>, label: &str, checked: &bool) -> Field {
         self.input(name, label, "yes", "text", None)
             .checked(*checked)
+    }
+    /// A checkbox with a hint under it.
+    fn tick_hint(&self, name: &str, label: &str, checked: &bool, hint: &str) -> Field {
+        self.tick(name, label, checked)
+            .hint(self.ctx.lang, Some(hint))
     }
     fn autofocus(&self, id: &str) -> &'static str {
         if self.focus == id { " autofocus" } else { "" }

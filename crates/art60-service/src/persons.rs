@@ -335,22 +335,10 @@ pub async fn names_for_requests(
     if request_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    type Row = (i64, i64, i64, Option<i64>, Option<DateTime<Utc>>);
-    let rows: Vec<Row> = request::Entity::find()
-        .select_only()
-        .column(request::Column::Id)
-        .column(request::Column::PersonId)
-        .column(request::Column::CpasId)
-        .column(request::Column::OfficeId)
-        .column(request::Column::SentAt)
-        .filter(request::Column::Id.is_in(request_ids.iter().copied()))
-        .into_tuple()
-        .all(&db.conn)
-        .await?;
-    let visible: Vec<(i64, i64)> = rows
+    let visible: Vec<(i64, i64)> = crate::requests::visible_among(db, actor, request_ids)
+        .await?
         .into_iter()
-        .filter(|(_, _, cpas, office, sent)| actor.sees_case(*cpas, *office, sent.is_some()))
-        .map(|(id, person, ..)| (id, person))
+        .map(|v| (v.id, v.person_id))
         .collect();
     let person_ids: BTreeSet<i64> = visible.iter().map(|(_, p)| *p).collect();
     if person_ids.is_empty() {

@@ -947,6 +947,44 @@ pub async fn contract_starts(
         .collect())
 }
 
+/// A request of a list the actor may read: its id, person and employment.
+pub(crate) struct VisibleRequest {
+    pub id: i64,
+    pub person_id: i64,
+    pub employment_id: i64,
+}
+
+/// Those of `request_ids` the actor may read (the same rule as reading each one), in one
+/// query: what the portal's lists add beside their lean items.
+pub(crate) async fn visible_among(
+    db: &Db,
+    actor: &Actor,
+    request_ids: &[i64],
+) -> Result<Vec<VisibleRequest>> {
+    type Row = (i64, i64, i64, i64, Option<i64>, Option<DateTime<Utc>>);
+    let rows: Vec<Row> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Id)
+        .column(request::Column::PersonId)
+        .column(request::Column::EmploymentId)
+        .column(request::Column::CpasId)
+        .column(request::Column::OfficeId)
+        .column(request::Column::SentAt)
+        .filter(request::Column::Id.is_in(request_ids.iter().copied()))
+        .into_tuple()
+        .all(&db.conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(.., cpas, office, sent)| actor.sees_case(*cpas, *office, sent.is_some()))
+        .map(|(id, person_id, employment_id, ..)| VisibleRequest {
+            id,
+            person_id,
+            employment_id,
+        })
+        .collect())
+}
+
 /// The contract start of each of these requests the actor may read, by request id (the
 /// office's queue lists it; the queue's own items stay lean for the JSON API).
 pub async fn contract_starts_by_request(
@@ -957,22 +995,10 @@ pub async fn contract_starts_by_request(
     if request_ids.is_empty() {
         return Ok(std::collections::HashMap::new());
     }
-    type Row = (i64, i64, i64, Option<i64>, Option<DateTime<Utc>>);
-    let rows: Vec<Row> = request::Entity::find()
-        .select_only()
-        .column(request::Column::Id)
-        .column(request::Column::EmploymentId)
-        .column(request::Column::CpasId)
-        .column(request::Column::OfficeId)
-        .column(request::Column::SentAt)
-        .filter(request::Column::Id.is_in(request_ids.iter().copied()))
-        .into_tuple()
-        .all(&db.conn)
-        .await?;
-    let reqs: Vec<(i64, i64)> = rows
+    let reqs: Vec<(i64, i64)> = visible_among(db, actor, request_ids)
+        .await?
         .into_iter()
-        .filter(|(_, _, cpas, office, sent)| actor.sees_case(*cpas, *office, sent.is_some()))
-        .map(|(id, employment, ..)| (id, employment))
+        .map(|v| (v.id, v.employment_id))
         .collect();
     let employments: Vec<i64> = reqs.iter().map(|(_, e)| *e).collect();
     let starts = contract_starts(db, &employments).await?;

@@ -20,26 +20,33 @@ use tower::ServiceExt;
 
 const READS: usize = 40;
 
+/// The application as one process serves it and, on PostgreSQL, a second "process" (its own
+/// pool and router on the same database), as behind a load balancer.
+async fn processes(t: &TestApp) -> Vec<axum::Router> {
+    let mut apps = vec![t.app.clone()];
+    if t.backend == Backend::Postgres {
+        let url = std::env::var("ART60_TEST_DATABASE_URL").unwrap();
+        let db2 = Db::connect_with(&url, t.pg_schema.as_deref())
+            .await
+            .unwrap();
+        apps.push(api::router(AppState {
+            db: db2,
+            clock: t.clock.clone(),
+            store: Store::Database,
+            password_cost: PasswordCost::minimal_for_tests(),
+            metrics: None,
+            settings: Default::default(),
+        }));
+    }
+    apps
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_audited_reads_keep_the_chain() {
     for backend in backends() {
         let t = TestApp::new(backend).await;
         let r = t.draft(&t.a, NISS_1).await;
-        let mut apps = vec![t.app.clone()];
-        if backend == Backend::Postgres {
-            let url = std::env::var("ART60_TEST_DATABASE_URL").unwrap();
-            let db2 = Db::connect_with(&url, t.pg_schema.as_deref())
-                .await
-                .unwrap();
-            apps.push(api::router(AppState {
-                db: db2,
-                clock: t.clock.clone(),
-                store: Store::Database,
-                password_cost: PasswordCost::minimal_for_tests(),
-                metrics: None,
-                settings: Default::default(),
-            }));
-        }
+        let apps = processes(&t).await;
         let before = audit_entry::Entity::find().count(&t.db.conn).await.unwrap();
         let Auth::Token(token) = &t.a.worker else {
             panic!("worker uses a token")
@@ -182,21 +189,7 @@ async fn concurrent_decisions_do_not_pass_the_calculation_limit() {
             assert_eq!(s.status, StatusCode::OK, "{}", s.body);
             sent.push((s.id(), s.etag()));
         }
-        let mut apps = vec![t.app.clone()];
-        if backend == Backend::Postgres {
-            let url = std::env::var("ART60_TEST_DATABASE_URL").unwrap();
-            let db2 = Db::connect_with(&url, t.pg_schema.as_deref())
-                .await
-                .unwrap();
-            apps.push(api::router(AppState {
-                db: db2,
-                clock: t.clock.clone(),
-                store: Store::Database,
-                password_cost: PasswordCost::minimal_for_tests(),
-                metrics: None,
-                settings: Default::default(),
-            }));
-        }
+        let apps = processes(&t).await;
         let mut tasks = Vec::new();
         for (i, (id, etag)) in sent.iter().enumerate() {
             let app = apps[i % apps.len()].clone();
@@ -248,21 +241,7 @@ async fn concurrent_decisions_do_not_pass_the_calculation_limit() {
 async fn the_same_niss_registered_by_two_cpas_at_once() {
     for backend in backends() {
         let t = TestApp::new(backend).await;
-        let mut apps = vec![t.app.clone()];
-        if backend == Backend::Postgres {
-            let url = std::env::var("ART60_TEST_DATABASE_URL").unwrap();
-            let db2 = Db::connect_with(&url, t.pg_schema.as_deref())
-                .await
-                .unwrap();
-            apps.push(api::router(AppState {
-                db: db2,
-                clock: t.clock.clone(),
-                store: Store::Database,
-                password_cost: PasswordCost::minimal_for_tests(),
-                metrics: None,
-                settings: Default::default(),
-            }));
-        }
+        let apps = processes(&t).await;
         // Twelve people, each registered by both CPAS at the same moment.
         let niss_of = |serial: u32| {
             let base = 950_310_000u64 + u64::from(serial);

@@ -10,6 +10,28 @@ use art60_service::directory::{self, NewUser};
 use chrono::Utc;
 use sea_orm::ConnectionTrait;
 
+/// `n` audited writes: administrator accounts `admin0`, `admin1`...
+async fn add_admins(db: &Db, n: usize) {
+    for i in 0..n {
+        directory::create_user(
+            db,
+            Utc::now(),
+            PasswordCost::minimal_for_tests(),
+            None,
+            NewUser {
+                username: format!("admin{i}"),
+                password: "a long enough password".into(),
+                role: Role::Administrator,
+                cpas_id: None,
+                office_id: None,
+                federation: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+}
+
 fn verify(url: &str) -> (Option<i32>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_art60"))
         .args(["audit", "verify", "--database-url", url])
@@ -32,24 +54,7 @@ fn audit_verify_reports_the_first_broken_entry() {
         .unwrap();
     rt.block_on(async {
         let db = Db::connect(&url).await.unwrap();
-        for i in 0..4 {
-            directory::create_user(
-                &db,
-                Utc::now(),
-                PasswordCost::minimal_for_tests(),
-                None,
-                NewUser {
-                    username: format!("admin{i}"),
-                    password: "a long enough password".into(),
-                    role: Role::Administrator,
-                    cpas_id: None,
-                    office_id: None,
-                    federation: None,
-                },
-            )
-            .await
-            .unwrap();
-        }
+        add_admins(&db, 4).await;
     });
     let (code, out) = verify(&url);
     assert_eq!(code, Some(0), "{out}");
@@ -109,24 +114,7 @@ fn a_signed_checkpoint_reveals_a_cut_tail() {
         .unwrap();
     rt.block_on(async {
         let db = Db::connect(&url).await.unwrap();
-        for i in 0..5 {
-            directory::create_user(
-                &db,
-                Utc::now(),
-                PasswordCost::minimal_for_tests(),
-                None,
-                NewUser {
-                    username: format!("admin{i}"),
-                    password: "a long enough password".into(),
-                    role: Role::Administrator,
-                    cpas_id: None,
-                    office_id: None,
-                    federation: None,
-                },
-            )
-            .await
-            .unwrap();
-        }
+        add_admins(&db, 5).await;
     });
     let (code, out) = art60(&[
         "audit",
@@ -210,24 +198,7 @@ fn backup_makes_a_consistent_copy_of_a_live_database() {
     // The database stays open (its WAL not checkpointed) while the backup runs.
     let db = rt.block_on(async {
         let db = Db::connect(&url).await.unwrap();
-        for i in 0..3 {
-            directory::create_user(
-                &db,
-                Utc::now(),
-                PasswordCost::minimal_for_tests(),
-                None,
-                NewUser {
-                    username: format!("admin{i}"),
-                    password: "a long enough password".into(),
-                    role: Role::Administrator,
-                    cpas_id: None,
-                    office_id: None,
-                    federation: None,
-                },
-            )
-            .await
-            .unwrap();
-        }
+        add_admins(&db, 3).await;
         db
     });
     let (code, text) = art60(&[

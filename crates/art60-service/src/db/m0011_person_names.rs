@@ -52,6 +52,14 @@ impl MigrationTrait for M0011PersonNames {
                 .to_owned(),
         )
         .await?;
+        // The old key (person, employer, quarter) would refuse the per-CPAS copies below.
+        m.drop_index(
+            Index::drop()
+                .name("dmfa_declarations_key")
+                .table("dmfa_declarations")
+                .to_owned(),
+        )
+        .await?;
         let db = m.get_connection();
         // Portable SQL (SQLite and PostgreSQL): correlated subqueries, no UPDATE ... FROM.
         for sql in [
@@ -72,13 +80,6 @@ impl MigrationTrait for M0011PersonNames {
         ] {
             db.execute_unprepared(sql).await?;
         }
-        m.drop_index(
-            Index::drop()
-                .name("dmfa_declarations_key")
-                .table("dmfa_declarations")
-                .to_owned(),
-        )
-        .await?;
         m.create_index(
             Index::create()
                 .name("dmfa_declarations_cpas_key")

@@ -118,7 +118,8 @@ pub fn add_working_days(from: NaiveDate, n: u32) -> NaiveDate {
 
 /// Working days in `(from, to]`, i.e. how many working days have passed since `from`.
 pub fn working_days_between(from: NaiveDate, to: NaiveDate) -> i64 {
-    if to <= from {
+    // `<`, not `<=`: equal dates recursed without end (found by the reform impact, issue 15).
+    if to < from {
         return -working_days_between(to, from);
     }
     let mut n = 0;
@@ -307,6 +308,15 @@ pub fn is_quarter_start(d: NaiveDate) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn working_days_between_equal_dates_is_zero_and_the_order_gives_the_sign() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(working_days_between(d("2026-12-01"), d("2026-12-01")), 0);
+        assert_eq!(working_days_between(d("2026-12-01"), d("2026-12-08")), 5);
+        assert_eq!(working_days_between(d("2026-12-08"), d("2026-12-01")), -5);
+    }
+
     use super::*;
 
     fn d(s: &str) -> NaiveDate {

@@ -28,6 +28,7 @@ pub mod email;
 pub mod engine;
 pub mod error;
 pub mod escalations;
+pub mod impact;
 pub mod letters;
 pub mod login_throttle;
 pub mod messages;

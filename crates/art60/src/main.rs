@@ -14,6 +14,7 @@ mod audit_cmd;
 mod backup_cmd;
 mod calc_cmd;
 mod dmfa_cmd;
+mod impact_cmd;
 mod law_cmd;
 mod openapi_cmd;
 mod serve_cmd;
@@ -45,6 +46,9 @@ enum Command {
     Openapi(openapi_cmd::OpenapiArgs),
     /// The law book: what the engine applies on a date, article by article.
     Law(law_cmd::LawArgs),
+    /// Reform impact: recompute the stored requests under today's rules, a proposal or other
+    /// options, and report which contracts end earlier or later (read-only, audited).
+    Impact(Box<impact_cmd::ImpactArgs>),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         Command::Backup(args) => backup_cmd::run(args),
         Command::Law(args) => law_cmd::run(args),
         Command::Openapi(args) => openapi_cmd::run(args),
+        Command::Impact(args) => impact_cmd::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -282,6 +282,7 @@ pub async fn seed(db: &Db, now: DateTime<Utc>, cost: PasswordCost) -> Result<Vec
     if let Some(w) = workers.first() {
         crate::demo_dmfa::seed(db, now, w).await?;
     }
+    crate::demo_impact::seed(db, &workers, &officers).await?;
     Ok(creds)
 }
 

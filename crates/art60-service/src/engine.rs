@@ -46,6 +46,12 @@ pub fn run(req: &CalcRequest) -> Result<Stored, EngineError> {
     stored(art60_rules::calculate(req, &options, ParamSet::embedded()))
 }
 
+/// Runs the engine under another parameter set (the demo's answers sized before the 2026
+/// reform was published; a reform impact's proposal).
+pub fn run_under(req: &CalcRequest, params: &ParamSet) -> Result<Stored, EngineError> {
+    stored(art60_rules::calculate(req, &Options::default(), params))
+}
+
 /// The engine at the end date ONEM set (an override): the DA, the days to work and whether
 /// the person is admissible then, with the explanation.
 /// `options` are those the computed result was made with, so both answers apply one policy.

@@ -20,6 +20,7 @@ pub mod db;
 pub mod demo;
 mod demo_contact;
 pub mod demo_dmfa;
+pub mod demo_impact;
 pub mod directory;
 pub mod dmfa;
 pub mod dmfa_review;

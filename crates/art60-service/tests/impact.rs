@@ -260,3 +260,80 @@ async fn other_roles_and_bad_options_are_refused() {
         t.finish().await;
     }
 }
+
+/// The demo data holds contracts sized before the 2026 reform (468 days, old rules) that
+/// today's rules shorten: the impact shows them, with the requirement and regime that moved.
+#[tokio::test]
+async fn the_demo_shows_contracts_the_2026_reform_shortens() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        // A second, empty database of the same kind for the demo's own directory.
+        let dir = tempfile::tempdir().unwrap();
+        let (db, schema) = match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("demo.db").display());
+                (art60_service::Db::connect(&url).await.unwrap(), None)
+            }
+            Backend::Postgres => {
+                let url = std::env::var("ART60_TEST_DATABASE_URL").unwrap();
+                let schema = format!("demo_{}", std::process::id());
+                let admin = art60_service::Db::connect_raw(&url).await.unwrap();
+                sea_orm::ConnectionTrait::execute_unprepared(
+                    &admin,
+                    &format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"),
+                )
+                .await
+                .unwrap();
+                (
+                    art60_service::Db::connect_with(&url, Some(&schema))
+                        .await
+                        .unwrap(),
+                    Some((admin, schema)),
+                )
+            }
+        };
+        let now = at("2026-11-20");
+        art60_service::demo::seed(
+            &db,
+            now,
+            art60_service::auth::PasswordCost::minimal_for_tests(),
+        )
+        .await
+        .unwrap();
+        let s = Scenario {
+            params: ParamSet::embedded().clone(),
+            proposal: None,
+            option_overrides: vec![],
+            as_of: now.date_naive(),
+        };
+        let mut all = Vec::new();
+        impact::run(&db, now, Runner::Operator, &Selection::default(), &s, |r| {
+            all.push(r.clone());
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let moved: Vec<_> = all.iter().filter(|r| r.change == Change::Earlier).collect();
+        assert_eq!(moved.len(), 3, "{all:#?}");
+        for r in &moved {
+            assert_eq!(r.before.regime.as_deref(), Some("old"), "{r:?}");
+            assert_eq!(r.before.requirement, Some(468), "{r:?}");
+            assert_eq!(
+                r.after.as_ref().unwrap().regime.as_deref(),
+                Some("new"),
+                "{r:?}"
+            );
+            assert_eq!(r.after.as_ref().unwrap().requirement, Some(312), "{r:?}");
+            assert!(r.diff_working_days.unwrap() < -20, "{r:?}");
+        }
+        if let Some((admin, schema)) = schema {
+            sea_orm::ConnectionTrait::execute_unprepared(
+                &admin,
+                &format!("DROP SCHEMA {schema} CASCADE"),
+            )
+            .await
+            .unwrap();
+        }
+        t.finish().await;
+    }
+}

@@ -1812,9 +1812,13 @@ async fn lists_name_the_person_and_write_dates_as_belgians_do() {
         if r.status != StatusCode::OK {
             continue;
         }
-        // Legal references in brackets cite acts by their ISO date ("Loi-programme
-        // 2025-07-18"), as the engine's law book writes them: not dates of the case.
-        let text: String = visible_text(main_of(&r.body))
+        // Legal references cite acts by their ISO date ("Loi-programme 2025-07-18"), as the
+        // engine's law book writes them, in brackets or after a flag: not dates of the case.
+        let mut text = visible_text(main_of(&r.body));
+        for (_, e) in art60_rules::ParamSet::embedded().all_entries().unwrap() {
+            text = text.replace(&e.reference, "");
+        }
+        let text: String = text
             .split('[')
             .map(|part| part.split_once(']').map_or(part, |(_, rest)| rest))
             .collect();

@@ -36,6 +36,7 @@ pub mod persons;
 pub mod pii;
 pub mod queue;
 pub mod requests;
+pub mod retention;
 pub mod server;
 pub mod support;
 

@@ -10,6 +10,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod access_export;
 pub mod api;
 pub mod attachments;
 pub mod audit;

@@ -15,11 +15,11 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, EntryView, Event};
 use crate::auth::Actor;
-use crate::db::{
-    Role, attachment, audit_entry, cpas, derogation, dmfa_declaration, dmfa_resolution,
-    employment, escalation, escalation_link, letter, message, person, person_link, request,
-};
 use crate::db::Db;
+use crate::db::{
+    Role, attachment, audit_entry, cpas, derogation, dmfa_declaration, dmfa_resolution, employment,
+    escalation, escalation_link, letter, message, person, person_link, request,
+};
 use crate::error::{Result, ServiceError};
 
 /// What the DPO asks for. The NISS travels in the body, never in a URL (URLs end up in logs).
@@ -100,7 +100,10 @@ pub async fn export(
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .map(str::to_owned);
-    if reason.as_ref().is_some_and(|r| r.chars().any(char::is_control) || r.chars().count() > 500) {
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().any(char::is_control) || r.chars().count() > 500)
+    {
         return Err(ServiceError::invalid(
             "reason",
             "at most 500 characters, no control characters",
@@ -156,7 +159,11 @@ pub async fn export(
     Ok(out)
 }
 
-async fn collect<C: ConnectionTrait>(conn: &C, p: &person::Model, out: &mut AccessExport) -> Result<()> {
+async fn collect<C: ConnectionTrait>(
+    conn: &C,
+    p: &person::Model,
+    out: &mut AccessExport,
+) -> Result<()> {
     out.person = Some(PersonData {
         id: p.id,
         niss: p.niss.clone(),
@@ -343,11 +350,13 @@ async fn audit_about<C: ConnectionTrait>(
     pid: i64,
     records: &[(&str, &Vec<i64>)],
 ) -> Result<Vec<EntryView>> {
-    let mut cond = Condition::any().add(audit_entry::Column::PersonId.eq(pid)).add(
-        Condition::all()
-            .add(audit_entry::Column::Entity.eq("person"))
-            .add(audit_entry::Column::EntityId.eq(pid)),
-    );
+    let mut cond = Condition::any()
+        .add(audit_entry::Column::PersonId.eq(pid))
+        .add(
+            Condition::all()
+                .add(audit_entry::Column::Entity.eq("person"))
+                .add(audit_entry::Column::EntityId.eq(pid)),
+        );
     for (entity, ids) in records {
         if !ids.is_empty() {
             cond = cond.add(
@@ -455,7 +464,10 @@ fn table(title: &str, rows: &[Value]) -> String {
     for r in rows {
         h.push_str("<tr>");
         for c in &cols {
-            h.push_str(&format!("<td>{}</td>", cell(r.get(c).unwrap_or(&Value::Null))));
+            h.push_str(&format!(
+                "<td>{}</td>",
+                cell(r.get(c).unwrap_or(&Value::Null))
+            ));
         }
         h.push_str("</tr>");
     }
@@ -519,7 +531,10 @@ pub fn html(x: &AccessExport) -> String {
                    "record_id": e.entity_id, "reason": e.reason})
         })
         .collect();
-    h.push_str(&table("Who read or changed these data (audit trail)", &audit));
+    h.push_str(&table(
+        "Who read or changed these data (audit trail)",
+        &audit,
+    ));
     h.push_str("</body></html>");
     h
 }

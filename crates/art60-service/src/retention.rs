@@ -106,8 +106,14 @@ pub async fn set(db: &Db, now: DateTime<Utc>, who: &Who, s: NewSetting) -> Resul
             "at least case_months",
         ));
     }
-    let note = s.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-    if note.as_ref().is_some_and(|n| n.chars().any(char::is_control)) {
+    let note = s
+        .note
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    if note
+        .as_ref()
+        .is_some_and(|n| n.chars().any(char::is_control))
+    {
         errors.push(crate::error::FieldError::new(
             "note",
             "no control characters",
@@ -259,7 +265,10 @@ impl Report {
         ));
         if !self.subjects.is_empty() {
             let ids: Vec<String> = self.subjects.iter().map(i64::to_string).collect();
-            s.push_str(&format!("  subjects (former person ids): {}\n", ids.join(", ")));
+            s.push_str(&format!(
+                "  subjects (former person ids): {}\n",
+                ids.join(", ")
+            ));
         }
         if let Some(seq) = self.audit_seq {
             s.push_str(&format!("  audited as entry {seq}\n"));
@@ -325,7 +334,8 @@ impl Default for RunOptions {
 
 /// The moment before which a person's last activity must lie for their content to go.
 pub fn cutoff(now: DateTime<Utc>, case_months: i32) -> Result<DateTime<Utc>> {
-    let months = u32::try_from(case_months).map_err(|_| ServiceError::invalid("case_months", "positive"))?;
+    let months =
+        u32::try_from(case_months).map_err(|_| ServiceError::invalid("case_months", "positive"))?;
     now.checked_sub_months(Months::new(months))
         .ok_or_else(|| ServiceError::invalid("case_months", "too long"))
 }
@@ -347,7 +357,9 @@ pub async fn run(
     })?;
     let cutoff = cutoff(now, setting.case_months)?;
     let audit_cutoff = now
-        .checked_sub_months(Months::new(u32::try_from(setting.audit_months).unwrap_or(0)))
+        .checked_sub_months(Months::new(
+            u32::try_from(setting.audit_months).unwrap_or(0),
+        ))
         .unwrap_or(now);
     let mut report = Report {
         dry_run: opts.dry_run,

@@ -16,6 +16,7 @@ mod calc_cmd;
 mod dmfa_cmd;
 mod law_cmd;
 mod openapi_cmd;
+mod retention_cmd;
 mod serve_cmd;
 
 #[derive(Parser)]
@@ -45,6 +46,8 @@ enum Command {
     Openapi(openapi_cmd::OpenapiArgs),
     /// The law book: what the engine applies on a date, article by article.
     Law(law_cmd::LawArgs),
+    /// Retention (GDPR): the controller's setting, and a purge run with its report.
+    Retention(retention_cmd::RetentionArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Backup(args) => backup_cmd::run(args),
         Command::Law(args) => law_cmd::run(args),
         Command::Openapi(args) => openapi_cmd::run(args),
+        Command::Retention(args) => retention_cmd::run(args),
     };
     match result {
         Ok(code) => code,

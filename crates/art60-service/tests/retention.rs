@@ -589,3 +589,69 @@ async fn only_the_dpo_gets_the_access_export_and_it_is_audited() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn serve_refuses_to_start_without_a_retention_setting_and_the_demo_records_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
+    let cfg = |retention| art60_service::server::Config {
+        database_url: url.clone(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: false,
+        attachment_dir: None,
+        db_pool: 2,
+        secure_cookies: false,
+        notify: None,
+        public_url: None,
+        trust_forwarded_for: false,
+        metrics_bind: None,
+        metrics_token: None,
+        audit_checkpoints: None,
+        retention,
+    };
+    for mode in [
+        art60_service::server::RetentionMode::Run {
+            every: std::time::Duration::from_secs(3600),
+        },
+        art60_service::server::RetentionMode::RequireOnly,
+    ] {
+        let r = art60_service::server::run(cfg(mode), |_, _| panic!("must not listen")).await;
+        assert!(
+            matches!(r, Err(art60_service::server::ServerError::RetentionNotSet)),
+            "{r:?}"
+        );
+    }
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        assert!(
+            retention::in_force(&t.db.conn, d("2024-06-10"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        art60_service::server::seed_on_start(
+            &t.db,
+            true,
+            t.clock_now(),
+            PasswordCost::minimal_for_tests(),
+        )
+        .await
+        .unwrap();
+        let s = retention::in_force(&t.db.conn, d("2024-06-10"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((s.case_months, s.audit_months), (60, 120));
+        // A second demo start records no second setting.
+        art60_service::server::seed_on_start(
+            &t.db,
+            true,
+            t.clock_now(),
+            PasswordCost::minimal_for_tests(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(retention::list(&t.db.conn).await.unwrap().len(), 1);
+        t.finish().await;
+    }
+}

@@ -8,7 +8,10 @@ use art60_service::ServiceError;
 use art60_service::attachments::Store;
 use art60_service::audit::{self, Who};
 use art60_service::auth::PasswordCost;
-use art60_service::db::{Db, Role, audit_entry, dmfa_declaration, person, purged_subject, request};
+use art60_service::db::{
+    Db, EscalationStatus, Federation, Role, audit_entry, dmfa_declaration, escalation,
+    escalation_link, person, purged_subject, request,
+};
 use art60_service::directory::{self, NewUser};
 use art60_service::retention::{self, NewSetting, RunOptions};
 use axum::http::{Method, StatusCode};
@@ -92,6 +95,44 @@ async fn closed_case(t: &TestApp, niss: &str) -> (i64, i64) {
     (pid, r.id())
 }
 
+/// An escalation about request `rid` (written directly: its conditions are tested elsewhere).
+async fn escalation_of(t: &TestApp, rid: i64) -> i64 {
+    let e = escalation::ActiveModel {
+        ticket: Set(format!("ESC-2024-{rid:06}")),
+        pseudonym: Set(format!("PSEUDO-{rid}")),
+        federation: Set(Federation::Uvcw),
+        cpas_id: Set(t.a.cpas),
+        status: Set(EscalationStatus::Closed),
+        means_exhausted: Set(true),
+        several_requests: Set(true),
+        payment_delayed: Set(true),
+        payment_delay_since: Set(d("2024-04-01")),
+        contact_messages: Set(2),
+        first_contact_on: Set(None),
+        last_contact_on: Set(None),
+        description: Set("Pas de réponse depuis deux mois".into()),
+        outcome: Set(None),
+        created_by: Set(1),
+        created_at: Set(t.clock_now()),
+        forwarded_by: Set(None),
+        forwarded_at: Set(None),
+        closed_by: Set(None),
+        closed_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&t.db.conn)
+    .await
+    .unwrap();
+    escalation_link::ActiveModel {
+        escalation_id: Set(e.id),
+        request_id: Set(rid),
+    }
+    .insert(&t.db.conn)
+    .await
+    .unwrap();
+    e.id
+}
+
 async fn persons(db: &Db) -> u64 {
     person::Entity::find().count(&db.conn).await.unwrap()
 }
@@ -122,6 +163,7 @@ async fn retention_purges_expired_case_content_and_the_chain_still_verifies() {
         );
         set_retention(&t).await;
         let (pid, rid) = closed_case(&t, NISS_1).await;
+        let esc = escalation_of(&t, rid).await;
         // CPAS B's person has a request waiting at ONEM: kept whatever its age.
         let waiting = t.draft(&t.b, NISS_2).await;
         let w = t
@@ -171,6 +213,7 @@ async fn retention_purges_expired_case_content_and_the_chain_still_verifies() {
         assert_eq!(dry.messages, 1);
         assert_eq!(dry.attachments, 1);
         assert_eq!(dry.dmfa_declarations, 1);
+        assert_eq!(dry.escalations_unlinked, 1);
         assert_eq!(dry.audit_seq, None);
         assert_eq!(persons(&t.db).await, 2);
 
@@ -221,6 +264,22 @@ async fn retention_purges_expired_case_content_and_the_chain_still_verifies() {
             0
         );
         assert_eq!(persons(&t.db).await, 1);
+        // The escalation record stays, with no way back to the case or the person.
+        assert_eq!(run.escalations_unlinked, 1);
+        assert!(
+            escalation::Entity::find_by_id(esc)
+                .one(&t.db.conn)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            escalation_link::Entity::find_by_id(esc)
+                .one(&t.db.conn)
+                .await
+                .unwrap()
+                .is_none()
+        );
         // The trail is untouched: the same entries, still naming the subject by the former id
         // (a pseudonym now: nothing maps it to a NISS), plus the purge; and it verifies.
         let about_after = audit_entry::Entity::find()
@@ -652,6 +711,42 @@ async fn serve_refuses_to_start_without_a_retention_setting_and_the_demo_records
         .await
         .unwrap();
         assert_eq!(retention::list(&t.db.conn).await.unwrap().len(), 1);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn purged_attachment_files_leave_the_attachment_directory() {
+    for backend in backends() {
+        let mut t = TestApp::new(backend).await;
+        let files = tempfile::tempdir().unwrap();
+        let store = Store::Directory(files.path().to_owned());
+        t.app = art60_service::api::router(art60_service::api::AppState {
+            db: t.db.clone(),
+            clock: t.clock.clone(),
+            store: store.clone(),
+            password_cost: PasswordCost::minimal_for_tests(),
+            metrics: None,
+            settings: Default::default(),
+        });
+        set_retention(&t).await;
+        let r = t.draft(&t.a, NISS_1).await;
+        let att = t.upload(&t.a.worker, r.id(), "c4.pdf", PDF).await;
+        assert_eq!(att.status, StatusCode::CREATED, "{}", att.body);
+        let path = files.path().join(att.body["sha256"].as_str().unwrap());
+        assert!(path.exists());
+        t.clock.set(at("2027-01-01"));
+        let run = retention::run(
+            &t.db,
+            &store,
+            t.clock_now(),
+            &operator(),
+            &RunOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!((run.attachments, run.attachment_files), (1, 1), "{run:?}");
+        assert!(!path.exists());
         t.finish().await;
     }
 }

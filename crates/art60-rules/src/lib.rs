@@ -49,6 +49,7 @@ pub mod explain;
 mod law;
 pub mod options;
 pub mod params;
+pub mod proposal;
 pub mod result;
 mod search;
 

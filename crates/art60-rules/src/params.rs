@@ -405,7 +405,8 @@ impl ParamSet {
         })
     }
 
-    fn check(&self) -> Result<(), ParamError> {
+    /// The checks every set passes (no overlap, a legal reference on every entry...).
+    pub fn check(&self) -> Result<(), ParamError> {
         check_list("regime", &self.regime)?;
         check_list("stage", &self.stage)?;
         check_list("art33_access", &self.art33_access)?;

@@ -48,7 +48,7 @@ pub struct AccessExport {
     pub generated_at: DateTime<Utc>,
     /// `None`: nothing is stored about this NISS (never recorded, or purged by retention).
     pub person: Option<PersonData>,
-    /// The CPAS that follow the person.
+    /// The CPAS that follow the person, each with its own record of the name and birth date.
     #[schema(value_type = Vec<Object>)]
     pub cpas: Vec<Value>,
     #[schema(value_type = Vec<Object>)]
@@ -188,7 +188,10 @@ async fn collect<C: ConnectionTrait>(
     out.cpas = links
         .iter()
         .map(|l| {
-            json!({"cpas_id": l.cpas_id, "cpas_name": names.get(&l.cpas_id), "linked_at": l.created_at})
+            // Each CPAS keeps its own record of the name and birth date (m0011).
+            json!({"cpas_id": l.cpas_id, "cpas_name": names.get(&l.cpas_id),
+                   "last_name": l.last_name, "first_name": l.first_name,
+                   "birth_date": l.birth_date, "linked_at": l.created_at})
         })
         .collect();
     let emps = employment::Entity::find()
@@ -272,7 +275,7 @@ async fn collect<C: ConnectionTrait>(
         .await?
         .into_iter()
         .map(|d| {
-            json!({"id": d.id, "employer": d.employer, "quarter": d.quarter,
+            json!({"id": d.id, "cpas_id": d.cpas_id, "employer": d.employer, "quarter": d.quarter,
                    "declaration": d.declaration, "imported_by": d.imported_by,
                    "imported_at": d.imported_at})
         })

@@ -93,12 +93,16 @@ fn employer_key(d: &PersonDeclaration) -> String {
 
 const OPEN: [Status; 3] = [Status::Draft, Status::Sent, Status::Returned];
 
-/// May `importer` store DmfA data of this person? Only with an open request it may act for.
-async fn may_store<C: ConnectionTrait>(
+/// For which CPAS may `importer` store DmfA data of this person? Those with an open request
+/// about the person that the importer may act for: a CPAS worker's own CPAS; an officer's
+/// requests sent to the office; the operator and an administrator, every such request. A
+/// declaration is stored once per CPAS and read only by that CPAS's requests (issue 14 §1:
+/// what one CPAS imported reached another CPAS's request about the same person).
+async fn store_for<C: ConnectionTrait>(
     conn: &C,
     importer: Importer<'_>,
     person_id: i64,
-) -> Result<bool> {
+) -> Result<Vec<i64>> {
     let mut q = request::Entity::find()
         .filter(request::Column::PersonId.eq(person_id))
         .filter(request::Column::Status.is_in(OPEN));
@@ -108,7 +112,7 @@ async fn may_store<C: ConnectionTrait>(
             Role::Administrator => {}
             Role::CpasWorker => match a.cpas_id {
                 Some(c) => q = q.filter(request::Column::CpasId.eq(c)),
-                None => return Ok(false),
+                None => return Ok(Vec::new()),
             },
             Role::OnemOfficer => match a.office_id {
                 Some(o) => {
@@ -116,12 +120,14 @@ async fn may_store<C: ConnectionTrait>(
                         .filter(request::Column::OfficeId.eq(o))
                         .filter(request::Column::SentAt.is_not_null())
                 }
-                None => return Ok(false),
+                None => return Ok(Vec::new()),
             },
-            Role::FederationSpoc | Role::OnemSpoc | Role::Dpo => return Ok(false),
+            Role::FederationSpoc | Role::OnemSpoc | Role::Dpo => return Ok(Vec::new()),
         },
     }
-    Ok(q.one(conn).await?.is_some())
+    let cpas: std::collections::BTreeSet<i64> =
+        q.all(conn).await?.into_iter().map(|r| r.cpas_id).collect();
+    Ok(cpas.into_iter().collect())
 }
 
 /// Reads a declaration file and stores it in one transaction (a file that cannot be read
@@ -193,91 +199,98 @@ async fn store_inner(
         ..Default::default()
     };
     let tx = db.begin_write().await?;
-    // person id per NISS, None when the importer may not store the person's data.
-    let mut known: HashMap<String, Option<i64>> = HashMap::new();
+    // Per NISS: the person's id and the CPAS it may be stored for (empty: skipped).
+    let mut known: HashMap<String, Option<(i64, Vec<i64>)>> = HashMap::new();
     let mut per_person: HashMap<i64, (u64, u64)> = HashMap::new();
-    // The first quarter each person's open requests can need (None: no bound known).
-    let mut scope: HashMap<i64, Option<Quarter>> = HashMap::new();
-    // Persons whose stored quarters this import changed (new or different content).
-    let mut changed: std::collections::BTreeSet<i64> = std::collections::BTreeSet::new();
+    // The first quarter the open requests of a person in a CPAS can need (None: no bound).
+    let mut scope: HashMap<(i64, i64), Option<Quarter>> = HashMap::new();
+    // Persons (in a CPAS) whose stored quarters this import changed (new or different content).
+    let mut changed: std::collections::BTreeSet<(i64, i64)> = std::collections::BTreeSet::new();
     for d in &persons {
         let niss = d.niss.expose().to_owned();
-        let pid = match known.get(&niss) {
-            Some(p) => *p,
+        let target = match known.get(&niss) {
+            Some(t) => t.clone(),
             None => {
                 let p = person::Entity::find()
                     .filter(person::Column::Niss.eq(niss.clone()))
                     .one(&tx.txn)
                     .await?;
-                let p = match p {
-                    Some(p) if may_store(&tx.txn, importer, p.id).await? => Some(p.id),
-                    _ => None,
+                let t = match p {
+                    Some(p) => {
+                        let cpas = store_for(&tx.txn, importer, p.id).await?;
+                        (!cpas.is_empty()).then_some((p.id, cpas))
+                    }
+                    None => None,
                 };
-                known.insert(niss, p);
-                p
+                known.insert(niss, t.clone());
+                t
             }
         };
-        let Some(pid) = pid else {
+        let Some((pid, cpas_ids)) = target else {
             report.skipped += 1;
             continue;
         };
-        let first = match scope.get(&pid) {
-            Some(f) => *f,
-            None => {
-                let f = first_needed_quarter(&tx.txn, pid).await?;
-                scope.insert(pid, f);
-                f
-            }
-        };
-        if first.is_some_and(|f| d.quarter.index() < f.index()) {
-            report.quarters_not_needed += 1;
-            continue;
-        }
         let json = serde_json::to_value(d)
             .map_err(|e| ServiceError::Storage(format!("declaration not serialisable: {e}")))?;
         let employer = employer_key(d);
         let quarter = d.quarter.to_string();
-        let existing = dmfa_declaration::Entity::find()
-            .filter(dmfa_declaration::Column::PersonId.eq(pid))
-            .filter(dmfa_declaration::Column::Employer.eq(employer.clone()))
-            .filter(dmfa_declaration::Column::Quarter.eq(quarter.clone()))
-            .one(&tx.txn)
-            .await?;
-        let counts = per_person.entry(pid).or_default();
-        match existing {
-            Some(row) => {
-                if row.declaration != json {
-                    changed.insert(pid);
+        for cpas_id in cpas_ids {
+            let first = match scope.get(&(pid, cpas_id)) {
+                Some(f) => *f,
+                None => {
+                    let f = first_needed_quarter(&tx.txn, pid, cpas_id).await?;
+                    scope.insert((pid, cpas_id), f);
+                    f
                 }
-                let mut am: dmfa_declaration::ActiveModel = row.into();
-                am.declaration = Set(json);
-                am.imported_by = Set(importer.user_id());
-                am.imported_at = Set(now);
-                am.update(&tx.txn).await?;
-                report.replaced += 1;
-                counts.1 += 1;
+            };
+            if first.is_some_and(|f| d.quarter.index() < f.index()) {
+                report.quarters_not_needed += 1;
+                continue;
             }
-            None => {
-                changed.insert(pid);
-                dmfa_declaration::ActiveModel {
-                    person_id: Set(pid),
-                    employer: Set(employer),
-                    quarter: Set(quarter),
-                    declaration: Set(json),
-                    imported_by: Set(importer.user_id()),
-                    imported_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&tx.txn)
+            let existing = dmfa_declaration::Entity::find()
+                .filter(dmfa_declaration::Column::PersonId.eq(pid))
+                .filter(dmfa_declaration::Column::CpasId.eq(cpas_id))
+                .filter(dmfa_declaration::Column::Employer.eq(employer.clone()))
+                .filter(dmfa_declaration::Column::Quarter.eq(quarter.clone()))
+                .one(&tx.txn)
                 .await?;
-                report.imported += 1;
-                counts.0 += 1;
+            let counts = per_person.entry(pid).or_default();
+            match existing {
+                Some(row) => {
+                    if row.declaration != json {
+                        changed.insert((pid, cpas_id));
+                    }
+                    let mut am: dmfa_declaration::ActiveModel = row.into();
+                    am.declaration = Set(json.clone());
+                    am.imported_by = Set(importer.user_id());
+                    am.imported_at = Set(now);
+                    am.update(&tx.txn).await?;
+                    report.replaced += 1;
+                    counts.1 += 1;
+                }
+                None => {
+                    changed.insert((pid, cpas_id));
+                    dmfa_declaration::ActiveModel {
+                        person_id: Set(pid),
+                        cpas_id: Set(Some(cpas_id)),
+                        employer: Set(employer.clone()),
+                        quarter: Set(quarter.clone()),
+                        declaration: Set(json.clone()),
+                        imported_by: Set(importer.user_id()),
+                        imported_at: Set(now),
+                        ..Default::default()
+                    }
+                    .insert(&tx.txn)
+                    .await?;
+                    report.imported += 1;
+                    counts.0 += 1;
+                }
             }
         }
     }
     report.persons = per_person.len() as u64;
     let who = importer.who();
-    let changed: Vec<i64> = changed.into_iter().collect();
+    let changed: Vec<(i64, i64)> = changed.into_iter().collect();
     let today = now.with_timezone(&chrono_tz::Europe::Brussels).date_naive();
     report.recalculated = dmfa_review::after_import(&tx.txn, now, today, &who, &changed).await?;
     audit::append(
@@ -332,15 +345,17 @@ async fn store_inner(
     Ok(report)
 }
 
-/// The first quarter the person's open requests can need: the earliest over those requests
-/// (contract start typed in the form, else the employment's), `None` when no contract start
-/// is known (then nothing can be bounded and every quarter is kept).
+/// The first quarter the person's open requests in a CPAS can need: the earliest over those
+/// requests (contract start typed in the form, else the employment's), `None` when no contract
+/// start is known (then nothing can be bounded and every quarter is kept).
 async fn first_needed_quarter<C: ConnectionTrait>(
     conn: &C,
     person_id: i64,
+    cpas_id: i64,
 ) -> Result<Option<Quarter>> {
     let open = request::Entity::find()
         .filter(request::Column::PersonId.eq(person_id))
+        .filter(request::Column::CpasId.eq(cpas_id))
         .filter(request::Column::Status.is_in(OPEN))
         .all(conn)
         .await?;
@@ -367,13 +382,35 @@ async fn first_needed_quarter<C: ConnectionTrait>(
     Ok(first)
 }
 
-/// The stored declarations of a person, in import order.
+/// The stored declarations of a person, for every CPAS, in import order (the operator's and
+/// the tests' view; a case reads [`declarations_for`] its CPAS).
 pub async fn declarations<C: ConnectionTrait>(
     conn: &C,
     person_id: i64,
 ) -> Result<Vec<PersonDeclaration>> {
-    let rows = dmfa_declaration::Entity::find()
-        .filter(dmfa_declaration::Column::PersonId.eq(person_id))
+    declarations_where(conn, person_id, None).await
+}
+
+/// The declarations of a person stored for the CPAS `cpas_id`, in import order.
+pub async fn declarations_for<C: ConnectionTrait>(
+    conn: &C,
+    person_id: i64,
+    cpas_id: i64,
+) -> Result<Vec<PersonDeclaration>> {
+    declarations_where(conn, person_id, Some(cpas_id)).await
+}
+
+async fn declarations_where<C: ConnectionTrait>(
+    conn: &C,
+    person_id: i64,
+    cpas_id: Option<i64>,
+) -> Result<Vec<PersonDeclaration>> {
+    let mut q =
+        dmfa_declaration::Entity::find().filter(dmfa_declaration::Column::PersonId.eq(person_id));
+    if let Some(c) = cpas_id {
+        q = q.filter(dmfa_declaration::Column::CpasId.eq(c));
+    }
+    let rows = q
         .order_by_asc(dmfa_declaration::Column::ImportedAt)
         .order_by_asc(dmfa_declaration::Column::Id)
         .all(conn)
@@ -387,14 +424,16 @@ pub async fn declarations<C: ConnectionTrait>(
         .collect()
 }
 
-/// The DmfA part of a person's history (items with source `dmfa`, notes, declared quarters).
+/// The DmfA part of a person's history in a case of `cpas_id` (items with source `dmfa`,
+/// notes, declared quarters): only what was stored for that CPAS.
 pub async fn person_history<C: ConnectionTrait>(
     conn: &C,
     person_id: i64,
+    cpas_id: i64,
     niss: Niss,
     contract_start: Option<NaiveDate>,
 ) -> Result<art60_dmfa::PersonHistory> {
-    let decls = declarations(conn, person_id).await?;
+    let decls = declarations_for(conn, person_id, cpas_id).await?;
     art60_dmfa::to_history(
         niss,
         &decls,
@@ -446,6 +485,7 @@ pub async fn for_request(
     let s = dmfa_review::sides(
         &db.conn,
         p.id,
+        m.cpas_id,
         Niss::parse(&p.niss).ok(),
         dmfa_review::typed_of(&m)?,
         dmfa_review::form_contract_start(&m),

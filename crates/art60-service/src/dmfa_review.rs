@@ -288,12 +288,13 @@ pub struct Sides {
 pub async fn sides<C: ConnectionTrait>(
     conn: &C,
     person_id: i64,
+    cpas_id: i64,
     niss: Option<Niss>,
     typed: Vec<HistoryItem>,
     contract_start: Option<NaiveDate>,
 ) -> Result<Sides> {
     let dmfa = match niss {
-        Some(n) => crate::dmfa::person_history(conn, person_id, n, contract_start).await?,
+        Some(n) => crate::dmfa::person_history(conn, person_id, cpas_id, n, contract_start).await?,
         None => art60_dmfa::PersonHistory {
             items: Vec::new(),
             notes: Vec::new(),
@@ -349,7 +350,7 @@ pub async fn calculate<C: ConnectionTrait>(
     let mut calc = crate::requests::engine_request(&m.input, niss, p.birth_date, today)?;
     let start = contract_start(&calc);
     let typed = std::mem::take(&mut calc.history);
-    let s = sides(conn, p.id, niss, typed, start).await?;
+    let s = sides(conn, p.id, m.cpas_id, niss, typed, start).await?;
     let resolutions = resolutions_of(conn, m.id).await?;
     let applied = apply(&s.typed, &s.dmfa.items, &s.conflicts, &resolutions);
     if !applied.unresolved.is_empty() {
@@ -621,6 +622,7 @@ pub async fn resolve(
     let s = sides(
         &db.conn,
         p.id,
+        m.cpas_id,
         Niss::parse(&p.niss).ok(),
         typed_of(&m)?,
         form_contract_start(&m),
@@ -694,14 +696,15 @@ pub async fn after_import<C: ConnectionTrait>(
     now: DateTime<Utc>,
     today: NaiveDate,
     who: &Who,
-    persons: &[i64],
+    persons: &[(i64, i64)],
 ) -> Result<u64> {
     // `add` on a column expression (a trait whose `min`/`max` would shadow dates' elsewhere).
     use sea_orm::sea_query::ExprTrait as _;
     let mut recalculated = 0;
-    for &pid in persons {
+    for &(pid, cpas_id) in persons {
         let rows = request::Entity::find()
             .filter(request::Column::PersonId.eq(pid))
+            .filter(request::Column::CpasId.eq(cpas_id))
             .filter(request::Column::Status.is_in([Status::Sent, Status::Calculated]))
             .order_by_asc(request::Column::Id)
             .all(conn)
@@ -709,10 +712,7 @@ pub async fn after_import<C: ConnectionTrait>(
         if rows.is_empty() {
             continue;
         }
-        let p = person::Entity::find_by_id(pid)
-            .one(conn)
-            .await?
-            .ok_or(ServiceError::NotFound("person"))?;
+        let p = crate::persons::as_seen_by(conn, pid, cpas_id).await?;
         for m in rows {
             if m.status == Status::Calculated {
                 // SPEC: a calculated request never changes; the officer and the CPAS see that

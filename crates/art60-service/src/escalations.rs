@@ -238,9 +238,9 @@ pub async fn create(
 ) -> Result<EscalationView> {
     let r = own_request(db, actor, input.request_id).await?;
     let c = cpas_of(db, r.cpas_id).await?;
-    let p = person::Entity::find_by_id(r.person_id)
-        .one(&db.conn)
-        .await?;
+    let p = crate::persons::as_seen_by(&db.conn, r.person_id, r.cpas_id)
+        .await
+        .ok();
     let record = messages::contact_record(&db.conn, r.id).await?;
     let mut errors = Vec::new();
     if c.federation == Federation::None {

@@ -144,10 +144,7 @@ pub async fn issue(db: &Db, now: DateTime<Utc>, actor: &Actor, request_id: i64) 
             ),
         ));
     }
-    let p = person::Entity::find_by_id(m.person_id)
-        .one(&db.conn)
-        .await?
-        .ok_or(ServiceError::NotFound("person"))?;
+    let p = crate::persons::as_seen_by(&db.conn, m.person_id, m.cpas_id).await?;
     let c = cpas::Entity::find_by_id(m.cpas_id)
         .one(&db.conn)
         .await?

@@ -194,7 +194,7 @@ pub async fn post(
 ) -> Result<Posted> {
     let r = thread_request(db, actor, request_id).await?;
     let body = check_body(body)?;
-    crate::requests::check_text_about(&db.conn, r.person_id, "body", &body).await?;
+    crate::requests::check_text_about(&db.conn, r.person_id, r.cpas_id, "body", &body).await?;
     let who = actor.who();
     let org = who.org.clone().unwrap_or_default();
     let prepared = match attachment {

@@ -114,8 +114,15 @@ fn worker_cpas(actor: &Actor) -> Result<i64> {
     }
 }
 
-/// Registers a person for the actor's CPAS. A NISS already known (from any CPAS) is not
-/// duplicated: the existing person is linked to this CPAS as well.
+/// Registers a person for the actor's CPAS and answers whether the CPAS's record was created.
+///
+/// A NISS is one person across all CPAS (the shared row holds the NISS and the birth date it
+/// encodes), but what a CPAS typed is its own: each CPAS's link carries the name it gave, and
+/// nothing another CPAS registered comes back (issue 14 §1: the name, and even whether the NISS
+/// was known, were disclosed). A CPAS registering a NISS for the first time always gets
+/// `created` with the name it typed; registering it again with another name is refused on the
+/// name fields (the CPAS's own record is never silently replaced). A name that differs from
+/// another CPAS's is recorded in the audit trail for ONEM, without the names.
 pub async fn register(
     db: &Db,
     now: DateTime<Utc>,
@@ -150,10 +157,12 @@ pub async fn register(
     let (Some(niss), true) = (niss, errors.is_empty()) else {
         return Err(ServiceError::Invalid(errors));
     };
+    let last_name = input.last_name.trim().to_owned();
+    let first_name = input.first_name.trim().to_owned();
     // Two CPAS registering the same NISS at once: the second insert hits the unique key
     // (a 500 before); it then starts again and finds the person the first one created.
     let mut attempts = 0;
-    let (tx, p, created) = loop {
+    let (tx, p, new_person) = loop {
         attempts += 1;
         let tx = db.begin_write().await?;
         let existing = person::Entity::find()
@@ -165,8 +174,8 @@ pub async fn register(
         }
         let inserted = person::ActiveModel {
             niss: Set(niss.expose()),
-            last_name: Set(input.last_name.trim().to_owned()),
-            first_name: Set(input.first_name.trim().to_owned()),
+            last_name: Set(last_name.clone()),
+            first_name: Set(first_name.clone()),
             birth_date: Set(input.birth_date),
             created_at: Set(now),
             ..Default::default()
@@ -187,37 +196,130 @@ pub async fn register(
             Err(e) => return Err(e.into()),
         }
     };
-    let linked = person_link::Entity::find()
+    let own = person_link::Entity::find()
         .filter(person_link::Column::PersonId.eq(p.id))
         .filter(person_link::Column::CpasId.eq(cpas_id))
         .one(&tx.txn)
-        .await?
-        .is_some();
-    if !linked {
-        person_link::ActiveModel {
-            person_id: Set(p.id),
-            cpas_id: Set(cpas_id),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&tx.txn)
         .await?;
+    if let Some(link) = own {
+        let seen = with_link_names(p, &link);
+        let mut differs = Vec::new();
+        if seen.birth_date != input.birth_date {
+            differs.push(FieldError::coded(
+                "birth_date",
+                "birth_date_differs",
+                format!(
+                    "your CPAS registered this NISS with the birth date {}",
+                    seen.birth_date
+                ),
+            ));
+        }
+        for (field, stored, typed) in [
+            ("last_name", &seen.last_name, &last_name),
+            ("first_name", &seen.first_name, &first_name),
+        ] {
+            if crate::pii::canonical(stored) != crate::pii::canonical(typed) {
+                differs.push(FieldError::coded(
+                    field,
+                    "name_differs",
+                    format!(
+                        "your CPAS registered this NISS as \"{} {}\": type that name",
+                        seen.last_name, seen.first_name
+                    ),
+                ));
+            }
+        }
+        if !differs.is_empty() {
+            return Err(ServiceError::Invalid(differs));
+        }
+        return Ok((PersonView::from(seen), false));
     }
+    let names_differ = crate::pii::canonical(&p.last_name) != crate::pii::canonical(&last_name)
+        || crate::pii::canonical(&p.first_name) != crate::pii::canonical(&first_name);
+    let link = person_link::ActiveModel {
+        person_id: Set(p.id),
+        cpas_id: Set(cpas_id),
+        created_at: Set(now),
+        last_name: Set(Some(last_name)),
+        first_name: Set(Some(first_name)),
+        birth_date: Set(Some(input.birth_date)),
+        ..Default::default()
+    }
+    .insert(&tx.txn)
+    .await?;
     audit::append(
         &tx.txn,
         now,
         &actor.who(),
         Event {
-            action: if created { "create" } else { "link" },
+            action: if new_person { "create" } else { "link" },
             entity: "person",
             entity_id: Some(p.id),
             person_id: Some(p.id),
+            after: (!new_person && names_differ)
+                .then(|| serde_json::json!({ "names_differ_from_other_cpas": true })),
             ..Default::default()
         },
     )
     .await?;
     tx.commit().await?;
-    Ok((PersonView::from(p), created))
+    Ok((PersonView::from(with_link_names(p, &link)), true))
+}
+
+/// The person as `link`'s CPAS registered it: the shared NISS, the CPAS's name and birth date.
+fn with_link_names(mut p: person::Model, link: &person_link::Model) -> person::Model {
+    if let Some(d) = link.birth_date {
+        p.birth_date = d;
+    }
+    if let Some(n) = &link.last_name {
+        p.last_name.clone_from(n);
+    }
+    if let Some(n) = &link.first_name {
+        p.first_name.clone_from(n);
+    }
+    p
+}
+
+/// The person as the CPAS `cpas_id` registered it (its name, see [`register`]): what every view
+/// of a case of that CPAS shows, whoever reads it (the CPAS's worker, the ONEM officer, the
+/// letter). Not found when that CPAS does not follow the person.
+pub async fn as_seen_by<C: ConnectionTrait>(
+    conn: &C,
+    person_id: i64,
+    cpas_id: i64,
+) -> Result<person::Model> {
+    let p = person::Entity::find_by_id(person_id)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound("person"))?;
+    let link = person_link::Entity::find()
+        .filter(person_link::Column::PersonId.eq(person_id))
+        .filter(person_link::Column::CpasId.eq(cpas_id))
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound("person"))?;
+    Ok(with_link_names(p, &link))
+}
+
+/// Which CPAS's record of the person the actor reads: a worker's own CPAS; for an officer,
+/// the CPAS of the latest request about the person sent to the officer's office.
+async fn viewing_cpas<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    person_id: i64,
+) -> Result<Option<i64>> {
+    match (actor.role, actor.cpas_id, actor.office_id) {
+        (Role::CpasWorker, Some(c), _) => Ok(Some(c)),
+        (Role::OnemOfficer, _, Some(office_id)) => Ok(request::Entity::find()
+            .filter(request::Column::PersonId.eq(person_id))
+            .filter(request::Column::OfficeId.eq(office_id))
+            .filter(request::Column::SentAt.is_not_null())
+            .order_by_desc(request::Column::SentAt)
+            .one(conn)
+            .await?
+            .map(|r| r.cpas_id)),
+        _ => Ok(None),
+    }
 }
 
 /// May the actor read this person? A CPAS worker: when their CPAS follows the person. An ONEM
@@ -246,15 +348,56 @@ pub async fn visible_person<C: ConnectionTrait>(
     }
 }
 
-/// Reads one person (audited).
+/// Reads one person (audited), as the CPAS the actor reads for registered it (see
+/// `viewing_cpas`).
 pub async fn get(db: &Db, now: DateTime<Utc>, actor: &Actor, id: i64) -> Result<PersonView> {
     if !visible_person(&db.conn, actor, id).await? {
         return Err(ServiceError::NotFound("person"));
     }
-    let p = person::Entity::find_by_id(id)
-        .one(&db.conn)
+    let cpas_id = viewing_cpas(&db.conn, actor, id)
         .await?
         .ok_or(ServiceError::NotFound("person"))?;
+    read_audited(db, now, actor, id, cpas_id).await
+}
+
+/// Reads the person of a case of `cpas_id` (audited), as that CPAS registered it: a page about
+/// one request shows that request's CPAS's record, even to an officer whose office also has
+/// another CPAS's request about the person.
+pub async fn get_in_case(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i64,
+    cpas_id: i64,
+) -> Result<PersonView> {
+    let sees = match (actor.role, actor.cpas_id, actor.office_id) {
+        (Role::CpasWorker, Some(own), _) => {
+            own == cpas_id && visible_person(&db.conn, actor, id).await?
+        }
+        (Role::OnemOfficer, _, Some(office_id)) => request::Entity::find()
+            .filter(request::Column::PersonId.eq(id))
+            .filter(request::Column::CpasId.eq(cpas_id))
+            .filter(request::Column::OfficeId.eq(office_id))
+            .filter(request::Column::SentAt.is_not_null())
+            .one(&db.conn)
+            .await?
+            .is_some(),
+        _ => false,
+    };
+    if !sees {
+        return Err(ServiceError::NotFound("person"));
+    }
+    read_audited(db, now, actor, id, cpas_id).await
+}
+
+async fn read_audited(
+    db: &Db,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    id: i64,
+    cpas_id: i64,
+) -> Result<PersonView> {
+    let p = as_seen_by(&db.conn, id, cpas_id).await?;
     let tx = db.begin_write().await?;
     audit::append(
         &tx.txn,
@@ -287,21 +430,28 @@ pub async fn list(
             next_cursor: None,
         });
     };
-    let ids: Vec<i64> = person_link::Entity::find()
-        .select_only()
-        .column(person_link::Column::PersonId)
+    let links: HashMap<i64, person_link::Model> = person_link::Entity::find()
         .filter(person_link::Column::CpasId.eq(cpas_id))
-        .into_tuple()
         .all(&db.conn)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|l| (l.person_id, l))
+        .collect();
     let rows = person::Entity::find()
-        .filter(person::Column::Id.is_in(ids))
+        .filter(person::Column::Id.is_in(links.keys().copied()))
         .filter(person::Column::Id.gt(page.after_id))
         .order_by_asc(person::Column::Id)
         .limit(page.limit + 1)
         .all(&db.conn)
         .await?;
-    let page = page.page(rows.into_iter().map(PersonView::from).collect(), |p| p.id);
+    let rows = rows
+        .into_iter()
+        .filter_map(|p| {
+            let link = links.get(&p.id)?;
+            Some(PersonView::from(with_link_names(p, link)))
+        })
+        .collect();
+    let page = page.page(rows, |p| p.id);
     let tx = db.begin_write().await?;
     audit::append(
         &tx.txn,
@@ -335,21 +485,25 @@ pub async fn names_for_requests(
     if request_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let visible: Vec<(i64, i64)> = crate::requests::visible_among(db, actor, request_ids)
+    let visible: Vec<(i64, (i64, i64))> = crate::requests::visible_among(db, actor, request_ids)
         .await?
         .into_iter()
-        .map(|v| (v.id, v.person_id))
+        .map(|v| (v.id, (v.person_id, v.cpas_id)))
         .collect();
-    let person_ids: BTreeSet<i64> = visible.iter().map(|(_, p)| *p).collect();
+    let person_ids: BTreeSet<i64> = visible.iter().map(|(_, (p, _))| *p).collect();
     if person_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let names: HashMap<i64, String> = person::Entity::find()
-        .filter(person::Column::Id.is_in(person_ids.iter().copied()))
+    // Each request shows the name its own CPAS registered (an officer's queue mixes CPAS).
+    let names: HashMap<(i64, i64), String> = person_link::Entity::find()
+        .filter(person_link::Column::PersonId.is_in(person_ids.iter().copied()))
         .all(&db.conn)
         .await?
         .into_iter()
-        .map(|p| (p.id, format!("{} {}", p.last_name, p.first_name)))
+        .filter_map(|l| {
+            let name = format!("{} {}", l.last_name?, l.first_name?);
+            Some(((l.person_id, l.cpas_id), name))
+        })
         .collect();
     let tx = db.begin_write().await?;
     audit::append(
@@ -367,7 +521,7 @@ pub async fn names_for_requests(
     tx.commit().await?;
     Ok(visible
         .into_iter()
-        .filter_map(|(id, person)| names.get(&person).map(|n| (id, n.clone())))
+        .filter_map(|(id, key)| names.get(&key).map(|n| (id, n.clone())))
         .collect())
 }
 

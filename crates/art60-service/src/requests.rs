@@ -439,11 +439,10 @@ pub async fn last_contact(db: &Db, actor: &Actor) -> Result<Option<Contact>> {
     }))
 }
 
-async fn person_of<C: ConnectionTrait>(conn: &C, id: i64) -> Result<person::Model> {
-    person::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(ServiceError::NotFound("person"))
+/// The person of a case of `cpas_id` as that CPAS registered it (its birth date goes to the
+/// engine).
+async fn person_of<C: ConnectionTrait>(conn: &C, id: i64, cpas_id: i64) -> Result<person::Model> {
+    crate::persons::as_seen_by(conn, id, cpas_id).await
 }
 
 fn parse_niss(p: &person::Model) -> Option<Niss> {
@@ -737,7 +736,7 @@ pub async fn create(
         .await?
         .filter(|e| Some(e.cpas_id) == actor.cpas_id)
         .ok_or_else(|| ServiceError::invalid("employment_id", "no such employment in your CPAS"))?;
-    let p = person_of(&db.conn, emp.person_id).await?;
+    let p = person_of(&db.conn, emp.person_id, emp.cpas_id).await?;
     let mut errors = Vec::new();
     validate_contact(&mut errors, &input.contact_name, &input.contact_email);
     if let Err(ServiceError::Invalid(mut e)) =
@@ -952,6 +951,7 @@ pub(crate) struct VisibleRequest {
     pub id: i64,
     pub person_id: i64,
     pub employment_id: i64,
+    pub cpas_id: i64,
 }
 
 /// Those of `request_ids` the actor may read (the same rule as reading each one), in one
@@ -977,11 +977,14 @@ pub(crate) async fn visible_among(
     Ok(rows
         .into_iter()
         .filter(|(.., cpas, office, sent)| actor.sees_case(*cpas, *office, sent.is_some()))
-        .map(|(id, person_id, employment_id, ..)| VisibleRequest {
-            id,
-            person_id,
-            employment_id,
-        })
+        .map(
+            |(id, person_id, employment_id, cpas_id, ..)| VisibleRequest {
+                id,
+                person_id,
+                employment_id,
+                cpas_id,
+            },
+        )
         .collect())
 }
 
@@ -1019,7 +1022,7 @@ pub async fn update(
 ) -> Result<RequestView> {
     let t = Transition::begin(db, actor, id, if_match, &EDIT).await?;
     let m = &t.m;
-    let p = person_of(t.conn(), m.person_id).await?;
+    let p = person_of(t.conn(), m.person_id, m.cpas_id).await?;
     let mut errors = Vec::new();
     let name = changes
         .contact_name
@@ -1144,7 +1147,7 @@ pub async fn send(
 ) -> Result<RequestView> {
     let t = Transition::begin(db, actor, id, if_match, &SEND).await?;
     let m = &t.m;
-    let p = person_of(t.conn(), m.person_id).await?;
+    let p = person_of(t.conn(), m.person_id, m.cpas_id).await?;
     // Form errors first (they name the form's fields), then the workflow limits.
     engine_request(&m.input, parse_niss(&p), p.birth_date, today)?;
     check_calculation_limits(t.conn(), m, today).await?;
@@ -1185,15 +1188,19 @@ pub async fn send(
     Ok(RequestView::from(saved))
 }
 
-/// [`crate::pii::check_free_text`] for a text about `person_id`: refused with 422 on `field`
-/// when it carries the person's NISS or name.
+/// [`crate::pii::check_free_text`] for a text about `person_id` in a case of `cpas_id`: refused
+/// with 422 on `field` when it carries the person's NISS or the name that CPAS registered
+/// (only that one: a refusal naming another CPAS's spelling would disclose it).
 pub(crate) async fn check_text_about<C: ConnectionTrait>(
     conn: &C,
     person_id: i64,
+    cpas_id: i64,
     field: &str,
     text: &str,
 ) -> Result<()> {
-    let p = person::Entity::find_by_id(person_id).one(conn).await?;
+    let p = crate::persons::as_seen_by(conn, person_id, cpas_id)
+        .await
+        .ok();
     let mut errors = Vec::new();
     crate::pii::check_free_text(
         &mut errors,
@@ -1228,7 +1235,7 @@ pub async fn return_to_cpas(
             "required (1 to 4000 characters)",
         ));
     }
-    check_text_about(t.conn(), t.m.person_id, "reason", reason).await?;
+    check_text_about(t.conn(), t.m.person_id, t.m.cpas_id, "reason", reason).await?;
     let mut am: request::ActiveModel = t.m.clone().into();
     am.status = Set(Status::Returned);
     am.return_reason = Set(Some(reason.to_owned()));
@@ -1256,7 +1263,7 @@ pub async fn decide(
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
     if let Some(j) = &justification {
-        check_text_about(t.conn(), m.person_id, "justification", j).await?;
+        check_text_about(t.conn(), m.person_id, m.cpas_id, "justification", j).await?;
     }
     // Requests sent side by side must not publish more calculations than allowed either;
     // the employment is locked, so concurrent decisions count one after the other.
@@ -1421,7 +1428,7 @@ pub async fn grant_derogation(
             "required (1 to 4000 characters)",
         ));
     }
-    check_text_about(&db.conn, emp.person_id, "reason", reason).await?;
+    check_text_about(&db.conn, emp.person_id, emp.cpas_id, "reason", reason).await?;
     let tx = db.begin_write().await?;
     derogation::ActiveModel {
         employment_id: Set(employment_id),

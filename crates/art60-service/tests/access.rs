@@ -305,7 +305,7 @@ async fn matrix(backend: Backend) {
                 _ => S::FORBIDDEN,
             },
         ),
-        // Last: once worker B registers NISS_1 itself, the person is linked to CPAS B too.
+        // Last: once worker B registers NISS_1 itself, CPAS B follows the person too.
         (
             Method::POST,
             "/api/v1/persons".into(),
@@ -313,9 +313,10 @@ async fn matrix(backend: Backend) {
                 json!({"niss": NISS_1, "last_name": "X", "first_name": "Y", "birth_date": "1995-03-10"}),
             ),
             |w| match w {
-                WorkerA => S::OK,
-                // Registering a NISS the caller knows links it; the existing person is shared.
-                WorkerB => S::OK,
+                // CPAS A registered this NISS under another name: never silently replaced.
+                WorkerA => S::UNPROCESSABLE_ENTITY,
+                // A NISS new to CPAS B is created for B, whether another CPAS knows it or not.
+                WorkerB => S::CREATED,
                 _ => S::FORBIDDEN,
             },
         ),

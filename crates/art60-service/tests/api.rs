@@ -256,25 +256,72 @@ async fn seven_days_a_week_are_refused_as_in_the_form() {
 }
 
 #[tokio::test]
-async fn a_person_is_never_duplicated_across_cpas() {
+async fn a_known_niss_discloses_nothing_to_another_cpas() {
+    // Issue 14 §1: CPAS B posting a NISS CPAS A registered got 200 (so the NISS was known) with
+    // A's name. Now each CPAS has its own record of the person (one person per NISS, one name
+    // per CPAS) and nothing A typed comes back to B.
     for backend in backends() {
         let t = TestApp::new(backend).await;
-        let body = json!({"niss": "95.03.10-123.41", "last_name": "Test", "first_name": "Person", "birth_date": "1995-03-10"});
+        let mine = json!({"niss": "95.03.10-123.41", "last_name": "Dupont", "first_name": "Marie", "birth_date": "1995-03-10"});
+        let theirs = json!({"niss": NISS_1, "last_name": "Autrenom", "first_name": "Jeanne", "birth_date": "1995-03-10"});
         let a = t
             .call(
                 Method::POST,
                 "/api/v1/persons",
                 &t.a.worker,
-                Some(body.clone()),
+                Some(mine.clone()),
             )
             .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
         let b = t
-            .call(Method::POST, "/api/v1/persons", &t.b.worker, Some(body))
+            .call(
+                Method::POST,
+                "/api/v1/persons",
+                &t.b.worker,
+                Some(theirs.clone()),
+            )
             .await;
-        assert_eq!(a.status, StatusCode::CREATED);
-        assert_eq!(b.status, StatusCode::OK);
-        assert_eq!(a.id(), b.id());
-        assert_eq!(b.body["niss"], NISS_1);
+        assert_eq!(b.status, StatusCode::CREATED, "{}", b.body);
+        assert_eq!(a.id(), b.id(), "one person per NISS");
+        assert_eq!(b.body["last_name"], "Autrenom");
+        assert_eq!(b.body["first_name"], "Jeanne");
+        let path = format!("/api/v1/persons/{}", a.id());
+        for (auth, last) in [(&t.a.worker, "Dupont"), (&t.b.worker, "Autrenom")] {
+            let g = t.call(Method::GET, &path, auth, None).await;
+            assert_eq!(g.status, StatusCode::OK, "{}", g.body);
+            assert_eq!(g.body["last_name"], last);
+            let l = t.call(Method::GET, "/api/v1/persons", auth, None).await;
+            assert_eq!(l.body["items"][0]["last_name"], last, "{}", l.body);
+            assert!(!l.body.to_string().contains(if last == "Dupont" {
+                "Autrenom"
+            } else {
+                "Dupont"
+            }));
+        }
+        // The CPAS's own record is never silently replaced: another name is refused on the
+        // field, the same name answers 200 with the record.
+        let renamed = json!({"niss": NISS_1, "last_name": "Durand", "first_name": "Marie", "birth_date": "1995-03-10"});
+        let r = t
+            .call(Method::POST, "/api/v1/persons", &t.a.worker, Some(renamed))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.body["errors"][0]["field"], "last_name", "{}", r.body);
+        assert_eq!(r.body["errors"][0]["code"], "name_differs", "{}", r.body);
+        let again = t
+            .call(Method::POST, "/api/v1/persons", &t.a.worker, Some(mine))
+            .await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+        assert_eq!(again.body["last_name"], "Dupont");
+        // ONEM learns that the CPAS typed different names, without the names.
+        let audit = t
+            .call(Method::GET, "/api/v1/audit?entity=person", &t.admin, None)
+            .await;
+        let text = audit.body.to_string();
+        assert!(text.contains("names_differ_from_other_cpas"), "{text}");
+        assert!(
+            !text.contains("Autrenom") && !text.contains("Dupont"),
+            "{text}"
+        );
         t.finish().await;
     }
 }

@@ -237,6 +237,98 @@ async fn post_xml(t: &TestApp, auth: &Auth, bytes: &[u8]) -> Resp {
 }
 
 #[tokio::test]
+async fn one_cpas_dmfa_never_reaches_another_cpas() {
+    // Issue 14 §1: after creating its own request about a person, a second CPAS read the DmfA
+    // history the first CPAS had imported. A declaration is now stored for a CPAS and read by
+    // that CPAS's requests only; the operator's import serves every CPAS with an open request.
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        t.clock.set(at("2024-06-10"));
+        let (_, a_request, _) = declared_draft(&t).await;
+        let b_request = {
+            let p = t
+                .call(
+                    Method::POST,
+                    "/api/v1/persons",
+                    &t.b.worker,
+                    Some(json!({"niss": DECLARED, "last_name": "Other", "first_name": "Name", "birth_date": "1977-10-15"})),
+                )
+                .await;
+            // (201: tests/api.rs `a_known_niss_discloses_nothing_to_another_cpas`.)
+            assert!(p.status.is_success(), "{}", p.body);
+            let e = t
+                .call(
+                    Method::POST,
+                    "/api/v1/employments",
+                    &t.b.worker,
+                    Some(json!({"person_id": p.id(), "contract_start": "2024-07-01"})),
+                )
+                .await;
+            let r = t
+                .call(
+                    Method::POST,
+                    "/api/v1/requests",
+                    &t.b.worker,
+                    Some(new_request(e.id(), "2024-07-01")),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            r.id()
+        };
+        let worker_a = actor(&t, "worker.namur").await;
+        let r = dmfa::import(&t.db, t.clock.now(), Importer::User(&worker_a), sample())
+            .await
+            .unwrap();
+        assert!(r.imported >= 1, "{r:?}");
+        let items = |auth: &Auth, id: i64| {
+            let path = format!("/api/v1/requests/{id}/dmfa");
+            let auth = auth.clone();
+            let t = &t;
+            async move {
+                let v = t.call(Method::GET, &path, &auth, None).await;
+                assert_eq!(v.status, StatusCode::OK, "{}", v.body);
+                v.body["dmfa"].as_array().unwrap().len()
+            }
+        };
+        assert!(items(&t.a.worker, a_request).await > 0);
+        assert_eq!(
+            items(&t.b.worker, b_request).await,
+            0,
+            "A's import reached B"
+        );
+        // B imports the same file itself: B's request reads B's copy; A's stays as it was.
+        let worker_b = actor(&t, "worker.brussels").await;
+        let r = dmfa::import(&t.db, t.clock.now(), Importer::User(&worker_b), sample())
+            .await
+            .unwrap();
+        assert_eq!(r.replaced, 0, "{r:?}");
+        assert!(r.imported >= 1, "{r:?}");
+        assert!(items(&t.b.worker, b_request).await > 0);
+        // The operator's import replaces each CPAS's copy, never merging them into one.
+        let before = dmfa::declarations(&t.db.conn, {
+            let g = t
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/requests/{b_request}"),
+                    &t.b.worker,
+                    None,
+                )
+                .await;
+            g.body["person_id"].as_i64().unwrap()
+        })
+        .await
+        .unwrap()
+        .len();
+        let r = dmfa::import(&t.db, t.clock.now(), Importer::Operator, sample())
+            .await
+            .unwrap();
+        assert_eq!(r.imported, 0, "{r:?}");
+        assert_eq!(r.replaced as usize, before, "{r:?}");
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn api_upload_and_request_view() {
     for backend in backends() {
         api_scenario(backend).await;

@@ -87,6 +87,7 @@ async fn closed_case(t: &TestApp, niss: &str) -> (i64, i64) {
         declaration: Set(json!({"quarter": "2024Q1", "days": 60})),
         imported_by: Set(None),
         imported_at: Set(t.clock_now()),
+        cpas_id: Set(Some(t.a.cpas)),
         ..Default::default()
     }
     .insert(&t.db.conn)
@@ -539,6 +540,8 @@ async fn only_the_dpo_gets_the_access_export_and_it_is_audited() {
         assert_eq!(b["attachments"][0]["file_name"], "c4.pdf");
         assert_eq!(b["dmfa_declarations"][0]["quarter"], "2024Q1");
         assert_eq!(b["cpas"][0]["cpas_id"], t.a.cpas);
+        assert_eq!(b["cpas"][0]["last_name"], "Test");
+        assert_eq!(b["dmfa_declarations"][0]["cpas_id"], t.a.cpas);
         // Nothing of the other person.
         assert!(!x.body.to_string().contains(NISS_2));
         assert!(!reqs.iter().any(|r| r["id"] == other.id()));

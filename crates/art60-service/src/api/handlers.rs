@@ -244,7 +244,7 @@ pub async fn list_persons(
 
 #[utoipa::path(post, path = "/api/v1/persons", tag = "persons", request_body = NewPerson,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation")),
-    responses((status = 201, body = PersonView, description = "Created"), (status = 200, body = PersonView, description = "Known NISS, now linked to your CPAS"), (status = 422, body = Problem)))]
+    responses((status = 201, body = PersonView, description = "Created"), (status = 200, body = PersonView, description = "Your CPAS already registered this NISS under this name and birth date"), (status = 422, body = Problem, description = "Invalid input, or your CPAS registered this NISS under another name or birth date (`name_differs`, `birth_date_differs`)")))]
 pub async fn create_person(
     State(st): State<AppState>,
     caller: Caller,

@@ -278,6 +278,8 @@ pub mod person {
         /// Eleven digits, checked with `Niss::parse`; unique across all CPAS.
         #[sea_orm(unique)]
         pub niss: String,
+        /// The name the first CPAS typed. Never shown: every view reads the name of the
+        /// viewing CPAS's link (`persons::as_seen_by`).
         pub last_name: String,
         pub first_name: String,
         pub birth_date: Date,
@@ -295,10 +297,11 @@ pub mod person {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// Which CPAS follow a person: the person row is shared, visibility is per link.
+/// Which CPAS follow a person: the person row (NISS, birth date) is shared, visibility is per
+/// link, and so is the name (m0011): each CPAS sees the name it typed, never another's.
 pub mod person_link {
     use sea_orm::entity::prelude::*;
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "person_links")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -306,6 +309,20 @@ pub mod person_link {
         pub person_id: i64,
         pub cpas_id: i64,
         pub created_at: DateTimeUtc,
+        /// The name this CPAS registered (`None` only on rows m0011 could not fill).
+        pub last_name: Option<String>,
+        pub first_name: Option<String>,
+        /// The birth date this CPAS typed: the NISS's own when it encodes one.
+        pub birth_date: Option<Date>,
+    }
+    impl std::fmt::Debug for Model {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("PersonLink")
+                .field("id", &self.id)
+                .field("person_id", &self.person_id)
+                .field("cpas_id", &self.cpas_id)
+                .finish_non_exhaustive()
+        }
     }
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
@@ -505,6 +522,8 @@ pub mod dmfa_declaration {
         pub declaration: Json,
         pub imported_by: Option<i64>,
         pub imported_at: DateTimeUtc,
+        /// The CPAS for which it was stored (m0011): only that CPAS's requests read it.
+        pub cpas_id: Option<i64>,
     }
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}

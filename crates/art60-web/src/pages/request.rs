@@ -274,7 +274,7 @@ pub(crate) async fn request_page(
     let officer = actor.role == Role::OnemOfficer;
     let now = st.clock.now();
     // Who the request is about (an audited read of the person).
-    let person = persons::get(&st.db, now, &actor, v.person_id)
+    let person = persons::get_in_case(&st.db, now, &actor, v.person_id, v.cpas_id)
         .await
         .ok()
         .map(|p| {
@@ -633,7 +633,7 @@ pub async fn request_print(
         .map_or_else(|| crate::i18n::date(today), crate::i18n::date);
     // The CPAS's copy names the person (an audited read); ONEM sees the case by reference.
     let person = if actor.role == Role::CpasWorker {
-        let p = persons::get(&st.db, st.clock.now(), &actor, v.person_id)
+        let p = persons::get_in_case(&st.db, st.clock.now(), &actor, v.person_id, v.cpas_id)
             .await
             .map_err(|e| ctx.fail(e))?;
         Some(format!("{}, {} ({})", p.last_name, p.first_name, p.niss))

@@ -587,7 +587,7 @@ async fn load_for_edit(
     if !matches!(v.status, Status::Draft | Status::Returned) {
         return Err(ctx.error(crate::ctx::ErrorKind::Forbidden));
     }
-    let p = persons::get(&st.db, st.clock.now(), actor, v.person_id)
+    let p = persons::get_in_case(&st.db, st.clock.now(), actor, v.person_id, v.cpas_id)
         .await
         .map_err(|e| ctx.fail(e))?;
     let mut f = RequestForm::from_input(&v.input);

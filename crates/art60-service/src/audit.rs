@@ -243,20 +243,25 @@ pub async fn page(conn: &DatabaseConnection, after_seq: i64, limit: u64) -> Resu
         .all(conn)
         .await?
         .into_iter()
-        .map(|e| EntryView {
-            seq: e.seq,
-            at: e.at,
-            actor_user_id: e.actor_user_id,
-            actor_role: e.actor_role,
-            actor_org: e.actor_org,
-            action: e.action,
-            entity: e.entity,
-            entity_id: e.entity_id,
-            person_id: e.person_id,
-            reason: e.reason,
-            before: e.before,
-            after: e.after,
-            hash: e.hash,
-        })
+        .map(view)
         .collect())
+}
+
+/// An entry as shown to the DPO and administrators.
+pub fn view(e: audit_entry::Model) -> EntryView {
+    EntryView {
+        seq: e.seq,
+        at: e.at,
+        actor_user_id: e.actor_user_id,
+        actor_role: e.actor_role,
+        actor_org: e.actor_org,
+        action: e.action,
+        entity: e.entity,
+        entity_id: e.entity_id,
+        person_id: e.person_id,
+        reason: e.reason,
+        before: e.before,
+        after: e.after,
+        hash: e.hash,
+    }
 }

@@ -89,7 +89,7 @@ impl Actor {
         match self.role {
             Role::CpasWorker => self.cpas_id == Some(cpas_id),
             Role::OnemOfficer => sent_once && office_id.is_some() && self.office_id == office_id,
-            Role::FederationSpoc | Role::OnemSpoc | Role::Administrator => false,
+            Role::FederationSpoc | Role::OnemSpoc | Role::Administrator | Role::Dpo => false,
         }
     }
 }

@@ -160,6 +160,7 @@ pub async fn seed(db: &Db, now: DateTime<Utc>, cost: PasswordCost) -> Result<Vec
     for (username, role, federation) in [
         ("spoc.uvcw", Role::FederationSpoc, Some(Federation::Uvcw)),
         ("spoc.onem", Role::OnemSpoc, None),
+        ("dpo", Role::Dpo, None),
     ] {
         let pw = account(username, role);
         directory::create_user(
@@ -297,6 +298,7 @@ async fn reset_passwords(db: &Db, cost: PasswordCost) -> Result<Vec<Credential>>
         "onem.verviers",
         "spoc.uvcw",
         "spoc.onem",
+        "dpo",
     ];
     let mut out = Vec::new();
     for u in user::Entity::find()

@@ -467,7 +467,7 @@ pub struct NewCpas {
 pub async fn list_cpas(db: &Db, actor: &Actor) -> Result<Vec<CpasView>> {
     let mut q = cpas::Entity::find().order_by_asc(cpas::Column::Name);
     q = match actor.role {
-        Role::Administrator | Role::OnemSpoc | Role::FederationSpoc => q,
+        Role::Administrator | Role::OnemSpoc | Role::FederationSpoc | Role::Dpo => q,
         Role::OnemOfficer => q.filter(cpas::Column::OfficeId.eq(actor.office_id.unwrap_or(-1))),
         Role::CpasWorker => q.filter(cpas::Column::Id.eq(actor.cpas_id.unwrap_or(-1))),
     };

@@ -122,7 +122,7 @@ async fn store_for<C: ConnectionTrait>(
                 }
                 None => return Ok(Vec::new()),
             },
-            Role::FederationSpoc | Role::OnemSpoc => return Ok(Vec::new()),
+            Role::FederationSpoc | Role::OnemSpoc | Role::Dpo => return Ok(Vec::new()),
         },
     }
     let cpas: std::collections::BTreeSet<i64> =

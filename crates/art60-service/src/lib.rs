@@ -10,6 +10,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod access_export;
 pub mod api;
 pub mod attachments;
 pub mod audit;
@@ -38,6 +39,7 @@ pub mod persons;
 pub mod pii;
 pub mod queue;
 pub mod requests;
+pub mod retention;
 pub mod server;
 pub mod support;
 

@@ -34,6 +34,22 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Sign a checkpoint of the audit chain at start and then periodically.
     pub audit_checkpoints: Option<CheckpointSettings>,
+    /// Retention (SPEC §9): whether this process runs the purge job, and whether it may start
+    /// without a retention setting in force.
+    pub retention: RetentionMode,
+}
+
+/// `art60 serve`'s retention settings. There is no silent default: unless `--demo` (which
+/// records one) or `--no-retention` (keep everything, said out loud), the server refuses to
+/// start while no retention setting is in force.
+#[derive(Debug, Clone)]
+pub enum RetentionMode {
+    /// Run the purge every `every` in this process (safe in several processes at once).
+    Run { every: std::time::Duration },
+    /// A setting must be in force, but another process runs the purge.
+    RequireOnly,
+    /// Start without a setting and purge nothing: everything is kept.
+    Disabled,
 }
 
 /// `art60 serve --audit-key-file`: the periodic signed checkpoints of the audit chain.
@@ -73,6 +89,12 @@ pub enum ServerError {
     Metrics(String),
     #[error("mail: {0}")]
     Mail(#[from] crate::notify::MailError),
+    #[error(
+        "no retention setting is in force: the controller must fix one first \
+         (`art60 retention set --valid-from DATE --case-months N --audit-months M`), \
+         or start with --no-retention to keep all case content"
+    )]
+    RetentionNotSet,
 }
 
 /// What a start seeds: the demonstration data (`--demo`; on a seeded database it only
@@ -87,7 +109,10 @@ pub async fn seed_on_start(
 ) -> Result<Vec<demo::Credential>, ServerError> {
     let lock = db.start_lock().await?;
     let creds = if demo {
-        demo::seed(db, now, cost).await
+        match demo::seed(db, now, cost).await {
+            Ok(c) => demo_retention(db, now).await.map(|()| c),
+            Err(e) => Err(e),
+        }
     } else {
         let operator = crate::audit::Who {
             org: Some("operator".into()),
@@ -99,6 +124,35 @@ pub async fn seed_on_start(
     };
     lock.release().await?;
     Ok(creds?)
+}
+
+/// The demo's retention, recorded once (a controller fixes the real one): five years after the
+/// last activity, audit entries ten.
+async fn demo_retention(
+    db: &Db,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), crate::error::ServiceError> {
+    if !crate::retention::list(&db.conn).await?.is_empty() {
+        return Ok(());
+    }
+    let operator = crate::audit::Who {
+        org: Some("operator".into()),
+        ..Default::default()
+    };
+    let from = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default();
+    crate::retention::set(
+        db,
+        now,
+        &operator,
+        crate::retention::NewSetting {
+            valid_from: from,
+            case_months: 60,
+            audit_months: 120,
+            note: Some("demo (art60 serve --demo)".into()),
+        },
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Serves until Ctrl-C / SIGTERM. `announce` receives the demo credentials (if any) and the
@@ -121,6 +175,13 @@ pub async fn run_with(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let cost = PasswordCost::default();
     let creds = seed_on_start(&db, cfg.demo, clock.now(), cost).await?;
+    if !matches!(cfg.retention, RetentionMode::Disabled)
+        && crate::retention::in_force(&db.conn, clock.today_brussels())
+            .await?
+            .is_none()
+    {
+        return Err(ServerError::RetentionNotSet);
+    }
     let (stop_scheduler, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = match &cfg.notify {
         Some(n) => {
@@ -213,6 +274,38 @@ pub async fn run_with(
             }
         })
     };
+    let retention = match cfg.retention {
+        RetentionMode::Run { every } => {
+            let (db, clock, store) = (state.db.clone(), state.clock.clone(), state.store.clone());
+            Some(tokio::spawn(async move {
+                let who = crate::audit::Who {
+                    org: Some("operator".into()),
+                    ..Default::default()
+                };
+                let opts = crate::retention::RunOptions {
+                    audit_empty: false,
+                    ..Default::default()
+                };
+                let mut tick = tokio::time::interval(every);
+                loop {
+                    tick.tick().await;
+                    match crate::retention::run(&db, &store, clock.now(), &who, &opts).await {
+                        Ok(r) if r.persons > 0 => {
+                            tracing::info!(
+                                persons = r.persons,
+                                requests = r.requests,
+                                audit_seq = r.audit_seq,
+                                "retention purged expired case content"
+                            );
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "retention run failed"),
+                    }
+                }
+            }))
+        }
+        RetentionMode::RequireOnly | RetentionMode::Disabled => None,
+    };
     let app = make_app(state);
     let app = if cfg.secure_cookies {
         api::cookies::secure(app)
@@ -236,6 +329,9 @@ pub async fn run_with(
     .with_graceful_shutdown(shutdown())
     .await?;
     sweeper.abort();
+    if let Some(r) = retention {
+        r.abort();
+    }
     if let Some(c) = checkpointer {
         c.abort();
     }

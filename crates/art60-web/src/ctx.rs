@@ -166,6 +166,9 @@ impl Ctx {
             .as_ref()
             .is_some_and(|a| a.role == Role::Administrator)
     }
+    pub fn is_dpo(&self) -> bool {
+        self.actor.as_ref().is_some_and(|a| a.role == Role::Dpo)
+    }
     pub fn signed_in(&self) -> bool {
         self.actor.is_some()
     }

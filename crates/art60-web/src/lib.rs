@@ -14,6 +14,7 @@ mod contact;
 pub mod countries;
 mod ctx;
 mod dmfa_view;
+mod dpo_page;
 mod fields;
 pub mod form;
 pub mod i18n;
@@ -235,6 +236,10 @@ pub fn router(state: AppState) -> Router {
         .route("/faq", get(notify_pages::faq))
         .route("/law", get(law_page::law_page))
         .route("/admin/feedback", get(notify_pages::feedback_list))
+        .route(
+            "/dpo/access",
+            get(dpo_page::access_get).post(dpo_page::access_post),
+        )
         .route("/admin/offices", get(notify_pages::admin_offices))
         .route(
             "/admin/offices/{id}",

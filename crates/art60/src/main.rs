@@ -17,6 +17,7 @@ mod dmfa_cmd;
 mod impact_cmd;
 mod law_cmd;
 mod openapi_cmd;
+mod retention_cmd;
 mod serve_cmd;
 
 #[derive(Parser)]
@@ -49,6 +50,8 @@ enum Command {
     /// Reform impact: recompute the stored requests under today's rules, a proposal or other
     /// options, and report which contracts end earlier or later (read-only, audited).
     Impact(Box<impact_cmd::ImpactArgs>),
+    /// Retention (GDPR): the controller's setting, and a purge run with its report.
+    Retention(retention_cmd::RetentionArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Law(args) => law_cmd::run(args),
         Command::Openapi(args) => openapi_cmd::run(args),
         Command::Impact(args) => impact_cmd::run(*args),
+        Command::Retention(args) => retention_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -82,6 +82,18 @@ pub struct ServeArgs {
     /// Also append each checkpoint to this file, kept outside the database.
     #[arg(long, env = "ART60_CHECKPOINT_FILE")]
     checkpoint_file: Option<PathBuf>,
+    /// Start without a retention setting and purge nothing (all case content is kept). Without
+    /// this flag (or --demo, which records a setting) `serve` refuses to start until the
+    /// controller has fixed one with `art60 retention set`.
+    #[arg(long, env = "ART60_NO_RETENTION")]
+    no_retention: bool,
+    /// Seconds between two retention runs (purge of expired case content) in this process.
+    #[arg(long, env = "ART60_RETENTION_INTERVAL", default_value_t = 3600)]
+    retention_interval: u64,
+    /// Do not run the retention job in this process (another process or a cron job runs
+    /// `art60 retention run`); a setting must still be in force.
+    #[arg(long, env = "ART60_NO_RETENTION_JOB")]
+    no_retention_job: bool,
     /// Log as JSON lines (for log collectors) instead of text.
     #[arg(long)]
     log_json: bool,
@@ -139,6 +151,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             every: std::time::Duration::from_secs(args.checkpoint_interval.max(1)),
             file: args.checkpoint_file,
         }),
+        retention: if args.no_retention {
+            server::RetentionMode::Disabled
+        } else if args.no_retention_job {
+            server::RetentionMode::RequireOnly
+        } else {
+            server::RetentionMode::Run {
+                every: std::time::Duration::from_secs(args.retention_interval.max(60)),
+            }
+        },
     };
     rt.block_on(server::run_with(cfg, art60_web::app, |creds, addr| {
         println!("art60 portal on http://{addr}/  (API docs: http://{addr}/api/docs/)");

@@ -646,13 +646,14 @@ pub async fn audit_verify(
     State(st): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<VerifyOutput>> {
-    if caller.actor.role != Role::Administrator {
+    // SPEC §9: only the DPO and administrators read the trail.
+    if !matches!(caller.actor.role, Role::Administrator | Role::Dpo) {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             "Not allowed for your role",
         )
-        .detail("the audit trail is for administrators")
+        .detail("the audit trail is for administrators and the DPO")
         .into());
     }
     let v = crate::audit::verify(&st.db.conn).await?;
@@ -759,13 +760,14 @@ pub async fn audit_list(
     caller: Caller,
     Query(p): Query<AuditParams>,
 ) -> ApiResult<Json<Vec<crate::audit::EntryView>>> {
-    if caller.actor.role != Role::Administrator {
+    // SPEC §9: only the DPO and administrators read the trail.
+    if !matches!(caller.actor.role, Role::Administrator | Role::Dpo) {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             "Not allowed for your role",
         )
-        .detail("the audit trail is for administrators")
+        .detail("the audit trail is for administrators and the DPO")
         .into());
     }
     let limit = p.limit.unwrap_or(100);

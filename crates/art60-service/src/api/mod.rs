@@ -4,6 +4,7 @@
 mod contact;
 pub mod cookies;
 mod dmfa_review;
+mod dpo_api;
 pub mod extract;
 mod handlers;
 mod notify_api;
@@ -84,6 +85,7 @@ pub struct Settings {
         notify_api::inbox, notify_api::mark_read, notify_api::mark_all_read,
         notify_api::get_settings, notify_api::put_settings,
         notify_api::create_feedback, notify_api::list_feedback,
+        dpo_api::access_export,
     ),
     components(schemas(Problem)),
     modifiers(&SecurityAddon),
@@ -331,7 +333,8 @@ pub fn router(state: AppState) -> Router {
         .route("/queue", get(h::queue))
         .route("/cases/{reference}", get(h::open_case))
         .route("/audit", get(h::audit_list))
-        .route("/audit/verify", get(h::audit_verify));
+        .route("/audit/verify", get(h::audit_verify))
+        .route("/dpo/access-export", post(dpo_api::access_export));
     Router::new()
         .nest("/api/v1", v1)
         .route("/healthz", get(healthz))

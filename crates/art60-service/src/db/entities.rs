@@ -27,13 +27,15 @@ macro_rules! text_enum {
 }
 
 text_enum!(
-    /// SPEC §1.2.
+    /// SPEC §1.2; `dpo`: the data protection officer (SPEC §9), who reads the audit trail
+    /// and produces a data subject's access export, and sees no case otherwise.
     Role {
         CpasWorker = "cpas_worker",
         OnemOfficer = "onem_officer",
         FederationSpoc = "federation_spoc",
         OnemSpoc = "onem_spoc",
         Administrator = "administrator",
+        Dpo = "dpo",
     }
 );
 

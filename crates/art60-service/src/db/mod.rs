@@ -11,8 +11,10 @@ pub mod m0008_office_address;
 pub mod m0009_login_source;
 pub mod m0010_audit_checkpoints;
 pub mod m0011_person_names;
+pub mod m0013_retention;
 pub mod migration;
 pub mod notify_entities;
+pub mod retention_entities;
 pub mod review;
 
 use std::sync::Arc;
@@ -28,6 +30,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub use contact::*;
 pub use entities::*;
 pub use notify_entities::*;
+pub use retention_entities::{purged_subject, retention_setting};
 pub use review::{dmfa_resolution, letter, request_dmfa_review};
 
 /// Default database: a SQLite file in the working directory, created on first start.

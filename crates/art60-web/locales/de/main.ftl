@@ -656,3 +656,14 @@ permit-end-hint = Leer: Die Erlaubnis hat kein Enddatum.
 row-add-permit = Arbeitserlaubnis hinzufügen
 row-remove-permit = Erlaubnis { $n } entfernen
 err-weekdays-regime = { $field }: Geben Sie auch die Tage pro Woche der Beschäftigung an.
+
+# --- The DPO's access export (issue 14 §5) ---
+nav-dpo-access = Auskunftsrecht
+dpo-access-title = Auskunft für eine betroffene Person
+dpo-access-intro = Alles, was über eine Person gespeichert ist, und jeder Eintrag des Prüfprotokolls, der zeigt, wer es gelesen oder geändert hat (DSGVO Art. 15). Die Auskunft wird selbst im Prüfprotokoll vermerkt.
+dpo-access-niss = Nationalregisternummer (ENSS) der betroffenen Person
+dpo-access-reason = Grund oder Aktenzeichen des Antrags der Person (im Prüfprotokoll vermerkt)
+dpo-access-submit = Auskunft erstellen
+dpo-access-api = Dasselbe als JSON: POST /api/v1/dpo/access-export (API-Dokumentation)
+err-dpo-niss = Dies ist keine gültige Nationalregisternummer (11 Ziffern).
+err-dpo-reason = Höchstens 500 Zeichen, ohne Steuerzeichen.

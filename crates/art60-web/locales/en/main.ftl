@@ -656,3 +656,14 @@ permit-end-hint = Empty: the permit has no end date.
 row-add-permit = Add a work permit
 row-remove-permit = Remove permit { $n }
 err-weekdays-regime = { $field }: give the job's days per week too.
+
+# --- The DPO's access export (issue 14 §5) ---
+nav-dpo-access = Access export
+dpo-access-title = A data subject's access export
+dpo-access-intro = Everything stored about one person and every audit entry showing who read or changed it (GDPR art. 15). The export is recorded in the audit trail.
+dpo-access-niss = National register number (NISS) of the data subject
+dpo-access-reason = Reason or reference of the subject's request (kept in the audit trail)
+dpo-access-submit = Produce the export
+dpo-access-api = The same as JSON: POST /api/v1/dpo/access-export (API documentation)
+err-dpo-niss = This is not a valid national register number (11 digits).
+err-dpo-reason = At most 500 characters, without control characters.

@@ -656,3 +656,14 @@ permit-end-hint = Vide : le permis n'a pas de date de fin.
 row-add-permit = Ajouter un permis de travail
 row-remove-permit = Supprimer le permis { $n }
 err-weekdays-regime = { $field } : indiquez aussi les jours par semaine de l'emploi.
+
+# --- The DPO's access export (issue 14 §5) ---
+nav-dpo-access = Droit d'accès
+dpo-access-title = Droit d'accès d'une personne concernée
+dpo-access-intro = Tout ce qui est enregistré sur une personne et chaque entrée du journal d'audit montrant qui l'a consulté ou modifié (RGPD art. 15). L'export est lui-même inscrit au journal d'audit.
+dpo-access-niss = Numéro de registre national (NISS) de la personne concernée
+dpo-access-reason = Motif ou référence de la demande de la personne (conservé au journal d'audit)
+dpo-access-submit = Produire l'export
+dpo-access-api = La même chose en JSON : POST /api/v1/dpo/access-export (documentation de l'API)
+err-dpo-niss = Ce n'est pas un numéro de registre national valide (11 chiffres).
+err-dpo-reason = 500 caractères au plus, sans caractères de contrôle.

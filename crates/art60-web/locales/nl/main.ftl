@@ -656,3 +656,14 @@ permit-end-hint = Leeg: de vergunning heeft geen einddatum.
 row-add-permit = Een arbeidsvergunning toevoegen
 row-remove-permit = Vergunning { $n } verwijderen
 err-weekdays-regime = { $field }: vul ook de dagen per week van de betrekking in.
+
+# --- The DPO's access export (issue 14 §5) ---
+nav-dpo-access = Recht op inzage
+dpo-access-title = Inzage voor een betrokkene
+dpo-access-intro = Alles wat over één persoon is opgeslagen en elke auditregel die toont wie het heeft ingezien of gewijzigd (AVG art. 15). De export wordt zelf in het auditspoor opgenomen.
+dpo-access-niss = Rijksregisternummer (INSZ) van de betrokkene
+dpo-access-reason = Reden of referentie van het verzoek van de betrokkene (bewaard in het auditspoor)
+dpo-access-submit = Export maken
+dpo-access-api = Hetzelfde in JSON: POST /api/v1/dpo/access-export (API-documentatie)
+err-dpo-niss = Dit is geen geldig rijksregisternummer (11 cijfers).
+err-dpo-reason = Hoogstens 500 tekens, zonder stuurtekens.

@@ -119,6 +119,44 @@ pub enum Dropped {
     Form { form: u32 },
 }
 
+impl fmt::Display for Dropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let of = |p: &Option<String>| p.as_ref().map(|p| format!(" of {p}")).unwrap_or_default();
+        match self {
+            Dropped::ServiceLine {
+                person,
+                worker_record,
+                occupation,
+                line,
+                code,
+            } => {
+                let code = code.map(|c| format!(" (code {c:03})")).unwrap_or_default();
+                write!(
+                    f,
+                    "service line {line}{code} of occupation {occupation}, worker record {worker_record}{} left out; the record's other lines are kept",
+                    of(person)
+                )
+            }
+            Dropped::RemunerationLine {
+                person,
+                worker_record,
+                occupation,
+                line,
+            } => write!(
+                f,
+                "remuneration line {line} of occupation {occupation}, worker record {worker_record}{} left out; the record's other lines are kept",
+                of(person)
+            ),
+            Dropped::WorkerRecord {
+                person,
+                worker_record,
+            } => write!(f, "worker record {worker_record}{} left out", of(person)),
+            Dropped::Person { person } => write!(f, "the natural person{} left out", of(person)),
+            Dropped::Form { form } => write!(f, "form {form} left out"),
+        }
+    }
+}
+
 /// A bad zone: reported, and the enclosing block is left out of the import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{location}: {problem}")]

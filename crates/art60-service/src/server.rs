@@ -184,6 +184,7 @@ pub async fn run_with(
                 .metrics_token
                 .clone()
                 .filter(|_| cfg.metrics_bind.is_none()),
+            dmfa_imports: Default::default(),
         },
     };
     let checkpointer = cfg.audit_checkpoints.clone().map(|c| {

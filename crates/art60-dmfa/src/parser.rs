@@ -5,9 +5,10 @@
 //! Elements the importer does not need are skipped without being looked at.
 //!
 //! Errors come in two kinds:
-//! - a [`RecordError`] spoils one worker record, one natural person or one form (whichever block
-//!   holds the bad zone); the reader reports it and goes on with the next block, so good records
-//!   are still imported and bad ones are listed, never dropped silently;
+//! - a [`RecordError`] spoils one service or remuneration line, one worker record, one natural
+//!   person or one form (the smallest block that holds the bad zone); the reader reports it and
+//!   goes on with the next block, so good lines and records are still imported and bad ones are
+//!   listed, never dropped silently;
 //! - a [`ParseError`] (malformed XML, not a DmfA at all, I/O) stops the reader.
 //!
 //! Both carry the line, column and element path of the problem.

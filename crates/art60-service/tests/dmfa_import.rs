@@ -488,3 +488,60 @@ async fn an_upload_over_the_limit_is_refused_with_413() {
     assert_eq!(r.body["type"], "urn:art60:problem:payload_too_large");
     t.finish().await;
 }
+
+/// The scenario on the shared sample (API of the service before and after the fix):
+/// the uncorrected 2022Q2 file uses service code 999 on one line of a worker record whose other
+/// line (code 005) is valid. Importing a corrected file, then the uncorrected one, must leave
+/// the person's stored history as the corrected one; importing the uncorrected one alone must
+/// keep the valid line.
+#[tokio::test]
+async fn sample_corrected_then_uncorrected_keeps_the_data() {
+    const NISS: &str = "67011500190";
+    let sample = std::fs::read_to_string(format!(
+        "{}/../../../shared/data/dmfa/DmfAOriginal_20222_1.xml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let corrected = sample.replace("<ServiceCode>999<", "<ServiceCode>001<");
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        t.clock.set(at("2024-06-10"));
+        let (person, _) = person_with_request(&t, NISS, "1967-01-15").await;
+        let now = t.clock.now();
+
+        // The uncorrected file alone: the valid line of the record is kept.
+        dmfa::import(&t.db, now, Importer::Operator, sample.clone().into_bytes())
+            .await
+            .unwrap();
+        let s = dmfa::declarations(&t.db.conn, person).await.unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].worker_records.len(), 1, "the worker record is kept");
+        let codes: Vec<u16> = s[0].worker_records[0].occupations[0]
+            .services
+            .iter()
+            .map(|x| x.code)
+            .collect();
+        assert_eq!(codes, vec![5], "only the line with code 999 is left out");
+
+        // The corrected file replaces it; the uncorrected one imported again does not.
+        dmfa::import(
+            &t.db,
+            now,
+            Importer::Operator,
+            corrected.clone().into_bytes(),
+        )
+        .await
+        .unwrap();
+        let good = dmfa::declarations(&t.db.conn, person).await.unwrap();
+        assert_eq!(good[0].worker_records[0].occupations[0].services.len(), 2);
+        dmfa::import(&t.db, now, Importer::Operator, sample.clone().into_bytes())
+            .await
+            .unwrap();
+        let after = dmfa::declarations(&t.db.conn, person).await.unwrap();
+        assert_eq!(
+            after, good,
+            "the refused record did not replace the stored one"
+        );
+        t.finish().await;
+    }
+}

@@ -1,9 +1,10 @@
 //! DmfA declarations in the case service (SPEC §7, §9): an upload is read with `art60-dmfa`,
 //! each person's declaration is stored per employer and quarter, and only for persons with an
 //! open request the uploader may act for; others are skipped and counted. A later declaration
-//! of the same key replaces the stored one unless the reader refused part of it or its form was
-//! created before the stored one's (see the README, "DmfA: what replaces what"). The history of a request's person shows the DmfA
-//! periods beside the typed ones, with every conflict between them; nothing is merged.
+//! of the same key replaces the stored one unless the reader refused part of it or its form
+//! was created before the stored one's (README, "DmfA: what replaces what"). The history of a
+//! request's person shows the DmfA periods beside the typed ones, with every conflict between
+//! them; nothing is merged.
 
 use std::collections::HashMap;
 

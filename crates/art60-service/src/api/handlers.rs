@@ -780,7 +780,8 @@ pub async fn audit_list(
 #[utoipa::path(post, path = "/api/v1/dmfa", tag = "dmfa",
     request_body(content_type = "application/xml", description = "One DmfAOriginal declaration file (at most 64 MiB). Stored only for persons with an open request the caller may act for; the others are skipped and counted. Rejected records and lines are listed with their location; a declaration the reader refused part of, or an older one, never replaces stored data (not_stored)"),
     responses((status = 200, body = crate::dmfa::ImportReport), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem),
-        (status = 503, body = Problem, description = "Too many DmfA imports at once (or the database cannot be reached); retry after Retry-After seconds")))]
+        (status = 503, body = Problem, description = "Too many DmfA imports at once (or the database cannot be reached); retry after Retry-After seconds",
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying the upload")))))]
 pub async fn import_dmfa(
     State(st): State<AppState>,
     caller: Caller,

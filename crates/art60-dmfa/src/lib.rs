@@ -12,7 +12,9 @@
 //!    rejected records (each with line, column, element path and what was left out). A
 //!    [`ParseError`] means the file is not usable at all: store nothing (one transaction).
 //! 2. Store the [`PersonDeclaration`]s (they serialise to JSON) keyed by NISS, employer and
-//!    quarter; a later upload of the same key replaces the earlier one.
+//!    quarter. A declaration with `refused_parts > 0` is incomplete (its refused records and
+//!    lines are in `rejected`): it must not replace a stored one; of two complete ones the
+//!    later `form_created` wins.
 //! 3. History: [`to_history`] over all stored declarations of the person, in upload order, gives
 //!    the DmfA `HistoryItem`s (source `Dmfa`) and the [`Note`]s to show (excluded, manual review,
 //!    provisional with the reason).

@@ -9,7 +9,7 @@ use std::fmt;
 use art60_rules::input::Quarter;
 use art60_rules::units::Hundredths;
 use art60_rules::{Kbo, Niss};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 /// The declaring employer: ONSS registration number (0..=199999934) and, if given, the
@@ -35,12 +35,24 @@ impl fmt::Display for Employer {
 pub struct PersonDeclaration {
     /// 1-based position of the `Form` in the file.
     pub form: u32,
+    /// When the form was created (FormCreationDate and FormCreationHour): the order of two
+    /// declarations of the same employer and quarter. `None` in data stored before it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_created: Option<NaiveDateTime>,
+    /// Worker records and service or remuneration lines of this person the reader refused
+    /// (each listed as a rejected record): the declaration is incomplete.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refused_parts: u32,
     pub quarter: Quarter,
     pub employer: Employer,
     pub niss: Niss,
     /// NaturalPersonSequenceNbr (1..=9999999).
     pub sequence: u32,
     pub worker_records: Vec<WorkerRecord>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One "ligne travailleur": an employer class and worker code for the person.

@@ -5,9 +5,10 @@
 //! Elements the importer does not need are skipped without being looked at.
 //!
 //! Errors come in two kinds:
-//! - a [`RecordError`] spoils one worker record, one natural person or one form (whichever block
-//!   holds the bad zone); the reader reports it and goes on with the next block, so good records
-//!   are still imported and bad ones are listed, never dropped silently;
+//! - a [`RecordError`] spoils one service or remuneration line, one worker record, one natural
+//!   person or one form (the smallest block that holds the bad zone); the reader reports it and
+//!   goes on with the next block, so good lines and records are still imported and bad ones are
+//!   listed, never dropped silently;
 //! - a [`ParseError`] (malformed XML, not a DmfA at all, I/O) stops the reader.
 //!
 //! Both carry the line, column and element path of the problem.
@@ -21,7 +22,7 @@ use std::path::Path;
 use art60_rules::input::Quarter;
 use art60_rules::units::Hundredths;
 use art60_rules::{Kbo, Niss};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use quick_xml::events::Event;
 use serde::Serialize;
 
@@ -89,6 +90,24 @@ pub enum Problem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "scope", rename_all = "snake_case")]
 pub enum Dropped {
+    /// One service line of an occupation (the record's other lines are kept).
+    ServiceLine {
+        /// Masked NISS (`Niss::masked`), when the INSS was read before the error.
+        person: Option<String>,
+        /// 1-based positions of the worker record, the occupation and the line.
+        worker_record: u32,
+        occupation: u32,
+        line: u32,
+        /// The line's service code, when it was read (an unknown code is quoted).
+        code: Option<u16>,
+    },
+    /// One remuneration line of an occupation (the record's other lines are kept).
+    RemunerationLine {
+        person: Option<String>,
+        worker_record: u32,
+        occupation: u32,
+        line: u32,
+    },
     /// One worker record of a person (the person's other records are kept).
     WorkerRecord {
         /// Masked NISS (`Niss::masked`), when the INSS was read before the error.
@@ -99,6 +118,44 @@ pub enum Dropped {
     Person { person: Option<String> },
     /// The whole form (employer declaration).
     Form { form: u32 },
+}
+
+impl fmt::Display for Dropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let of = |p: &Option<String>| p.as_ref().map(|p| format!(" of {p}")).unwrap_or_default();
+        match self {
+            Dropped::ServiceLine {
+                person,
+                worker_record,
+                occupation,
+                line,
+                code,
+            } => {
+                let code = code.map(|c| format!(" (code {c:03})")).unwrap_or_default();
+                write!(
+                    f,
+                    "service line {line}{code} of occupation {occupation}, worker record {worker_record}{} left out; the record's other lines are kept",
+                    of(person)
+                )
+            }
+            Dropped::RemunerationLine {
+                person,
+                worker_record,
+                occupation,
+                line,
+            } => write!(
+                f,
+                "remuneration line {line} of occupation {occupation}, worker record {worker_record}{} left out; the record's other lines are kept",
+                of(person)
+            ),
+            Dropped::WorkerRecord {
+                person,
+                worker_record,
+            } => write!(f, "worker record {worker_record}{} left out", of(person)),
+            Dropped::Person { person } => write!(f, "the natural person{} left out", of(person)),
+            Dropped::Form { form } => write!(f, "form {form} left out"),
+        }
+    }
 }
 
 /// A bad zone: reported, and the enclosing block is left out of the import.
@@ -348,6 +405,8 @@ impl Block {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Zone {
+    FormCreationDate,
+    FormCreationHour,
     Quarter,
     NossRegistrationNbr,
     CompanyId,
@@ -380,6 +439,8 @@ impl Zone {
     fn of(block: Block, name: &[u8]) -> Option<Zone> {
         use Zone::*;
         Some(match (block, name) {
+            (Block::Form, b"FormCreationDate") => FormCreationDate,
+            (Block::Form, b"FormCreationHour") => FormCreationHour,
             (Block::EmployerDeclaration, b"Quarter") => Quarter,
             (Block::EmployerDeclaration, b"NOSSRegistrationNbr") => NossRegistrationNbr,
             (Block::EmployerDeclaration, b"CompanyID") => CompanyId,
@@ -413,6 +474,8 @@ impl Zone {
     fn name(self) -> &'static str {
         use Zone::*;
         match self {
+            FormCreationDate => "FormCreationDate",
+            FormCreationHour => "FormCreationHour",
             Quarter => "Quarter",
             NossRegistrationNbr => "NOSSRegistrationNbr",
             CompanyId => "CompanyID",
@@ -505,6 +568,19 @@ fn parse_date(zone: Zone, text: &[u8]) -> Result<NaiveDate, Problem> {
     }
 }
 
+/// xs:time as DmfA writes it: `HH:MM:SS` with optional fractional seconds.
+fn parse_time(zone: Zone, text: &[u8]) -> Result<NaiveTime, Problem> {
+    let t = text.trim_ascii();
+    std::str::from_utf8(t)
+        .ok()
+        .and_then(|s| NaiveTime::parse_from_str(s, "%H:%M:%S%.f").ok())
+        .ok_or_else(|| Problem::InvalidValue {
+            zone: zone.name(),
+            value: lossy(t),
+            reason: "not a time HH:MM:SS",
+        })
+}
+
 fn text_str(zone: Zone, text: &[u8]) -> Result<&str, Problem> {
     std::str::from_utf8(text).map_err(|_| Problem::InvalidValue {
         zone: zone.name(),
@@ -519,6 +595,8 @@ fn text_str(zone: Zone, text: &[u8]) -> Result<&str, Problem> {
 #[derive(Default)]
 struct FormState {
     ordinal: u32,
+    created_date: Option<NaiveDate>,
+    created_time: Option<NaiveTime>,
     quarter: Option<Quarter>,
     noss: Option<u32>,
     company: Option<Option<Kbo>>,
@@ -538,6 +616,8 @@ struct PersonState {
     poisoned: bool,
     records: Vec<WorkerRecord>,
     records_seen: u32,
+    /// Worker records and lines of this person left out (each reported on its own).
+    refused_parts: u32,
 }
 
 #[derive(Default)]
@@ -574,6 +654,7 @@ struct OccState {
 #[derive(Default)]
 struct ServiceState {
     ordinal: u32,
+    poisoned: bool,
     sequence: Option<u8>,
     code: Option<u16>,
     days: Option<Hundredths>,
@@ -583,6 +664,7 @@ struct ServiceState {
 #[derive(Default)]
 struct RemunState {
     ordinal: u32,
+    poisoned: bool,
     sequence: Option<u8>,
     code: Option<u16>,
     amount: Option<u64>,
@@ -712,7 +794,34 @@ impl<R: Read> DmfaReader<R> {
             *r = true;
         }
         let in_block = |b: Block| self.stack.contains(&b);
-        let dropped = if in_block(Block::WorkerRecord) {
+        if in_block(Block::NaturalPerson) {
+            self.person.refused_parts += 1;
+        }
+        // A bad service or remuneration line spoils only itself: the days of the record's
+        // other lines are still declared facts (issue 14).
+        let dropped = if in_block(Block::Service) {
+            self.service.poisoned = true;
+            Dropped::ServiceLine {
+                person: self.masked_person(),
+                worker_record: self.record.ordinal,
+                occupation: self.occ.ordinal,
+                line: self.service.ordinal,
+                code: match &problem {
+                    Problem::UnknownServiceCode { code }
+                    | Problem::ServiceCodeNotForDmfa { code }
+                    | Problem::ServiceCodeNotValid { code, .. } => Some(*code),
+                    _ => self.service.code,
+                },
+            }
+        } else if in_block(Block::Remun) {
+            self.remun.poisoned = true;
+            Dropped::RemunerationLine {
+                person: self.masked_person(),
+                worker_record: self.record.ordinal,
+                occupation: self.occ.ordinal,
+                line: self.remun.ordinal,
+            }
+        } else if in_block(Block::WorkerRecord) {
             self.record.poisoned = true;
             Dropped::WorkerRecord {
                 person: self.masked_person(),
@@ -812,6 +921,14 @@ impl<R: Read> DmfaReader<R> {
     fn apply(&mut self, zone: Zone, text: &[u8]) -> Result<(), Problem> {
         use Zone as Z;
         match zone {
+            Z::FormCreationDate => {
+                let d = parse_date(zone, text)?;
+                set_once(&mut self.form.created_date, d, zone)
+            }
+            Z::FormCreationHour => {
+                let t = parse_time(zone, text)?;
+                set_once(&mut self.form.created_time, t, zone)
+            }
             Z::Quarter => {
                 let v = parse_int(zone, text, 20031, 99994)?;
                 let q = Quarter {
@@ -1123,12 +1240,14 @@ impl<R: Read> DmfaReader<R> {
             Block::Service => {
                 let s = std::mem::take(&mut self.service);
                 match (s.sequence, s.code, s.days) {
-                    (Some(sequence), Some(code), Some(days)) => self.occ.services.push(Service {
-                        sequence,
-                        code,
-                        days,
-                        hours: s.hours,
-                    }),
+                    (Some(sequence), Some(code), Some(days)) if !s.poisoned => {
+                        self.occ.services.push(Service {
+                            sequence,
+                            code,
+                            days,
+                            hours: s.hours,
+                        })
+                    }
                     (seq, code, _) if !already => {
                         let zone = if seq.is_none() {
                             "ServiceSequenceNbr"
@@ -1138,6 +1257,7 @@ impl<R: Read> DmfaReader<R> {
                             "ServiceNbrDays"
                         };
                         self.service.ordinal = s.ordinal;
+                        self.service.code = s.code;
                         let loc = self.location_at(at, None);
                         self.reject(missing(zone), loc);
                     }
@@ -1147,7 +1267,7 @@ impl<R: Read> DmfaReader<R> {
             Block::Remun => {
                 let r = std::mem::take(&mut self.remun);
                 match (r.sequence, r.code, r.amount) {
-                    (Some(sequence), Some(code), Some(amount_cents)) => {
+                    (Some(sequence), Some(code), Some(amount_cents)) if !r.poisoned => {
                         self.occ.remunerations.push(Remuneration {
                             sequence,
                             code,
@@ -1300,6 +1420,11 @@ impl<R: Read> DmfaReader<R> {
                 {
                     self.out.push_back(Item::Person(PersonDeclaration {
                         form: self.form.ordinal,
+                        form_created: self
+                            .form
+                            .created_date
+                            .map(|d| d.and_time(self.form.created_time.unwrap_or(NaiveTime::MIN))),
+                        refused_parts: p.refused_parts,
                         quarter,
                         employer: Employer { noss, company },
                         niss,

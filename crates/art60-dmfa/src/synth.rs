@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use art60_rules::input::Quarter;
 use art60_rules::units::Hundredths;
 use art60_rules::{Kbo, Niss};
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 use serde::Serialize;
 
 use crate::codes::{ServiceCodes, TableError};
@@ -43,15 +43,25 @@ impl<W: Write> DmfaWriter<W> {
 
     /// Opens a form (one employer, one quarter).
     pub fn begin_form(&mut self, quarter: Quarter, employer: Employer) -> io::Result<()> {
+        self.begin_form_created(quarter, employer, default_form_created(quarter))
+    }
+
+    /// Opens a form created at `created` (FormCreationDate and FormCreationHour).
+    pub fn begin_form_created(
+        &mut self,
+        quarter: Quarter,
+        employer: Employer,
+        created_at: NaiveDateTime,
+    ) -> io::Result<()> {
         if self.in_form {
             self.end_form()?;
         }
-        // The form is created in the month after the quarter (the declaration is due then).
-        let created = quarter.end().succ_opt().unwrap_or(quarter.end());
+        let created = created_at.date();
+        let hour = created_at.time().format("%H:%M:%S%.3f");
         let company = employer.company.map_or("0".to_string(), |k| k.digits());
         write!(
             self.out,
-            "\t<Form>\n\t\t<Identification>DMFA</Identification>\n\t\t<FormCreationDate>{created}</FormCreationDate>\n\t\t<FormCreationHour>08:45:00.000</FormCreationHour>\n\t\t<AttestationStatus>0</AttestationStatus>\n\t\t<TypeForm>SU</TypeForm>\n\t\t<EmployerDeclaration>\n\t\t\t<Quarter>{}{}</Quarter>\n\t\t\t<NOSSRegistrationNbr>{}</NOSSRegistrationNbr>\n\t\t\t<Trusteeship>0</Trusteeship>\n\t\t\t<CompanyID>{company}</CompanyID>\n\t\t\t<NetOwedAmount>0</NetOwedAmount>\n",
+            "\t<Form>\n\t\t<Identification>DMFA</Identification>\n\t\t<FormCreationDate>{created}</FormCreationDate>\n\t\t<FormCreationHour>{hour}</FormCreationHour>\n\t\t<AttestationStatus>0</AttestationStatus>\n\t\t<TypeForm>SU</TypeForm>\n\t\t<EmployerDeclaration>\n\t\t\t<Quarter>{}{}</Quarter>\n\t\t\t<NOSSRegistrationNbr>{}</NOSSRegistrationNbr>\n\t\t\t<Trusteeship>0</Trusteeship>\n\t\t\t<CompanyID>{company}</CompanyID>\n\t\t\t<NetOwedAmount>0</NetOwedAmount>\n",
             quarter.year, quarter.q, employer.noss
         )?;
         self.in_form = true;
@@ -186,6 +196,13 @@ fn write_occupation<W: Write>(o: &mut W, occ: &Occupation) -> io::Result<()> {
         )?;
     }
     o.write_all(b"\t\t\t\t\t</Occupation>\n")
+}
+
+/// When [`DmfaWriter::begin_form`] says a form was created: the day after its quarter (the
+/// declaration is due then), 08:45.
+pub fn default_form_created(quarter: Quarter) -> NaiveDateTime {
+    let day = quarter.end().succ_opt().unwrap_or(quarter.end());
+    day.and_time(NaiveTime::from_hms_opt(8, 45, 0).unwrap_or(NaiveTime::MIN))
 }
 
 /// A NISS with valid check digits for a birth date and a sequence number (1..=997).
@@ -342,6 +359,8 @@ fn random_person(
     };
     PersonDeclaration {
         form,
+        form_created: Some(default_form_created(quarter)),
+        refused_parts: 0,
         quarter,
         employer,
         niss,

@@ -321,3 +321,49 @@ fn employer_must_be_identified_and_quarter_within_engine_range() {
         }
     ));
 }
+
+#[test]
+fn a_bad_service_line_drops_only_that_line() {
+    // Out of range days on the first service line: the line goes, its record stays.
+    let x = replace_nth(&sample(), "<ServiceNbrDays>", "<ServiceNbrDays>99999", 0);
+    let p = parse_bytes(x.as_bytes()).unwrap();
+    assert_eq!(p.rejected.len(), 1, "{:?}", p.rejected);
+    let e = &p.rejected[0];
+    assert!(matches!(
+        e.dropped,
+        Dropped::ServiceLine {
+            worker_record: 1,
+            occupation: 1,
+            line: 1,
+            ..
+        }
+    ));
+    let first = &p.persons[0];
+    assert_eq!(first.refused_parts, 1);
+    assert_eq!(first.worker_records.len(), 1);
+    let clean = parse_bytes(sample().as_bytes()).unwrap();
+    let before = &clean.persons[0].worker_records[0].occupations[0];
+    let after = &first.worker_records[0].occupations[0];
+    assert_eq!(after.services.len() + 1, before.services.len());
+    assert_eq!(after.remunerations, before.remunerations);
+    assert_eq!(clean.persons[0].refused_parts, 0);
+}
+
+#[test]
+fn a_bad_form_creation_date_skips_the_form() {
+    let x = replace_nth(
+        &sample(),
+        "<FormCreationDate>2022-08-11<",
+        "<FormCreationDate>2022-13-11<",
+        0,
+    );
+    let p = parse_bytes(x.as_bytes()).unwrap();
+    assert!(p.persons.is_empty());
+    assert!(matches!(
+        p.rejected[0].problem,
+        Problem::InvalidValue {
+            zone: "FormCreationDate",
+            ..
+        }
+    ));
+}

@@ -81,6 +81,8 @@ fn decl(
     let qq = q(quarter);
     PersonDeclaration {
         form: 1,
+        form_created: None,
+        refused_parts: 0,
         quarter: qq,
         employer: Employer {
             noss: 1234567,

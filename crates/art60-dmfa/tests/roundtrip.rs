@@ -7,7 +7,7 @@ use art60_dmfa::model::{
     ContractType, Employer, JointCommittee, Occupation, PersonDeclaration, Remuneration, Service,
     WorkerRecord,
 };
-use art60_dmfa::synth::{DmfaWriter, make_kbo, make_niss};
+use art60_dmfa::synth::{DmfaWriter, default_form_created, make_kbo, make_niss};
 use art60_dmfa::{Item, parse_bytes};
 use art60_rules::input::Quarter;
 use art60_rules::units::Hundredths;
@@ -115,6 +115,8 @@ fn form() -> impl Strategy<Value = Form> {
             .enumerate()
             .map(|(i, (birth, seq, records))| PersonDeclaration {
                 form: 0,
+                form_created: Some(default_form_created(q)),
+                refused_parts: 0,
                 quarter: q,
                 employer: e,
                 niss: make_niss(birth, seq).unwrap(),

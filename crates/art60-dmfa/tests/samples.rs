@@ -142,16 +142,14 @@ fn corrected_2022q3_every_field() {
     );
 }
 
-/// The uncorrected declaration uses service code 999, which is not in Annex 8: those two worker
-/// records are reported with their line and path, the other five persons are imported.
+/// The uncorrected declaration uses service code 999, which is not in Annex 8: those two
+/// service lines are reported with their line, path and code; the rest of their worker records
+/// (the other lines, the occupation) and the other persons are imported (issue 14: one bad line
+/// no longer costs the worker's whole record).
 #[test]
 fn uncorrected_code_999_rejected_with_location_others_kept() {
     let p = parse_file(path("DmfAOriginal_20222_1.xml")).unwrap();
-    assert_eq!(
-        p.persons.len(),
-        7,
-        "persons stay; only their bad worker record goes"
-    );
+    assert_eq!(p.persons.len(), 7, "persons stay; only their bad line goes");
     assert_eq!(p.rejected.len(), 2);
     let e = &p.rejected[0];
     assert_eq!(e.problem, Problem::UnknownServiceCode { code: 999 });
@@ -162,14 +160,39 @@ fn uncorrected_code_999_rejected_with_location_others_kept() {
     );
     assert_eq!(
         e.dropped,
-        Dropped::WorkerRecord {
+        Dropped::ServiceLine {
             person: Some("67.**.**-***.90".into()),
-            worker_record: 1
+            worker_record: 1,
+            occupation: 1,
+            line: 1,
+            code: Some(999),
         }
     );
     assert_eq!(p.rejected[1].location.line, 303);
-    assert!(by_inss(&p.persons, "67011500190").worker_records.is_empty());
-    assert!(by_inss(&p.persons, "67101500156").worker_records.is_empty());
+    // The valid line 2 (code 005, 1 day) of the same occupation is kept, and nothing else of
+    // the record is lost.
+    let p3 = by_inss(&p.persons, "67011500190");
+    assert_eq!(p3.refused_parts, 1);
+    assert_eq!(p3.worker_records.len(), 1);
+    let occ = &p3.worker_records[0].occupations[0];
+    assert_eq!(
+        occ.services
+            .iter()
+            .map(|s| (s.code, s.days))
+            .collect::<Vec<_>>(),
+        vec![(5, Hundredths(100))]
+    );
+    // Person 4's only line was the bad one: the record and its occupation stay, without lines.
+    let p4 = by_inss(&p.persons, "67101500156");
+    assert_eq!(p4.refused_parts, 1);
+    assert_eq!(p4.worker_records.len(), 1);
+    assert!(p4.worker_records[0].occupations[0].services.is_empty());
+    assert_eq!(by_inss(&p.persons, "77101500172").refused_parts, 0);
+    // The form's creation (FormCreationDate, FormCreationHour) orders declarations.
+    assert_eq!(
+        p3.form_created,
+        Some(d("2022-05-12").and_hms_opt(8, 45, 0).unwrap())
+    );
     // The good lines of that file are the same as in the corrected one, quarter 2022Q2.
     let w1 = by_inss(&p.persons, "77101500172");
     assert_eq!(w1.quarter.to_string(), "2022Q2");

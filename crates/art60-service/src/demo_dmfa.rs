@@ -23,6 +23,8 @@ const EMPLOYER_NOSS: u32 = 1_234_567;
 fn declaration(niss: art60_rules::Niss, q: Quarter, job_start: NaiveDate) -> PersonDeclaration {
     PersonDeclaration {
         form: 1,
+        form_created: None,
+        refused_parts: 0,
         quarter: q,
         employer: Employer {
             noss: EMPLOYER_NOSS,

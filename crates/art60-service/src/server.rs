@@ -32,6 +32,8 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// Serve `/metrics` on the main address behind this bearer token.
     pub metrics_token: Option<String>,
+    /// DmfA uploads read at once (see [`crate::dmfa::ImportSlots`]).
+    pub dmfa_imports: usize,
     /// Sign a checkpoint of the audit chain at start and then periodically.
     pub audit_checkpoints: Option<CheckpointSettings>,
     /// Retention (SPEC §9): whether this process runs the purge job, and whether it may start
@@ -245,6 +247,7 @@ pub async fn run_with(
                 .metrics_token
                 .clone()
                 .filter(|_| cfg.metrics_bind.is_none()),
+            dmfa_imports: crate::dmfa::ImportSlots::new(cfg.dmfa_imports),
         },
     };
     let checkpointer = cfg.audit_checkpoints.clone().map(|c| {

@@ -670,6 +670,7 @@ async fn serve_refuses_to_start_without_a_retention_setting_and_the_demo_records
         metrics_token: None,
         audit_checkpoints: None,
         retention,
+        dmfa_imports: 2,
     };
     for mode in [
         art60_service::server::RetentionMode::Run {

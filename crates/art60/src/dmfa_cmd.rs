@@ -263,13 +263,9 @@ fn to_calc(a: ToCalcArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
-    // Read the whole file first (progress bar): a file that cannot be read stores nothing.
-    let mut persons = Vec::new();
-    let mut rejected = Vec::new();
-    stream_file(&a.file, |item| match item {
-        Item::Person(p) => persons.push(p),
-        Item::Rejected(e) => rejected.push(e),
-    })?;
+    // Streamed in one transaction at the end: a file that cannot be read stores nothing, and
+    // only the declarations of persons in the directory are held in memory.
+    let (pb, file) = progress_for(&a.file)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -278,37 +274,76 @@ fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
         let db = art60_service::Db::connect(&a.database_url)
             .await
             .context("opening the database")?;
-        art60_service::dmfa::store_read(
+        art60_service::dmfa::import_reader(
             &db,
             chrono::Utc::now(),
             art60_service::dmfa::Importer::Operator,
-            persons,
-            rejected,
+            file,
             None,
         )
         .await
-        .context("storing the declarations")
+        .with_context(|| format!("importing {}", a.file.display()))
     })?;
+    pb.finish_and_clear();
+    let mut err = io::stderr().lock();
+    print_import_report(&mut err, &report)?;
+    let mut out = io::stdout().lock();
+    print_import_summary(&mut out, &report)?;
+    Ok(
+        if report.rejected_total == 0 && report.not_stored.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        },
+    )
+}
+
+/// The rejected records and lines (where, what, what was left out) and the declarations not
+/// stored, one a line.
+fn print_import_report(
+    out: &mut impl Write,
+    report: &art60_service::dmfa::ImportReport,
+) -> io::Result<()> {
     for r in &report.rejected {
-        eprintln!("rejected: {}: {}", r.location, r.problem);
+        writeln!(
+            out,
+            "rejected: {}: {}; {}",
+            r.location, r.problem, r.left_out
+        )?;
     }
-    println!(
-        "stored {} new and {} replaced person declaration(s) for {} person(s); skipped {} (no open request, SPEC §9); {} rejected record(s)",
+    let unlisted = report.rejected_total - report.rejected.len() as u64;
+    if unlisted > 0 {
+        writeln!(out, "rejected: ... and {unlisted} more")?;
+    }
+    for n in &report.not_stored {
+        writeln!(
+            out,
+            "not stored: form {}, {}, {}, {} ({}): {}",
+            n.form, n.person, n.employer, n.quarter, n.reason, n.detail
+        )?;
+    }
+    Ok(())
+}
+
+fn print_import_summary(
+    out: &mut impl Write,
+    report: &art60_service::dmfa::ImportReport,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "stored {} new and {} replaced person declaration(s) for {} person(s); skipped {} (no open request, SPEC §9); {} rejected record(s) or line(s); {} declaration(s) not stored (refused in part, or older than the stored one)",
         report.imported,
         report.replaced,
         report.persons,
         report.skipped,
-        report.rejected.len()
-    );
-    println!(
+        report.rejected_total,
+        report.not_stored.len()
+    )?;
+    writeln!(
+        out,
         "{} person declaration(s) not stored: their quarter is before anything the open requests can need (SPEC §9); {} sent request(s) recalculated with the new data",
         report.quarters_not_needed, report.recalculated
-    );
-    Ok(if report.rejected.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
+    )
 }
 
 fn synth(a: SynthArgs) -> anyhow::Result<ExitCode> {

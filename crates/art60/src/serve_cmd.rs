@@ -97,6 +97,9 @@ pub struct ServeArgs {
     /// Log as JSON lines (for log collectors) instead of text.
     #[arg(long)]
     log_json: bool,
+    /// DmfA uploads read at once; over it an upload is answered 503 with Retry-After.
+    #[arg(long, env = "ART60_DMFA_IMPORTS", default_value_t = art60_service::dmfa::DEFAULT_CONCURRENT_IMPORTS)]
+    dmfa_imports: usize,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -145,6 +148,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         public_url: args.base_url,
         trust_forwarded_for: args.trust_forwarded_for,
         metrics_bind: args.metrics_bind,
+        dmfa_imports: args.dmfa_imports,
         metrics_token: args.metrics_token,
         audit_checkpoints: audit_key.map(|key| server::CheckpointSettings {
             key: std::sync::Arc::new(key),

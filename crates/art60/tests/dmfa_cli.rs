@@ -20,7 +20,7 @@ fn sample() -> String {
     )
 }
 
-fn import(url: &str) -> (Option<i32>, String) {
+fn import(url: &str) -> (Option<i32>, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_art60"))
         .args(["dmfa", "import", &sample(), "--database-url", url])
         .env_remove("ART60_DATABASE_URL")
@@ -29,6 +29,7 @@ fn import(url: &str) -> (Option<i32>, String) {
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
 
@@ -161,8 +162,14 @@ fn import_stores_known_persons_and_replaces_on_reimport() {
     });
 
     // The sample has rejected records: exit 2, but the valid ones are stored.
-    let (code, out) = import(&url);
+    let (code, out, err) = import(&url);
     assert_eq!(code, Some(2), "{out}");
+    // Each rejected line is listed with where it is and what was left out (issue 14).
+    assert!(
+        err.contains("rejected: line 193, column 21, /DmfAOriginal/Form[1]/EmployerDeclaration/NaturalPerson[3]/WorkerRecord[1]/Occupation[1]/Service[1]/ServiceCode: service code 999 is not in ONSS Annex 8; service line 1 (code 999) of occupation 1, worker record 1 of 67.**.**-***.90 left out"),
+        "{err}"
+    );
+    assert!(out.contains("2 rejected record(s) or line(s)"), "{out}");
     assert!(out.contains("for 1 person(s)"), "{out}");
     assert!(out.contains(" 0 replaced"), "{out}");
     let stored = rt.block_on(async {
@@ -173,7 +180,7 @@ fn import_stores_known_persons_and_replaces_on_reimport() {
             .len()
     });
     assert!(stored >= 1);
-    let (_, out) = import(&url);
+    let (_, out, _) = import(&url);
     assert!(
         out.contains(&format!("stored 0 new and {stored} replaced")),
         "{out}"

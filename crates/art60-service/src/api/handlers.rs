@@ -780,18 +780,31 @@ pub async fn audit_list(
 }
 
 #[utoipa::path(post, path = "/api/v1/dmfa", tag = "dmfa",
-    request_body(content_type = "application/xml", description = "One DmfAOriginal declaration file (at most 64 MiB). Stored only for persons with an open request the caller may act for; the others are skipped and counted"),
-    responses((status = 200, body = crate::dmfa::ImportReport), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    request_body(content_type = "application/xml", description = "One DmfAOriginal declaration file (at most 64 MiB). Stored only for persons with an open request the caller may act for; the others are skipped and counted. Rejected records and lines are listed with their location; a declaration the reader refused part of, or an older one, never replaces stored data (not_stored)"),
+    responses((status = 200, body = crate::dmfa::ImportReport), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem),
+        (status = 503, body = Problem, description = "Too many DmfA imports at once (or the database cannot be reached); retry after Retry-After seconds",
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying the upload")))))]
 pub async fn import_dmfa(
     State(st): State<AppState>,
     caller: Caller,
-    body: axum::body::Bytes,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
 ) -> ApiResult<Json<crate::dmfa::ImportReport>> {
-    let r = crate::dmfa::import(
+    let importer = crate::dmfa::Importer::User(&caller.actor);
+    crate::dmfa::may_upload(importer)?;
+    // Taken before the body is read: a refused upload costs neither disk nor memory.
+    let slots = &st.settings.dmfa_imports;
+    let Some(_slot) = slots.try_acquire() else {
+        return Err(super::dmfa_upload::busy(slots.size()));
+    };
+    let upload =
+        super::dmfa_upload::receive(&headers, body, crate::dmfa::MAX_UPLOAD_BYTES as u64).await?;
+    let r = crate::dmfa::import_reader(
         &st.db,
         st.clock.now(),
-        crate::dmfa::Importer::User(&caller.actor),
-        body.to_vec(),
+        importer,
+        upload.file,
+        Some(upload.sha256),
     )
     .await?;
     Ok(Json(r))

@@ -4,6 +4,7 @@
 mod contact;
 pub mod cookies;
 mod dmfa_review;
+mod dmfa_upload;
 mod dpo_api;
 pub mod extract;
 mod handlers;
@@ -58,6 +59,8 @@ pub struct Settings {
     /// The bearer token `/metrics` asks for on the main address (`--metrics-token`). `None`:
     /// no `/metrics` there (404); it is then served on `--metrics-bind` or not at all.
     pub metrics_token: Option<String>,
+    /// How many DmfA uploads are read at once (over it: 503 with `Retry-After`).
+    pub dmfa_imports: crate::dmfa::ImportSlots,
 }
 
 #[derive(OpenApi)]

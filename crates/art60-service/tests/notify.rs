@@ -745,6 +745,79 @@ async fn a_batch_slower_than_the_lease_is_not_retaken_and_each_mail_leaves_once(
     }
 }
 
+/// The other half of the lease rule: a row whose lease passed to another worker while this
+/// one was busy (a send that outlasted the lease, or two hosts whose clocks differ) is not
+/// sent by this one. Worker "slow" holds three rows and is in the middle of the first send
+/// when the clock passes its lease and "other" claims the rows; "slow" then sends nothing
+/// more (before, it sent all three, and "other" would have sent them again). The one mail in
+/// flight can still leave twice: that is why `deliver` bounds a send by half a lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rows_whose_lease_passed_to_another_worker_are_not_sent() {
+    for backend in backends() {
+        let env = Env::new(backend).await;
+        env.sent().await;
+        env.tick().await;
+        env.sink.take();
+        let req = request::Entity::find()
+            .one(&env.t.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let tx = env.t.db.begin_write().await.unwrap();
+        for m in 0..3 {
+            notify::message_received(
+                &tx.txn,
+                env.t.clock_now(),
+                &req,
+                1000 + m,
+                Role::OnemOfficer,
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+        env.sink.set_gate(gate.clone());
+        let slow = env.sched.clone();
+        let task = tokio::spawn(async move { slow.tick().await.unwrap().delivery });
+        tokio::time::timeout(StdDuration::from_secs(30), env.sink.wait_for(1))
+            .await
+            .unwrap();
+        let lease = env.sched.cfg.delivery.lease;
+        env.t
+            .clock
+            .set(env.t.clock_now() + lease + Duration::seconds(1));
+        let other = DeliveryConfig {
+            worker: "other".into(),
+            ..Default::default()
+        };
+        let taken = notify::claim(&env.t.db, env.t.clock_now(), &other)
+            .await
+            .unwrap();
+        assert_eq!(taken.len(), 3, "{backend:?}: the expired rows are retaken");
+        gate.notify_one();
+        let report = tokio::time::timeout(StdDuration::from_secs(30), task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (report.sent, report.lost),
+            (1, 2),
+            "{backend:?}: {report:?}"
+        );
+        assert_eq!(env.sink.take().len(), 1, "{backend:?}");
+        let held = notification::Entity::find()
+            .filter(notification::Column::Channel.eq("email"))
+            .filter(notification::Column::Status.eq("pending"))
+            .filter(notification::Column::LockedBy.eq("other"))
+            .count(&env.t.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(held, 3, "{backend:?}: the rows stay with their new holder");
+        env.t.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn the_scheduler_task_stops_on_shutdown() {
     let env = Env::new(Backend::Sqlite).await;

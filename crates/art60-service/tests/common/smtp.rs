@@ -27,6 +27,7 @@ pub struct SmtpSink {
     down: Arc<AtomicBool>,
     arrived: Arc<tokio::sync::Notify>,
     slow: Arc<Mutex<Option<Slow>>>,
+    gate: Arc<Mutex<Option<Arc<tokio::sync::Notify>>>>,
 }
 
 /// How long each message takes: `clock` moves on by `per_message` and the answer comes after
@@ -47,6 +48,7 @@ impl SmtpSink {
             down: Arc::default(),
             arrived: Arc::default(),
             slow: Arc::default(),
+            gate: Arc::default(),
         };
         let s = sink.clone();
         tokio::spawn(async move {
@@ -76,6 +78,12 @@ impl SmtpSink {
             per_message,
             real,
         });
+    }
+
+    /// Holds the answer to each message (after it is stored) until `gate` is notified: the
+    /// sender is then "in the middle of a send" for as long as a test needs.
+    pub fn set_gate(&self, gate: Arc<tokio::sync::Notify>) {
+        *self.gate.lock().unwrap() = Some(gate);
     }
 
     pub fn messages(&self) -> Vec<Received> {
@@ -157,6 +165,10 @@ impl SmtpSink {
                 });
                 // A stored permit wakes a waiter that checks just after this push.
                 self.arrived.notify_one();
+                let gate = self.gate.lock().unwrap().clone();
+                if let Some(gate) = gate {
+                    gate.notified().await;
+                }
                 w.write_all(b"250 queued\r\n").await?;
             } else if cmd == "QUIT" {
                 w.write_all(b"221 bye\r\n").await?;

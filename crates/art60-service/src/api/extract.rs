@@ -228,16 +228,21 @@ where
         .await;
         match reserved {
             Ok(row) => break row,
-            Err(e) => {
+            Err(e)
+                if matches!(
+                    e.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) =>
+            {
                 if let Some(resp) = replay(st, caller, key, route, &body_sha).await? {
                     return Ok(resp);
                 }
                 tries += 1;
                 if tries >= 5 {
-                    // Not a lost race after all: the insert itself fails.
-                    return Err(ServiceError::from(e).into());
+                    return Err(in_progress().into());
                 }
             }
+            Err(e) => return Err(ServiceError::from(e).into()),
         }
     };
     match run().await {
@@ -257,6 +262,15 @@ where
             Err(e)
         }
     }
+}
+
+fn in_progress() -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "idempotency_in_progress",
+        "The first request with this Idempotency-Key is still running",
+    )
+    .detail("retry shortly")
 }
 
 async fn replay(
@@ -279,13 +293,7 @@ async fn replay(
         return Err(ServiceError::IdempotencyMismatch.into());
     }
     if found.status == 0 {
-        return Err(Problem::new(
-            StatusCode::CONFLICT,
-            "idempotency_in_progress",
-            "The first request with this Idempotency-Key is still running",
-        )
-        .detail("retry shortly")
-        .into());
+        return Err(in_progress().into());
     }
     let status =
         StatusCode::from_u16(u16::try_from(found.status).unwrap_or(500)).unwrap_or(StatusCode::OK);

@@ -735,6 +735,106 @@ async fn the_openapi_document_says_what_the_server_does() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// Issue 14 §3, the bounded schemathesis run (scripts/schemathesis-check): answers the
+/// document did not declare. 422 (a control character in any path, query or body text, or a
+/// field's own rule) on operations that read parameters or a body; 404 where the path names a
+/// resource; 403 on secured operations (a role, or a session's missing CSRF token); `limit`
+/// declared 0 to 2^64 while the server takes 1 to 200 (500 for the audit); the
+/// explanation's `lang` declared any string.
+#[tokio::test]
+async fn the_openapi_document_declares_the_answers_schemathesis_met() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let doc = t
+        .call(Method::GET, "/api/openapi.json", &Auth::Anonymous, None)
+        .await
+        .body;
+    let mut problems = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let here = format!("{} {path}", method.to_uppercase());
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let in_path = params.iter().any(|p| p["in"] == "path");
+            let reads = in_path
+                || params.iter().any(|p| p["in"] == "query")
+                || op.get("requestBody").is_some();
+            let responses = op["responses"].as_object().unwrap();
+            if reads && !responses.contains_key("422") {
+                problems.push(format!("{here}: 422 undocumented"));
+            }
+            if in_path && !responses.contains_key("404") {
+                problems.push(format!("{here}: 404 undocumented"));
+            }
+            let secured = op["security"].as_array().is_none_or(|s| !s.is_empty());
+            if secured && !responses.contains_key("403") {
+                problems.push(format!("{here}: 403 undocumented"));
+            }
+            for p in params.iter().filter(|p| p["name"] == "limit") {
+                let want = if path == "/api/v1/audit" { 500 } else { 200 };
+                if p["schema"]["minimum"] != 1 || p["schema"]["maximum"] != want {
+                    problems.push(format!("{here}: limit not 1 to {want}: {}", p["schema"]));
+                }
+            }
+        }
+    }
+    let lang = doc["paths"]["/api/v1/requests/{id}/explanation"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "lang")
+        .unwrap()
+        .clone();
+    if doc["paths"]["/api/v1/requests/{id}/messages/read"]["post"]["responses"]["409"].is_null() {
+        problems.push("mark messages read: 409 (no thread before sending) undocumented".into());
+    }
+    if lang["schema"]["pattern"] != "^(en|fr|nl|de)$" {
+        problems.push(format!("explanation lang: {}", lang["schema"]));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // What the document now says, the server does.
+    for path in ["/api/v1/requests?limit=0", "/api/v1/requests?limit=201"] {
+        let r = t.call(Method::GET, path, &t.a.worker, None).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+    }
+}
+
+/// Issue 14 §3, schemathesis: serde reads a struct from a JSON array too (fields in order),
+/// so `PUT /account/settings` with `[null, null]` answered 200 and reset the account's
+/// address and e-mail choices. Every body of the API is an object; anything else is 422.
+#[tokio::test]
+async fn a_body_that_is_not_a_json_object_is_refused() {
+    let t = TestApp::new(Backend::Sqlite).await;
+    let set = t
+        .call(
+            Method::PUT,
+            "/api/v1/account/settings",
+            &t.a.worker,
+            Some(json!({"email": "worker@cpas.example", "email_off": ["overdue"]})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    for body in [json!([null, null]), json!(["nl"]), json!(null), json!(3)] {
+        let r = t
+            .call(
+                Method::PUT,
+                "/api/v1/account/settings",
+                &t.a.worker,
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.body
+        );
+        assert_eq!(r.body["errors"][0]["field"], "$", "{}", r.body);
+    }
+    let after = t
+        .call(Method::GET, "/api/v1/account/settings", &t.a.worker, None)
+        .await;
+    assert_eq!(after.body["email"], "worker@cpas.example", "{}", after.body);
+}
+
 /// Errors axum answers before a handler runs were `text/plain`: now problem+json too.
 #[tokio::test]
 async fn every_api_error_is_problem_json() {

@@ -291,3 +291,46 @@ async fn the_same_niss_registered_by_two_cpas_at_once() {
         t.finish().await;
     }
 }
+
+/// Issue 14 §3, found by schemathesis: concurrent retries with one Idempotency-Key whose
+/// first request is refused. The refusal releases the key; a retry that lost the race for it
+/// then found no record and answered 500 ("idempotency record vanished"). Now it reserves the
+/// key again: every answer is the refusal (403) or "in progress" (409), never a 5xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retries_of_a_refused_creation_with_one_idempotency_key_never_fail_with_500() {
+    const CALLS: usize = 60;
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let apps = processes(&t).await;
+        let Auth::Token(token) = &t.a.worker else {
+            panic!("worker uses a token")
+        };
+        let token = Arc::new(token.clone());
+        let mut tasks = Vec::new();
+        for i in 0..CALLS {
+            let app = apps[i % apps.len()].clone();
+            let token = token.clone();
+            tasks.push(tokio::spawn(async move {
+                // A CPAS worker may not create accounts: the first request is refused.
+                let req = Request::post("/api/v1/users")
+                    .header("authorization", format!("Bearer {token}"))
+                    .header("content-type", "application/json")
+                    .header("idempotency-key", "same-key")
+                    .body(Body::from(
+                        r#"{"username":"x","password":"correct horse battery staple","role":"administrator"}"#,
+                    ))
+                    .unwrap();
+                app.oneshot(req).await.unwrap().status()
+            }));
+        }
+        let mut seen = std::collections::BTreeMap::new();
+        for task in tasks {
+            *seen.entry(task.await.unwrap().as_u16()).or_insert(0) += 1;
+        }
+        assert!(
+            seen.keys().all(|s| [403, 409].contains(s)),
+            "{backend:?}: {seen:?}"
+        );
+        t.finish().await;
+    }
+}

@@ -601,7 +601,7 @@ async fn two_schedulers_on_one_postgresql_send_each_mail_once() {
             loop {
                 let r = notify::deliver(
                     &s.db,
-                    s.clock.now(),
+                    s.clock.as_ref(),
                     s.mailer.as_ref().unwrap(),
                     &s.cfg.delivery,
                 )
@@ -641,6 +641,181 @@ async fn two_schedulers_on_one_postgresql_send_each_mail_once() {
         .unwrap();
     assert_eq!(sent_rows, MAILS as u64);
     env.t.finish().await;
+}
+
+/// Issue 14 §2: the lease was 5 minutes and a batch was sent one mail after another, so a
+/// slow SMTP server let another worker retake rows still being sent, and their mails left
+/// twice. Worker "slow" claims 8 of 12 rows and its server takes 2 minutes a mail (on the
+/// injected clock); worker "fast" (another process on PostgreSQL) keeps polling meanwhile.
+/// Every mail arrives once, and none is left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_slower_than_the_lease_is_not_retaken_and_each_mail_leaves_once() {
+    const MAILS: usize = 12;
+    for backend in backends() {
+        let env = Env::new(backend).await;
+        env.sent().await;
+        env.tick().await;
+        env.sink.take();
+        let req = request::Entity::find()
+            .one(&env.t.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let tx = env.t.db.begin_write().await.unwrap();
+        for m in 0..MAILS {
+            notify::message_received(
+                &tx.txn,
+                env.t.clock_now(),
+                &req,
+                1000 + m as i64,
+                Role::OnemOfficer,
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let slow_sink = SmtpSink::start().await;
+        slow_sink.set_slow(
+            env.t.clock.clone(),
+            Duration::minutes(2),
+            StdDuration::from_millis(30),
+        );
+        let second_db = match backend {
+            Backend::Sqlite => env.t.db.clone(),
+            Backend::Postgres => Db::connect_with(
+                &std::env::var("ART60_TEST_DATABASE_URL").unwrap(),
+                env.t.pg_schema.as_deref(),
+            )
+            .await
+            .unwrap(),
+        };
+        let slow = scheduler(&env.t, env.t.db.clone(), &slow_sink, "slow", 8);
+        let fast = scheduler(&env.t, second_db, &env.sink, "fast", 50);
+        let slow_task = tokio::spawn(async move {
+            let mut sent = 0;
+            loop {
+                let r = slow.tick().await.unwrap().delivery;
+                if r.claimed == 0 {
+                    return sent;
+                }
+                sent += r.sent;
+            }
+        });
+        // "fast" starts once "slow" holds its batch, and polls until nothing is pending.
+        tokio::time::timeout(StdDuration::from_secs(30), slow_sink.wait_for(1))
+            .await
+            .unwrap();
+        let db = env.t.db.clone();
+        let fast_task = tokio::spawn(async move {
+            let mut sent = 0;
+            loop {
+                sent += fast.tick().await.unwrap().delivery.sent;
+                let pending = notification::Entity::find()
+                    .filter(notification::Column::Channel.eq("email"))
+                    .filter(notification::Column::Status.eq("pending"))
+                    .count(&db.conn)
+                    .await
+                    .unwrap();
+                if pending == 0 {
+                    return sent;
+                }
+                tokio::time::sleep(StdDuration::from_millis(5)).await;
+            }
+        });
+        let (slow_sent, fast_sent) = tokio::time::timeout(StdDuration::from_secs(60), async {
+            (slow_task.await.unwrap(), fast_task.await.unwrap())
+        })
+        .await
+        .unwrap();
+        let arrived = slow_sink.take().len() + env.sink.take().len();
+        assert_eq!(
+            arrived, MAILS,
+            "{backend:?}: mails arrived (slow sent {slow_sent}, fast sent {fast_sent})"
+        );
+        assert_eq!(slow_sent + fast_sent, MAILS as u64, "{backend:?}");
+        let sent_rows = notification::Entity::find()
+            .filter(notification::Column::Channel.eq("email"))
+            .filter(notification::Column::Kind.eq(NotificationKind::MessageReceived))
+            .filter(notification::Column::Status.eq("sent"))
+            .count(&env.t.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(sent_rows, MAILS as u64, "{backend:?}");
+        env.t.finish().await;
+    }
+}
+
+/// The other half of the lease rule: a row whose lease passed to another worker while this
+/// one was busy (a send that outlasted the lease, or two hosts whose clocks differ) is not
+/// sent by this one. Worker "slow" holds three rows and is in the middle of the first send
+/// when the clock passes its lease and "other" claims the rows; "slow" then sends nothing
+/// more (before, it sent all three, and "other" would have sent them again). The one mail in
+/// flight can still leave twice: that is why `deliver` bounds a send by half a lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rows_whose_lease_passed_to_another_worker_are_not_sent() {
+    for backend in backends() {
+        let env = Env::new(backend).await;
+        env.sent().await;
+        env.tick().await;
+        env.sink.take();
+        let req = request::Entity::find()
+            .one(&env.t.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        let tx = env.t.db.begin_write().await.unwrap();
+        for m in 0..3 {
+            notify::message_received(
+                &tx.txn,
+                env.t.clock_now(),
+                &req,
+                1000 + m,
+                Role::OnemOfficer,
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+        env.sink.set_gate(gate.clone());
+        let slow = env.sched.clone();
+        let task = tokio::spawn(async move { slow.tick().await.unwrap().delivery });
+        tokio::time::timeout(StdDuration::from_secs(30), env.sink.wait_for(1))
+            .await
+            .unwrap();
+        let lease = env.sched.cfg.delivery.lease;
+        env.t
+            .clock
+            .set(env.t.clock_now() + lease + Duration::seconds(1));
+        let other = DeliveryConfig {
+            worker: "other".into(),
+            ..Default::default()
+        };
+        let taken = notify::claim(&env.t.db, env.t.clock_now(), &other)
+            .await
+            .unwrap();
+        assert_eq!(taken.len(), 3, "{backend:?}: the expired rows are retaken");
+        gate.notify_one();
+        let report = tokio::time::timeout(StdDuration::from_secs(30), task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (report.sent, report.lost),
+            (1, 2),
+            "{backend:?}: {report:?}"
+        );
+        assert_eq!(env.sink.take().len(), 1, "{backend:?}");
+        let held = notification::Entity::find()
+            .filter(notification::Column::Channel.eq("email"))
+            .filter(notification::Column::Status.eq("pending"))
+            .filter(notification::Column::LockedBy.eq("other"))
+            .count(&env.t.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(held, 3, "{backend:?}: the rows stay with their new holder");
+        env.t.finish().await;
+    }
 }
 
 #[tokio::test]

@@ -122,7 +122,8 @@ pub struct UnreadCount {
 
 #[utoipa::path(post, path = "/api/v1/requests/{id}/messages/read", tag = "contact", operation_id = "mark_messages_read", params(("id" = i64, Path)),
     request_body(content = MarkRead, description = "Optional; without a body everything is marked read"),
-    responses((status = 200, body = UnreadCount, description = "What stays unread"), (status = 404, body = Problem)))]
+    responses((status = 200, body = UnreadCount, description = "What stays unread"), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "The request was not sent yet: no thread")))]
 pub async fn mark_read(
     State(st): State<AppState>,
     caller: Caller,

@@ -114,7 +114,15 @@ pub struct JsonBody<T> {
     pub raw: Bytes,
 }
 
+/// Every body of this API is a JSON object. serde also reads a struct from an array (its
+/// fields in order), so `[null, null]` used to pass as settings that reset everything.
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ServiceError> {
+    if raw.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ServiceError::Invalid(vec![FieldError::new(
+            "$",
+            "a JSON object is expected",
+        )]));
+    }
     let de = &mut serde_json::Deserializer::from_slice(raw);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -202,21 +210,40 @@ where
     }
     let body_sha = sha256_hex(raw);
     // Reserve the key first: the unique index lets exactly one of two concurrent retries in.
-    let reserved = idempotency::ActiveModel {
-        user_id: Set(caller.actor.user_id),
-        key: Set(key.to_owned()),
-        route: Set(route.to_owned()),
-        body_sha256: Set(body_sha.clone()),
-        status: Set(0),
-        response: Set(String::new()),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&st.db.conn)
-    .await;
-    let row = match reserved {
-        Ok(row) => row,
-        Err(_) => return replay(st, caller, key, route, &body_sha).await,
+    // A refused first request releases its key (below), so a retry that lost the race may find
+    // no record: it then reserves again (it used to answer 500 "record vanished").
+    let mut tries = 0;
+    let row = loop {
+        let reserved = idempotency::ActiveModel {
+            user_id: Set(caller.actor.user_id),
+            key: Set(key.to_owned()),
+            route: Set(route.to_owned()),
+            body_sha256: Set(body_sha.clone()),
+            status: Set(0),
+            response: Set(String::new()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&st.db.conn)
+        .await;
+        match reserved {
+            Ok(row) => break row,
+            Err(e)
+                if matches!(
+                    e.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) =>
+            {
+                if let Some(resp) = replay(st, caller, key, route, &body_sha).await? {
+                    return Ok(resp);
+                }
+                tries += 1;
+                if tries >= 5 {
+                    return Err(in_progress().into());
+                }
+            }
+            Err(e) => return Err(ServiceError::from(e).into()),
+        }
     };
     match run().await {
         Ok((status, body)) => {
@@ -237,31 +264,36 @@ where
     }
 }
 
+fn in_progress() -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "idempotency_in_progress",
+        "The first request with this Idempotency-Key is still running",
+    )
+    .detail("retry shortly")
+}
+
 async fn replay(
     st: &AppState,
     caller: &Caller,
     key: &str,
     route: &str,
     body_sha: &str,
-) -> Result<Response, ApiError> {
-    let found = idempotency::Entity::find()
+) -> Result<Option<Response>, ApiError> {
+    let Some(found) = idempotency::Entity::find()
         .filter(idempotency::Column::UserId.eq(caller.actor.user_id))
         .filter(idempotency::Column::Key.eq(key))
         .one(&st.db.conn)
         .await
         .map_err(ServiceError::from)?
-        .ok_or(ServiceError::Storage("idempotency record vanished".into()))?;
+    else {
+        return Ok(None);
+    };
     if found.body_sha256 != body_sha || found.route != route {
         return Err(ServiceError::IdempotencyMismatch.into());
     }
     if found.status == 0 {
-        return Err(Problem::new(
-            StatusCode::CONFLICT,
-            "idempotency_in_progress",
-            "The first request with this Idempotency-Key is still running",
-        )
-        .detail("retry shortly")
-        .into());
+        return Err(in_progress().into());
     }
     let status =
         StatusCode::from_u16(u16::try_from(found.status).unwrap_or(500)).unwrap_or(StatusCode::OK);
@@ -272,5 +304,5 @@ async fn replay(
     );
     resp.headers_mut()
         .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    Ok(resp)
+    Ok(Some(resp))
 }

@@ -46,6 +46,7 @@ pub struct ListParams {
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     /// Only requests in this status.
     pub status: Option<Status>,
@@ -413,6 +414,7 @@ pub async fn get_request(
 #[into_params(parameter_in = Query)]
 pub struct ExplainParams {
     /// en, fr, nl or de (default fr).
+    #[param(pattern = "^(en|fr|nl|de)$")]
     pub lang: Option<String>,
 }
 
@@ -610,6 +612,8 @@ pub async fn download_attachment(
 #[into_params(parameter_in = Query)]
 pub struct QueueParams {
     pub cursor: Option<String>,
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
 }
 
@@ -750,6 +754,7 @@ pub struct AuditParams {
     /// Entries after this sequence number (the `seq` of the last entry of the previous page).
     pub after: Option<i64>,
     /// 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
 }
 

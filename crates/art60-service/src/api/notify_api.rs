@@ -41,6 +41,7 @@ pub async fn update_office(
 #[into_params(parameter_in = Query)]
 pub struct LimitParams {
     /// 1 to 200 (default 50 for notifications, 100 for feedback).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
 }
 

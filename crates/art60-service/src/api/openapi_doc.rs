@@ -1,8 +1,8 @@
 //! Completes the OpenAPI document where the per-route annotations are silent, so that it is
 //! valid OpenAPI 3.1 and says what the server does (issue 14 §1): every response has a
 //! description; errors are `application/problem+json` (as served); every secured operation
-//! documents 401; operations with parameters 400; with a body 400, 413 and 415; with
-//! If-Match 412 and 428. A validator runs over the result in CI (`art60 openapi`).
+//! documents 401 and 403; operations with parameters 400 and 422; with a path parameter 404; with a
+//! body 400, 413, 415 and 422; with If-Match 412 and 428. A validator runs over the result in CI (`art60 openapi`).
 
 use serde_json::{Map, Value, json};
 
@@ -88,11 +88,18 @@ fn complete_operation(op: &mut Map<String, Value>) {
         .map(|c| c.keys().cloned().collect())
         .unwrap_or_default();
     let mut wanted: Vec<&str> = Vec::new();
+    // A role that may not do this, or (a session) a missing CSRF token: 403.
     if secured {
-        wanted.push("401");
+        wanted.extend(["401", "403"]);
     }
+    // Whatever can be read can be refused: control characters in any path, query or body
+    // text, and each field's own rules (422).
     if params.iter().any(|(_, i)| i == "path" || i == "query") || !body_types.is_empty() {
-        wanted.push("400");
+        wanted.extend(["400", "422"]);
+    }
+    // A path that names a resource names one that may not exist, or not for this account.
+    if params.iter().any(|(_, i)| i == "path") {
+        wanted.push("404");
     }
     if !body_types.is_empty() {
         wanted.extend(["413", "415"]);
@@ -154,7 +161,9 @@ mod tests {
         }}, "/login": {"post": {"security": [], "responses": {"200": {}}}}}});
         complete(&mut doc);
         let r = &doc["paths"]["/x/{id}"]["post"]["responses"];
-        for s in ["400", "401", "409", "412", "413", "415", "428"] {
+        for s in [
+            "400", "401", "403", "404", "409", "412", "413", "415", "422", "428",
+        ] {
             assert!(
                 r[s]["description"].as_str().is_some_and(|d| !d.is_empty()),
                 "{s}"

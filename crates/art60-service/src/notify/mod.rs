@@ -6,8 +6,10 @@
 //!   processes may generate the same one.
 //! - E-mail rows are claimed with `FOR UPDATE SKIP LOCKED` (PostgreSQL; on SQLite the single
 //!   process's claim is one atomic `UPDATE`) and a lease: a worker that dies leaves rows whose
-//!   lease expires and another worker retakes them. A failed send keeps the row pending with
-//!   an exponential (capped) backoff: nothing is dropped.
+//!   lease expires and another worker retakes them. The lease is renewed before each mail
+//!   of a batch, and a row whose lease passed to another worker is not sent (a slow SMTP
+//!   server cannot make one mail leave twice). A failed send keeps the row pending with an
+//!   exponential (capped) backoff: nothing is dropped.
 //! - Routing: the CPAS workers of the request's CPAS get received / calculated / returned /
 //!   window opens / window closes and the office's messages; the officers of the office the
 //!   request was sent to get deadline tomorrow / overdue and the CPAS's messages.
@@ -29,6 +31,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, Event};
 use crate::auth::Actor;
+use crate::clock::Clock;
 use crate::db::{
     Channel, Db, Language, NotificationKind, NotificationStatus, Role, Status, UiLanguage, cpas,
     notification, notification_pref, request, user,
@@ -429,6 +432,8 @@ pub struct DeliveryReport {
     pub sent: u64,
     pub failed: u64,
     pub cancelled: u64,
+    /// Claimed rows not sent because their lease had passed to another worker.
+    pub lost: u64,
 }
 
 /// Claims up to `batch` due e-mail rows for this worker (committed before any mail leaves).
@@ -517,18 +522,38 @@ pub async fn render_for<C: ConnectionTrait>(
 
 /// One delivery round: claim, send each, record the outcome. A failure keeps the row
 /// pending until `now + backoff`.
+///
+/// The round reads `clock` before each mail, not once: with a slow SMTP server a batch can
+/// outlast the lease, and a row whose lease expired may already be another worker's. So
+/// before each send the lease of every row still to send is renewed, and a row this worker no
+/// longer holds is left alone (counted in [`DeliveryReport::lost`]). The send itself is
+/// bounded by half a lease, so it ends while the row it sends is still this worker's.
 pub async fn deliver(
     db: &Db,
-    now: DateTime<Utc>,
+    clock: &dyn Clock,
     mailer: &Mailer,
     cfg: &DeliveryConfig,
 ) -> Result<DeliveryReport> {
-    let rows = claim(db, now, cfg).await?;
+    let rows = claim(db, clock.now(), cfg).await?;
     let mut report = DeliveryReport {
         claimed: rows.len() as u64,
         ..Default::default()
     };
+    let mut held: Vec<i64> = rows.iter().map(|n| n.id).collect();
+    // Half a lease leaves the other half for the database writes around the send and for
+    // clocks of two hosts that differ by a little.
+    let send_budget = (cfg.lease / 2).to_std().unwrap_or_default();
     for n in rows {
+        held = renew(db, clock.now(), cfg, &held).await?;
+        if !held.contains(&n.id) {
+            tracing::warn!(
+                notification = n.id,
+                "notification lease lost before sending; left to its new holder"
+            );
+            report.lost += 1;
+            continue;
+        }
+        held.retain(|id| *id != n.id);
         let u = user::Entity::find_by_id(n.recipient_id)
             .one(&db.conn)
             .await?;
@@ -545,14 +570,31 @@ pub async fn deliver(
             .filter(|u| u.active && !pref_off)
             .and_then(|u| u.email.clone().map(|e| (u, e)));
         let Some((u, to)) = target else {
-            finish(db, &n, cfg, NotificationStatus::Cancelled, now, None).await?;
+            finish(
+                db,
+                &n,
+                cfg,
+                NotificationStatus::Cancelled,
+                clock.now(),
+                None,
+            )
+            .await?;
             report.cancelled += 1;
             continue;
         };
         let mail = render_for(&db.conn, &n, u, &cfg.base_url).await?;
-        match mailer.send(&to, &mail).await {
+        let sent = match tokio::time::timeout(send_budget, mailer.send(&to, &mail)).await {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            // The server may have taken the mail all the same; retrying later is the
+            // lesser harm (a late duplicate) next to a lease that could run out mid-send.
+            Err(_) => Err(format!(
+                "smtp: no answer within {} s",
+                send_budget.as_secs()
+            )),
+        };
+        match sent {
             Ok(()) => {
-                finish(db, &n, cfg, NotificationStatus::Sent, now, None).await?;
+                finish(db, &n, cfg, NotificationStatus::Sent, clock.now(), None).await?;
                 report.sent += 1;
                 metrics::counter!("notifications_sent_total", "kind" => n.kind.as_str())
                     .increment(1);
@@ -565,8 +607,8 @@ pub async fn deliver(
                     &n,
                     cfg,
                     NotificationStatus::Pending,
-                    now + cfg.backoff(n.attempts),
-                    Some(e.to_string()),
+                    clock.now() + cfg.backoff(n.attempts),
+                    Some(e),
                 )
                 .await?;
                 report.failed += 1;
@@ -575,6 +617,30 @@ pub async fn deliver(
         }
     }
     Ok(report)
+}
+
+/// Extends to `now + lease` the lease of those of `ids` that this worker still holds and
+/// that are still pending; returns them. A row retaken by another worker after its lease
+/// expired has another `locked_by` and drops out; one already sent or released drops out.
+async fn renew(db: &Db, now: DateTime<Utc>, cfg: &DeliveryConfig, ids: &[i64]) -> Result<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tx = db.begin_write().await?;
+    let kept = notification::Entity::update_many()
+        .col_expr(
+            notification::Column::LockedUntil,
+            Expr::value(Some(now + cfg.lease)),
+        )
+        .filter(notification::Column::Id.is_in(ids.iter().copied()))
+        .filter(notification::Column::LockedBy.eq(cfg.worker.as_str()))
+        .filter(notification::Column::Status.eq(NotificationStatus::Pending))
+        .exec_with_returning(&tx.txn)
+        .await?;
+    tx.commit().await?;
+    let kept: Vec<i64> = kept.into_iter().map(|n| n.id).collect();
+    // Keep the claim's order.
+    Ok(ids.iter().copied().filter(|id| kept.contains(id)).collect())
 }
 
 /// Releases a claimed row (only if this worker still holds it).
@@ -606,11 +672,20 @@ async fn finish(
         q.col_expr(notification::Column::SentAt, Expr::value(Some(at)))
     };
     let tx = db.begin_write().await?;
-    q.filter(notification::Column::Id.eq(n.id))
+    let done = q
+        .filter(notification::Column::Id.eq(n.id))
         .filter(notification::Column::LockedBy.eq(cfg.worker.as_str()))
         .exec(&tx.txn)
-        .await?;
+        .await?
+        .rows_affected;
     tx.commit().await?;
+    if done == 0 {
+        // Only if a send outlasted its lease despite the bound in `deliver`.
+        tracing::warn!(
+            notification = n.id,
+            "notification lease lost during the send; outcome not recorded by this worker"
+        );
+    }
     Ok(())
 }
 

@@ -43,7 +43,7 @@ impl Scheduler {
         let now = self.clock.now();
         let generated = super::scan(&self.db, now, self.clock.today_brussels()).await?;
         let delivery = match &self.mailer {
-            Some(m) => super::deliver(&self.db, now, m, &self.cfg.delivery).await?,
+            Some(m) => super::deliver(&self.db, self.clock.as_ref(), m, &self.cfg.delivery).await?,
             None => DeliveryReport::default(),
         };
         Ok(TickReport {

@@ -1,6 +1,7 @@
 //! A real SMTP server on loopback for the notification tests: it speaks enough of RFC 5321
 //! for lettre (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every message received, and
-//! can be switched "down" (it then answers 421 and closes, as a server out of service).
+//! can be switched "down" (it then answers 421 and closes, as a server out of service) or
+//! "slow" (each message moves the tests' clock on before it is accepted).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +26,17 @@ pub struct SmtpSink {
     messages: Arc<Mutex<Vec<Received>>>,
     down: Arc<AtomicBool>,
     arrived: Arc<tokio::sync::Notify>,
+    slow: Arc<Mutex<Option<Slow>>>,
+    gate: Arc<Mutex<Option<Arc<tokio::sync::Notify>>>>,
+}
+
+/// How long each message takes: `clock` moves on by `per_message` and the answer comes after
+/// `real` (so that other tasks run meanwhile).
+#[derive(Clone)]
+struct Slow {
+    clock: Arc<art60_service::FixedClock>,
+    per_message: chrono::Duration,
+    real: std::time::Duration,
 }
 
 impl SmtpSink {
@@ -35,6 +47,8 @@ impl SmtpSink {
             messages: Arc::default(),
             down: Arc::default(),
             arrived: Arc::default(),
+            slow: Arc::default(),
+            gate: Arc::default(),
         };
         let s = sink.clone();
         tokio::spawn(async move {
@@ -50,6 +64,26 @@ impl SmtpSink {
 
     pub fn set_down(&self, down: bool) {
         self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Makes each message take `per_message` on `clock` (and `real` in fact).
+    pub fn set_slow(
+        &self,
+        clock: Arc<art60_service::FixedClock>,
+        per_message: chrono::Duration,
+        real: std::time::Duration,
+    ) {
+        *self.slow.lock().unwrap() = Some(Slow {
+            clock,
+            per_message,
+            real,
+        });
+    }
+
+    /// Holds the answer to each message (after it is stored) until `gate` is notified: the
+    /// sender is then "in the middle of a send" for as long as a test needs.
+    pub fn set_gate(&self, gate: Arc<tokio::sync::Notify>) {
+        *self.gate.lock().unwrap() = Some(gate);
     }
 
     pub fn messages(&self) -> Vec<Received> {
@@ -116,6 +150,12 @@ impl SmtpSink {
                     data.push_str(l.strip_prefix('.').unwrap_or(l));
                     data.push('\n');
                 }
+                let slow = self.slow.lock().unwrap().clone();
+                if let Some(slow) = slow {
+                    use art60_service::Clock;
+                    slow.clock.set(slow.clock.now() + slow.per_message);
+                    tokio::time::sleep(slow.real).await;
+                }
                 let (subject, body) = decode(&data);
                 self.messages.lock().unwrap().push(Received {
                     to: std::mem::take(&mut to),
@@ -125,6 +165,10 @@ impl SmtpSink {
                 });
                 // A stored permit wakes a waiter that checks just after this push.
                 self.arrived.notify_one();
+                let gate = self.gate.lock().unwrap().clone();
+                if let Some(gate) = gate {
+                    gate.notified().await;
+                }
                 w.write_all(b"250 queued\r\n").await?;
             } else if cmd == "QUIT" {
                 w.write_all(b"221 bye\r\n").await?;

@@ -158,6 +158,32 @@ fn from_key(e: &Value) -> String {
         .to_string()
 }
 
+/// The set as it stood before the entries dated `date` and later: those entries removed, the
+/// last earlier entry of each parameter left open-ended. "The old rules, had they continued":
+/// the side-by-side answer of a contract that straddles a reform, and the demo's answers sized
+/// before the 2026 reform was published.
+pub fn before(base: &ParamSet, date: NaiveDate) -> Result<ParamSet, ProposalError> {
+    let mut doc = serde_json::to_value(base).map_err(|e| ProposalError::Parse(e.to_string()))?;
+    if let Some(set) = doc.as_object_mut() {
+        for (_, v) in set.iter_mut() {
+            let Some(list) = v.as_array_mut() else {
+                continue;
+            };
+            list.retain(|e| from_key(e).parse::<NaiveDate>().is_ok_and(|f| f < date));
+            if let Some(last) = list.last_mut().and_then(Value::as_object_mut) {
+                last.remove("to");
+            }
+        }
+        set.insert(
+            "version".into(),
+            Value::String(format!("{}-before-{date}", base.version)),
+        );
+    }
+    // Not `check`ed: a parameter that only exists since `date` has no entry then, and a
+    // lookup answers "no rule in force", as it should for the earlier rules.
+    serde_json::from_value(doc).map_err(|e| invalid("*", e.to_string()))
+}
+
 /// Applies the proposal `text` to `base`.
 pub fn apply(base: &ParamSet, text: &str) -> Result<Applied, ProposalError> {
     let doc: toml::Table = toml::from_str(text).map_err(|e| ProposalError::Parse(e.to_string()))?;
@@ -391,6 +417,24 @@ prior_admission_cutoff = true
             apply(base, "stage = ["),
             Err(ProposalError::Parse(_))
         ));
+    }
+
+    #[test]
+    fn before_a_date_the_earlier_rules_continue() {
+        let base = ParamSet::embedded();
+        let old = before(base, d("2026-03-01")).unwrap();
+        let s = old.stage_at(d("2027-06-01")).unwrap();
+        assert_eq!(s.from, d("2012-11-01"));
+        assert_eq!(s.to, None);
+        assert_eq!(
+            s.value.bands.iter().map(|b| b.days).collect::<Vec<_>>(),
+            [312, 468, 624]
+        );
+        assert!(
+            old.version.ends_with("-before-2026-03-01"),
+            "{}",
+            old.version
+        );
     }
 
     #[test]

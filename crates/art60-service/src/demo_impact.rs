@@ -4,10 +4,11 @@
 //! from a DA on 2026-03-01), so `art60 impact` and the portal's impact page show a real
 //! difference on the demo database.
 //!
-//! "Sized before the reform" is reproduced with the parameter set as it stood then: today's
-//! embedded set without the entries that start on or after the reform date, the last earlier
-//! entry of each parameter left open-ended. The stored answer carries that set's version
-//! (`…-before-reform`), so the demo never passes it off as today's.
+//! "Sized before the reform" is reproduced with the parameter set as it stood then
+//! (`proposal::before`: today's embedded set without the entries that start on or after the
+//! reform date, the last earlier entry of each parameter left open-ended). The stored answer
+//! carries that set's version (`…-before-2026-03-01`), so the demo never passes it off as
+//! today's.
 
 use art60_rules::params::ParamSet;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -20,34 +21,6 @@ use crate::error::{Result, ServiceError};
 use crate::persons::{self, NewEmployment, NewPerson};
 use crate::requests::{self, DecideInput, DecisionKind, NewRequest};
 
-/// The parameter set before the reform dated `reform`: no entry from that day on, the last
-/// earlier entry of each parameter open-ended.
-pub fn before_reform(base: &ParamSet, reform: NaiveDate) -> Result<ParamSet> {
-    let mut doc = serde_json::to_value(base)
-        .map_err(|e| ServiceError::Storage(format!("parameter set: {e}")))?;
-    if let Some(set) = doc.as_object_mut() {
-        for (_, v) in set.iter_mut() {
-            let Some(list) = v.as_array_mut() else {
-                continue;
-            };
-            list.retain(|e| {
-                e.get("from")
-                    .and_then(|f| f.as_str())
-                    .and_then(|f| f.parse::<NaiveDate>().ok())
-                    .is_some_and(|f| f < reform)
-            });
-            if let Some(last) = list.last_mut().and_then(|e| e.as_object_mut()) {
-                last.remove("to");
-            }
-        }
-        set.insert(
-            "version".into(),
-            json!(format!("{}-before-reform", base.version)),
-        );
-    }
-    serde_json::from_value(doc).map_err(|e| ServiceError::Storage(format!("parameter set: {e}")))
-}
-
 fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 9, 0, 0)
         .single()
@@ -57,7 +30,8 @@ fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
 /// One confirmed request per person below, for the workers' CPAS in turn.
 pub async fn seed(db: &Db, workers: &[Actor], officers: &[Actor]) -> Result<()> {
     let reform = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or(NaiveDate::MIN);
-    let before = before_reform(ParamSet::embedded(), reform)?;
+    let before = art60_rules::proposal::before(ParamSet::embedded(), reform)
+        .map_err(|e| ServiceError::Storage(format!("parameter set before the reform: {e}")))?;
     // Fictitious people over 36, each with six months of full-time work before the contract.
     let people = [
         ("84041212348", "Avant", "Fabienne", "1984-04-12"),

@@ -465,3 +465,128 @@ fn first_difference(old: &CalcResult, new: &CalcResult) -> Option<String> {
         (None, None) => None,
     })
 }
+
+/// Both regimes side by side (issue 15 §3): for a contract whose benefit application date
+/// falls under other rules than those in force at its start, the answer under the rules of
+/// the start, had they continued, beside the one that applies.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Regimes {
+    /// The day the rules of the DA came into force.
+    pub reform: NaiveDate,
+    /// The benefit application date of the answer that applies: it decides the rules.
+    pub da: NaiveDate,
+    /// Regime in force at the contract start (`old`), and the one that applies (`new`).
+    pub at_start: String,
+    pub applies: String,
+    /// The answer under the rules of the start, had they continued (`None`: no answer).
+    pub earlier_rules: Option<Answer>,
+    /// The answer under the rules that apply (today's parameters).
+    pub applying: Answer,
+    /// The parameter version of the answer on record when it is not today's (an answer sized
+    /// before a reform was published): the columns then differ from the record.
+    pub held_parameters: Option<String>,
+}
+
+/// [`Regimes`] for a stored request, from its stored engine input (the person's real birth
+/// date: the age decides the old rules' requirement) and its computed result. `None` when the
+/// contract start and the DA fall under the same rules.
+pub async fn regimes_of_request(
+    db: &Db,
+    request_id: i64,
+    computed: &CalcResult,
+) -> Result<Option<Regimes>> {
+    let Some(input) = request_engine_input::Entity::find_by_id(request_id)
+        .one(&db.conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let req: CalcRequest = serde_json::from_value(input.input)
+        .map_err(|e| ServiceError::Storage(format!("stored engine input unreadable: {e}")))?;
+    let computed = computed.clone();
+    tokio::task::spawn_blocking(move || regimes(&req, &computed, ParamSet::embedded()))
+        .await
+        .map_err(|e| ServiceError::Storage(format!("regimes: {e}")))
+}
+
+/// [`Regimes`] of one answer under `params` (pure).
+pub fn regimes(req: &CalcRequest, result: &CalcResult, params: &ParamSet) -> Option<Regimes> {
+    let start = req.contract.as_ref()?.start;
+    let da = result.first_benefit_date()?;
+    let at_start = params.regime_at(start).ok()?;
+    let at_da = params.regime_at(da).ok()?;
+    if at_start.value.id == at_da.value.id {
+        return None;
+    }
+    let name = |d: &art60_rules::params::Dated<art60_rules::params::RegimeDef>| {
+        serde_json::to_value(d.value.id)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let earlier = art60_rules::proposal::before(params, at_da.from).ok()?;
+    let earlier_rules = art60_rules::calculate(req, &result.options, &earlier)
+        .ok()
+        .map(|r| answer_of(&r));
+    // The rules that apply, as today's parameters say (the record may predate them).
+    let held_parameters =
+        (result.parameters.version != params.version).then(|| result.parameters.version.clone());
+    let applying = match &held_parameters {
+        None => answer_of(result),
+        Some(_) => answer_of(&art60_rules::calculate(req, &result.options, params).ok()?),
+    };
+    Some(Regimes {
+        reform: at_da.from,
+        da,
+        at_start: name(at_start),
+        applies: name(at_da),
+        earlier_rules,
+        applying,
+        held_parameters,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's example: the person turns 36 during a contract begun under the old rules;
+    /// the DA falls after 2026-03-01, so 312 days apply where the old rules asked 468.
+    #[test]
+    fn a_contract_across_the_reform_shows_both_answers() {
+        let req: CalcRequest =
+            serde_json::from_str(include_str!("../../../examples/crossing-36.json")).unwrap();
+        let params = ParamSet::embedded();
+        let result = art60_rules::calculate(&req, &Options::default(), params).unwrap();
+        let r = regimes(&req, &result, params).expect("the contract straddles the reform");
+        assert_eq!(r.reform, NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
+        assert_eq!((r.at_start.as_str(), r.applies.as_str()), ("old", "new"));
+        assert_eq!(r.applying.requirement, Some(312));
+        let old = r.earlier_rules.expect("an answer under the old rules");
+        assert_eq!(old.requirement, Some(468));
+        assert!(
+            old.end_date > r.applying.end_date,
+            "{old:?} vs {:?}",
+            r.applying
+        );
+        assert_eq!(r.applying.end_date, result.end_date());
+        assert_eq!(r.held_parameters, None);
+        // An answer on record sized before the reform was published: the rules that apply
+        // are recomputed, and the record's parameter version is named.
+        let before = art60_rules::proposal::before(params, r.reform).unwrap();
+        let stale = art60_rules::calculate(&req, &Options::default(), &before).unwrap();
+        let s = regimes(&req, &stale, params).unwrap();
+        assert_eq!(s.held_parameters.as_deref(), Some(before.version.as_str()));
+        assert_eq!(s.applying, r.applying);
+        assert_eq!(s.earlier_rules, Some(old));
+    }
+
+    #[test]
+    fn a_contract_under_one_regime_shows_one_answer() {
+        let req: CalcRequest =
+            serde_json::from_str(include_str!("../../../examples/full-time.json")).unwrap();
+        let params = ParamSet::embedded();
+        let result = art60_rules::calculate(&req, &Options::default(), params).unwrap();
+        assert!(regimes(&req, &result, params).is_none());
+    }
+}

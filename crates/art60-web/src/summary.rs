@@ -34,6 +34,61 @@ pub struct Summary {
     /// Each step translated, with its legal reference (the arithmetic, in a `<details>`).
     pub steps: Vec<(String, Option<String>)>,
     pub svg: String,
+    /// Old and new rules side by side, when the DA falls under other rules than the start.
+    pub regimes: Option<RegimesView>,
+}
+
+/// [`art60_service::impact::Regimes`] as the page shows it: a row per figure, both columns.
+#[derive(Debug, Clone)]
+pub struct RegimesView {
+    /// (label, under the rules of the start had they continued, under the rules that apply).
+    pub rows: Vec<(String, String, String)>,
+    /// Why the rules that apply do.
+    pub reason: String,
+    /// The answer on record was sized under other parameters (named), before today's.
+    pub stale: Option<String>,
+}
+
+/// The side-by-side view of `r` in `lang`.
+pub fn regimes_view(lang: Lang, r: &art60_service::impact::Regimes) -> RegimesView {
+    let dash = || "—".to_string();
+    let d = |x: Option<NaiveDate>| x.map_or_else(dash, date);
+    let n = |x: Option<i64>| x.map_or_else(dash, |v| v.to_string());
+    let old = r.earlier_rules.as_ref();
+    let rows = vec![
+        (
+            t(lang, "result-end-date"),
+            d(old.and_then(|a| a.end_date)),
+            d(r.applying.end_date),
+        ),
+        (
+            t(lang, "result-da"),
+            d(old.and_then(|a| a.first_benefit_date)),
+            d(r.applying.first_benefit_date),
+        ),
+        (
+            t(lang, "result-days-to-work"),
+            n(old.and_then(|a| a.days_to_work)),
+            n(r.applying.days_to_work),
+        ),
+        (
+            t(lang, "result-required"),
+            n(old.and_then(|a| a.requirement)),
+            n(r.applying.requirement),
+        ),
+    ];
+    RegimesView {
+        rows,
+        reason: t_args(
+            lang,
+            "result-regimes-reason",
+            &[("da", date(r.da)), ("reform", date(r.reform))],
+        ),
+        stale: r
+            .held_parameters
+            .as_ref()
+            .map(|v| t_args(lang, "result-regimes-stale", &[("version", v.clone())])),
+    }
 }
 
 /// The answer where it stands: `office` is the name of the request's ONEM office.
@@ -121,6 +176,7 @@ pub fn summarise(req: &CalcRequest, res: &CalcResult, lang: Lang, marker: Marker
     };
     let plain = explain::plain(res, lang);
     Summary {
+        regimes: None,
         answer: plain.answer,
         why: plain.why,
         standing: None,

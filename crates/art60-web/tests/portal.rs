@@ -2023,3 +2023,42 @@ async fn person_facts_and_job_weekdays_are_kept_stored_and_refilled() {
         assert!(edit.body.contains(refilled), "refilled: {refilled}");
     }
 }
+
+/// Issue 15 §3: a contract begun under the old rules whose DA falls under the new ones shows
+/// both answers side by side (the demo's contracts sized in May 2025: 468 days then, 312 now),
+/// with the reason the new rules apply; a contract under one regime shows none.
+#[tokio::test]
+async fn a_contract_across_the_reform_shows_old_and_new_rules_side_by_side() {
+    let p = portal().await;
+    let mut w = Browser::default();
+    w.login(&p, "cpas.namur").await;
+    let dash = w.get(&p, "/dashboard").await;
+    let mut across = 0;
+    let mut single = 0;
+    for link in main_of(&dash.body).split(r#"href="/requests/"#).skip(1) {
+        let id = link.split('"').next().unwrap();
+        if !id.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let r = w.get(&p, &format!("/requests/{id}")).await;
+        let main = main_of(&r.body);
+        match main.split_once(r#"id="regimes""#) {
+            Some((_, section)) => {
+                let section = section.split("</section>").next().unwrap();
+                assert!(
+                    section.contains("Anciennes et nouvelles règles"),
+                    "{section}"
+                );
+                assert!(section.contains("<td>468</td><td>312</td>"), "{section}");
+                assert!(section.contains("01/03/2026"), "{section}");
+                // Sized before the reform was published: the record's parameters are named.
+                assert!(section.contains("before-2026-03-01"), "{section}");
+                across += 1;
+            }
+            None if main.contains(r#"id="standing""#) => single += 1,
+            None => {}
+        }
+    }
+    assert!(across >= 1, "no side-by-side answer on the demo's requests");
+    assert!(single >= 1, "every answer shown side by side");
+}

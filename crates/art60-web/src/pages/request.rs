@@ -151,6 +151,17 @@ async fn final_summary(
         &office,
         v.due_on,
     ));
+    // Old and new rules side by side when the DA falls under other rules than the start
+    // (issue 15 §3), from the stored engine input: the person's age decides the old rules.
+    let computed = v
+        .result
+        .clone()
+        .and_then(|r| serde_json::from_value::<CalcResult>(r).ok());
+    if let Some(c) = computed
+        && let Ok(Some(r)) = art60_service::impact::regimes_of_request(&st.db, v.id, &c).await
+    {
+        sum.regimes = Some(crate::summary::regimes_view(ctx.lang, &r));
+    }
     Some(sum)
 }
 

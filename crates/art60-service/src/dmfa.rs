@@ -118,7 +118,7 @@ async fn may_store<C: ConnectionTrait>(
                 }
                 None => return Ok(false),
             },
-            Role::FederationSpoc | Role::OnemSpoc => return Ok(false),
+            Role::FederationSpoc | Role::OnemSpoc | Role::AccessManager => return Ok(false),
         },
     }
     Ok(q.one(conn).await?.is_some())

@@ -34,6 +34,10 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Sign a checkpoint of the audit chain at start and then periodically.
     pub audit_checkpoints: Option<CheckpointSettings>,
+    /// Refuse password sign-in (see [`api::Settings::passwords_off`]).
+    pub passwords_off: bool,
+    /// Sign-in through the organisations' identity provider.
+    pub oidc: Option<crate::oidc::OidcConfig>,
 }
 
 /// `art60 serve --audit-key-file`: the periodic signed checkpoints of the audit chain.
@@ -73,6 +77,8 @@ pub enum ServerError {
     Metrics(String),
     #[error("mail: {0}")]
     Mail(#[from] crate::notify::MailError),
+    #[error("{0}")]
+    Oidc(#[from] crate::oidc::OidcError),
 }
 
 /// What a start seeds: the demonstration data (`--demo`; on a seeded database it only
@@ -117,6 +123,13 @@ pub async fn run_with(
     make_app: impl FnOnce(AppState) -> axum::Router,
     announce: impl FnOnce(&[demo::Credential], SocketAddr),
 ) -> Result<(), ServerError> {
+    // A wrong issuer or callback address stops the start, before anyone is sent there.
+    let oidc = cfg
+        .oidc
+        .clone()
+        .map(crate::oidc::Provider::new)
+        .transpose()?
+        .map(Arc::new);
     let db = Db::connect_pool(&cfg.database_url, None, cfg.db_pool).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let cost = PasswordCost::default();
@@ -184,6 +197,8 @@ pub async fn run_with(
                 .metrics_token
                 .clone()
                 .filter(|_| cfg.metrics_bind.is_none()),
+            passwords_off: cfg.passwords_off,
+            oidc,
         },
     };
     let checkpointer = cfg.audit_checkpoints.clone().map(|c| {

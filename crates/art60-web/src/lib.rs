@@ -127,6 +127,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", get(back("/")).post(pages::logout))
+        .route("/auth/oidc/login", get(pages::oidc_login))
+        .route("/auth/oidc/callback", get(pages::oidc_callback))
         .route("/lang", get(back("/")).post(pages::set_lang))
         .route("/directory", get(pages::directory_page))
         .route("/dashboard", get(pages::dashboard))

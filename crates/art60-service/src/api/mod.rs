@@ -8,6 +8,7 @@ pub mod extract;
 mod handlers;
 mod notify_api;
 mod openapi_doc;
+mod org_api;
 mod problem;
 pub mod text_guard;
 
@@ -57,6 +58,11 @@ pub struct Settings {
     /// The bearer token `/metrics` asks for on the main address (`--metrics-token`). `None`:
     /// no `/metrics` there (404); it is then served on `--metrics-bind` or not at all.
     pub metrics_token: Option<String>,
+    /// `--no-local-passwords`: password sign-in answers a refusal (accounts sign in through
+    /// the identity provider; API tokens still work).
+    pub passwords_off: bool,
+    /// `--oidc-issuer` and the rest: sign-in through the organisations' identity provider.
+    pub oidc: Option<Arc<crate::oidc::Provider>>,
 }
 
 #[derive(OpenApi)]
@@ -84,6 +90,7 @@ pub struct Settings {
         notify_api::inbox, notify_api::mark_read, notify_api::mark_all_read,
         notify_api::get_settings, notify_api::put_settings,
         notify_api::create_feedback, notify_api::list_feedback,
+        org_api::methods, org_api::list_users, org_api::grant_role, org_api::withdraw_role,
     ),
     components(schemas(Problem)),
     modifiers(&SecurityAddon),
@@ -238,6 +245,12 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", post(h::login))
         .route("/auth/logout", post(h::logout))
         .route("/auth/me", get(h::me))
+        .route("/auth/methods", get(org_api::methods))
+        .route("/organisation/users", get(org_api::list_users))
+        .route(
+            "/organisation/users/{id}/role",
+            axum::routing::put(org_api::grant_role).delete(org_api::withdraw_role),
+        )
         .route("/api-tokens", post(h::issue_token))
         .route("/api-tokens/{id}", axum::routing::delete(h::revoke_token))
         .route(

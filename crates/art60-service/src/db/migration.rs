@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::m0008_office_address::M0008OfficeAddress),
             Box::new(super::m0009_login_source::M0009LoginSource),
             Box::new(super::m0010_audit_checkpoints::M0010AuditCheckpoints),
+            Box::new(super::m0014_oidc::M0014Oidc),
         ]
     }
 }

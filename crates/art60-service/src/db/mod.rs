@@ -10,6 +10,7 @@ pub mod m0007_letters;
 pub mod m0008_office_address;
 pub mod m0009_login_source;
 pub mod m0010_audit_checkpoints;
+pub mod m0014_oidc;
 pub mod migration;
 pub mod notify_entities;
 pub mod review;

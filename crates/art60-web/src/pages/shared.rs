@@ -24,6 +24,7 @@ pub async fn home(ctx: Ctx) -> Response {
         Some(Role::CpasWorker) => Redirect::to("/dashboard").into_response(),
         Some(Role::OnemOfficer) => Redirect::to("/queue").into_response(),
         Some(Role::FederationSpoc | Role::OnemSpoc) => Redirect::to("/escalations").into_response(),
+        Some(Role::AccessManager) => Redirect::to("/organisation").into_response(),
         Some(_) => Redirect::to("/directory").into_response(),
         None => Redirect::to("/login").into_response(),
     }

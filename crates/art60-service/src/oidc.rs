@@ -17,8 +17,8 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AccessTokenHash, AdditionalClaims, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
-    IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    Scope, TokenResponse, UserInfoClaims,
+    IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    TokenResponse, UserInfoClaims,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
@@ -129,8 +129,7 @@ impl Pending {
         let ok = |p: &str| {
             !p.is_empty()
                 && p.len() <= 200
-                && p
-                    .bytes()
+                && p.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         };
         (it.next().is_none() && ok(state) && ok(nonce) && ok(verifier)).then(|| Pending {
@@ -537,8 +536,7 @@ impl Provider {
         let names = &self.cfg.claims;
         if !all.contains_key(&names.organisation) || !all.contains_key(&names.role) {
             // Providers often keep scope claims for the user-info endpoint in the code flow.
-            if let Ok(req) = client.user_info(token.access_token().clone(), Some(subject.clone()))
-            {
+            if let Ok(req) = client.user_info(token.access_token().clone(), Some(subject.clone())) {
                 let info: UserInfoClaims<OtherClaims, CoreGenderClaim> = req
                     .request_async(&self.http)
                     .await

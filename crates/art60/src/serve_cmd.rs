@@ -105,7 +105,12 @@ pub struct ServeArgs {
     oidc_role_claim: String,
     /// Scopes asked for besides `openid` (comma-separated), e.g. the ones that release the
     /// organisation and role claims.
-    #[arg(long, env = "ART60_OIDC_SCOPES", value_delimiter = ',', default_value = "profile")]
+    #[arg(
+        long,
+        env = "ART60_OIDC_SCOPES",
+        value_delimiter = ',',
+        default_value = "profile"
+    )]
     oidc_scopes: Vec<String>,
     /// Log as JSON lines (for log collectors) instead of text.
     #[arg(long)]
@@ -155,7 +160,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     if args.no_local_passwords && oidc.is_none() && !args.demo {
         // Not an error: API tokens still work; but nobody could sign in to the portal.
-        eprintln!("warning: --no-local-passwords without --oidc-issuer: nobody can sign in to the portal");
+        eprintln!(
+            "warning: --no-local-passwords without --oidc-issuer: nobody can sign in to the portal"
+        );
     }
     let cfg = Config {
         database_url: args.database_url,

@@ -4,8 +4,8 @@ use art60_service::ServiceError;
 use art60_service::api::AppState;
 use art60_service::api::extract::{ClientSource, cookie_value};
 use art60_service::auth::{self, SESSION_COOKIE, SESSION_HOURS};
-use art60_service::oidc;
 use art60_service::db::Role;
+use art60_service::oidc;
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
@@ -135,7 +135,13 @@ pub async fn login(
         }
         Err(ServiceError::TooManyAttempts { .. }) => {
             let msg = ctx.t("login-too-many");
-            login_page(&st, ctx, f.username, Some(msg), StatusCode::TOO_MANY_REQUESTS)
+            login_page(
+                &st,
+                ctx,
+                f.username,
+                Some(msg),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
         }
         Err(ServiceError::Unauthenticated) => {
             let msg = ctx.t("login-failed");
@@ -233,7 +239,10 @@ pub async fn oidc_callback(
     let pending = cookie_value(&headers, OIDC_COOKIE).and_then(oidc::Pending::decode);
     let refuse = |ctx: Ctx, key: &str, status: StatusCode| {
         let msg = ctx.t(key);
-        with_cookie(login_page(&st, ctx, String::new(), Some(msg), status), &clear)
+        with_cookie(
+            login_page(&st, ctx, String::new(), Some(msg), status),
+            &clear,
+        )
     };
     if let Some(e) = &q.error {
         // The provider's error code (access_denied, login_required...) is not personal data.

@@ -666,3 +666,22 @@ permit-end-hint = Leer: Die Erlaubnis hat kein Enddatum.
 row-add-permit = Arbeitserlaubnis hinzufügen
 row-remove-permit = Erlaubnis { $n } entfernen
 err-weekdays-regime = { $field }: Geben Sie auch die Tage pro Woche der Beschäftigung an.
+
+# Issue 14 §4: the access manager, sign-in methods
+nav-organisation = Meine Organisation
+org-title = Zugriffe meiner Organisation
+org-intro = Die Benutzer Ihres ÖSHZ und ihre Rolle in diesem Dienst. Das Entziehen der Rolle beendet ihre Sitzungen; jede Änderung wird protokolliert.
+org-col-user = Benutzer
+org-col-role = Rolle
+org-col-actions = Ändern
+org-role-cpas-worker = ÖSHZ-Mitarbeitende
+org-role-access-manager = Zugriffsverwalter
+org-no-role = Keine (entzogen)
+org-grant = Zuweisen
+org-withdraw = Rolle entziehen
+org-granted = Die Rolle wurde zugewiesen.
+org-withdrawn = Die Rolle wurde entzogen.
+org-invalid = Diese Änderung ist nicht möglich (Ihre eigene Rolle ändert ein anderer Zugriffsverwalter).
+admin-signin-methods = Anmeldung mit Passwort: { $password }. Anmeldung über die Organisation (OIDC): { $oidc }.
+admin-on = eingeschaltet
+admin-off = ausgeschaltet

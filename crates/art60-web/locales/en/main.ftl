@@ -666,3 +666,22 @@ permit-end-hint = Empty: the permit has no end date.
 row-add-permit = Add a work permit
 row-remove-permit = Remove permit { $n }
 err-weekdays-regime = { $field }: give the job's days per week too.
+
+# Issue 14 §4: the access manager, sign-in methods
+nav-organisation = My organisation
+org-title = My organisation's access
+org-intro = Your CPAS's users and their role in this service. Withdrawing a role ends their sessions; every change is audited.
+org-col-user = User
+org-col-role = Role
+org-col-actions = Change
+org-role-cpas-worker = CPAS worker
+org-role-access-manager = Access manager
+org-no-role = None (withdrawn)
+org-grant = Grant
+org-withdraw = Withdraw the role
+org-granted = The role was granted.
+org-withdrawn = The role was withdrawn.
+org-invalid = This change is not possible (another access manager changes your own role).
+admin-signin-methods = Password sign-in: { $password }. Sign-in through the organisation (OIDC): { $oidc }.
+admin-on = on
+admin-off = off

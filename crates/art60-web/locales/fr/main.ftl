@@ -666,3 +666,22 @@ permit-end-hint = Vide : le permis n'a pas de date de fin.
 row-add-permit = Ajouter un permis de travail
 row-remove-permit = Supprimer le permis { $n }
 err-weekdays-regime = { $field } : indiquez aussi les jours par semaine de l'emploi.
+
+# Issue 14 §4: the access manager, sign-in methods
+nav-organisation = Mon organisation
+org-title = Accès de mon organisation
+org-intro = Les utilisateurs de votre CPAS et leur rôle dans ce service. Retirer le rôle met fin à leurs sessions ; chaque changement est journalisé.
+org-col-user = Utilisateur
+org-col-role = Rôle
+org-col-actions = Modifier
+org-role-cpas-worker = Agent de CPAS
+org-role-access-manager = Gestionnaire d'accès
+org-no-role = Aucun (retiré)
+org-grant = Attribuer
+org-withdraw = Retirer le rôle
+org-granted = Le rôle a été attribué.
+org-withdrawn = Le rôle a été retiré.
+org-invalid = Ce changement n'est pas possible (votre propre rôle est modifié par un autre gestionnaire d'accès).
+admin-signin-methods = Connexion par mot de passe : { $password }. Connexion via l'organisation (OIDC) : { $oidc }.
+admin-on = activée
+admin-off = désactivée

@@ -666,3 +666,22 @@ permit-end-hint = Leeg: de vergunning heeft geen einddatum.
 row-add-permit = Een arbeidsvergunning toevoegen
 row-remove-permit = Vergunning { $n } verwijderen
 err-weekdays-regime = { $field }: vul ook de dagen per week van de betrekking in.
+
+# Issue 14 §4: the access manager, sign-in methods
+nav-organisation = Mijn organisatie
+org-title = Toegang van mijn organisatie
+org-intro = De gebruikers van uw OCMW en hun rol in deze dienst. Een rol intrekken beëindigt hun sessies; elke wijziging wordt gelogd.
+org-col-user = Gebruiker
+org-col-role = Rol
+org-col-actions = Wijzigen
+org-role-cpas-worker = OCMW-medewerker
+org-role-access-manager = Toegangsbeheerder
+org-no-role = Geen (ingetrokken)
+org-grant = Toekennen
+org-withdraw = Rol intrekken
+org-granted = De rol werd toegekend.
+org-withdrawn = De rol werd ingetrokken.
+org-invalid = Deze wijziging is niet mogelijk (uw eigen rol wordt door een andere toegangsbeheerder gewijzigd).
+admin-signin-methods = Aanmelden met wachtwoord: { $password }. Aanmelden via de organisatie (OIDC): { $oidc }.
+admin-on = aan
+admin-off = uit

@@ -90,7 +90,8 @@ pub struct Settings {
         notify_api::inbox, notify_api::mark_read, notify_api::mark_all_read,
         notify_api::get_settings, notify_api::put_settings,
         notify_api::create_feedback, notify_api::list_feedback,
-        org_api::methods, org_api::list_users, org_api::grant_role, org_api::withdraw_role,
+        org_api::sign_in_methods, org_api::list_org_users, org_api::grant_org_role,
+        org_api::withdraw_org_role,
     ),
     components(schemas(Problem)),
     modifiers(&SecurityAddon),
@@ -245,11 +246,11 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", post(h::login))
         .route("/auth/logout", post(h::logout))
         .route("/auth/me", get(h::me))
-        .route("/auth/methods", get(org_api::methods))
-        .route("/organisation/users", get(org_api::list_users))
+        .route("/auth/methods", get(org_api::sign_in_methods))
+        .route("/organisation/users", get(org_api::list_org_users))
         .route(
             "/organisation/users/{id}/role",
-            axum::routing::put(org_api::grant_role).delete(org_api::withdraw_role),
+            axum::routing::put(org_api::grant_org_role).delete(org_api::withdraw_org_role),
         )
         .route("/api-tokens", post(h::issue_token))
         .route("/api-tokens/{id}", axum::routing::delete(h::revoke_token))

@@ -25,7 +25,7 @@ pub struct SignInMethods {
 
 #[utoipa::path(get, path = "/api/v1/auth/methods", tag = "auth", security(),
     responses((status = 200, body = SignInMethods, description = "The sign-in methods this installation offers")))]
-pub async fn methods(State(st): State<AppState>) -> Json<SignInMethods> {
+pub async fn sign_in_methods(State(st): State<AppState>) -> Json<SignInMethods> {
     Json(SignInMethods {
         password: !st.settings.passwords_off,
         oidc: st.settings.oidc.is_some(),
@@ -34,7 +34,7 @@ pub async fn methods(State(st): State<AppState>) -> Json<SignInMethods> {
 
 #[utoipa::path(get, path = "/api/v1/organisation/users", tag = "directory",
     responses((status = 200, body = Vec<UserView>, description = "The users of the access manager's own CPAS"), (status = 401, body = Problem), (status = 403, body = Problem, description = "Not an access manager")))]
-pub async fn list_users(
+pub async fn list_org_users(
     State(st): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<UserView>>> {
@@ -43,7 +43,7 @@ pub async fn list_users(
 
 #[utoipa::path(put, path = "/api/v1/organisation/users/{id}/role", tag = "directory", params(("id" = i64, Path)), request_body = RoleGrant,
     responses((status = 200, body = UserView, description = "Role granted, account active (audited)"), (status = 401, body = Problem), (status = 403, body = Problem, description = "Not an access manager, or a user of another organisation"), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn grant_role(
+pub async fn grant_org_role(
     State(st): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
@@ -56,7 +56,7 @@ pub async fn grant_role(
 
 #[utoipa::path(delete, path = "/api/v1/organisation/users/{id}/role", tag = "directory", params(("id" = i64, Path)),
     responses((status = 200, body = UserView, description = "Role withdrawn: account inactive, sessions ended, tokens revoked (audited)"), (status = 401, body = Problem), (status = 403, body = Problem, description = "Not an access manager, or a user of another organisation"), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn withdraw_role(
+pub async fn withdraw_org_role(
     State(st): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,

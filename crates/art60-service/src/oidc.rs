@@ -237,7 +237,26 @@ fn refused(code: &'static str, reason: &str) -> ServiceError {
 ///
 /// Refusals are audited (with the code and the organisation number, which is not personal
 /// data) and committed before the error is returned.
+///
+/// Two first sign-ins of one person at once (two tabs, two processes) make one account: the
+/// loser of the unique (issuer, subject) or user-name index starts again and finds it.
 pub async fn sign_in(db: &Db, now: DateTime<Utc>, id: &Identity) -> Result<NewSession> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match sign_in_once(db, now, id).await {
+            Err(ServiceError::Db(e))
+                if attempts < 3
+                    && matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) => {}
+            r => return r,
+        }
+    }
+}
+
+async fn sign_in_once(db: &Db, now: DateTime<Utc>, id: &Identity) -> Result<NewSession> {
     let kbo = id.organisation.as_deref().and_then(|o| Kbo::parse(o).ok());
     let org = match &kbo {
         Some(k) => {

@@ -434,3 +434,45 @@ async fn an_access_manager_grants_and_withdraws_roles_in_its_own_organisation_on
         );
     }
 }
+
+/// Two "processes" (pools) on one database, as behind a load balancer: several first
+/// sign-ins of one person at once make one account. PostgreSQL answered 500 to the losers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_sign_ins_make_one_account() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let now = at("2024-06-10");
+        let dbs = match backend {
+            Backend::Postgres => {
+                let url = std::env::var("ART60_TEST_DATABASE_URL").unwrap();
+                let db2 = art60_service::Db::connect_with(&url, t.pg_schema.as_deref())
+                    .await
+                    .unwrap();
+                vec![t.db.clone(), db2]
+            }
+            Backend::Sqlite => vec![t.db.clone()],
+        };
+        let before = users(&t).await;
+        for round in 0..5 {
+            let sub = format!("twin-{round}");
+            let tasks: Vec<_> = (0..6)
+                .map(|i| {
+                    let db = dbs[i % dbs.len()].clone();
+                    let id = identity(&sub, Some(KBO_A), &["cpas_worker"], &sub);
+                    tokio::spawn(async move { oidc::sign_in(&db, now, &id).await })
+                })
+                .collect();
+            let mut ids = Vec::new();
+            for task in tasks {
+                let r = task.await.unwrap();
+                ids.push(
+                    r.unwrap_or_else(|e| panic!("{backend:?}: {e}"))
+                        .actor
+                        .user_id,
+                );
+            }
+            assert!(ids.iter().all(|i| *i == ids[0]), "{backend:?} {ids:?}");
+        }
+        assert_eq!(users(&t).await, before + 5, "{backend:?}");
+    }
+}

@@ -158,7 +158,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         (Some(_), None) => anyhow::bail!("--oidc-issuer needs --oidc-client-id"),
         _ => None,
     };
-    if args.no_local_passwords && oidc.is_none() && !args.demo {
+    if args.no_local_passwords && oidc.is_none() {
         // Not an error: API tokens still work; but nobody could sign in to the portal.
         eprintln!(
             "warning: --no-local-passwords without --oidc-issuer: nobody can sign in to the portal"

@@ -89,7 +89,11 @@ impl Actor {
         match self.role {
             Role::CpasWorker => self.cpas_id == Some(cpas_id),
             Role::OnemOfficer => sent_once && office_id.is_some() && self.office_id == office_id,
-            Role::FederationSpoc | Role::OnemSpoc | Role::Administrator | Role::Dpo => false,
+            Role::FederationSpoc
+            | Role::OnemSpoc
+            | Role::Administrator
+            | Role::Dpo
+            | Role::AccessManager => false,
         }
     }
 }
@@ -100,6 +104,9 @@ pub enum Credential {
     Session { csrf_token: String },
     ApiToken,
 }
+
+/// What a password sign-in answers when an administrator turned local passwords off.
+pub const PASSWORDS_OFF: &str = "password sign-in is turned off on this installation: sign in through your organisation's identity provider";
 
 /// The shortest password accepted.
 pub const PASSWORD_MIN_CHARS: usize = 12;
@@ -254,6 +261,19 @@ pub async fn login_from(
     let mut attempt: login_attempt::ActiveModel = attempt.into();
     attempt.success = Set(true);
     attempt.update(&tx.txn).await?;
+    let session = start_session(&tx.txn, now, &u, None).await?;
+    tx.commit().await?;
+    Ok(session)
+}
+
+/// A new session for `u` and its `login` audit entry, in the caller's transaction. `via`
+/// names a sign-in other than by password (`oidc`), recorded in the entry.
+pub async fn start_session<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    u: &user::Model,
+    via: Option<&str>,
+) -> Result<NewSession> {
     let cookie = random_secret("");
     let csrf_token = random_secret("");
     let expires_at = now + Duration::hours(SESSION_HOURS);
@@ -265,22 +285,22 @@ pub async fn login_from(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&tx.txn)
+    .insert(conn)
     .await?;
-    let actor = Actor::from_user(&u);
+    let actor = Actor::from_user(u);
     audit::append(
-        &tx.txn,
+        conn,
         now,
         &actor.who(),
         Event {
             action: "login",
             entity: "user",
             entity_id: Some(u.id),
+            after: via.map(|v| serde_json::json!({ "via": v })),
             ..Default::default()
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(NewSession {
         cookie,
         csrf_token,

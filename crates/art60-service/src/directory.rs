@@ -469,7 +469,9 @@ pub async fn list_cpas(db: &Db, actor: &Actor) -> Result<Vec<CpasView>> {
     q = match actor.role {
         Role::Administrator | Role::OnemSpoc | Role::FederationSpoc | Role::Dpo => q,
         Role::OnemOfficer => q.filter(cpas::Column::OfficeId.eq(actor.office_id.unwrap_or(-1))),
-        Role::CpasWorker => q.filter(cpas::Column::Id.eq(actor.cpas_id.unwrap_or(-1))),
+        Role::CpasWorker | Role::AccessManager => {
+            q.filter(cpas::Column::Id.eq(actor.cpas_id.unwrap_or(-1)))
+        }
     };
     Ok(q.all(&db.conn)
         .await?

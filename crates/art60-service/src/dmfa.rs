@@ -205,7 +205,9 @@ async fn store_for<C: ConnectionTrait>(
                 }
                 None => return Ok(Vec::new()),
             },
-            Role::FederationSpoc | Role::OnemSpoc | Role::Dpo => return Ok(Vec::new()),
+            Role::FederationSpoc | Role::OnemSpoc | Role::Dpo | Role::AccessManager => {
+                return Ok(Vec::new());
+            }
         },
     }
     let cpas: std::collections::BTreeSet<i64> =

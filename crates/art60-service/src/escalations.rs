@@ -409,7 +409,7 @@ fn sees(actor: &Actor, m: &escalation::Model) -> bool {
         Role::CpasWorker => actor.cpas_id == Some(m.cpas_id),
         Role::FederationSpoc => actor.federation == Some(m.federation),
         Role::OnemSpoc => m.forwarded_at.is_some(),
-        Role::OnemOfficer | Role::Administrator | Role::Dpo => false,
+        Role::OnemOfficer | Role::Administrator | Role::Dpo | Role::AccessManager => false,
     }
 }
 

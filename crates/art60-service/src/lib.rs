@@ -35,6 +35,8 @@ pub mod letters;
 pub mod login_throttle;
 pub mod messages;
 pub mod notify;
+pub mod oidc;
+pub mod org_access;
 pub mod persons;
 pub mod pii;
 pub mod queue;

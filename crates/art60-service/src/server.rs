@@ -39,6 +39,10 @@ pub struct Config {
     /// Retention (SPEC §9): whether this process runs the purge job, and whether it may start
     /// without a retention setting in force.
     pub retention: RetentionMode,
+    /// Refuse password sign-in (see [`api::Settings::passwords_off`]).
+    pub passwords_off: bool,
+    /// Sign-in through the organisations' identity provider.
+    pub oidc: Option<crate::oidc::OidcConfig>,
 }
 
 /// `art60 serve`'s retention settings. There is no silent default: unless `--demo` (which
@@ -97,6 +101,8 @@ pub enum ServerError {
          or start with --no-retention to keep all case content"
     )]
     RetentionNotSet,
+    #[error("{0}")]
+    Oidc(#[from] crate::oidc::OidcError),
 }
 
 /// What a start seeds: the demonstration data (`--demo`; on a seeded database it only
@@ -173,6 +179,13 @@ pub async fn run_with(
     make_app: impl FnOnce(AppState) -> axum::Router,
     announce: impl FnOnce(&[demo::Credential], SocketAddr),
 ) -> Result<(), ServerError> {
+    // A wrong issuer or callback address stops the start, before anyone is sent there.
+    let oidc = cfg
+        .oidc
+        .clone()
+        .map(crate::oidc::Provider::new)
+        .transpose()?
+        .map(Arc::new);
     let db = Db::connect_pool(&cfg.database_url, None, cfg.db_pool).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let cost = PasswordCost::default();
@@ -248,6 +261,8 @@ pub async fn run_with(
                 .clone()
                 .filter(|_| cfg.metrics_bind.is_none()),
             dmfa_imports: crate::dmfa::ImportSlots::new(cfg.dmfa_imports),
+            passwords_off: cfg.passwords_off,
+            oidc,
         },
     };
     let checkpointer = cfg.audit_checkpoints.clone().map(|c| {

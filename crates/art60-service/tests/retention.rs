@@ -671,6 +671,8 @@ async fn serve_refuses_to_start_without_a_retention_setting_and_the_demo_records
         audit_checkpoints: None,
         retention,
         dmfa_imports: 2,
+        passwords_off: false,
+        oidc: None,
     };
     for mode in [
         art60_service::server::RetentionMode::Run {

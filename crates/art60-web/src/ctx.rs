@@ -161,6 +161,11 @@ impl Ctx {
             )
         })
     }
+    pub fn is_access_manager(&self) -> bool {
+        self.actor
+            .as_ref()
+            .is_some_and(|a| a.role == Role::AccessManager)
+    }
     pub fn is_admin(&self) -> bool {
         self.actor
             .as_ref()

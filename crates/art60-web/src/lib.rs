@@ -22,6 +22,7 @@ pub mod labels;
 mod law_page;
 mod letter;
 mod notify_pages;
+mod org_page;
 mod pages;
 pub mod summary;
 pub mod timeline;
@@ -128,6 +129,13 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", get(back("/")).post(pages::logout))
+        .route("/auth/oidc/login", get(pages::oidc_login))
+        .route("/auth/oidc/callback", get(pages::oidc_callback))
+        .route("/organisation", get(org_page::organisation_page))
+        .route(
+            "/organisation/users/{id}",
+            get(back("/organisation")).post(org_page::organisation_post),
+        )
         .route("/lang", get(back("/")).post(pages::set_lang))
         .route("/directory", get(pages::directory_page))
         .route("/dashboard", get(pages::dashboard))

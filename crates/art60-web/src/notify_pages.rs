@@ -443,6 +443,8 @@ struct AdminOfficesPage {
     cpas: Vec<CpasView>,
     notice: Option<String>,
     notice_class: &'static str,
+    /// Which sign-in methods this installation offers (`--no-local-passwords`, `--oidc-*`).
+    signin: String,
 }
 
 #[derive(Deserialize)]
@@ -468,6 +470,15 @@ pub async fn admin_offices(
         Some("invalid") => (Some(ctx.t("admin-office-invalid")), "error"),
         _ => (None, "ok"),
     };
+    let on_off = |on: bool| ctx.t(if on { "admin-on" } else { "admin-off" });
+    let signin = crate::i18n::t_args(
+        ctx.lang,
+        "admin-signin-methods",
+        &[
+            ("password", on_off(!st.settings.passwords_off)),
+            ("oidc", on_off(st.settings.oidc.is_some())),
+        ],
+    );
     let lang = ctx.lang;
     Ok(render(
         lang,
@@ -477,6 +488,7 @@ pub async fn admin_offices(
             cpas,
             notice,
             notice_class,
+            signin,
         },
     ))
 }

@@ -94,6 +94,36 @@ pub struct ServeArgs {
     /// `art60 retention run`); a setting must still be in force.
     #[arg(long, env = "ART60_NO_RETENTION_JOB")]
     no_retention_job: bool,
+    /// Refuse sign-in with a local password (accounts sign in through the identity provider
+    /// configured with `--oidc-issuer`; API tokens keep working). Shown to administrators.
+    #[arg(long, env = "ART60_NO_LOCAL_PASSWORDS")]
+    no_local_passwords: bool,
+    /// OpenID Connect provider (issuer address) of the organisations' access management,
+    /// e.g. the social-security portal: enables "Sign in through your organisation".
+    #[arg(long, env = "ART60_OIDC_ISSUER")]
+    oidc_issuer: Option<String>,
+    /// This service's client id at the provider.
+    #[arg(long, env = "ART60_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    oidc_client_id: Option<String>,
+    /// The client secret comes from the environment only (never the command line); without
+    /// it the client is public (PKCE only).
+    #[arg(skip = std::env::var("ART60_OIDC_CLIENT_SECRET").ok().filter(|s| !s.is_empty()))]
+    oidc_client_secret: Option<String>,
+    /// The claim carrying the organisation's KBO/BCE number.
+    #[arg(long, env = "ART60_OIDC_ORG_CLAIM", default_value = "kbo")]
+    oidc_org_claim: String,
+    /// The claim carrying the art60 role(s) granted (`cpas_worker`, `access_manager`).
+    #[arg(long, env = "ART60_OIDC_ROLE_CLAIM", default_value = "roles")]
+    oidc_role_claim: String,
+    /// Scopes asked for besides `openid` (comma-separated), e.g. the ones that release the
+    /// organisation and role claims.
+    #[arg(
+        long,
+        env = "ART60_OIDC_SCOPES",
+        value_delimiter = ',',
+        default_value = "profile"
+    )]
+    oidc_scopes: Vec<String>,
     /// Log as JSON lines (for log collectors) instead of text.
     #[arg(long)]
     log_json: bool,
@@ -118,6 +148,37 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     let audit_key = crate::audit_cmd::load_key(args.audit_key_file.as_deref())?;
+    let public = args
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.bind));
+    let oidc = match (args.oidc_issuer, args.oidc_client_id) {
+        (Some(issuer), Some(client_id)) => Some(art60_service::oidc::OidcConfig {
+            issuer,
+            client_id,
+            client_secret: args.oidc_client_secret,
+            // Registered at the provider; behind a proxy `--base-url` gives the public address.
+            redirect_url: format!("{}/auth/oidc/callback", public.trim_end_matches('/')),
+            claims: art60_service::oidc::ClaimNames {
+                organisation: args.oidc_org_claim,
+                role: args.oidc_role_claim,
+            },
+            scopes: args
+                .oidc_scopes
+                .into_iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        }),
+        (Some(_), None) => anyhow::bail!("--oidc-issuer needs --oidc-client-id"),
+        _ => None,
+    };
+    if args.no_local_passwords && oidc.is_none() {
+        // Not an error: API tokens still work; but nobody could sign in to the portal.
+        eprintln!(
+            "warning: --no-local-passwords without --oidc-issuer: nobody can sign in to the portal"
+        );
+    }
     let cfg = Config {
         database_url: args.database_url,
         bind: args.bind,
@@ -164,6 +225,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 every: std::time::Duration::from_secs(args.retention_interval.max(60)),
             }
         },
+        passwords_off: args.no_local_passwords,
+        oidc,
     };
     rt.block_on(server::run_with(cfg, art60_web::app, |creds, addr| {
         println!("art60 portal on http://{addr}/  (API docs: http://{addr}/api/docs/)");

@@ -67,12 +67,15 @@ pub struct LoginOutput {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginInput, security(),
-    responses((status = 200, body = LoginOutput, description = "Session cookie set"), (status = 401, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = LoginOutput, description = "Session cookie set"), (status = 401, body = Problem), (status = 403, body = Problem, description = "Password sign-in is turned off on this installation"), (status = 429, body = Problem)))]
 pub async fn login(
     State(st): State<AppState>,
     source: ClientSource,
     body: JsonBody<LoginInput>,
 ) -> ApiResult<Response> {
+    if st.settings.passwords_off {
+        return Err(crate::error::ServiceError::Forbidden(auth::PASSWORDS_OFF.into()).into());
+    }
     let s = auth::login_from(
         &st.db,
         st.clock.now(),

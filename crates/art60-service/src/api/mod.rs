@@ -10,6 +10,7 @@ pub mod extract;
 mod handlers;
 mod notify_api;
 mod openapi_doc;
+mod org_api;
 mod problem;
 pub mod text_guard;
 
@@ -61,6 +62,11 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     /// How many DmfA uploads are read at once (over it: 503 with `Retry-After`).
     pub dmfa_imports: crate::dmfa::ImportSlots,
+    /// `--no-local-passwords`: password sign-in answers a refusal (accounts sign in through
+    /// the identity provider; API tokens still work).
+    pub passwords_off: bool,
+    /// `--oidc-issuer` and the rest: sign-in through the organisations' identity provider.
+    pub oidc: Option<Arc<crate::oidc::Provider>>,
 }
 
 #[derive(OpenApi)]
@@ -89,6 +95,8 @@ pub struct Settings {
         notify_api::get_settings, notify_api::put_settings,
         notify_api::create_feedback, notify_api::list_feedback,
         dpo_api::access_export,
+        org_api::sign_in_methods, org_api::list_org_users, org_api::grant_org_role,
+        org_api::withdraw_org_role,
     ),
     components(schemas(Problem)),
     modifiers(&SecurityAddon),
@@ -243,6 +251,12 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", post(h::login))
         .route("/auth/logout", post(h::logout))
         .route("/auth/me", get(h::me))
+        .route("/auth/methods", get(org_api::sign_in_methods))
+        .route("/organisation/users", get(org_api::list_org_users))
+        .route(
+            "/organisation/users/{id}/role",
+            axum::routing::put(org_api::grant_org_role).delete(org_api::withdraw_org_role),
+        )
         .route("/api-tokens", post(h::issue_token))
         .route("/api-tokens/{id}", axum::routing::delete(h::revoke_token))
         .route(

@@ -29,6 +29,8 @@ macro_rules! text_enum {
 text_enum!(
     /// SPEC §1.2; `dpo`: the data protection officer (SPEC §9), who reads the audit trail
     /// and produces a data subject's access export, and sees no case otherwise.
+    /// `access_manager` (issue 14 §4) grants and withdraws the roles of its own
+    /// organisation's users.
     Role {
         CpasWorker = "cpas_worker",
         OnemOfficer = "onem_officer",
@@ -36,6 +38,7 @@ text_enum!(
         OnemSpoc = "onem_spoc",
         Administrator = "administrator",
         Dpo = "dpo",
+        AccessManager = "access_manager",
     }
 );
 
@@ -163,6 +166,10 @@ pub mod user {
         pub language: Option<UiLanguage>,
         /// Where notification e-mails go; `None`: portal notifications only.
         pub email: Option<String>,
+        /// For an account made by a federated sign-in (m0014): the identity provider and the
+        /// subject it gave; the account is found again by this pair, never by name.
+        pub oidc_issuer: Option<String>,
+        pub oidc_subject: Option<String>,
     }
     impl std::fmt::Debug for Model {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

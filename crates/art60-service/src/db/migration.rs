@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::m0010_audit_checkpoints::M0010AuditCheckpoints),
             Box::new(super::m0011_person_names::M0011PersonNames),
             Box::new(super::m0013_retention::M0013Retention),
+            Box::new(super::m0014_oidc::M0014Oidc),
         ]
     }
 }

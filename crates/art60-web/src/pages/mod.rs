@@ -22,6 +22,6 @@ pub use request::{
 pub use request_form::{
     check_niss, edit_form, edit_post, new_request_form, new_request_post, simulate,
 };
-pub use session::{login, login_form, logout, set_lang};
+pub use session::{login, login_form, logout, oidc_callback, oidc_login, set_lang};
 pub use shared::home;
 pub(crate) use shared::with_flash;

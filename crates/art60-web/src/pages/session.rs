@@ -5,11 +5,12 @@ use art60_service::api::AppState;
 use art60_service::api::extract::{ClientSource, cookie_value};
 use art60_service::auth::{self, SESSION_COOKIE, SESSION_HOURS};
 use art60_service::db::Role;
+use art60_service::oidc;
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::ctx::{Ctx, render};
@@ -55,9 +56,19 @@ struct LoginPage {
     token: String,
     username: String,
     error: Option<String>,
+    /// The password form is offered (local passwords not turned off).
+    password: bool,
+    /// "Sign in through your organisation" is offered.
+    oidc: bool,
 }
 
-fn login_page(ctx: Ctx, username: String, error: Option<String>, status: StatusCode) -> Response {
+fn login_page(
+    st: &AppState,
+    ctx: Ctx,
+    username: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let token = auth::random_secret("");
     let cookie = format!("{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict");
     let lang = ctx.lang;
@@ -66,17 +77,19 @@ fn login_page(ctx: Ctx, username: String, error: Option<String>, status: StatusC
         token,
         username,
         error,
+        password: !st.settings.passwords_off,
+        oidc: st.settings.oidc.is_some(),
     };
     let mut resp = render(lang, &page);
     *resp.status_mut() = status;
     with_cookie(resp, &cookie)
 }
 
-pub async fn login_form(ctx: Ctx) -> Response {
+pub async fn login_form(State(st): State<AppState>, ctx: Ctx) -> Response {
     if ctx.signed_in() {
         return home(ctx).await;
     }
-    login_page(ctx, String::new(), None, StatusCode::OK)
+    login_page(&st, ctx, String::new(), None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -97,7 +110,11 @@ pub async fn login(
     let expected = cookie_value(&headers, LOGIN_COOKIE).unwrap_or("");
     if expected.is_empty() || expected != f.csrf {
         let msg = ctx.t("login-expired");
-        return login_page(ctx, f.username, Some(msg), StatusCode::FORBIDDEN);
+        return login_page(&st, ctx, f.username, Some(msg), StatusCode::FORBIDDEN);
+    }
+    if st.settings.passwords_off {
+        let msg = ctx.t("login-passwords-off");
+        return login_page(&st, ctx, f.username, Some(msg), StatusCode::FORBIDDEN);
     }
     match auth::login_from(
         &st.db,
@@ -110,27 +127,25 @@ pub async fn login(
     .await
     {
         Ok(s) => {
-            let target = match s.actor.role {
-                Role::CpasWorker => "/dashboard",
-                Role::OnemOfficer => "/queue",
-                Role::FederationSpoc | Role::OnemSpoc => "/escalations",
-                _ => "/directory",
-            };
-            let cookie = format!(
-                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-                s.cookie,
-                SESSION_HOURS * 3600
+            let resp = with_cookie(
+                Redirect::to(start_page(s.actor.role)).into_response(),
+                &session_cookie(&s.cookie),
             );
-            let resp = with_cookie(Redirect::to(target).into_response(), &cookie);
             with_cookie(resp, &format!("{LOGIN_COOKIE}=; Path=/login; Max-Age=0"))
         }
         Err(ServiceError::TooManyAttempts { .. }) => {
             let msg = ctx.t("login-too-many");
-            login_page(ctx, f.username, Some(msg), StatusCode::TOO_MANY_REQUESTS)
+            login_page(
+                &st,
+                ctx,
+                f.username,
+                Some(msg),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
         }
         Err(ServiceError::Unauthenticated) => {
             let msg = ctx.t("login-failed");
-            login_page(ctx, f.username, Some(msg), StatusCode::UNAUTHORIZED)
+            login_page(&st, ctx, f.username, Some(msg), StatusCode::UNAUTHORIZED)
         }
         Err(e) => ctx.fail(e).into_response(),
     }
@@ -157,4 +172,123 @@ pub async fn logout(
         Redirect::to("/login").into_response(),
         &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
     ))
+}
+
+/// Where a role starts after signing in.
+fn start_page(role: Role) -> &'static str {
+    match role {
+        Role::CpasWorker => "/dashboard",
+        Role::OnemOfficer => "/queue",
+        Role::FederationSpoc | Role::OnemSpoc => "/escalations",
+        Role::AccessManager => "/organisation",
+        _ => "/directory",
+    }
+}
+
+fn session_cookie(value: &str) -> String {
+    format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        SESSION_HOURS * 3600
+    )
+}
+
+/// Between the redirect to the identity provider and the way back: `state`, nonce and PKCE
+/// verifier ([`oidc::Pending`]). `SameSite=Lax`: the way back is a top-level navigation from
+/// the provider's site, which a `Strict` cookie would not accompany. Ten minutes to sign in.
+const OIDC_COOKIE: &str = "art60_oidc";
+
+/// `GET /auth/oidc/login`: off to the organisations' identity provider.
+pub async fn oidc_login(State(st): State<AppState>, ctx: Ctx) -> Response {
+    let Some(provider) = st.settings.oidc.clone() else {
+        return ctx.fail(ServiceError::NotFound("page")).into_response();
+    };
+    match provider.begin().await {
+        Ok((url, pending)) => {
+            let cookie = format!(
+                "{OIDC_COOKIE}={}; Path=/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=600",
+                pending.encode()
+            );
+            with_cookie(Redirect::to(&url).into_response(), &cookie)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "OIDC sign-in could not start");
+            let msg = ctx.t("oidc-unavailable");
+            login_page(&st, ctx, String::new(), Some(msg), StatusCode::BAD_GATEWAY)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct OidcCallback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /auth/oidc/callback`: the provider sends the browser back with a code.
+pub async fn oidc_callback(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<OidcCallback>,
+) -> Response {
+    let clear = format!("{OIDC_COOKIE}=; Path=/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=0");
+    let Some(provider) = st.settings.oidc.clone() else {
+        return ctx.fail(ServiceError::NotFound("page")).into_response();
+    };
+    let pending = cookie_value(&headers, OIDC_COOKIE).and_then(oidc::Pending::decode);
+    let refuse = |ctx: Ctx, key: &str, status: StatusCode| {
+        let msg = ctx.t(key);
+        with_cookie(
+            login_page(&st, ctx, String::new(), Some(msg), status),
+            &clear,
+        )
+    };
+    if let Some(e) = &q.error {
+        // The provider's error code (access_denied, login_required...) is not personal data.
+        tracing::info!(error = %e.chars().take(60).collect::<String>(), "OIDC provider refused");
+        return refuse(ctx, "oidc-failed", StatusCode::UNAUTHORIZED);
+    }
+    let (Some(pending), Some(state), Some(code)) = (pending, q.state, q.code) else {
+        return refuse(ctx, "login-expired", StatusCode::FORBIDDEN);
+    };
+    let identity = match provider.finish(&pending, &state, &code).await {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::warn!(error = %e, "OIDC sign-in failed");
+            return refuse(ctx, "oidc-failed", StatusCode::UNAUTHORIZED);
+        }
+    };
+    match oidc::sign_in(&st.db, st.clock.now(), &identity).await {
+        Ok(s) => {
+            let target = start_page(s.actor.role);
+            // A page that moves on by itself rather than a redirect: after the provider's
+            // cross-site navigation, a redirect would not carry the `SameSite=Strict` session
+            // cookie to the first page, and the user would land on the sign-in page again.
+            let html = format!(
+                "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+                 <meta http-equiv=\"refresh\" content=\"0;url={target}\">\
+                 <title>{title}</title></head><body><p><a href=\"{target}\">{title}</a></p>\
+                 </body></html>",
+                lang = ctx.lang.code(),
+                title = ctx
+                    .t("oidc-continue")
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;"),
+            );
+            let resp = with_cookie(Html(html).into_response(), &session_cookie(&s.cookie));
+            with_cookie(resp, &clear)
+        }
+        Err(ServiceError::Refused { code, .. }) => {
+            let key = match code {
+                oidc::refusal::UNKNOWN_ORGANISATION => "oidc-unknown-organisation",
+                oidc::refusal::ORGANISATION_CHANGED => "oidc-organisation-changed",
+                oidc::refusal::ACCOUNT_INACTIVE => "oidc-account-inactive",
+                _ => "oidc-no-role",
+            };
+            refuse(ctx, key, StatusCode::FORBIDDEN)
+        }
+        Err(e) => ctx.fail(e).into_response(),
+    }
 }

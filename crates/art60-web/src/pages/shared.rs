@@ -25,6 +25,7 @@ pub async fn home(ctx: Ctx) -> Response {
         Some(Role::OnemOfficer) => Redirect::to("/queue").into_response(),
         Some(Role::FederationSpoc | Role::OnemSpoc) => Redirect::to("/escalations").into_response(),
         Some(Role::Dpo) => Redirect::to("/dpo/access").into_response(),
+        Some(Role::AccessManager) => Redirect::to("/organisation").into_response(),
         Some(_) => Redirect::to("/directory").into_response(),
         None => Redirect::to("/login").into_response(),
     }

@@ -1,0 +1,478 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Issue 14 §4: federated sign-in's account rules (the claims as the provider gave them,
+//! after the protocol checks), the switch that turns local passwords off, and the access
+//! manager who grants and withdraws roles in its own organisation only. SQLite always;
+//! PostgreSQL when ART60_TEST_DATABASE_URL is set. The protocol itself (PKCE, the ID token)
+//! is tested end to end against a real provider in web-tests/oidc.mjs.
+
+mod common;
+
+use art60_service::ServiceError;
+use art60_service::api::{self, AppState};
+use art60_service::attachments::Store;
+use art60_service::auth::PasswordCost;
+use art60_service::db::{Role, audit_entry, user};
+use art60_service::oidc::{self, Identity, refusal};
+use axum::http::{Method, StatusCode};
+use common::*;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+
+const ISSUER: &str = "https://idp.example";
+/// CPAS a's KBO number (the harness's namur CPAS), as a portal writes it.
+const KBO_A: &str = "0207.353.138";
+const KBO_B: &str = "0212415647";
+/// A valid KBO number that is not in the directory (ONEM's).
+const KBO_UNKNOWN: &str = "0206.737.484";
+
+fn identity(sub: &str, org: Option<&str>, roles: &[&str], name: &str) -> Identity {
+    Identity {
+        issuer: ISSUER.into(),
+        subject: sub.into(),
+        organisation: org.map(str::to_owned),
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        username_hint: Some(name.into()),
+    }
+}
+
+fn session_auth(s: &art60_service::auth::NewSession) -> Auth {
+    Auth::Session {
+        cookie: format!("art60_session={}", s.cookie),
+        csrf: s.csrf_token.clone(),
+    }
+}
+
+fn refused_code(r: Result<art60_service::auth::NewSession, ServiceError>) -> &'static str {
+    match r {
+        Err(ServiceError::Refused { code, .. }) => code,
+        Err(e) => panic!("expected a refusal, got {e}"),
+        Ok(s) => panic!("expected a refusal, signed in as {:?}", s.actor),
+    }
+}
+
+async fn users(t: &TestApp) -> u64 {
+    user::Entity::find().count(&t.db.conn).await.unwrap()
+}
+
+async fn audited(t: &TestApp, action: &str) -> u64 {
+    audit_entry::Entity::find()
+        .filter(audit_entry::Column::Action.eq(action))
+        .count(&t.db.conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_first_sign_in_creates_the_account_only_for_a_known_organisation_and_role() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let now = at("2024-06-10");
+        let before = users(&t).await;
+
+        // Known CPAS (written with dots) and a known role among others: an account.
+        let s = oidc::sign_in(
+            &t.db,
+            now,
+            &identity("sub-1", Some(KBO_A), &["other.app", "cpas_worker"], "anne"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(s.actor.role, Role::CpasWorker, "{backend:?}");
+        assert_eq!(s.actor.cpas_id, Some(t.a.cpas), "{backend:?}");
+        assert_eq!(users(&t).await, before + 1);
+        let me = t
+            .call(Method::GET, "/api/v1/auth/me", &session_auth(&s), None)
+            .await;
+        assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+        assert_eq!(me.body["role"], "cpas_worker");
+        // The session reads the CPAS's own data like a password session.
+        let list = t
+            .call(Method::GET, "/api/v1/requests", &session_auth(&s), None)
+            .await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+
+        // Second sign-in: found by subject, whatever name the provider sends now.
+        let again = oidc::sign_in(
+            &t.db,
+            now,
+            &identity(
+                "sub-1",
+                Some("0207353138"),
+                &["cpas_worker"],
+                "anne.renamed",
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!(again.actor.user_id, s.actor.user_id, "{backend:?}");
+        assert_eq!(users(&t).await, before + 1);
+        // The same subject from another issuer is another person.
+        let mut other_issuer = identity("sub-1", Some(KBO_A), &["cpas_worker"], "anne");
+        other_issuer.issuer = "https://other-idp.example".into();
+        let other = oidc::sign_in(&t.db, now, &other_issuer).await.unwrap();
+        assert_ne!(other.actor.user_id, s.actor.user_id);
+        let names: Vec<String> = user::Entity::find()
+            .filter(user::Column::Id.is_in([s.actor.user_id, other.actor.user_id]))
+            .all(&t.db.conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
+        assert!(names.contains(&"anne".to_owned()), "{names:?}");
+        assert!(names.iter().any(|n| n.starts_with("oidc-")), "{names:?}");
+
+        // An access manager of CPAS b.
+        let am = oidc::sign_in(
+            &t.db,
+            now,
+            &identity("sub-2", Some(KBO_B), &["access_manager"], "bert"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (am.actor.role, am.actor.cpas_id),
+            (Role::AccessManager, Some(t.b.cpas))
+        );
+        let count = users(&t).await;
+        let refusals = audited(&t, "login_refused").await;
+
+        // Refusals create nothing and are audited.
+        for (id, code) in [
+            (
+                identity("sub-3", Some(KBO_UNKNOWN), &["cpas_worker"], "carl"),
+                refusal::UNKNOWN_ORGANISATION,
+            ),
+            (
+                identity("sub-3", Some("not a number"), &["cpas_worker"], "carl"),
+                refusal::UNKNOWN_ORGANISATION,
+            ),
+            (
+                identity("sub-3", None, &["cpas_worker"], "carl"),
+                refusal::UNKNOWN_ORGANISATION,
+            ),
+            (
+                identity(
+                    "sub-3",
+                    Some(KBO_A),
+                    &["administrator", "onem_officer"],
+                    "carl",
+                ),
+                refusal::UNKNOWN_ROLE,
+            ),
+            (
+                identity("sub-3", Some(KBO_A), &[], "carl"),
+                refusal::UNKNOWN_ROLE,
+            ),
+            (
+                identity(
+                    "sub-3",
+                    Some(KBO_A),
+                    &["cpas_worker", "access_manager"],
+                    "carl",
+                ),
+                refusal::SEVERAL_ROLES,
+            ),
+            // Anne moved to CPAS b: her CPAS a account is not hers there.
+            (
+                identity("sub-1", Some(KBO_B), &["cpas_worker"], "anne"),
+                refusal::ORGANISATION_CHANGED,
+            ),
+            // The portal withdrew her art60 role.
+            (
+                identity("sub-1", Some(KBO_A), &["other.app"], "anne"),
+                refusal::UNKNOWN_ROLE,
+            ),
+        ] {
+            let what = format!("{backend:?} {id:?}");
+            assert_eq!(
+                refused_code(oidc::sign_in(&t.db, now, &id).await),
+                code,
+                "{what}"
+            );
+        }
+        assert_eq!(users(&t).await, count, "{backend:?}");
+        assert_eq!(audited(&t, "login_refused").await, refusals + 8);
+
+        // A federated account has no password that works.
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                &Auth::Anonymous,
+                Some(json!({"username": "anne", "password": oidc::NO_PASSWORD})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    }
+}
+
+/// A router over `t`'s database with other settings.
+fn app_with(t: &TestApp, settings: api::Settings) -> axum::Router {
+    api::router(AppState {
+        db: t.db.clone(),
+        clock: t.clock.clone(),
+        store: Store::Database,
+        password_cost: PasswordCost::minimal_for_tests(),
+        metrics: None,
+        settings,
+    })
+}
+
+#[tokio::test]
+async fn local_passwords_can_be_turned_off() {
+    for backend in backends() {
+        let mut t = TestApp::new(backend).await;
+        let m = t
+            .call(Method::GET, "/api/v1/auth/methods", &Auth::Anonymous, None)
+            .await;
+        assert_eq!(m.body, json!({"password": true, "oidc": false}));
+        let token = t.a.worker.clone();
+        t.app = app_with(
+            &t,
+            api::Settings {
+                passwords_off: true,
+                ..Default::default()
+            },
+        );
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                &Auth::Anonymous,
+                Some(json!({"username": "admin", "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{backend:?} {}", r.body);
+        assert!(
+            r.body["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("password sign-in is turned off"),
+            "{}",
+            r.body
+        );
+        assert!(r.headers.get("set-cookie").is_none());
+        let m = t
+            .call(Method::GET, "/api/v1/auth/methods", &Auth::Anonymous, None)
+            .await;
+        assert_eq!(m.body, json!({"password": false, "oidc": false}));
+        // Machine access is not a password sign-in: tokens keep working.
+        let list = t.call(Method::GET, "/api/v1/requests", &token, None).await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    }
+}
+
+#[tokio::test]
+async fn an_access_manager_grants_and_withdraws_roles_in_its_own_organisation_only() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let now = at("2024-06-10");
+        let am_s = oidc::sign_in(
+            &t.db,
+            now,
+            &identity("am-a", Some(KBO_A), &["access_manager"], "manager.namur"),
+        )
+        .await
+        .unwrap();
+        let am = session_auth(&am_s);
+        let id_of = |name: &'static str| {
+            let db = t.db.clone();
+            async move {
+                user::Entity::find()
+                    .filter(user::Column::Username.eq(name))
+                    .one(&db.conn)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id
+            }
+        };
+        let worker_a = id_of("worker.namur").await;
+        let worker_b = id_of("worker.brussels").await;
+
+        // Only its own CPAS's users.
+        let list = t
+            .call(Method::GET, "/api/v1/organisation/users", &am, None)
+            .await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+        let names: Vec<&str> = list
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["username"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["manager.namur", "worker.namur"], "{backend:?}");
+
+        // Another organisation's user: 403, and nothing changes.
+        let path_b = format!("/api/v1/organisation/users/{worker_b}/role");
+        let r = t
+            .call(
+                Method::PUT,
+                &path_b,
+                &am,
+                Some(json!({"role": "access_manager"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        let r = t.call(Method::DELETE, &path_b, &am, None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        // ONEM staff are no CPAS's users either.
+        let officer = id_of("officer.namur").await;
+        let r = t
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/organisation/users/{officer}/role"),
+                &am,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        // Nobody but an access manager.
+        for who in [&t.admin, &t.a.officer] {
+            let r = t
+                .call(Method::GET, "/api/v1/organisation/users", who, None)
+                .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        }
+        // Roles outside a CPAS are not its to grant.
+        let path_a = format!("/api/v1/organisation/users/{worker_a}/role");
+        let r = t
+            .call(
+                Method::PUT,
+                &path_a,
+                &am,
+                Some(json!({"role": "administrator"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+
+        // Withdraw: the account stops, its token too; audited.
+        let r = t.call(Method::DELETE, &path_a, &am, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["active"], false);
+        let gone = t
+            .call(Method::GET, "/api/v1/requests", &t.a.worker, None)
+            .await;
+        assert_eq!(gone.status, StatusCode::UNAUTHORIZED, "{backend:?}");
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                &Auth::Anonymous,
+                Some(json!({"username": "worker.namur", "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+        // Grant: active again, with the role given.
+        let r = t
+            .call(
+                Method::PUT,
+                &path_a,
+                &am,
+                Some(json!({"role": "access_manager"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            (r.body["active"].clone(), r.body["role"].clone()),
+            (json!(true), json!("access_manager"))
+        );
+        t.login("worker.namur").await;
+        // Not its own role (another access manager does that).
+        let own = format!("/api/v1/organisation/users/{}/role", am_s.actor.user_id);
+        let r = t.call(Method::DELETE, &own, &am, None).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+
+        let entries = audit_entry::Entity::find()
+            .filter(audit_entry::Column::EntityId.eq(worker_a))
+            .filter(audit_entry::Column::Action.is_in(["grant_role", "withdraw_role"]))
+            .order_by_asc(audit_entry::Column::Seq)
+            .all(&t.db.conn)
+            .await
+            .unwrap();
+        let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["withdraw_role", "grant_role"], "{backend:?}");
+        assert!(
+            entries
+                .iter()
+                .all(|e| e.actor_user_id == Some(am_s.actor.user_id))
+        );
+
+        // A withdrawn federated account is refused at its next sign-in.
+        let w = oidc::sign_in(
+            &t.db,
+            now,
+            &identity("w-a", Some(KBO_A), &["cpas_worker"], "wendy"),
+        )
+        .await
+        .unwrap();
+        let r = t
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/organisation/users/{}/role", w.actor.user_id),
+                &am,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let me = t
+            .call(Method::GET, "/api/v1/auth/me", &session_auth(&w), None)
+            .await;
+        assert_eq!(me.status, StatusCode::UNAUTHORIZED, "session ended");
+        assert_eq!(
+            refused_code(
+                oidc::sign_in(
+                    &t.db,
+                    now,
+                    &identity("w-a", Some(KBO_A), &["cpas_worker"], "wendy")
+                )
+                .await
+            ),
+            refusal::ACCOUNT_INACTIVE
+        );
+    }
+}
+
+/// Two "processes" (pools) on one database, as behind a load balancer: several first
+/// sign-ins of one person at once make one account. PostgreSQL answered 500 to the losers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_sign_ins_make_one_account() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let now = at("2024-06-10");
+        let dbs = match backend {
+            Backend::Postgres => {
+                let url = std::env::var("ART60_TEST_DATABASE_URL").unwrap();
+                let db2 = art60_service::Db::connect_with(&url, t.pg_schema.as_deref())
+                    .await
+                    .unwrap();
+                vec![t.db.clone(), db2]
+            }
+            Backend::Sqlite => vec![t.db.clone()],
+        };
+        let before = users(&t).await;
+        for round in 0..5 {
+            let sub = format!("twin-{round}");
+            let tasks: Vec<_> = (0..6)
+                .map(|i| {
+                    let db = dbs[i % dbs.len()].clone();
+                    let id = identity(&sub, Some(KBO_A), &["cpas_worker"], &sub);
+                    tokio::spawn(async move { oidc::sign_in(&db, now, &id).await })
+                })
+                .collect();
+            let mut ids = Vec::new();
+            for task in tasks {
+                let r = task.await.unwrap();
+                ids.push(
+                    r.unwrap_or_else(|e| panic!("{backend:?}: {e}"))
+                        .actor
+                        .user_id,
+                );
+            }
+            assert!(ids.iter().all(|i| *i == ids[0]), "{backend:?} {ids:?}");
+        }
+        assert_eq!(users(&t).await, before + 5, "{backend:?}");
+    }
+}

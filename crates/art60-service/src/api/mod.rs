@@ -6,6 +6,7 @@ pub mod cookies;
 mod dmfa_review;
 pub mod extract;
 mod handlers;
+mod impact_api;
 mod notify_api;
 mod openapi_doc;
 mod problem;
@@ -84,6 +85,7 @@ pub struct Settings {
         notify_api::inbox, notify_api::mark_read, notify_api::mark_all_read,
         notify_api::get_settings, notify_api::put_settings,
         notify_api::create_feedback, notify_api::list_feedback,
+        impact_api::create_run, impact_api::list_runs, impact_api::get_run, impact_api::notify_run,
     ),
     components(schemas(Problem)),
     modifiers(&SecurityAddon),
@@ -331,7 +333,16 @@ pub fn router(state: AppState) -> Router {
         .route("/queue", get(h::queue))
         .route("/cases/{reference}", get(h::open_case))
         .route("/audit", get(h::audit_list))
-        .route("/audit/verify", get(h::audit_verify));
+        .route("/audit/verify", get(h::audit_verify))
+        .route(
+            "/impact-runs",
+            get(impact_api::list_runs).post(impact_api::create_run),
+        )
+        .route("/impact-runs/{id}", get(impact_api::get_run))
+        .route(
+            "/impact-runs/{id}/notifications",
+            post(impact_api::notify_run),
+        );
     Router::new()
         .nest("/api/v1", v1)
         .route("/healthz", get(healthz))

@@ -20,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::m0009_login_source::M0009LoginSource),
             Box::new(super::m0010_audit_checkpoints::M0010AuditCheckpoints),
             Box::new(super::m0011_person_names::M0011PersonNames),
+            Box::new(super::m0016_impact_runs::M0016ImpactRuns),
         ]
     }
 }

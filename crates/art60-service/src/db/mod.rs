@@ -11,6 +11,7 @@ pub mod m0008_office_address;
 pub mod m0009_login_source;
 pub mod m0010_audit_checkpoints;
 pub mod m0011_person_names;
+pub mod m0016_impact_runs;
 pub mod migration;
 pub mod notify_entities;
 pub mod review;

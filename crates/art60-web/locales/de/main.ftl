@@ -408,6 +408,7 @@ notif-kind-deadline_tomorrow = Antwort morgen fällig
 notif-kind-overdue = Antwort überfällig
 notif-kind-window_opens = Zweite Berechnung möglich
 notif-kind-window_closes = Letzter Tag für eine zweite Berechnung
+notif-kind-reform_impact = Eine Reform verkürzt einen Vertrag: zweite Berechnung möglich
 account-title = Mein Konto
 account-language = Sprache des Portals und der E-Mails
 account-language-default = Die meines ÖSHZ (oder meines Browsers)

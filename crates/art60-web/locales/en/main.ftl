@@ -408,6 +408,7 @@ notif-kind-deadline_tomorrow = Answer due tomorrow
 notif-kind-overdue = Answer overdue
 notif-kind-window_opens = Second calculation possible
 notif-kind-window_closes = Last day for a second calculation
+notif-kind-reform_impact = A reform shortens a contract: second calculation possible
 account-title = My account
 account-language = Language of the portal and of e-mails
 account-language-default = As my CPAS (or my browser)

@@ -408,6 +408,7 @@ notif-kind-deadline_tomorrow = Réponse attendue demain
 notif-kind-overdue = Réponse en retard
 notif-kind-window_opens = Deuxième calcul possible
 notif-kind-window_closes = Dernier jour pour un deuxième calcul
+notif-kind-reform_impact = Une réforme raccourcit un contrat : deuxième calcul possible
 account-title = Mon compte
 account-language = Langue du portail et des e-mails
 account-language-default = Celle de mon CPAS (ou de mon navigateur)

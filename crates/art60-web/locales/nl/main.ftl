@@ -408,6 +408,7 @@ notif-kind-deadline_tomorrow = Antwoord morgen verwacht
 notif-kind-overdue = Antwoord te laat
 notif-kind-window_opens = Tweede berekening mogelijk
 notif-kind-window_closes = Laatste dag voor een tweede berekening
+notif-kind-reform_impact = Een hervorming verkort een contract: tweede berekening mogelijk
 account-title = Mijn account
 account-language = Taal van het portaal en van de e-mails
 account-language-default = Die van mijn OCMW (of mijn browser)

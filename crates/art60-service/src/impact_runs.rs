@@ -27,6 +27,18 @@ pub const MAX_STORED_ROWS: usize = 20_000;
 /// Largest proposal text accepted (a proposal is a few dated entries).
 pub const MAX_PROPOSAL_BYTES: usize = 64 * 1024;
 
+/// Example proposals the portal offers (file name, text), each checked by a test.
+pub const EXAMPLES: [(&str, &str); 2] = [
+    (
+        "shorter-2027.toml",
+        include_str!("../proposals/shorter-2027.toml"),
+    ),
+    (
+        "longer-2027.toml",
+        include_str!("../proposals/longer-2027.toml"),
+    ),
+];
+
 /// What to run: the body of `POST /api/v1/impact-runs` and the portal's form.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -386,4 +398,16 @@ pub fn csv(rows: &[ImpactRow]) -> Result<String> {
         .into_inner()
         .map_err(|e| ServiceError::Storage(format!("writing CSV: {e}")))?;
     String::from_utf8(bytes).map_err(|e| ServiceError::Storage(format!("writing CSV: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_example_proposals_apply() {
+        for (name, text) in super::EXAMPLES {
+            let a = art60_rules::proposal::apply(art60_rules::params::ParamSet::embedded(), text)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(format!("{}.toml", a.summary.id), name);
+        }
+    }
 }

@@ -450,7 +450,7 @@ pub async fn impact_run(
     let mut csv_link = format!("/impact/{id}/csv");
     let mut sep = '?';
     if let Some(c) = &q.change {
-        csv_link.push_str(&format!("{sep}change={}", urlencoding(c)));
+        csv_link.push_str(&format!("{sep}change={}", code_only(c)));
         sep = '&';
     }
     if let Some(c) = filter.cpas_id {
@@ -537,7 +537,8 @@ pub async fn impact_run(
     Ok(render(page.ctx.lang, &page))
 }
 
-fn urlencoding(s: &str) -> String {
+/// A change code as it may appear in a link (the codes are ASCII words): anything else dropped.
+fn code_only(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect()

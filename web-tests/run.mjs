@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import { notifyTests } from './notify.mjs';
 import { issue13Tests } from './issue13.mjs';
+import { impactTests } from './impact.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -385,6 +386,7 @@ try {
   await (await import('./contact.mjs')).contactFlow(browser, portal, { ok, axeCheck, login, shot });
   await notifyTests(browser, portal, { ok, axeCheck, login });
   await issue13Tests(browser, portal, { ok, axeCheck, login, shot });
+  await impactTests(browser, portal, { ok, axeCheck, login });
 } catch (e) {
   failures.push(`crashed: ${e.stack || e}`);
   console.log(e);

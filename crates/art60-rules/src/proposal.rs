@@ -57,15 +57,35 @@ fn check_entry(key: &str, path: &str, entry: &Value) -> Result<(), ProposalError
         path: &str,
         entry: &Value,
     ) -> Result<Value, ProposalError> {
-        let typed: Dated<T> = serde_path_to_error::deserialize(entry).map_err(|e| {
-            let inner = e.path().to_string();
-            let at = if inner == "." || inner.is_empty() {
+        let at = |inner: String| {
+            if inner == "." || inner.is_empty() {
                 path.to_string()
             } else {
                 format!("{path}.{inner}")
-            };
-            invalid(at, e.into_inner().to_string())
-        })?;
+            }
+        };
+        let typed: Dated<T> = match serde_path_to_error::deserialize(entry) {
+            Ok(t) => t,
+            Err(e) => {
+                // `Dated` flattens the value, and serde reads flattened fields from a buffer
+                // that loses their path: read the value's fields alone to name the one at fault.
+                if let Value::Object(fields) = entry {
+                    let mut own = fields.clone();
+                    for k in ["from", "to", "reference"] {
+                        own.remove(k);
+                    }
+                    if let Err(inner) = serde_path_to_error::deserialize::<_, T>(Value::Object(own))
+                    {
+                        let p = inner.path().to_string();
+                        if p != "." && !p.is_empty() {
+                            return Err(invalid(at(p), inner.into_inner().to_string()));
+                        }
+                    }
+                }
+                let p = e.path().to_string();
+                return Err(invalid(at(p), e.into_inner().to_string()));
+            }
+        };
         serde_json::to_value(&typed).map_err(|e| invalid(path, e.to_string()))
     }
     let back = match key {
@@ -397,6 +417,14 @@ prior_admission_cutoff = true
             apply(base, &extra).unwrap_err(),
             invalid("stage[0].mood", "unknown key")
         );
+        // A wrong type inside the flattened value is named down to its field.
+        let wrong = NEW_STAGE.replace("days = 234", "days = \"many\"");
+        match apply(base, &wrong) {
+            Err(ProposalError::Invalid { path, .. }) => {
+                assert_eq!(path, "stage[0].bands[0].days");
+            }
+            other => panic!("{other:?}"),
+        }
         let no_ref = NEW_STAGE.replace("reference = \"Projet de loi (test)\"", "");
         assert_eq!(
             apply(base, &no_ref).unwrap_err(),

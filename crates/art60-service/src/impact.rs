@@ -15,7 +15,7 @@ use art60_rules::{CalcRequest, CalcResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use rayon::prelude::*;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::audit::{self, Event, Who};
@@ -27,7 +27,7 @@ use crate::error::{Result, ServiceError};
 const PAGE: u64 = 2_000;
 
 /// Which requests an impact run looks at.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Selection {
     /// Statuses to include (default: sent and calculated).
     pub statuses: Vec<Status>,
@@ -67,7 +67,7 @@ pub struct Scenario {
 }
 
 /// One side of the comparison.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Answer {
     pub end_date: Option<NaiveDate>,
     pub first_benefit_date: Option<NaiveDate>,
@@ -79,7 +79,7 @@ pub struct Answer {
 }
 
 /// How the answer moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     Earlier,
@@ -89,7 +89,7 @@ pub enum Change {
 }
 
 /// One request recomputed.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ImpactRow {
     pub request_id: i64,
     pub reference: String,
@@ -114,7 +114,7 @@ pub struct ImpactRow {
 }
 
 /// Counts for one CPAS or office.
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct Tally {
     pub earlier: u64,
     pub later: u64,
@@ -148,7 +148,7 @@ impl Tally {
 }
 
 /// The whole run's summary.
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct Summary {
     pub total: Tally,
     /// By CPAS id.
@@ -464,6 +464,73 @@ fn first_difference(old: &CalcResult, new: &CalcResult) -> Option<String> {
         (Some(a), None) => Some(a.key.to_string()),
         (None, None) => None,
     })
+}
+
+fn date(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+fn num(n: Option<i64>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// The columns of the CSV report (the CLI's `--format csv`, the API's and the portal's).
+pub const CSV_HEADER: [&str; 21] = [
+    "reference",
+    "request_id",
+    "cpas_id",
+    "office_id",
+    "status",
+    "contract_start",
+    "overridden",
+    "end_before",
+    "end_after",
+    "da_before",
+    "da_after",
+    "days_to_work_before",
+    "days_to_work_after",
+    "requirement_before",
+    "requirement_after",
+    "regime_before",
+    "regime_after",
+    "change",
+    "diff_days",
+    "diff_working_days",
+    "first_difference_or_reason",
+];
+
+/// One row of the CSV report, in [`CSV_HEADER`]'s order.
+pub fn csv_record(r: &ImpactRow) -> Vec<String> {
+    let after = r.after.as_ref();
+    vec![
+        r.reference.clone(),
+        r.request_id.to_string(),
+        r.cpas_id.to_string(),
+        num(r.office_id),
+        r.status.to_string(),
+        date(r.contract_start),
+        r.overridden.to_string(),
+        date(r.before.end_date),
+        date(after.and_then(|a| a.end_date)),
+        date(r.before.first_benefit_date),
+        date(after.and_then(|a| a.first_benefit_date)),
+        num(r.before.days_to_work),
+        num(after.and_then(|a| a.days_to_work)),
+        num(r.before.requirement),
+        num(after.and_then(|a| a.requirement)),
+        r.before.regime.clone().unwrap_or_default(),
+        after.and_then(|a| a.regime.clone()).unwrap_or_default(),
+        serde_json::to_value(r.change)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        num(r.diff_days),
+        num(r.diff_working_days),
+        r.reason
+            .clone()
+            .or_else(|| r.first_difference.clone())
+            .unwrap_or_default(),
+    ]
 }
 
 /// Both regimes side by side (issue 15 §3): for a contract whose benefit application date

@@ -31,6 +31,7 @@ pub mod engine;
 pub mod error;
 pub mod escalations;
 pub mod impact;
+pub mod impact_runs;
 pub mod letters;
 pub mod login_throttle;
 pub mod messages;

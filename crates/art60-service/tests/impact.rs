@@ -6,7 +6,7 @@
 mod common;
 
 use art60_rules::params::ParamSet;
-use art60_service::db::{Status, audit_entry, request, user};
+use art60_service::db::{NotificationKind, Status, audit_entry, notification, request, user};
 use art60_service::impact::{self, Change, ImpactRow, Runner, Scenario, Selection};
 use art60_service::{Clock, audit};
 use axum::http::{Method, StatusCode};
@@ -334,6 +334,304 @@ async fn the_demo_shows_contracts_the_2026_reform_shortens() {
             .await
             .unwrap();
         }
+        t.finish().await;
+    }
+}
+
+/// Issue 15 §2: the API stores a run; its creator reads it again (filters, CSV); others get 404.
+#[tokio::test]
+async fn api_runs_are_stored_filtered_and_read_by_their_creator_only() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        t.clock.set(at("2026-11-02"));
+        let a1 = sent(&t, &t.a, NISS_1, "2026-12-01").await;
+        sent(&t, &t.b, NISS_2, "2026-12-01").await;
+        // Sessions opened before the clock moved have expired; tokens (the workers') have not.
+        let (admin, spoc, officer) = (
+            t.login("admin").await,
+            t.login("onem.spoc").await,
+            t.login("officer.namur").await,
+        );
+        let fed = t.login("fed.spoc").await;
+
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/impact-runs",
+                &t.a.worker,
+                Some(json!({"proposal": SHORTER})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.id();
+        assert_eq!(
+            r.headers["location"].to_str().unwrap(),
+            format!("/api/v1/impact-runs/{id}")
+        );
+        // The worker's own CPAS only.
+        assert_eq!(r.body["summary"]["requests"], 1, "{}", r.body);
+        assert_eq!(r.body["summary"]["total"]["earlier"], 1);
+        assert_eq!(r.body["proposal"]["id"], "test-reform");
+        assert!(
+            r.body.get("rows").is_none(),
+            "the answer to POST is the summary"
+        );
+
+        let path = format!("/api/v1/impact-runs/{id}");
+        let g = t.call(Method::GET, &path, &t.a.worker, None).await;
+        assert_eq!(g.status, StatusCode::OK, "{}", g.body);
+        let rows = g.body["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0]["request_id"], a1);
+        assert_eq!(rows[0]["change"], "earlier");
+        assert!(!g.body.to_string().contains(NISS_1));
+        let none = t
+            .call(
+                Method::GET,
+                &format!("{path}?change=unchanged"),
+                &t.a.worker,
+                None,
+            )
+            .await;
+        assert_eq!(none.body["rows"].as_array().unwrap().len(), 0);
+        let other_cpas = t
+            .call(
+                Method::GET,
+                &format!("{path}?change=earlier&cpas_id={}", t.b.cpas),
+                &t.a.worker,
+                None,
+            )
+            .await;
+        assert_eq!(other_cpas.body["rows"].as_array().unwrap().len(), 0);
+        assert_eq!(
+            other_cpas.body["summary"]["total"]["earlier"], 1,
+            "filters narrow the rows, not the summary"
+        );
+
+        // CSV: by ?format=csv or by Accept.
+        for (p, h) in [
+            (format!("{path}?format=csv"), vec![]),
+            (path.clone(), vec![("accept", "text/csv")]),
+        ] {
+            let c = t.call_with(Method::GET, &p, &t.a.worker, None, &h).await;
+            assert_eq!(c.status, StatusCode::OK);
+            assert!(
+                c.headers["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/csv")
+            );
+            let text = String::from_utf8(c.bytes.clone()).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.len(), 2, "{text}");
+            assert!(lines[0].starts_with("reference,request_id,"), "{text}");
+            assert!(lines[1].contains(",earlier,"), "{text}");
+        }
+        let bad = t
+            .call(
+                Method::GET,
+                &format!("{path}?format=xml"),
+                &t.a.worker,
+                None,
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+        // Another user's run is unknown to them, whatever their role.
+        for who in [&t.b.worker, &admin, &spoc, &officer] {
+            let o = t.call(Method::GET, &path, who, None).await;
+            assert_eq!(o.status, StatusCode::NOT_FOUND, "{}", o.body);
+        }
+        let list = t
+            .call(Method::GET, "/api/v1/impact-runs", &t.a.worker, None)
+            .await;
+        assert_eq!(list.body.as_array().unwrap().len(), 1);
+        let list = t
+            .call(Method::GET, "/api/v1/impact-runs", &t.b.worker, None)
+            .await;
+        assert_eq!(list.body.as_array().unwrap().len(), 0);
+
+        // Officer, ONEM SPOC and administrator may run; the SPOC and the administrator see all.
+        for (who, n) in [(&officer, 1), (&spoc, 2), (&admin, 2)] {
+            let r = t
+                .call(Method::POST, "/api/v1/impact-runs", who, Some(json!({})))
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            assert_eq!(r.body["summary"]["requests"], n, "{}", r.body);
+            assert_eq!(r.body["summary"]["total"]["unchanged"], n);
+        }
+        let f = t
+            .call(Method::POST, "/api/v1/impact-runs", &fed, Some(json!({})))
+            .await;
+        assert_eq!(f.status, StatusCode::FORBIDDEN, "{}", f.body);
+        t.finish().await;
+    }
+}
+
+/// A bad proposal names its path under `proposal`; a bad option `options`; nothing stored.
+#[tokio::test]
+async fn api_bad_proposals_and_options_are_422_with_their_field() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let cases = [
+            (
+                json!({"proposal": SHORTER.replace("days = 234", "days = \"many\"")}),
+                "proposal.stage[0].bands[0].days",
+            ),
+            (
+                json!({"proposal": SHORTER.replace("prior_admission_cutoff = true", "prior_admission_cutoff = true\nmood = 1")}),
+                "proposal.stage[0].mood",
+            ),
+            (json!({"proposal": "stage = ["}), "proposal"),
+            (
+                json!({"options": ["quarter_cap_method=sideways"]}),
+                "options",
+            ),
+            (json!({"statuses": []}), "statuses"),
+            (json!({"statuses": ["lost"]}), "statuses[0]"),
+            (json!({"colour": "red"}), "colour"),
+        ];
+        for (body, field) in cases {
+            let r = t
+                .call(
+                    Method::POST,
+                    "/api/v1/impact-runs",
+                    &t.a.worker,
+                    Some(body.clone()),
+                )
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{body}: {}",
+                r.body
+            );
+            assert_eq!(
+                r.headers["content-type"].to_str().unwrap(),
+                "application/problem+json"
+            );
+            let fields: Vec<&str> = r.body["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["field"].as_str().unwrap())
+                .collect();
+            assert!(
+                fields.iter().any(|f| f.starts_with(field)),
+                "{body}: {fields:?} (wanted {field})"
+            );
+        }
+        let list = t
+            .call(Method::GET, "/api/v1/impact-runs", &t.a.worker, None)
+            .await;
+        assert_eq!(list.body.as_array().unwrap().len(), 0);
+        t.finish().await;
+    }
+}
+
+/// From a run, an officer invites the CPAS of each request that ends earlier to ask a second
+/// calculation: once per request and run, with the reference and dates only.
+#[tokio::test]
+async fn notifying_from_a_run_happens_once_per_request_and_run() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        t.clock.set(at("2026-11-02"));
+        let a1 = sent(&t, &t.a, NISS_1, "2026-12-01").await;
+        let b1 = sent(&t, &t.b, NISS_2, "2026-12-01").await;
+        let (officer, spoc) = (t.login("officer.namur").await, t.login("onem.spoc").await);
+        let reform_rows = || async {
+            notification::Entity::find()
+                .filter(notification::Column::Kind.eq(NotificationKind::ReformImpact))
+                .all(&t.db.conn)
+                .await
+                .unwrap()
+        };
+
+        let run = t
+            .call(
+                Method::POST,
+                "/api/v1/impact-runs",
+                &officer,
+                Some(json!({"proposal": SHORTER})),
+            )
+            .await;
+        assert_eq!(run.status, StatusCode::CREATED, "{}", run.body);
+        let path = format!("/api/v1/impact-runs/{}/notifications", run.id());
+        let n = t.call(Method::POST, &path, &officer, None).await;
+        assert_eq!(n.status, StatusCode::OK, "{}", n.body);
+        assert_eq!(n.body["notified"], 1, "{}", n.body);
+        let first = reform_rows().await;
+        assert!(!first.is_empty());
+        assert!(first.iter().all(|r| r.request_id == a1), "{first:?}");
+        let payload = first[0].payload.to_string();
+        for secret in [NISS_1, "Test", "Person"] {
+            assert!(!payload.contains(secret), "{payload}");
+        }
+        let row = &first[0].payload;
+        let end: chrono::NaiveDate = row["end"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            row["from"].as_str().unwrap(),
+            (end - chrono::Duration::days(30)).to_string()
+        );
+        assert_eq!(
+            row["until"].as_str().unwrap(),
+            (end - chrono::Duration::days(15)).to_string()
+        );
+        assert!(row["reference"].is_string());
+
+        // A second click sends nothing new.
+        let again = t.call(Method::POST, &path, &officer, None).await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+        assert_eq!(again.body["notified"], 0, "{}", again.body);
+        assert_eq!(again.body["already"], 1, "{}", again.body);
+        assert_eq!(reform_rows().await.len(), first.len());
+
+        // Only officers and the ONEM SPOC notify, from their own runs.
+        let w = t
+            .call(
+                Method::POST,
+                "/api/v1/impact-runs",
+                &t.a.worker,
+                Some(json!({"proposal": SHORTER})),
+            )
+            .await;
+        let refused = t
+            .call(
+                Method::POST,
+                &format!("/api/v1/impact-runs/{}/notifications", w.id()),
+                &t.a.worker,
+                None,
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+        let theirs = t.call(Method::POST, &path, &spoc, None).await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.body);
+
+        // The SPOC's own run reaches both CPAS; a1 again (another run), b1 for the first time.
+        let s = t
+            .call(
+                Method::POST,
+                "/api/v1/impact-runs",
+                &spoc,
+                Some(json!({"proposal": SHORTER})),
+            )
+            .await;
+        let n = t
+            .call(
+                Method::POST,
+                &format!("/api/v1/impact-runs/{}/notifications", s.id()),
+                &spoc,
+                None,
+            )
+            .await;
+        assert_eq!(n.body["notified"], 2, "{}", n.body);
+        assert!(reform_rows().await.iter().any(|r| r.request_id == b1));
+        let audited = audit_entry::Entity::find()
+            .filter(audit_entry::Column::Action.eq("impact_notify"))
+            .all(&t.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(audited.len(), 3);
         t.finish().await;
     }
 }

@@ -166,6 +166,16 @@ impl Ctx {
             .as_ref()
             .is_some_and(|a| a.role == Role::AccessManager)
     }
+
+    /// The reform impact page: CPAS workers, officers, the ONEM SPOC and administrators.
+    pub fn sees_impact(&self) -> bool {
+        self.actor.as_ref().is_some_and(|a| {
+            matches!(
+                a.role,
+                Role::CpasWorker | Role::OnemOfficer | Role::OnemSpoc | Role::Administrator
+            )
+        })
+    }
     pub fn is_admin(&self) -> bool {
         self.actor
             .as_ref()

@@ -18,6 +18,7 @@ mod dpo_page;
 mod fields;
 pub mod form;
 pub mod i18n;
+mod impact_page;
 pub mod labels;
 mod law_page;
 mod letter;
@@ -197,6 +198,18 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .route("/queue", get(pages::queue_page))
+        .route(
+            "/impact",
+            get(impact_page::impact_form)
+                .post(impact_page::impact_post)
+                .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT)),
+        )
+        .route("/impact/{id}", get(impact_page::impact_run))
+        .route("/impact/{id}/csv", get(impact_page::impact_csv))
+        .route(
+            "/impact/{id}/notify",
+            get(back("/impact")).post(impact_page::impact_notify),
+        )
         .route("/requests/{id}/contact", get(contact::contact_get))
         .route(
             "/requests/{id}/messages",

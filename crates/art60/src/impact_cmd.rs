@@ -61,71 +61,6 @@ fn status_of(s: &str) -> anyhow::Result<Status> {
     })
 }
 
-fn date(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_default()
-}
-
-fn num(n: Option<i64>) -> String {
-    n.map(|n| n.to_string()).unwrap_or_default()
-}
-
-const HEADER: [&str; 21] = [
-    "reference",
-    "request_id",
-    "cpas_id",
-    "office_id",
-    "status",
-    "contract_start",
-    "overridden",
-    "end_before",
-    "end_after",
-    "da_before",
-    "da_after",
-    "days_to_work_before",
-    "days_to_work_after",
-    "requirement_before",
-    "requirement_after",
-    "regime_before",
-    "regime_after",
-    "change",
-    "diff_days",
-    "diff_working_days",
-    "first_difference_or_reason",
-];
-
-fn record(r: &ImpactRow) -> Vec<String> {
-    let after = r.after.as_ref();
-    vec![
-        r.reference.clone(),
-        r.request_id.to_string(),
-        r.cpas_id.to_string(),
-        num(r.office_id),
-        r.status.to_string(),
-        date(r.contract_start),
-        r.overridden.to_string(),
-        date(r.before.end_date),
-        date(after.and_then(|a| a.end_date)),
-        date(r.before.first_benefit_date),
-        date(after.and_then(|a| a.first_benefit_date)),
-        num(r.before.days_to_work),
-        num(after.and_then(|a| a.days_to_work)),
-        num(r.before.requirement),
-        num(after.and_then(|a| a.requirement)),
-        r.before.regime.clone().unwrap_or_default(),
-        after.and_then(|a| a.regime.clone()).unwrap_or_default(),
-        serde_json::to_value(r.change)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-        num(r.diff_days),
-        num(r.diff_working_days),
-        r.reason
-            .clone()
-            .or_else(|| r.first_difference.clone())
-            .unwrap_or_default(),
-    ]
-}
-
 fn tally_line(name: &str, t: &Tally) -> String {
     format!(
         "{name:<14} {:>8} {:>8} {:>10} {:>15} {:>13} {:>13}",
@@ -178,7 +113,7 @@ impl Report {
         Ok(match format {
             Format::Csv => {
                 let mut c = csv::Writer::from_writer(w);
-                c.write_record(HEADER)?;
+                c.write_record(impact::CSV_HEADER)?;
                 Report::Csv(Box::new(c))
             }
             Format::Json => {
@@ -198,7 +133,7 @@ impl Report {
 
     fn row(&mut self, r: &ImpactRow) -> anyhow::Result<()> {
         match self {
-            Report::Csv(c) => c.write_record(record(r))?,
+            Report::Csv(c) => c.write_record(impact::csv_record(r))?,
             Report::Json { w, first } => {
                 if !*first {
                     w.write_all(b",")?;
@@ -207,7 +142,7 @@ impl Report {
                 serde_json::to_writer(&mut *w, r)?;
             }
             Report::Text(w) => {
-                let f = record(r);
+                let f = impact::csv_record(r);
                 writeln!(
                     w,
                     "{:<16} {:>10} {:>10} {:>10} {:>6} {:>5}  {}",

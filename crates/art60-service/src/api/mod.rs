@@ -8,6 +8,7 @@ mod dmfa_upload;
 mod dpo_api;
 pub mod extract;
 mod handlers;
+mod impact_api;
 mod notify_api;
 mod openapi_doc;
 mod org_api;
@@ -97,6 +98,7 @@ pub struct Settings {
         dpo_api::access_export,
         org_api::sign_in_methods, org_api::list_org_users, org_api::grant_org_role,
         org_api::withdraw_org_role,
+        impact_api::create_run, impact_api::list_runs, impact_api::get_run, impact_api::notify_run,
     ),
     components(schemas(Problem)),
     modifiers(&SecurityAddon),
@@ -351,7 +353,16 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{reference}", get(h::open_case))
         .route("/audit", get(h::audit_list))
         .route("/audit/verify", get(h::audit_verify))
-        .route("/dpo/access-export", post(dpo_api::access_export));
+        .route("/dpo/access-export", post(dpo_api::access_export))
+        .route(
+            "/impact-runs",
+            get(impact_api::list_runs).post(impact_api::create_run),
+        )
+        .route("/impact-runs/{id}", get(impact_api::get_run))
+        .route(
+            "/impact-runs/{id}/notifications",
+            post(impact_api::notify_run),
+        );
     Router::new()
         .nest("/api/v1", v1)
         .route("/healthz", get(healthz))

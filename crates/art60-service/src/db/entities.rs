@@ -570,3 +570,27 @@ pub mod audit_checkpoint {
     pub enum Relation {}
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// A stored reform impact run (issue 15 §2), read by its creator only.
+pub mod impact_run {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "impact_runs")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub created_by: i64,
+        pub created_at: DateTimeUtc,
+        pub parameters: String,
+        pub proposal: Option<Json>,
+        pub options: Json,
+        pub as_of: Date,
+        pub selection: Json,
+        pub summary: Json,
+        pub rows: Json,
+        pub truncated: bool,
+    }
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -13,6 +13,7 @@ pub mod m0010_audit_checkpoints;
 pub mod m0011_person_names;
 pub mod m0013_retention;
 pub mod m0014_oidc;
+pub mod m0016_impact_runs;
 pub mod migration;
 pub mod notify_entities;
 pub mod retention_entities;

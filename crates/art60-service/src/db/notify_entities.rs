@@ -47,10 +47,14 @@ pub enum NotificationKind {
     /// Last day to ask a second calculation (to the CPAS).
     #[sea_orm(string_value = "window_closes")]
     WindowCloses,
+    /// A reform shortens the contract: a second calculation may be asked in the new window
+    /// (to the CPAS, from an impact run, issue 15 §2).
+    #[sea_orm(string_value = "reform_impact")]
+    ReformImpact,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 9] = [
+    pub const ALL: [NotificationKind; 10] = [
         NotificationKind::Received,
         NotificationKind::Calculated,
         NotificationKind::Modified,
@@ -60,6 +64,7 @@ impl NotificationKind {
         NotificationKind::Overdue,
         NotificationKind::WindowOpens,
         NotificationKind::WindowCloses,
+        NotificationKind::ReformImpact,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -72,6 +77,7 @@ impl NotificationKind {
             NotificationKind::Overdue => "overdue",
             NotificationKind::WindowOpens => "window_opens",
             NotificationKind::WindowCloses => "window_closes",
+            NotificationKind::ReformImpact => "reform_impact",
         }
     }
     pub fn parse(s: &str) -> Option<NotificationKind> {

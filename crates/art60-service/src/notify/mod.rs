@@ -516,6 +516,7 @@ pub async fn render_for<C: ConnectionTrait>(
         ("from", date_var(p, "from")),
         ("until", date_var(p, "until")),
         ("end", date_var(p, "end")),
+        ("end_before", date_var(p, "end_before")),
     ];
     Ok(mail::render(lang, n.kind, &vars))
 }

@@ -196,7 +196,8 @@ pub fn before(base: &ParamSet, date: NaiveDate) -> Result<ParamSet, ProposalErro
         }
         set.insert(
             "version".into(),
-            Value::String(format!("{}-before-{date}", base.version)),
+            // A version name, not a date of a case: written without the dashes of a date.
+            Value::String(format!("{}-before-{}", base.version, date.format("%Y%m%d"))),
         );
     }
     // Not `check`ed: a parameter that only exists since `date` has no entry then, and a
@@ -458,11 +459,7 @@ prior_admission_cutoff = true
             s.value.bands.iter().map(|b| b.days).collect::<Vec<_>>(),
             [312, 468, 624]
         );
-        assert!(
-            old.version.ends_with("-before-2026-03-01"),
-            "{}",
-            old.version
-        );
+        assert!(old.version.ends_with("-before-20260301"), "{}", old.version);
     }
 
     #[test]

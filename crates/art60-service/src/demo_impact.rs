@@ -7,7 +7,7 @@
 //! "Sized before the reform" is reproduced with the parameter set as it stood then
 //! (`proposal::before`: today's embedded set without the entries that start on or after the
 //! reform date, the last earlier entry of each parameter left open-ended). The stored answer
-//! carries that set's version (`…-before-2026-03-01`), so the demo never passes it off as
+//! carries that set's version (`…-before-20260301`), so the demo never passes it off as
 //! today's.
 
 use art60_rules::params::ParamSet;

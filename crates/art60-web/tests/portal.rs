@@ -2052,7 +2052,7 @@ async fn a_contract_across_the_reform_shows_old_and_new_rules_side_by_side() {
                 assert!(section.contains("<td>468</td><td>312</td>"), "{section}");
                 assert!(section.contains("01/03/2026"), "{section}");
                 // Sized before the reform was published: the record's parameters are named.
-                assert!(section.contains("before-2026-03-01"), "{section}");
+                assert!(section.contains("before-20260301"), "{section}");
                 across += 1;
             }
             None if main.contains(r#"id="standing""#) => single += 1,

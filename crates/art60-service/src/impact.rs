@@ -151,9 +151,11 @@ impl Tally {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct Summary {
     pub total: Tally,
-    /// By CPAS id.
+    /// By CPAS id (JSON object keys are strings: the document says so, schemathesis checks).
+    #[schema(value_type = BTreeMap<String, Tally>)]
     pub by_cpas: BTreeMap<i64, Tally>,
     /// By office id (`0`: never sent to an office).
+    #[schema(value_type = BTreeMap<String, Tally>)]
     pub by_office: BTreeMap<i64, Tally>,
     pub requests: u64,
 }

@@ -8,7 +8,7 @@ use art60_service::db::audit_entry;
 use axum::http::{Method, StatusCode};
 use common::*;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn stale_etag_lets_only_one_officer_decide() {
@@ -878,4 +878,34 @@ async fn every_api_error_is_problem_json() {
         );
         assert_eq!(r.body["status"], want.as_u16(), "{method} {path}");
     }
+}
+
+/// JSON object keys are strings: a map keyed by ids (the impact summary by CPAS and office)
+/// must not be documented with integer `propertyNames`, which every response violates
+/// (schemathesis in CI found it).
+#[test]
+fn map_keys_are_documented_as_strings() {
+    fn walk(v: &Value, path: &str, bad: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(p) = m.get("propertyNames")
+                    && p.get("type").is_some_and(|t| t != "string")
+                {
+                    bad.push(path.to_string());
+                }
+                for (k, x) in m {
+                    walk(x, &format!("{path}/{k}"), bad);
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    walk(x, &format!("{path}/{i}"), bad);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut bad = Vec::new();
+    walk(&art60_service::api::openapi(), "", &mut bad);
+    assert!(bad.is_empty(), "{bad:?}");
 }

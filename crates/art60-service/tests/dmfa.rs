@@ -35,32 +35,14 @@ fn sample() -> Vec<u8> {
 
 /// The declared person in CPAS A with a draft request typing one work period in 2022Q2.
 async fn declared_draft(t: &TestApp) -> (i64, i64, String) {
-    let p = t
-        .call(
-            Method::POST,
-            "/api/v1/persons",
-            &t.a.worker,
-            Some(json!({"niss": DECLARED, "last_name": "Test", "first_name": "Declared", "birth_date": "1977-10-15"})),
+    let (p, _, r) = t
+        .draft_of(
+            &t.a,
+            json!({"niss": DECLARED, "last_name": "Test", "first_name": "Declared", "birth_date": "1977-10-15"}),
+            "2024-07-01",
+            Some(json!([{"kind": "work", "start": "2022-04-01", "end": "2022-06-30"}])),
         )
         .await;
-    assert!(p.status.is_success(), "{}", p.body);
-    let e = t
-        .call(
-            Method::POST,
-            "/api/v1/employments",
-            &t.a.worker,
-            Some(json!({"person_id": p.id(), "contract_start": "2024-07-01"})),
-        )
-        .await;
-    assert_eq!(e.status, StatusCode::CREATED, "{}", e.body);
-    let mut body = new_request(e.id(), "2024-07-01");
-    body["input"]["history"] = json!([
-        {"kind": "work", "start": "2022-04-01", "end": "2022-06-30"}
-    ]);
-    let r = t
-        .call(Method::POST, "/api/v1/requests", &t.a.worker, Some(body))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     (p.id(), r.id(), r.etag())
 }
 
@@ -245,36 +227,17 @@ async fn one_cpas_dmfa_never_reaches_another_cpas() {
         let t = TestApp::new(backend).await;
         t.clock.set(at("2024-06-10"));
         let (_, a_request, _) = declared_draft(&t).await;
-        let b_request = {
-            let p = t
-                .call(
-                    Method::POST,
-                    "/api/v1/persons",
-                    &t.b.worker,
-                    Some(json!({"niss": DECLARED, "last_name": "Other", "first_name": "Name", "birth_date": "1977-10-15"})),
-                )
-                .await;
-            // (201: tests/api.rs `a_known_niss_discloses_nothing_to_another_cpas`.)
-            assert!(p.status.is_success(), "{}", p.body);
-            let e = t
-                .call(
-                    Method::POST,
-                    "/api/v1/employments",
-                    &t.b.worker,
-                    Some(json!({"person_id": p.id(), "contract_start": "2024-07-01"})),
-                )
-                .await;
-            let r = t
-                .call(
-                    Method::POST,
-                    "/api/v1/requests",
-                    &t.b.worker,
-                    Some(new_request(e.id(), "2024-07-01")),
-                )
-                .await;
-            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-            r.id()
-        };
+        // (201 for B: tests/api.rs `a_known_niss_discloses_nothing_to_another_cpas`.)
+        let b_request = t
+            .draft_of(
+                &t.b,
+                json!({"niss": DECLARED, "last_name": "Other", "first_name": "Name", "birth_date": "1977-10-15"}),
+                "2024-07-01",
+                None,
+            )
+            .await
+            .2
+            .id();
         let worker_a = actor(&t, "worker.namur").await;
         let r = dmfa::import(&t.db, t.clock.now(), Importer::User(&worker_a), sample())
             .await

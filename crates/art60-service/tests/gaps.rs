@@ -46,30 +46,14 @@ async fn actor(t: &TestApp, username: &str) -> Actor {
 
 /// The declared person in CPAS A with a draft typing `history`.
 async fn declared_draft(t: &TestApp, history: Value) -> (i64, i64, String) {
-    let p = t
-        .call(
-            Method::POST,
-            "/api/v1/persons",
-            &t.a.worker,
-            Some(json!({"niss": DECLARED, "last_name": "Test", "first_name": "Declared", "birth_date": "1977-10-15"})),
+    let (p, _, r) = t
+        .draft_of(
+            &t.a,
+            json!({"niss": DECLARED, "last_name": "Test", "first_name": "Declared", "birth_date": "1977-10-15"}),
+            "2024-07-01",
+            Some(history),
         )
         .await;
-    assert!(p.status.is_success(), "{}", p.body);
-    let e = t
-        .call(
-            Method::POST,
-            "/api/v1/employments",
-            &t.a.worker,
-            Some(json!({"person_id": p.id(), "contract_start": "2024-07-01"})),
-        )
-        .await;
-    assert_eq!(e.status, StatusCode::CREATED, "{}", e.body);
-    let mut body = new_request(e.id(), "2024-07-01");
-    body["input"]["history"] = history;
-    let r = t
-        .call(Method::POST, "/api/v1/requests", &t.a.worker, Some(body))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     (p.id(), r.id(), r.etag())
 }
 

@@ -28,33 +28,14 @@ prior_admission_cutoff = true
 
 /// A sent request of `org` for a full-time contract from `start`, with its computed answer.
 async fn sent(t: &TestApp, org: &Org, niss: &str, start: &str) -> i64 {
-    let p = t
-        .call(
-            Method::POST,
-            "/api/v1/persons",
-            &org.worker,
-            Some(json!({"niss": niss, "last_name": "Test", "first_name": "Person", "birth_date": "1995-03-10"})),
+    let (_, _, r) = t
+        .draft_of(
+            org,
+            json!({"niss": niss, "last_name": "Test", "first_name": "Person", "birth_date": "1995-03-10"}),
+            start,
+            None,
         )
         .await;
-    assert!(p.status.is_success(), "{}", p.body);
-    let e = t
-        .call(
-            Method::POST,
-            "/api/v1/employments",
-            &org.worker,
-            Some(json!({"person_id": p.id(), "contract_start": start})),
-        )
-        .await;
-    assert_eq!(e.status, StatusCode::CREATED, "{}", e.body);
-    let r = t
-        .call(
-            Method::POST,
-            "/api/v1/requests",
-            &org.worker,
-            Some(new_request(e.id(), start)),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let s = t.act(&org.worker, r.id(), "send", &r.etag(), None).await;
     assert_eq!(s.status, StatusCode::OK, "{}", s.body);
     assert!(s.body["end_date"].is_string(), "{}", s.body);

@@ -375,13 +375,28 @@ impl TestApp {
     /// A person, an employment and a draft request in CPAS `org` (EX24: born 1995-03-10,
     /// full time from 2024-07-01).
     pub async fn draft(&self, org: &Org, niss: &str) -> Resp {
+        self.draft_of(
+            org,
+            json!({"niss": niss, "last_name": "Test", "first_name": "Person", "birth_date": "1995-03-10"}),
+            "2024-07-01",
+            None,
+        )
+        .await
+        .2
+    }
+
+    /// `person` (the body of `POST /persons`) registered by `org`, an employment from `start`
+    /// and a draft request for it, full time, typing `history` when given: the person's
+    /// response, the employment's id and the request's response.
+    pub async fn draft_of(
+        &self,
+        org: &Org,
+        person: Value,
+        start: &str,
+        history: Option<Value>,
+    ) -> (Resp, i64, Resp) {
         let p = self
-            .call(
-                Method::POST,
-                "/api/v1/persons",
-                &org.worker,
-                Some(json!({"niss": niss, "last_name": "Test", "first_name": "Person", "birth_date": "1995-03-10"})),
-            )
+            .call(Method::POST, "/api/v1/persons", &org.worker, Some(person))
             .await;
         assert!(p.status.is_success(), "{}", p.body);
         let e = self
@@ -389,20 +404,19 @@ impl TestApp {
                 Method::POST,
                 "/api/v1/employments",
                 &org.worker,
-                Some(json!({"person_id": p.id(), "contract_start": "2024-07-01"})),
+                Some(json!({"person_id": p.id(), "contract_start": start})),
             )
             .await;
         assert_eq!(e.status, StatusCode::CREATED, "{}", e.body);
+        let mut body = new_request(e.id(), start);
+        if let Some(h) = history {
+            body["input"]["history"] = h;
+        }
         let r = self
-            .call(
-                Method::POST,
-                "/api/v1/requests",
-                &org.worker,
-                Some(new_request(e.id(), "2024-07-01")),
-            )
+            .call(Method::POST, "/api/v1/requests", &org.worker, Some(body))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-        r
+        (p, e.id(), r)
     }
 
     pub async fn act(

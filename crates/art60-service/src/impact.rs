@@ -559,11 +559,17 @@ pub struct Regimes {
 /// [`Regimes`] for a stored request, from its stored engine input (the person's real birth
 /// date: the age decides the old rules' requirement) and its computed result. `None` when the
 /// contract start and the DA fall under the same rules.
+/// `contract_start` (the form's) lets a request under one regime, most of them, answer
+/// without reading the stored input: the request page calls this on every view.
 pub async fn regimes_of_request(
     db: &Db,
     request_id: i64,
+    contract_start: NaiveDate,
     computed: &CalcResult,
 ) -> Result<Option<Regimes>> {
+    if crossing(ParamSet::embedded(), contract_start, computed).is_none() {
+        return Ok(None);
+    }
     let Some(input) = request_engine_input::Entity::find_by_id(request_id)
         .one(&db.conn)
         .await?
@@ -578,16 +584,24 @@ pub async fn regimes_of_request(
         .map_err(|e| ServiceError::Storage(format!("regimes: {e}")))
 }
 
+type RegimeEntry = art60_rules::params::Dated<art60_rules::params::RegimeDef>;
+
+/// The regime entries at the contract start and at the answer's DA, when they differ.
+fn crossing<'p>(
+    params: &'p ParamSet,
+    start: NaiveDate,
+    result: &CalcResult,
+) -> Option<(&'p RegimeEntry, &'p RegimeEntry)> {
+    let at_start = params.regime_at(start).ok()?;
+    let at_da = params.regime_at(result.first_benefit_date()?).ok()?;
+    (at_start.value.id != at_da.value.id).then_some((at_start, at_da))
+}
+
 /// [`Regimes`] of one answer under `params` (pure).
 pub fn regimes(req: &CalcRequest, result: &CalcResult, params: &ParamSet) -> Option<Regimes> {
-    let start = req.contract.as_ref()?.start;
+    let (at_start, at_da) = crossing(params, req.contract.as_ref()?.start, result)?;
     let da = result.first_benefit_date()?;
-    let at_start = params.regime_at(start).ok()?;
-    let at_da = params.regime_at(da).ok()?;
-    if at_start.value.id == at_da.value.id {
-        return None;
-    }
-    let name = |d: &art60_rules::params::Dated<art60_rules::params::RegimeDef>| {
+    let name = |d: &RegimeEntry| {
         serde_json::to_value(d.value.id)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))

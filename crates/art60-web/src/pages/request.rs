@@ -157,8 +157,9 @@ async fn final_summary(
         .result
         .clone()
         .and_then(|r| serde_json::from_value::<CalcResult>(r).ok());
-    if let Some(c) = computed
-        && let Ok(Some(r)) = art60_service::impact::regimes_of_request(&st.db, v.id, &c).await
+    if let (Some(c), Some(start)) = (computed, req.contract.as_ref().map(|k| k.start))
+        && let Ok(Some(r)) =
+            art60_service::impact::regimes_of_request(&st.db, v.id, start, &c).await
     {
         sum.regimes = Some(crate::summary::regimes_view(ctx.lang, &r));
     }

@@ -134,7 +134,7 @@ pub async fn export(
         collect(conn, p, &mut out).await?;
     }
     let tx = db.begin_write().await?;
-    out.export_audit_seq = audit::append(
+    out.export_audit_seq = audit::append_chained(
         &tx.txn,
         now,
         &actor.who(),

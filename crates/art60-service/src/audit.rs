@@ -2,24 +2,24 @@
 //! one and its own hash over its content, so editing, deleting or reordering any row breaks
 //! the chain from there on; `audit_head` holds the last hash, so cutting the tail shows too.
 //!
-//! Appends happen in the caller's transaction, after a write to `audit_head`: that row lock
-//! (PostgreSQL) or the writer slot (SQLite) orders appends, also across processes.
+//! An entry is written in the caller's transaction and chained right after its commit, by a
+//! group append that orders entries under the `audit_head` row lock (PostgreSQL) or the
+//! writer slot (SQLite), also across processes: `db::chain`.
 
-use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use crate::db::{audit_entry, audit_head};
+use crate::db::chain::{self, entry_hash};
+use crate::db::{audit_entry, audit_head, audit_pending};
 use crate::error::Result;
 
-/// The `prev_hash` of the first entry.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub use crate::db::chain::GENESIS;
 
 /// Who acted, as recorded (ids and role only: never a name).
 #[derive(Debug, Clone, Default)]
@@ -42,84 +42,47 @@ pub struct Event {
     pub after: Option<Value>,
 }
 
-/// The hashed content of an entry, in a fixed field order.
-#[derive(Serialize)]
-struct Hashed<'a> {
-    seq: i64,
-    at: String,
-    actor_user_id: Option<i64>,
-    actor_role: Option<&'a str>,
-    actor_org: Option<&'a str>,
-    action: &'a str,
-    entity: &'a str,
-    entity_id: Option<i64>,
-    person_id: Option<i64>,
-    reason: Option<&'a str>,
-    before: Option<&'a Value>,
-    after: Option<&'a Value>,
-}
-
-fn entry_hash(prev: &str, e: &audit_entry::Model) -> String {
-    let content = Hashed {
-        seq: e.seq,
-        at: e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        actor_user_id: e.actor_user_id,
-        actor_role: e.actor_role.as_deref(),
-        actor_org: e.actor_org.as_deref(),
-        action: &e.action,
-        entity: &e.entity,
-        entity_id: e.entity_id,
-        person_id: e.person_id,
-        reason: e.reason.as_deref(),
-        before: e.before.as_ref(),
-        after: e.after.as_ref(),
-    };
-    let mut h = Sha256::new();
-    h.update(prev.as_bytes());
-    h.update(b"\n");
-    // Serialising plain data to a Vec cannot fail.
-    h.update(serde_json::to_vec(&content).unwrap_or_default());
-    hex::encode(h.finalize())
-}
-
-/// Appends one entry inside `txn`.
+/// Records one entry inside `txn`. It joins the chain when the transaction's
+/// `WriteTx::commit` returns (group append, `db::chain`): nothing shared is locked here.
 pub async fn append<C: ConnectionTrait>(
     txn: &C,
     now: DateTime<Utc>,
     who: &Who,
     ev: Event,
+) -> Result<()> {
+    audit_pending::ActiveModel {
+        id: NotSet,
+        at: Set(now),
+        actor_user_id: Set(who.user_id),
+        actor_role: Set(who.role.clone()),
+        actor_org: Set(who.org.clone()),
+        action: Set(ev.action.to_owned()),
+        entity: Set(ev.entity.to_owned()),
+        entity_id: Set(ev.entity_id),
+        person_id: Set(ev.person_id),
+        reason: Set(ev.reason),
+        before: Set(ev.before),
+        after: Set(ev.after),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// Appends one entry inside `txn` at once, under the `audit_head` row lock held until the
+/// commit, and returns its position: for the rare callers that report the position (the
+/// access export, the retention report). Every other write uses `append`, which does not
+/// make concurrent transactions wait for each other.
+pub async fn append_chained<C: ConnectionTrait>(
+    txn: &C,
+    now: DateTime<Utc>,
+    who: &Who,
+    ev: Event,
 ) -> Result<i64> {
-    // One round trip: take the row lock, bump and read the head (RETURNING works on
-    // PostgreSQL and on SQLite >= 3.35).
-    let bump = Query::update()
-        .table("audit_head")
-        .value("seq", Expr::col("seq").add(1))
-        .and_where(Expr::col("id").eq(1))
-        .returning(Query::returning().columns(["seq", "hash", "at"]))
-        .to_owned();
-    let row = txn
-        .query_one(&bump)
-        .await?
-        .ok_or(crate::error::ServiceError::Storage(
-            "audit_head row missing: the database was not migrated".into(),
-        ))?;
-    let head = audit_head::Model {
-        id: 1,
-        seq: row.try_get("", "seq")?,
-        hash: row.try_get("", "hash")?,
-        at: row.try_get("", "at")?,
-    };
-    // `now` was read before this transaction took the head; a concurrent append may have
-    // taken it in between with a later time. The trail stays in time order: an entry is
-    // never earlier than its predecessor (the difference is the wait for the lock).
-    // The databases keep microseconds; hash what will be read back.
-    let at = Ord::max(
-        now.trunc_subsecs(6),
-        head.at.unwrap_or(now).trunc_subsecs(6),
-    );
+    let mut head = chain::lock_head(txn).await?;
     let mut entry = audit_entry::Model {
-        seq: head.seq,
-        at,
+        seq: 0,
+        at: now,
         actor_user_id: who.user_id,
         actor_role: who.role.clone(),
         actor_org: who.org.clone(),
@@ -130,20 +93,13 @@ pub async fn append<C: ConnectionTrait>(
         reason: ev.reason,
         before: ev.before,
         after: ev.after,
-        prev_hash: head.hash.clone(),
+        prev_hash: String::new(),
         hash: String::new(),
     };
-    entry.hash = entry_hash(&head.hash, &entry);
+    chain::link(&mut head, &mut entry);
     let seq = entry.seq;
-    let hash = entry.hash.clone();
     audit_entry::ActiveModel::from(entry).insert(txn).await?;
-    let set_hash = Query::update()
-        .table("audit_head")
-        .value("hash", hash)
-        .value("at", at)
-        .and_where(Expr::col("id").eq(1))
-        .to_owned();
-    txn.execute(&set_hash).await?;
+    chain::set_head(txn, &head).await?;
     tracing::debug!(target: "audit", seq, action = ev.action, entity = ev.entity, "audit");
     Ok(seq)
 }

@@ -390,7 +390,7 @@ pub async fn run(
             report.add(&p);
             report.subjects.push(pid);
             if !opts.dry_run {
-                let seq = audit::append(
+                let seq = audit::append_chained(
                     &tx.txn,
                     now,
                     who,
@@ -438,7 +438,7 @@ pub async fn run(
                 o.remove("audit_seq");
             }
             report.audit_seq = Some(
-                audit::append(
+                audit::append_chained(
                     &tx.txn,
                     now,
                     who,

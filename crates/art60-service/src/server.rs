@@ -187,6 +187,12 @@ pub async fn run_with(
         .transpose()?
         .map(Arc::new);
     let db = Db::connect_pool(&cfg.database_url, None, cfg.db_pool).await?;
+    // Entries committed just before a crash wait for a chaining transaction: chain them now
+    // rather than at the next write.
+    let recovered = db.chain.chain_pending().await?;
+    if recovered > 0 {
+        tracing::info!(entries = recovered, "audit entries chained after a restart");
+    }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let cost = PasswordCost::default();
     let creds = seed_on_start(&db, cfg.demo, clock.now(), cost).await?;

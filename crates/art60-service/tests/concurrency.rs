@@ -334,3 +334,123 @@ async fn retries_of_a_refused_creation_with_one_idempotency_key_never_fail_with_
         t.finish().await;
     }
 }
+
+fn event(action: &'static str) -> art60_service::audit::Event {
+    art60_service::audit::Event {
+        action,
+        entity: "test",
+        ..Default::default()
+    }
+}
+
+/// Issue 16 §1: an audited write no longer holds the chain's head until its commit. Before,
+/// `audit::append` locked the `audit_head` row in the writer's transaction, so a second
+/// writer's append waited for the first one's commit (every audited write of the service in
+/// one queue). Now the second commits, and is chained, while the first is still open; the
+/// first is chained after it. PostgreSQL only (SQLite has one writer at a time anyway).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_open_audited_transaction_does_not_hold_up_another_one() {
+    let Some(backend) = backends().into_iter().find(|b| *b == Backend::Postgres) else {
+        eprintln!("SKIPPED: PostgreSQL only (ART60_TEST_DATABASE_URL not set)");
+        return;
+    };
+    let t = TestApp::new(backend).await;
+    let who = art60_service::audit::Who::default();
+    let now = t.clock_now();
+    let first = t.db.begin_write().await.unwrap();
+    art60_service::audit::append(&first.txn, now, &who, event("first"))
+        .await
+        .unwrap();
+    // The timeout only turns the old behaviour (waiting forever on the row lock) into a
+    // failure; the second write takes milliseconds.
+    let second = async {
+        let tx = t.db.begin_write().await.unwrap();
+        art60_service::audit::append(&tx.txn, now, &who, event("second"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(20), second)
+        .await
+        .expect("the second audited write waited for the first one's commit");
+    first.commit().await.unwrap();
+    let actions: Vec<String> = audit_entry::Entity::find()
+        .filter(audit_entry::Column::Entity.eq("test"))
+        .all(&t.db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, ["second", "first"], "chained in commit order");
+    let v = art60_service::audit::verify(&t.db.conn).await.unwrap();
+    assert!(v.first_broken.is_none(), "{v:?}");
+    t.finish().await;
+}
+
+/// Issue 16 §1: entries left by transactions that committed but were not chained (a process
+/// stopped in between) are chained together by the next chaining, in one transaction per
+/// batch, and the trail verifies; a commit returns only once its own entry is chained.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn committed_entries_waiting_for_the_chain_are_chained_together() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let who = art60_service::audit::Who::default();
+        let now = t.clock_now();
+        let before = audit_entry::Entity::find().count(&t.db.conn).await.unwrap();
+        // Committed without `WriteTx::commit`: as if the process stopped after each commit.
+        for action in ["lost-1", "lost-2", "lost-3"] {
+            let tx = t.db.begin_write().await.unwrap();
+            art60_service::audit::append(&tx.txn, now, &who, event(action))
+                .await
+                .unwrap();
+            tx.txn.commit().await.unwrap();
+        }
+        assert_eq!(
+            audit_entry::Entity::find().count(&t.db.conn).await.unwrap(),
+            before,
+            "not chained yet"
+        );
+        assert_eq!(t.db.chain.chain_pending().await.unwrap(), 3);
+        assert_eq!(
+            t.db.chain.chain_pending().await.unwrap(),
+            0,
+            "nothing twice"
+        );
+        // Many writers at once: each commit returns with its entry in the chain.
+        let mut tasks = Vec::new();
+        for i in 0..24 {
+            let db = t.db.clone();
+            let who = who.clone();
+            tasks.push(tokio::spawn(async move {
+                let tx = db.begin_write().await.unwrap();
+                let ev = art60_service::audit::Event {
+                    reason: Some(format!("writer {i}")),
+                    ..event("many")
+                };
+                art60_service::audit::append(&tx.txn, now, &who, ev)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                audit_entry::Entity::find()
+                    .filter(audit_entry::Column::Reason.eq(format!("writer {i}")))
+                    .count(&db.conn)
+                    .await
+                    .unwrap()
+            }));
+        }
+        for task in tasks {
+            assert_eq!(
+                task.await.unwrap(),
+                1,
+                "a commit returned before its entry was chained"
+            );
+        }
+        let entries = audit_entry::Entity::find().count(&t.db.conn).await.unwrap();
+        assert_eq!(entries, before + 3 + 24);
+        let v = art60_service::audit::verify(&t.db.conn).await.unwrap();
+        assert!(v.first_broken.is_none(), "{v:?}");
+        assert_eq!(v.entries as u64, entries);
+        t.finish().await;
+    }
+}

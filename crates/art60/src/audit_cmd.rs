@@ -133,6 +133,12 @@ async fn verify(
     let db = Db::connect(&database_url)
         .await
         .context("opening the database")?;
+    // Committed entries still waiting for the chain (a process stopped between a commit and
+    // its chaining) are chained first: they are part of the trail.
+    db.chain
+        .chain_pending()
+        .await
+        .context("chaining the entries of committed transactions")?;
     let v = art60_service::audit::verify(&db.conn)
         .await
         .context("reading the audit trail")?;

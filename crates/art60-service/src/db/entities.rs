@@ -475,6 +475,31 @@ pub mod audit_entry {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// An entry written by a committed transaction, not yet chained (m0018).
+pub mod audit_pending {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_pending")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub at: DateTimeUtc,
+        pub actor_user_id: Option<i64>,
+        pub actor_role: Option<String>,
+        pub actor_org: Option<String>,
+        pub action: String,
+        pub entity: String,
+        pub entity_id: Option<i64>,
+        pub person_id: Option<i64>,
+        pub reason: Option<String>,
+        pub before: Option<Json>,
+        pub after: Option<Json>,
+    }
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod audit_head {
     use sea_orm::entity::prelude::*;
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -23,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::m0013_retention::M0013Retention),
             Box::new(super::m0014_oidc::M0014Oidc),
             Box::new(super::m0016_impact_runs::M0016ImpactRuns),
+            Box::new(super::m0018_audit_pending::M0018AuditPending),
         ]
     }
 }
@@ -331,7 +332,7 @@ impl MigrationTrait for M0001Initial {
         )
         .await?;
         // The chain starts from a fixed genesis hash so the first entry is checked too.
-        let genesis = crate::audit::GENESIS;
+        let genesis = super::chain::GENESIS;
         m.exec_stmt(
             Query::insert()
                 .into_table("audit_head")

@@ -1,5 +1,6 @@
 //! Storage: one code path for SQLite (embedded, default) and PostgreSQL (production).
 
+pub mod chain;
 pub mod contact;
 pub mod entities;
 pub mod m0003_contact;
@@ -14,6 +15,7 @@ pub mod m0011_person_names;
 pub mod m0013_retention;
 pub mod m0014_oidc;
 pub mod m0016_impact_runs;
+pub mod m0018_audit_pending;
 pub mod migration;
 pub mod notify_entities;
 pub mod retention_entities;
@@ -49,6 +51,8 @@ pub struct Db {
     /// process avoids that (SQLite is single-process by design). PostgreSQL needs no gate:
     /// row locks order concurrent writers, also across processes.
     write_gate: Option<Arc<Mutex<()>>>,
+    /// The audit entries of committed transactions join the chain here (group append).
+    pub chain: Arc<chain::AuditChain>,
 }
 
 /// A write transaction and, on SQLite, the process-wide writer slot it holds. Fields drop
@@ -56,12 +60,18 @@ pub struct Db {
 pub struct WriteTx {
     pub txn: DatabaseTransaction,
     _gate: Option<OwnedMutexGuard<()>>,
+    chain: Arc<chain::AuditChain>,
 }
 
 impl WriteTx {
+    /// Commits, then returns once the audit entries written in the transaction are chained:
+    /// what a caller is told is done is in the audit trail (see `chain`).
     pub async fn commit(self) -> Result<(), DbErr> {
-        let WriteTx { txn, _gate } = self;
-        txn.commit().await
+        let WriteTx { txn, _gate, chain } = self;
+        txn.commit().await?;
+        // The chaining transaction is a writer too: release the slot first.
+        drop(_gate);
+        chain.sync().await
     }
 }
 
@@ -102,7 +112,12 @@ impl Db {
                 None
             }
         };
-        Ok(Db { conn, write_gate })
+        let chain = Arc::new(chain::AuditChain::new(conn.clone(), write_gate.clone()));
+        Ok(Db {
+            conn,
+            write_gate,
+            chain,
+        })
     }
 
     /// Deletes what has expired: sessions, old login attempts and idempotency records. Safe
@@ -156,7 +171,11 @@ impl Db {
             None => None,
         };
         let txn = self.conn.begin().await?;
-        Ok(WriteTx { txn, _gate: gate })
+        Ok(WriteTx {
+            txn,
+            _gate: gate,
+            chain: Arc::clone(&self.chain),
+        })
     }
 }
 

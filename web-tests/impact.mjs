@@ -18,6 +18,10 @@ export async function impactTests(browser, portal, { ok, axeCheck, login }) {
   ok(/\/impact\/\d+$/.test(p.url()), `impact: the run's page (${p.url()})`);
   ok(await p.isVisible('figure.impact-chart svg'), 'impact: the chart is drawn');
   ok((await p.locator('main table').count()) >= 2, 'impact: summary and rows');
+  // A reader is told why in words (the explanation's sentence), not by a step key.
+  const whys = await p.$$eval('td.why', (tds) => tds.map((t) => t.textContent.trim()));
+  ok(whys.length > 0 && whys.every((w) => w && !/^[a-z_0-9]+(\.[a-z_0-9]+)+$/.test(w)), `impact: each row says why in words (${whys[0]})`);
+  ok((await p.textContent('dl.facts')).includes('01/01/2027'), 'impact: what the proposal changes, dated as on the portal');
   await axeCheck(p, 'fr impact run');
   const csv = await p.getAttribute('a[download]', 'href');
   const r = await p.request.get(`${portal.url}${csv}`);

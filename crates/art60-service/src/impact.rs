@@ -111,6 +111,11 @@ pub struct ImpactRow {
     pub diff_working_days: Option<i64>,
     /// The first explanation step (its stable key) that differs between the two answers.
     pub first_difference: Option<String>,
+    /// That step as the new answer has it (the held answer's where the new one has none):
+    /// what a reader is shown, in their language, as the reason for the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub first_difference_step: Option<art60_rules::result::Step>,
 }
 
 /// Counts for one CPAS or office.
@@ -381,6 +386,7 @@ pub fn compare(m: &request::Model, input: Option<serde_json::Value>, s: &Scenari
         diff_days: None,
         diff_working_days: None,
         first_difference: None,
+        first_difference_step: None,
     };
     let Some(input) = input else {
         return not_computable(base, "no stored engine input (never sent)".into());
@@ -436,9 +442,12 @@ pub fn compare(m: &request::Model, input: Option<serde_json::Value>, s: &Scenari
         }
         _ => Change::Later,
     };
-    let first_difference = computed
+    let step = computed
         .as_ref()
-        .and_then(|old| first_difference(old, &new))
+        .and_then(|old| first_difference(old, &new));
+    let first_difference = step
+        .as_ref()
+        .map(|s| s.key.to_string())
         .or_else(|| (change != Change::Unchanged).then(|| "outcome".to_string()));
     ImpactRow {
         after: Some(after),
@@ -446,6 +455,7 @@ pub fn compare(m: &request::Model, input: Option<serde_json::Value>, s: &Scenari
         diff_days,
         diff_working_days,
         first_difference,
+        first_difference_step: step,
         ..base
     }
 }
@@ -457,13 +467,13 @@ fn outcome_name(r: &CalcResult) -> String {
         .unwrap_or_else(|| "no plan".into())
 }
 
-/// The key of the first explanation step that differs (its key or its values).
-fn first_difference(old: &CalcResult, new: &CalcResult) -> Option<String> {
+/// The first explanation step that differs (its key or its values), as the new answer has it.
+fn first_difference(old: &CalcResult, new: &CalcResult) -> Option<art60_rules::result::Step> {
     let n = old.trace.len().max(new.trace.len());
     (0..n).find_map(|i| match (old.trace.get(i), new.trace.get(i)) {
         (Some(a), Some(b)) if a.key == b.key && a.values == b.values => None,
-        (_, Some(b)) => Some(b.key.to_string()),
-        (Some(a), None) => Some(a.key.to_string()),
+        (_, Some(b)) => Some(b.clone()),
+        (Some(a), None) => Some(a.clone()),
         (None, None) => None,
     })
 }

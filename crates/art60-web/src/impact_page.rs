@@ -379,6 +379,43 @@ fn filter_of(q: &RunQuery) -> RowFilter {
     }
 }
 
+/// Why a row changed, for the reader: the first step of the explanation that differs, in
+/// their language, or why the request could not be recomputed.
+fn why_text(ctx: &Ctx, r: &ImpactRow) -> String {
+    if let Some(reason) = &r.reason {
+        // The service's reason for a request never sent is the common one (drafts); the
+        // others name an input error and stay as the engine wrote them.
+        return if reason.starts_with("no stored engine input") {
+            ctx.t("impact-reason-never-sent")
+        } else {
+            reason.clone()
+        };
+    }
+    match (&r.first_difference_step, &r.first_difference) {
+        (Some(step), _) => art60_rules::explain::render_step(step, ctx.lang),
+        (None, Some(key)) if key == "outcome" => ctx.t("impact-reason-outcome"),
+        (None, Some(key)) => key.clone(),
+        (None, None) => String::new(),
+    }
+}
+
+/// A line of the proposal's summary (`proposal::Summary::changes`: "KEY from DATE" or "KEY
+/// ended on DATE") in the reader's language, the date as dates are written on the portal.
+fn change_text(ctx: &Ctx, c: &str) -> String {
+    let parsed = |sep: &str| {
+        c.split_once(sep)
+            .and_then(|(k, d)| Some((k, d.parse::<chrono::NaiveDate>().ok()?)))
+    };
+    let args = |k: &str, d| [("key", k.to_owned()), ("date", crate::i18n::date(d))];
+    if let Some((k, d)) = parsed(" from ") {
+        crate::i18n::t_args(ctx.lang, "impact-change-from", &args(k, d))
+    } else if let Some((k, d)) = parsed(" ended on ") {
+        crate::i18n::t_args(ctx.lang, "impact-change-ended", &args(k, d))
+    } else {
+        c.to_owned()
+    }
+}
+
 fn opt_date(d: Option<chrono::NaiveDate>) -> String {
     d.map(crate::i18n::date).unwrap_or_else(|| "—".into())
 }
@@ -438,11 +475,7 @@ pub async fn impact_run(
                 )),
                 diff_days: num(r.diff_days),
                 diff_working_days: num(r.diff_working_days),
-                why: r
-                    .reason
-                    .clone()
-                    .or_else(|| r.first_difference.clone())
-                    .unwrap_or_default(),
+                why: why_text(&ctx, r),
             }
         })
         .collect();
@@ -478,7 +511,7 @@ pub async fn impact_run(
             .and_then(|p| p["changes"].as_array())
             .map(|c| {
                 c.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .filter_map(|v| v.as_str().map(|c| change_text(&ctx, c)))
                     .collect()
             })
             .unwrap_or_default(),

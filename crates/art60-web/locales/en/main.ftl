@@ -713,6 +713,12 @@ impact-upload = Or upload a proposal file (TOML)
 impact-paste = Or paste the proposal (TOML)
 impact-options = Options
 impact-options-hint = One option per line, name=value.
+impact-reason-never-sent = Never sent: no calculation data stored.
+impact-reason-outcome = The outcome differs.
+impact-change-from = “{ $key }”: new values from { $date }
+impact-change-ended = “{ $key }”: no longer applies from { $date }
+impact-options-law = The options and their values are given article by article in the law book.
+impact-as-of-hint = The day the requests are recalculated for (empty: today).
 impact-as-of = Calculation day
 impact-statuses = Requests to include
 impact-run = Compute the impact

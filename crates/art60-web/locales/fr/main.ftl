@@ -713,6 +713,12 @@ impact-upload = Ou envoyer un fichier de proposition (TOML)
 impact-paste = Ou coller la proposition (TOML)
 impact-options = Options
 impact-options-hint = Une option par ligne, nom=valeur.
+impact-reason-never-sent = Jamais envoyée : aucune donnée de calcul enregistrée.
+impact-reason-outcome = Le résultat diffère.
+impact-change-from = « { $key } » : nouvelles valeurs à partir du { $date }
+impact-change-ended = « { $key } » : ne s'applique plus à partir du { $date }
+impact-options-law = Les options et leurs valeurs sont données article par article dans le livre de la loi.
+impact-as-of-hint = Le jour où les demandes sont recalculées (vide : aujourd'hui).
 impact-as-of = Jour du calcul
 impact-statuses = Demandes à inclure
 impact-run = Calculer l'impact

@@ -713,6 +713,12 @@ impact-upload = Of een voorstelbestand opladen (TOML)
 impact-paste = Of het voorstel plakken (TOML)
 impact-options = Opties
 impact-options-hint = Eén optie per regel, naam=waarde.
+impact-reason-never-sent = Nooit verstuurd: geen berekeningsgegevens bewaard.
+impact-reason-outcome = Het resultaat verschilt.
+impact-change-from = „{ $key }”: nieuwe waarden vanaf { $date }
+impact-change-ended = „{ $key }”: geldt niet meer vanaf { $date }
+impact-options-law = De opties en hun waarden staan per artikel in het wetboek.
+impact-as-of-hint = De dag waarop de aanvragen herberekend worden (leeg: vandaag).
 impact-as-of = Berekeningsdag
 impact-statuses = Op te nemen aanvragen
 impact-run = Impact berekenen

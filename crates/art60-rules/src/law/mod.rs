@@ -58,7 +58,7 @@ use crate::calendar::age_on;
 use crate::engine::CalcError;
 use crate::explain::trace::{art, step};
 use crate::options::QuarterCapMethod;
-use crate::params::{ParamUse, RegimeId};
+use crate::params::{NoRuleInForce, ParamSet, ParamUse, RegimeId};
 use crate::result::{Flag, HalfAllowances, OptionEval, Status, Step, Unit, Window};
 use crate::units::Fixed4;
 
@@ -101,6 +101,10 @@ impl Record {
 pub(crate) trait Memo {
     /// The history's events under the extension table of `ctx`.
     fn history_events(&self, facts: &Facts<'_>, ctx: &Ctx<'_>) -> Rc<Vec<Event>>;
+    /// The parameters in force on `da` ([`Ctx::at`]).
+    fn ctx_at<'p>(&self, params: &'p ParamSet, da: NaiveDate) -> Result<Ctx<'p>, NoRuleInForce> {
+        Ctx::at(params, da)
+    }
     /// A window's count ([`Counter::count`]).
     fn count(
         &self,
@@ -215,7 +219,7 @@ impl Facts<'_> {
         memo: &dyn Memo,
         rec: Record,
     ) -> Result<RouteAt<'p>, CalcError> {
-        let ctx = Ctx::at(self.params, da)?;
+        let ctx = memo.ctx_at(self.params, da)?;
         let mut steps = Vec::new();
         let age = age_on(self.req.person.birth_date, da);
         rec.step(&mut steps, || {

@@ -231,7 +231,11 @@ impl Facts<'_> {
             )
         });
         let (foreign_ok, mut review) = self.foreign_status(&ctx, e);
-        review.splice(0..0, self.static_review.iter().cloned());
+        // Flags are for the final answer: a candidate date of the search keeps none of the
+        // request's own (cloning them cost two strings each at every date).
+        if rec.findings {
+            review.splice(0..0, self.static_review.iter().cloned());
+        }
         let extra = self.events_at(&ctx, e, &foreign_ok);
         let mut events = memo.history_events(self, &ctx);
         if !extra.is_empty() {

@@ -151,7 +151,7 @@ pub(crate) struct RouteAt<'p> {
     pub art33: Option<Art33Hours>,
     /// The own band, and the bands the person may use.
     pub own: usize,
-    pub bands: Vec<usize>,
+    pub bands: std::ops::Range<usize>,
     /// Old regime, full-timer: the art. 30 window and the part-time days in it (the ⅓ test).
     pub part_time_share: Option<(Window, i64)>,
     pub steps: Vec<Step>,
@@ -376,7 +376,7 @@ impl Facts<'_> {
         };
         let mut own_days = None;
         for &unit in &r.units {
-            for &bi in &r.bands {
+            for bi in r.bands.clone() {
                 let b = &stage.bands[bi];
                 if unit == Unit::Days && bi == r.own {
                     own_days = Some(out.options.len());

@@ -120,7 +120,7 @@ impl<'a> Search<'a> {
             crate::law::Counted::default()
         } else {
             if shadow_route {
-                for &bi in &route.bands {
+                for bi in route.bands.clone() {
                     let (o, c) =
                         self.facts
                             .band_option(&route, method, Unit::HalfDays, bi, memo, rec);

@@ -1,7 +1,7 @@
 //! Belgian calendar: federal public holidays, working days, Monday–Saturday (R6) days and
 //! "date to date" month arithmetic (SPEC §6). Pure functions: the date is always an argument.
 
-use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
+use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 /// Easter Sunday, anonymous Gregorian algorithm (SPEC §6).
 pub fn easter(year: i32) -> NaiveDate {
@@ -135,16 +135,7 @@ pub fn working_days_between(from: NaiveDate, to: NaiveDate) -> i64 {
 
 /// Monday–Saturday days in `[a, b]` (public holidays are not removed; SPEC §6). 0 if b < a.
 pub fn r6_days(a: NaiveDate, b: NaiveDate) -> i64 {
-    if b < a {
-        return 0;
-    }
-    let total = days_between(a, b) + 1;
-    let weeks = total / 7;
-    let rest = total % 7;
-    // Count Sundays among the `rest` days starting at a + 7*weeks.
-    let first = a.weekday().num_days_from_monday() as i64; // Mon=0 .. Sun=6
-    let sunday_in_rest = rest > 0 && (6 - first).rem_euclid(7) < rest;
-    weeks * 6 + rest - i64::from(sunday_in_rest)
+    weekdays_in(a, b, R6_MASK)
 }
 
 /// Days from `a` to `b` (`b - a`, negative when `b` is earlier): chrono's subtraction
@@ -161,11 +152,15 @@ pub const R6_MASK: u8 = 0b0011_1111;
 /// Days among `n` consecutive days from a `first` weekday whose weekday is in the mask (bit 0
 /// = Monday .. bit 6 = Sunday); no date is built, for searches over day offsets.
 pub fn weekdays_from(first: Weekday, n: i64, mask: u8) -> i64 {
+    weekdays_from_index(first.num_days_from_monday(), n, mask)
+}
+
+/// [`weekdays_from`] with the first weekday as its number from Monday (0..7).
+fn weekdays_from_index(fw: u32, n: i64, mask: u8) -> i64 {
     if n <= 0 {
         return 0;
     }
     let m = u32::from(mask & 0x7f);
-    let fw = first.num_days_from_monday();
     // Bit k of `rot` tells whether day k after `first` (k < 7) is in the mask.
     let rot = ((m >> fw) | (m << (7 - fw))) & 0x7f;
     let rest = (n % 7) as u32;
@@ -174,17 +169,40 @@ pub fn weekdays_from(first: Weekday, n: i64, mask: u8) -> i64 {
 
 /// Days in `[a, b]` whose weekday is in the mask (bit 0 = Monday .. bit 6 = Sunday).
 pub fn weekdays_in(a: NaiveDate, b: NaiveDate, mask: u8) -> i64 {
-    if b < a {
+    // One day number per date gives both the length and the first weekday: the weekday of
+    // day 1 (0001-01-01) is a Monday. The counts run thousands of times a calculation.
+    let (da, db) = (a.num_days_from_ce(), b.num_days_from_ce());
+    if db < da {
         return 0;
     }
-    weekdays_from(a.weekday(), days_between(a, b) + 1, mask)
+    let first = (da - 1).rem_euclid(7) as u32;
+    weekdays_from_index(first, i64::from(db) - i64::from(da) + 1, mask)
 }
 
 /// `d + n` months, the same day of the month; if that day does not exist, the last day of
 /// the month (chrono clamps the same way).
 pub fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
-    d.checked_add_months(Months::new(n))
+    i32::try_from(n)
+        .ok()
+        .and_then(|n| shift_months(d, n))
         .unwrap_or(NaiveDate::MAX)
+}
+
+/// `d` moved by `delta` months, the day clamped to the target month's last day: what chrono's
+/// `checked_add_months` / `checked_sub_months` give, from the year and month directly (every
+/// window of every candidate date is placed this way; chrono's path costs several times more).
+fn shift_months(d: NaiveDate, delta: i32) -> Option<NaiveDate> {
+    let months = i64::from(d.year()) * 12 + i64::from(d.month0()) + i64::from(delta);
+    let year = i32::try_from(months.div_euclid(12)).ok()?;
+    // A remainder of 12 fits a u32.
+    let month = months.rem_euclid(12) as u32 + 1;
+    let last = match month {
+        2 if NaiveDate::from_ymd_opt(year, 2, 29).is_some() => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    NaiveDate::from_ymd_opt(year, month, d.day().min(last))
 }
 
 /// End of a period of `n` months starting on `start`, date to date: the day before the same
@@ -209,8 +227,9 @@ pub enum MonthEnd {
 
 /// `d - n` months, same day of month; a missing day follows `rule`.
 pub fn sub_months(d: NaiveDate, n: u32, rule: MonthEnd) -> NaiveDate {
-    let back = d
-        .checked_sub_months(Months::new(n))
+    let back = i32::try_from(n)
+        .ok()
+        .and_then(|n| shift_months(d, -n))
         .unwrap_or(NaiveDate::MIN);
     if back.day() == d.day() {
         return back;
@@ -318,6 +337,7 @@ mod tests {
     }
 
     use super::*;
+    use chrono::Months;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -355,6 +375,40 @@ mod tests {
                         "{a} {n} {mask:#b}"
                     );
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The month arithmetic gives chrono's dates (day clamped to the month's end), both
+        /// ways, leap days and the ends of chrono's range included.
+        #[test]
+        fn month_shifts_are_chronos(
+            day in proptest::prop_oneof![
+                -1_000i64..1_000,
+                -800_000i64..800_000,
+                i64::from(NaiveDate::MAX.num_days_from_ce()) - 40..i64::from(NaiveDate::MAX.num_days_from_ce()) + 1,
+                i64::from(NaiveDate::MIN.num_days_from_ce())..i64::from(NaiveDate::MIN.num_days_from_ce()) + 40,
+            ],
+            n in proptest::prop_oneof![0u32..600, 0u32..u32::MAX],
+        ) {
+            let base = d("2000-01-01");
+            let Some(a) = base.checked_add_signed(chrono::TimeDelta::days(day)) else {
+                return Ok(());
+            };
+            proptest::prop_assert_eq!(
+                add_months(a, n),
+                a.checked_add_months(Months::new(n)).unwrap_or(NaiveDate::MAX)
+            );
+            for rule in [MonthEnd::ClampToMonthEnd, MonthEnd::FirstOfNextMonth] {
+                let back = a.checked_sub_months(Months::new(n)).unwrap_or(NaiveDate::MIN);
+                // A missing day: clamped, or the first of the next month.
+                let want = if back.day() != a.day() && rule == MonthEnd::FirstOfNextMonth {
+                    back.succ_opt().unwrap_or(back)
+                } else {
+                    back
+                };
+                proptest::prop_assert_eq!(sub_months(a, n, rule), want);
             }
         }
     }

@@ -93,6 +93,24 @@ impl Fixed4 {
         if den <= 0 {
             return Fixed4::ZERO;
         }
+        // Every count of a calculation fits in 64 bits: the 128-bit division is a library
+        // call several times slower, kept for the values that do not fit. Same rounding.
+        if let (Ok(n), Ok(d)) = (i64::try_from(num), i64::try_from(den))
+            && let Some(scaled) = n.checked_mul(10_000)
+        {
+            let q = scaled.div_euclid(d);
+            let r = scaled.rem_euclid(d);
+            // r < d <= i64::MAX, so r >= d - r is 2r >= d without overflow.
+            return Fixed4(if r >= d - r { q + 1 } else { q });
+        }
+        Self::ratio_wide(num, den)
+    }
+
+    /// [`Fixed4::ratio`] in 128 bits (the reference the 64-bit path must match).
+    pub fn ratio_wide(num: i128, den: i128) -> Self {
+        if den <= 0 {
+            return Fixed4::ZERO;
+        }
         let scaled = num * 10_000;
         let q = scaled.div_euclid(den);
         let r = scaled.rem_euclid(den);
@@ -145,15 +163,26 @@ impl std::iter::Sum for Fixed4 {
 
 impl fmt::Display for Fixed4 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
         let a = self.0.abs();
-        let frac = a % 10_000;
-        if frac == 0 {
-            write!(f, "{sign}{}", a / 10_000)
-        } else {
-            let s = format!("{frac:04}");
-            write!(f, "{sign}{}.{}", a / 10_000, s.trim_end_matches('0'))
+        if self.0 < 0 {
+            f.write_str("-")?;
         }
+        write!(f, "{}", a / 10_000)?;
+        let mut frac = a % 10_000;
+        if frac == 0 {
+            return Ok(());
+        }
+        // The four decimals without their trailing zeros, written from a small buffer (the
+        // explanation writes thousands of these; a `format!` each allocated).
+        let mut buf = *b".0000";
+        for b in buf[1..].iter_mut().rev() {
+            // A single decimal digit: the cast cannot truncate.
+            *b = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        let len = buf.iter().rposition(|b| *b != b'0').map_or(1, |i| i + 1);
+        // ASCII digits are valid UTF-8.
+        f.write_str(std::str::from_utf8(&buf[..len]).unwrap_or_default())
     }
 }
 impl fmt::Debug for Fixed4 {
@@ -203,6 +232,38 @@ mod tests {
         assert_eq!((a + b).ceil(), 48);
         assert_eq!(Fixed4::ratio(1, 20_000), Fixed4(1)); // 0.00005 -> 0.0001
         assert_eq!(Fixed4::ratio(1, 20_001), Fixed4(0));
+    }
+
+    proptest::proptest! {
+        /// The 64-bit path of `ratio` rounds exactly as the 128-bit one, negative numerators
+        /// and the edges of the 64-bit range included.
+        #[test]
+        fn ratio_in_64_bits_is_the_wide_ratio(
+            num in proptest::prop_oneof![
+                -1_000_000_000i128..1_000_000_000,
+                i128::from(i64::MIN / 10_000) - 2..i128::from(i64::MIN / 10_000) + 2,
+                i128::from(i64::MAX / 10_000) - 2..i128::from(i64::MAX / 10_000) + 2,
+                i128::from(i64::MIN)..i128::from(i64::MAX),
+            ],
+            den in proptest::prop_oneof![1i128..100_000, -3i128..3, 1i128..i128::from(i64::MAX)],
+        ) {
+            proptest::prop_assert_eq!(Fixed4::ratio(num, den), Fixed4::ratio_wide(num, den));
+        }
+
+        /// Four decimals without trailing zeros, as the explanation has always written them.
+        #[test]
+        fn fixed4_displays_as_before(v in proptest::prop_oneof![-100_000i64..100_000, (i64::MIN + 1)..i64::MAX]) {
+            let a = v.abs();
+            let frac = a % 10_000;
+            let sign = if v < 0 { "-" } else { "" };
+            let before = if frac == 0 {
+                format!("{sign}{}", a / 10_000)
+            } else {
+                let s = format!("{frac:04}");
+                format!("{sign}{}.{}", a / 10_000, s.trim_end_matches('0'))
+            };
+            proptest::prop_assert_eq!(Fixed4(v).to_string(), before);
+        }
     }
 
     #[test]

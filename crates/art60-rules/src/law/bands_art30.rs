@@ -16,16 +16,18 @@ use super::extensions::{Event, extend};
 use super::facts::Facts;
 
 /// The bands a person may use at an age: the own band and, where allowed, the older ones.
-pub(crate) fn bands_for(stage: &Stage, age: i32) -> (usize, Vec<usize>) {
+pub(crate) fn bands_for(stage: &Stage, age: i32) -> (usize, std::ops::Range<usize>) {
     let own = stage
         .bands
         .iter()
         .rposition(|b| age >= b.min_age)
         .unwrap_or(0);
+    // A range: the own band and every older one, or the own band alone (no list to build
+    // at every candidate date).
     let bands = if stage.older_bands_allowed {
-        (own..stage.bands.len()).collect()
+        own..stage.bands.len()
     } else {
-        vec![own]
+        own..own + 1
     };
     (own, bands)
 }

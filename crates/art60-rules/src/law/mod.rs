@@ -58,7 +58,7 @@ use crate::calendar::age_on;
 use crate::engine::CalcError;
 use crate::explain::trace::{art, step};
 use crate::options::QuarterCapMethod;
-use crate::params::{ParamUse, RegimeId};
+use crate::params::{NoRuleInForce, ParamSet, ParamUse, RegimeId};
 use crate::result::{Flag, HalfAllowances, OptionEval, Status, Step, Unit, Window};
 use crate::units::Fixed4;
 
@@ -101,6 +101,10 @@ impl Record {
 pub(crate) trait Memo {
     /// The history's events under the extension table of `ctx`.
     fn history_events(&self, facts: &Facts<'_>, ctx: &Ctx<'_>) -> Rc<Vec<Event>>;
+    /// The parameters in force on `da` ([`Ctx::at`]).
+    fn ctx_at<'p>(&self, params: &'p ParamSet, da: NaiveDate) -> Result<Ctx<'p>, NoRuleInForce> {
+        Ctx::at(params, da)
+    }
     /// A window's count ([`Counter::count`]).
     fn count(
         &self,
@@ -147,7 +151,7 @@ pub(crate) struct RouteAt<'p> {
     pub art33: Option<Art33Hours>,
     /// The own band, and the bands the person may use.
     pub own: usize,
-    pub bands: Vec<usize>,
+    pub bands: std::ops::Range<usize>,
     /// Old regime, full-timer: the art. 30 window and the part-time days in it (the ⅓ test).
     pub part_time_share: Option<(Window, i64)>,
     pub steps: Vec<Step>,
@@ -215,7 +219,7 @@ impl Facts<'_> {
         memo: &dyn Memo,
         rec: Record,
     ) -> Result<RouteAt<'p>, CalcError> {
-        let ctx = Ctx::at(self.params, da)?;
+        let ctx = memo.ctx_at(self.params, da)?;
         let mut steps = Vec::new();
         let age = age_on(self.req.person.birth_date, da);
         rec.step(&mut steps, || {
@@ -227,7 +231,11 @@ impl Facts<'_> {
             )
         });
         let (foreign_ok, mut review) = self.foreign_status(&ctx, e);
-        review.splice(0..0, self.static_review.iter().cloned());
+        // Flags are for the final answer: a candidate date of the search keeps none of the
+        // request's own (cloning them cost two strings each at every date).
+        if rec.findings {
+            review.splice(0..0, self.static_review.iter().cloned());
+        }
         let extra = self.events_at(&ctx, e, &foreign_ok);
         let mut events = memo.history_events(self, &ctx);
         if !extra.is_empty() {
@@ -368,7 +376,7 @@ impl Facts<'_> {
         };
         let mut own_days = None;
         for &unit in &r.units {
-            for &bi in &r.bands {
+            for bi in r.bands.clone() {
                 let b = &stage.bands[bi];
                 if unit == Unit::Days && bi == r.own {
                     own_days = Some(out.options.len());

@@ -44,16 +44,100 @@ pub(crate) const REF_COUNTING: usize = 2;
 pub(crate) const REF_CATEGORIES: usize = 3;
 pub(crate) const REF_EXTENSIONS: usize = 5;
 
+/// Where the parameters of [`Ctx`] sit in their lists, and the days on which they are all in
+/// force: a DA inside takes the same entries without looking them up again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CtxEntries {
+    idx: [usize; 8],
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+}
+
+impl CtxEntries {
+    /// Whether every entry is in force on `da`.
+    pub fn covers(&self, da: NaiveDate) -> bool {
+        da >= self.from && self.to.is_none_or(|t| da <= t)
+    }
+}
+
+/// The index of the entry of `list` in force on `d` (as [`ParamSet`]'s lookups find it).
+fn position<T>(list: &[Dated<T>], key: &'static str, d: NaiveDate) -> Result<usize, NoRuleInForce> {
+    list.iter().position(|x| x.covers(d)).ok_or(NoRuleInForce {
+        parameter: key,
+        date: d,
+    })
+}
+
+/// Whether entry `i` of `list` overlaps no other entry.
+fn sole<T>(list: &[Dated<T>], i: usize) -> bool {
+    let e = &list[i];
+    list.iter().enumerate().all(|(j, o)| {
+        j == i || !(e.to.is_none_or(|t| t >= o.from) && o.to.is_none_or(|t| t >= e.from))
+    })
+}
+
 impl<'p> Ctx<'p> {
     pub fn at(params: &'p ParamSet, da: NaiveDate) -> Result<Ctx<'p>, NoRuleInForce> {
-        let regime = params.regime_at(da)?;
-        let stage = params.stage_at(da)?;
-        let counting = params.counting_at(da)?;
-        let cats = params.categories_at(da)?;
-        let unpaid = params.unpaid_cap_at(da)?;
-        let ext = params.extensions_at(da)?;
-        let art42 = params.art42_at(da)?;
-        let foreign = params.foreign_at(da)?;
+        Ok(Ctx::of(params, &Ctx::entries(params, da)?, da))
+    }
+
+    /// The entries in force on `da`, in the order the lookups fail (the first key without a
+    /// rule in force is the one reported).
+    pub fn entries(params: &ParamSet, da: NaiveDate) -> Result<CtxEntries, NoRuleInForce> {
+        let p = params;
+        let idx = [
+            position(&p.regime, "regime", da)?,
+            position(&p.stage, "stage", da)?,
+            position(&p.counting, "counting", da)?,
+            position(&p.categories, "categories", da)?,
+            position(&p.unpaid_cap, "unpaid_cap", da)?,
+            position(&p.extensions, "extensions", da)?,
+            position(&p.art42, "art42", da)?,
+            position(&p.foreign, "foreign", da)?,
+        ];
+        let ranges = [
+            (p.regime[idx[0]].from, p.regime[idx[0]].to),
+            (p.stage[idx[1]].from, p.stage[idx[1]].to),
+            (p.counting[idx[2]].from, p.counting[idx[2]].to),
+            (p.categories[idx[3]].from, p.categories[idx[3]].to),
+            (p.unpaid_cap[idx[4]].from, p.unpaid_cap[idx[4]].to),
+            (p.extensions[idx[5]].from, p.extensions[idx[5]].to),
+            (p.art42[idx[6]].from, p.art42[idx[6]].to),
+            (p.foreign[idx[7]].from, p.foreign[idx[7]].to),
+        ];
+        let from = ranges.iter().map(|r| r.0).max().unwrap_or(da);
+        let to = ranges.iter().filter_map(|r| r.1).min();
+        // A checked set has no overlapping entries; in one that has (not checked), another
+        // entry might come first for another DA: then the entries serve this DA alone.
+        let alone = sole(&p.regime, idx[0])
+            && sole(&p.stage, idx[1])
+            && sole(&p.counting, idx[2])
+            && sole(&p.categories, idx[3])
+            && sole(&p.unpaid_cap, idx[4])
+            && sole(&p.extensions, idx[5])
+            && sole(&p.art42, idx[6])
+            && sole(&p.foreign, idx[7]);
+        if !alone {
+            return Ok(CtxEntries {
+                idx,
+                from: da,
+                to: Some(da),
+            });
+        }
+        Ok(CtxEntries { idx, from, to })
+    }
+
+    /// The parameters of `entries` (found for a DA they cover) applied on `da`.
+    pub fn of(params: &'p ParamSet, entries: &CtxEntries, da: NaiveDate) -> Ctx<'p> {
+        let i = entries.idx;
+        let regime = &params.regime[i[0]];
+        let stage = &params.stage[i[1]];
+        let counting = &params.counting[i[2]];
+        let cats = &params.categories[i[3]];
+        let unpaid = &params.unpaid_cap[i[4]];
+        let ext = &params.extensions[i[5]];
+        let art42 = &params.art42[i[6]];
+        let foreign = &params.foreign[i[7]];
         fn tag<'p, T>(key: &'static str, d: &'p Dated<T>) -> ParamTag<'p> {
             (key, d.from, d.to, d.reference.as_str())
         }
@@ -67,7 +151,7 @@ impl<'p> Ctx<'p> {
             tag("art42", art42),
             tag("foreign", foreign),
         ];
-        Ok(Ctx {
+        Ctx {
             da,
             regime: regime.value.id,
             stage,
@@ -79,7 +163,7 @@ impl<'p> Ctx<'p> {
             art42: &art42.value,
             foreign: &foreign.value,
             refs,
-        })
+        }
     }
 
     /// The first day of a table's entry in force: two DAs with the same day use the same table.

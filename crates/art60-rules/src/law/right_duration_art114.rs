@@ -18,6 +18,7 @@ use crate::params::{RegimeId, Right};
 use crate::result::{OptionEval, Outcome, RightDuration, Unit};
 use crate::units::Fixed4;
 
+use super::Memo;
 use super::counting_am7::{Counter, Keep};
 use super::facts::Facts;
 use super::regime::Ctx;
@@ -46,6 +47,7 @@ impl Facts<'_> {
         regime: RegimeId,
         outcome: &Outcome,
         winning: Option<&OptionEval>,
+        memo: &dyn Memo,
     ) -> Option<RightDuration> {
         if regime != RegimeId::New {
             return None;
@@ -73,7 +75,7 @@ impl Facts<'_> {
                 "career history given".to_string(),
             ),
             None => (
-                self.career_from_history(rv, da, winning)?,
+                self.career_from_history(rv, da, winning, memo)?,
                 "counted from the history given (the real career may be longer)".to_string(),
             ),
         };
@@ -117,6 +119,7 @@ impl Facts<'_> {
         rv: &Right,
         da: NaiveDate,
         winning: Option<&OptionEval>,
+        memo: &dyn Memo,
     ) -> Option<i64> {
         let start = self
             .jobs
@@ -136,19 +139,24 @@ impl Facts<'_> {
             foreign_ok: &foreign_ok,
         };
         let end = da.pred_opt()?;
-        // The per-year cap needs the quarters.
-        let c = counter.count(
-            start,
-            end,
-            Some(end),
-            Keep {
-                flags: half,
-                rows: half,
-            },
-        );
         if !half {
-            return Some(c.total.ceil());
+            // Days: the total only, which the memo may give from the sums it keeps.
+            let keep = Keep {
+                flags: false,
+                rows: false,
+            };
+            return Some(
+                memo.count(&counter, start, end, Some(end), keep)
+                    .total
+                    .ceil(),
+            );
         }
+        // The per-year cap needs the quarters.
+        let keep = Keep {
+            flags: true,
+            rows: true,
+        };
+        let c = counter.count(start, end, Some(end), keep);
         Some(match self.opts.art33_duration_units {
             Art33DurationUnits::HalfDaysRaw => c.total.ceil(),
             Art33DurationUnits::HalfDaysAsDaysCapped312 => {

@@ -155,32 +155,26 @@ impl Facts<'_> {
     }
 
     /// The Belgian jobs and the contract in `[look, e]`, by employer.
-    fn segments_by_employer(
-        &self,
-        look: NaiveDate,
-        e: NaiveDate,
-    ) -> BTreeMap<String, Vec<Segment>> {
-        let mut groups: BTreeMap<String, Vec<Segment>> = BTreeMap::new();
+    fn segments_by_employer(&self, look: NaiveDate, e: NaiveDate) -> BTreeMap<&str, Vec<Segment>> {
+        // Keys borrowed from the facts (the same order as owned strings): this runs at every
+        // candidate date of a part-timer.
+        let mut groups: BTreeMap<&str, Vec<Segment>> = BTreeMap::new();
         let jobs = self
             .jobs
             .iter()
             .filter(|j| matches!(j.class, JobClass::Belgian))
             .map(|j| {
                 (
-                    j.employer.clone().unwrap_or_else(|| j.label.clone()),
+                    j.employer.as_deref().unwrap_or(j.label.as_str()),
                     j.start,
                     j.end,
                     j.regime,
                 )
             });
-        let contract = self.contract.as_ref().map(|ci| {
-            (
-                "contract".to_string(),
-                ci.c.start,
-                ci.c.end.unwrap_or(e),
-                ci.c.regime,
-            )
-        });
+        let contract = self
+            .contract
+            .as_ref()
+            .map(|ci| ("contract", ci.c.start, ci.c.end.unwrap_or(e), ci.c.regime));
         for (key, start, end, r) in jobs.chain(contract) {
             let seg = Segment {
                 start: start.max(look),

@@ -2,7 +2,7 @@
 //! table, and the history's sums of whole quarters (which do not depend on E). The law's
 //! count ([`Counter::count`]) is the reference; [`Cached::count`] gives the same sums.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use chrono::NaiveDate;
@@ -12,11 +12,10 @@ use crate::law::Memo;
 use crate::law::counting_am7::{CountOut, Counter, Keep};
 use crate::law::extensions::Event;
 use crate::law::facts::Facts;
-use crate::law::regime::{Ctx, REF_CATEGORIES, REF_COUNTING, REF_EXTENSIONS};
+use crate::law::regime::{Ctx, CtxEntries, REF_CATEGORIES, REF_COUNTING, REF_EXTENSIONS};
+use crate::params::{NoRuleInForce, ParamSet};
+use crate::result::Flag;
 use crate::units::Fixed4;
-
-/// Run sums kept per history table before it starts again (a scan meets a few dozen).
-const RUN_MEMO: usize = 64;
 
 /// Which history sums a table holds: the regime's categories and counting tables (by the
 /// first day of their entries), the method, and the countable foreign periods (a bit each).
@@ -38,10 +37,28 @@ struct HistSlab {
     /// Per-job values for the average method: `per_job_len` values a row, in row order.
     per_job: Vec<Fixed4>,
     per_job_len: usize,
-    /// Per-quarter method: the capped sum of a run of whole quarters, by (first quarter,
-    /// last quarter, unit factor); `None` when a quarter of the run has unpaid days (their
-    /// yearly cap ties the quarters of a year together).
-    runs: Vec<((i32, i32, i64), Option<Fixed4>)>,
+    /// Sums of the whole quarters before the contract, back from the last of them, by (last
+    /// quarter, unit factor).
+    tails: Vec<Tail>,
+    /// The flags a computed quarter raised (provisional, review), by quarter index: few
+    /// quarters have any. A count that keeps flags takes them from here.
+    flags: Vec<(i32, Vec<Flag>, Vec<Flag>)>,
+}
+
+/// The whole quarters before the contract, as the law's quarters close them (no start-quarter
+/// cap, no contract part, each capped at 78 with the per-quarter method), summed back from
+/// the last one: a window starting on any earlier quarter boundary takes its run of quarters
+/// from here in one step, each quarter computed once a calculation.
+struct Tail {
+    last: Quarter,
+    factor: i64,
+    /// The quarter `totals` reaches next: `last - totals.len()`.
+    next: Quarter,
+    /// `totals[k]`: the sum over quarters `last - k ..= last`; `None` from the first quarter
+    /// with unpaid days on (their yearly cap ties the quarters of a year together).
+    totals: Vec<Option<Fixed4>>,
+    /// Average method: the per-job sums of the same quarters, `per_job_len` values each.
+    per_job: Vec<Fixed4>,
 }
 
 impl HistSlab {
@@ -82,44 +99,128 @@ impl HistSlab {
             Some(sums) => sums,
             None => {
                 let per_job = &mut self.per_job[i * w..(i + 1) * w];
-                let sums =
-                    c.history_quarter(q, (q.start(), q.end()), q.start(), q.end(), out, per_job);
+                // The quarter's flags are kept with its sums, whatever this count keeps.
+                let mut own = CountOut::new(Keep {
+                    flags: true,
+                    rows: false,
+                });
+                let sums = c.history_quarter(
+                    q,
+                    (q.start(), q.end()),
+                    q.start(),
+                    q.end(),
+                    &mut own,
+                    per_job,
+                );
+                if !own.provisional.is_empty() || !own.review.is_empty() {
+                    self.flags.push((q.index(), own.provisional, own.review));
+                }
                 self.rows[i] = Some(sums);
                 sums
             }
         };
+        if out.keep.flags {
+            self.flags_into(q, q, out);
+        }
         (i, sums)
     }
 
-    /// Capped sum (per-quarter method) of the whole quarters `from..=last`, none of which the
-    /// contract touches; `None` if one of them has unpaid days.
+    /// The flags of the computed quarters `from..=last`, into a count that keeps them (the
+    /// count sorts and dedups its flags when it closes).
+    fn flags_into(&self, from: Quarter, last: Quarter, out: &mut CountOut) {
+        let (a, b) = (from.index(), last.index());
+        for (qi, provisional, review) in &self.flags {
+            if (a..=b).contains(qi) {
+                out.provisional.extend(provisional.iter().cloned());
+                out.review.extend(review.iter().cloned());
+            }
+        }
+    }
+
+    /// The sum of the whole quarters `from..=last`, none of which the contract touches, and
+    /// the per-job sums (average method); `None` if one of them has unpaid days.
     fn run_sum(
         &mut self,
         c: &Counter<'_, '_>,
         from: Quarter,
         last: Quarter,
-        out: &mut CountOut,
-    ) -> Option<Fixed4> {
-        let full = c.full_quarter();
+    ) -> Option<(Fixed4, &[Fixed4])> {
         let factor = c.factor();
-        let mut sum = Fixed4::ZERO;
-        let mut q = from;
-        while q <= last {
-            let [declared, other, unpaid] = if c.facts.history_touches(q.start(), q.end()) {
-                self.whole_quarter(c, q, out).1
-            } else {
-                [Fixed4::ZERO; 3]
-            };
-            if unpaid > Fixed4::ZERO {
-                return None;
+        let t = match self
+            .tails
+            .iter()
+            .position(|t| t.last == last && t.factor == factor)
+        {
+            Some(t) => t,
+            None => {
+                self.tails.push(Tail {
+                    last,
+                    factor,
+                    next: last,
+                    totals: Vec::new(),
+                    per_job: Vec::new(),
+                });
+                self.tails.len() - 1
             }
-            // As the law's quarter closes a whole quarter without the contract.
-            sum += (declared.times(factor) + other.times(factor)).min(full);
-            q = q.next();
+        };
+        let k = usize::try_from(last.index() - from.index()).ok()?;
+        let w = self.per_job_len;
+        let full = c.full_quarter();
+        let per_quarter = c.per_quarter();
+        while self.tails[t].totals.len() <= k {
+            let n = self.tails[t].totals.len();
+            let Some(prev) = (if n == 0 {
+                Some(Fixed4::ZERO)
+            } else {
+                self.tails[t].totals[n - 1]
+            }) else {
+                // Already poisoned by unpaid days in a later quarter.
+                self.tails[t].totals.resize(k + 1, None);
+                break;
+            };
+            // Quarter `last - n`.
+            let q = self.tails[t].next;
+            let (row, [declared, other, unpaid]) = if c.facts.history_touches(q.start(), q.end()) {
+                // The caller takes the run's flags itself, for the quarters it uses.
+                let (i, sums) = self.whole_quarter(c, q, &mut CountOut::new(NO_KEEP));
+                (Some(i), sums)
+            } else {
+                (None, [Fixed4::ZERO; 3])
+            };
+            let tail = &mut self.tails[t];
+            if unpaid > Fixed4::ZERO {
+                tail.totals.resize(k + 1, None);
+                break;
+            }
+            tail.next = q.prev();
+            let raw = declared.times(factor) + other.times(factor);
+            tail.totals
+                .push(Some(prev + if per_quarter { raw.min(full) } else { raw }));
+            let base = tail.per_job.len();
+            if n == 0 {
+                tail.per_job.resize(base + w, Fixed4::ZERO);
+            } else {
+                tail.per_job.extend_from_within(base - w..base);
+            }
+            if let Some(i) = row {
+                for (s, v) in tail.per_job[base..]
+                    .iter_mut()
+                    .zip(&self.per_job[i * w..(i + 1) * w])
+                {
+                    *s += *v;
+                }
+            }
         }
-        Some(sum)
+        let tail = &self.tails[t];
+        let total = tail.totals[k]?;
+        Some((total, &tail.per_job[k * w..(k + 1) * w]))
     }
 }
+
+const NO_KEEP: Keep = Keep {
+    flags: false,
+    rows: false,
+};
 
 /// The scan's memo.
 #[derive(Default)]
@@ -127,9 +228,25 @@ pub(super) struct Cached {
     /// History events after each extension table's rules, by the table's first day.
     events: RefCell<Vec<(NaiveDate, Rc<Vec<Event>>)>>,
     hist: RefCell<Vec<HistSlab>>,
+    /// The parameter entries of the last DA ([`Memo::ctx_at`]).
+    ctx: Cell<Option<CtxEntries>>,
 }
 
 impl Memo for Cached {
+    /// The entries found for the last DA serve every DA they all cover (a scan's DAs rarely
+    /// cross a parameter change); the lookups are the law's. The memo belongs to one
+    /// calculation, so to one parameter set.
+    fn ctx_at<'p>(&self, params: &'p ParamSet, da: NaiveDate) -> Result<Ctx<'p>, NoRuleInForce> {
+        if let Some(found) = self.ctx.get()
+            && found.covers(da)
+        {
+            return Ok(Ctx::of(params, &found, da));
+        }
+        let found = Ctx::entries(params, da)?;
+        self.ctx.set(Some(found));
+        Ok(Ctx::of(params, &found, da))
+    }
+
     fn history_events(&self, facts: &Facts<'_>, ctx: &Ctx<'_>) -> Rc<Vec<Event>> {
         let key = ctx.table_from(REF_EXTENSIONS);
         let mut cache = self.events.borrow_mut();
@@ -151,7 +268,8 @@ impl Memo for Cached {
         ce: Option<NaiveDate>,
         keep: Keep,
     ) -> CountOut {
-        if keep.flags || keep.rows || c.foreign_ok.len() > 64 {
+        // Rows are the law's own; flags come with the kept sums.
+        if keep.rows || c.foreign_ok.len() > 64 {
             return c.count(ws, we, ce, keep);
         }
         let mut out = CountOut::new(keep);
@@ -173,51 +291,52 @@ impl Memo for Cached {
         let slab = match cache.iter().position(|s| s.key == key) {
             Some(i) => i,
             None => {
-                cache.push(HistSlab {
+                let mut slab = HistSlab {
                     key,
                     base: 0,
                     rows: Vec::new(),
                     per_job: Vec::new(),
                     per_job_len: if per_quarter { 0 } else { c.facts.jobs.len() },
-                    runs: Vec::new(),
-                });
+                    tails: Vec::new(),
+                    flags: Vec::new(),
+                };
+                // Only quarters the history touches have rows: the table covers them from
+                // the start, so that it never moves its rows to grow.
+                if let Some((hs, he)) = c.facts.hist_hull {
+                    slab.slot(Quarter::of(hs).index());
+                    slab.slot(Quarter::of(he).index());
+                }
+                cache.push(slab);
                 cache.len() - 1
             }
         };
         let hs = &mut cache[slab];
-        let factor = c.factor();
         let mut tally = c.tally();
         let before_contract = c.before_contract(we, ce);
         let mut q = Quarter::of(ws);
         while q.start() <= we {
             let (qs, qe) = (q.start(), q.end());
-            // Per-quarter method: a run of whole quarters before the contract adds its
-            // capped sum, kept with the history's sums.
-            if per_quarter && qs >= ws && qe <= before_contract {
+            // A run of whole quarters before the contract adds its sums, kept with the
+            // history's sums.
+            if qs >= ws && qe <= before_contract {
                 let last = if crate::calendar::is_quarter_end(before_contract) {
                     Quarter::of(before_contract)
                 } else {
                     Quarter::of(before_contract).prev()
                 };
-                if last > q {
-                    let rk = (q.index(), last.index(), factor);
-                    let sum = match hs.runs.iter().find(|(k, _)| *k == rk) {
-                        Some((_, v)) => *v,
-                        None => {
-                            let v = hs.run_sum(c, q, last, &mut out);
-                            if hs.runs.len() >= RUN_MEMO {
-                                hs.runs.clear();
-                            }
-                            hs.runs.push((rk, v));
-                            v
-                        }
-                    };
-                    if let Some(sum) = sum {
-                        out.total += sum;
-                        tally.nquarters += i64::from(last.index() - q.index() + 1);
-                        q = last.next();
-                        continue;
+                if last > q
+                    && let Some((total, per_job)) = hs.run_sum(c, q, last)
+                {
+                    out.total += total;
+                    tally.nquarters += i64::from(last.index() - q.index() + 1);
+                    for (s, v) in tally.job_sums.iter_mut().zip(per_job) {
+                        *s += *v;
                     }
+                    if out.keep.flags {
+                        hs.flags_into(q, last, &mut out);
+                    }
+                    q = last.next();
+                    continue;
                 }
             }
             let (qa, qb) = (qs.max(ws), qe.min(we));

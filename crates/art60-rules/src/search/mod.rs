@@ -11,6 +11,8 @@ mod barriers;
 pub(crate) mod bounds;
 mod cache;
 
+use std::cell::OnceCell;
+
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 use crate::calendar::{R6_MASK, add_months, days_between, weekdays_from, weekdays_in};
@@ -45,6 +47,8 @@ enum ScanEnd {
 pub(crate) struct Search<'a> {
     pub facts: Facts<'a>,
     memo: Cached,
+    /// [`Search::scan_tables`], once for both methods.
+    scan_tables: OnceCell<(Vec<NaiveDate>, Vec<Fixed4>)>,
     /// Build the explanation trace and the other method's date ([`crate::Detail::Full`]).
     pub trace: bool,
 }
@@ -54,6 +58,7 @@ impl<'a> Search<'a> {
         Search {
             facts,
             memo: Cached::default(),
+            scan_tables: OnceCell::new(),
             trace,
         }
     }
@@ -115,7 +120,7 @@ impl<'a> Search<'a> {
             crate::law::Counted::default()
         } else {
             if shadow_route {
-                for &bi in &route.bands {
+                for bi in route.bands.clone() {
                     let (o, c) =
                         self.facts
                             .band_option(&route, method, Unit::HalfDays, bi, memo, rec);
@@ -138,6 +143,35 @@ impl<'a> Search<'a> {
         })
     }
 
+    /// The scan's barrier dates, and what a whole quarter of a full-time contract adds over
+    /// its days (78 rule) as prefix sums over the quarters of the scan: `bonus[i]` is the sum
+    /// before quarter `Quarter::of(start).index() + i`. Only a full-time contract counts a
+    /// whole quarter as 78.
+    fn scan_tables(
+        &self,
+        ci: &crate::law::facts::ContractInfo<'_>,
+        start: NaiveDate,
+        horizon: NaiveDate,
+        counting: &crate::params::Counting,
+    ) -> (Vec<NaiveDate>, Vec<Fixed4>) {
+        let barriers = self.barrier_dates(start, horizon);
+        let per_day = crate::law::counting_am7::scheduled_value(1, &ci.c.regime) + Fixed4(1);
+        let full = Fixed4::whole(counting.full_quarter);
+        let mut bonus = Vec::with_capacity(16);
+        bonus.push(Fixed4::ZERO);
+        let mut sum = Fixed4::ZERO;
+        let mut q = Quarter::of(start);
+        while q.start() <= horizon {
+            let whole = per_day.times(weekdays_in(q.start(), q.end(), ci.mask));
+            if ci.c.regime.is_full_time() && full > whole {
+                sum += full - whole;
+            }
+            bonus.push(sum);
+            q = q.next();
+        }
+        (barriers, bonus)
+    }
+
     fn scan(&self, method: QuarterCapMethod) -> Result<ScanEnd, CalcError> {
         let Some(ci) = &self.facts.contract else {
             return Err(CalcError::InvalidInput(InputError::coded(
@@ -153,28 +187,16 @@ impl<'a> Search<'a> {
             .counting_at(start.succ_opt().unwrap_or(start))?
             .value;
         let horizon = add_months(start, counting.max_scan_months);
-        let barriers = self.barrier_dates(start, horizon);
+        // The barriers and the whole-quarter prefix sums do not depend on the method: the
+        // scan under the other method (the alternative date) reuses them.
+        let (barriers, bonus) = self
+            .scan_tables
+            .get_or_init(|| self.scan_tables(ci, start, horizon, counting));
+        let (barriers, bonus) = (barriers.as_slice(), bonus.as_slice());
         // One ten-thousandth more than the value of a day: parts are rounded to four
         // decimals, so a day's true share can exceed the rounded one.
         let per_day = crate::law::counting_am7::scheduled_value(1, &ci.c.regime) + Fixed4(1);
-        // What a whole quarter of a full-time contract adds over its days (78 rule), as
-        // prefix sums over the quarters of the scan: bonus[i] is the sum before quarter
-        // bonus_base + i. Only a full-time contract counts a whole quarter as 78.
-        let full = Fixed4::whole(counting.full_quarter);
         let bonus_base = Quarter::of(start).index();
-        let mut bonus = vec![Fixed4::ZERO];
-        let mut q = Quarter::of(start);
-        while q.start() <= horizon {
-            let whole = per_day.times(weekdays_in(q.start(), q.end(), ci.mask));
-            let add = if ci.c.regime.is_full_time() && full > whole {
-                full - whole
-            } else {
-                Fixed4::ZERO
-            };
-            let sum = bonus[bonus.len() - 1] + add;
-            bonus.push(sum);
-            q = q.next();
-        }
         let mut e = start;
         let mut best: Option<(i64, i64)> = None;
         let mut blocked = None;
@@ -518,7 +540,7 @@ impl<'a> Search<'a> {
         let readmitted = no_stage.is_some_and(NoStage::is_readmission);
         let right = self
             .facts
-            .right_duration(ev.regime, &outcome, winning.as_ref());
+            .right_duration(ev.regime, &outcome, winning.as_ref(), &self.memo);
         let mut provisional = std::mem::take(&mut ev.provisional);
         provisional.sort();
         provisional.dedup();
@@ -626,6 +648,32 @@ mod tests {
                         "example {i} {method:?} E {e}"
                     );
                     assert_eq!(scan.held, plain.held, "example {i} {method:?} E {e}");
+                    // The final answer's count keeps flags: the memo gives the law's flags.
+                    let findings = Record {
+                        explanation: false,
+                        findings: true,
+                    };
+                    let (Ok(scan), Ok(plain)) = (
+                        search.evaluate(e, da, method, true),
+                        law.assess_at(e, da, method, &Plain, findings),
+                    ) else {
+                        panic!("example {i} {method:?} E {e}: only one side answers");
+                    };
+                    assert_eq!(
+                        counts(&scan.options),
+                        counts(&plain.options),
+                        "example {i} {method:?} E {e}"
+                    );
+                    let flags = |a: &Assessment| {
+                        let mut p = a.provisional.clone();
+                        p.sort();
+                        p.dedup();
+                        let mut r = a.review.clone();
+                        r.sort();
+                        r.dedup();
+                        (p, r)
+                    };
+                    assert_eq!(flags(&scan), flags(&plain), "example {i} {method:?} E {e}");
                     compared += 1;
                 }
             }

@@ -24,6 +24,7 @@ login-oidc = Über meine Organisation anmelden
 login-oidc-intro = ÖSHZ-Mitarbeitende melden sich über das Portal der sozialen Sicherheit an, mit den Rollen, die der Zugriffsverwalter ihrer Organisation ihnen gegeben hat.
 login-passwords-off = Die Anmeldung mit Passwort ist in dieser Installation ausgeschaltet: Melden Sie sich über Ihre Organisation an.
 oidc-continue = Angemeldet. Weiter
+oidc-signing-out = Abmeldung auch beim Anmeldedienst Ihrer Organisation. Weiter
 oidc-failed = Die Anmeldung über Ihre Organisation ist fehlgeschlagen. Bitte versuchen Sie es erneut.
 oidc-unavailable = Der Anmeldedienst Ihrer Organisation antwortet nicht. Versuchen Sie es später erneut.
 oidc-unknown-organisation = Ihre Organisation ist diesem Dienst nicht bekannt (ein ÖSHZ, das LfA, ein Verband oder der Betreiber). Wenden Sie sich an den Administrator.

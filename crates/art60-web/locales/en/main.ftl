@@ -24,6 +24,7 @@ login-oidc = Sign in through my organisation
 login-oidc-intro = CPAS staff sign in through the social-security portal, with the roles their organisation's access manager gave them.
 login-passwords-off = Password sign-in is turned off on this installation: sign in through your organisation.
 oidc-continue = Signed in. Continue
+oidc-signing-out = Signing out at your organisation's sign-in service too. Continue
 oidc-failed = Signing in through your organisation failed. Please try again.
 oidc-unavailable = Your organisation's sign-in service does not answer. Try again later.
 oidc-unknown-organisation = Your organisation is not one this service knows (a CPAS, ONEM, a federation or the operator). Contact the administrator.

@@ -24,6 +24,7 @@ login-oidc = Se connecter via mon organisation
 login-oidc-intro = Les agents des CPAS se connectent via le portail de la sécurité sociale, avec les rôles que le gestionnaire d'accès de leur organisation leur a donnés.
 login-passwords-off = La connexion par mot de passe est désactivée sur cette installation : connectez-vous via votre organisation.
 oidc-continue = Connexion réussie. Continuer
+oidc-signing-out = Déconnexion aussi auprès du service de connexion de votre organisation. Continuer
 oidc-failed = La connexion via votre organisation a échoué. Veuillez réessayer.
 oidc-unavailable = Le service de connexion de votre organisation ne répond pas. Réessayez plus tard.
 oidc-unknown-organisation = Votre organisation n'est pas connue de ce service (un CPAS, l'ONEM, une fédération ou l'opérateur). Contactez l'administrateur.

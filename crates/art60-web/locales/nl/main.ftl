@@ -24,6 +24,7 @@ login-oidc = Aanmelden via mijn organisatie
 login-oidc-intro = OCMW-medewerkers melden zich aan via het portaal van de sociale zekerheid, met de rollen die de toegangsbeheerder van hun organisatie hun gaf.
 login-passwords-off = Aanmelden met een wachtwoord is uitgeschakeld op deze installatie: meld u aan via uw organisatie.
 oidc-continue = Aangemeld. Verder
+oidc-signing-out = Ook afmelden bij de aanmeldingsdienst van uw organisatie. Verder
 oidc-failed = Aanmelden via uw organisatie is mislukt. Probeer het opnieuw.
 oidc-unavailable = De aanmeldingsdienst van uw organisatie antwoordt niet. Probeer het later opnieuw.
 oidc-unknown-organisation = Uw organisatie is niet gekend door deze dienst (een OCMW, de RVA, een federatie of de beheerder van de dienst). Neem contact op met de beheerder.

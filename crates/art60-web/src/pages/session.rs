@@ -174,16 +174,31 @@ pub async fn logout(
     // A federated session: the local session is over; sign out at the provider too when it
     // offers an end-session endpoint (RP-initiated logout), or the next "sign in through your
     // organisation" would sign the same person in again without asking.
-    let mut target = "/login".to_owned();
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     if let (Some(provider), Some(t)) = (st.settings.oidc.clone(), id_token)
         && let Some(url) = provider.end_session_url(&t).await
     {
-        target = url;
+        // A page that moves on by itself, not a redirect: the sign-out form's redirect to
+        // another origin would break the portal's `form-action 'self'` policy, and the
+        // browser would stay on the page it signed out from.
+        let esc = |v: &str| {
+            v.replace('&', "&amp;")
+                .replace('"', "&quot;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        };
+        let html = format!(
+            "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+             <meta http-equiv=\"refresh\" content=\"0;url={url}\">\
+             <title>{title}</title></head><body><p><a href=\"{url}\">{title}</a></p>\
+             </body></html>",
+            lang = ctx.lang.code(),
+            url = esc(&url),
+            title = esc(&ctx.t("oidc-signing-out")),
+        );
+        return Ok(with_cookie(Html(html).into_response(), &clear));
     }
-    Ok(with_cookie(
-        Redirect::to(&target).into_response(),
-        &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    ))
+    Ok(with_cookie(Redirect::to("/login").into_response(), &clear))
 }
 
 /// Where a role starts after signing in.

@@ -834,3 +834,90 @@ async fn a_federated_session_keeps_its_id_token_for_the_sign_out_at_the_provider
         );
     }
 }
+
+/// A provider's discovery document and keys on a loopback port; `end_session`: whether the
+/// metadata advertise an end-session endpoint.
+async fn fake_provider(end_session: bool) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let mut meta = json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/auth"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    });
+    if end_session {
+        meta["end_session_endpoint"] = json!(format!("{issuer}/session/end"));
+    }
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            axum::routing::get(move || {
+                let m = meta.clone();
+                async move { axum::Json(m) }
+            }),
+        )
+        .route(
+            "/jwks",
+            axum::routing::get(|| async { axum::Json(json!({"keys": []})) }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    issuer
+}
+
+fn provider_at(issuer: &str) -> oidc::Provider {
+    oidc::Provider::new(oidc::OidcConfig {
+        issuer: issuer.to_owned(),
+        client_id: "art60".into(),
+        client_secret: None,
+        redirect_url: "https://art60.example/auth/oidc/callback".into(),
+        claims: oidc::ClaimNames::default(),
+        scopes: vec![],
+        post_logout_redirect_url: Some("https://art60.example/login".into()),
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn sign_out_goes_on_to_the_providers_end_session_endpoint_only_when_it_has_one() {
+    use base64::Engine as _;
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string().as_bytes())
+    };
+    let issuer = fake_provider(true).await;
+    // An ID token as the provider signed it (the signature is not checked here: it was when
+    // the session began).
+    let token = format!(
+        "{}.{}.{}",
+        b64(json!({"alg": "RS256", "typ": "JWT"})),
+        b64(
+            json!({"iss": issuer, "sub": "s1", "aud": "art60", "exp": 4102444800_i64, "iat": 1700000000_i64})
+        ),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b"signature"),
+    );
+    let url = provider_at(&issuer).end_session_url(&token).await.unwrap();
+    let url = openidconnect::url::Url::parse(&url).unwrap();
+    assert_eq!(
+        url.as_str().split('?').next(),
+        Some(&*format!("{issuer}/session/end"))
+    );
+    let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(q.get("id_token_hint"), Some(&token));
+    assert_eq!(q.get("client_id").map(String::as_str), Some("art60"));
+    assert_eq!(
+        q.get("post_logout_redirect_uri").map(String::as_str),
+        Some("https://art60.example/login")
+    );
+
+    // No end-session endpoint, or no provider answering: signing out stays local.
+    let plain = fake_provider(false).await;
+    assert_eq!(provider_at(&plain).end_session_url(&token).await, None);
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    assert_eq!(provider_at(&closed).end_session_url(&token).await, None);
+}

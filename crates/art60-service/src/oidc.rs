@@ -454,7 +454,13 @@ async fn sign_in_once(
                         "via": "oidc",
                         "code": code,
                         "organisation": kbo.as_ref().map(Kbo::digits),
-                        "office": id.office.as_deref().map(|o| o.chars().take(50).collect::<String>()),
+                        // Only ONEM's people have an office: another organisation's value of
+                        // that claim could be anything, so it is not kept.
+                        "office": id
+                            .office
+                            .as_deref()
+                            .filter(|_| kind == Some(OrgKind::Onem))
+                            .map(|o| o.chars().take(50).collect::<String>()),
                     })),
                     ..Default::default()
                 },

@@ -681,6 +681,26 @@ async fn onem_officers_spocs_and_the_operator_sign_in_for_a_registered_organisat
         }
         assert_eq!(users(&t).await, count, "{backend:?}");
         assert_eq!(audited(&t, "login_refused").await, refusals + n);
+        // The refusals name the code, the organisation and (ONEM only) the office claim.
+        let refused: Vec<serde_json::Value> = audit_entry::Entity::find()
+            .filter(audit_entry::Column::Action.eq("login_refused"))
+            .order_by_asc(audit_entry::Column::Seq)
+            .all(&t.db.conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| e.after)
+            .collect();
+        assert!(
+            refused.contains(&json!({"via": "oidc", "code": refusal::UNKNOWN_OFFICE,
+                "organisation": "0206737484", "office": "atlantis"})),
+            "{refused:?}"
+        );
+        assert!(
+            refused.contains(&json!({"via": "oidc", "code": refusal::UNKNOWN_ROLE,
+                "organisation": "0999000426", "office": null})),
+            "{refused:?}"
+        );
 
         // A federation registered for another federation: its SPOC account is not theirs.
         organisations::remove(&t.db, now, &art60_service::audit::Who::default(), KBO_UVCW)

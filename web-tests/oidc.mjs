@@ -3,7 +3,12 @@
 // --oidc-issuer ...`, driven in Debian's Chromium: sign-in with the authorization code and
 // PKCE, the role claim mapped (a CPAS worker lands on the dashboard, an access manager on its
 // organisation's page), an unknown organisation refused, sign-out ending the local session,
-// and password sign-in refused.
+// and password sign-in refused. Besides the CPAS (m0017): an ONEM officer (ONEM's one KBO
+// number, the office from the `onem_office` claim) lands on its office's queue, a federation
+// SPOC and the operator's administrator on their pages, an officer of an unknown office is
+// refused; sign-out goes on to the provider's end_session_endpoint (RP-initiated logout) with
+// id_token_hint and post_logout_redirect_uri: "No, stay signed in" there keeps the provider's
+// session (the next sign-in asks nothing), "Yes" ends it (the next sign-in asks again).
 //
 // Environment: ART60_BIN (the built `art60`), CHROMIUM (default /usr/bin/chromium).
 // The provider's claims come from its user-info endpoint (oidc-provider keeps scope claims
@@ -48,11 +53,16 @@ function freePort() {
 }
 
 // The people the provider knows: subject → claims. KBO numbers are the demo's CPAS
-// (Namur) and ONEM's own (valid, but not a CPAS of the directory).
+// (Namur), ONEM's own, and the demo's numbers for UVCW and the operator (`--demo` registers
+// them); zoe's is valid but nobody's in the directory.
 const PEOPLE = {
   'anne-sub': { preferred_username: 'anne.federated', kbo: '0207.353.138', roles: ['cpas_worker'] },
   'marc-sub': { preferred_username: 'marc.federated', kbo: '0207353138', roles: 'access_manager' },
-  'zoe-sub': { preferred_username: 'zoe.federated', kbo: '0206.737.484', roles: ['cpas_worker'] },
+  'zoe-sub': { preferred_username: 'zoe.federated', kbo: '0999.000.525', roles: ['cpas_worker'] },
+  'olga-sub': { preferred_username: 'olga.federated', kbo: '0206.737.484', roles: ['onem_officer'], onem_office: 'Namur' },
+  'otto-sub': { preferred_username: 'otto.federated', kbo: '0206.737.484', roles: ['onem_officer'], onem_office: 'atlantis' },
+  'fred-sub': { preferred_username: 'fred.federated', kbo: '0999000129', roles: ['federation_spoc'] },
+  'adam-sub': { preferred_username: 'adam.federated', kbo: '0999.000.426', roles: ['administrator'] },
 };
 
 const art60Port = await freePort();
@@ -67,6 +77,7 @@ const provider = new Provider(issuer, {
       client_id: 'art60',
       client_secret: SECRET,
       redirect_uris: [`${art60}/auth/oidc/callback`],
+      post_logout_redirect_uris: [`${art60}/login`],
       grant_types: ['authorization_code'],
       response_types: ['code'],
     },
@@ -74,7 +85,7 @@ const provider = new Provider(issuer, {
   // The client must use PKCE (S256): a code without its verifier is worthless.
   pkce: { required: () => true },
   scopes: ['openid', 'profile', 'art60'],
-  claims: { openid: ['sub'], profile: ['preferred_username'], art60: ['kbo', 'roles'] },
+  claims: { openid: ['sub'], profile: ['preferred_username'], art60: ['kbo', 'roles', 'onem_office'] },
   async findAccount(ctx, id) {
     if (!PEOPLE[id]) return undefined;
     return { accountId: id, claims: async () => ({ sub: id, ...PEOPLE[id] }) };
@@ -99,6 +110,9 @@ const provider = new Provider(issuer, {
 // What the client sent to the token endpoint: PKCE verified by the provider, counted here.
 let tokenRequests = 0;
 provider.on('grant.success', () => { tokenRequests++; });
+// Sign-outs completed at the provider's end_session_endpoint.
+let endSessions = 0;
+provider.on('end_session.success', () => { endSessions++; });
 const idp = provider.listen(idpPort, '127.0.0.1');
 
 function startArt60(dir) {
@@ -152,6 +166,29 @@ async function federatedSignIn(page, sub) {
   await page.waitForLoadState('load', { timeout: T });
 }
 
+// Clicks "sign out" in the portal: the local session ends, then the browser is at the
+// provider's end-session page, which asks whether to sign out there too; `yes` answers.
+async function federatedSignOut(page, yes) {
+  await page.click('form[action="/logout"] button', { timeout: T });
+  // 'commit': the provider's page imports a web font, which never loads offline.
+  await page.waitForURL((u) => u.href.startsWith(issuer), { timeout: T, waitUntil: 'commit' })
+    .catch(() => {});
+  ok(page.url().startsWith(issuer), `sign-out goes on to the provider: ${page.url()}`);
+  const at = new URL(page.url());
+  ok(at.searchParams.get('id_token_hint')?.split('.').length === 3,
+    `sign-out at the provider carries the ID token: ${at.pathname}`);
+  ok(at.searchParams.get('post_logout_redirect_uri') === `${art60}/login`,
+    `sign-out at the provider comes back to /login: ${at.searchParams.get('post_logout_redirect_uri')}`);
+  const before = endSessions;
+  const button = yes ? 'button[name="logout"][value="yes"]' : 'button:not([name="logout"])';
+  await Promise.all([
+    page.waitForURL((u) => u.href.startsWith(`${art60}/login`), { timeout: T, waitUntil: 'commit' }),
+    page.click(button, { timeout: T }),
+  ]);
+  await page.waitForLoadState('load', { timeout: T });
+  ok(endSessions === before + 1, 'the provider completed the end-session request');
+}
+
 const fresh = () => browser.newContext({ locale: 'fr' });
 try {
   // Password sign-in is off: the page offers the organisation only, the API refuses.
@@ -182,8 +219,8 @@ try {
     ok(tokenRequests >= 1, 'the code was exchanged at the token endpoint (with PKCE)');
     // Signing in again (the provider remembers the person) finds the same account.
     const first = who.body?.user_id;
-    await page.click('form[action="/logout"] button', { timeout: T });
-    await page.waitForURL(/\/login$/, { timeout: T });
+    // Signed out here, but the provider's session kept ("No, stay signed in").
+    await federatedSignOut(page, false);
     const after = await me(page);
     ok(after.status === 401, `signed out: /auth/me answers ${after.status}`);
     await page.goto(`${art60}/dashboard`, { timeout: T });
@@ -222,6 +259,58 @@ try {
     ok(/organisation/i.test(text), `the error names the organisation: ${text}`);
     const who = await me(page);
     ok(who.status === 401, `unknown organisation: no session (${who.status})`);
+    await ctx.close();
+  }
+
+  // An ONEM officer: ONEM's one number, the office from its claim; its office's queue.
+  // Sign-out ends the provider's session too: the next sign-in asks for the login again.
+  {
+    const ctx = await fresh();
+    const page = await ctx.newPage();
+    await federatedSignIn(page, 'olga-sub');
+    await page.waitForURL(/\/queue$/, { timeout: T }).catch(() => {});
+    ok(page.url().endsWith('/queue'), `officer lands on the queue: ${page.url()}`);
+    const who = await me(page);
+    ok(who.status === 200 && who.body.role === 'onem_officer' && who.body.office_id !== null
+      && who.body.cpas_id === null, `officer role and office mapped: ${JSON.stringify(who)}`);
+    const queue = await page.request.get(`${art60}/api/v1/queue`);
+    ok(queue.status() === 200, `the officer reads its queue: ${queue.status()}`);
+    await federatedSignOut(page, true);
+    const after = await me(page);
+    ok(after.status === 401, `officer signed out: /auth/me answers ${after.status}`);
+    await page.click('#oidc-login', { timeout: T });
+    await page.waitForURL((u) => u.href.startsWith(issuer), { timeout: T });
+    ok(await page.locator('input[name="login"]').isVisible({ timeout: T }).catch(() => false),
+      'after signing out at the provider, the provider asks for the login again');
+    await ctx.close();
+  }
+
+  // A federation's SPOC and the operator's administrator: their organisations' numbers.
+  for (const [sub, role, landing] of [
+    ['fred-sub', 'federation_spoc', '/escalations'],
+    ['adam-sub', 'administrator', '/directory'],
+  ]) {
+    const ctx = await fresh();
+    const page = await ctx.newPage();
+    await federatedSignIn(page, sub);
+    await page.waitForURL((u) => u.pathname === landing, { timeout: T }).catch(() => {});
+    ok(new URL(page.url()).pathname === landing, `${role} lands on ${landing}: ${page.url()}`);
+    const who = await me(page);
+    ok(who.status === 200 && who.body.role === role && who.body.cpas_id === null,
+      `${role} mapped: ${JSON.stringify(who)}`);
+    await ctx.close();
+  }
+
+  // An officer whose office claim names no office of the directory: refused, no session.
+  {
+    const ctx = await fresh();
+    const page = await ctx.newPage();
+    await federatedSignIn(page, 'otto-sub');
+    const err = page.locator('#login-err');
+    const text = (await err.textContent().catch(() => '')) ?? '';
+    ok(/bureau/i.test(text), `unknown office: the error names the office: ${text}`);
+    const who = await me(page);
+    ok(who.status === 401, `unknown office: no session (${who.status})`);
     await ctx.close();
   }
 } catch (e) {

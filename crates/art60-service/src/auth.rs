@@ -343,6 +343,22 @@ pub async fn logout(db: &Db, cookie: &str) -> Result<()> {
     Ok(())
 }
 
+/// Ends the session of `cookie` like [`logout`], and returns the ID token a federated session
+/// was opened with (m0017), for the sign-out at the identity provider.
+pub async fn logout_federated(db: &Db, cookie: &str) -> Result<Option<String>> {
+    let hash = sha256_hex(cookie.as_bytes());
+    let token = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(hash.as_str()))
+        .one(&db.conn)
+        .await?
+        .and_then(|s| s.oidc_id_token);
+    session::Entity::delete_many()
+        .filter(session::Column::TokenHash.eq(hash))
+        .exec(&db.conn)
+        .await?;
+    Ok(token)
+}
+
 fn active(u: Option<user::Model>) -> Result<user::Model> {
     match u {
         Some(u) if u.active => Ok(u),

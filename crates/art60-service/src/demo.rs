@@ -7,7 +7,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use serde_json::json;
 
 use crate::auth::{Actor, PasswordCost, hash_password, random_secret};
-use crate::db::{CopyReason, Db, Federation, Language, Role, user};
+use crate::db::{CopyReason, Db, Federation, Language, OrgKind, Role, user};
 use crate::directory::{self, NewCpas, NewUser};
 use crate::error::Result;
 use crate::persons::{self, NewEmployment, NewPerson};
@@ -175,6 +175,54 @@ pub async fn seed(db: &Db, now: DateTime<Utc>, cost: PasswordCost) -> Result<Vec
                 cpas_id: None,
                 office_id: None,
                 federation,
+            },
+        )
+        .await?;
+    }
+    // Federated sign-in (issue 14 §4): ONEM's real number, and fictitious ones (valid check
+    // digits, a range no Belgian organisation is known to use) for the federations and the
+    // operator; production registers the real ones with `art60 organisation add`.
+    for (kbo, kind, federation, name) in [
+        (
+            crate::organisations::ONEM_KBO,
+            OrgKind::Onem,
+            None,
+            "ONEM / RVA / LfA",
+        ),
+        (
+            "0999000129",
+            OrgKind::Federation,
+            Some(Federation::Uvcw),
+            "UVCW (demo number)",
+        ),
+        (
+            "0999000228",
+            OrgKind::Federation,
+            Some(Federation::Vvsg),
+            "VVSG (demo number)",
+        ),
+        (
+            "0999000327",
+            OrgKind::Federation,
+            Some(Federation::Brulocalis),
+            "Brulocalis (demo number)",
+        ),
+        (
+            "0999000426",
+            OrgKind::Operator,
+            None,
+            "Operator (demo number)",
+        ),
+    ] {
+        crate::organisations::register(
+            db,
+            now,
+            &admin.who(),
+            crate::organisations::NewOrganisation {
+                kbo: kbo.into(),
+                kind,
+                federation,
+                name: name.into(),
             },
         )
         .await?;

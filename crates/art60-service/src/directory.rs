@@ -512,6 +512,15 @@ pub async fn create_cpas(
     {
         errors.push(FieldError::new("kbo", "a CPAS with this number exists"));
     }
+    // One number, one place: a federated sign-in must not land in either of two.
+    if let Some(k) = &kbo
+        && crate::organisations::find(&db.conn, k).await?.is_some()
+    {
+        errors.push(FieldError::new(
+            "kbo",
+            "an organisation registered for federated sign-in has this number",
+        ));
+    }
     let (Some(kbo), true) = (kbo, errors.is_empty()) else {
         return Err(ServiceError::Invalid(errors));
     };

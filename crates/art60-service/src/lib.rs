@@ -38,6 +38,7 @@ pub mod messages;
 pub mod notify;
 pub mod oidc;
 pub mod org_access;
+pub mod organisations;
 pub mod persons;
 pub mod pii;
 pub mod queue;

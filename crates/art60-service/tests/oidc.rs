@@ -31,6 +31,7 @@ fn identity(sub: &str, org: Option<&str>, roles: &[&str], name: &str) -> Identit
         subject: sub.into(),
         organisation: org.map(str::to_owned),
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        office: None,
         username_hint: Some(name.into()),
     }
 }
@@ -475,4 +476,468 @@ async fn concurrent_first_sign_ins_make_one_account() {
         }
         assert_eq!(users(&t).await, before + 5, "{backend:?}");
     }
+}
+
+// ---- Issue 14 §4, the rest: ONEM, federations and the operator sign in too (m0017). ----
+
+use art60_service::db::{Federation, OrgKind, organisation};
+use art60_service::organisations::{self, NewOrganisation};
+
+/// ONEM's number (one for all its offices), a federation's and the operator's (fictitious,
+/// valid check digits).
+const KBO_ONEM: &str = "0206.737.484";
+const KBO_UVCW: &str = "0999000129";
+const KBO_OPERATOR: &str = "0999.000.426";
+
+fn with_office(mut id: Identity, office: Option<&str>) -> Identity {
+    id.office = office.map(str::to_owned);
+    id
+}
+
+async fn register(t: &TestApp, kbo: &str, kind: OrgKind, federation: Option<Federation>) {
+    organisations::register(
+        &t.db,
+        at("2024-06-01"),
+        &art60_service::audit::Who::default(),
+        NewOrganisation {
+            kbo: kbo.into(),
+            kind,
+            federation,
+            name: format!("{kind} {kbo}"),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn onem_officers_spocs_and_the_operator_sign_in_for_a_registered_organisation() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let now = at("2024-06-10");
+        let officer = |sub: &str, office: Option<&str>| {
+            with_office(
+                identity(sub, Some(KBO_ONEM), &["onem_officer"], sub),
+                office,
+            )
+        };
+
+        // Before ONEM is registered, its number is an unknown organisation, as today.
+        assert_eq!(
+            refused_code(oidc::sign_in(&t.db, now, &officer("off-1", Some("namur"))).await),
+            refusal::UNKNOWN_ORGANISATION,
+            "{backend:?}"
+        );
+        register(&t, KBO_ONEM, OrgKind::Onem, None).await;
+        register(&t, KBO_UVCW, OrgKind::Federation, Some(Federation::Uvcw)).await;
+        register(&t, KBO_OPERATOR, OrgKind::Operator, None).await;
+        let before = users(&t).await;
+
+        // An officer: the office from the office claim (any case), matched by office code.
+        let s = oidc::sign_in(&t.db, now, &officer("off-1", Some("NAMUR")))
+            .await
+            .unwrap();
+        assert_eq!(s.actor.role, Role::OnemOfficer, "{backend:?}");
+        assert_eq!(
+            (s.actor.office_id, s.actor.cpas_id, s.actor.federation),
+            (Some(t.a.office), None, None)
+        );
+        // Its office's queue, like a password officer's.
+        let q = t
+            .call(Method::GET, "/api/v1/queue", &session_auth(&s), None)
+            .await;
+        assert_eq!(q.status, StatusCode::OK, "{}", q.body);
+        // Found again by subject; the same office.
+        let again = oidc::sign_in(&t.db, now, &officer("off-1", Some("namur")))
+            .await
+            .unwrap();
+        assert_eq!(again.actor.user_id, s.actor.user_id);
+        // An officer of the other office.
+        let b = oidc::sign_in(&t.db, now, &officer("off-2", Some("brussels")))
+            .await
+            .unwrap();
+        assert_eq!(b.actor.office_id, Some(t.b.office));
+
+        // An ONEM SPOC: ONEM-wide, no office needed (an office claim is ignored).
+        let spoc = oidc::sign_in(
+            &t.db,
+            now,
+            &with_office(
+                identity("spoc-1", Some("0206737484"), &["onem_spoc", "x"], "spoc"),
+                Some("namur"),
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (spoc.actor.role, spoc.actor.office_id, spoc.actor.cpas_id),
+            (Role::OnemSpoc, None, None)
+        );
+        // A federation's SPOC: that federation.
+        let fed = oidc::sign_in(
+            &t.db,
+            now,
+            &identity("fed-1", Some(KBO_UVCW), &["federation_spoc"], "fed"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (fed.actor.role, fed.actor.federation, fed.actor.cpas_id),
+            (Role::FederationSpoc, Some(Federation::Uvcw), None)
+        );
+        // The operator's administrator and DPO.
+        let admin = oidc::sign_in(
+            &t.db,
+            now,
+            &identity("adm-1", Some(KBO_OPERATOR), &["administrator"], "adm"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(admin.actor.role, Role::Administrator);
+        let users_list = t
+            .call(Method::GET, "/api/v1/users", &session_auth(&admin), None)
+            .await;
+        assert_eq!(users_list.status, StatusCode::OK, "{}", users_list.body);
+        let dpo = oidc::sign_in(
+            &t.db,
+            now,
+            &identity("dpo-1", Some(KBO_OPERATOR), &["dpo"], "dpo-person"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(dpo.actor.role, Role::Dpo);
+        assert_eq!(users(&t).await, before + 6, "{backend:?}");
+
+        let count = users(&t).await;
+        let refusals = audited(&t, "login_refused").await;
+        let cases = [
+            // An officer without an office, or with one the directory does not know.
+            (officer("off-3", None), refusal::UNKNOWN_OFFICE),
+            (officer("off-3", Some("atlantis")), refusal::UNKNOWN_OFFICE),
+            // A role ONEM's people may not hold, and two roles at once.
+            (
+                identity(
+                    "off-3",
+                    Some(KBO_ONEM),
+                    &["cpas_worker", "administrator"],
+                    "c",
+                ),
+                refusal::UNKNOWN_ROLE,
+            ),
+            (
+                with_office(
+                    identity("off-3", Some(KBO_ONEM), &["onem_officer", "onem_spoc"], "c"),
+                    Some("namur"),
+                ),
+                refusal::SEVERAL_ROLES,
+            ),
+            // A federation grants no administrator, the operator no officer.
+            (
+                identity("off-3", Some(KBO_UVCW), &["administrator"], "c"),
+                refusal::UNKNOWN_ROLE,
+            ),
+            (
+                with_office(
+                    identity("off-3", Some(KBO_OPERATOR), &["onem_officer"], "c"),
+                    Some("namur"),
+                ),
+                refusal::UNKNOWN_ROLE,
+            ),
+            // A CPAS's provider cannot make an administrator either (unchanged).
+            (
+                identity("off-3", Some(KBO_A), &["administrator"], "c"),
+                refusal::UNKNOWN_ROLE,
+            ),
+            // The known officer: moved office, no office now, another organisation.
+            (officer("off-1", Some("brussels")), refusal::OFFICE_CHANGED),
+            (officer("off-1", None), refusal::UNKNOWN_OFFICE),
+            (
+                identity("off-1", Some(KBO_OPERATOR), &["administrator"], "c"),
+                refusal::ORGANISATION_CHANGED,
+            ),
+            (
+                identity("off-1", Some(KBO_A), &["cpas_worker"], "c"),
+                refusal::ORGANISATION_CHANGED,
+            ),
+            // The federation's SPOC named by the operator's number; the operator's
+            // administrator granted only a role the operator's people may not hold.
+            (
+                identity("fed-1", Some(KBO_OPERATOR), &["federation_spoc"], "c"),
+                refusal::ORGANISATION_CHANGED,
+            ),
+            (
+                identity("adm-1", Some(KBO_OPERATOR), &["onem_officer"], "c"),
+                refusal::UNKNOWN_ROLE,
+            ),
+        ];
+        let n = cases.len() as u64;
+        for (id, code) in cases {
+            let what = format!("{backend:?} {id:?}");
+            assert_eq!(
+                refused_code(oidc::sign_in(&t.db, now, &id).await),
+                code,
+                "{what}"
+            );
+        }
+        assert_eq!(users(&t).await, count, "{backend:?}");
+        assert_eq!(audited(&t, "login_refused").await, refusals + n);
+        // The refusals name the code, the organisation and (ONEM only) the office claim.
+        let refused: Vec<serde_json::Value> = audit_entry::Entity::find()
+            .filter(audit_entry::Column::Action.eq("login_refused"))
+            .order_by_asc(audit_entry::Column::Seq)
+            .all(&t.db.conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| e.after)
+            .collect();
+        assert!(
+            refused.contains(&json!({"via": "oidc", "code": refusal::UNKNOWN_OFFICE,
+                "organisation": "0206737484", "office": "atlantis"})),
+            "{refused:?}"
+        );
+        assert!(
+            refused.contains(&json!({"via": "oidc", "code": refusal::UNKNOWN_ROLE,
+                "organisation": "0999000426", "office": null})),
+            "{refused:?}"
+        );
+
+        // A federation registered for another federation: its SPOC account is not theirs.
+        organisations::remove(&t.db, now, &art60_service::audit::Who::default(), KBO_UVCW)
+            .await
+            .unwrap();
+        register(&t, KBO_UVCW, OrgKind::Federation, Some(Federation::Vvsg)).await;
+        assert_eq!(
+            refused_code(
+                oidc::sign_in(
+                    &t.db,
+                    now,
+                    &identity("fed-1", Some(KBO_UVCW), &["federation_spoc"], "fed")
+                )
+                .await
+            ),
+            refusal::ORGANISATION_CHANGED
+        );
+        // Unregistered: nobody of it signs in, not even for the first time.
+        organisations::remove(
+            &t.db,
+            now,
+            &art60_service::audit::Who::default(),
+            KBO_OPERATOR,
+        )
+        .await
+        .unwrap();
+        for (sub, code) in [
+            ("adm-1", refusal::ORGANISATION_CHANGED),
+            ("adm-2", refusal::UNKNOWN_ORGANISATION),
+        ] {
+            let r = oidc::sign_in(
+                &t.db,
+                now,
+                &identity(sub, Some(KBO_OPERATOR), &["administrator"], sub),
+            )
+            .await;
+            assert_eq!(refused_code(r), code, "{backend:?} {sub}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_organisation_number_names_one_place_only() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let now = at("2024-06-10");
+        let who = art60_service::audit::Who::default();
+        let add = |kbo: &str, kind: OrgKind, federation: Option<Federation>| {
+            organisations::register(
+                &t.db,
+                now,
+                &who,
+                NewOrganisation {
+                    kbo: kbo.into(),
+                    kind,
+                    federation,
+                    name: "x".into(),
+                },
+            )
+        };
+        let field_of = |r: Result<organisation::Model, ServiceError>| match r {
+            Err(ServiceError::Invalid(e)) => e.into_iter().map(|f| f.field).collect::<Vec<_>>(),
+            other => panic!("expected a field error, got {other:?}"),
+        };
+        assert_eq!(
+            field_of(add("0206.737.485", OrgKind::Onem, None).await),
+            ["kbo"]
+        );
+        // A CPAS's number stays the CPAS's.
+        assert_eq!(field_of(add(KBO_A, OrgKind::Operator, None).await), ["kbo"]);
+        assert_eq!(
+            field_of(add(KBO_UVCW, OrgKind::Federation, None).await),
+            ["federation"]
+        );
+        assert_eq!(
+            field_of(add(KBO_UVCW, OrgKind::Federation, Some(Federation::None)).await),
+            ["federation"]
+        );
+        assert_eq!(
+            field_of(add(KBO_ONEM, OrgKind::Onem, Some(Federation::Uvcw)).await),
+            ["federation"]
+        );
+        let audits = audit_entry::Entity::find()
+            .filter(audit_entry::Column::Entity.eq("organisation"))
+            .count(&t.db.conn)
+            .await
+            .unwrap();
+        add(KBO_ONEM, OrgKind::Onem, None).await.unwrap();
+        assert_eq!(
+            field_of(add("0206737484", OrgKind::Operator, None).await),
+            ["kbo"]
+        );
+        let listed = organisations::list(&t.db).await.unwrap();
+        assert_eq!(listed.len(), 1, "{backend:?}");
+        assert_eq!(listed[0].kbo, "0206737484");
+        let after = audit_entry::Entity::find()
+            .filter(audit_entry::Column::Entity.eq("organisation"))
+            .count(&t.db.conn)
+            .await
+            .unwrap();
+        assert_eq!(after, audits + 1, "registrations are audited");
+        // A CPAS cannot take a registered organisation's number either.
+        let r = t
+            .call(
+                Method::POST,
+                "/api/v1/cpas",
+                &t.admin,
+                Some(json!({"kbo": KBO_ONEM, "name": "CPAS X", "language": "fr",
+                            "federation": "uvcw", "office_id": t.a.office})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn a_federated_session_keeps_its_id_token_for_the_sign_out_at_the_provider() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let now = at("2024-06-10");
+        let id = identity("sub-t", Some(KBO_A), &["cpas_worker"], "tok");
+        let s = oidc::sign_in_keeping(&t.db, now, &id, Some("header.payload.signature"))
+            .await
+            .unwrap();
+        let other = oidc::sign_in(&t.db, now, &id).await.unwrap();
+        assert_eq!(
+            art60_service::auth::logout_federated(&t.db, &s.cookie)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("header.payload.signature"),
+            "{backend:?}"
+        );
+        // The session is over; a second sign-out finds nothing.
+        let me = t
+            .call(Method::GET, "/api/v1/auth/me", &session_auth(&s), None)
+            .await;
+        assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            art60_service::auth::logout_federated(&t.db, &s.cookie)
+                .await
+                .unwrap(),
+            None
+        );
+        // A session opened without a token (or by password) has none to send.
+        assert_eq!(
+            art60_service::auth::logout_federated(&t.db, &other.cookie)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+}
+
+/// A provider's discovery document and keys on a loopback port; `end_session`: whether the
+/// metadata advertise an end-session endpoint.
+async fn fake_provider(end_session: bool) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let mut meta = json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/auth"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    });
+    if end_session {
+        meta["end_session_endpoint"] = json!(format!("{issuer}/session/end"));
+    }
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            axum::routing::get(move || {
+                let m = meta.clone();
+                async move { axum::Json(m) }
+            }),
+        )
+        .route(
+            "/jwks",
+            axum::routing::get(|| async { axum::Json(json!({"keys": []})) }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    issuer
+}
+
+fn provider_at(issuer: &str) -> oidc::Provider {
+    oidc::Provider::new(oidc::OidcConfig {
+        issuer: issuer.to_owned(),
+        client_id: "art60".into(),
+        client_secret: None,
+        redirect_url: "https://art60.example/auth/oidc/callback".into(),
+        claims: oidc::ClaimNames::default(),
+        scopes: vec![],
+        post_logout_redirect_url: Some("https://art60.example/login".into()),
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn sign_out_goes_on_to_the_providers_end_session_endpoint_only_when_it_has_one() {
+    use base64::Engine as _;
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string().as_bytes())
+    };
+    let issuer = fake_provider(true).await;
+    // An ID token as the provider signed it (the signature is not checked here: it was when
+    // the session began).
+    let token = format!(
+        "{}.{}.{}",
+        b64(json!({"alg": "RS256", "typ": "JWT"})),
+        b64(
+            json!({"iss": issuer, "sub": "s1", "aud": "art60", "exp": 4102444800_i64, "iat": 1700000000_i64})
+        ),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b"signature"),
+    );
+    let url = provider_at(&issuer).end_session_url(&token).await.unwrap();
+    let url = openidconnect::url::Url::parse(&url).unwrap();
+    assert_eq!(
+        url.as_str().split('?').next(),
+        Some(&*format!("{issuer}/session/end"))
+    );
+    let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(q.get("id_token_hint"), Some(&token));
+    assert_eq!(q.get("client_id").map(String::as_str), Some("art60"));
+    assert_eq!(
+        q.get("post_logout_redirect_uri").map(String::as_str),
+        Some("https://art60.example/login")
+    );
+
+    // No end-session endpoint, or no provider answering: signing out stays local.
+    let plain = fake_provider(false).await;
+    assert_eq!(provider_at(&plain).end_session_url(&token).await, None);
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    assert_eq!(provider_at(&closed).end_session_url(&token).await, None);
 }

@@ -98,6 +98,7 @@ async fn federated(db: &Db, now: chrono::DateTime<chrono::Utc>, sub: &str, role:
             // The demo's CPAS de Namur.
             organisation: Some("0207.353.138".into()),
             roles: vec![role.into()],
+            office: None,
             username_hint: Some(format!("{sub}.federated")),
         },
     )

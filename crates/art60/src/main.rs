@@ -17,6 +17,7 @@ mod dmfa_cmd;
 mod impact_cmd;
 mod law_cmd;
 mod openapi_cmd;
+mod organisation_cmd;
 mod retention_cmd;
 mod serve_cmd;
 
@@ -52,6 +53,9 @@ enum Command {
     Impact(Box<impact_cmd::ImpactArgs>),
     /// Retention (GDPR): the controller's setting, and a purge run with its report.
     Retention(retention_cmd::RetentionArgs),
+    /// The organisations besides the CPAS whose people sign in through the identity
+    /// provider (ONEM, federations, the operator), by KBO/BCE number.
+    Organisation(organisation_cmd::OrganisationArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Openapi(args) => openapi_cmd::run(args),
         Command::Impact(args) => impact_cmd::run(*args),
         Command::Retention(args) => retention_cmd::run(args),
+        Command::Organisation(args) => organisation_cmd::run(args),
     };
     match result {
         Ok(code) => code,

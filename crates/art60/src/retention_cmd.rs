@@ -154,7 +154,7 @@ pub fn run(args: RetentionArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Field errors name their field on the command line.
-fn describe(e: art60_service::ServiceError) -> anyhow::Error {
+pub(crate) fn describe(e: art60_service::ServiceError) -> anyhow::Error {
     match e {
         art60_service::ServiceError::Invalid(errors) => anyhow::anyhow!(
             "{}",

@@ -112,9 +112,15 @@ pub struct ServeArgs {
     /// The claim carrying the organisation's KBO/BCE number.
     #[arg(long, env = "ART60_OIDC_ORG_CLAIM", default_value = "kbo")]
     oidc_org_claim: String,
-    /// The claim carrying the art60 role(s) granted (`cpas_worker`, `access_manager`).
+    /// The claim carrying the art60 role(s) granted: `cpas_worker`, `access_manager` (CPAS);
+    /// `onem_officer`, `onem_spoc` (ONEM); `federation_spoc` (a federation);
+    /// `administrator`, `dpo` (the operator). See `art60 organisation`.
     #[arg(long, env = "ART60_OIDC_ROLE_CLAIM", default_value = "roles")]
     oidc_role_claim: String,
+    /// The claim carrying an ONEM officer's office, as the directory's office code (ONEM has
+    /// one KBO number for all its offices).
+    #[arg(long, env = "ART60_OIDC_OFFICE_CLAIM", default_value = "onem_office")]
+    oidc_office_claim: String,
     /// Scopes asked for besides `openid` (comma-separated), e.g. the ones that release the
     /// organisation and role claims.
     #[arg(
@@ -159,9 +165,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             client_secret: args.oidc_client_secret,
             // Registered at the provider; behind a proxy `--base-url` gives the public address.
             redirect_url: format!("{}/auth/oidc/callback", public.trim_end_matches('/')),
+            // Signing out at the provider brings the browser back to the sign-in page (to be
+            // registered at the provider as a post-logout redirect address).
+            post_logout_redirect_url: Some(format!("{}/login", public.trim_end_matches('/'))),
             claims: art60_service::oidc::ClaimNames {
                 organisation: args.oidc_org_claim,
                 role: args.oidc_role_claim,
+                office: args.oidc_office_claim,
             },
             scopes: args
                 .oidc_scopes

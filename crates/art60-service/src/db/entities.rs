@@ -89,6 +89,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// What a registered organisation (m0017) is, for federated sign-in: which roles its
+    /// people may hold. CPAS are not here (their number is `cpas.kbo`).
+    OrgKind {
+        Onem = "onem",
+        Federation = "federation",
+        Operator = "operator",
+    }
+);
+
+text_enum!(
     /// How ONEM answered a calculated request.
     Decision {
         Confirmed = "confirmed",
@@ -198,6 +208,9 @@ pub mod session {
         pub csrf_token: String,
         pub expires_at: DateTimeUtc,
         pub created_at: DateTimeUtc,
+        /// A federated session's ID token (m0017), the `id_token_hint` of the sign-out at
+        /// the provider; `None` for a password session.
+        pub oidc_id_token: Option<String>,
     }
     impl std::fmt::Debug for Model {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -614,6 +627,30 @@ pub mod impact_run {
         pub summary: Json,
         pub rows: Json,
         pub truncated: bool,
+    }
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// An organisation other than a CPAS whose people sign in through the identity provider
+/// (m0017): ONEM, a federation, the operator.
+pub mod organisation {
+    use super::{Federation, OrgKind};
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "organisations")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// Ten digits, checked with `Kbo::parse` before it gets here.
+        #[sea_orm(unique)]
+        pub kbo: String,
+        pub kind: OrgKind,
+        /// Set for kind `federation` only.
+        pub federation: Option<Federation>,
+        pub name: String,
+        pub created_at: DateTimeUtc,
     }
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}

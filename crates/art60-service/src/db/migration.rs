@@ -23,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::m0013_retention::M0013Retention),
             Box::new(super::m0014_oidc::M0014Oidc),
             Box::new(super::m0016_impact_runs::M0016ImpactRuns),
+            Box::new(super::m0017_oidc_organisations::M0017OidcOrganisations),
             Box::new(super::m0018_audit_pending::M0018AuditPending),
         ]
     }

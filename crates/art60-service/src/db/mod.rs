@@ -15,6 +15,7 @@ pub mod m0011_person_names;
 pub mod m0013_retention;
 pub mod m0014_oidc;
 pub mod m0016_impact_runs;
+pub mod m0017_oidc_organisations;
 pub mod m0018_audit_pending;
 pub mod migration;
 pub mod notify_entities;

@@ -165,13 +165,40 @@ pub async fn logout(
 ) -> PageResult {
     ctx.require()?;
     ctx.check_csrf(&f.csrf)?;
+    let mut id_token = None;
     if let Some(c) = cookie_value(&headers, SESSION_COOKIE) {
-        auth::logout(&st.db, c).await.map_err(|e| ctx.fail(e))?;
+        id_token = auth::logout_federated(&st.db, c)
+            .await
+            .map_err(|e| ctx.fail(e))?;
     }
-    Ok(with_cookie(
-        Redirect::to("/login").into_response(),
-        &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    ))
+    // A federated session: the local session is over; sign out at the provider too when it
+    // offers an end-session endpoint (RP-initiated logout), or the next "sign in through your
+    // organisation" would sign the same person in again without asking.
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    if let (Some(provider), Some(t)) = (st.settings.oidc.clone(), id_token)
+        && let Some(url) = provider.end_session_url(&t).await
+    {
+        // A page that moves on by itself, not a redirect: the sign-out form's redirect to
+        // another origin would break the portal's `form-action 'self'` policy, and the
+        // browser would stay on the page it signed out from.
+        let esc = |v: &str| {
+            v.replace('&', "&amp;")
+                .replace('"', "&quot;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        };
+        let html = format!(
+            "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+             <meta http-equiv=\"refresh\" content=\"0;url={url}\">\
+             <title>{title}</title></head><body><p><a href=\"{url}\">{title}</a></p>\
+             </body></html>",
+            lang = ctx.lang.code(),
+            url = esc(&url),
+            title = esc(&ctx.t("oidc-signing-out")),
+        );
+        return Ok(with_cookie(Html(html).into_response(), &clear));
+    }
+    Ok(with_cookie(Redirect::to("/login").into_response(), &clear))
 }
 
 /// Where a role starts after signing in.
@@ -252,14 +279,14 @@ pub async fn oidc_callback(
     let (Some(pending), Some(state), Some(code)) = (pending, q.state, q.code) else {
         return refuse(ctx, "login-expired", StatusCode::FORBIDDEN);
     };
-    let identity = match provider.finish(&pending, &state, &code).await {
+    let (identity, id_token) = match provider.finish(&pending, &state, &code).await {
         Ok(i) => i,
         Err(e) => {
             tracing::warn!(error = %e, "OIDC sign-in failed");
             return refuse(ctx, "oidc-failed", StatusCode::UNAUTHORIZED);
         }
     };
-    match oidc::sign_in(&st.db, st.clock.now(), &identity).await {
+    match oidc::sign_in_keeping(&st.db, st.clock.now(), &identity, Some(&id_token)).await {
         Ok(s) => {
             let target = start_page(s.actor.role);
             // A page that moves on by itself rather than a redirect: after the provider's
@@ -285,6 +312,8 @@ pub async fn oidc_callback(
                 oidc::refusal::UNKNOWN_ORGANISATION => "oidc-unknown-organisation",
                 oidc::refusal::ORGANISATION_CHANGED => "oidc-organisation-changed",
                 oidc::refusal::ACCOUNT_INACTIVE => "oidc-account-inactive",
+                oidc::refusal::UNKNOWN_OFFICE => "oidc-unknown-office",
+                oidc::refusal::OFFICE_CHANGED => "oidc-office-changed",
                 _ => "oidc-no-role",
             };
             refuse(ctx, key, StatusCode::FORBIDDEN)

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::db::chain::{self, entry_hash};
-use crate::db::{audit_entry, audit_head, audit_pending};
+use crate::db::{audit_base, audit_entry, audit_head, audit_pending};
 use crate::error::Result;
 
 pub use crate::db::chain::GENESIS;
@@ -110,14 +110,53 @@ pub struct Verification {
     pub entries: i64,
     /// The first entry that does not fit the chain, and why.
     pub first_broken: Option<(i64, String)>,
+    /// Entries up to this position were removed past the audit period (retention); the
+    /// chain was checked from the next one, against the removed entry's hash.
+    pub base: Option<Base>,
 }
 
-/// Walks the whole chain in order.
+/// The last removed entry, as `audit_base` keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Base {
+    pub seq: i64,
+    pub hash: String,
+    pub at: DateTime<Utc>,
+}
+
+impl Verification {
+    /// The position of the last entry checked (the head's when the chain holds).
+    pub fn last_seq(&self) -> i64 {
+        self.base.as_ref().map_or(0, |b| b.seq) + self.entries
+    }
+}
+
+/// Where the chain starts: after the base, or at the genesis hash.
+pub async fn base(conn: &DatabaseConnection) -> Result<Option<Base>> {
+    Ok(audit_base::Entity::find_by_id(1)
+        .one(conn)
+        .await?
+        .map(|b| Base {
+            seq: b.seq,
+            hash: b.hash,
+            at: b.at,
+        }))
+}
+
+/// Walks the whole chain in order, from its base.
 pub async fn verify(conn: &DatabaseConnection) -> Result<Verification> {
     const PAGE: u64 = 1000;
-    let mut prev = GENESIS.to_owned();
-    let mut expected_seq = 1i64;
+    let base = base(conn).await?;
+    let mut prev = base
+        .as_ref()
+        .map_or_else(|| GENESIS.to_owned(), |b| b.hash.clone());
+    let first = base.as_ref().map_or(1, |b| b.seq + 1);
+    let mut expected_seq = first;
     let mut count = 0i64;
+    let broken = |count: i64, seq: i64, why: &str| Verification {
+        entries: count,
+        first_broken: Some((seq, why.to_owned())),
+        base: base.clone(),
+    };
     loop {
         let page = audit_entry::Entity::find()
             .filter(Expr::col(audit_entry::Column::Seq).gte(expected_seq))
@@ -152,21 +191,16 @@ pub async fn verify(conn: &DatabaseConnection) -> Result<Verification> {
             break;
         }
     }
+    let last = first - 1 + count;
     let head = audit_head::Entity::find_by_id(1).one(conn).await?;
     match head {
-        Some(h) if h.seq == count && h.hash == prev => Ok(Verification {
+        Some(h) if h.seq == last && h.hash == prev => Ok(Verification {
             entries: count,
             first_broken: None,
+            base: base.clone(),
         }),
-        Some(h) if h.seq > count => Ok(broken(count, count + 1, "entries removed from the end")),
-        _ => Ok(broken(count, count, "head does not match the last entry")),
-    }
-}
-
-fn broken(count: i64, seq: i64, why: &str) -> Verification {
-    Verification {
-        entries: count,
-        first_broken: Some((seq, why.to_owned())),
+        Some(h) if h.seq > last => Ok(broken(count, last + 1, "entries removed from the end")),
+        _ => Ok(broken(count, last, "head does not match the last entry")),
     }
 }
 

@@ -255,8 +255,8 @@ pub enum CheckpointCheck {
     Rewritten(Checkpoint),
 }
 
-/// Checks the chain (`entries` verified, `hash_at(seq)` the stored hash at a position)
-/// against the latest of `checkpoints` that `public_key` signed.
+/// Checks the chain (verified up to position `entries`, `hash_at(seq)` the stored hash at a
+/// position) against the latest of `checkpoints` that `public_key` signed.
 pub fn check(
     checkpoints: &[Checkpoint],
     public_key: &str,
@@ -289,7 +289,7 @@ pub fn check(
 }
 
 /// [`check`] against the database: its checkpoints (the latest ones) and `more` (from a
-/// checkpoint file), for a chain of `entries` verified entries.
+/// checkpoint file), for a chain verified up to position `entries` (`Verification::last_seq`).
 pub async fn check_stored(
     db: &Db,
     public_key: &str,
@@ -335,6 +335,30 @@ pub async fn check_stored(
     Ok(check(&all, public_key, entries, |seq| {
         hashes.get(&seq).cloned()
     }))
+}
+
+/// True when a checkpoint signed by `public_key`, in the database or in `more` (a checkpoint
+/// file), names exactly the chain's base: the entries before it were removed by retention
+/// from a position the key vouched for, not cut by someone rewriting `audit_base`.
+pub async fn base_vouched(
+    db: &Db,
+    public_key: &str,
+    more: &[Checkpoint],
+    base: &crate::audit::Base,
+) -> Result<bool> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let fits = |c: &Checkpoint| c.seq == base.seq && c.hash == base.hash && c.signed_by(public_key);
+    if more.iter().any(fits) {
+        return Ok(true);
+    }
+    Ok(audit_checkpoint::Entity::find()
+        .filter(audit_checkpoint::Column::Seq.eq(base.seq))
+        .filter(audit_checkpoint::Column::PublicKey.eq(public_key))
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(Checkpoint::from)
+        .any(|c| fits(&c)))
 }
 
 #[cfg(test)]

@@ -12,8 +12,12 @@
 //! of texts, never a NISS or a name, so once the person row is gone the id is a pseudonym that
 //! nothing maps back to a person, and the chain still verifies. `purged_subjects` keeps the
 //! former id (never reused: ids are autoincrement on both databases) and the run that purged
-//! it. Audit entries keep their own period (`audit_months`): a run only counts the entries
-//! past it (pruning the chain's start is not done here).
+//! it. Audit entries keep their own period (`audit_months`): a run removes the entries past
+//! it from the chain's start, up to the latest signed checkpoint whose entry is past the period
+//! (`audit_base` then names that entry, and `audit verify` checks the rest of the chain from
+//! it and, given the key, that a checkpoint vouches for it). Without such a checkpoint the
+//! entries are only counted: write checkpoints (`art60 audit checkpoint`, or the server's
+//! periodic ones) for the start to move.
 //!
 //! Runs are safe across processes: candidates are claimed with `FOR UPDATE SKIP LOCKED` on
 //! PostgreSQL (two runs take different persons, none waits), and on SQLite the single writer
@@ -204,8 +208,13 @@ pub struct Report {
     pub dmfa_resolutions: u64,
     /// Escalations kept (pseudonymised records) whose link to a purged request was removed.
     pub escalations_unlinked: u64,
-    /// Audit entries older than the audit period; kept (see the module comment).
+    /// Audit entries older than the audit period still in the chain after the run (no signed
+    /// checkpoint past the period covers them yet; see the module comment).
     pub audit_entries_past_period: u64,
+    /// Audit entries removed from the chain's start (a dry run: that would be removed).
+    pub audit_entries_removed: u64,
+    /// The chain now starts after this entry (the checkpoint the cut stopped at).
+    pub audit_base_seq: Option<i64>,
     /// The audit entry recording this run (`None` for a dry run or when nothing was purged by
     /// the background job).
     pub audit_seq: Option<i64>,
@@ -260,9 +269,15 @@ impl Report {
             ));
         }
         s.push_str(&format!(
-            "  audit entries older than {} months: {} (kept)\n",
-            self.audit_months, self.audit_entries_past_period
+            "  audit entries older than {} months: {} {}, {} kept (no signed checkpoint past the period covers them)\n",
+            self.audit_months,
+            self.audit_entries_removed,
+            if self.dry_run { "to remove" } else { "removed" },
+            self.audit_entries_past_period
         ));
+        if let Some(seq) = self.audit_base_seq {
+            s.push_str(&format!("  audit chain starts after entry {seq}\n"));
+        }
         if !self.subjects.is_empty() {
             let ids: Vec<String> = self.subjects.iter().map(i64::to_string).collect();
             s.push_str(&format!(
@@ -370,8 +385,12 @@ pub async fn run(
         cutoff,
         ..Default::default()
     };
+    let cut = cut_audit(db, now, audit_cutoff, opts.dry_run).await?;
+    report.audit_entries_removed = cut.removed;
+    report.audit_base_seq = cut.base_seq;
     report.audit_entries_past_period = audit_entry::Entity::find()
         .filter(audit_entry::Column::At.lt(audit_cutoff))
+        .filter(audit_entry::Column::Seq.gt(cut.base_seq.unwrap_or(0)))
         .count(&db.conn)
         .await?;
     let batch = opts.batch.max(1);
@@ -431,7 +450,7 @@ pub async fn run(
     }
     if !opts.dry_run {
         report.attachment_files = remove_files(db, store, &files).await?;
-        if report.persons > 0 || opts.audit_empty {
+        if report.persons > 0 || report.audit_entries_removed > 0 || opts.audit_empty {
             let tx = db.begin_write().await?;
             let mut summary = serde_json::to_value(&report).unwrap_or_default();
             if let Some(o) = summary.as_object_mut() {
@@ -456,6 +475,109 @@ pub async fn run(
         }
     }
     Ok(report)
+}
+
+struct Cut {
+    removed: u64,
+    base_seq: Option<i64>,
+}
+
+/// Removes the audit entries past `audit_cutoff` from the chain's start, up to the latest
+/// checkpoint whose entry is past it and still holds the checkpoint's hash (signed by the key
+/// the checkpoint names: which key to trust is `audit verify --public-key`'s check). The base
+/// moves first, in its own transaction, and never back: entries at or before it are outside
+/// the chain from then on, so a run stopped while deleting leaves a chain that verifies, and
+/// the next run deletes the rest.
+async fn cut_audit(
+    db: &Db,
+    now: DateTime<Utc>,
+    audit_cutoff: DateTime<Utc>,
+    dry_run: bool,
+) -> Result<Cut> {
+    use crate::audit_checkpoint::Checkpoint;
+    use crate::db::{audit_base, audit_checkpoint};
+    let current = audit::base(&db.conn).await?;
+    let from = current.as_ref().map_or(0, |b| b.seq);
+    // The candidates newest first; the first whose entry is past the period and unchanged.
+    let candidates = audit_checkpoint::Entity::find()
+        .filter(audit_checkpoint::Column::Seq.gt(from))
+        .order_by_desc(audit_checkpoint::Column::Seq)
+        .limit(64)
+        .all(&db.conn)
+        .await?;
+    let mut chosen = None;
+    for c in candidates.into_iter().map(Checkpoint::from) {
+        let Some(e) = audit_entry::Entity::find_by_id(c.seq).one(&db.conn).await? else {
+            continue;
+        };
+        if e.at < audit_cutoff && e.hash == c.hash && c.signed_by(&c.public_key) {
+            chosen = Some(e);
+            break;
+        }
+    }
+    let base_seq = chosen.as_ref().map(|e| e.seq).or(current.map(|b| b.seq));
+    let removable = |upto: i64| {
+        audit_entry::Entity::find()
+            .filter(audit_entry::Column::Seq.lte(upto))
+            .count(&db.conn)
+    };
+    if dry_run {
+        let removed = match base_seq {
+            Some(s) => removable(s).await?,
+            None => 0,
+        };
+        return Ok(Cut { removed, base_seq });
+    }
+    if let Some(e) = &chosen {
+        let tx = db.begin_write().await?;
+        let row = audit_base::ActiveModel {
+            id: Set(1),
+            seq: Set(e.seq),
+            hash: Set(e.hash.clone()),
+            at: Set(e.at),
+            cut_at: Set(now),
+        };
+        // Only forward: a concurrent run that moved it further wins.
+        match audit_base::Entity::find_by_id(1).one(&tx.txn).await? {
+            None => {
+                row.insert(&tx.txn).await?;
+            }
+            Some(b) if b.seq < e.seq => {
+                row.update(&tx.txn).await?;
+            }
+            Some(_) => {}
+        }
+        tx.commit().await?;
+    }
+    let Some(upto) = base_seq else {
+        return Ok(Cut {
+            removed: 0,
+            base_seq,
+        });
+    };
+    // In slices, each its own short transaction: a long trail is not deleted under one lock.
+    const SLICE: i64 = 10_000;
+    let mut removed = 0;
+    let mut lo = audit_entry::Entity::find()
+        .select_only()
+        .column_as(audit_entry::Column::Seq.min(), "m")
+        .into_tuple::<Option<i64>>()
+        .one(&db.conn)
+        .await?
+        .flatten()
+        .unwrap_or(upto + 1);
+    while lo <= upto {
+        let hi = (lo + SLICE - 1).min(upto);
+        let tx = db.begin_write().await?;
+        removed += audit_entry::Entity::delete_many()
+            .filter(audit_entry::Column::Seq.between(lo, hi))
+            .exec(&tx.txn)
+            .await?
+            .rows_affected;
+        tx.commit().await?;
+        lo = hi + 1;
+    }
+    Ok(Cut { removed, base_seq })
 }
 
 /// Up to `batch` expired persons with an id above `after_id`, locked for this transaction.

@@ -756,3 +756,163 @@ async fn purged_attachment_files_leave_the_attachment_directory() {
         t.finish().await;
     }
 }
+
+/// Issue 14 §5: the audit trail keeps its own period. Entries past it are removed from the
+/// chain's start up to the latest signed checkpoint past the period (before, they were only
+/// counted); the chain verifies from there, and with the key the start is vouched for. A
+/// start moved by hand (more entries deleted, `audit_base` rewritten to fit) is caught.
+#[tokio::test]
+async fn audit_entries_past_their_period_leave_the_chain_from_a_signed_checkpoint() {
+    use art60_service::audit_checkpoint::{self, CheckpointKey};
+    use art60_service::db::audit_base;
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let store = Store::Database;
+        retention::set(
+            &t.db,
+            at("2024-06-01"),
+            &operator(),
+            NewSetting {
+                valid_from: d("2024-01-01"),
+                case_months: 24,
+                audit_months: 36,
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
+        // 2024: some activity, then a checkpoint of the head, then more activity.
+        t.draft(&t.a, NISS_1).await;
+        let key = CheckpointKey::generate();
+        let cp = audit_checkpoint::write(&t.db, t.clock_now(), &key, None)
+            .await
+            .unwrap()
+            .unwrap();
+        t.draft(&t.a, NISS_2).await;
+
+        // Two years on, nothing is past 36 months: nothing leaves (the drafts' content may).
+        t.clock.set(at("2026-06-10"));
+        let r = retention::run(
+            &t.db,
+            &store,
+            t.clock_now(),
+            &operator(),
+            &RunOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!((r.audit_entries_removed, r.audit_base_seq), (0, None));
+        let total = audit_entry::Entity::find().count(&t.db.conn).await.unwrap() as i64;
+        assert!(total > cp.seq);
+
+        // Four years on: everything up to the checkpoint leaves; the rest is past the period
+        // too but no checkpoint covers it yet, so it stays (counted).
+        t.clock.set(at("2028-07-01"));
+        let dry = retention::run(
+            &t.db,
+            &store,
+            t.clock_now(),
+            &operator(),
+            &RunOptions {
+                dry_run: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(dry.audit_entries_removed, cp.seq as u64, "{dry:?}");
+        assert_eq!(
+            audit_entry::Entity::find().count(&t.db.conn).await.unwrap() as i64,
+            total,
+            "a dry run removes nothing"
+        );
+        let r = retention::run(
+            &t.db,
+            &store,
+            t.clock_now(),
+            &operator(),
+            &RunOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.audit_entries_removed, cp.seq as u64, "{r:?}");
+        assert_eq!(r.audit_base_seq, Some(cp.seq));
+        // Past the period (before 2025-07-01) but after the checkpoint: the 2024 drafts, not
+        // the 2026 run's own entry.
+        let uncovered = audit_entry::Entity::find()
+            .filter(audit_entry::Column::Seq.gt(cp.seq))
+            .filter(audit_entry::Column::At.lt(at("2025-07-01")))
+            .count(&t.db.conn)
+            .await
+            .unwrap();
+        assert!(uncovered > 0);
+        assert_eq!(r.audit_entries_past_period, uncovered);
+        let first = audit_entry::Entity::find()
+            .order_by_asc(audit_entry::Column::Seq)
+            .one(&t.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.seq, cp.seq + 1);
+        let v = audit::verify(&t.db.conn).await.unwrap();
+        assert!(v.first_broken.is_none(), "{v:?}");
+        let base = v.base.clone().unwrap();
+        assert_eq!((base.seq, base.hash.as_str()), (cp.seq, cp.hash.as_str()));
+        // The run itself (its purges, then the run) is recorded after the remaining entries.
+        assert!(v.last_seq() > total, "{v:?}");
+        assert_eq!(
+            v.entries as u64,
+            audit_entry::Entity::find().count(&t.db.conn).await.unwrap()
+        );
+        assert!(
+            audit_checkpoint::base_vouched(&t.db, &key.public_key(), &[], &base)
+                .await
+                .unwrap()
+        );
+        let other = CheckpointKey::generate();
+        assert!(
+            !audit_checkpoint::base_vouched(&t.db, &other.public_key(), &[], &base)
+                .await
+                .unwrap(),
+            "another key vouches for nothing"
+        );
+
+        // Someone deletes two more entries and rewrites the base to fit the next one: the
+        // chain still links up, but no signed checkpoint names that start.
+        let gone = cp.seq + 2;
+        audit_entry::Entity::delete_many()
+            .filter(audit_entry::Column::Seq.lte(gone))
+            .exec(&t.db.conn)
+            .await
+            .unwrap();
+        let next = audit_entry::Entity::find_by_id(gone + 1)
+            .one(&t.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        audit_base::ActiveModel {
+            id: Set(1),
+            seq: Set(gone),
+            hash: Set(next.prev_hash.clone()),
+            at: Set(next.at),
+            cut_at: Set(t.clock_now()),
+        }
+        .update(&t.db.conn)
+        .await
+        .unwrap();
+        let forged = audit::verify(&t.db.conn).await.unwrap();
+        assert!(forged.first_broken.is_none(), "the links alone cannot tell");
+        assert!(
+            !audit_checkpoint::base_vouched(
+                &t.db,
+                &key.public_key(),
+                &[],
+                forged.base.as_ref().unwrap()
+            )
+            .await
+            .unwrap(),
+            "the forged start is not vouched for"
+        );
+        t.finish().await;
+    }
+}

@@ -142,6 +142,13 @@ async fn verify(
     let v = art60_service::audit::verify(&db.conn)
         .await
         .context("reading the audit trail")?;
+    // Entries past the audit period may have been removed from the start (retention).
+    let start = v.base.as_ref().map_or_else(String::new, |b| {
+        format!(
+            " after entry {} (the earlier ones were removed past the audit period)",
+            b.seq
+        )
+    });
     if let Some((seq, why)) = v.first_broken {
         println!(
             "audit trail BROKEN at entry {seq}: {why} ({} entries verified before it)",
@@ -151,7 +158,7 @@ async fn verify(
     }
     let Some(pk) = public_key else {
         println!(
-            "audit trail intact: {} entries (checkpoints not checked: no --public-key)",
+            "audit trail intact: {} entries{start} (checkpoints not checked: no --public-key)",
             v.entries
         );
         return Ok(ExitCode::SUCCESS);
@@ -160,13 +167,24 @@ async fn verify(
         Some(f) => audit_checkpoint::read_file(f)?,
         None => vec![],
     };
-    let check = audit_checkpoint::check_stored(&db, pk.trim(), from_file, v.entries)
+    if let Some(base) = &v.base
+        && !audit_checkpoint::base_vouched(&db, pk.trim(), &from_file, base)
+            .await
+            .context("reading the checkpoints")?
+    {
+        println!(
+            "audit trail BROKEN at its start: entries up to {} are gone and no checkpoint signed by this key names entry {} with that hash",
+            base.seq, base.seq
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let check = audit_checkpoint::check_stored(&db, pk.trim(), from_file, v.last_seq())
         .await
         .context("reading the checkpoints")?;
     match check {
         CheckpointCheck::Holds(cp) => {
             println!(
-                "audit trail intact: {} entries; the checkpoint of {} ({} entries) holds",
+                "audit trail intact: {} entries{start}; the checkpoint of {} ({} entries) holds",
                 v.entries,
                 cp.signed_at.format("%Y-%m-%d %H:%M:%S UTC"),
                 cp.seq

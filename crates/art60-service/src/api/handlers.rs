@@ -642,6 +642,8 @@ pub async fn queue(
 #[derive(Serialize, ToSchema)]
 pub struct VerifyOutput {
     pub entries: i64,
+    /// The chain starts after this entry: earlier ones were removed past the audit period.
+    pub base_seq: Option<i64>,
     pub ok: bool,
     pub first_broken_seq: Option<i64>,
     pub reason: Option<String>,
@@ -666,6 +668,7 @@ pub async fn audit_verify(
     let v = crate::audit::verify(&st.db.conn).await?;
     Ok(Json(VerifyOutput {
         entries: v.entries,
+        base_seq: v.base.as_ref().map(|b| b.seq),
         ok: v.first_broken.is_none(),
         first_broken_seq: v.first_broken.as_ref().map(|b| b.0),
         reason: v.first_broken.map(|b| b.1),

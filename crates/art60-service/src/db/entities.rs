@@ -513,6 +513,25 @@ pub mod audit_pending {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// Where the chain starts after entries past their period were removed (m0019): the last
+/// removed entry. No row: the chain starts at the genesis hash.
+pub mod audit_base {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_base")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub seq: i64,
+        pub hash: String,
+        pub at: DateTimeUtc,
+        pub cut_at: DateTimeUtc,
+    }
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod audit_head {
     use sea_orm::entity::prelude::*;
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -25,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::m0016_impact_runs::M0016ImpactRuns),
             Box::new(super::m0017_oidc_organisations::M0017OidcOrganisations),
             Box::new(super::m0018_audit_pending::M0018AuditPending),
+            Box::new(super::m0019_audit_base::M0019AuditBase),
         ]
     }
 }

@@ -347,3 +347,94 @@ fn every_known_name_is_classified() {
     assert!(want.items.iter().all(|i| matches!(i, Ok(Item::Person(_)))));
     assert_eq!(fast(DmfaReader::new(&big[..]).unwrap()), want);
 }
+
+/// A zone that holds a large subtree is rejected at the exact line and column of its text, and
+/// the window does not grow to hold the subtree (its position is worked out before the window
+/// moves past it).
+#[test]
+fn zone_holding_a_large_subtree_keeps_memory_flat_and_location_exact() {
+    let base = String::from_utf8(synthetic(3, 5, 3)).unwrap();
+    let tag = "<ServiceNbrDays>";
+    let i = base.find(tag).unwrap() + tag.len();
+    let close = i + base[i..].find('<').unwrap();
+    let subtree = "<x>\n<y>1</y>\n</x>\n".repeat(20_000);
+    let x = format!("{}{}{}", &base[..i], subtree, &base[close..]);
+    let line = x[..i].matches('\n').count() as u64 + 1;
+    let column = (i - x[..i].rfind('\n').map_or(0, |n| n + 1)) as u64 + 1;
+    let mut r = DmfaReader::with_window(
+        Chunky {
+            data: x.as_bytes(),
+            sizes: vec![4096],
+            i: 0,
+        },
+        256,
+    )
+    .unwrap();
+    let rejected: Vec<_> = r
+        .by_ref()
+        .filter_map(|i| match i.unwrap() {
+            Item::Rejected(e) => Some(e),
+            Item::Person(_) => None,
+        })
+        .collect();
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    let loc = &rejected[0].location;
+    assert_eq!((loc.line, loc.column), (line, column));
+    assert!(loc.path.ends_with("/ServiceNbrDays"), "{}", loc.path);
+    assert!(
+        r.window_capacity() <= 8192,
+        "window grew to {}",
+        r.window_capacity()
+    );
+}
+
+/// Long tokens arriving in small reads (an upload stream) are scanned once: each search goes on
+/// where the previous one stopped. A rescan from the token's start on every read would make
+/// these 1 MB tokens take minutes instead of a moment.
+#[test]
+fn long_tokens_in_small_reads_are_scanned_once() {
+    let long = 1 << 20;
+    for (open, filler, close) in [
+        ("<!--", "-", "-->"),
+        ("<![CDATA[", "]", "]]>"),
+        ("<a b='", ">", "'>"),
+        ("<!DOCTYPE d [", "<>", "]>"),
+        ("", " ", ""),
+    ] {
+        let mut x = String::from("<DmfAOriginal>");
+        x.push_str(open);
+        x.push_str(&filler.repeat(long / filler.len()));
+        x.push_str(close);
+        x.push_str("</DmfAOriginal>");
+        let x = x.into_bytes();
+        let chunked = fast(
+            DmfaReader::with_window(
+                Chunky {
+                    data: &x,
+                    sizes: vec![64],
+                    i: 0,
+                },
+                64,
+            )
+            .unwrap(),
+        );
+        // The reference puts a report on a token longer than its 64 KiB chunk at the start of
+        // the previous chunk; the fast reader has the exact place (the CDATA starts at column 15).
+        let without_place = |mut o: Outcome| {
+            for i in o.items.iter_mut() {
+                if let Ok(Item::Rejected(e)) = i {
+                    (e.location.line, e.location.column) = (0, 0);
+                }
+            }
+            o
+        };
+        if let Some(Ok(Item::Rejected(e))) = chunked.items.first() {
+            assert_eq!((e.location.line, e.location.column), (1, 15), "{open}");
+        }
+        assert_eq!(
+            without_place(chunked),
+            without_place(reference(&x)),
+            "{open}"
+        );
+    }
+}

@@ -711,6 +711,11 @@ impl<R: Read> DmfaReader<R> {
         })
     }
 
+    #[cfg(test)]
+    pub(crate) fn window_capacity(&self) -> usize {
+        self.xml.window_capacity()
+    }
+
     pub fn stats(&self) -> ReadStats {
         let mut s = self.stats;
         s.bytes = self.xml.offset();

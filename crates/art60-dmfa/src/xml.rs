@@ -69,8 +69,11 @@ pub(crate) struct Scanner<R> {
     base_line_start: u64,
     /// Newlines counted in `buf[..upto]` (a cache for reports that go forward in the window).
     counted: Cell<(usize, u64, u64)>,
-    /// An offset whose line and column may still be asked for: not dropped from the window.
+    /// An offset whose line and column may still be asked for (a zone's text while its element
+    /// is read): if the window moves past it, its line and column are worked out first and kept
+    /// in `kept`, so a zone holding a huge subtree cannot make the window grow.
     pub(crate) keep: u64,
+    kept: Option<(u64, (u64, u64))>,
     /// Where the event being read started (its position may be asked for once it is read).
     event_start: u64,
     state: State,
@@ -100,6 +103,7 @@ impl<R: Read> Scanner<R> {
             base_line_start: 0,
             counted: Cell::new((0, 0, 0)),
             keep: u64::MAX,
+            kept: None,
             event_start: 0,
             state: State::Init,
             opened: Vec::with_capacity(256),
@@ -126,6 +130,12 @@ impl<R: Read> Scanner<R> {
         self.buf = buf;
     }
 
+    /// Size of the window now (tests: it grows only for a long token).
+    #[cfg(test)]
+    pub(crate) fn window_capacity(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Bytes consumed so far.
     #[inline]
     pub(crate) fn offset(&self) -> u64 {
@@ -135,6 +145,12 @@ impl<R: Read> Scanner<R> {
     /// 1-based line and byte column of an offset still in the window (the current token, or
     /// [`Self::keep`]); an older one resolves to the start of the window.
     pub(crate) fn line_col(&self, at: u64) -> (u64, u64) {
+        if let Some((k, lc)) = self.kept
+            && k == at
+            && at < self.base
+        {
+            return lc;
+        }
         let Some(i) = at.checked_sub(self.base) else {
             return (self.base_lines + 1, self.base - self.base_line_start + 1);
         };
@@ -161,10 +177,14 @@ impl<R: Read> Scanner<R> {
             return Ok(None);
         }
         let mut drop = self.pos;
-        for k in [self.keep, self.event_start] {
-            if let Some(k) = k.checked_sub(self.base) {
-                drop = drop.min(k as usize);
-            }
+        if let Some(k) = self.event_start.checked_sub(self.base) {
+            drop = drop.min(k as usize);
+        }
+        if let Some(k) = self.keep.checked_sub(self.base)
+            && (k as usize) < drop
+            && self.kept.is_none_or(|(o, _)| o != self.keep)
+        {
+            self.kept = Some((self.keep, self.line_col(self.keep)));
         }
         if drop > 0 {
             let counted = self.counted.get();
@@ -222,13 +242,17 @@ impl<R: Read> Scanner<R> {
     #[inline]
     fn search(
         &mut self,
-        from: usize,
-        find: impl Fn(&[u8], usize) -> Option<usize>,
+        mut from: usize,
+        mut find: impl FnMut(&[u8], usize) -> Option<usize>,
     ) -> io::Result<Option<usize>> {
         loop {
-            if let Some(i) = find(&self.buf[self.pos..self.end], from) {
+            let b = &self.buf[self.pos..self.end];
+            if let Some(i) = find(b, from.min(b.len())) {
                 return Ok(Some(i));
             }
+            // The next search goes on from here: a token arriving in many small reads is
+            // scanned once, not again from its start on every read (finders keep their state).
+            from = b.len();
             if self.more()?.is_none() {
                 return Ok(None);
             }
@@ -259,7 +283,9 @@ impl<R: Read> Scanner<R> {
                 }
                 State::Text => {
                     let found = self
-                        .search(0, |b, from| memchr::memchr2(b'<', b'&', &b[from..]))
+                        .search(0, |b, from| {
+                            memchr::memchr2(b'<', b'&', &b[from..]).map(|i| from + i)
+                        })
                         .map_err(io_err)?;
                     let start = self.pos;
                     match found {
@@ -292,7 +318,9 @@ impl<R: Read> Scanner<R> {
                 State::Ref => {
                     // At `&`.
                     let found = self
-                        .search(1, |b, from| memchr::memchr3(b';', b'&', b'<', &b[from..]))
+                        .search(1, |b, from| {
+                            memchr::memchr3(b';', b'&', b'<', &b[from..]).map(|i| from + i)
+                        })
                         .map_err(io_err)?;
                     let start = self.pos;
                     match found {
@@ -300,18 +328,18 @@ impl<R: Read> Scanner<R> {
                             self.pos = self.end;
                             return Err(IllFormedError::UnclosedReference.into());
                         }
-                        Some(i) => match self.buf[start + 1 + i] {
+                        Some(i) => match self.buf[start + i] {
                             b';' => {
-                                self.pos = start + i + 2;
+                                self.pos = start + i + 1;
                                 self.state = State::Text;
-                                return Ok(Ev::Ref(start + 1, start + 1 + i));
+                                return Ok(Ev::Ref(start + 1, start + i));
                             }
                             b'&' => {
-                                self.pos = start + 1 + i;
+                                self.pos = start + i;
                                 return Err(IllFormedError::UnclosedReference.into());
                             }
                             _ => {
-                                self.pos = start + i + 2;
+                                self.pos = start + i + 1;
                                 self.state = State::Markup;
                                 return Err(IllFormedError::UnclosedReference.into());
                             }
@@ -333,7 +361,7 @@ impl<R: Read> Scanner<R> {
         match self.buf[self.pos] {
             b'!' => self.bang(),
             b'/' => {
-                let Some(i) = self.search(0, element_end).map_err(io_err)? else {
+                let Some(i) = self.search(0, element_end()).map_err(io_err)? else {
                     self.pos = self.end;
                     return Err(SyntaxError::UnclosedTag.into());
                 };
@@ -355,7 +383,7 @@ impl<R: Read> Scanner<R> {
                 }
             }
             _ => {
-                let Some(i) = self.search(0, element_end).map_err(io_err)? else {
+                let Some(i) = self.search(0, element_end()).map_err(io_err)? else {
                     self.pos = self.end;
                     return Err(SyntaxError::UnclosedTag.into());
                 };
@@ -424,7 +452,7 @@ impl<R: Read> Scanner<R> {
         let found = match kind {
             b'[' => self.search(0, cdata_end),
             b'-' => self.search(0, comment_end),
-            b'D' | b'd' => self.search(0, doctype_end),
+            b'D' | b'd' => self.search(0, doctype_end()),
             _ => return Err(SyntaxError::InvalidBangMarkup.into()),
         }
         .map_err(io_err)?;
@@ -639,56 +667,67 @@ fn has_quote(name: &[u8]) -> bool {
     name.iter().any(|&c| c == b'\'' || c == b'"')
 }
 
-/// A `>` outside quotes (quick-xml's `ElementParser`); the bytes start after `<`.
-fn element_end(b: &[u8], _from: usize) -> Option<usize> {
-    // Rescanned from the start of the tag each time: the quote state depends on all of it.
+/// A `>` outside quotes (quick-xml's `ElementParser`); the bytes start after `<`. The quote
+/// state carries over from one call to the next.
+fn element_end() -> impl FnMut(&[u8], usize) -> Option<usize> {
     let mut quote = 0u8;
-    for i in memchr::memchr3_iter(b'>', b'\'', b'"', b) {
-        let c = b[i];
-        if quote == 0 {
-            match c {
-                b'>' => return Some(i),
-                _ => quote = c,
+    move |b, from| {
+        for i in memchr::memchr3_iter(b'>', b'\'', b'"', &b[from..]) {
+            let i = from + i;
+            let c = b[i];
+            if quote == 0 {
+                match c {
+                    b'>' => return Some(i),
+                    _ => quote = c,
+                }
+            } else if c == quote {
+                quote = 0;
             }
-        } else if c == quote {
-            quote = 0;
         }
+        None
     }
-    None
 }
 
 /// `?>` where the `?` may be the opening one; the bytes start at that `?`.
 fn pi_end(b: &[u8], from: usize) -> Option<usize> {
-    let from = from.saturating_sub(1).max(1);
-    memchr::memchr_iter(b'>', b.get(from..)?)
+    let from = from.max(1);
+    memchr::memchr_iter(b'>', &b[from..])
         .map(|i| i + from)
         .find(|&i| b[i - 1] == b'?')
 }
 
 /// The bytes start after `<!` (at `[`); the first `>` after `]]` (quick-xml's `BangType::CData`).
-fn cdata_end(b: &[u8], _from: usize) -> Option<usize> {
-    memchr::memchr_iter(b'>', b).find(|&i| i >= 2 && &b[i - 2..i] == b"]]")
+fn cdata_end(b: &[u8], from: usize) -> Option<usize> {
+    memchr::memchr_iter(b'>', &b[from..])
+        .map(|i| i + from)
+        .find(|&i| i >= 2 && &b[i - 2..i] == b"]]")
 }
 
 /// The bytes start after `<!` (at `-`): the first `>` after `--` with at least `!---` before
 /// it, counting the `!` (quick-xml's `BangType::Comment`).
-fn comment_end(b: &[u8], _from: usize) -> Option<usize> {
-    memchr::memchr_iter(b'>', b).find(|&i| 1 + i > 4 && &b[i - 2..i] == b"--")
+fn comment_end(b: &[u8], from: usize) -> Option<usize> {
+    memchr::memchr_iter(b'>', &b[from..])
+        .map(|i| i + from)
+        .find(|&i| 1 + i > 4 && &b[i - 2..i] == b"--")
 }
 
-/// The bytes start after `<!` (at `D`): the `>` that balances the `<` seen so far.
-fn doctype_end(b: &[u8], _from: usize) -> Option<usize> {
+/// The bytes start after `<!` (at `D`): the `>` that balances the `<` seen so far (the balance
+/// carries over from one call to the next).
+fn doctype_end() -> impl FnMut(&[u8], usize) -> Option<usize> {
     let mut balance = 0i32;
-    for i in memchr::memchr2_iter(b'<', b'>', b) {
-        if b[i] == b'<' {
-            balance += 1;
-        } else if balance == 0 {
-            return Some(i);
-        } else {
-            balance -= 1;
+    move |b, from| {
+        for i in memchr::memchr2_iter(b'<', b'>', &b[from..]) {
+            let i = from + i;
+            if b[i] == b'<' {
+                balance += 1;
+            } else if balance == 0 {
+                return Some(i);
+            } else {
+                balance -= 1;
+            }
         }
+        None
     }
-    None
 }
 
 fn io_err(e: io::Error) -> Error {

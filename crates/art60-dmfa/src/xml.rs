@@ -522,24 +522,22 @@ impl<R: Read> Scanner<R> {
         let start = i + 1;
         // The name up to `>`, eight bytes at a time: anything else that could end it or make
         // the tag unusual (whitespace and other control bytes, `/`, quotes) leaves the tag to
-        // the general path.
+        // the general path, which gives the same events.
         let mut j = start;
         loop {
             let Some(w) = word(b, j) else {
                 match *b.get(j)? {
                     b'>' => break,
-                    0..=b' ' | b'/' | b'\'' | b'"' => return None,
+                    0..b'0' => return None,
                     _ => {
                         j += 1;
                         continue;
                     }
                 }
             };
-            let m = eq_bytes(w, b'>')
-                | eq_bytes(w, b'/')
-                | eq_bytes(w, b'\'')
-                | eq_bytes(w, b'"')
-                | below(w, b' ' + 1);
+            // Below '0': whitespace, control bytes, quotes and '/' (and '-', '.', which the
+            // DmfA's names do not use: the general path reads such a name just as well).
+            let m = eq_bytes(w, b'>') | below(w, b'0');
             if m == 0 {
                 j += 8;
                 continue;

@@ -496,7 +496,17 @@ impl<R: Read> Scanner<R> {
             return None;
         }
         let b = &self.buf[self.pos..self.end];
-        let mut i = 0;
+        // The indentation before a tag is a newline and a few tabs: the first byte that is not
+        // XML whitespace, found in one word when it is among the first eight.
+        let mut i = match word(b, 0) {
+            Some(w) => {
+                let ws =
+                    exactly(w, b' ') | exactly(w, b'\t') | exactly(w, b'\n') | exactly(w, b'\r');
+                let other = !ws & HI;
+                if other != 0 { first(other) } else { 8 }
+            }
+            None => 0,
+        };
         while i < b.len() && is_ws(b[i]) {
             i += 1;
         }
@@ -626,6 +636,14 @@ fn word(b: &[u8], i: usize) -> Option<u64> {
 fn eq_bytes(w: u64, c: u8) -> u64 {
     let x = w ^ (LO * u64::from(c));
     x.wrapping_sub(LO) & !x & HI
+}
+
+/// Bytes equal to `c`, every one of them (no borrow between bytes: each byte's low seven bits
+/// are added without carrying into the next byte).
+#[inline(always)]
+fn exactly(w: u64, c: u8) -> u64 {
+    let x = w ^ (LO * u64::from(c));
+    !(((x & !HI) + !HI) | x) & HI
 }
 
 /// Bytes below `n` (`n` <= 128).

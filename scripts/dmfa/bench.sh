@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# DmfA reader benchmark: parse throughput and peak memory of `art60 dmfa inspect` (release build)
-# and of the lxml iterparse baseline, in the same run, on one synthetic file of >= 1 GB.
-# Both print the same summary; the script checks they agree, then prints MB/s and peak RSS.
+# DmfA reader benchmark: parse throughput and peak memory of `art60 dmfa inspect` (release build),
+# of the import path's parse (the reader's items alone, as the import's reader thread takes them:
+# examples/inspect.rs --items) and of the lxml iterparse baseline, in the same run, on one
+# synthetic file of >= 1 GB. inspect and lxml print the same summary; the script checks they agree
+# (and the person count of the items run), then prints MB/s, CPU time and peak RSS.
 #
 # Usage: scripts/dmfa/bench.sh [FILE] [WORKERS]
 #   FILE defaults to /tmp/dmfa_1g.xml (created with `art60 dmfa synth` if missing; never commit it)
@@ -13,7 +15,9 @@ FILE=${1:-/tmp/dmfa_1g.xml}
 WORKERS=${2:-600000}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-dmfa}
 cargo build --release -q -p art60
+cargo build --release -q -p art60-dmfa --example inspect
 BIN=$CARGO_TARGET_DIR/release/art60
+ITEMS=$CARGO_TARGET_DIR/release/examples/inspect
 if [ ! -f "$FILE" ]; then
   "$BIN" dmfa synth --workers "$WORKERS" --out "$FILE"
 fi
@@ -28,11 +32,13 @@ run() { # name, command...
   local secs rss
   secs=$(grep "Elapsed (wall clock)" "$OUT/$name.time" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
   rss=$(grep "Maximum resident set size" "$OUT/$name.time" | awk '{print $NF}')
-  python3 -c "b=$BYTES; s=$secs; r=$rss; print(f'$name: {b/1e6:.0f} MB in {s:.2f} s = {b/1e6/s:.1f} MB/s, peak RSS {r/1024:.1f} MiB')"
+  cpu=$(grep -E "(User|System) time" "$OUT/$name.time" | awk '{s += $NF} END {print s}')
+  python3 -c "b=$BYTES; s=$secs; r=$rss; c=$cpu; print(f'$name: {b/1e6:.0f} MB in {s:.2f} s = {b/1e6/s:.1f} MB/s (CPU {c:.2f} s = {b/1e6/c:.1f} MB/s of CPU), peak RSS {r/1024:.1f} MiB')"
   echo "$secs" > "$OUT/$name.secs"
 }
-echo "file: $FILE ($BYTES bytes), $(nproc) cores, $(date -u +%FT%TZ), git $(git rev-parse --short HEAD)"
+echo "file: $FILE ($BYTES bytes), $(nproc) cores, $(date -u +%FT%TZ), git $(git rev-parse --short HEAD), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 run rust "$BIN" dmfa inspect --json "$FILE"
+run items "$ITEMS" --items "$FILE"
 run python python3 scripts/dmfa/lxml_baseline.py "$FILE"
 python3 - "$OUT" <<'PY'
 import json, sys
@@ -45,7 +51,11 @@ def norm(x):
 a, b = (norm(json.load(open(f"{d}/{n}.json"))) for n in ("rust", "python"))
 if a != b:
     sys.exit("MISMATCH between the Rust and Python summaries: " + str({k for k in a if a[k] != b.get(k)}))
-rs, py = (float(open(f"{d}/{n}.secs").read()) for n in ("rust", "python"))
-print(f"summaries identical ({a['persons']} persons, {a['service_lines']} service lines); speed-up x{py / rs:.1f}")
+items = json.load(open(f"{d}/items.json"))
+if items["persons"] != a["persons"]:
+    sys.exit(f"MISMATCH: the items run read {items['persons']} persons, inspect {a['persons']}")
+rs, it, py = (float(open(f"{d}/{n}.secs").read()) for n in ("rust", "items", "python"))
+print(f"summaries identical ({a['persons']} persons, {a['service_lines']} service lines); speed-up x{py / rs:.1f} (inspect), x{py / it:.1f} (items)")
 PY
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -rf "$OUT"

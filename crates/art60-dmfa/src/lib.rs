@@ -24,12 +24,17 @@
 
 pub mod calc;
 pub mod codes;
+#[cfg(test)]
+mod diff_tests;
 pub mod mapping;
 pub mod model;
 pub mod parser;
+#[cfg(test)]
+mod parser_ref;
 pub mod reconcile;
 pub mod summary;
 pub mod synth;
+mod xml;
 
 pub use calc::plan_request;
 pub use mapping::{HistoryOptions, Note, NoteKind, PersonHistory, to_history};

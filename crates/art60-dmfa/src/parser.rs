@@ -1,8 +1,10 @@
 //! Streaming reader of `DmfAOriginal` files.
 //!
-//! One pass over the bytes with quick-xml; only one natural person is held in memory at a time
-//! (the reader yields it when its closing tag is read), so memory stays flat whatever the file size.
-//! Elements the importer does not need are skipped without being looked at.
+//! One pass over the bytes with the tokenizer of [`crate::xml`] (quick-xml's events and errors,
+//! read from a window over the input without copying); only one natural person is held in memory
+//! at a time (the reader yields it when its closing tag is read), so memory stays flat whatever
+//! the file size. Elements the importer does not need are skipped without being looked at, and a
+//! leaf zone is read in one step when it is a plain `<Zone>value</Zone>`.
 //!
 //! Errors come in two kinds:
 //! - a [`RecordError`] spoils one service or remuneration line, one worker record, one natural
@@ -16,14 +18,13 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, Read};
+use std::io::{self, Read};
 use std::path::Path;
 
 use art60_rules::input::Quarter;
 use art60_rules::units::Hundredths;
 use art60_rules::{Kbo, Niss};
 use chrono::{NaiveDate, NaiveTime};
-use quick_xml::events::Event;
 use serde::Serialize;
 
 use crate::codes::{CodeProblem, ServiceCodes, TableError};
@@ -31,6 +32,7 @@ use crate::model::{
     ContractType, Employer, JointCommittee, Occupation, PersonDeclaration, Remuneration, Service,
     WorkerRecord,
 };
+use crate::xml::{Ev, FastTag, Scanner, missed_end};
 
 /// Where in the file: 1-based line, 1-based byte column, and the element path with the
 /// position of repeated blocks, e.g. `/DmfAOriginal/Form[1]/EmployerDeclaration/NaturalPerson[3]/INSS`.
@@ -245,123 +247,6 @@ pub fn parse_file(path: impl AsRef<Path>) -> Result<Parsed, ParseError> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Line tracking: quick-xml only knows byte offsets. The reader owns its read buffer and counts
-// the newlines of each 64 KiB chunk once, when the chunk is done (memchr, several GB/s); a
-// position is kept as a byte offset and turned into line and column only when a report needs
-// it, by counting inside the current or previous chunk.
-
-const CHUNK: usize = 1 << 16;
-
-/// Newlines before a chunk and where the line holding its first byte starts.
-#[derive(Clone, Copy, Default)]
-struct ChunkStart {
-    offset: u64,
-    lines: u64,
-    line_start: u64,
-}
-
-struct Tracked<R> {
-    inner: R,
-    buf: Box<[u8]>,
-    pos: usize,
-    filled: usize,
-    cur: ChunkStart,
-    /// The chunk before the current one, kept for reports on a zone that straddles two chunks.
-    prev_buf: Box<[u8]>,
-    prev_filled: usize,
-    prev: Option<ChunkStart>,
-}
-
-impl<R: Read> Tracked<R> {
-    fn new(inner: R) -> Self {
-        Tracked {
-            inner,
-            buf: vec![0; CHUNK].into_boxed_slice(),
-            pos: 0,
-            filled: 0,
-            cur: ChunkStart::default(),
-            prev_buf: vec![0; CHUNK].into_boxed_slice(),
-            prev_filled: 0,
-            prev: None,
-        }
-    }
-
-    /// Bytes consumed so far.
-    fn offset(&self) -> u64 {
-        self.cur.offset + self.pos as u64
-    }
-
-    /// 1-based line and byte column of an offset in the current or previous chunk; older
-    /// offsets resolve to the start of the previous chunk (only a zone longer than a chunk).
-    fn line_col(&self, at: u64) -> (u64, u64) {
-        let (start, data) = if at >= self.cur.offset {
-            (self.cur, &self.buf[..self.filled])
-        } else if let Some(p) = self.prev.filter(|p| at >= p.offset) {
-            (p, &self.prev_buf[..self.prev_filled])
-        } else {
-            let p = self.prev.unwrap_or(self.cur);
-            return (p.lines + 1, p.offset - p.line_start + 1);
-        };
-        let upto = ((at - start.offset) as usize).min(data.len());
-        let (n, last) = count_lines(&data[..upto]);
-        let line_start = last.map_or(start.line_start, |i| start.offset + i as u64 + 1);
-        (start.lines + n + 1, at - line_start + 1)
-    }
-}
-
-impl<R: Read> Read for Tracked<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let avail = self.fill_buf()?;
-        let n = avail.len().min(out.len());
-        out[..n].copy_from_slice(&avail[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl<R: Read> BufRead for Tracked<R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.pos >= self.filled {
-            let (n, last) = count_lines(&self.buf[..self.filled]);
-            let next = ChunkStart {
-                offset: self.cur.offset + self.filled as u64,
-                lines: self.cur.lines + n,
-                line_start: last.map_or(self.cur.line_start, |i| self.cur.offset + i as u64 + 1),
-            };
-            std::mem::swap(&mut self.buf, &mut self.prev_buf);
-            self.prev_filled = self.filled;
-            self.prev = Some(self.cur);
-            self.cur = next;
-            self.pos = 0;
-            self.filled = 0;
-            self.filled = loop {
-                match self.inner.read(&mut self.buf) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
-            };
-        }
-        Ok(&self.buf[self.pos..self.filled])
-    }
-    fn consume(&mut self, amt: usize) {
-        self.pos = (self.pos + amt).min(self.filled);
-    }
-}
-
-fn count_lines(b: &[u8]) -> (u64, Option<usize>) {
-    let n = memchr::memchr_iter(b'\n', b).count() as u64;
-    (
-        n,
-        if n > 0 {
-            memchr::memrchr(b'\n', b)
-        } else {
-            None
-        },
-    )
-}
-
-// ---------------------------------------------------------------------------------------------
 // Blocks and zones.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -389,17 +274,20 @@ impl Block {
             Block::Remun => "Remun",
         }
     }
-    fn child(self, name: &[u8]) -> Option<Block> {
-        Some(match (self, name) {
-            (Block::Root, b"Form") => Block::Form,
-            (Block::Form, b"EmployerDeclaration") => Block::EmployerDeclaration,
-            (Block::EmployerDeclaration, b"NaturalPerson") => Block::NaturalPerson,
-            (Block::NaturalPerson, b"WorkerRecord") => Block::WorkerRecord,
-            (Block::WorkerRecord, b"Occupation") => Block::Occupation,
-            (Block::Occupation, b"Service") => Block::Service,
-            (Block::Occupation, b"Remun") => Block::Remun,
-            _ => return None,
-        })
+    fn child(self, name: Name) -> Option<Block> {
+        let Name::Block(b) = name else {
+            return None;
+        };
+        let parent = match b {
+            Block::Root => return None,
+            Block::Form => Block::Root,
+            Block::EmployerDeclaration => Block::Form,
+            Block::NaturalPerson => Block::EmployerDeclaration,
+            Block::WorkerRecord => Block::NaturalPerson,
+            Block::Occupation => Block::WorkerRecord,
+            Block::Service | Block::Remun => Block::Occupation,
+        };
+        (parent == self).then_some(b)
     }
 }
 
@@ -436,39 +324,36 @@ enum Zone {
 }
 
 impl Zone {
-    fn of(block: Block, name: &[u8]) -> Option<Zone> {
+    fn of(block: Block, name: Name) -> Option<Zone> {
+        let Name::Zone(z) = name else {
+            return None;
+        };
+        (z.block() == block).then_some(z)
+    }
+
+    /// The block a zone belongs to.
+    fn block(self) -> Block {
         use Zone::*;
-        Some(match (block, name) {
-            (Block::Form, b"FormCreationDate") => FormCreationDate,
-            (Block::Form, b"FormCreationHour") => FormCreationHour,
-            (Block::EmployerDeclaration, b"Quarter") => Quarter,
-            (Block::EmployerDeclaration, b"NOSSRegistrationNbr") => NossRegistrationNbr,
-            (Block::EmployerDeclaration, b"CompanyID") => CompanyId,
-            (Block::NaturalPerson, b"NaturalPersonSequenceNbr") => NaturalPersonSequenceNbr,
-            (Block::NaturalPerson, b"INSS") => Inss,
-            (Block::WorkerRecord, b"EmployerClass") => EmployerClass,
-            (Block::WorkerRecord, b"WorkerCode") => WorkerCode,
-            (Block::WorkerRecord, b"NOSSQuarterStartingDate") => NossQuarterStartingDate,
-            (Block::WorkerRecord, b"NOSSQuarterEndingDate") => NossQuarterEndingDate,
-            (Block::Occupation, b"OccupationSequenceNbr") => OccupationSequenceNbr,
-            (Block::Occupation, b"OccupationStartingDate") => OccupationStartingDate,
-            (Block::Occupation, b"OccupationEndingDate") => OccupationEndingDate,
-            (Block::Occupation, b"JointCommissionNbr") => JointCommissionNbr,
-            (Block::Occupation, b"WorkingDaysSystem") => WorkingDaysSystem,
-            (Block::Occupation, b"ContractType") => ContractType,
-            (Block::Occupation, b"RefMeanWorkingHours") => RefMeanWorkingHours,
-            (Block::Occupation, b"WorkerStatus") => WorkerStatus,
-            (Block::Occupation, b"MeanWorkingHours") => MeanWorkingHours,
-            (Block::Occupation, b"DaysJustification") => DaysJustification,
-            (Block::Service, b"ServiceSequenceNbr") => ServiceSequenceNbr,
-            (Block::Service, b"ServiceCode") => ServiceCode,
-            (Block::Service, b"ServiceNbrDays") => ServiceNbrDays,
-            (Block::Service, b"ServiceNbrHours") => ServiceNbrHours,
-            (Block::Remun, b"RemunSequenceNbr") => RemunSequenceNbr,
-            (Block::Remun, b"RemunCode") => RemunCode,
-            (Block::Remun, b"RemunAmount") => RemunAmount,
-            _ => return None,
-        })
+        match self {
+            FormCreationDate | FormCreationHour => Block::Form,
+            Quarter | NossRegistrationNbr | CompanyId => Block::EmployerDeclaration,
+            NaturalPersonSequenceNbr | Inss => Block::NaturalPerson,
+            EmployerClass | WorkerCode | NossQuarterStartingDate | NossQuarterEndingDate => {
+                Block::WorkerRecord
+            }
+            OccupationSequenceNbr
+            | OccupationStartingDate
+            | OccupationEndingDate
+            | JointCommissionNbr
+            | WorkingDaysSystem
+            | ContractType
+            | RefMeanWorkingHours
+            | WorkerStatus
+            | MeanWorkingHours
+            | DaysJustification => Block::Occupation,
+            ServiceSequenceNbr | ServiceCode | ServiceNbrDays | ServiceNbrHours => Block::Service,
+            RemunSequenceNbr | RemunCode | RemunAmount => Block::Remun,
+        }
     }
 
     fn name(self) -> &'static str {
@@ -506,10 +391,100 @@ impl Zone {
     }
 }
 
+/// An element name the reader knows, whatever block it is in (the block decides what it means).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Name {
+    Block(Block),
+    Zone(Zone),
+    Other,
+}
+
+/// `n == lit` with the length known at compile time: a few integer compares, no memcmp call.
+#[inline(always)]
+fn is<const N: usize>(n: &[u8], lit: &[u8; N]) -> bool {
+    <&[u8; N]>::try_from(n).is_ok_and(|a| a == lit)
+}
+
+/// The name of an element, by length first (the known names have few lengths in common).
+fn classify(n: &[u8]) -> Name {
+    use Zone::*;
+    macro_rules! pick {
+        ($($lit:literal => $v:expr),* $(,)?) => {{
+            $(if is(n, $lit) {
+                return $v;
+            })*
+            Name::Other
+        }};
+    }
+    let b = Name::Block;
+    let z = Name::Zone;
+    match n.len() {
+        4 => pick!(b"Form" => b(Block::Form), b"INSS" => z(Inss)),
+        5 => pick!(b"Remun" => b(Block::Remun)),
+        7 => pick!(b"Service" => b(Block::Service), b"Quarter" => z(Quarter)),
+        9 => pick!(b"CompanyID" => z(CompanyId), b"RemunCode" => z(RemunCode)),
+        10 => pick!(b"Occupation" => b(Block::Occupation), b"WorkerCode" => z(WorkerCode)),
+        11 => pick!(b"ServiceCode" => z(ServiceCode), b"RemunAmount" => z(RemunAmount)),
+        12 => pick!(
+            b"WorkerRecord" => b(Block::WorkerRecord),
+            b"DmfAOriginal" => b(Block::Root),
+            b"ContractType" => z(ContractType),
+            b"WorkerStatus" => z(WorkerStatus),
+        ),
+        13 => pick!(
+            b"NaturalPerson" => b(Block::NaturalPerson),
+            b"EmployerClass" => z(EmployerClass),
+        ),
+        14 => pick!(b"ServiceNbrDays" => z(ServiceNbrDays)),
+        15 => pick!(b"ServiceNbrHours" => z(ServiceNbrHours)),
+        16 => pick!(
+            b"RemunSequenceNbr" => z(RemunSequenceNbr),
+            b"MeanWorkingHours" => z(MeanWorkingHours),
+            b"FormCreationDate" => z(FormCreationDate),
+            b"FormCreationHour" => z(FormCreationHour),
+        ),
+        17 => pick!(
+            b"WorkingDaysSystem" => z(WorkingDaysSystem),
+            b"DaysJustification" => z(DaysJustification),
+        ),
+        18 => pick!(
+            b"ServiceSequenceNbr" => z(ServiceSequenceNbr),
+            b"JointCommissionNbr" => z(JointCommissionNbr),
+        ),
+        19 => pick!(
+            b"EmployerDeclaration" => b(Block::EmployerDeclaration),
+            b"NOSSRegistrationNbr" => z(NossRegistrationNbr),
+            b"RefMeanWorkingHours" => z(RefMeanWorkingHours),
+        ),
+        20 => pick!(b"OccupationEndingDate" => z(OccupationEndingDate)),
+        21 => pick!(
+            b"OccupationSequenceNbr" => z(OccupationSequenceNbr),
+            b"NOSSQuarterEndingDate" => z(NossQuarterEndingDate),
+        ),
+        22 => pick!(b"OccupationStartingDate" => z(OccupationStartingDate)),
+        23 => pick!(b"NOSSQuarterStartingDate" => z(NossQuarterStartingDate)),
+        24 => pick!(b"NaturalPersonSequenceNbr" => z(NaturalPersonSequenceNbr)),
+        _ => Name::Other,
+    }
+}
+
 /// XSD integer facets: xs:integer with whitespace collapse, optional `+`, leading zeros allowed.
 fn parse_int(zone: Zone, text: &[u8], min: u64, max: u64) -> Result<u64, Problem> {
     let t = text.trim_ascii();
     let digits = t.strip_prefix(b"+").unwrap_or(t);
+    // Up to 19 digits cannot overflow a u64: no checked arithmetic on the usual path.
+    if !digits.is_empty() && digits.len() <= 19 {
+        let mut v: u64 = 0;
+        let mut ok = true;
+        for &c in digits {
+            let d = c.wrapping_sub(b'0');
+            ok &= d < 10;
+            v = v * 10 + u64::from(d);
+        }
+        if ok && (min..=max).contains(&v) {
+            return Ok(v);
+        }
+    }
     let mut v: u64 = 0;
     let mut ok = !digits.is_empty();
     for &c in digits {
@@ -680,9 +655,7 @@ fn set_once<T>(slot: &mut Option<T>, v: T, zone: Zone) -> Result<(), Problem> {
 
 /// Streaming reader: an iterator of [`Item`]s, ending after the first [`ParseError`].
 pub struct DmfaReader<R: Read> {
-    xml: quick_xml::Reader<Tracked<R>>,
-    buf: Vec<u8>,
-    skip_buf: Vec<u8>,
+    xml: Scanner<R>,
     text: Vec<u8>,
     codes: &'static ServiceCodes,
     /// Open blocks, outermost first.
@@ -706,15 +679,18 @@ pub struct DmfaReader<R: Read> {
 
 impl<R: Read> DmfaReader<R> {
     pub fn new(inner: R) -> Result<Self, ParseError> {
-        let mut xml = quick_xml::Reader::from_reader(Tracked::new(inner));
-        let cfg = xml.config_mut();
-        cfg.check_end_names = true;
-        cfg.trim_text(false);
-        cfg.expand_empty_elements = false;
+        Self::with_scanner(Scanner::new(inner))
+    }
+
+    /// A reader whose window starts at `size` bytes (tests: a tiny window moves often).
+    #[cfg(test)]
+    pub(crate) fn with_window(inner: R, size: usize) -> Result<Self, ParseError> {
+        Self::with_scanner(Scanner::with_window(inner, size))
+    }
+
+    fn with_scanner(xml: Scanner<R>) -> Result<Self, ParseError> {
         Ok(DmfaReader {
             xml,
-            buf: Vec::with_capacity(4096),
-            skip_buf: Vec::with_capacity(4096),
             text: Vec::with_capacity(64),
             codes: ServiceCodes::embedded()?,
             stack: Vec::with_capacity(16),
@@ -735,15 +711,20 @@ impl<R: Read> DmfaReader<R> {
         })
     }
 
+    #[cfg(test)]
+    pub(crate) fn window_capacity(&self) -> usize {
+        self.xml.window_capacity()
+    }
+
     pub fn stats(&self) -> ReadStats {
         let mut s = self.stats;
-        s.bytes = self.xml.get_ref().offset();
+        s.bytes = self.xml.offset();
         s
     }
 
     /// Bytes read so far (for progress bars).
     pub fn position(&self) -> u64 {
-        self.xml.get_ref().offset()
+        self.xml.offset()
     }
 
     fn path(&self, leaf: Option<&str>) -> String {
@@ -772,7 +753,7 @@ impl<R: Read> DmfaReader<R> {
     }
 
     fn location_at(&self, at: u64, leaf: Option<&str>) -> Location {
-        let (line, column) = self.xml.get_ref().line_col(at);
+        let (line, column) = self.xml.line_col(at);
         Location {
             line,
             column,
@@ -781,7 +762,7 @@ impl<R: Read> DmfaReader<R> {
     }
 
     fn here(&self) -> u64 {
-        self.xml.get_ref().offset()
+        self.xml.offset()
     }
 
     fn masked_person(&self) -> Option<String> {
@@ -858,18 +839,24 @@ impl<R: Read> DmfaReader<R> {
         self.text.clear();
         let mut simple = true;
         loop {
-            self.buf.clear();
-            let ev = match self.xml.read_event_into(&mut self.buf) {
+            let ev = match self.xml.next() {
                 Ok(ev) => ev,
                 Err(e) => return Err(self.malformed(e)),
             };
             match ev {
-                Event::Text(t) => self.text.extend_from_slice(&t),
-                Event::CData(t) => self.text.extend_from_slice(&t),
-                Event::GeneralRef(r) => {
-                    let c = match r.resolve_char_ref() {
+                Ev::Text(a, b) | Ev::CData(a, b) => {
+                    self.text.extend_from_slice(&self.xml.window()[a..b]);
+                }
+                Ev::Ref(a, b) => {
+                    let r = &self.xml.window()[a..b];
+                    let resolved = std::str::from_utf8(r).map_err(|_| ()).and_then(|s| {
+                        quick_xml::events::BytesRef::new(s)
+                            .resolve_char_ref()
+                            .map_err(|_| ())
+                    });
+                    let c = match resolved {
                         Ok(Some(c)) => Some(c),
-                        Ok(None) => match &*r {
+                        Ok(None) => match r {
                             b"lt" => Some('<'),
                             b"gt" => Some('>'),
                             b"amp" => Some('&'),
@@ -877,7 +864,7 @@ impl<R: Read> DmfaReader<R> {
                             b"quot" => Some('"'),
                             _ => None,
                         },
-                        Err(_) => None,
+                        Err(()) => None,
                     };
                     match c {
                         Some(c) => {
@@ -889,30 +876,70 @@ impl<R: Read> DmfaReader<R> {
                         // the zone check rejects it.
                         None => {
                             self.text.push(b'&');
-                            self.text.extend_from_slice(&r);
+                            self.text.extend_from_slice(r);
                             self.text.push(b';');
                         }
                     }
                 }
-                Event::Start(s) => {
+                Ev::Start { name, empty: false } => {
                     simple = false;
-                    let name = s.name().as_ref().to_vec();
-                    self.skip_buf.clear();
-                    if let Err(e) = self
-                        .xml
-                        .read_to_end_into(quick_xml::name::QName(&name), &mut self.skip_buf)
-                    {
-                        return Err(self.malformed(e));
-                    }
+                    self.skip_to_end(name)?;
                 }
-                Event::Empty(_) => simple = false,
-                Event::End(_) => return Ok(simple),
-                Event::Eof => {
+                Ev::Start { empty: true, .. } => simple = false,
+                Ev::End => return Ok(simple),
+                Ev::Eof => {
                     return Err(ParseError::Truncated {
                         location: self.location_at(self.here(), None),
                     });
                 }
-                Event::Comment(_) | Event::PI(_) | Event::Decl(_) | Event::DocType(_) => {}
+                Ev::Other => {}
+            }
+        }
+    }
+
+    /// Skips the rest of an element whose start tag `name` was just read (quick-xml's
+    /// `read_to_end_into`: every event in it is still read, so a malformed subtree still stops
+    /// the reader).
+    fn skip_to_end(&mut self, name: (usize, usize)) -> Result<(), ParseError> {
+        if self.xml.leaf_end().is_some() {
+            return Ok(());
+        }
+        // Kept for the error if the end tag never comes (the window moves on meanwhile).
+        let mut n = std::mem::take(&mut self.name_buf);
+        n.clear();
+        n.extend_from_slice(&self.xml.window()[name.0..name.1]);
+        let r = self.skip_rest(&n);
+        self.name_buf = n;
+        r
+    }
+
+    fn skip_rest(&mut self, name: &[u8]) -> Result<(), ParseError> {
+        // Ends are checked against their start tags, so the element ends when the depth
+        // drops below its own.
+        let depth = self.xml.depth();
+        loop {
+            match self.xml.fast_tag() {
+                Some(FastTag::Start { .. }) => {
+                    // A leaf inside: its text and end tag at once.
+                    let _ = self.xml.leaf_end();
+                    continue;
+                }
+                Some(FastTag::End) if self.xml.depth() < depth => return Ok(()),
+                Some(FastTag::End) => continue,
+                None => {}
+            }
+            let ev = match self.xml.next() {
+                Ok(ev) => ev,
+                Err(e) => return Err(self.malformed(e)),
+            };
+            match ev {
+                Ev::Start { empty: false, .. } => {
+                    // A leaf inside: its text and end tag at once.
+                    let _ = self.xml.leaf_end();
+                }
+                Ev::End if self.xml.depth() < depth => return Ok(()),
+                Ev::Eof => return Err(self.malformed(missed_end(name))),
+                _ => {}
             }
         }
     }
@@ -1463,13 +1490,15 @@ impl<R: Read> DmfaReader<R> {
         self.reported.pop();
     }
 
-    /// Handles one start tag (or empty tag) inside the current block.
-    fn start(&mut self, name: &[u8], empty: bool, at: u64) -> Result<(), ParseError> {
+    /// Handles one start tag (or empty tag) inside the current block; `name` indexes the window
+    /// (the tag was just read, nothing else yet).
+    fn start(&mut self, name: (usize, usize), empty: bool, at: u64) -> Result<(), ParseError> {
+        let known = classify(&self.xml.window()[name.0..name.1]);
         let Some(&current) = self.stack.last() else {
             if self.saw_root {
                 return Err(self.malformed("a second root element"));
             }
-            if name == b"DmfAOriginal" {
+            if known == Name::Block(Block::Root) {
                 self.saw_root = true;
                 self.open(Block::Root, at);
                 if empty {
@@ -1477,46 +1506,65 @@ impl<R: Read> DmfaReader<R> {
                 }
                 return Ok(());
             }
+            let n = &self.xml.window()[name.0..name.1];
+            let root = String::from_utf8_lossy(&n[..n.len().min(60)]).into_owned();
             return Err(ParseError::NotDmfa {
                 location: self.location_at(at, None),
-                root: String::from_utf8_lossy(&name[..name.len().min(60)]).into_owned(),
+                root,
             });
         };
-        if let Some(block) = current.child(name) {
+        if let Some(block) = current.child(known) {
             self.open(block, at);
             if empty {
                 self.close(at);
             }
             return Ok(());
         }
-        if let Some(zone) = Zone::of(current, name) {
+        if let Some(zone) = Zone::of(current, known) {
             let text_at = self.here();
-            let simple = if empty {
-                self.text.clear();
-                true
-            } else {
-                self.read_leaf()?
-            };
             let skip = (current == Block::NaturalPerson
                 || current == Block::WorkerRecord
                 || current == Block::Occupation
                 || current == Block::Service
                 || current == Block::Remun)
                 && self.form.poisoned;
-            if skip {
-                return Ok(());
-            }
-            let result = if simple {
-                let text = std::mem::take(&mut self.text);
-                let r = self.apply(zone, &text);
-                self.text = text;
+            // The usual zone, `value</Zone>` with no reference, read in one step; the value is
+            // checked where it lies in the window (lent out meanwhile: `apply` reads nothing).
+            let fast = if empty { None } else { self.xml.leaf_end() };
+            let result = if let Some((a, b)) = fast {
+                if skip {
+                    return Ok(());
+                }
+                let window = self.xml.lend_window();
+                let r = self.apply(zone, &window[a..b]);
+                self.xml.return_window(window);
                 r
             } else {
-                Err(Problem::InvalidValue {
-                    zone: zone.name(),
-                    value: String::new(),
-                    reason: "holds elements instead of a value",
-                })
+                let simple = if empty {
+                    self.text.clear();
+                    true
+                } else {
+                    // A report on this zone points at its text: keep it in the window meanwhile.
+                    self.xml.keep = text_at;
+                    let r = self.read_leaf();
+                    self.xml.keep = u64::MAX;
+                    r?
+                };
+                if skip {
+                    return Ok(());
+                }
+                if simple {
+                    let text = std::mem::take(&mut self.text);
+                    let r = self.apply(zone, &text);
+                    self.text = text;
+                    r
+                } else {
+                    Err(Problem::InvalidValue {
+                        zone: zone.name(),
+                        value: String::new(),
+                        reason: "holds elements instead of a value",
+                    })
+                }
             };
             if let Err(p) = result {
                 let loc = self.location_at(text_at, Some(zone.name()));
@@ -1525,14 +1573,8 @@ impl<R: Read> DmfaReader<R> {
             return Ok(());
         }
         if !empty {
-            // Not needed by the importer: skip the whole subtree in one call.
-            self.skip_buf.clear();
-            if let Err(e) = self
-                .xml
-                .read_to_end_into(quick_xml::name::QName(name), &mut self.skip_buf)
-            {
-                return Err(self.malformed(e));
-            }
+            // Not needed by the importer: skip the whole subtree.
+            self.skip_to_end(name)?;
         }
         Ok(())
     }
@@ -1540,44 +1582,43 @@ impl<R: Read> DmfaReader<R> {
     /// Reads until at least one item is ready or the document ends.
     fn pump(&mut self) -> Result<(), ParseError> {
         while self.out.is_empty() && !self.done {
-            let at = self.here();
-            self.buf.clear();
-            let ev = match self.xml.read_event_into(&mut self.buf) {
-                Ok(ev) => ev,
-                Err(e) => return Err(self.malformed(e)),
+            let mut at = self.here();
+            let step = match self.xml.fast_tag() {
+                Some(FastTag::Start { name, at: tag_at }) => {
+                    at = tag_at;
+                    Step::Start { name, empty: false }
+                }
+                Some(FastTag::End) => Step::End,
+                None => {
+                    let ev = match self.xml.next() {
+                        Ok(ev) => ev,
+                        Err(e) => return Err(self.malformed(e)),
+                    };
+                    match ev {
+                        Ev::Start { name, empty } => Step::Start { name, empty },
+                        Ev::End => Step::End,
+                        Ev::Text(a, b) => {
+                            let t = &self.xml.window()[a..b];
+                            if t.iter().all(u8::is_ascii_whitespace) {
+                                Step::Nothing
+                            } else {
+                                Step::Stray(lossy(t.trim_ascii()))
+                            }
+                        }
+                        Ev::Ref(..) | Ev::CData(..) => Step::Stray(String::new()),
+                        Ev::Eof => Step::Eof,
+                        Ev::Other => Step::Nothing,
+                    }
+                }
             };
-            // Copy what is needed out of the event so `self` is free again; the name buffer is
-            // reused, so this allocates nothing once warm.
-            let mut name = std::mem::take(&mut self.name_buf);
-            name.clear();
-            let step = match ev {
-                Event::Start(s) => {
-                    name.extend_from_slice(s.name().as_ref());
-                    Step::Start(false)
-                }
-                Event::Empty(s) => {
-                    name.extend_from_slice(s.name().as_ref());
-                    Step::Start(true)
-                }
-                Event::End(_) => Step::End,
-                Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => Step::Nothing,
-                Event::Text(t) => Step::Stray(lossy(t.trim_ascii())),
-                Event::GeneralRef(_) | Event::CData(_) => Step::Stray(String::new()),
-                Event::Eof => Step::Eof,
-                Event::Comment(_) | Event::PI(_) | Event::Decl(_) | Event::DocType(_) => {
-                    Step::Nothing
-                }
-            };
-            let r = self.step(step, &name, at);
-            self.name_buf = name;
-            r?;
+            self.step(step, at)?;
         }
         Ok(())
     }
 
-    fn step(&mut self, step: Step, name: &[u8], at: u64) -> Result<(), ParseError> {
+    fn step(&mut self, step: Step, at: u64) -> Result<(), ParseError> {
         match step {
-            Step::Start(empty) => self.start(name, empty, at)?,
+            Step::Start { name, empty } => self.start(name, empty, at)?,
             Step::End => {
                 let end_at = self.here();
                 self.close(end_at);
@@ -1618,7 +1659,11 @@ impl<R: Read> DmfaReader<R> {
 }
 
 enum Step {
-    Start(bool),
+    /// A start tag; the name indexes the window.
+    Start {
+        name: (usize, usize),
+        empty: bool,
+    },
     End,
     Stray(String),
     Eof,

@@ -156,7 +156,7 @@ pub fn weekdays_from(first: Weekday, n: i64, mask: u8) -> i64 {
 }
 
 /// [`weekdays_from`] with the first weekday as its number from Monday (0..7).
-fn weekdays_from_index(fw: u32, n: i64, mask: u8) -> i64 {
+pub(crate) fn weekdays_from_index(fw: u32, n: i64, mask: u8) -> i64 {
     if n <= 0 {
         return 0;
     }

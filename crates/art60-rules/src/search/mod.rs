@@ -16,7 +16,7 @@ use std::cell::OnceCell;
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
-use crate::calendar::{add_months, days_between, weekdays_in};
+use crate::calendar::{add_months, days_between, weekdays_from_index, weekdays_in};
 use crate::engine::CalcError;
 use crate::explain::trace::{Explained, Period, explain};
 use crate::input::{InputCode, InputError, Quarter};
@@ -162,13 +162,24 @@ impl<'a> Search<'a> {
         bonus.push(Fixed4::ZERO);
         let mut sum = Fixed4::ZERO;
         let mut q = Quarter::of(start);
-        while q.start() <= horizon {
-            let whole = per_day.times(weekdays_in(q.start(), q.end(), ci.mask));
-            if ci.c.regime.is_full_time() && full > whole {
-                sum += full - whole;
+        let mut qs = q.start();
+        // The quarter's first weekday (0 = Monday), carried from one quarter to the next: one
+        // date built a quarter (`weekdays_in` of the quarter, without its two day numbers).
+        let mut wd = qs.weekday().num_days_from_monday();
+        let full_time = ci.c.regime.is_full_time();
+        while qs <= horizon {
+            let next = q.next().start();
+            let len = days_between(qs, next);
+            if full_time {
+                let whole = per_day.times(weekdays_from_index(wd, len, ci.mask));
+                if full > whole {
+                    sum += full - whole;
+                }
             }
             bonus.push(sum);
+            wd = u32::try_from((i64::from(wd) + len).rem_euclid(7)).unwrap_or(0);
             q = q.next();
+            qs = next;
         }
         (barriers, bonus)
     }

@@ -156,7 +156,7 @@ pub fn weekdays_from(first: Weekday, n: i64, mask: u8) -> i64 {
 }
 
 /// [`weekdays_from`] with the first weekday as its number from Monday (0..7).
-fn weekdays_from_index(fw: u32, n: i64, mask: u8) -> i64 {
+pub(crate) fn weekdays_from_index(fw: u32, n: i64, mask: u8) -> i64 {
     if n <= 0 {
         return 0;
     }
@@ -409,6 +409,30 @@ mod tests {
                     back
                 };
                 proptest::prop_assert_eq!(sub_months(a, n, rule), want);
+            }
+        }
+
+        /// The scan's whole-quarter table carries each quarter's first weekday from the
+        /// previous quarter's length: the same counts as `weekdays_in` of each quarter.
+        #[test]
+        fn quarter_weekdays_carried_are_weekdays_in(
+            year in 1990i32..2100,
+            q0 in 1u8..5,
+            mask in 0u8..128,
+        ) {
+            let mut q = crate::input::Quarter { year, q: q0 };
+            let mut qs = q.start();
+            let mut wd = qs.weekday().num_days_from_monday();
+            for _ in 0..24 {
+                let next = q.next().start();
+                let len = days_between(qs, next);
+                proptest::prop_assert_eq!(
+                    weekdays_from_index(wd, len, mask),
+                    weekdays_in(q.start(), q.end(), mask)
+                );
+                wd = u32::try_from((i64::from(wd) + len).rem_euclid(7)).unwrap();
+                q = q.next();
+                qs = next;
             }
         }
     }

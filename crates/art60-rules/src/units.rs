@@ -161,27 +161,60 @@ impl std::iter::Sum for Fixed4 {
     }
 }
 
+impl Fixed4 {
+    /// The text [`fmt::Display`] writes, built in a small buffer: the explanation writes
+    /// thousands of these, and the formatting machinery costs several times the digits.
+    fn text(self) -> ([u8; 24], usize) {
+        let mut buf = [0u8; 24];
+        let mut len = 0;
+        if self.0 < 0 {
+            buf[0] = b'-';
+            len = 1;
+        }
+        let a = self.0.unsigned_abs();
+        let (mut int, mut frac) = (a / 10_000, a % 10_000);
+        // The whole part's digits, last first (at most 15 of them).
+        let mut digits = [0u8; 20];
+        let mut n = 0;
+        loop {
+            // A single decimal digit: the cast cannot truncate.
+            digits[n] = b'0' + (int % 10) as u8;
+            n += 1;
+            int /= 10;
+            if int == 0 {
+                break;
+            }
+        }
+        for d in digits[..n].iter().rev() {
+            buf[len] = *d;
+            len += 1;
+        }
+        if frac != 0 {
+            // The four decimals without their trailing zeros.
+            let mut dec = *b".0000";
+            for b in dec[1..].iter_mut().rev() {
+                *b = b'0' + (frac % 10) as u8;
+                frac /= 10;
+            }
+            let keep = dec.iter().rposition(|b| *b != b'0').map_or(1, |i| i + 1);
+            buf[len..len + keep].copy_from_slice(&dec[..keep]);
+            len += keep;
+        }
+        (buf, len)
+    }
+
+    /// Appends the text of [`fmt::Display`] to `s`, without the formatting machinery.
+    pub fn push_to(self, s: &mut String) {
+        let (buf, len) = self.text();
+        // ASCII digits, sign and point are valid UTF-8.
+        s.push_str(std::str::from_utf8(&buf[..len]).unwrap_or_default());
+    }
+}
+
 impl fmt::Display for Fixed4 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let a = self.0.abs();
-        if self.0 < 0 {
-            f.write_str("-")?;
-        }
-        write!(f, "{}", a / 10_000)?;
-        let mut frac = a % 10_000;
-        if frac == 0 {
-            return Ok(());
-        }
-        // The four decimals without their trailing zeros, written from a small buffer (the
-        // explanation writes thousands of these; a `format!` each allocated).
-        let mut buf = *b".0000";
-        for b in buf[1..].iter_mut().rev() {
-            // A single decimal digit: the cast cannot truncate.
-            *b = b'0' + (frac % 10) as u8;
-            frac /= 10;
-        }
-        let len = buf.iter().rposition(|b| *b != b'0').map_or(1, |i| i + 1);
-        // ASCII digits are valid UTF-8.
+        let (buf, len) = self.text();
+        // ASCII digits, sign and point are valid UTF-8.
         f.write_str(std::str::from_utf8(&buf[..len]).unwrap_or_default())
     }
 }
@@ -262,7 +295,11 @@ mod tests {
                 let s = format!("{frac:04}");
                 format!("{sign}{}.{}", a / 10_000, s.trim_end_matches('0'))
             };
-            proptest::prop_assert_eq!(Fixed4(v).to_string(), before);
+            proptest::prop_assert_eq!(Fixed4(v).to_string(), before.clone());
+            // And appended to a string, as the explanation's quarter parts are written.
+            let mut s = String::from("x ");
+            Fixed4(v).push_to(&mut s);
+            proptest::prop_assert_eq!(s, format!("x {before}"));
         }
     }
 

@@ -144,9 +144,15 @@ pub(crate) fn explain(x: Explained<'_>) -> Vec<Step> {
             // The parts in one readable string; the structured rows are in the option.
             let mut parts = String::with_capacity(24 * q.parts.len());
             for (i, p) in q.parts.iter().enumerate() {
-                use std::fmt::Write as _;
-                let sep = if i == 0 { "" } else { " + " };
-                let _ = write!(parts, "{sep}{} {} {}", p.job, p.formula, p.value);
+                // "job formula value", joined by " + " (pushed: no formatting machinery).
+                if i > 0 {
+                    parts.push_str(" + ");
+                }
+                parts.push_str(&p.job);
+                parts.push(' ');
+                parts.push_str(&p.formula);
+                parts.push(' ');
+                p.value.push_to(&mut parts);
             }
             steps.push(step("count.quarter", art("AM art. 7, 8"),
                 values!("quarter": q.quarter, "raw": q.raw, "cap": q.cap, "result": q.result, "parts": parts)));

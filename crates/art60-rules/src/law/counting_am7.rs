@@ -542,6 +542,11 @@ impl Counter<'_, '_> {
         let njobs = self.facts.jobs.len();
         let mut total = Fixed4::ZERO;
         for (ji, s) in tally.job_sums.iter().enumerate() {
+            // A job with nothing in the window adds nothing and holds nothing back (its cap
+            // is never negative): most jobs of a history lie outside a given window.
+            if *s == Fixed4::ZERO {
+                continue;
+            }
             let (js, je) = if ji == njobs {
                 match (&self.facts.contract, contract_end) {
                     (Some(ci), Some(ce)) => (ci.c.start, ce),

@@ -154,15 +154,32 @@ pub(crate) fn extend(
     unit: ExtensionUnit,
     mut applied: Option<&mut Vec<AppliedExtension>>,
 ) -> (NaiveDate, usize) {
-    let mut used = vec![false; events.len()];
+    // Which events have moved the start: a bit each (no allocation at every candidate date)
+    // unless there are more than 64 of them.
+    let wide = events.len() > 64;
+    let mut used_wide = if wide {
+        vec![false; events.len()]
+    } else {
+        Vec::new()
+    };
+    let mut used_bits = 0u64;
     let mut n = 0;
     loop {
         let mut changed = false;
         for (i, ev) in events.iter().enumerate() {
-            if used[i] || ev.end < start || ev.start > end {
+            let used = if wide {
+                used_wide[i]
+            } else {
+                used_bits >> i & 1 == 1
+            };
+            if used || ev.end < start || ev.start > end {
                 continue;
             }
-            used[i] = true;
+            if wide {
+                used_wide[i] = true;
+            } else {
+                used_bits |= 1 << i;
+            }
             let before = start;
             start = move_back(start, ev, unit);
             changed = true;
@@ -337,5 +354,38 @@ mod tests {
         );
         // Ending the day before the window, it does not touch it.
         assert_eq!((start, n), (d("2022-02-01"), 0));
+    }
+
+    #[test]
+    fn each_event_moves_the_start_once_with_more_than_64_events() {
+        // The used events are bits up to 64 and a list beyond: the same answer either way.
+        // Ten-day events, one every ten days back from the window's end: each one reached
+        // moves the start back ten days and reaches the next.
+        for count in [10u64, 64, 65, 70] {
+            let events: Vec<Event> = (0..count)
+                .map(|k| {
+                    let end = d("2024-01-30") - Days::new(10 * k);
+                    Event {
+                        label: "e".into(),
+                        kind: ExtensionKind::Detention,
+                        start: end - Days::new(9),
+                        end,
+                    }
+                })
+                .collect();
+            let (start, n) = extend(
+                d("2024-01-21"),
+                d("2024-01-30"),
+                &events,
+                ExtensionUnit::CalendarDays,
+                None,
+            );
+            assert_eq!(n, usize::try_from(count).unwrap(), "{count} events");
+            assert_eq!(
+                start,
+                d("2024-01-21") - Days::new(10 * count),
+                "{count} events"
+            );
+        }
     }
 }

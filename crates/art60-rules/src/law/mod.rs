@@ -367,9 +367,11 @@ impl Facts<'_> {
         rec: Record,
     ) -> Counted {
         let stage = &r.ctx.stage.value;
+        // One option a unit and band: sized once, not grown at every candidate date.
+        let n = r.units.len() * r.bands.len();
         let mut out = Counted {
-            options: Vec::new(),
-            held: Vec::new(),
+            options: Vec::with_capacity(n),
+            held: Vec::with_capacity(n),
             contract_part: Fixed4::ZERO,
             provisional: Vec::new(),
             review: Vec::new(),

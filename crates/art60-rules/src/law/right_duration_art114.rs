@@ -21,7 +21,6 @@ use crate::units::Fixed4;
 use super::Memo;
 use super::counting_am7::{Counter, Keep};
 use super::facts::Facts;
-use super::regime::Ctx;
 
 /// The DA of an outcome.
 pub(crate) fn outcome_da(o: &Outcome) -> Option<NaiveDate> {
@@ -128,7 +127,8 @@ impl Facts<'_> {
             .chain(self.contract.as_ref().map(|c| c.c.start))
             .min()
             .unwrap_or(da);
-        let ctx = Ctx::at(self.params, da).ok()?;
+        // The final answer's DA: its parameter entries are the memo's already.
+        let ctx = memo.ctx_at(self.params, da).ok()?;
         let (foreign_ok, _) = self.foreign_status(&ctx, da.pred_opt()?);
         let half = winning.is_some_and(|w| w.unit == Unit::HalfDays);
         let counter = Counter {

@@ -167,6 +167,13 @@ impl HistSlab {
         let w = self.per_job_len;
         let full = c.full_quarter();
         let per_quarter = c.per_quarter();
+        // The run's quarters at once, not one growth step after another.
+        let tail = &mut self.tails[t];
+        if tail.totals.len() <= k {
+            tail.totals.reserve(k + 1 - tail.totals.len());
+            tail.per_job
+                .reserve(((k + 1) * w).saturating_sub(tail.per_job.len()));
+        }
         while self.tails[t].totals.len() <= k {
             let n = self.tails[t].totals.len();
             let Some(prev) = (if n == 0 {
@@ -301,10 +308,13 @@ impl Memo for Cached {
                     flags: Vec::new(),
                 };
                 // Only quarters the history touches have rows: the table covers them from
-                // the start, so that it never moves its rows to grow.
+                // the start (allocated once), so that it never moves its rows to grow.
                 if let Some((hs, he)) = c.facts.hist_hull {
-                    slab.slot(Quarter::of(hs).index());
-                    slab.slot(Quarter::of(he).index());
+                    let (a, b) = (Quarter::of(hs).index(), Quarter::of(he).index());
+                    let n = usize::try_from(b - a + 1).unwrap_or(0);
+                    slab.base = a;
+                    slab.rows = vec![None; n];
+                    slab.per_job = vec![Fixed4::ZERO; n * slab.per_job_len];
                 }
                 cache.push(slab);
                 cache.len() - 1

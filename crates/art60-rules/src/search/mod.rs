@@ -10,12 +10,13 @@
 mod barriers;
 pub(crate) mod bounds;
 mod cache;
+mod jump;
 
 use std::cell::OnceCell;
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
-use crate::calendar::{R6_MASK, add_months, days_between, weekdays_from, weekdays_in};
+use crate::calendar::{add_months, days_between, weekdays_from_index, weekdays_in};
 use crate::engine::CalcError;
 use crate::explain::trace::{Explained, Period, explain};
 use crate::input::{InputCode, InputError, Quarter};
@@ -161,13 +162,24 @@ impl<'a> Search<'a> {
         bonus.push(Fixed4::ZERO);
         let mut sum = Fixed4::ZERO;
         let mut q = Quarter::of(start);
-        while q.start() <= horizon {
-            let whole = per_day.times(weekdays_in(q.start(), q.end(), ci.mask));
-            if ci.c.regime.is_full_time() && full > whole {
-                sum += full - whole;
+        let mut qs = q.start();
+        // The quarter's first weekday (0 = Monday), carried from one quarter to the next: one
+        // date built a quarter (`weekdays_in` of the quarter, without its two day numbers).
+        let mut wd = qs.weekday().num_days_from_monday();
+        let full_time = ci.c.regime.is_full_time();
+        while qs <= horizon {
+            let next = q.next().start();
+            let len = days_between(qs, next);
+            if full_time {
+                let whole = per_day.times(weekdays_from_index(wd, len, ci.mask));
+                if full > whole {
+                    sum += full - whole;
+                }
             }
             bonus.push(sum);
+            wd = u32::try_from((i64::from(wd) + len).rem_euclid(7)).unwrap_or(0);
             q = q.next();
+            qs = next;
         }
         (barriers, bonus)
     }
@@ -234,62 +246,28 @@ impl<'a> Search<'a> {
                 // scheduled day, plus what a whole quarter adds over its days (78 rule),
                 // plus one per quarter when part-time parts are rounded up. The search runs
                 // on day offsets from the first day after `e`: no date is built per probe.
-                let ceiling = self.facts.opts.rounding_mode == RoundingMode::PerPartCeiling;
                 let first = e.succ_opt().unwrap_or(e);
-                let first_wd = first.weekday();
                 let qf = Quarter::of(first);
-                let at = |q: Quarter| {
-                    let i = usize::try_from(q.index() - bonus_base).unwrap_or(0);
-                    bonus[i.min(bonus.len() - 1)]
+                let gain = jump::Gain {
+                    first_wd: first.weekday().num_days_from_monday(),
+                    mask: ci.mask,
+                    per_day,
+                    release_per_day,
+                    ceiling: self.facts.opts.rounding_mode == RoundingMode::PerPartCeiling,
+                    qf,
+                    bonus,
+                    bonus_base,
                 };
-                // Bound of the gain over (e, first + t] for a day `t` of quarter `q`, whose
-                // last day is at offset `q_end`; monotone in t.
-                let gain_ub = |t: i64, q: Quarter, q_end: i64| -> Fixed4 {
-                    let n = t + 1;
-                    let sched = weekdays_from(first_wd, n, ci.mask);
-                    let mut g = if release_per_day {
-                        // Method A caps the contract at its Monday–Saturday days: a day
-                        // may also release what the cap held back, up to one R6 day, on
-                        // top of its own value (unpaid days within the yearly cap are
-                        // outside the job cap).
-                        let sched_r6 = weekdays_from(first_wd, n, ci.mask & R6_MASK);
-                        (per_day + Fixed4::whole(1)).times(sched)
-                            + Fixed4::whole(weekdays_from(first_wd, n, R6_MASK) - sched_r6)
-                    } else {
-                        per_day.times(sched)
-                    };
-                    // What whole quarters add over their days (prefix sums, see above).
-                    let last = if t == q_end { q } else { q.prev() };
-                    if last >= qf {
-                        g += at(last.next()) - at(qf);
-                    }
-                    // Each quarter's part is rounded half up: at most half a
-                    // ten-thousandth more; with the part-time ceiling, one day more.
-                    let quarters = i64::from(q.index() - qf.index() + 1);
-                    g += Fixed4(quarters);
-                    if ceiling {
-                        g += Fixed4::whole(quarters);
-                    }
-                    g
-                };
-                // Whole quarters first, then a binary search inside the quarter where the
-                // bound first exceeds the shortfall.
+                // Whole quarters first, then the day inside the quarter where the bound first
+                // exceeds the shortfall.
                 let horizon_t = days_between(first, horizon).max(0);
                 let mut q = qf;
                 let mut lo = 0;
                 loop {
                     let q_end = days_between(first, q.end());
                     let span_end = q_end.min(horizon_t);
-                    if gain_ub(span_end, q, q_end) > need {
-                        let (mut a, mut b) = (lo, span_end);
-                        while a < b {
-                            let mid = a + (b - a) / 2;
-                            if gain_ub(mid, q, q_end) > need {
-                                b = mid;
-                            } else {
-                                a = mid + 1;
-                            }
-                        }
+                    if gain.ub(span_end, q, q_end) > need {
+                        let a = gain.first_above(lo, span_end, q, q_end, need);
                         return first + Days::new(u64::try_from(a).unwrap_or(0));
                     }
                     if span_end >= horizon_t {

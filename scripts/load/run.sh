@@ -19,13 +19,16 @@ CONNECTIONS=${CONNECTIONS:-50}
 QUEUE_SIZE=${QUEUE_SIZE:-300}
 PORT=${PORT:-18070}
 # DB_POOL: connections per server process (art60 serve --db-pool), default 16.
+# PROFILE=1: also record the server with `perf record -g` during each measurement and print
+# the functions taking the most time (self and children) to PROFILE_OUT (default /tmp).
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 TARGET=${CARGO_TARGET_DIR:-target}
 BASE="http://127.0.0.1:$PORT"
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
-cargo build --release -p art60 --quiet
-BIN="$TARGET/release/art60"
+# ART60_BIN: a release binary already built (skips the build).
+if [ -z "${ART60_BIN:-}" ]; then cargo build --release -p art60 --quiet; fi
+BIN=${ART60_BIN:-$TARGET/release/art60}
 WORK=$(mktemp -d)
 SERVER_PID=""
 cleanup() {
@@ -41,16 +44,29 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 measure() {
   local name=$1 script=$2 path=$3 before after
   before=$(cpu_ticks)
+  local perf_pid=""
+  if [ -n "${PROFILE:-}" ]; then
+    perf record -q -F 499 -g --call-graph dwarf,16384 -p "$SERVER_PID" -o "$WORK/$name.perf" -- sleep "$DURATION" 2>/dev/null &
+    perf_pid=$!
+  fi
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$BASE$path" | tee "$WORK/$name.txt"
   after=$(cpu_ticks)
   awk -v b="$before" -v a="$after" -v hz="$(getconf CLK_TCK)" \
     '/requests in/{printf "%.0f\n", (a - b) / hz * 1e6 / $1}' "$WORK/$name.txt" > "$WORK/$name.cpu"
+  if [ -n "$perf_pid" ]; then
+    wait "$perf_pid" || true
+    local out="${PROFILE_OUT:-/tmp}/profile-$BACKEND_NOW-$name.txt"
+    perf report -i "$WORK/$name.perf" --no-children --percent-limit 1 --stdio -g none --sort dso,symbol 2>/dev/null > "$out" || true
+    perf report -i "$WORK/$name.perf" --children --percent-limit 3 --stdio -g none --sort symbol 2>/dev/null > "${out%.txt}-children.txt" || true
+    echo "profile: $out"
+  fi
 }
 
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 run_backend() {
   local backend=$1 url
+  BACKEND_NOW=$backend
   case $backend in
     sqlite) url="sqlite://$WORK/load.db?mode=rwc" ;;
     postgres)

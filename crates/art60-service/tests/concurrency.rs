@@ -454,3 +454,26 @@ async fn committed_entries_waiting_for_the_chain_are_chained_together() {
         t.finish().await;
     }
 }
+
+/// Issue 16 §1: the bundled SQLite is built with the query planner stability guarantee
+/// (`.cargo/config.toml`). Without it every statement with a bound LIMIT (all of SeaORM's
+/// `.one()` and pages) was prepared again at each execution: a fifth of the server's CPU on the
+/// queue list. A build outside the workspace's settings would lose it silently.
+#[tokio::test]
+async fn the_bundled_sqlite_keeps_its_query_plans() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let db = Db::connect("sqlite::memory:").await.unwrap();
+    let rows = db
+        .conn
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA compile_options".to_owned(),
+        ))
+        .await
+        .unwrap();
+    let options: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
+}

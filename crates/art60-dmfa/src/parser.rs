@@ -472,14 +472,16 @@ fn classify(n: &[u8]) -> Name {
 fn parse_int(zone: Zone, text: &[u8], min: u64, max: u64) -> Result<u64, Problem> {
     let t = text.trim_ascii();
     let digits = t.strip_prefix(b"+").unwrap_or(t);
-    // Up to 19 digits cannot overflow a u64: no checked arithmetic on the usual path.
+    // Up to 19 digits cannot overflow a u64: no checked arithmetic on the usual path. The
+    // value is kept only when every byte was a digit; until that is known a non-digit (up to
+    // 255 here) may carry it past u64, hence wrapping (the fuzzer found the overflow).
     if !digits.is_empty() && digits.len() <= 19 {
         let mut v: u64 = 0;
         let mut ok = true;
         for &c in digits {
             let d = c.wrapping_sub(b'0');
             ok &= d < 10;
-            v = v * 10 + u64::from(d);
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
         }
         if ok && (min..=max).contains(&v) {
             return Ok(v);
@@ -1686,5 +1688,32 @@ impl<R: Read> Iterator for DmfaReader<R> {
                 Some(Err(e))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod parse_int_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text reads as a checked decimal parse would read it, without a panic (the
+        /// fuzzer's overflow: non-digit bytes on the fast path of up to 19 bytes).
+        #[test]
+        fn any_text_reads_as_the_checked_parse(text in proptest::collection::vec(any::<u8>(), 0..24)) {
+            let fast = parse_int(Zone::NaturalPersonSequenceNbr, &text, 0, u64::MAX).ok();
+            let slow = std::str::from_utf8(&text)
+                .ok()
+                .map(|s| s.trim_ascii())
+                .map(|s| s.strip_prefix('+').unwrap_or(s))
+                .filter(|d| !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit()))
+                .and_then(|d| d.parse::<u64>().ok());
+            prop_assert_eq!(fast, slow);
+        }
+    }
+
+    #[test]
+    fn non_digits_on_the_fast_path_are_refused() {
+        assert!(parse_int(Zone::NaturalPersonSequenceNbr, &[0xFF; 19], 0, u64::MAX).is_err());
     }
 }

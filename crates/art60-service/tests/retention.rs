@@ -757,6 +757,22 @@ async fn purged_attachment_files_leave_the_attachment_directory() {
     }
 }
 
+/// A retention run at the test clock's time (attachments in the database).
+async fn run_now(t: &TestApp, dry_run: bool) -> retention::Report {
+    retention::run(
+        &t.db,
+        &Store::Database,
+        t.clock_now(),
+        &operator(),
+        &RunOptions {
+            dry_run,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
 /// Issue 14 §5: the audit trail keeps its own period. Entries past it are removed from the
 /// chain's start up to the latest signed checkpoint past the period (before, they were only
 /// counted); the chain verifies from there, and with the key the start is vouched for. A
@@ -767,7 +783,6 @@ async fn audit_entries_past_their_period_leave_the_chain_from_a_signed_checkpoin
     use art60_service::db::audit_base;
     for backend in backends() {
         let t = TestApp::new(backend).await;
-        let store = Store::Database;
         retention::set(
             &t.db,
             at("2024-06-01"),
@@ -792,15 +807,7 @@ async fn audit_entries_past_their_period_leave_the_chain_from_a_signed_checkpoin
 
         // Two years on, nothing is past 36 months: nothing leaves (the drafts' content may).
         t.clock.set(at("2026-06-10"));
-        let r = retention::run(
-            &t.db,
-            &store,
-            t.clock_now(),
-            &operator(),
-            &RunOptions::default(),
-        )
-        .await
-        .unwrap();
+        let r = run_now(&t, false).await;
         assert_eq!((r.audit_entries_removed, r.audit_base_seq), (0, None));
         let total = audit_entry::Entity::find().count(&t.db.conn).await.unwrap() as i64;
         assert!(total > cp.seq);
@@ -808,33 +815,14 @@ async fn audit_entries_past_their_period_leave_the_chain_from_a_signed_checkpoin
         // Four years on: everything up to the checkpoint leaves; the rest is past the period
         // too but no checkpoint covers it yet, so it stays (counted).
         t.clock.set(at("2028-07-01"));
-        let dry = retention::run(
-            &t.db,
-            &store,
-            t.clock_now(),
-            &operator(),
-            &RunOptions {
-                dry_run: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let dry = run_now(&t, true).await;
         assert_eq!(dry.audit_entries_removed, cp.seq as u64, "{dry:?}");
         assert_eq!(
             audit_entry::Entity::find().count(&t.db.conn).await.unwrap() as i64,
             total,
             "a dry run removes nothing"
         );
-        let r = retention::run(
-            &t.db,
-            &store,
-            t.clock_now(),
-            &operator(),
-            &RunOptions::default(),
-        )
-        .await
-        .unwrap();
+        let r = run_now(&t, false).await;
         assert_eq!(r.audit_entries_removed, cp.seq as u64, "{r:?}");
         assert_eq!(r.audit_base_seq, Some(cp.seq));
         // Past the period (before 2025-07-01) but after the checkpoint: the 2024 drafts, not

@@ -499,8 +499,12 @@ async fn cut_audit(
     let current = audit::base(&db.conn).await?;
     let from = current.as_ref().map_or(0, |b| b.seq);
     // The candidates newest first; the first whose entry is past the period and unchanged.
+    // Only checkpoints signed before the cutoff can name such an entry (an entry is never
+    // later than the checkpoint that signs it): a server writing checkpoints often would
+    // otherwise fill the bounded list with recent ones and hide the old.
     let candidates = audit_checkpoint::Entity::find()
         .filter(audit_checkpoint::Column::Seq.gt(from))
+        .filter(audit_checkpoint::Column::SignedAt.lt(audit_cutoff))
         .order_by_desc(audit_checkpoint::Column::Seq)
         .limit(64)
         .all(&db.conn)

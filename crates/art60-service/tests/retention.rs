@@ -809,6 +809,28 @@ async fn audit_entries_past_their_period_leave_the_chain_from_a_signed_checkpoin
         t.clock.set(at("2026-06-10"));
         let r = run_now(&t, false).await;
         assert_eq!((r.audit_entries_removed, r.audit_base_seq), (0, None));
+        // A server writing checkpoints often: many recent ones after the old one must not
+        // hide it from the cut.
+        for _ in 0..70 {
+            let tx = t.db.begin_write().await.unwrap();
+            audit::append(
+                &tx.txn,
+                t.clock_now(),
+                &operator(),
+                audit::Event {
+                    action: "test",
+                    entity: "test",
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            audit_checkpoint::write(&t.db, t.clock_now(), &key, None)
+                .await
+                .unwrap()
+                .unwrap();
+        }
         let total = audit_entry::Entity::find().count(&t.db.conn).await.unwrap() as i64;
         assert!(total > cp.seq);
 

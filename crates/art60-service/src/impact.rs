@@ -88,6 +88,10 @@ pub enum Change {
     NotComputable,
 }
 
+/// The reason of a request that was never sent (a draft): no engine input was stored. The
+/// portal names it in the reader's language.
+pub const NEVER_SENT: &str = "no stored engine input (never sent)";
+
 /// One request recomputed.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ImpactRow {
@@ -389,7 +393,7 @@ pub fn compare(m: &request::Model, input: Option<serde_json::Value>, s: &Scenari
         first_difference_step: None,
     };
     let Some(input) = input else {
-        return not_computable(base, "no stored engine input (never sent)".into());
+        return not_computable(base, NEVER_SENT.into());
     };
     let mut req: CalcRequest = match serde_json::from_value(input) {
         Ok(r) => r,

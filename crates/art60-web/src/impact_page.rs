@@ -383,9 +383,9 @@ fn filter_of(q: &RunQuery) -> RowFilter {
 /// their language, or why the request could not be recomputed.
 fn why_text(ctx: &Ctx, r: &ImpactRow) -> String {
     if let Some(reason) = &r.reason {
-        // The service's reason for a request never sent is the common one (drafts); the
-        // others name an input error and stay as the engine wrote them.
-        return if reason.starts_with("no stored engine input") {
+        // A request never sent is the common reason (drafts); the others name an input
+        // error and stay as the engine wrote them.
+        return if reason == art60_service::impact::NEVER_SENT {
             ctx.t("impact-reason-never-sent")
         } else {
             reason.clone()

@@ -7,6 +7,8 @@
 # Namur office queue, then
 #   1. GET /api/v1/queue (first page, 50 items) as an ONEM officer,
 #   2. POST /api/v1/requests (a new draft, audited) as CPAS software with an API token,
+#   3. the portal's request page (a decided request, the view audited) and its simulation
+#      (POST /simulate) as a CPAS worker, looping, then as users with THINK_MS between clicks,
 # each with 50 connections for DURATION seconds after a short warm-up. Bounded in time, only
 # 127.0.0.1. PostgreSQL: PG_URL (default postgres://postgres@127.0.0.1:5432), database
 # art60_load is dropped and recreated.
@@ -17,6 +19,10 @@ BACKENDS=${1:-both}
 DURATION=${DURATION:-15}
 CONNECTIONS=${CONNECTIONS:-50}
 QUEUE_SIZE=${QUEUE_SIZE:-300}
+# THINK_MS: the portal users' reading time between two clicks (wrk's delay, 0.5x to 1.5x).
+THINK_MS=${THINK_MS:-1000}
+# ONLY: the measurements to take, by name (queue create page simulate page_users
+# simulate_users); default all.
 PORT=${PORT:-18070}
 # DB_POOL: connections per server process (art60 serve --db-pool), default 16.
 # PROFILE=1: also record the server with `perf record -g` during each measurement and print
@@ -43,6 +49,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 # figure less sensitive than req/s to other jobs on the machine.
 measure() {
   local name=$1 script=$2 path=$3 before after
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then return 0; fi
   before=$(cpu_ticks)
   local perf_pid=""
   if [ -n "${PROFILE:-}" ]; then
@@ -108,8 +115,27 @@ run_backend() {
   measure queue scripts/load/queue.lua /api/v1/queue
   echo "[$backend] POST /api/v1/requests, $CONNECTIONS connections, ${DURATION}s"
   measure create scripts/load/create_request.lua /api/v1/requests
+  # The portal as CPAS workers see it: the page of a decided request (its answer and
+  # explanation; each view audited) and the form's simulation, first with every connection
+  # looping (saturation), then as users who read for about THINK_MS between two clicks.
+  local worker_cookie decided
+  worker_cookie=$(awk '$6=="art60_session"{print $7}' "$WORK/worker.jar")
+  decided=$(curl -sf "${auth[@]}" "$BASE/api/v1/requests?status=calculated&limit=1" | json_field "['items'][0]['id']")
+  export ART60_LOAD_WORKER_COOKIE=$worker_cookie ART60_LOAD_WORKER_CSRF=$csrf
+  curl -sf -o /dev/null -b "art60_session=$worker_cookie" "$BASE/requests/$decided" \
+    || { echo "the request page $decided does not answer 200" >&2; exit 1; }
+  curl -sf -o /dev/null -b "art60_session=$worker_cookie" --data "csrf=$csrf&contract_start=2027-03-01&days_per_week=5&weekly_hours=38&reference_hours=38" "$BASE/simulate" \
+    || { echo "the simulation does not answer 200" >&2; exit 1; }
+  echo "[$backend] GET /requests/$decided (portal), $CONNECTIONS connections, ${DURATION}s"
+  ART60_LOAD_THINK_MS=0 measure page scripts/load/portal_request.lua "/requests/$decided"
+  echo "[$backend] POST /simulate (portal), $CONNECTIONS connections, ${DURATION}s"
+  ART60_LOAD_THINK_MS=0 measure simulate scripts/load/portal_simulate.lua /simulate
+  echo "[$backend] the same as $CONNECTIONS users reading about ${THINK_MS}ms between clicks"
+  ART60_LOAD_THINK_MS=$THINK_MS measure page_users scripts/load/portal_request.lua "/requests/$decided"
+  ART60_LOAD_THINK_MS=$THINK_MS measure simulate_users scripts/load/portal_simulate.lua /simulate
   # Other jobs on the machine skew the figures: keep the load average beside them.
-  for f in queue create; do
+  for f in queue create page simulate page_users simulate_users; do
+    [ -f "$WORK/$f.txt" ] || continue
     printf '[%s] %-6s %s req/s, p50 %s, p99 %s, server CPU %s us/request (load average %s)\n' "$backend" "$f" \
       "$(awk '/^Requests\/sec/{print $2}' "$WORK/$f.txt")" "$(awk '$1=="50%"{print $2}' "$WORK/$f.txt")" \
       "$(awk '$1=="99%"{print $2}' "$WORK/$f.txt")" "$(cat "$WORK/$f.cpu")" "$(cut -d' ' -f1-3 /proc/loadavg)"

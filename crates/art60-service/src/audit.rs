@@ -69,6 +69,47 @@ pub async fn append<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Audited reads gathered while one answer is put together, recorded together by
+/// [`ReadLog::record`] in one transaction. The portal's request page reads the request, its
+/// person and the person's DmfA data: three entries that cost three write transactions (and
+/// on SQLite three turns of the single writer) when each read wrote its own.
+///
+/// Whoever fills a log records it before the answer leaves, also when building the answer
+/// failed half-way: a read is audited once it happened, shown or not.
+#[derive(Debug)]
+pub struct ReadLog {
+    now: DateTime<Utc>,
+    who: Who,
+    events: Vec<Event>,
+}
+
+impl ReadLog {
+    pub fn new(now: DateTime<Utc>, who: Who) -> ReadLog {
+        ReadLog {
+            now,
+            who,
+            events: Vec::new(),
+        }
+    }
+
+    pub fn read(&mut self, ev: Event) {
+        self.events.push(ev);
+    }
+
+    /// Writes the gathered entries in one transaction (none when nothing was read).
+    pub async fn record(self, db: &crate::db::Db) -> Result<()> {
+        if self.events.is_empty() {
+            return Ok(());
+        }
+        let tx = db.begin_write().await?;
+        for ev in self.events {
+            append(&tx.txn, self.now, &self.who, ev).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// Appends one entry inside `txn` at once, under the `audit_head` row lock held until the
 /// commit, and returns its position: for the rare callers that report the position (the
 /// access export, the retention report). Every other write uses `append`, which does not

@@ -3,7 +3,10 @@
 //! Passwords: argon2id. Session cookies and API tokens are 256-bit random values; only their
 //! SHA-256 is stored (a fast hash is enough for high-entropy secrets, and a stolen database
 //! holds no usable credential). Everything lives in the database, so several processes behind
-//! a load balancer share sessions and the login rate limit.
+//! a load balancer share sessions and the login rate limit; each process keeps what it read
+//! of a credential for at most a second (`db::credentials`).
+
+use std::sync::Arc;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 use base64::Engine as _;
@@ -14,7 +17,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Event, Who};
-use crate::db::{Db, Federation, Role, api_token, login_attempt, session, user};
+use crate::db::credentials::CredentialRows;
+use crate::db::{Db, Federation, Role, UiLanguage, api_token, login_attempt, session, user};
 use crate::error::{Result, ServiceError};
 
 pub const SESSION_HOURS: i64 = 8;
@@ -340,6 +344,7 @@ pub async fn logout(db: &Db, cookie: &str) -> Result<()> {
         .filter(session::Column::TokenHash.eq(sha256_hex(cookie.as_bytes())))
         .exec(&db.conn)
         .await?;
+    db.credentials.invalidate();
     Ok(())
 }
 
@@ -356,52 +361,102 @@ pub async fn logout_federated(db: &Db, cookie: &str) -> Result<Option<String>> {
         .filter(session::Column::TokenHash.eq(hash))
         .exec(&db.conn)
         .await?;
+    db.credentials.invalidate();
     Ok(token)
 }
 
-fn active(u: Option<user::Model>) -> Result<user::Model> {
+fn active(u: Option<&user::Model>) -> Result<&user::Model> {
     match u {
         Some(u) if u.active => Ok(u),
         _ => Err(ServiceError::Unauthenticated),
     }
 }
 
-/// Resolves a session cookie (one query: the session joined with its user).
+/// A signed-in user as a session cookie names them.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub actor: Actor,
+    /// What the session's forms and unsafe calls must echo.
+    pub csrf_token: String,
+    /// The account's language setting (the portal's pages follow it).
+    pub language: Option<UiLanguage>,
+}
+
+/// Resolves a session cookie: the session joined with its user, read at most once a
+/// [`TTL`](crate::db::credentials::TTL) (see `db::credentials`).
+pub async fn session_user(db: &Db, now: DateTime<Utc>, cookie: &str) -> Result<SessionUser> {
+    let hash = sha256_hex(cookie.as_bytes());
+    let rows = match db.credentials.get(&hash) {
+        Some(rows) => rows,
+        None => {
+            let generation = db.credentials.generation();
+            let (s, u) = session::Entity::find()
+                .filter(session::Column::TokenHash.eq(hash.as_str()))
+                .find_also_related(user::Entity)
+                .one(&db.conn)
+                .await?
+                .ok_or(ServiceError::Unauthenticated)?;
+            let rows = Arc::new(CredentialRows::Session(s, u));
+            db.credentials.insert(hash, Arc::clone(&rows), generation);
+            rows
+        }
+    };
+    let CredentialRows::Session(s, u) = &*rows else {
+        // This secret is an API token's, sent as a cookie: not a session.
+        return Err(ServiceError::Unauthenticated);
+    };
+    if s.expires_at <= now {
+        return Err(ServiceError::Unauthenticated);
+    }
+    let u = active(u.as_ref())?;
+    Ok(SessionUser {
+        actor: Actor::from_user(u),
+        csrf_token: s.csrf_token.clone(),
+        language: u.language,
+    })
+}
+
+/// [`session_user`] as an API caller.
 pub async fn from_session(
     db: &Db,
     now: DateTime<Utc>,
     cookie: &str,
 ) -> Result<(Actor, Credential)> {
-    let (s, u) = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(sha256_hex(cookie.as_bytes())))
-        .find_also_related(user::Entity)
-        .one(&db.conn)
-        .await?
-        .ok_or(ServiceError::Unauthenticated)?;
-    if s.expires_at <= now {
-        return Err(ServiceError::Unauthenticated);
-    }
-    let u = active(u)?;
+    let u = session_user(db, now, cookie).await?;
     Ok((
-        Actor::from_user(&u),
+        u.actor,
         Credential::Session {
-            csrf_token: s.csrf_token,
+            csrf_token: u.csrf_token,
         },
     ))
 }
 
-/// Resolves an API token (`Authorization: Bearer ...`), joined with its user.
+/// Resolves an API token (`Authorization: Bearer ...`), joined with its user, read at most
+/// once a [`TTL`](crate::db::credentials::TTL).
 pub async fn from_token(db: &Db, token: &str) -> Result<(Actor, Credential)> {
-    let (t, u) = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(sha256_hex(token.as_bytes())))
-        .find_also_related(user::Entity)
-        .one(&db.conn)
-        .await?
-        .ok_or(ServiceError::Unauthenticated)?;
+    let hash = sha256_hex(token.as_bytes());
+    let rows = match db.credentials.get(&hash) {
+        Some(rows) => rows,
+        None => {
+            let generation = db.credentials.generation();
+            let (t, u) = api_token::Entity::find()
+                .filter(api_token::Column::TokenHash.eq(hash.as_str()))
+                .find_also_related(user::Entity)
+                .one(&db.conn)
+                .await?
+                .ok_or(ServiceError::Unauthenticated)?;
+            let rows = Arc::new(CredentialRows::Token(t, u));
+            db.credentials.insert(hash, Arc::clone(&rows), generation);
+            rows
+        }
+    };
+    let CredentialRows::Token(t, u) = &*rows else {
+        return Err(ServiceError::Unauthenticated);
+    };
     if t.revoked {
         return Err(ServiceError::Unauthenticated);
     }
-    let actor = Actor::from_user(&active(u)?);
+    let actor = Actor::from_user(active(u.as_ref())?);
     // The token is scoped to one CPAS whatever happens to the account later.
     if actor.role != Role::CpasWorker || actor.cpas_id != Some(t.cpas_id) {
         return Err(ServiceError::Unauthenticated);
@@ -497,6 +552,7 @@ pub async fn revoke_token(db: &Db, now: DateTime<Utc>, actor: &Actor, id: i64) -
     )
     .await?;
     tx.commit().await?;
+    db.credentials.invalidate();
     Ok(())
 }
 

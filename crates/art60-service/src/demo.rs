@@ -360,6 +360,7 @@ async fn reset_passwords(db: &Db, cost: PasswordCost) -> Result<Vec<Credential>>
         am.update(&db.conn).await?;
         // The previous start's password is gone: so are its sessions and tokens.
         crate::auth::revoke_credentials(&db.conn, u.id, None).await?;
+        db.credentials.invalidate();
         out.push(Credential {
             username: u.username,
             role: u.role,

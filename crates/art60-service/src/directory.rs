@@ -465,19 +465,63 @@ pub struct NewCpas {
 
 /// Administrators see all CPAS, officers those their office serves, workers their own.
 pub async fn list_cpas(db: &Db, actor: &Actor) -> Result<Vec<CpasView>> {
-    let mut q = cpas::Entity::find().order_by_asc(cpas::Column::Name);
-    q = match actor.role {
+    Ok(visible_cpas(actor)
+        .order_by_asc(cpas::Column::Name)
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(CpasView::from)
+        .collect())
+}
+
+/// The name of CPAS `id` if `actor` sees it in [`list_cpas`] (one row read, not the list).
+pub async fn cpas_name(db: &Db, actor: &Actor, id: i64) -> Result<Option<String>> {
+    Ok(visible_cpas(actor)
+        .filter(cpas::Column::Id.eq(id))
+        .one(&db.conn)
+        .await?
+        .map(|c| c.name))
+}
+
+fn visible_cpas(actor: &Actor) -> sea_orm::Select<cpas::Entity> {
+    let q = cpas::Entity::find();
+    match actor.role {
         Role::Administrator | Role::OnemSpoc | Role::FederationSpoc | Role::Dpo => q,
         Role::OnemOfficer => q.filter(cpas::Column::OfficeId.eq(actor.office_id.unwrap_or(-1))),
         Role::CpasWorker | Role::AccessManager => {
             q.filter(cpas::Column::Id.eq(actor.cpas_id.unwrap_or(-1)))
         }
-    };
-    Ok(q.all(&db.conn)
-        .await?
-        .into_iter()
-        .map(CpasView::from)
-        .collect())
+    }
+}
+
+/// The caller's own CPAS or ONEM office, as the portal's header names it: one row read by
+/// its id (the lists above read every CPAS).
+pub async fn own_organisation(db: &Db, actor: &Actor) -> Result<Option<OwnOrganisation>> {
+    Ok(match (actor.role, actor.cpas_id, actor.office_id) {
+        (Role::CpasWorker, Some(id), _) => cpas::Entity::find_by_id(id)
+            .one(&db.conn)
+            .await?
+            .map(|c| OwnOrganisation {
+                name: c.name,
+                cpas_language: Some(c.language),
+            }),
+        (Role::OnemOfficer, _, Some(id)) => office::Entity::find_by_id(id)
+            .one(&db.conn)
+            .await?
+            .map(|o| OwnOrganisation {
+                name: format!("ONEM {}", o.name),
+                cpas_language: None,
+            }),
+        _ => None,
+    })
+}
+
+/// See [`own_organisation`].
+#[derive(Debug, Clone)]
+pub struct OwnOrganisation {
+    pub name: String,
+    /// A CPAS's working language (the portal's default for its workers).
+    pub cpas_language: Option<Language>,
 }
 
 pub async fn create_cpas(
@@ -864,5 +908,7 @@ pub async fn update_user(
     )
     .await?;
     tx.commit().await?;
+    // An account deactivated or its credentials revoked: no cached session may outlive it.
+    db.credentials.invalidate();
     Ok(view)
 }

@@ -733,6 +733,19 @@ pub async fn for_request(
     actor: &Actor,
     request_id: i64,
 ) -> Result<DmfaView> {
+    let mut reads = audit::ReadLog::new(now, actor.who());
+    let v = for_request_logged(db, actor, request_id, &mut reads).await;
+    reads.record(db).await?;
+    v
+}
+
+/// [`for_request`], its audit entry left in `reads`.
+pub async fn for_request_logged(
+    db: &Db,
+    actor: &Actor,
+    request_id: i64,
+    reads: &mut audit::ReadLog,
+) -> Result<DmfaView> {
     let m = crate::requests::visible_request(db, actor, request_id).await?;
     let p = person::Entity::find_by_id(m.person_id)
         .one(&db.conn)
@@ -750,21 +763,13 @@ pub async fn for_request(
     let resolutions = dmfa_review::resolutions_of(&db.conn, request_id).await?;
     let conflicts = dmfa_review::conflict_views(&s, &resolutions);
     let (left_out, dmfa_changed) = dmfa_review::review_of(&db.conn, request_id).await?;
-    let tx = db.begin_write().await?;
-    audit::append(
-        &tx.txn,
-        now,
-        &actor.who(),
-        Event {
-            action: "read",
-            entity: "dmfa",
-            entity_id: Some(request_id),
-            person_id: Some(p.id),
-            ..Default::default()
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    reads.read(Event {
+        action: "read",
+        entity: "dmfa",
+        entity_id: Some(request_id),
+        person_id: Some(p.id),
+        ..Default::default()
+    });
     Ok(DmfaView {
         request_id,
         typed: s.typed,

@@ -531,6 +531,8 @@ async fn sign_in_once(
             .await?;
     }
     tx.commit().await?;
+    // The sign-in may have updated the account (its name, its office).
+    db.credentials.invalidate();
     Ok(session)
 }
 

@@ -108,6 +108,8 @@ pub async fn grant_role(
     )
     .await?;
     tx.commit().await?;
+    // The user's role or status changed: their sessions and tokens must see it now.
+    db.credentials.invalidate();
     Ok(view)
 }
 
@@ -150,5 +152,7 @@ pub async fn withdraw_role(
     )
     .await?;
     tx.commit().await?;
+    // The user's role or status changed: their sessions and tokens must see it now.
+    db.credentials.invalidate();
     Ok(view)
 }

@@ -369,6 +369,20 @@ pub async fn get_in_case(
     id: i64,
     cpas_id: i64,
 ) -> Result<PersonView> {
+    let mut reads = audit::ReadLog::new(now, actor.who());
+    let p = get_in_case_logged(db, actor, id, cpas_id, &mut reads).await;
+    reads.record(db).await?;
+    p
+}
+
+/// [`get_in_case`], its audit entry left in `reads`.
+pub async fn get_in_case_logged(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    cpas_id: i64,
+    reads: &mut audit::ReadLog,
+) -> Result<PersonView> {
     let sees = match (actor.role, actor.cpas_id, actor.office_id) {
         // The CPAS's link is read by `as_seen_by` below: not found without it.
         (Role::CpasWorker, Some(own), _) => own == cpas_id,
@@ -385,7 +399,9 @@ pub async fn get_in_case(
     if !sees {
         return Err(ServiceError::NotFound("person"));
     }
-    read_audited(db, now, actor, id, cpas_id).await
+    let p = as_seen_by(&db.conn, id, cpas_id).await?;
+    reads.read(person_read(id));
+    Ok(PersonView::from(p))
 }
 
 async fn read_audited(
@@ -396,22 +412,20 @@ async fn read_audited(
     cpas_id: i64,
 ) -> Result<PersonView> {
     let p = as_seen_by(&db.conn, id, cpas_id).await?;
-    let tx = db.begin_write().await?;
-    audit::append(
-        &tx.txn,
-        now,
-        &actor.who(),
-        Event {
-            action: "read",
-            entity: "person",
-            entity_id: Some(id),
-            person_id: Some(id),
-            ..Default::default()
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let mut reads = audit::ReadLog::new(now, actor.who());
+    reads.read(person_read(id));
+    reads.record(db).await?;
     Ok(PersonView::from(p))
+}
+
+fn person_read(id: i64) -> Event {
+    Event {
+        action: "read",
+        entity: "person",
+        entity_id: Some(id),
+        person_id: Some(id),
+        ..Default::default()
+    }
 }
 
 /// Lists the persons the actor's CPAS follows (audited as one read of the list).

@@ -793,22 +793,27 @@ pub async fn create(
 
 /// Reads one request with its result (audited: it holds personal data).
 pub async fn get(db: &Db, now: DateTime<Utc>, actor: &Actor, id: i64) -> Result<RequestView> {
+    let mut reads = audit::ReadLog::new(now, actor.who());
+    let v = get_logged(db, actor, id, &mut reads).await;
+    reads.record(db).await?;
+    v
+}
+
+/// [`get`], its audit entry left in `reads` (to record with the page's other reads).
+pub async fn get_logged(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    reads: &mut audit::ReadLog,
+) -> Result<RequestView> {
     let m = load_visible(&db.conn, actor, id).await?;
-    let tx = db.begin_write().await?;
-    audit::append(
-        &tx.txn,
-        now,
-        &actor.who(),
-        Event {
-            action: "read",
-            entity: "request",
-            entity_id: Some(m.id),
-            person_id: Some(m.person_id),
-            ..Default::default()
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    reads.read(Event {
+        action: "read",
+        entity: "request",
+        entity_id: Some(m.id),
+        person_id: Some(m.person_id),
+        ..Default::default()
+    });
     Ok(RequestView::from(m))
 }
 

@@ -639,6 +639,58 @@ async fn administrator_manages_the_office_map_accounts_and_tokens() {
     }
 }
 
+/// Credentials are cached for a second (db::credentials); what ends one in this process
+/// must take effect on the very next call, a cached entry or not.
+#[tokio::test]
+async fn a_signed_out_or_replaced_session_is_refused_at_once() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let me = |auth: Auth| {
+            let t = &t;
+            async move {
+                t.call(Method::GET, "/api/v1/auth/me", &auth, None)
+                    .await
+                    .status
+            }
+        };
+        let first = t.login("worker.brussels").await;
+        let second = t.login("worker.brussels").await;
+        assert_eq!(me(first.clone()).await, StatusCode::OK);
+        assert_eq!(me(second.clone()).await, StatusCode::OK);
+        let out = t
+            .call(Method::POST, "/api/v1/auth/logout", &first, None)
+            .await;
+        assert!(out.status.is_success(), "{}", out.body);
+        assert_eq!(me(first).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(me(second.clone()).await, StatusCode::OK);
+        // A new password ends the account's other sessions.
+        let changed = t
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/users/{}", user_id(&t, "worker.brussels").await),
+                &t.admin,
+                Some(json!({"password": "a fresh correct horse battery staple"})),
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+        assert_eq!(me(second).await, StatusCode::UNAUTHORIZED);
+        t.finish().await;
+    }
+}
+
+async fn user_id(t: &TestApp, username: &str) -> i64 {
+    let users = t.call(Method::GET, "/api/v1/users", &t.admin, None).await;
+    users
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == username)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn attachments_can_live_in_a_directory() {
     let t = TestApp::new(Backend::Sqlite).await;

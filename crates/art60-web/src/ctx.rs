@@ -4,7 +4,7 @@
 use art60_service::ServiceError;
 use art60_service::api::AppState;
 use art60_service::api::extract::cookie_value;
-use art60_service::auth::{self, Actor, Credential, SESSION_COOKIE};
+use art60_service::auth::{self, Actor, SESSION_COOKIE};
 use art60_service::db::{Language, Role};
 use art60_service::directory;
 use askama::Template;
@@ -49,46 +49,28 @@ impl FromRequestParts<AppState> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
         let session = match cookie_value(&parts.headers, SESSION_COOKIE) {
-            Some(c) => auth::from_session(&st.db, st.clock.now(), c).await.ok(),
+            Some(c) => auth::session_user(&st.db, st.clock.now(), c).await.ok(),
             None => None,
-        };
-        let (actor, csrf) = match session {
-            Some((a, Credential::Session { csrf_token })) => (Some(a), csrf_token),
-            _ => (None, String::new()),
         };
         let mut org = String::new();
         let mut cpas_lang = None;
         let mut account_lang = None;
         let mut unread = 0;
-        if let Some(a) = &actor {
+        let mut csrf = String::new();
+        let mut actor = None;
+        if let Some(s) = session {
             // Signed in, the account's language setting decides (the cookie is for anonymous
             // pages); the unread count feeds the header.
-            account_lang = art60_service::notify::language_setting(&st.db, a.user_id)
-                .await
-                .ok()
-                .flatten()
-                .and_then(|l| Lang::parse(l.as_str()));
-            unread = art60_service::notify::unread_count(&st.db, a.user_id)
+            account_lang = s.language.and_then(|l| Lang::parse(l.as_str()));
+            unread = art60_service::notify::unread_count(&st.db, s.actor.user_id)
                 .await
                 .unwrap_or(0);
-            match a.role {
-                Role::CpasWorker => {
-                    if let Ok(list) = directory::list_cpas(&st.db, a).await
-                        && let Some(c) = list.into_iter().find(|c| Some(c.id) == a.cpas_id)
-                    {
-                        cpas_lang = Some(service_lang(c.language));
-                        org = c.name;
-                    }
-                }
-                Role::OnemOfficer => {
-                    if let Ok(list) = directory::list_offices(&st.db).await
-                        && let Some(o) = list.into_iter().find(|o| Some(o.id) == a.office_id)
-                    {
-                        org = format!("ONEM {}", o.name);
-                    }
-                }
-                _ => {}
+            if let Ok(Some(o)) = directory::own_organisation(&st.db, &s.actor).await {
+                cpas_lang = o.cpas_language.map(service_lang);
+                org = o.name;
             }
+            csrf = s.csrf_token;
+            actor = Some(s.actor);
         }
         let accept = parts
             .headers

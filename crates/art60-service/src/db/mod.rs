@@ -2,6 +2,7 @@
 
 pub mod chain;
 pub mod contact;
+pub mod credentials;
 pub mod entities;
 pub mod m0003_contact;
 pub mod m0004_notify;
@@ -55,6 +56,8 @@ pub struct Db {
     write_gate: Option<Arc<Mutex<()>>>,
     /// The audit entries of committed transactions join the chain here (group append).
     pub chain: Arc<chain::AuditChain>,
+    /// Sessions and API tokens recently resolved (see `credentials`).
+    pub credentials: Arc<credentials::CredentialCache>,
 }
 
 /// A write transaction and, on SQLite, the process-wide writer slot it holds. Fields drop
@@ -119,6 +122,7 @@ impl Db {
             conn,
             write_gate,
             chain,
+            credentials: Arc::default(),
         })
     }
 

@@ -6,6 +6,8 @@ use art60_rules::result::CalcResult;
 use art60_service::ServiceError;
 use art60_service::api::AppState;
 use art60_service::attachments;
+use art60_service::audit::ReadLog;
+use art60_service::auth::Actor;
 use art60_service::db::{CopyReason, Role, Status};
 use art60_service::directory::{self};
 use art60_service::persons::{self};
@@ -279,14 +281,33 @@ pub(crate) async fn request_page(
     status: StatusCode,
 ) -> PageResult {
     let actor = ctx.require()?.clone();
-    let v = requests::get(&st.db, st.clock.now(), &actor, id)
+    // The page's three audited reads (the request, its person, the DmfA data) are recorded
+    // in one transaction, whether the page could be built or not.
+    let mut reads = ReadLog::new(st.clock.now(), actor.who());
+    let fail = ctx.clone();
+    let page = build_request_page(st, ctx, &actor, id, extra, &mut reads).await;
+    reads.record(&st.db).await.map_err(|e| fail.fail(e))?;
+    let mut resp = page?;
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+async fn build_request_page(
+    st: &AppState,
+    ctx: Ctx,
+    actor: &Actor,
+    id: i64,
+    extra: Extra,
+    reads: &mut ReadLog,
+) -> PageResult {
+    let actor = actor.clone();
+    let v = requests::get_logged(&st.db, &actor, id, reads)
         .await
         .map_err(|e| ctx.fail(e))?;
     let worker = actor.role == Role::CpasWorker;
     let officer = actor.role == Role::OnemOfficer;
-    let now = st.clock.now();
     // Who the request is about (an audited read of the person).
-    let person = persons::get_in_case(&st.db, now, &actor, v.person_id, v.cpas_id)
+    let person = persons::get_in_case_logged(&st.db, &actor, v.person_id, v.cpas_id, reads)
         .await
         .ok()
         .map(|p| {
@@ -296,7 +317,7 @@ pub(crate) async fn request_page(
                 crate::i18n::date(p.birth_date),
             )
         });
-    let dmfa_view = art60_service::dmfa::for_request(&st.db, now, &actor, id)
+    let dmfa_view = art60_service::dmfa::for_request_logged(&st.db, &actor, id, reads)
         .await
         .map_err(|e| ctx.fail(e))?;
     let calculated = art60_service::dmfa_review::engine_history(&st.db.conn, id)
@@ -316,12 +337,9 @@ pub(crate) async fn request_page(
         .into_iter()
         .map(|a| (a.id, a.file_name, (a.size + 1023) / 1024))
         .collect();
-    let cpas = directory::list_cpas(&st.db, &actor)
+    let cpas = directory::cpas_name(&st.db, &actor, v.cpas_id)
         .await
         .map_err(|e| ctx.fail(e))?
-        .into_iter()
-        .find(|c| c.id == v.cpas_id)
-        .map(|c| c.name)
         .unwrap_or_default();
     let thread = crate::contact::thread_section(st, &ctx, &actor, &v)
         .await
@@ -358,9 +376,7 @@ pub(crate) async fn request_page(
         dmfa,
         ctx,
     };
-    let mut resp = render(page.ctx.lang, &page);
-    *resp.status_mut() = status;
-    Ok(resp)
+    Ok(render(page.ctx.lang, &page))
 }
 
 /// The request page again after a refused DmfA resolution, with the errors in place.
@@ -631,12 +647,9 @@ pub async fn request_print(
         .map_err(|e| ctx.fail(e))?;
     let today = st.clock.today_brussels();
     let sum = final_summary(&st, &ctx, &v, None).await;
-    let cpas = directory::list_cpas(&st.db, &actor)
+    let cpas = directory::cpas_name(&st.db, &actor, v.cpas_id)
         .await
         .map_err(|e| ctx.fail(e))?
-        .into_iter()
-        .find(|c| c.id == v.cpas_id)
-        .map(|c| c.name)
         .unwrap_or_default();
     let date = v
         .decided_at

@@ -196,6 +196,11 @@ impl Counter<'_, '_> {
         if we < ws {
             return out;
         }
+        if keep.rows {
+            // A row a quarter: sized once.
+            let n = Quarter::of(we).index() - Quarter::of(ws).index() + 1;
+            out.quarters.reserve(usize::try_from(n).unwrap_or(0));
+        }
         let mut tally = self.tally();
         let mut q = Quarter::of(ws);
         while q.start() <= we {

@@ -156,7 +156,8 @@ impl<'a> Facts<'a> {
             opts,
             params,
             hist_hull: None,
-            jobs: Vec::new(),
+            // At most a job a period of the history: sized once.
+            jobs: Vec::with_capacity(req.history.len()),
             events: Vec::new(),
             foreign: Vec::new(),
             contract: req.contract.as_ref().map(|c| ContractInfo {

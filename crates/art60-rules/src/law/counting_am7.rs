@@ -243,6 +243,10 @@ impl Counter<'_, '_> {
         let factor = self.factor();
         let mut sums = [Fixed4::ZERO; 3];
         for (ji, job) in self.facts.jobs.iter().enumerate() {
+            // The jobs after one that starts after the quarter start after it too: outside.
+            if self.facts.jobs_by_start && job.start > qe {
+                break;
+            }
             // Declarations lie inside their job's period (input check): a job outside the
             // quarter has nothing in it.
             if job.outside(qs, qe) {

@@ -133,8 +133,10 @@ pub(crate) fn indexed_label(prefix: &str, i: usize) -> String {
     let mut s = String::with_capacity(prefix.len() + 2 + digits.len() - k);
     s.push_str(prefix);
     s.push('[');
-    // ASCII digits are valid UTF-8.
-    s.push_str(std::str::from_utf8(&digits[k..]).unwrap_or_default());
+    // Byte by byte: ASCII digits are one character each (checking them as UTF-8 cost more).
+    for &d in &digits[k..] {
+        s.push(char::from(d));
+    }
     s.push(']');
     s
 }

@@ -155,6 +155,14 @@ impl<'a> Facts<'a> {
         self.hist_hull.is_some_and(|(hs, he)| qs <= he && qe >= hs)
     }
 
+    /// Whether a job touches `[qs, qe]` (a quarter's count looks at nothing else).
+    pub fn jobs_touch(&self, qs: NaiveDate, qe: NaiveDate) -> bool {
+        self.jobs
+            .iter()
+            .take_while(|j| !self.jobs_by_start || j.start <= qe)
+            .any(|j| !j.outside(qs, qe))
+    }
+
     pub fn new(req: &'a CalcRequest, opts: &'a Options, params: &'a ParamSet) -> Self {
         let mut facts = Facts {
             req,

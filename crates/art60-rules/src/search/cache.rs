@@ -102,6 +102,12 @@ impl HistSlab {
         // quarter cost a fifth of the quarter).
         let own = &mut self.scratch;
         let (qs, qe) = (q.start(), q.end());
+        // A quarter between the jobs (the history's hull lets it through) holds nothing:
+        // zero sums, no per-job values, no flags, without the quarter's count.
+        if !c.facts.jobs_touch(qs, qe) {
+            self.rows[i] = Some([Fixed4::ZERO; 3]);
+            return (i, [Fixed4::ZERO; 3]);
+        }
         let sums = c.history_quarter(q, (qs, qe), qs, qe, own, per_job);
         if !own.provisional.is_empty() || !own.review.is_empty() {
             self.flags.push((

@@ -206,8 +206,12 @@ impl Fixed4 {
     /// Appends the text of [`fmt::Display`] to `s`, without the formatting machinery.
     pub fn push_to(self, s: &mut String) {
         let (buf, len) = self.text();
-        // ASCII digits, sign and point are valid UTF-8.
-        s.push_str(std::str::from_utf8(&buf[..len]).unwrap_or_default());
+        // Byte by byte: ASCII digits, sign and point are one character each, and checking
+        // the few bytes as UTF-8 cost more than writing them.
+        s.reserve(len);
+        for &b in &buf[..len] {
+            s.push(char::from(b));
+        }
     }
 }
 

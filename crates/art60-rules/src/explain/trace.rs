@@ -68,6 +68,15 @@ pub(crate) fn explain(x: Explained<'_>) -> Vec<Step> {
         review,
         periods,
     } = x;
+    // The steps below at once, not one growth step after another (their count is bounded
+    // by what they are written from).
+    steps.reserve(
+        8 + options.len()
+            + periods.len()
+            + provisional.len()
+            + review.len()
+            + winning.map_or(0, |w| w.window.extensions.len() + w.quarters.len()),
+    );
     if let Some(w) = winning {
         steps.push(step("window.base", Some(Cow::Owned(w.article.clone())),
             values!("option": &w.id, "months": w.window.months, "start": w.window.base_start, "end": w.window.end)));

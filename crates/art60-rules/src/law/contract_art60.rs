@@ -39,7 +39,6 @@ impl Counter<'_, '_> {
             return None;
         }
         let whole = self.per_quarter() && a == q.start() && b == q.end();
-        let sched = weekdays_in(a, b, ci.mask);
         let mut removed = 0i64;
         let mut unpaid = 0i64;
         for ab in &ci.c.absences {
@@ -66,6 +65,8 @@ impl Counter<'_, '_> {
                 formula: "78",
             });
         }
+        // Counted only past the whole quarter's 78, which needs no day count.
+        let sched = weekdays_in(a, b, ci.mask);
         let counted = self.round_part(
             scheduled_value(sched - removed - unpaid, r),
             !r.is_full_time(),

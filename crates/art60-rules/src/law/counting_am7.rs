@@ -73,6 +73,8 @@ impl CountOut {
             self.provisional.push(f());
         }
     }
+    // Inlined: most counts keep no rows, and the test is all they need of it.
+    #[inline]
     fn part(&mut self, job: &str, source: PartSource, formula: &str, value: Fixed4) {
         self.part_with(|| PartRow {
             job: job.to_string(),
@@ -81,6 +83,7 @@ impl CountOut {
             value,
         });
     }
+    #[inline]
     fn part_with(&mut self, f: impl FnOnce() -> PartRow) {
         if self.keep.rows {
             self.parts.push(f());
@@ -88,6 +91,10 @@ impl CountOut {
     }
     /// Sorts and dedups the flags once the count is over.
     pub fn close(mut self) -> Self {
+        // Only a count that keeps flags has any.
+        if !self.keep.flags {
+            return self;
+        }
         self.provisional.sort();
         self.provisional.dedup();
         self.review.sort();
@@ -196,6 +203,11 @@ impl Counter<'_, '_> {
         if we < ws {
             return out;
         }
+        if keep.rows {
+            // A row a quarter: sized once.
+            let n = Quarter::of(we).index() - Quarter::of(ws).index() + 1;
+            out.quarters.reserve(usize::try_from(n).unwrap_or(0));
+        }
         let mut tally = self.tally();
         let mut q = Quarter::of(ws);
         while q.start() <= we {
@@ -231,6 +243,10 @@ impl Counter<'_, '_> {
         let factor = self.factor();
         let mut sums = [Fixed4::ZERO; 3];
         for (ji, job) in self.facts.jobs.iter().enumerate() {
+            // The jobs after one that starts after the quarter start after it too: outside.
+            if self.facts.jobs_by_start && job.start > qe {
+                break;
+            }
             // Declarations lie inside their job's period (input check): a job outside the
             // quarter has nothing in it.
             if job.outside(qs, qe) {

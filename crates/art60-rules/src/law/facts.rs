@@ -98,6 +98,9 @@ pub(crate) struct Facts<'a> {
     pub opts: &'a Options,
     pub params: &'a ParamSet,
     pub jobs: Vec<Job>,
+    /// The jobs are in the order of their first day (the history is read in that order): a
+    /// quarter's count stops at the first job that starts after the quarter.
+    pub jobs_by_start: bool,
     /// First and last day of all the history's periods: quarters outside hold nothing.
     pub hist_hull: Option<(NaiveDate, NaiveDate)>,
     pub events: Vec<RawEvent>,
@@ -130,8 +133,10 @@ pub(crate) fn indexed_label(prefix: &str, i: usize) -> String {
     let mut s = String::with_capacity(prefix.len() + 2 + digits.len() - k);
     s.push_str(prefix);
     s.push('[');
-    // ASCII digits are valid UTF-8.
-    s.push_str(std::str::from_utf8(&digits[k..]).unwrap_or_default());
+    // Byte by byte: ASCII digits are one character each (checking them as UTF-8 cost more).
+    for &d in &digits[k..] {
+        s.push(char::from(d));
+    }
     s.push(']');
     s
 }
@@ -150,13 +155,23 @@ impl<'a> Facts<'a> {
         self.hist_hull.is_some_and(|(hs, he)| qs <= he && qe >= hs)
     }
 
+    /// Whether a job touches `[qs, qe]` (a quarter's count looks at nothing else).
+    pub fn jobs_touch(&self, qs: NaiveDate, qe: NaiveDate) -> bool {
+        self.jobs
+            .iter()
+            .take_while(|j| !self.jobs_by_start || j.start <= qe)
+            .any(|j| !j.outside(qs, qe))
+    }
+
     pub fn new(req: &'a CalcRequest, opts: &'a Options, params: &'a ParamSet) -> Self {
         let mut facts = Facts {
             req,
             opts,
             params,
             hist_hull: None,
-            jobs: Vec::new(),
+            // At most a job a period of the history: sized once.
+            jobs: Vec::with_capacity(req.history.len()),
+            jobs_by_start: false,
             events: Vec::new(),
             foreign: Vec::new(),
             contract: req.contract.as_ref().map(|c| ContractInfo {
@@ -204,6 +219,7 @@ impl<'a> Facts<'a> {
             .iter()
             .map(|j| (j.start, j.end))
             .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)));
+        facts.jobs_by_start = facts.jobs.is_sorted_by_key(|j| j.start);
         facts
     }
 
@@ -320,6 +336,20 @@ impl<'a> Facts<'a> {
 
 #[cfg(test)]
 mod tests {
+    /// A quarter's count stops at the first job that starts after the quarter: the jobs must
+    /// come in the order of their first day even when the history does not.
+    #[test]
+    fn jobs_come_by_their_first_day() {
+        let req =
+            crate::CalcRequest::parse(include_str!("../../../../scripts/bench/typical-plan.json"))
+                .unwrap();
+        assert!(!req.history.is_sorted_by_key(|h| h.start));
+        let opts = crate::Options::default();
+        let facts = super::Facts::new(&req, &opts, crate::ParamSet::embedded());
+        assert!(facts.jobs_by_start);
+        assert!(facts.jobs.is_sorted_by_key(|j| j.start));
+    }
+
     #[test]
     fn indexed_labels_read_like_format() {
         for i in [0, 1, 9, 10, 99, 100, 12_345, usize::MAX] {

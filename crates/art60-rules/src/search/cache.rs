@@ -43,6 +43,8 @@ struct HistSlab {
     /// The flags a computed quarter raised (provisional, review), by quarter index: few
     /// quarters have any. A count that keeps flags takes them from here.
     flags: Vec<(i32, Vec<Flag>, Vec<Flag>)>,
+    /// Where [`HistSlab::whole_quarter`] counts a quarter: it keeps flags, never rows.
+    scratch: CountOut,
 }
 
 /// The whole quarters before the contract, as the law's quarters close them (no start-quarter
@@ -86,42 +88,35 @@ impl HistSlab {
     }
 
     /// The history's sums of whole quarter `q` (computed the first time), its per-job values
-    /// in `per_job` when the average method keeps them.
-    fn whole_quarter(
-        &mut self,
-        c: &Counter<'_, '_>,
-        q: Quarter,
-        out: &mut CountOut,
-    ) -> (usize, [Fixed4; 3]) {
+    /// in `per_job` when the average method keeps them. The quarter's flags stay in `flags`:
+    /// a count that keeps flags takes them with [`HistSlab::flags_into`].
+    fn whole_quarter(&mut self, c: &Counter<'_, '_>, q: Quarter) -> (usize, [Fixed4; 3]) {
         let i = self.slot(q.index());
-        let w = self.per_job_len;
-        let sums = match self.rows[i] {
-            Some(sums) => sums,
-            None => {
-                let per_job = &mut self.per_job[i * w..(i + 1) * w];
-                // The quarter's flags are kept with its sums, whatever this count keeps.
-                let mut own = CountOut::new(Keep {
-                    flags: true,
-                    rows: false,
-                });
-                let sums = c.history_quarter(
-                    q,
-                    (q.start(), q.end()),
-                    q.start(),
-                    q.end(),
-                    &mut own,
-                    per_job,
-                );
-                if !own.provisional.is_empty() || !own.review.is_empty() {
-                    self.flags.push((q.index(), own.provisional, own.review));
-                }
-                self.rows[i] = Some(sums);
-                sums
-            }
-        };
-        if out.keep.flags {
-            self.flags_into(q, q, out);
+        if let Some(sums) = self.rows[i] {
+            return (i, sums);
         }
+        let w = self.per_job_len;
+        let per_job = &mut self.per_job[i * w..(i + 1) * w];
+        // The quarter's flags are kept with its sums, whatever this count keeps; the scratch
+        // count is the slab's own, emptied after every quarter (a count built and dropped a
+        // quarter cost a fifth of the quarter).
+        let own = &mut self.scratch;
+        let (qs, qe) = (q.start(), q.end());
+        // A quarter between the jobs (the history's hull lets it through) holds nothing:
+        // zero sums, no per-job values, no flags, without the quarter's count.
+        if !c.facts.jobs_touch(qs, qe) {
+            self.rows[i] = Some([Fixed4::ZERO; 3]);
+            return (i, [Fixed4::ZERO; 3]);
+        }
+        let sums = c.history_quarter(q, (qs, qe), qs, qe, own, per_job);
+        if !own.provisional.is_empty() || !own.review.is_empty() {
+            self.flags.push((
+                q.index(),
+                std::mem::take(&mut own.provisional),
+                std::mem::take(&mut own.review),
+            ));
+        }
+        self.rows[i] = Some(sums);
         (i, sums)
     }
 
@@ -189,7 +184,7 @@ impl HistSlab {
             let q = self.tails[t].next;
             let (row, [declared, other, unpaid]) = if c.facts.history_touches(q.start(), q.end()) {
                 // The caller takes the run's flags itself, for the quarters it uses.
-                let (i, sums) = self.whole_quarter(c, q, &mut CountOut::new(NO_KEEP));
+                let (i, sums) = self.whole_quarter(c, q);
                 (Some(i), sums)
             } else {
                 (None, [Fixed4::ZERO; 3])
@@ -223,11 +218,6 @@ impl HistSlab {
         Some((total, &tail.per_job[k * w..(k + 1) * w]))
     }
 }
-
-const NO_KEEP: Keep = Keep {
-    flags: false,
-    rows: false,
-};
 
 /// The scan's memo.
 #[derive(Default)]
@@ -306,6 +296,10 @@ impl Memo for Cached {
                     per_job_len: if per_quarter { 0 } else { c.facts.jobs.len() },
                     tails: Vec::new(),
                     flags: Vec::new(),
+                    scratch: CountOut::new(Keep {
+                        flags: true,
+                        rows: false,
+                    }),
                 };
                 // Only quarters the history touches have rows: the table covers them from
                 // the start (allocated once), so that it never moves its rows to grow.
@@ -353,7 +347,10 @@ impl Memo for Cached {
             let hist = if !c.facts.history_touches(qs, qe) {
                 [Fixed4::ZERO; 3]
             } else if qa == qs && qb == qe {
-                let (i, sums) = hs.whole_quarter(c, q, &mut out);
+                let (i, sums) = hs.whole_quarter(c, q);
+                if out.keep.flags {
+                    hs.flags_into(q, q, &mut out);
+                }
                 let w = hs.per_job_len;
                 for (s, v) in tally
                     .job_sums

@@ -498,13 +498,15 @@ fn visible_cpas(actor: &Actor) -> sea_orm::Select<cpas::Entity> {
 /// its id (the lists above read every CPAS).
 pub async fn own_organisation(db: &Db, actor: &Actor) -> Result<Option<OwnOrganisation>> {
     Ok(match (actor.role, actor.cpas_id, actor.office_id) {
-        (Role::CpasWorker, Some(id), _) => cpas::Entity::find_by_id(id)
-            .one(&db.conn)
-            .await?
-            .map(|c| OwnOrganisation {
-                name: c.name,
-                cpas_language: Some(c.language),
-            }),
+        (Role::CpasWorker, Some(id), _) => {
+            cpas::Entity::find_by_id(id)
+                .one(&db.conn)
+                .await?
+                .map(|c| OwnOrganisation {
+                    name: c.name,
+                    cpas_language: Some(c.language),
+                })
+        }
         (Role::OnemOfficer, _, Some(id)) => office::Entity::find_by_id(id)
             .one(&db.conn)
             .await?

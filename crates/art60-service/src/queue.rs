@@ -3,12 +3,12 @@
 
 use art60_rules::calendar;
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::Serialize;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Actor;
-use crate::db::{Db, Role, Status, request};
+use crate::db::{Db, Role, Status};
 use crate::error::{Result, ServiceError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -62,6 +62,87 @@ fn parse_cursor(c: Option<&str>) -> Result<Option<(NaiveDate, i64)>> {
     )))
 }
 
+/// One row of a queue page, as the database writes it in the page's JSON array.
+#[derive(Deserialize)]
+struct PageRow(
+    i64,
+    String,
+    i64,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    Flag,
+    i32,
+);
+
+/// A boolean as either database writes it in JSON: PostgreSQL `true`, SQLite `1`.
+struct Flag(bool);
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Flag, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Bool(bool),
+            Int(i64),
+        }
+        Ok(Flag(match Either::deserialize(d)? {
+            Either::Bool(b) => b,
+            Either::Int(i) => i != 0,
+        }))
+    }
+}
+
+/// The page's rows (at most `take`), sorted by deadline then id, after `cursor`.
+///
+/// The database returns the page as one JSON array in one row. Read row by row, each of the
+/// page's 51 rows went through the SQLite driver's channel from its connection thread, every
+/// value copied on the way: a fifth of the server's time on a queue page (issue 16,
+/// BENCHMARKS.md "Case service"). Only the listed columns: a request row also holds the form
+/// and the whole engine result, which a queue page must not drag along.
+async fn page_rows(
+    db: &Db,
+    office: i64,
+    cursor: Option<(NaiveDate, i64)>,
+    take: u64,
+) -> Result<Vec<PageRow>> {
+    let backend = db.conn.get_database_backend();
+    // Both dialects bind by position; SQLite reads `$N` as numbered parameters too.
+    let after = if cursor.is_some() {
+        "AND (due_on > $3 OR (due_on = $3 AND id > $4))"
+    } else {
+        ""
+    };
+    let page = format!(
+        "SELECT id, reference, cpas_id, received_on, due_on, late_request, version \
+         FROM requests WHERE office_id = $1 AND status = $2 {after} \
+         ORDER BY due_on, id LIMIT {take}"
+    );
+    let sql = match backend {
+        DbBackend::Postgres => format!(
+            "SELECT COALESCE(json_agg(json_build_array(id, reference, cpas_id, received_on, \
+             due_on, late_request, version) ORDER BY due_on, id), '[]')::text FROM ({page}) p"
+        ),
+        _ => format!(
+            "SELECT json_group_array(json_array(id, reference, cpas_id, received_on, due_on, \
+             late_request, version) ORDER BY due_on, id) FROM ({page}) p"
+        ),
+    };
+    let mut values: Vec<sea_orm::Value> = vec![office.into(), Status::Sent.to_string().into()];
+    if let Some((due, id)) = cursor {
+        values.push(due.into());
+        values.push(id.into());
+    }
+    let row = db
+        .conn
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    let json: String = match row {
+        Some(r) => r.try_get_by_index(0)?,
+        None => return Ok(Vec::new()),
+    };
+    serde_json::from_str(&json).map_err(|e| sea_orm::DbErr::Json(format!("queue page: {e}")).into())
+}
+
 pub async fn list(
     db: &Db,
     today: NaiveDate,
@@ -81,49 +162,14 @@ pub async fn list(
     if limit == 0 || limit > 200 {
         return Err(ServiceError::invalid("limit", "1 to 200"));
     }
-    // Only the listed columns: the rows also hold the form and the whole engine result (with
-    // its trace), which a queue page must not drag along.
-    let mut q = request::Entity::find()
-        .select_only()
-        .columns([
-            request::Column::Id,
-            request::Column::Reference,
-            request::Column::CpasId,
-            request::Column::ReceivedOn,
-            request::Column::DueOn,
-            request::Column::LateRequest,
-            request::Column::Version,
-        ])
-        .filter(request::Column::OfficeId.eq(office))
-        .filter(request::Column::Status.eq(Status::Sent))
-        .order_by_asc(request::Column::DueOn)
-        .order_by_asc(request::Column::Id)
-        .limit(limit + 1);
-    if let Some((due, id)) = parse_cursor(cursor)? {
-        q = q.filter(
-            Condition::any().add(request::Column::DueOn.gt(due)).add(
-                Condition::all()
-                    .add(request::Column::DueOn.eq(due))
-                    .add(request::Column::Id.gt(id)),
-            ),
-        );
-    }
-    type Row = (
-        i64,
-        String,
-        i64,
-        Option<NaiveDate>,
-        Option<NaiveDate>,
-        bool,
-        i32,
-    );
-    let mut rows: Vec<Row> = q.into_tuple().all(&db.conn).await?;
+    let cursor = parse_cursor(cursor)?;
+    let rows = page_rows(db, office, cursor, limit + 1).await?;
     let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
     let items: Vec<QueueItem> = rows
         .into_iter()
+        .take(limit as usize)
         .filter_map(
-            |(id, reference, cpas_id, received_on, due_on, late_request, version)| {
+            |PageRow(id, reference, cpas_id, received_on, due_on, late_request, version)| {
                 let (received_on, due_on) = (received_on?, due_on?);
                 Some(QueueItem {
                     id,
@@ -132,7 +178,7 @@ pub async fn list(
                     received_on,
                     due_on,
                     urgency: urgency(today, due_on),
-                    late_request,
+                    late_request: late_request.0,
                     version,
                 })
             },

@@ -455,10 +455,11 @@ async fn committed_entries_waiting_for_the_chain_are_chained_together() {
     }
 }
 
-/// Issue 16 §1: the bundled SQLite is built with the query planner stability guarantee
-/// (`.cargo/config.toml`). Without it every statement with a bound LIMIT (all of SeaORM's
-/// `.one()` and pages) was prepared again at each execution: a fifth of the server's CPU on the
-/// queue list. A build outside the workspace's settings would lose it silently.
+/// Issue 16 §1: the bundled SQLite is built with the query planner stability guarantee and
+/// without allocation statistics (`.cargo/config.toml`). Without the first, every statement
+/// with a bound LIMIT (all of SeaORM's `.one()` and pages) was prepared again at each
+/// execution; without the second, every allocation took one process-wide mutex. A build
+/// outside the workspace's settings would lose them silently.
 #[tokio::test]
 async fn the_bundled_sqlite_keeps_its_query_plans() {
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -476,4 +477,8 @@ async fn the_bundled_sqlite_keeps_its_query_plans() {
         .map(|r| r.try_get_by_index::<String>(0).unwrap())
         .collect();
     assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
+    assert!(
+        options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+        "{options:?}"
+    );
 }

@@ -557,3 +557,77 @@ async fn override_checked(backend: Backend) {
         .await;
     assert_eq!(none.status, StatusCode::CONFLICT, "{}", none.body);
 }
+
+/// Issue 16 §1: the queue page comes from the database as one JSON array (`queue::page_rows`).
+/// Pages walked with their cursors give every sent request of the office once, by deadline
+/// then id, with the deadline's urgency and the late flag as stored, on both databases.
+#[tokio::test]
+async fn the_queue_pages_by_deadline_then_id() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        // Sent on four days (two on the same day: a tie on the deadline, ordered by id).
+        let days = [
+            "2024-06-13",
+            "2024-06-10",
+            "2024-06-12",
+            "2024-06-12",
+            "2024-06-11",
+        ];
+        let mut sent = Vec::new();
+        for (i, day) in days.iter().enumerate() {
+            t.clock.set(at(day));
+            let base = 950_310_201 + 2 * i as u64;
+            let niss = format!("{base:09}{:02}", 97 - base % 97);
+            let r = t.draft(&t.a, &niss).await;
+            let s = t.act(&t.a.worker, r.id(), "send", &r.etag(), None).await;
+            assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+            sent.push((
+                s.body["due_on"].as_str().unwrap().to_owned(),
+                r.id(),
+                s.body["late_request"].as_bool().unwrap(),
+                s.body["reference"].as_str().unwrap().to_owned(),
+            ));
+        }
+        // A draft is not in the queue.
+        t.draft(&t.a, NISS_2).await;
+        sent.sort();
+        t.clock.set(at("2024-06-17"));
+        // Sessions last hours: the officer signs in on the day.
+        let officer = t.login("officer.namur").await;
+        let mut seen = Vec::new();
+        let mut path = "/api/v1/queue?limit=2".to_owned();
+        loop {
+            let q = t.call(Method::GET, &path, &officer, None).await;
+            assert_eq!(q.status, StatusCode::OK, "{}", q.body);
+            for item in q.body["items"].as_array().unwrap() {
+                seen.push((
+                    item["due_on"].as_str().unwrap().to_owned(),
+                    item["id"].as_i64().unwrap(),
+                    item["late_request"].as_bool().unwrap(),
+                    item["reference"].as_str().unwrap().to_owned(),
+                ));
+                let due = d(item["due_on"].as_str().unwrap());
+                let expected = art60_service::queue::urgency(d("2024-06-17"), due);
+                assert_eq!(item["urgency"], json!(expected), "{item}");
+                assert_eq!(item["cpas_id"], t.a.cpas);
+                assert_eq!(item["version"], 2, "{item}");
+                assert!(item["received_on"].is_string());
+            }
+            match q.body["next_cursor"].as_str() {
+                Some(c) => path = format!("/api/v1/queue?limit=2&cursor={c}"),
+                None => break,
+            }
+        }
+        assert_eq!(seen, sent);
+        // Some overdue, some not: the urgency is computed per item.
+        let overdue = t.call(Method::GET, "/api/v1/queue", &officer, None).await;
+        let kinds: std::collections::BTreeSet<String> = overdue.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["urgency"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(kinds.len() >= 2, "{kinds:?}");
+        t.finish().await;
+    }
+}

@@ -372,6 +372,39 @@ fn active(u: Option<&user::Model>) -> Result<&user::Model> {
     }
 }
 
+#[derive(Clone, Copy)]
+enum Secret {
+    Session,
+    Token,
+}
+
+/// The rows behind a session cookie or an API token, with its user: from the cache when read
+/// less than [`TTL`](crate::db::credentials::TTL) ago, else from the database.
+async fn credential_rows(db: &Db, secret: &str, kind: Secret) -> Result<Arc<CredentialRows>> {
+    let hash = sha256_hex(secret.as_bytes());
+    if let Some(rows) = db.credentials.get(&hash) {
+        return Ok(rows);
+    }
+    let generation = db.credentials.generation();
+    let rows = match kind {
+        Secret::Session => session::Entity::find()
+            .filter(session::Column::TokenHash.eq(hash.as_str()))
+            .find_also_related(user::Entity)
+            .one(&db.conn)
+            .await?
+            .map(|(s, u)| CredentialRows::Session(s, u)),
+        Secret::Token => api_token::Entity::find()
+            .filter(api_token::Column::TokenHash.eq(hash.as_str()))
+            .find_also_related(user::Entity)
+            .one(&db.conn)
+            .await?
+            .map(|(t, u)| CredentialRows::Token(t, u)),
+    };
+    let rows = Arc::new(rows.ok_or(ServiceError::Unauthenticated)?);
+    db.credentials.insert(hash, Arc::clone(&rows), generation);
+    Ok(rows)
+}
+
 /// A signed-in user as a session cookie names them.
 #[derive(Debug, Clone)]
 pub struct SessionUser {
@@ -385,22 +418,7 @@ pub struct SessionUser {
 /// Resolves a session cookie: the session joined with its user, read at most once a
 /// [`TTL`](crate::db::credentials::TTL) (see `db::credentials`).
 pub async fn session_user(db: &Db, now: DateTime<Utc>, cookie: &str) -> Result<SessionUser> {
-    let hash = sha256_hex(cookie.as_bytes());
-    let rows = match db.credentials.get(&hash) {
-        Some(rows) => rows,
-        None => {
-            let generation = db.credentials.generation();
-            let (s, u) = session::Entity::find()
-                .filter(session::Column::TokenHash.eq(hash.as_str()))
-                .find_also_related(user::Entity)
-                .one(&db.conn)
-                .await?
-                .ok_or(ServiceError::Unauthenticated)?;
-            let rows = Arc::new(CredentialRows::Session(s, u));
-            db.credentials.insert(hash, Arc::clone(&rows), generation);
-            rows
-        }
-    };
+    let rows = credential_rows(db, cookie, Secret::Session).await?;
     let CredentialRows::Session(s, u) = &*rows else {
         // This secret is an API token's, sent as a cookie: not a session.
         return Err(ServiceError::Unauthenticated);
@@ -434,22 +452,7 @@ pub async fn from_session(
 /// Resolves an API token (`Authorization: Bearer ...`), joined with its user, read at most
 /// once a [`TTL`](crate::db::credentials::TTL).
 pub async fn from_token(db: &Db, token: &str) -> Result<(Actor, Credential)> {
-    let hash = sha256_hex(token.as_bytes());
-    let rows = match db.credentials.get(&hash) {
-        Some(rows) => rows,
-        None => {
-            let generation = db.credentials.generation();
-            let (t, u) = api_token::Entity::find()
-                .filter(api_token::Column::TokenHash.eq(hash.as_str()))
-                .find_also_related(user::Entity)
-                .one(&db.conn)
-                .await?
-                .ok_or(ServiceError::Unauthenticated)?;
-            let rows = Arc::new(CredentialRows::Token(t, u));
-            db.credentials.insert(hash, Arc::clone(&rows), generation);
-            rows
-        }
-    };
+    let rows = credential_rows(db, token, Secret::Token).await?;
     let CredentialRows::Token(t, u) = &*rows else {
         return Err(ServiceError::Unauthenticated);
     };

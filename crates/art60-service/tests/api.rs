@@ -4,7 +4,7 @@
 
 mod common;
 
-use art60_service::db::audit_entry;
+use art60_service::db::{UiLanguage, audit_entry};
 use axum::http::{Method, StatusCode};
 use common::*;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -674,6 +674,33 @@ async fn a_signed_out_or_replaced_session_is_refused_at_once() {
             .await;
         assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
         assert_eq!(me(second).await, StatusCode::UNAUTHORIZED);
+        t.finish().await;
+    }
+}
+
+/// The portal follows the account's language, which rides with the cached credential: a new
+/// setting shows on the very next page (the browser suite caught the old one for a second).
+#[tokio::test]
+async fn a_new_language_setting_applies_at_once() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let Auth::Session { cookie, .. } = t.login("worker.brussels").await else {
+            unreachable!("login gives a session")
+        };
+        let cookie = cookie.split_once('=').unwrap().1.to_owned();
+        let now = t.clock_now();
+        let before = art60_service::auth::session_user(&t.db, now, &cookie)
+            .await
+            .unwrap();
+        for lang in [UiLanguage::Nl, UiLanguage::De] {
+            art60_service::notify::set_language(&t.db, now, &before.actor, lang)
+                .await
+                .unwrap();
+            let after = art60_service::auth::session_user(&t.db, now, &cookie)
+                .await
+                .unwrap();
+            assert_eq!(after.language, Some(lang));
+        }
         t.finish().await;
     }
 }

@@ -911,6 +911,8 @@ pub async fn update_settings(
     )
     .await?;
     tx.commit().await?;
+    // The account's language rides with its cached credential (db::credentials).
+    db.credentials.invalidate();
     settings(db, actor).await
 }
 
@@ -960,6 +962,8 @@ pub async fn set_language(
     )
     .await?;
     tx.commit().await?;
+    // The account's language rides with its cached credential (db::credentials).
+    db.credentials.invalidate();
     Ok(())
 }
 

@@ -610,16 +610,7 @@ async fn administrator_manages_the_office_map_accounts_and_tokens() {
                 .status,
             StatusCode::UNAUTHORIZED
         );
-        let users = t.call(Method::GET, "/api/v1/users", &t.admin, None).await;
-        let worker_a = users
-            .body
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|u| u["username"] == "worker.namur")
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap();
+        let worker_a = user_id(&t, "worker.namur").await;
         let off = t
             .call(
                 Method::PATCH,

@@ -967,14 +967,6 @@ pub async fn set_language(
     Ok(())
 }
 
-/// The account's own language setting (the portal uses it when signed in).
-pub async fn language_setting(db: &Db, user_id: i64) -> Result<Option<UiLanguage>> {
-    Ok(user::Entity::find_by_id(user_id)
-        .one(&db.conn)
-        .await?
-        .and_then(|u| u.language))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

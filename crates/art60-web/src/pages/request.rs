@@ -300,14 +300,13 @@ async fn build_request_page(
     extra: Extra,
     reads: &mut ReadLog,
 ) -> PageResult {
-    let actor = actor.clone();
-    let v = requests::get_logged(&st.db, &actor, id, reads)
+    let v = requests::get_logged(&st.db, actor, id, reads)
         .await
         .map_err(|e| ctx.fail(e))?;
     let worker = actor.role == Role::CpasWorker;
     let officer = actor.role == Role::OnemOfficer;
     // Who the request is about (an audited read of the person).
-    let person = persons::get_in_case_logged(&st.db, &actor, v.person_id, v.cpas_id, reads)
+    let person = persons::get_in_case_logged(&st.db, actor, v.person_id, v.cpas_id, reads)
         .await
         .ok()
         .map(|p| {
@@ -317,7 +316,7 @@ async fn build_request_page(
                 crate::i18n::date(p.birth_date),
             )
         });
-    let dmfa_view = art60_service::dmfa::for_request_logged(&st.db, &actor, id, reads)
+    let dmfa_view = art60_service::dmfa::for_request_logged(&st.db, actor, id, reads)
         .await
         .map_err(|e| ctx.fail(e))?;
     let calculated = art60_service::dmfa_review::engine_history(&st.db.conn, id)
@@ -331,20 +330,20 @@ async fn build_request_page(
         worker && matches!(v.status, Status::Draft | Status::Returned),
         &extra.errors,
     ));
-    let attachments = attachments::list(&st.db, &actor, id)
+    let attachments = attachments::list(&st.db, actor, id)
         .await
         .map_err(|e| ctx.fail(e))?
         .into_iter()
         .map(|a| (a.id, a.file_name, (a.size + 1023) / 1024))
         .collect();
-    let cpas = directory::cpas_name(&st.db, &actor, v.cpas_id)
+    let cpas = directory::cpas_name(&st.db, actor, v.cpas_id)
         .await
         .map_err(|e| ctx.fail(e))?
         .unwrap_or_default();
-    let thread = crate::contact::thread_section(st, &ctx, &actor, &v)
+    let thread = crate::contact::thread_section(st, &ctx, actor, &v)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let duplicates = requests::same_person_and_start(&st.db, &actor, id)
+    let duplicates = requests::same_person_and_start(&st.db, actor, id)
         .await
         .map_err(|e| ctx.fail(e))?;
     let page = RequestPage {

@@ -182,9 +182,13 @@ pub(crate) async fn insert<C: sea_orm::ConnectionTrait>(
 }
 
 pub async fn list(db: &Db, actor: &Actor, request_id: i64) -> Result<Vec<AttachmentView>> {
-    requests::visible_request(db, actor, request_id).await?;
+    list_of(db, &requests::open(db, actor, request_id).await?).await
+}
+
+/// [`list`] of a request already opened.
+pub async fn list_of(db: &Db, r: &requests::Visible) -> Result<Vec<AttachmentView>> {
     Ok(attachment::Entity::find()
-        .filter(attachment::Column::RequestId.eq(request_id))
+        .filter(attachment::Column::RequestId.eq(r.id()))
         .order_by_asc(attachment::Column::Id)
         .all(&db.conn)
         .await?

@@ -3,7 +3,9 @@
 
 use art60_rules::Kbo;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -472,6 +474,16 @@ pub async fn list_cpas(db: &Db, actor: &Actor) -> Result<Vec<CpasView>> {
         .into_iter()
         .map(CpasView::from)
         .collect())
+}
+
+/// The name of office `id` (the office directory is public: one row read, not the list).
+pub async fn office_name(db: &Db, id: i64) -> Result<Option<String>> {
+    Ok(office::Entity::find_by_id(id)
+        .select_only()
+        .column(office::Column::Name)
+        .into_tuple()
+        .one(&db.conn)
+        .await?)
 }
 
 /// The name of CPAS `id` if `actor` sees it in [`list_cpas`] (one row read, not the list).

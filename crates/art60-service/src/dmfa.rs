@@ -733,20 +733,21 @@ pub async fn for_request(
     actor: &Actor,
     request_id: i64,
 ) -> Result<DmfaView> {
+    let r = crate::requests::open(db, actor, request_id).await?;
     let mut reads = audit::ReadLog::new(now, actor.who());
-    let v = for_request_logged(db, actor, request_id, &mut reads).await;
+    let v = for_request_logged(db, &r, &mut reads).await;
     reads.record(db).await?;
     v
 }
 
-/// [`for_request`], its audit entry left in `reads`.
+/// [`for_request`] of a request already opened, its audit entry left in `reads`.
 pub async fn for_request_logged(
     db: &Db,
-    actor: &Actor,
-    request_id: i64,
+    r: &crate::requests::Visible,
     reads: &mut audit::ReadLog,
 ) -> Result<DmfaView> {
-    let m = crate::requests::visible_request(db, actor, request_id).await?;
+    let m = r.model();
+    let request_id = m.id;
     let p = person::Entity::find_by_id(m.person_id)
         .one(&db.conn)
         .await?
@@ -756,8 +757,8 @@ pub async fn for_request_logged(
         p.id,
         m.cpas_id,
         Niss::parse(&p.niss).ok(),
-        dmfa_review::typed_of(&m)?,
-        dmfa_review::form_contract_start(&m),
+        dmfa_review::typed_of(m)?,
+        dmfa_review::form_contract_start(m),
     )
     .await?;
     let resolutions = dmfa_review::resolutions_of(&db.conn, request_id).await?;

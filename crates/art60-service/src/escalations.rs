@@ -504,9 +504,13 @@ pub async fn get(db: &Db, now: DateTime<Utc>, actor: &Actor, id: i64) -> Result<
 
 /// Escalations of a request, for those who see the case (its CPAS, the officer of its office).
 pub async fn on_request(db: &Db, actor: &Actor, request_id: i64) -> Result<Vec<EscalationBrief>> {
-    requests::visible_request(db, actor, request_id).await?;
+    on_visible(db, &requests::open(db, actor, request_id).await?).await
+}
+
+/// [`on_request`] of a request already opened.
+pub async fn on_visible(db: &Db, r: &requests::Visible) -> Result<Vec<EscalationBrief>> {
     let ids: Vec<i64> = escalation_link::Entity::find()
-        .filter(escalation_link::Column::RequestId.eq(request_id))
+        .filter(escalation_link::Column::RequestId.eq(r.id()))
         .all(&db.conn)
         .await?
         .into_iter()

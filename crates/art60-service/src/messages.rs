@@ -71,6 +71,11 @@ pub struct NewAttachment {
 /// its office, once it has been sent (a draft has no office to talk to yet).
 async fn thread_request(db: &Db, actor: &Actor, request_id: i64) -> Result<request::Model> {
     let r = requests::visible_request(db, actor, request_id).await?;
+    check_thread(actor, &r)?;
+    Ok(r)
+}
+
+fn check_thread(actor: &Actor, r: &request::Model) -> Result<()> {
     if !matches!(actor.role, Role::CpasWorker | Role::OnemOfficer) {
         return Err(ServiceError::NotFound("request"));
     }
@@ -80,7 +85,7 @@ async fn thread_request(db: &Db, actor: &Actor, request_id: i64) -> Result<reque
             "the contact thread opens once the request has been sent to the office",
         ));
     }
-    Ok(r)
+    Ok(())
 }
 
 fn check_body(body: &str) -> Result<String> {
@@ -320,7 +325,22 @@ async fn set_read<C: sea_orm::ConnectionTrait>(
 /// The thread, oldest first, with the caller's unread markers (audited read; listing does
 /// not mark anything read: see [`mark_read`]).
 pub async fn list(db: &Db, now: DateTime<Utc>, actor: &Actor, request_id: i64) -> Result<Thread> {
-    let r = thread_request(db, actor, request_id).await?;
+    let r = requests::open(db, actor, request_id).await?;
+    let mut reads = audit::ReadLog::new(now, actor.who());
+    let thread = list_logged(db, actor, &r, &mut reads).await;
+    reads.record(db).await?;
+    thread
+}
+
+/// [`list`] of a request already opened, its audit entry left in `reads`.
+pub async fn list_logged(
+    db: &Db,
+    actor: &Actor,
+    r: &requests::Visible,
+    reads: &mut audit::ReadLog,
+) -> Result<Thread> {
+    check_thread(actor, r.model())?;
+    let request_id = r.id();
     let rows = message::Entity::find()
         .filter(message::Column::RequestId.eq(request_id))
         .order_by_asc(message::Column::Id)
@@ -359,21 +379,13 @@ pub async fn list(db: &Db, now: DateTime<Utc>, actor: &Actor, request_id: i64) -
             view(m, &names, &mut files, u)
         })
         .collect();
-    let tx = db.begin_write().await?;
-    audit::append(
-        &tx.txn,
-        now,
-        &actor.who(),
-        Event {
-            action: "read",
-            entity: "messages",
-            entity_id: Some(request_id),
-            person_id: Some(r.person_id),
-            ..Default::default()
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    reads.read(Event {
+        action: "read",
+        entity: "messages",
+        entity_id: Some(request_id),
+        person_id: Some(r.person_id()),
+        ..Default::default()
+    });
     Ok(Thread {
         request_id,
         messages,

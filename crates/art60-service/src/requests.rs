@@ -505,6 +505,65 @@ async fn load_visible<C: ConnectionTrait>(
     }
 }
 
+/// A request its reader may see. Only [`open`] and [`open_logged`] make one, after the
+/// visibility check, so the sections of a page built from it (the DmfA, the attachments, the
+/// contact thread, the duplicates) neither read the row again nor re-check who sees it. It is
+/// the caller's: pass it only with the actor it was opened for.
+#[derive(Debug)]
+pub struct Visible(request::Model);
+
+impl Visible {
+    pub fn id(&self) -> i64 {
+        self.0.id
+    }
+
+    pub fn person_id(&self) -> i64 {
+        self.0.person_id
+    }
+
+    pub fn reference(&self) -> &str {
+        &self.0.reference
+    }
+
+    /// Sent to an office: its contact thread is open.
+    pub fn sent(&self) -> bool {
+        self.0.sent_at.is_some()
+    }
+
+    pub(crate) fn model(&self) -> &request::Model {
+        &self.0
+    }
+
+    /// The request as the API and the portal show it.
+    pub fn view(&self) -> RequestView {
+        RequestView::from(self.0.clone())
+    }
+}
+
+/// The request, if the actor sees it (not audited: for checks and sections that are audited
+/// on their own, or hold no personal data).
+pub async fn open(db: &Db, actor: &Actor, id: i64) -> Result<Visible> {
+    load_visible(&db.conn, actor, id).await.map(Visible)
+}
+
+/// [`open`] as an audited read of the request, its entry left in `reads`.
+pub async fn open_logged(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    reads: &mut audit::ReadLog,
+) -> Result<Visible> {
+    let m = load_visible(&db.conn, actor, id).await?;
+    reads.read(Event {
+        action: "read",
+        entity: "request",
+        entity_id: Some(m.id),
+        person_id: Some(m.person_id),
+        ..Default::default()
+    });
+    Ok(Visible(m))
+}
+
 fn check_version(m: &request::Model, if_match: Option<i32>) -> Result<()> {
     match if_match {
         None => Err(ServiceError::PreconditionRequired),
@@ -806,22 +865,18 @@ pub async fn get_logged(
     id: i64,
     reads: &mut audit::ReadLog,
 ) -> Result<RequestView> {
-    let m = load_visible(&db.conn, actor, id).await?;
-    reads.read(Event {
-        action: "read",
-        entity: "request",
-        entity_id: Some(m.id),
-        person_id: Some(m.person_id),
-        ..Default::default()
-    });
-    Ok(RequestView::from(m))
+    Ok(open_logged(db, actor, id, reads).await?.view())
 }
 
 /// Other requests the same CPAS filed on their own (not second-calculation copies) for the same
 /// person and contract start: a probable duplicate, which the CPAS is warned about but may keep
 /// (issue 13 §4). `(id, reference)`, oldest first; empty for a copy and for other roles.
-pub async fn same_person_and_start(db: &Db, actor: &Actor, id: i64) -> Result<Vec<(i64, String)>> {
-    let m = load_visible(&db.conn, actor, id).await?;
+pub async fn same_person_and_start(
+    db: &Db,
+    actor: &Actor,
+    r: &Visible,
+) -> Result<Vec<(i64, String)>> {
+    let m = r.model();
     if actor.role != Role::CpasWorker || m.parent_id.is_some() {
         return Ok(Vec::new());
     }
@@ -832,25 +887,25 @@ pub async fn same_person_and_start(db: &Db, actor: &Actor, id: i64) -> Result<Ve
         return Ok(Vec::new());
     };
     let employments: Vec<i64> = employment::Entity::find()
+        .select_only()
+        .column(employment::Column::Id)
         .filter(employment::Column::PersonId.eq(m.person_id))
         .filter(employment::Column::CpasId.eq(m.cpas_id))
         .filter(employment::Column::ContractStart.eq(emp.contract_start))
+        .into_tuple()
         .all(&db.conn)
-        .await?
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
+        .await?;
     Ok(request::Entity::find()
+        .select_only()
+        .columns([request::Column::Id, request::Column::Reference])
         .filter(request::Column::EmploymentId.is_in(employments))
         .filter(request::Column::CpasId.eq(m.cpas_id))
         .filter(request::Column::ParentId.is_null())
         .filter(request::Column::Id.ne(m.id))
         .order_by_asc(request::Column::Id)
+        .into_tuple()
         .all(&db.conn)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.reference))
-        .collect())
+        .await?)
 }
 
 /// Lists the requests the actor may see, oldest first.

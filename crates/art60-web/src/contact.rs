@@ -4,11 +4,12 @@
 
 use art60_service::ServiceError;
 use art60_service::api::AppState;
+use art60_service::audit::ReadLog;
 use art60_service::auth::Actor;
 use art60_service::db::{EscalationStatus, Role};
 use art60_service::escalations::{self, EscalationView, NewEscalation, Preview};
 use art60_service::messages::{self, NewAttachment};
-use art60_service::requests::RequestView;
+use art60_service::requests::{self, RequestView, Visible};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -95,15 +96,16 @@ async fn thread_fragment(
     st: &AppState,
     ctx: &Ctx,
     actor: &Actor,
-    v: &RequestView,
+    r: &Visible,
+    reads: &mut ReadLog,
     body: String,
     errors: Errors,
 ) -> Result<ThreadFragment, ServiceError> {
-    let open = v.sent_at.is_some();
+    let open = r.sent();
     let (messages, unread) = if open {
-        let th = messages::list(&st.db, st.clock.now(), actor, v.id).await?;
+        let th = messages::list_logged(&st.db, actor, r, reads).await?;
         if th.unread > 0 {
-            messages::mark_read(&st.db, st.clock.now(), actor, v.id, None).await?;
+            messages::mark_read(&st.db, st.clock.now(), actor, r.id(), None).await?;
         }
         let list = th
             .messages
@@ -125,7 +127,7 @@ async fn thread_fragment(
     } else {
         (Vec::new(), 0)
     };
-    let escalations = escalations::on_request(&st.db, actor, v.id)
+    let escalations = escalations::on_visible(&st.db, r)
         .await?
         .into_iter()
         .map(|e| (e.ticket, status_label(ctx, e.status)))
@@ -137,7 +139,7 @@ async fn thread_fragment(
             "contact-title"
         }),
         lang: ctx.lang,
-        id: v.id,
+        id: r.id(),
         open,
         messages,
         unread,
@@ -148,17 +150,19 @@ async fn thread_fragment(
     })
 }
 
-/// The "contact your office" section for the request page (none for roles without one).
+/// The "contact your office" section for the request page (none for roles without one); the
+/// thread's audited read goes into the page's `reads`.
 pub(crate) async fn thread_section(
     st: &AppState,
     ctx: &Ctx,
     actor: &Actor,
-    v: &RequestView,
+    r: &Visible,
+    reads: &mut ReadLog,
 ) -> Result<Option<ThreadFragment>, ServiceError> {
     if !matches!(actor.role, Role::CpasWorker | Role::OnemOfficer) {
         return Ok(None);
     }
-    thread_fragment(st, ctx, actor, v, String::new(), Errors::new())
+    thread_fragment(st, ctx, actor, r, reads, String::new(), Errors::new())
         .await
         .map(Some)
 }
@@ -182,17 +186,22 @@ async fn contact_page(
     status: StatusCode,
 ) -> PageResult {
     let actor = ctx.require()?.clone();
-    let v = art60_service::requests::get(&st.db, st.clock.now(), &actor, id)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    let frag = thread_fragment(st, &ctx, &actor, &v, body, errors)
-        .await
-        .map_err(|e| ctx.fail(e))?;
+    // The request and its thread: two audited reads, recorded together whether the page
+    // could be built or not.
+    let mut reads = ReadLog::new(st.clock.now(), actor.who());
+    let built = async {
+        let r = requests::open_logged(&st.db, &actor, id, &mut reads).await?;
+        let frag = thread_fragment(st, &ctx, &actor, &r, &mut reads, body, errors).await?;
+        Ok::<_, ServiceError>((r, frag))
+    }
+    .await;
+    reads.record(&st.db).await.map_err(|e| ctx.fail(e))?;
+    let (r, frag) = built.map_err(|e| ctx.fail(e))?;
     let lang = ctx.lang;
     let page = ContactPage {
         ctx,
-        reference: v.reference,
-        request_id: v.id,
+        reference: r.reference().to_owned(),
+        request_id: r.id(),
         title: frag.title.clone(),
         thread: Some(frag),
     };

@@ -139,11 +139,10 @@ async fn final_summary(
     }
     let mut sum = summarise(&req, &res, ctx.lang, marker);
     let office = match v.office_id {
-        Some(id) => directory::list_offices(&st.db)
+        Some(id) => directory::office_name(&st.db, id)
             .await
             .ok()
-            .and_then(|all| all.into_iter().find(|o| o.id == id))
-            .map(|o| o.name)
+            .flatten()
             .unwrap_or_default(),
         None => String::new(),
     };
@@ -300,9 +299,11 @@ async fn build_request_page(
     extra: Extra,
     reads: &mut ReadLog,
 ) -> PageResult {
-    let v = requests::get_logged(&st.db, actor, id, reads)
+    // One read of the request, checked once; the sections below take it as it is.
+    let r = requests::open_logged(&st.db, actor, id, reads)
         .await
         .map_err(|e| ctx.fail(e))?;
+    let v = r.view();
     let worker = actor.role == Role::CpasWorker;
     let officer = actor.role == Role::OnemOfficer;
     // Who the request is about (an audited read of the person).
@@ -316,7 +317,7 @@ async fn build_request_page(
                 crate::i18n::date(p.birth_date),
             )
         });
-    let dmfa_view = art60_service::dmfa::for_request_logged(&st.db, actor, id, reads)
+    let dmfa_view = art60_service::dmfa::for_request_logged(&st.db, &r, reads)
         .await
         .map_err(|e| ctx.fail(e))?;
     let calculated = art60_service::dmfa_review::engine_history(&st.db.conn, id)
@@ -330,7 +331,7 @@ async fn build_request_page(
         worker && matches!(v.status, Status::Draft | Status::Returned),
         &extra.errors,
     ));
-    let attachments = attachments::list(&st.db, actor, id)
+    let attachments = attachments::list_of(&st.db, &r)
         .await
         .map_err(|e| ctx.fail(e))?
         .into_iter()
@@ -340,10 +341,10 @@ async fn build_request_page(
         .await
         .map_err(|e| ctx.fail(e))?
         .unwrap_or_default();
-    let thread = crate::contact::thread_section(st, &ctx, actor, &v)
+    let thread = crate::contact::thread_section(st, &ctx, actor, &r, reads)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let duplicates = requests::same_person_and_start(&st.db, actor, id)
+    let duplicates = requests::same_person_and_start(&st.db, actor, &r)
         .await
         .map_err(|e| ctx.fail(e))?;
     let page = RequestPage {

@@ -106,27 +106,7 @@ async fn page_rows(
     take: u64,
 ) -> Result<Vec<PageRow>> {
     let backend = db.conn.get_database_backend();
-    // Both dialects bind by position; SQLite reads `$N` as numbered parameters too.
-    let after = if cursor.is_some() {
-        "AND (due_on > $3 OR (due_on = $3 AND id > $4))"
-    } else {
-        ""
-    };
-    let page = format!(
-        "SELECT id, reference, cpas_id, received_on, due_on, late_request, version \
-         FROM requests WHERE office_id = $1 AND status = $2 {after} \
-         ORDER BY due_on, id LIMIT {take}"
-    );
-    let sql = match backend {
-        DbBackend::Postgres => format!(
-            "SELECT COALESCE(json_agg(json_build_array(id, reference, cpas_id, received_on, \
-             due_on, late_request, version) ORDER BY due_on, id), '[]')::text FROM ({page}) p"
-        ),
-        _ => format!(
-            "SELECT json_group_array(json_array(id, reference, cpas_id, received_on, due_on, \
-             late_request, version) ORDER BY due_on, id) FROM ({page}) p"
-        ),
-    };
+    let sql = page_sql(backend, cursor.is_some(), take);
     let mut values: Vec<sea_orm::Value> = vec![office.into(), Status::Sent.to_string().into()];
     if let Some((due, id)) = cursor {
         values.push(due.into());
@@ -141,6 +121,32 @@ async fn page_rows(
         None => return Ok(Vec::new()),
     };
     serde_json::from_str(&json).map_err(|e| sea_orm::DbErr::Json(format!("queue page: {e}")).into())
+}
+
+/// The statement of [`page_rows`]: parameters office id, status, then (with a cursor) its due
+/// date and id. Read from the index `requests_queue_page` alone (m0020).
+pub fn page_sql(backend: DbBackend, with_cursor: bool, take: u64) -> String {
+    // Both dialects bind by position; SQLite reads `$N` as numbered parameters too.
+    let after = if with_cursor {
+        "AND (due_on > $3 OR (due_on = $3 AND id > $4))"
+    } else {
+        ""
+    };
+    let page = format!(
+        "SELECT id, reference, cpas_id, received_on, due_on, late_request, version \
+         FROM requests WHERE office_id = $1 AND status = $2 {after} \
+         ORDER BY due_on, id LIMIT {take}"
+    );
+    match backend {
+        DbBackend::Postgres => format!(
+            "SELECT COALESCE(json_agg(json_build_array(id, reference, cpas_id, received_on, \
+             due_on, late_request, version) ORDER BY due_on, id), '[]')::text FROM ({page}) p"
+        ),
+        _ => format!(
+            "SELECT json_group_array(json_array(id, reference, cpas_id, received_on, due_on, \
+             late_request, version) ORDER BY due_on, id) FROM ({page}) p"
+        ),
+    }
 }
 
 pub async fn list(

@@ -558,6 +558,59 @@ async fn override_checked(backend: Backend) {
     assert_eq!(none.status, StatusCode::CONFLICT, "{}", none.body);
 }
 
+/// Issue 16 §1: a queue page is read from the index `requests_queue_page` alone (m0020), not
+/// from the request rows, whose form comes before the columns the page shows. SQLite's plan
+/// names a covering index; PostgreSQL's an index-only scan (sequential scans switched off:
+/// on a test's few rows the planner would rightly prefer one).
+#[tokio::test]
+async fn the_queue_page_is_read_from_its_index_alone() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let db_backend = t.db.conn.get_database_backend();
+        for cursor in [false, true] {
+            let sql = art60_service::queue::page_sql(db_backend, cursor, 51);
+            let mut values: Vec<sea_orm::Value> = vec![1i64.into(), "sent".into()];
+            if cursor {
+                values.push(d("2024-06-12").into());
+                values.push(7i64.into());
+            }
+            let txn = t.db.conn.begin().await.unwrap();
+            let (explain, column) = match db_backend {
+                DbBackend::Postgres => {
+                    txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+                        .await
+                        .unwrap();
+                    ("EXPLAIN", 0)
+                }
+                _ => ("EXPLAIN QUERY PLAN", 3),
+            };
+            let rows = txn
+                .query_all_raw(Statement::from_sql_and_values(
+                    db_backend,
+                    format!("{explain} {sql}"),
+                    values,
+                ))
+                .await
+                .unwrap();
+            txn.rollback().await.unwrap();
+            let plan: Vec<String> = rows
+                .iter()
+                .map(|r| r.try_get_by_index::<String>(column).unwrap())
+                .collect();
+            let wanted = match db_backend {
+                DbBackend::Postgres => "Index Only Scan using requests_queue_page",
+                _ => "USING COVERING INDEX requests_queue_page",
+            };
+            assert!(
+                plan.iter().any(|l| l.contains(wanted)),
+                "{backend:?} cursor {cursor}: {plan:#?}"
+            );
+        }
+        t.finish().await;
+    }
+}
+
 /// Issue 16 §1: the queue page comes from the database as one JSON array (`queue::page_rows`).
 /// Pages walked with their cursors give every sent request of the office once, by deadline
 /// then id, with the deadline's urgency and the late flag as stored, on both databases.

@@ -19,6 +19,7 @@ pub mod m0016_impact_runs;
 pub mod m0017_oidc_organisations;
 pub mod m0018_audit_pending;
 pub mod m0019_audit_base;
+pub mod m0020_queue_index;
 pub mod migration;
 pub mod notify_entities;
 pub mod retention_entities;

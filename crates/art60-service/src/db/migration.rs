@@ -26,7 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::m0017_oidc_organisations::M0017OidcOrganisations),
             Box::new(super::m0018_audit_pending::M0018AuditPending),
             Box::new(super::m0019_audit_base::M0019AuditBase),
-            Box::new(super::m0020_queue_index::M0020QueueIndex),
+            Box::new(super::m0020_read_indexes::M0020ReadIndexes),
         ]
     }
 }

@@ -482,31 +482,3 @@ async fn the_bundled_sqlite_keeps_its_query_plans() {
         "{options:?}"
     );
 }
-
-/// Issue 16 §1: every connection to a SQLite file maps it into memory. Each audited read
-/// empties the other connections' page caches; unmapped, the request page read its pages
-/// again with a system call each.
-#[tokio::test]
-async fn sqlite_connections_map_the_database_file() {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("map.db").display());
-    let db = Db::connect_pool(&url, None, 4).await.unwrap();
-    // Several connections at once: each must have it, not only the first.
-    let mut txns = Vec::new();
-    for _ in 0..3 {
-        txns.push(sea_orm::TransactionTrait::begin(&db.conn).await.unwrap());
-    }
-    for txn in &txns {
-        let row = txn
-            .query_one_raw(Statement::from_string(
-                DbBackend::Sqlite,
-                "PRAGMA mmap_size".to_owned(),
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        let bytes: i64 = row.try_get_by_index(0).unwrap();
-        assert_eq!(bytes, 1 << 30);
-    }
-}

@@ -50,9 +50,6 @@ pub const DEFAULT_POOL: u32 = 16;
 /// A pooled connection unused this long is checked before it is handed out.
 const IDLE_CHECK: Duration = Duration::from_secs(30);
 
-/// Most of a SQLite database file mapped into memory (shared by the process's connections).
-const SQLITE_MMAP_BYTES: u64 = 1 << 30;
-
 #[derive(Clone)]
 pub struct Db {
     pub conn: DatabaseConnection,
@@ -117,10 +114,9 @@ impl Db {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
-                // Each connection's page cache is emptied when another one writes, which
-                // every audited read does: pages were read again with a system call each
-                // (issue 16). Mapped, the file's pages are read from memory.
-                .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
+            // No mmap_size: tried for issue 16 (each audited read empties the other
+            // connections' page caches), a mapped file is unmapped whole at every read
+            // transaction after a write, which cost more than it saved (BENCHMARKS.md).
         });
         let conn = Database::connect(opts.clone()).await?;
         let write_gate = match conn.get_database_backend() {

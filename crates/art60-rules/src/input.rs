@@ -30,7 +30,7 @@ pub struct CalcRequest {
     pub mode: Mode,
     /// The day the calculation is made (Europe/Brussels). Declared data for later quarters
     /// cannot exist yet; it only marks results as provisional, it never moves a date.
-    #[serde(deserialize_with = "date::required")]
+    #[serde(deserialize_with = "crate::serde_date::required")]
     pub today: NaiveDate,
     pub person: Person,
     /// The art. 60 §7 contract. Required for `plan`; for `assess` it is the last job if given.
@@ -39,7 +39,7 @@ pub struct CalcRequest {
     /// The benefit application date (DA). Required for `assess`; ignored by `plan`.
     #[serde(
         default,
-        deserialize_with = "date::optional",
+        deserialize_with = "crate::serde_date::optional",
         skip_serializing_if = "Option::is_none"
     )]
     pub application_date: Option<NaiveDate>,
@@ -56,7 +56,7 @@ pub struct CalcRequest {
     /// End of the right currently running (new art. 42).
     #[serde(
         default,
-        deserialize_with = "date::optional",
+        deserialize_with = "crate::serde_date::optional",
         skip_serializing_if = "Option::is_none"
     )]
     pub current_right_until: Option<NaiveDate>,
@@ -71,7 +71,7 @@ pub struct CalcRequest {
 pub struct Person {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub niss: Option<Niss>,
-    #[serde(deserialize_with = "date::required")]
+    #[serde(deserialize_with = "crate::serde_date::required")]
     pub birth_date: NaiveDate,
     /// Recognised dock worker or sea fisherman (unlimited right, AR art. 114 §2).
     #[serde(default, skip_serializing_if = "is_false")]
@@ -81,7 +81,7 @@ pub struct Person {
     /// the end of those ten years (SPEC §3.11). Absent: not known (the career is older).
     #[serde(
         default,
-        deserialize_with = "date::optional",
+        deserialize_with = "crate::serde_date::optional",
         skip_serializing_if = "Option::is_none"
     )]
     pub career_start_date: Option<NaiveDate>,
@@ -110,11 +110,11 @@ impl fmt::Debug for Person {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkPermit {
-    #[serde(deserialize_with = "date::required")]
+    #[serde(deserialize_with = "crate::serde_date::required")]
     pub start: NaiveDate,
     #[serde(
         default,
-        deserialize_with = "date::optional",
+        deserialize_with = "crate::serde_date::optional",
         skip_serializing_if = "Option::is_none"
     )]
     pub end: Option<NaiveDate>,
@@ -251,7 +251,7 @@ pub enum Pay {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contract {
-    #[serde(deserialize_with = "date::required")]
+    #[serde(deserialize_with = "crate::serde_date::required")]
     pub start: NaiveDate,
     #[serde(flatten)]
     pub regime: WorkRegime,
@@ -268,7 +268,7 @@ pub struct Contract {
     /// For `assess`: the last day of the contract (defaults to DA − 1).
     #[serde(
         default,
-        deserialize_with = "date::optional",
+        deserialize_with = "crate::serde_date::optional",
         skip_serializing_if = "Option::is_none"
     )]
     pub end: Option<NaiveDate>,
@@ -298,9 +298,9 @@ pub enum AbsenceKind {
 #[serde(deny_unknown_fields)]
 pub struct Absence {
     pub kind: AbsenceKind,
-    #[serde(deserialize_with = "date::required")]
+    #[serde(deserialize_with = "crate::serde_date::required")]
     pub start: NaiveDate,
-    #[serde(deserialize_with = "date::required")]
+    #[serde(deserialize_with = "crate::serde_date::required")]
     pub end: NaiveDate,
 }
 
@@ -571,9 +571,9 @@ pub enum ForeignDecision {
 #[serde(deny_unknown_fields)]
 pub struct HistoryItem {
     pub kind: PeriodKind,
-    #[serde(deserialize_with = "date::required")]
+    #[serde(deserialize_with = "crate::serde_date::required")]
     pub start: NaiveDate,
-    #[serde(deserialize_with = "date::required")]
+    #[serde(deserialize_with = "crate::serde_date::required")]
     pub end: NaiveDate,
     /// For work: R, Q, S. For an insured period: the regime of the job it interrupted
     /// (assimilated days count in the same proportion, SPEC §3.6). Within a regime, R and S
@@ -593,7 +593,7 @@ pub struct HistoryItem {
     /// For child raising: the child's birth date and whether the child is disabled.
     #[serde(
         default,
-        deserialize_with = "date::optional",
+        deserialize_with = "crate::serde_date::optional",
         skip_serializing_if = "Option::is_none"
     )]
     pub child_birth_date: Option<NaiveDate>,
@@ -697,12 +697,12 @@ pub enum AdmissionArticle {
 #[serde(deny_unknown_fields)]
 pub struct PreviousAdmission {
     /// The application date (DA) of that admission.
-    #[serde(deserialize_with = "date::required")]
+    #[serde(deserialize_with = "crate::serde_date::required")]
     pub application_date: NaiveDate,
     /// The first day paid, if known (option `prior_admission_anchor`).
     #[serde(
         default,
-        deserialize_with = "date::optional",
+        deserialize_with = "crate::serde_date::optional",
         skip_serializing_if = "Option::is_none"
     )]
     pub first_paid_day: Option<NaiveDate>,
@@ -886,98 +886,6 @@ impl InputError {
             code,
             reason: reason.into(),
         }
-    }
-}
-
-/// Dates as JSON strings. Reading a date is a large part of reading a request: the usual
-/// `YYYY-MM-DD` is read directly, anything else goes through chrono (same answers, same
-/// errors).
-mod date {
-    use chrono::NaiveDate;
-    use serde::Deserializer;
-    use serde::de::{Error, Visitor};
-
-    fn parse(s: &str) -> Option<NaiveDate> {
-        let b = s.as_bytes();
-        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-            return None;
-        }
-        let num = |r: std::ops::Range<usize>| -> Option<u32> {
-            b[r].iter().try_fold(0u32, |acc, c| {
-                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-            })
-        };
-        NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)
-    }
-
-    struct DateVisitor;
-
-    impl Visitor<'_> for DateVisitor {
-        type Value = NaiveDate;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a date as YYYY-MM-DD")
-        }
-        fn visit_str<E: Error>(self, v: &str) -> Result<NaiveDate, E> {
-            match parse(v) {
-                Some(d) => Ok(d),
-                None => v.parse::<NaiveDate>().map_err(E::custom),
-            }
-        }
-    }
-
-    struct OptionalVisitor;
-
-    impl<'de> Visitor<'de> for OptionalVisitor {
-        type Value = Option<NaiveDate>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a date as YYYY-MM-DD or null")
-        }
-        fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            required(d).map(Some)
-        }
-    }
-
-    pub(super) fn required<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
-        d.deserialize_str(DateVisitor)
-    }
-
-    pub(super) fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
-        d.deserialize_option(OptionalVisitor)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn the_direct_reading_agrees_with_chrono() {
-            let mut d = NaiveDate::from_ymd_opt(1899, 12, 25).unwrap();
-            while d.year() < 2160 {
-                let s = d.to_string();
-                assert_eq!(parse(&s), Some(d), "{s}");
-                d = d + chrono::Days::new(13);
-            }
-            for bad in [
-                "2023-02-29",
-                "2024-13-01",
-                "2024-00-10",
-                "2024-1-01",
-                "+2024-01-01",
-                "2024/01/01",
-                "20x4-01-01",
-                "2024-01-1 ",
-                "",
-            ] {
-                assert_eq!(parse(bad), None, "{bad}");
-            }
-        }
-        use chrono::Datelike;
     }
 }
 

@@ -40,6 +40,7 @@ macro_rules! values {
 pub mod calendar;
 pub mod ids;
 pub mod input;
+pub mod serde_date;
 pub mod units;
 
 pub use ids::{IdError, Kbo, Niss};

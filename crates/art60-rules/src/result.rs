@@ -131,7 +131,9 @@ pub enum Outcome {
     /// Plan: the contract may end on `end_date`; benefits may be applied for from
     /// `first_benefit_date` (= DA = end + 1).
     Planned {
+        #[serde(serialize_with = "crate::serde_date::serialize")]
         end_date: NaiveDate,
+        #[serde(serialize_with = "crate::serde_date::serialize")]
         first_benefit_date: NaiveDate,
         /// Scheduled working days of the contract from its start to the end date.
         days_to_work: u32,
@@ -141,16 +143,22 @@ pub enum Outcome {
     /// ONEM fixed the end date itself (an override): the same law evaluated at that end gives
     /// the DA and the days to work, and says whether the person is admissible on that DA.
     Fixed {
+        #[serde(serialize_with = "crate::serde_date::serialize")]
         end_date: NaiveDate,
+        #[serde(serialize_with = "crate::serde_date::serialize")]
         first_benefit_date: NaiveDate,
         days_to_work: u32,
         contract_contribution: i64,
         admissible: bool,
     },
     /// Plan: the person is admissible without a stage (re-admission).
-    NoStageRequired { first_benefit_date: NaiveDate },
+    NoStageRequired {
+        #[serde(serialize_with = "crate::serde_date::serialize")]
+        first_benefit_date: NaiveDate,
+    },
     /// Assess: admissible or not on the DA.
     Assessed {
+        #[serde(serialize_with = "crate::serde_date::serialize")]
         application_date: NaiveDate,
         admissible: bool,
     },
@@ -159,6 +167,7 @@ pub enum Outcome {
         best_counted: i64,
         required: i64,
         reason: String,
+        #[serde(serialize_with = "crate::serde_date::serialize")]
         scanned_until: NaiveDate,
     },
 }

@@ -1,7 +1,7 @@
 //! The ONEM work queue of one office: sent requests by deadline, with due-soon and overdue
 //! flags computed against the (injectable) clock.
 
-use art60_rules::calendar;
+use art60_rules::{calendar, serde_date};
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde::{Deserialize, Serialize};
@@ -35,7 +35,9 @@ pub struct QueueItem {
     pub id: i64,
     pub reference: String,
     pub cpas_id: i64,
+    #[serde(serialize_with = "serde_date::serialize")]
     pub received_on: NaiveDate,
+    #[serde(serialize_with = "serde_date::serialize")]
     pub due_on: NaiveDate,
     pub urgency: Urgency,
     pub late_request: bool,
@@ -68,8 +70,8 @@ struct PageRow(
     i64,
     String,
     i64,
-    Option<NaiveDate>,
-    Option<NaiveDate>,
+    #[serde(deserialize_with = "serde_date::optional")] Option<NaiveDate>,
+    #[serde(deserialize_with = "serde_date::optional")] Option<NaiveDate>,
     Flag,
     i32,
 );
@@ -79,16 +81,25 @@ struct Flag(bool);
 
 impl<'de> Deserialize<'de> for Flag {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Flag, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Either {
-            Bool(bool),
-            Int(i64),
+        // A visitor of its own: an untagged enum buffers the value and tries each variant,
+        // which was a twentieth of the server's time on a queue page (issue 16).
+        struct FlagVisitor;
+        impl serde::de::Visitor<'_> for FlagVisitor {
+            type Value = Flag;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a boolean, or 0 or 1")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<Flag, E> {
+                Ok(Flag(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Flag, E> {
+                Ok(Flag(v != 0))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Flag, E> {
+                Ok(Flag(v != 0))
+            }
         }
-        Ok(Flag(match Either::deserialize(d)? {
-            Either::Bool(b) => b,
-            Either::Int(i) => i != 0,
-        }))
+        d.deserialize_any(FlagVisitor)
     }
 }
 
@@ -201,6 +212,46 @@ pub async fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_row_reads_as_either_database_writes_it() {
+        // PostgreSQL writes booleans as JSON booleans, SQLite as 0 and 1.
+        let rows: Vec<PageRow> = serde_json::from_str(
+            r#"[[7,"C60-7",3,"2026-11-02","2026-11-09",true,2],
+                [8,"C60-8",3,null,null,false,1],
+                [9,"C60-9",4,"2026-11-03","2026-11-10",1,1],
+                [10,"C60-10",4,"2026-11-03","2026-11-10",0,1]]"#,
+        )
+        .unwrap();
+        let flags: Vec<bool> = rows.iter().map(|r| r.5.0).collect();
+        assert_eq!(flags, [true, false, true, false]);
+        assert_eq!(rows[0].3, Some(d("2026-11-02")));
+        assert_eq!(rows[0].4, Some(d("2026-11-09")));
+        assert_eq!((rows[1].3, rows[1].4), (None, None));
+        for bad in [
+            r#"[[7,"C60-7",3,"2026-13-02","2026-11-09",true,2]]"#,
+            r#"[[7,"C60-7",3,"2026-11-02","2026-11-09","yes",2]]"#,
+        ] {
+            assert!(serde_json::from_str::<Vec<PageRow>>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_queue_item_writes_its_dates_as_chrono_does() {
+        let item = QueueItem {
+            id: 1,
+            reference: "C60-1".into(),
+            cpas_id: 2,
+            received_on: d("2026-11-02"),
+            due_on: d("2026-11-09"),
+            urgency: Urgency::OnTime,
+            late_request: false,
+            version: 1,
+        };
+        let v = serde_json::to_value(&item).unwrap();
+        assert_eq!(v["received_on"], "2026-11-02");
+        assert_eq!(v["due_on"], "2026-11-09");
+    }
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -339,24 +339,50 @@ fn process_line(
 /// memory flat on large inputs.
 const CHUNK: usize = 8192;
 
-/// The next non-empty lines with their line numbers (empty at the end of the input).
-fn read_chunk(
-    lines: &mut std::io::Lines<Box<dyn BufRead + Send>>,
-    n: &mut usize,
-) -> anyhow::Result<Vec<(usize, String)>> {
-    let mut chunk = Vec::with_capacity(CHUNK);
-    for line in lines.by_ref() {
+/// The non-empty lines of one parallel step, in one text buffer kept from step to step rather
+/// than a `String` a line allocated by the reading thread and freed by the computing ones.
+#[derive(Default)]
+struct Chunk {
+    text: String,
+    /// Line number and place in `text`, without the line end.
+    lines: Vec<(usize, std::ops::Range<usize>)>,
+}
+
+impl Chunk {
+    fn line(&self, at: &std::ops::Range<usize>) -> &str {
+        self.text.get(at.clone()).unwrap_or_default()
+    }
+}
+
+/// Reads the next non-empty lines into `chunk` (left empty at the end of the input).
+fn read_chunk(reader: &mut dyn BufRead, n: &mut usize, chunk: &mut Chunk) -> anyhow::Result<()> {
+    chunk.text.clear();
+    chunk.lines.clear();
+    while chunk.lines.len() < CHUNK {
+        let start = chunk.text.len();
         *n += 1;
-        let line = line.with_context(|| format!("reading line {n}"))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        chunk.push((*n, line));
-        if chunk.len() == CHUNK {
+        let read = reader
+            .read_line(&mut chunk.text)
+            .with_context(|| format!("reading line {n}"))?;
+        if read == 0 {
+            *n -= 1;
             break;
         }
+        // As `BufRead::lines` ends a line: "\n" or "\r\n".
+        let mut end = chunk.text.len();
+        if chunk.text[start..end].ends_with('\n') {
+            end -= 1;
+            if chunk.text[start..end].ends_with('\r') {
+                end -= 1;
+            }
+        }
+        if chunk.text[start..end].trim().is_empty() {
+            chunk.text.truncate(start);
+            continue;
+        }
+        chunk.lines.push((*n, start..end));
     }
-    Ok(chunk)
+    Ok(())
 }
 
 /// Output lines in input order; counts the lines written and the refused ones.
@@ -384,7 +410,7 @@ fn batch(
     params: &ParamSet,
     lang: Lang,
 ) -> anyhow::Result<ExitCode> {
-    let reader: Box<dyn BufRead + Send> = if file == "-" {
+    let mut reader: Box<dyn BufRead + Send> = if file == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
         Box::new(std::io::BufReader::new(
@@ -392,37 +418,37 @@ fn batch(
         ))
     };
     let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout());
-    let mut lines = reader.lines();
     let mut n = 0usize;
     let mut bad = 0usize;
     let mut total = 0usize;
     // While both cores compute one chunk, the previous chunk's results are written and the
-    // next chunk is read; the output keeps the input order.
+    // next chunk is read into the other buffer; the output keeps the input order.
     let mut written: Vec<(String, bool)> = Vec::new();
-    let mut chunk = read_chunk(&mut lines, &mut n)?;
-    while !chunk.is_empty() {
-        let (results, next) = rayon::join(
+    let mut chunk = Chunk::default();
+    let mut next = Chunk::default();
+    read_chunk(&mut reader, &mut n, &mut chunk)?;
+    while !chunk.lines.is_empty() {
+        let (results, read) = rayon::join(
             || {
                 chunk
+                    .lines
                     .par_iter()
-                    .map(|(i, l)| process_line(*i, l, args, options, params, lang))
+                    .map(|(i, at)| process_line(*i, chunk.line(at), args, options, params, lang))
                     .collect::<Vec<_>>()
             },
-            || -> anyhow::Result<Vec<(usize, String)>> {
+            || -> anyhow::Result<()> {
                 write_results(&mut out, &written, &mut total, &mut bad)?;
-                read_chunk(&mut lines, &mut n)
+                read_chunk(&mut reader, &mut n, &mut next)
             },
         );
         written = results;
-        match next {
-            Ok(c) => chunk = c,
-            Err(e) => {
-                // What was computed is still written before the read error is reported.
-                write_results(&mut out, &written, &mut total, &mut bad)?;
-                out.flush()?;
-                return Err(e);
-            }
+        if let Err(e) = read {
+            // What was computed is still written before the read error is reported.
+            write_results(&mut out, &written, &mut total, &mut bad)?;
+            out.flush()?;
+            return Err(e);
         }
+        std::mem::swap(&mut chunk, &mut next);
     }
     write_results(&mut out, &written, &mut total, &mut bad)?;
     out.flush()?;

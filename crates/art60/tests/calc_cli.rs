@@ -160,6 +160,43 @@ fn batch_reports_bad_lines_and_keeps_the_rest() {
 }
 
 #[test]
+fn batch_numbers_lines_across_reads_and_line_ends() {
+    let good = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/full-time.json"
+    ))
+    .unwrap();
+    let good = serde_json::from_str::<serde_json::Value>(&good)
+        .unwrap()
+        .to_string();
+    // More lines than one parallel step reads (8,192), "\r\n" ends, a blank line with spaces
+    // and a last line without its end.
+    let mut input = String::from("{\"mode\":\"plan\"}\r\n").repeat(8_200);
+    input.push_str("  \r\n");
+    input.push_str(&good);
+    input.push_str("\r\n");
+    input.push_str(&good);
+    let (code, out, err) = art60(&["calc", "--batch", "-"], Some(&input));
+    assert_eq!(code, 2, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 8_202);
+    assert_eq!(lines[8_191]["line"], 8_192);
+    assert_eq!(lines[8_192]["line"], 8_193);
+    assert_eq!(lines[8_199]["error"]["kind"], "invalid_input");
+    assert_eq!(lines[8_200]["line"], 8_202);
+    assert_eq!(lines[8_200]["outcome"]["end_date"], "2027-11-29");
+    assert_eq!(lines[8_201]["line"], 8_203);
+    assert_eq!(lines[8_201]["outcome"]["end_date"], "2027-11-29");
+    assert!(
+        err.contains("8202 requests, 2 computed, 8200 refused"),
+        "{err}"
+    );
+}
+
+#[test]
 fn schema_describes_the_request() {
     let (code, out, _) = art60(&["calc", "--schema"], None);
     assert_eq!(code, 0);

@@ -360,23 +360,20 @@ fn read_chunk(reader: &mut dyn BufRead, n: &mut usize, chunk: &mut Chunk) -> any
     chunk.lines.clear();
     while chunk.lines.len() < CHUNK {
         let start = chunk.text.len();
-        *n += 1;
         let read = reader
             .read_line(&mut chunk.text)
-            .with_context(|| format!("reading line {n}"))?;
+            .with_context(|| format!("reading line {}", *n + 1))?;
         if read == 0 {
-            *n -= 1;
             break;
         }
+        *n += 1;
         // As `BufRead::lines` ends a line: "\n" or "\r\n".
-        let mut end = chunk.text.len();
-        if chunk.text[start..end].ends_with('\n') {
-            end -= 1;
-            if chunk.text[start..end].ends_with('\r') {
-                end -= 1;
-            }
-        }
-        if chunk.text[start..end].trim().is_empty() {
+        let line = &chunk.text[start..];
+        let line = line
+            .strip_suffix('\n')
+            .map_or(line, |l| l.strip_suffix('\r').unwrap_or(l));
+        let (end, blank) = (start + line.len(), line.trim().is_empty());
+        if blank {
             chunk.text.truncate(start);
             continue;
         }

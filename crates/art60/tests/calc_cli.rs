@@ -134,15 +134,21 @@ fn a_date_without_rules_exits_3() {
     assert!(err.contains("no rule in force"), "{err}");
 }
 
-#[test]
-fn batch_reports_bad_lines_and_keeps_the_rest() {
-    let good = std::fs::read_to_string(concat!(
+/// examples/full-time.json on one line, as a batch line.
+fn full_time_line() -> String {
+    let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../examples/full-time.json"
     ))
     .unwrap();
-    let good: serde_json::Value = serde_json::from_str(&good).unwrap();
-    let good = good.to_string();
+    serde_json::from_str::<serde_json::Value>(&text)
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn batch_reports_bad_lines_and_keeps_the_rest() {
+    let good = full_time_line();
     let input = format!("{good}\n{{\"mode\":\"plan\"}}\n\n{good}\n");
     let (code, out, err) = art60(&["calc", "--batch", "-"], Some(&input));
     assert_eq!(code, 2);
@@ -161,14 +167,7 @@ fn batch_reports_bad_lines_and_keeps_the_rest() {
 
 #[test]
 fn batch_numbers_lines_across_reads_and_line_ends() {
-    let good = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/full-time.json"
-    ))
-    .unwrap();
-    let good = serde_json::from_str::<serde_json::Value>(&good)
-        .unwrap()
-        .to_string();
+    let good = full_time_line();
     // More lines than one parallel step reads (8,192), "\r\n" ends, a blank line with spaces
     // and a last line without its end.
     let mut input = String::from("{\"mode\":\"plan\"}\r\n").repeat(8_200);

@@ -109,7 +109,7 @@ pub async fn export(
             "at most 500 characters, no control characters",
         ));
     }
-    let conn = &db.conn;
+    let conn = &db.reads;
     let p = person::Entity::find()
         .filter(person::Column::Niss.eq(niss.expose()))
         .one(conn)

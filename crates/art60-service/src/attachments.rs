@@ -190,7 +190,7 @@ pub async fn list_of(db: &Db, r: &requests::Visible) -> Result<Vec<AttachmentVie
     Ok(attachment::Entity::find()
         .filter(attachment::Column::RequestId.eq(r.id()))
         .order_by_asc(attachment::Column::Id)
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .map(AttachmentView::from)
@@ -206,7 +206,7 @@ pub async fn download(
     id: i64,
 ) -> Result<(AttachmentView, Vec<u8>)> {
     let m = attachment::Entity::find_by_id(id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .ok_or(ServiceError::NotFound("attachment"))?;
     let r = requests::visible_request(db, actor, m.request_id)

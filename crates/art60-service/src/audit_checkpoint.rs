@@ -153,7 +153,7 @@ pub async fn write(
     file: Option<&Path>,
 ) -> Result<Option<Checkpoint>> {
     let head = audit_head::Entity::find_by_id(1)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .ok_or(ServiceError::Storage(
             "audit_head row missing: the database was not migrated".into(),
@@ -213,7 +213,7 @@ pub async fn latest(db: &Db) -> Result<Option<Checkpoint>> {
     Ok(audit_checkpoint::Entity::find()
         .order_by_desc(audit_checkpoint::Column::Seq)
         .order_by_desc(audit_checkpoint::Column::Id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .map(Checkpoint::from))
 }
@@ -302,14 +302,14 @@ pub async fn check_stored(
         .filter(audit_checkpoint::Column::PublicKey.eq(public_key))
         .order_by_desc(audit_checkpoint::Column::Seq)
         .limit(16)
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .chain(
             audit_checkpoint::Entity::find()
                 .order_by_desc(audit_checkpoint::Column::Seq)
                 .limit(16)
-                .all(&db.conn)
+                .all(&db.reads)
                 .await?,
         )
         .map(Checkpoint::from)
@@ -326,7 +326,7 @@ pub async fn check_stored(
     let mut hashes = std::collections::HashMap::new();
     for seq in wanted {
         if let Some(e) = crate::db::audit_entry::Entity::find_by_id(seq)
-            .one(&db.conn)
+            .one(&db.reads)
             .await?
         {
             hashes.insert(seq, e.hash);
@@ -354,7 +354,7 @@ pub async fn base_vouched(
     Ok(audit_checkpoint::Entity::find()
         .filter(audit_checkpoint::Column::Seq.eq(base.seq))
         .filter(audit_checkpoint::Column::PublicKey.eq(public_key))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .map(Checkpoint::from)

@@ -236,7 +236,7 @@ pub async fn login_from(
     tx.commit().await?;
     let found = user::Entity::find()
         .filter(user::Column::Username.eq(username))
-        .one(&db.conn)
+        .one(&db.reads)
         .await?;
     let ok_user = match &found {
         Some(u) => (verify_password(password, &u.password_hash) && u.active).then(|| u.clone()),
@@ -354,7 +354,7 @@ pub async fn logout_federated(db: &Db, cookie: &str) -> Result<Option<String>> {
     let hash = sha256_hex(cookie.as_bytes());
     let token = session::Entity::find()
         .filter(session::Column::TokenHash.eq(hash.as_str()))
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .and_then(|s| s.oidc_id_token);
     session::Entity::delete_many()
@@ -390,13 +390,13 @@ async fn credential_rows(db: &Db, secret: &str, kind: Secret) -> Result<Arc<Cred
         Secret::Session => session::Entity::find()
             .filter(session::Column::TokenHash.eq(hash.as_str()))
             .find_also_related(user::Entity)
-            .one(&db.conn)
+            .one(&db.reads)
             .await?
             .map(|(s, u)| CredentialRows::Session(s, u)),
         Secret::Token => api_token::Entity::find()
             .filter(api_token::Column::TokenHash.eq(hash.as_str()))
             .find_also_related(user::Entity)
-            .one(&db.conn)
+            .one(&db.reads)
             .await?
             .map(|(t, u)| CredentialRows::Token(t, u)),
     };
@@ -534,7 +534,7 @@ pub async fn issue_token(
 /// Revokes a token: its owner, or an administrator.
 pub async fn revoke_token(db: &Db, now: DateTime<Utc>, actor: &Actor, id: i64) -> Result<()> {
     let t = api_token::Entity::find_by_id(id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .filter(|t| t.user_id == actor.user_id || actor.role == Role::Administrator)
         .ok_or(ServiceError::NotFound("api token"))?;

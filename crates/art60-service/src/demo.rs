@@ -24,7 +24,7 @@ pub struct Credential {
 /// Seeds an empty database; on an already seeded one, gives the demo accounts new passwords.
 pub async fn seed(db: &Db, now: DateTime<Utc>, cost: PasswordCost) -> Result<Vec<Credential>> {
     // Offices alone may have been filled by a first start without --demo.
-    if user::Entity::find().count(&db.conn).await? > 0 {
+    if user::Entity::find().count(&db.reads).await? > 0 {
         return reset_passwords(db, cost).await;
     }
     let mut creds = Vec::new();
@@ -351,7 +351,7 @@ async fn reset_passwords(db: &Db, cost: PasswordCost) -> Result<Vec<Credential>>
     let mut out = Vec::new();
     for u in user::Entity::find()
         .filter(user::Column::Username.is_in(names))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
     {
         let password = random_secret("").chars().take(16).collect::<String>();
@@ -359,7 +359,7 @@ async fn reset_passwords(db: &Db, cost: PasswordCost) -> Result<Vec<Credential>>
         am.password_hash = Set(hash_password(cost, &password)?);
         am.update(&db.conn).await?;
         // The previous start's password is gone: so are its sessions and tokens.
-        crate::auth::revoke_credentials(&db.conn, u.id, None).await?;
+        crate::auth::revoke_credentials(&db.reads, u.id, None).await?;
         db.credentials.invalidate();
         out.push(Credential {
             username: u.username,

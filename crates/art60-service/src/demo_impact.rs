@@ -98,7 +98,7 @@ pub async fn seed(db: &Db, workers: &[Actor], officers: &[Actor]) -> Result<()> 
         .await?;
         // The answer as the engine gave it then, under the rules then known.
         let input = request_engine_input::Entity::find_by_id(s.id)
-            .one(&db.conn)
+            .one(&db.reads)
             .await?
             .ok_or(ServiceError::NotFound("engine input"))?;
         let req: art60_rules::CalcRequest = serde_json::from_value(input.input)
@@ -106,7 +106,7 @@ pub async fn seed(db: &Db, workers: &[Actor], officers: &[Actor]) -> Result<()> 
         let then = crate::engine::run_under(&req, &before)
             .map_err(|e| ServiceError::Storage(format!("demo sizing: {e}")))?;
         let row = request::Entity::find_by_id(s.id)
-            .one(&db.conn)
+            .one(&db.reads)
             .await?
             .ok_or(ServiceError::NotFound("request"))?;
         let mut am: request::ActiveModel = row.into();

@@ -126,11 +126,11 @@ fn clean_address(a: &str) -> Option<String> {
 pub async fn list_offices(db: &Db) -> Result<Vec<OfficeView>> {
     let all_cpas = cpas::Entity::find()
         .order_by_asc(cpas::Column::Name)
-        .all(&db.conn)
+        .all(&db.reads)
         .await?;
     Ok(office::Entity::find()
         .order_by_asc(office::Column::Name)
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .map(|o| {
@@ -165,7 +165,7 @@ pub async fn create_office(
     }
     if office::Entity::find()
         .filter(office::Column::Code.eq(input.code.trim()))
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .is_some()
     {
@@ -236,7 +236,7 @@ pub async fn update_office(
 ) -> Result<OfficeView> {
     require_admin(actor)?;
     let current = office::Entity::find_by_id(id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .ok_or(ServiceError::NotFound("office"))?;
     let mut errors = Vec::new();
@@ -469,7 +469,7 @@ pub struct NewCpas {
 pub async fn list_cpas(db: &Db, actor: &Actor) -> Result<Vec<CpasView>> {
     Ok(visible_cpas(actor)
         .order_by_asc(cpas::Column::Name)
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .map(CpasView::from)
@@ -482,7 +482,7 @@ pub async fn office_name(db: &Db, id: i64) -> Result<Option<String>> {
         .select_only()
         .column(office::Column::Name)
         .into_tuple()
-        .one(&db.conn)
+        .one(&db.reads)
         .await?)
 }
 
@@ -490,7 +490,7 @@ pub async fn office_name(db: &Db, id: i64) -> Result<Option<String>> {
 pub async fn cpas_name(db: &Db, actor: &Actor, id: i64) -> Result<Option<String>> {
     Ok(visible_cpas(actor)
         .filter(cpas::Column::Id.eq(id))
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .map(|c| c.name))
 }
@@ -512,7 +512,7 @@ pub async fn own_organisation(db: &Db, actor: &Actor) -> Result<Option<OwnOrgani
     Ok(match (actor.role, actor.cpas_id, actor.office_id) {
         (Role::CpasWorker, Some(id), _) => {
             cpas::Entity::find_by_id(id)
-                .one(&db.conn)
+                .one(&db.reads)
                 .await?
                 .map(|c| OwnOrganisation {
                     name: c.name,
@@ -520,7 +520,7 @@ pub async fn own_organisation(db: &Db, actor: &Actor) -> Result<Option<OwnOrgani
                 })
         }
         (Role::OnemOfficer, _, Some(id)) => office::Entity::find_by_id(id)
-            .one(&db.conn)
+            .one(&db.reads)
             .await?
             .map(|o| OwnOrganisation {
                 name: format!("ONEM {}", o.name),
@@ -555,7 +555,7 @@ pub async fn create_cpas(
     };
     non_empty(&mut errors, "name", &input.name, 200);
     if office::Entity::find_by_id(input.office_id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .is_none()
     {
@@ -564,7 +564,7 @@ pub async fn create_cpas(
     if let Some(k) = &kbo
         && cpas::Entity::find()
             .filter(cpas::Column::Kbo.eq(k.digits()))
-            .one(&db.conn)
+            .one(&db.reads)
             .await?
             .is_some()
     {
@@ -572,7 +572,7 @@ pub async fn create_cpas(
     }
     // One number, one place: a federated sign-in must not land in either of two.
     if let Some(k) = &kbo
-        && crate::organisations::find(&db.conn, k).await?.is_some()
+        && crate::organisations::find(&db.reads, k).await?.is_some()
     {
         errors.push(FieldError::new(
             "kbo",
@@ -663,7 +663,7 @@ pub async fn list_users(db: &Db, actor: &Actor) -> Result<Vec<UserView>> {
     require_admin(actor)?;
     Ok(user::Entity::find()
         .order_by_asc(user::Column::Username)
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .map(UserView::from)
@@ -718,18 +718,21 @@ pub async fn create_user(
         &mut errors,
     );
     if let Some(c) = input.cpas_id
-        && cpas::Entity::find_by_id(c).one(&db.conn).await?.is_none()
+        && cpas::Entity::find_by_id(c).one(&db.reads).await?.is_none()
     {
         errors.push(FieldError::new("cpas_id", "no such CPAS"));
     }
     if let Some(o) = input.office_id
-        && office::Entity::find_by_id(o).one(&db.conn).await?.is_none()
+        && office::Entity::find_by_id(o)
+            .one(&db.reads)
+            .await?
+            .is_none()
     {
         errors.push(FieldError::new("office_id", "no such office"));
     }
     if user::Entity::find()
         .filter(user::Column::Username.eq(input.username.trim()))
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .is_some()
     {
@@ -795,7 +798,7 @@ pub async fn update_cpas(
 ) -> Result<CpasView> {
     require_admin(actor)?;
     let current = cpas::Entity::find_by_id(id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .ok_or(ServiceError::NotFound("cpas"))?;
     let mut errors = Vec::new();
@@ -803,7 +806,10 @@ pub async fn update_cpas(
         non_empty(&mut errors, "name", n, 200);
     }
     if let Some(o) = changes.office_id
-        && office::Entity::find_by_id(o).one(&db.conn).await?.is_none()
+        && office::Entity::find_by_id(o)
+            .one(&db.reads)
+            .await?
+            .is_none()
     {
         errors.push(FieldError::new("office_id", "no such office"));
     }
@@ -875,7 +881,7 @@ pub async fn update_user(
 ) -> Result<UserView> {
     require_admin(actor)?;
     let current = user::Entity::find_by_id(id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .ok_or(ServiceError::NotFound("user"))?;
     if let Some(p) = &changes.password

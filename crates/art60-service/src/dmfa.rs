@@ -310,7 +310,7 @@ pub async fn import_reader<R: std::io::Read + Send + 'static>(
     let mut sel = Selection::default();
     while let Some(msg) = recv.recv().await {
         let batch = msg.map_err(|e| ServiceError::invalid("file", e.to_string()))?;
-        sel.add(&db.conn, importer, batch).await?;
+        sel.add(&db.reads, importer, batch).await?;
     }
     reading
         .await
@@ -336,7 +336,7 @@ pub async fn store_read(
         .chain(persons.into_iter().map(Item::Person))
         .collect();
     for chunk in items.chunks(BATCH) {
-        sel.add(&db.conn, importer, chunk.to_vec()).await?;
+        sel.add(&db.reads, importer, chunk.to_vec()).await?;
     }
     store_selection(db, now, importer, sel, file_sha256).await
 }
@@ -749,11 +749,11 @@ pub async fn for_request_logged(
     let m = r.model();
     let request_id = m.id;
     let p = person::Entity::find_by_id(m.person_id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .ok_or(ServiceError::NotFound("person"))?;
     let s = dmfa_review::sides(
-        &db.conn,
+        &db.reads,
         p.id,
         m.cpas_id,
         Niss::parse(&p.niss).ok(),
@@ -761,9 +761,9 @@ pub async fn for_request_logged(
         dmfa_review::form_contract_start(m),
     )
     .await?;
-    let resolutions = dmfa_review::resolutions_of(&db.conn, request_id).await?;
+    let resolutions = dmfa_review::resolutions_of(&db.reads, request_id).await?;
     let conflicts = dmfa_review::conflict_views(&s, &resolutions);
-    let (left_out, dmfa_changed) = dmfa_review::review_of(&db.conn, request_id).await?;
+    let (left_out, dmfa_changed) = dmfa_review::review_of(&db.reads, request_id).await?;
     reads.read(Event {
         action: "read",
         entity: "dmfa",

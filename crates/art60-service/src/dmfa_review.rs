@@ -616,11 +616,11 @@ pub async fn resolve(
         ));
     }
     let p = person::Entity::find_by_id(m.person_id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .ok_or(ServiceError::NotFound("person"))?;
     let s = sides(
-        &db.conn,
+        &db.reads,
         p.id,
         m.cpas_id,
         Niss::parse(&p.niss).ok(),

@@ -173,7 +173,7 @@ async fn own_request(db: &Db, actor: &Actor, request_id: i64) -> Result<request:
 
 async fn cpas_of(db: &Db, id: i64) -> Result<cpas::Model> {
     cpas::Entity::find_by_id(id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .ok_or(ServiceError::NotFound("cpas"))
 }
@@ -185,10 +185,10 @@ pub async fn preview(db: &Db, today: NaiveDate, actor: &Actor, request_id: i64) 
     Ok(Preview {
         sent: r.sent_at.is_some(),
         federation: c.federation,
-        contacts: messages::contact_record(&db.conn, r.id).await?,
+        contacts: messages::contact_record(&db.reads, r.id).await?,
         min_contact_days: MIN_CONTACT_DAYS,
         delayed_since_before: delay_limit(today),
-        pending: pending_ticket(&db.conn, r.id).await?,
+        pending: pending_ticket(&db.reads, r.id).await?,
     })
 }
 
@@ -238,10 +238,10 @@ pub async fn create(
 ) -> Result<EscalationView> {
     let r = own_request(db, actor, input.request_id).await?;
     let c = cpas_of(db, r.cpas_id).await?;
-    let p = crate::persons::as_seen_by(&db.conn, r.person_id, r.cpas_id)
+    let p = crate::persons::as_seen_by(&db.reads, r.person_id, r.cpas_id)
         .await
         .ok();
-    let record = messages::contact_record(&db.conn, r.id).await?;
+    let record = messages::contact_record(&db.reads, r.id).await?;
     let mut errors = Vec::new();
     if c.federation == Federation::None {
         errors.push(FieldError::new(
@@ -431,7 +431,7 @@ async fn views(
         };
         // The case link only for the CPAS that owns it: the SPOC views stay pseudonymised.
         let case = if actor.role == Role::CpasWorker {
-            let r = link_of(&db.conn, m.id).await?;
+            let r = link_of(&db.reads, m.id).await?;
             Some(CaseLink {
                 request_id: r.id,
                 reference: r.reference,
@@ -476,13 +476,13 @@ pub async fn list(db: &Db, now: DateTime<Utc>, actor: &Actor) -> Result<Vec<Esca
             ));
         }
     };
-    let rows = q.all(&db.conn).await?;
+    let rows = q.all(&db.reads).await?;
     audit_read(db, now, actor, None).await?;
     views(db, actor, rows).await
 }
 
 async fn load(db: &Db, actor: &Actor, id: i64) -> Result<escalation::Model> {
-    match escalation::Entity::find_by_id(id).one(&db.conn).await? {
+    match escalation::Entity::find_by_id(id).one(&db.reads).await? {
         Some(m) if sees(actor, &m) => Ok(m),
         _ => Err(ServiceError::NotFound("escalation")),
     }
@@ -511,7 +511,7 @@ pub async fn on_request(db: &Db, actor: &Actor, request_id: i64) -> Result<Vec<E
 pub async fn on_visible(db: &Db, r: &requests::Visible) -> Result<Vec<EscalationBrief>> {
     let ids: Vec<i64> = escalation_link::Entity::find()
         .filter(escalation_link::Column::RequestId.eq(r.id()))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .map(|l| l.escalation_id)
@@ -519,7 +519,7 @@ pub async fn on_visible(db: &Db, r: &requests::Visible) -> Result<Vec<Escalation
     Ok(escalation::Entity::find()
         .filter(escalation::Column::Id.is_in(ids))
         .order_by_asc(escalation::Column::Id)
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .map(|m| EscalationBrief {
@@ -672,7 +672,7 @@ pub async fn open_case(
             format!("required (1 to {MAX_TEXT_CHARS} characters)"),
         ));
     };
-    let r = link_of(&db.conn, m.id).await?;
+    let r = link_of(&db.reads, m.id).await?;
     let tx = db.begin_write().await?;
     audit::append(
         &tx.txn,

@@ -261,7 +261,7 @@ pub async fn run(
         let page = q
             .order_by_asc(request::Column::Id)
             .limit(PAGE)
-            .all(&db.conn)
+            .all(&db.reads)
             .await?;
         let Some(last) = page.last() else { break };
         after_id = last.id;
@@ -269,7 +269,7 @@ pub async fn run(
         let inputs: std::collections::HashMap<i64, serde_json::Value> =
             request_engine_input::Entity::find()
                 .filter(request_engine_input::Column::RequestId.is_in(ids))
-                .all(&db.conn)
+                .all(&db.reads)
                 .await?
                 .into_iter()
                 .map(|i| (i.request_id, i.input))
@@ -585,7 +585,7 @@ pub async fn regimes_of_request(
         return Ok(None);
     }
     let Some(input) = request_engine_input::Entity::find_by_id(request_id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
     else {
         return Ok(None);

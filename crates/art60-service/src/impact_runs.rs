@@ -249,7 +249,7 @@ fn to_json<T: Serialize>(v: &T) -> Value {
 
 async fn own(db: &Db, actor: &Actor, id: i64) -> Result<impact_run::Model> {
     impact_run::Entity::find_by_id(id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .filter(|m| m.created_by == actor.user_id)
         // Another user's run is as unknown as a missing one: its existence says nothing.
@@ -262,7 +262,7 @@ pub async fn list(db: &Db, actor: &Actor, limit: u64) -> Result<Vec<ImpactRunVie
         .filter(impact_run::Column::CreatedBy.eq(actor.user_id))
         .order_by_desc(impact_run::Column::Id)
         .limit(limit.clamp(1, 100))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .iter()
         .map(view)

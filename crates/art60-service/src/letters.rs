@@ -144,15 +144,15 @@ pub async fn issue(db: &Db, now: DateTime<Utc>, actor: &Actor, request_id: i64) 
             ),
         ));
     }
-    let p = crate::persons::as_seen_by(&db.conn, m.person_id, m.cpas_id).await?;
+    let p = crate::persons::as_seen_by(&db.reads, m.person_id, m.cpas_id).await?;
     let c = cpas::Entity::find_by_id(m.cpas_id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .ok_or(ServiceError::NotFound("cpas"))?;
     // The office that answered; a calculated request always went to one.
     let office_id = m.office_id.unwrap_or(c.office_id);
     let o = office::Entity::find_by_id(office_id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .ok_or(ServiceError::NotFound("office"))?;
     let content = Content::of(&m);
@@ -268,7 +268,7 @@ pub async fn verify(
         Some(c) => {
             letter::Entity::find()
                 .filter(letter::Column::Code.eq(c.as_str()))
-                .one(&db.conn)
+                .one(&db.reads)
                 .await?
         }
         None => None,
@@ -297,7 +297,7 @@ pub async fn verify(
             .filter(request::Column::Status.eq(Status::Calculated))
             .filter(request::Column::DecidedAt.gt(decided))
             .order_by_desc(request::Column::DecidedAt)
-            .one(&db.conn)
+            .one(&db.reads)
             .await?
             .map(|later| later.reference),
         None => None,

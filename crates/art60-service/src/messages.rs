@@ -109,7 +109,7 @@ async fn names(db: &Db, rows: &[message::Model]) -> Result<Names> {
     let ids: Vec<i64> = rows.iter().map(|m| m.author_user_id).collect();
     let users = user::Entity::find()
         .filter(user::Column::Id.is_in(ids))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .map(|u| (u.id, u.username))
@@ -122,14 +122,14 @@ async fn names(db: &Db, rows: &[message::Model]) -> Result<Names> {
         let name = match m.author_org.split_once(':') {
             Some(("cpas", id)) => match id.parse::<i64>() {
                 Ok(id) => cpas::Entity::find_by_id(id)
-                    .one(&db.conn)
+                    .one(&db.reads)
                     .await?
                     .map(|c| c.name),
                 Err(_) => None,
             },
             Some(("office", id)) => match id.parse::<i64>() {
                 Ok(id) => office::Entity::find_by_id(id)
-                    .one(&db.conn)
+                    .one(&db.reads)
                     .await?
                     .map(|o| format!("ONEM {}", o.name)),
                 Err(_) => None,
@@ -178,7 +178,7 @@ async fn recipients(db: &Db, actor: &Actor, r: &request::Model) -> Result<Vec<i6
         q.filter(user::Column::Role.eq(Role::CpasWorker))
             .filter(user::Column::CpasId.eq(r.cpas_id))
     };
-    Ok(q.all(&db.conn)
+    Ok(q.all(&db.reads)
         .await?
         .into_iter()
         .map(|u| u.id)
@@ -199,7 +199,7 @@ pub async fn post(
 ) -> Result<Posted> {
     let r = thread_request(db, actor, request_id).await?;
     let body = check_body(body)?;
-    crate::requests::check_text_about(&db.conn, r.person_id, r.cpas_id, "body", &body).await?;
+    crate::requests::check_text_about(&db.reads, r.person_id, r.cpas_id, "body", &body).await?;
     let who = actor.who();
     let org = who.org.clone().unwrap_or_default();
     let prepared = match attachment {
@@ -344,12 +344,12 @@ pub async fn list_logged(
     let rows = message::Entity::find()
         .filter(message::Column::RequestId.eq(request_id))
         .order_by_asc(message::Column::Id)
-        .all(&db.conn)
+        .all(&db.reads)
         .await?;
     let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
     let links = message_attachment::Entity::find()
         .filter(message_attachment::Column::MessageId.is_in(ids))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?;
     let link_of: HashMap<i64, i64> = links
         .iter()
@@ -360,7 +360,7 @@ pub async fn list_logged(
         for a in attachment::Entity::find()
             .filter(attachment::Column::Id.is_in(link_of.keys().copied()))
             .order_by_asc(attachment::Column::Id)
-            .all(&db.conn)
+            .all(&db.reads)
             .await?
         {
             if let Some(mid) = link_of.get(&a.id) {
@@ -368,7 +368,7 @@ pub async fn list_logged(
             }
         }
     }
-    let seen = last_read(&db.conn, request_id, actor.user_id).await?;
+    let seen = last_read(&db.reads, request_id, actor.user_id).await?;
     let names = names(db, &rows).await?;
     let mut unread = 0;
     let messages: Vec<MessageView> = rows
@@ -405,7 +405,7 @@ pub async fn mark_read(
     let last = message::Entity::find()
         .filter(message::Column::RequestId.eq(request_id))
         .order_by_desc(message::Column::Id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .map(|m| m.id)
         .unwrap_or(0);
@@ -451,7 +451,7 @@ pub async fn unread_counts(
     }
     let visible: Vec<i64> = request::Entity::find()
         .filter(request::Column::Id.is_in(request_ids.iter().copied()))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .filter(|r| actor.sees_case(r.cpas_id, r.office_id, r.sent_at.is_some()))
@@ -460,7 +460,7 @@ pub async fn unread_counts(
     let reads: HashMap<i64, i64> = message_read::Entity::find()
         .filter(message_read::Column::UserId.eq(actor.user_id))
         .filter(message_read::Column::RequestId.is_in(visible.iter().copied()))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .map(|r| (r.request_id, r.last_read_id))
@@ -468,7 +468,7 @@ pub async fn unread_counts(
     for m in message::Entity::find()
         .filter(message::Column::RequestId.is_in(visible))
         .filter(message::Column::AuthorUserId.ne(actor.user_id))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
     {
         if m.id > reads.get(&m.request_id).copied().unwrap_or(0) {

@@ -373,11 +373,11 @@ async fn sign_in_once(
     let org = match &kbo {
         Some(k) => match cpas::Entity::find()
             .filter(cpas::Column::Kbo.eq(k.digits()))
-            .one(&db.conn)
+            .one(&db.reads)
             .await?
         {
             Some(c) => Some(Org::Cpas(c)),
-            None => crate::organisations::find(&db.conn, k)
+            None => crate::organisations::find(&db.reads, k)
                 .await?
                 .map(Org::Other),
         },
@@ -390,7 +390,7 @@ async fn sign_in_once(
     };
     // Only ONEM's people have an office; anyone else's office claim is ignored.
     let office = match kind {
-        Some(OrgKind::Onem) => office_named(&db.conn, id.office.as_deref()).await?,
+        Some(OrgKind::Onem) => office_named(&db.reads, id.office.as_deref()).await?,
         _ => None,
     };
     let tx = db.begin_write().await?;

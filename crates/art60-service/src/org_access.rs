@@ -40,7 +40,7 @@ pub async fn list_users(db: &Db, actor: &Actor) -> Result<Vec<UserView>> {
     Ok(user::Entity::find()
         .filter(user::Column::CpasId.eq(cpas_id))
         .order_by_asc(user::Column::Username)
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .map(UserView::from)

@@ -78,7 +78,7 @@ pub async fn register(
     if let Some(k) = &kbo {
         if cpas::Entity::find()
             .filter(cpas::Column::Kbo.eq(k.digits()))
-            .one(&db.conn)
+            .one(&db.reads)
             .await?
             .is_some()
         {
@@ -87,7 +87,7 @@ pub async fn register(
                 "a CPAS of the directory has this number",
             ));
         }
-        if find(&db.conn, k).await?.is_some() {
+        if find(&db.reads, k).await?.is_some() {
             errors.push(FieldError::new(
                 "kbo",
                 "an organisation with this number exists",
@@ -162,7 +162,7 @@ pub async fn list(db: &Db) -> Result<Vec<organisation::Model>> {
     Ok(organisation::Entity::find()
         .order_by_asc(organisation::Column::Kind)
         .order_by_asc(organisation::Column::Kbo)
-        .all(&db.conn)
+        .all(&db.reads)
         .await?)
 }
 

@@ -353,7 +353,7 @@ pub async fn visible_person<C: ConnectionTrait>(
 pub async fn get(db: &Db, now: DateTime<Utc>, actor: &Actor, id: i64) -> Result<PersonView> {
     // `viewing_cpas` holds the officer's rule of `visible_person`, and reading a worker's
     // record needs its CPAS's link (`as_seen_by`: not found without it).
-    let cpas_id = viewing_cpas(&db.conn, actor, id)
+    let cpas_id = viewing_cpas(&db.reads, actor, id)
         .await?
         .ok_or(ServiceError::NotFound("person"))?;
     read_audited(db, now, actor, id, cpas_id).await
@@ -391,7 +391,7 @@ pub async fn get_in_case_logged(
             .filter(request::Column::CpasId.eq(cpas_id))
             .filter(request::Column::OfficeId.eq(office_id))
             .filter(request::Column::SentAt.is_not_null())
-            .one(&db.conn)
+            .one(&db.reads)
             .await?
             .is_some(),
         _ => false,
@@ -399,7 +399,7 @@ pub async fn get_in_case_logged(
     if !sees {
         return Err(ServiceError::NotFound("person"));
     }
-    let p = as_seen_by(&db.conn, id, cpas_id).await?;
+    let p = as_seen_by(&db.reads, id, cpas_id).await?;
     reads.read(person_read(id));
     Ok(PersonView::from(p))
 }
@@ -411,7 +411,7 @@ async fn read_audited(
     id: i64,
     cpas_id: i64,
 ) -> Result<PersonView> {
-    let p = as_seen_by(&db.conn, id, cpas_id).await?;
+    let p = as_seen_by(&db.reads, id, cpas_id).await?;
     let mut reads = audit::ReadLog::new(now, actor.who());
     reads.read(person_read(id));
     reads.record(db).await?;
@@ -444,7 +444,7 @@ pub async fn list(
     };
     let links: HashMap<i64, person_link::Model> = person_link::Entity::find()
         .filter(person_link::Column::CpasId.eq(cpas_id))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .map(|l| (l.person_id, l))
@@ -454,7 +454,7 @@ pub async fn list(
         .filter(person::Column::Id.gt(page.after_id))
         .order_by_asc(person::Column::Id)
         .limit(page.limit + 1)
-        .all(&db.conn)
+        .all(&db.reads)
         .await?;
     let rows = rows
         .into_iter()
@@ -509,7 +509,7 @@ pub async fn names_for_requests(
     // Each request shows the name its own CPAS registered (an officer's queue mixes CPAS).
     let names: HashMap<(i64, i64), String> = person_link::Entity::find()
         .filter(person_link::Column::PersonId.is_in(person_ids.iter().copied()))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .filter_map(|l| {
@@ -572,7 +572,7 @@ pub async fn create_employment(
     input: NewEmployment,
 ) -> Result<EmploymentView> {
     let cpas_id = worker_cpas(actor)?;
-    if !visible_person(&db.conn, actor, input.person_id).await? {
+    if !visible_person(&db.reads, actor, input.person_id).await? {
         return Err(ServiceError::invalid(
             "person_id",
             "no such person in your CPAS",

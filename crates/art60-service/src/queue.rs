@@ -124,7 +124,7 @@ async fn page_rows(
         values.push(id.into());
     }
     let row = db
-        .conn
+        .reads
         .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;
     let json: String = match row {

@@ -430,7 +430,7 @@ pub async fn last_contact(db: &Db, actor: &Actor) -> Result<Option<Contact>> {
         .filter(request::Column::CreatedBy.eq(actor.user_id))
         .order_by_desc(request::Column::CreatedAt)
         .order_by_desc(request::Column::Id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?;
     Ok(latest.map(|r| Contact {
         name: r.contact_name,
@@ -543,7 +543,7 @@ impl Visible {
 /// The request, if the actor sees it (not audited: for checks and sections that are audited
 /// on their own, or hold no personal data).
 pub async fn open(db: &Db, actor: &Actor, id: i64) -> Result<Visible> {
-    load_visible(&db.conn, actor, id).await.map(Visible)
+    load_visible(&db.reads, actor, id).await.map(Visible)
 }
 
 /// [`open`] as an audited read of the request, its entry left in `reads`.
@@ -553,7 +553,7 @@ pub async fn open_logged(
     id: i64,
     reads: &mut audit::ReadLog,
 ) -> Result<Visible> {
-    let m = load_visible(&db.conn, actor, id).await?;
+    let m = load_visible(&db.reads, actor, id).await?;
     reads.read(Event {
         action: "read",
         entity: "request",
@@ -924,7 +924,7 @@ pub async fn same_person_and_start(
         return Ok(Vec::new());
     }
     let Some(emp) = employment::Entity::find_by_id(m.employment_id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
     else {
         return Ok(Vec::new());
@@ -936,7 +936,7 @@ pub async fn same_person_and_start(
         .filter(employment::Column::CpasId.eq(m.cpas_id))
         .filter(employment::Column::ContractStart.eq(emp.contract_start))
         .into_tuple()
-        .all(&db.conn)
+        .all(&db.reads)
         .await?;
     Ok(request::Entity::find()
         .select_only()
@@ -947,7 +947,7 @@ pub async fn same_person_and_start(
         .filter(request::Column::Id.ne(m.id))
         .order_by_asc(request::Column::Id)
         .into_tuple()
-        .all(&db.conn)
+        .all(&db.reads)
         .await?)
 }
 
@@ -994,7 +994,7 @@ pub async fn list(
     }
     let rows: Vec<RequestSummary> = q
         .into_model::<RequestSummaryRow>()
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .map(RequestSummary::from)
@@ -1042,7 +1042,7 @@ pub async fn contract_starts(
 ) -> Result<std::collections::HashMap<i64, NaiveDate>> {
     Ok(employment::Entity::find()
         .filter(employment::Column::Id.is_in(ids.iter().copied()))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .map(|e| (e.id, e.contract_start))
@@ -1075,7 +1075,7 @@ pub(crate) async fn visible_among(
         .column(request::Column::SentAt)
         .filter(request::Column::Id.is_in(request_ids.iter().copied()))
         .into_tuple()
-        .all(&db.conn)
+        .all(&db.reads)
         .await?;
     Ok(rows
         .into_iter()
@@ -1509,14 +1509,14 @@ pub async fn grant_derogation(
     input: DerogationInput,
 ) -> Result<crate::persons::EmploymentView> {
     let emp = employment::Entity::find_by_id(employment_id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .ok_or(ServiceError::NotFound("employment"))?;
     let sent_any = request::Entity::find()
         .filter(request::Column::EmploymentId.eq(employment_id))
         .filter(request::Column::SentAt.is_not_null())
         .filter(request::Column::OfficeId.eq(actor.office_id.unwrap_or(-1)))
-        .count(&db.conn)
+        .count(&db.reads)
         .await?
         > 0;
     let cpas_worker_sees = actor.role == Role::CpasWorker && actor.cpas_id == Some(emp.cpas_id);
@@ -1531,7 +1531,7 @@ pub async fn grant_derogation(
             "required (1 to 4000 characters)",
         ));
     }
-    check_text_about(&db.conn, emp.person_id, emp.cpas_id, "reason", reason).await?;
+    check_text_about(&db.reads, emp.person_id, emp.cpas_id, "reason", reason).await?;
     let tx = db.begin_write().await?;
     derogation::ActiveModel {
         employment_id: Set(employment_id),
@@ -1580,7 +1580,7 @@ pub async fn get_employment(
     id: i64,
 ) -> Result<crate::persons::EmploymentView> {
     let emp = employment::Entity::find_by_id(id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .ok_or(ServiceError::NotFound("employment"))?;
     let ok = match actor.role {
@@ -1590,7 +1590,7 @@ pub async fn get_employment(
                 .filter(request::Column::EmploymentId.eq(id))
                 .filter(request::Column::SentAt.is_not_null())
                 .filter(request::Column::OfficeId.eq(actor.office_id.unwrap_or(-1)))
-                .count(&db.conn)
+                .count(&db.reads)
                 .await?
                 > 0
         }
@@ -1604,7 +1604,7 @@ pub async fn get_employment(
 
 /// For attachments: the request, if the actor sees it.
 pub async fn visible_request(db: &Db, actor: &Actor, id: i64) -> Result<request::Model> {
-    load_visible(&db.conn, actor, id).await
+    load_visible(&db.reads, actor, id).await
 }
 
 /// Second-line access by case reference (ticket number): the ONEM SPOC answering an
@@ -1634,7 +1634,7 @@ pub async fn open_by_reference(
     let m = request::Entity::find()
         .filter(request::Column::Reference.eq(reference))
         .filter(request::Column::SentAt.is_not_null())
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .ok_or(ServiceError::NotFound("case"))?;
     let tx = db.begin_write().await?;

@@ -364,7 +364,7 @@ pub async fn run(
     opts: &RunOptions,
 ) -> Result<Report> {
     let today = now.with_timezone(&chrono_tz::Europe::Brussels).date_naive();
-    let setting = in_force(&db.conn, today).await?.ok_or_else(|| {
+    let setting = in_force(&db.reads, today).await?.ok_or_else(|| {
         ServiceError::refused(
             "retention_not_set",
             "no retention setting in force: the controller must fix one (art60 retention set)",
@@ -391,7 +391,7 @@ pub async fn run(
     report.audit_entries_past_period = audit_entry::Entity::find()
         .filter(audit_entry::Column::At.lt(audit_cutoff))
         .filter(audit_entry::Column::Seq.gt(cut.base_seq.unwrap_or(0)))
-        .count(&db.conn)
+        .count(&db.reads)
         .await?;
     let batch = opts.batch.max(1);
     let mut files: BTreeSet<String> = BTreeSet::new();
@@ -507,11 +507,14 @@ async fn cut_audit(
         .filter(audit_checkpoint::Column::SignedAt.lt(audit_cutoff))
         .order_by_desc(audit_checkpoint::Column::Seq)
         .limit(64)
-        .all(&db.conn)
+        .all(&db.reads)
         .await?;
     let mut chosen = None;
     for c in candidates.into_iter().map(Checkpoint::from) {
-        let Some(e) = audit_entry::Entity::find_by_id(c.seq).one(&db.conn).await? else {
+        let Some(e) = audit_entry::Entity::find_by_id(c.seq)
+            .one(&db.reads)
+            .await?
+        else {
             continue;
         };
         if e.at < audit_cutoff && e.hash == c.hash && c.signed_by(&c.public_key) {
@@ -523,7 +526,7 @@ async fn cut_audit(
     let removable = |upto: i64| {
         audit_entry::Entity::find()
             .filter(audit_entry::Column::Seq.lte(upto))
-            .count(&db.conn)
+            .count(&db.reads)
     };
     if dry_run {
         let removed = match base_seq {
@@ -566,7 +569,7 @@ async fn cut_audit(
         .select_only()
         .column_as(audit_entry::Column::Seq.min(), "m")
         .into_tuple::<Option<i64>>()
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .flatten()
         .unwrap_or(upto + 1);
@@ -768,7 +771,7 @@ async fn remove_files(db: &Db, store: &Store, files: &BTreeSet<String>) -> Resul
     for f in files {
         let still_used = attachment::Entity::find()
             .filter(attachment::Column::StoragePath.eq(f.as_str()))
-            .count(&db.conn)
+            .count(&db.reads)
             .await?
             > 0;
         if still_used {

@@ -140,7 +140,7 @@ async fn demo_retention(
     db: &Db,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), crate::error::ServiceError> {
-    if !crate::retention::list(&db.conn).await?.is_empty() {
+    if !crate::retention::list(&db.reads).await?.is_empty() {
         return Ok(());
     }
     let operator = crate::audit::Who {
@@ -197,7 +197,7 @@ pub async fn run_with(
     let cost = PasswordCost::default();
     let creds = seed_on_start(&db, cfg.demo, clock.now(), cost).await?;
     if !matches!(cfg.retention, RetentionMode::Disabled)
-        && crate::retention::in_force(&db.conn, clock.today_brussels())
+        && crate::retention::in_force(&db.reads, clock.today_brussels())
             .await?
             .is_none()
     {

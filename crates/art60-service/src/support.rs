@@ -129,7 +129,7 @@ pub async fn list(
     let rows = feedback::Entity::find()
         .order_by_desc(feedback::Column::Id)
         .limit(limit.clamp(1, 500))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?;
     let tx = db.begin_write().await?;
     audit::append(

@@ -11,7 +11,7 @@ use art60_service::Db;
 use art60_service::api::{self, AppState};
 use art60_service::attachments::Store;
 use art60_service::auth::PasswordCost;
-use art60_service::db::audit_entry;
+use art60_service::db::{audit_entry, user};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::*;
@@ -481,4 +481,89 @@ async fn the_bundled_sqlite_keeps_its_query_plans() {
         options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
         "{options:?}"
     );
+}
+
+/// Issue 16 §1: reads outside a transaction run on connections of a read pool, kept out of it
+/// between reads (sqlx checks every connection handed back with a round trip). A completed
+/// read keeps its connection; a read that fails or is dropped half-way does not (the pool
+/// checks it again); concurrent reads beyond the read pool's size wait for each other instead
+/// of failing; writes through the same handle go to the main pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reads_keep_their_connections_only_after_completing() {
+    use futures_util::FutureExt;
+    use sea_orm::{ConnectionTrait, Statement};
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        let reads = &t.db.reads;
+        let b = reads.get_database_backend();
+        let one = |sql: &str| Statement::from_string(b, sql.to_owned());
+        let users = user::Entity::find().count(&t.db.conn).await.unwrap();
+
+        // The set-up read through the same handle: whatever it kept, one read keeps one.
+        assert_eq!(user::Entity::find().count(reads).await.unwrap(), users);
+        let kept = reads.kept();
+        assert!(
+            kept >= 1,
+            "{backend:?}: a completed read keeps its connection"
+        );
+        let again = reads.query_all_raw(one("SELECT 1")).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(
+            reads.kept(),
+            kept,
+            "{backend:?}: a kept connection is reused"
+        );
+
+        let bad = reads
+            .query_one_raw(one("SELECT no_such_column FROM users"))
+            .await;
+        assert!(bad.is_err(), "{backend:?}");
+        assert_eq!(
+            reads.kept(),
+            kept - 1,
+            "{backend:?}: a failed read gives its connection back"
+        );
+
+        // Polled once, then dropped: the statement is under way on a kept connection.
+        let kept = reads.kept();
+        let started = reads.query_one_raw(one("SELECT 1")).now_or_never();
+        match started {
+            None => assert_eq!(
+                reads.kept(),
+                kept.saturating_sub(1),
+                "{backend:?}: a cancelled read keeps nothing"
+            ),
+            Some(done) => {
+                done.unwrap();
+                assert_eq!(reads.kept(), kept.max(1), "{backend:?}");
+            }
+        }
+
+        let size = art60_service::db::read_pool(art60_service::db::DEFAULT_POOL) as usize;
+        let counts = futures_util::future::join_all(
+            (0..size * 3).map(|_| user::Entity::find().count(reads)),
+        )
+        .await;
+        assert!(
+            counts.into_iter().all(|c| c.unwrap() == users),
+            "{backend:?}"
+        );
+        let kept = reads.kept();
+        assert!((1..=size).contains(&kept), "{backend:?}: {kept} kept");
+
+        // A write through the read handle is the main pool's, and the next read sees it.
+        reads
+            .execute_raw(one(
+                "UPDATE users SET email = 'renamed@example.org' WHERE username = 'admin'",
+            ))
+            .await
+            .unwrap();
+        let renamed = user::Entity::find()
+            .filter(user::Column::Email.eq("renamed@example.org"))
+            .count(reads)
+            .await
+            .unwrap();
+        assert_eq!(renamed, 1, "{backend:?}");
+        t.finish().await;
+    }
 }

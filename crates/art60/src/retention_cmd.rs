@@ -100,8 +100,8 @@ pub fn run(args: RetentionArgs) -> anyhow::Result<ExitCode> {
             }
             RetentionCommand::Show { database_url } => {
                 let db = Db::connect(&database_url).await.context("database")?;
-                let all = retention::list(&db.conn).await?;
-                let now = retention::in_force(&db.conn, SystemClock.today_brussels()).await?;
+                let all = retention::list(&db.reads).await?;
+                let now = retention::in_force(&db.reads, SystemClock.today_brussels()).await?;
                 if all.is_empty() {
                     println!("no retention setting: `art60 serve` refuses to start without one (or --no-retention)");
                 }

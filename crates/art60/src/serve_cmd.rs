@@ -22,7 +22,8 @@ pub struct ServeArgs {
     /// Store attachments in this directory instead of the database.
     #[arg(long, env = "ART60_ATTACHMENT_DIR")]
     attachment_dir: Option<PathBuf>,
-    /// Database connections kept open (per process).
+    /// Database connections kept open (per process), plus half as many for the reads run
+    /// outside a transaction.
     #[arg(long, env = "ART60_DB_POOL", default_value_t = art60_service::db::DEFAULT_POOL)]
     db_pool: u32,
     /// Mark the session, CSRF and language cookies `Secure` (HTTPS only). Default: on, unless

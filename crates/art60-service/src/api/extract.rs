@@ -283,7 +283,7 @@ async fn replay(
     let Some(found) = idempotency::Entity::find()
         .filter(idempotency::Column::UserId.eq(caller.actor.user_id))
         .filter(idempotency::Column::Key.eq(key))
-        .one(&st.db.conn)
+        .one(&st.db.reads)
         .await
         .map_err(ServiceError::from)?
     else {

@@ -22,6 +22,7 @@ pub mod m0019_audit_base;
 pub mod m0020_read_indexes;
 pub mod migration;
 pub mod notify_entities;
+pub mod reads;
 pub mod retention_entities;
 pub mod review;
 
@@ -47,6 +48,11 @@ pub const DEFAULT_URL: &str = "sqlite://art60.db?mode=rwc";
 /// Default connection pool size.
 pub const DEFAULT_POOL: u32 = 16;
 
+/// Connections of the read pool beside a main pool of `pool` (see `reads`): half as many.
+pub fn read_pool(pool: u32) -> u32 {
+    pool.div_ceil(2)
+}
+
 /// A pooled connection unused this long is checked before it is handed out.
 const IDLE_CHECK: Duration = Duration::from_secs(30);
 
@@ -62,6 +68,8 @@ pub struct Db {
     pub chain: Arc<chain::AuditChain>,
     /// Sessions and API tokens recently resolved (see `credentials`).
     pub credentials: Arc<credentials::CredentialCache>,
+    /// Reads outside a transaction, on connections kept between them (see `reads`).
+    pub reads: reads::Reads,
 }
 
 /// A write transaction and, on SQLite, the process-wide writer slot it holds. Fields drop
@@ -125,12 +133,14 @@ impl Db {
                 Some(Arc::new(Mutex::new(())))
             }
             _ => {
-                migrate_exclusively(opts).await?;
+                migrate_exclusively(opts.clone()).await?;
                 None
             }
         };
         let chain = Arc::new(chain::AuditChain::new(conn.clone(), write_gate.clone()));
+        let reads = reads::Reads::connect(conn.clone(), opts, read_pool(pool), IDLE_CHECK).await?;
         Ok(Db {
+            reads,
             conn,
             write_gate,
             chain,

@@ -319,7 +319,7 @@ pub async fn scan(db: &Db, now: DateTime<Utc>, today: NaiveDate) -> Result<u64> 
     let sent = request::Entity::find()
         .filter(request::Column::Status.eq(Status::Sent))
         .filter(request::Column::DueOn.lte(tomorrow))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?;
     let horizon = today + Duration::days(open_days);
     let calculated = request::Entity::find()
@@ -329,7 +329,7 @@ pub async fn scan(db: &Db, now: DateTime<Utc>, today: NaiveDate) -> Result<u64> 
                 .add(request::Column::EndDate.between(today, horizon))
                 .add(request::Column::OverrideEndDate.between(today, horizon)),
         )
-        .all(&db.conn)
+        .all(&db.reads)
         .await?;
     let tx = db.begin_write().await?;
     let mut n = 0;
@@ -556,13 +556,13 @@ pub async fn deliver(
         }
         held.retain(|id| *id != n.id);
         let u = user::Entity::find_by_id(n.recipient_id)
-            .one(&db.conn)
+            .one(&db.reads)
             .await?;
         let pref_off = notification_pref::Entity::find()
             .filter(notification_pref::Column::UserId.eq(n.recipient_id))
             .filter(notification_pref::Column::Kind.eq(n.kind))
             .filter(notification_pref::Column::Email.eq(false))
-            .count(&db.conn)
+            .count(&db.reads)
             .await?
             > 0;
         // The address was removed, the account closed or the kind turned off since.
@@ -583,7 +583,7 @@ pub async fn deliver(
             report.cancelled += 1;
             continue;
         };
-        let mail = render_for(&db.conn, &n, u, &cfg.base_url).await?;
+        let mail = render_for(&db.reads, &n, u, &cfg.base_url).await?;
         let sent = match tokio::time::timeout(send_budget, mailer.send(&to, &mail)).await {
             Ok(r) => r.map_err(|e| e.to_string()),
             // The server may have taken the mail all the same; retrying later is the
@@ -727,7 +727,7 @@ pub async fn inbox(db: &Db, actor: &Actor, limit: u64) -> Result<Vec<Notificatio
         .order_by_desc(notification::Column::CreatedAt)
         .order_by_desc(notification::Column::Id)
         .limit(limit.clamp(1, 200))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?
         .into_iter()
         .map(NotificationView::from)
@@ -739,7 +739,7 @@ pub async fn unread_count(db: &Db, user_id: i64) -> Result<u64> {
         .filter(notification::Column::RecipientId.eq(user_id))
         .filter(notification::Column::Channel.eq(Channel::Portal))
         .filter(notification::Column::Status.eq(NotificationStatus::Unread))
-        .count(&db.conn)
+        .count(&db.reads)
         .await?)
 }
 
@@ -754,7 +754,7 @@ pub async fn mark_read(db: &Db, now: DateTime<Utc>, actor: &Actor, id: Option<i6
     if let Some(id) = id {
         if notification::Entity::find_by_id(id)
             .filter(notification::Column::RecipientId.eq(actor.user_id))
-            .one(&db.conn)
+            .one(&db.reads)
             .await?
             .is_none()
         {
@@ -815,12 +815,12 @@ pub struct SettingsInput {
 
 pub async fn settings(db: &Db, actor: &Actor) -> Result<AccountSettings> {
     let u = user::Entity::find_by_id(actor.user_id)
-        .one(&db.conn)
+        .one(&db.reads)
         .await?
         .ok_or(ServiceError::NotFound("user"))?;
     let prefs = notification_pref::Entity::find()
         .filter(notification_pref::Column::UserId.eq(actor.user_id))
-        .all(&db.conn)
+        .all(&db.reads)
         .await?;
     Ok(AccountSettings {
         language: u.language,
@@ -861,7 +861,7 @@ pub async fn update_settings(
             "an e-mail address (name@domain)",
         )]));
     }
-    let mut before = settings_in_tx(&db.conn, actor.user_id).await?;
+    let mut before = settings_in_tx(&db.reads, actor.user_id).await?;
     let tx = db.begin_write().await?;
     let u = user::Entity::find_by_id(actor.user_id)
         .one(&tx.txn)

@@ -320,7 +320,7 @@ async fn build_request_page(
     let dmfa_view = art60_service::dmfa::for_request_logged(&st.db, &r, reads)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let calculated = art60_service::dmfa_review::engine_history(&st.db.conn, id)
+    let calculated = art60_service::dmfa_review::engine_history(&st.db.reads, id)
         .await
         .map_err(|e| ctx.fail(e))?;
     let history = crate::dmfa_view::timeline_history(&dmfa_view, calculated);

@@ -91,27 +91,13 @@ impl<DB: SqlxDatabase> Kept<DB> {
         }
     }
 
-    async fn query_all(&self, pool: &Pool<DB>, stmt: Statement) -> Result<Vec<QueryResult>, DbErr>
-    where
-        QueryResult: From<DB::Row>,
-        SqlxValues: sqlx::IntoArguments<DB>,
-        for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    {
-        let (_permit, mut conn) = self.take(pool).await?;
-        let values = SqlxValues(stmt.values.unwrap_or(Values(Vec::new())));
-        let rows = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), values)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))?;
-        self.keep(conn);
-        Ok(rows.into_iter().map(QueryResult::from).collect())
-    }
-
-    async fn query_one(
+    /// Runs `stmt` on a kept connection: its first row only (`one`) or all of them.
+    async fn query(
         &self,
         pool: &Pool<DB>,
         stmt: Statement,
-    ) -> Result<Option<QueryResult>, DbErr>
+        one: bool,
+    ) -> Result<Vec<QueryResult>, DbErr>
     where
         QueryResult: From<DB::Row>,
         SqlxValues: sqlx::IntoArguments<DB>,
@@ -119,12 +105,15 @@ impl<DB: SqlxDatabase> Kept<DB> {
     {
         let (_permit, mut conn) = self.take(pool).await?;
         let values = SqlxValues(stmt.values.unwrap_or(Values(Vec::new())));
-        let row = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), values)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))?;
+        let query = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), values);
+        let rows = if one {
+            query.fetch_optional(&mut *conn).await.map(Vec::from_iter)
+        } else {
+            query.fetch_all(&mut *conn).await
+        }
+        .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))?;
         self.keep(conn);
-        Ok(row.map(QueryResult::from))
+        Ok(rows.into_iter().map(QueryResult::from).collect())
     }
 }
 
@@ -232,25 +221,25 @@ impl ConnectionTrait for Reads {
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        match &self.kept {
-            Some((pool, k)) => match &**k {
-                KeptConns::Sqlite(k) => k.query_one(pool.get_sqlite_connection_pool(), stmt).await,
-                KeptConns::Postgres(k) => {
-                    k.query_one(pool.get_postgres_connection_pool(), stmt).await
-                }
-            },
-            None => self.main.query_one_raw(stmt).await,
-        }
+        Ok(self.query(stmt, true).await?.into_iter().next())
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.query(stmt, false).await
+    }
+}
+
+impl Reads {
+    async fn query(&self, stmt: Statement, one: bool) -> Result<Vec<QueryResult>, DbErr> {
         match &self.kept {
             Some((pool, k)) => match &**k {
-                KeptConns::Sqlite(k) => k.query_all(pool.get_sqlite_connection_pool(), stmt).await,
+                KeptConns::Sqlite(k) => k.query(pool.get_sqlite_connection_pool(), stmt, one).await,
                 KeptConns::Postgres(k) => {
-                    k.query_all(pool.get_postgres_connection_pool(), stmt).await
+                    k.query(pool.get_postgres_connection_pool(), stmt, one)
+                        .await
                 }
             },
+            None if one => Ok(self.main.query_one_raw(stmt).await?.into_iter().collect()),
             None => self.main.query_all_raw(stmt).await,
         }
     }

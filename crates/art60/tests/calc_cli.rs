@@ -146,16 +146,22 @@ fn full_time_line() -> String {
         .to_string()
 }
 
+/// `calc --batch -` on `input`: exit code, each output line as JSON, standard error.
+fn batch(input: &str) -> (i32, Vec<serde_json::Value>, String) {
+    let (code, out, err) = art60(&["calc", "--batch", "-"], Some(input));
+    let lines = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (code, lines, err)
+}
+
 #[test]
 fn batch_reports_bad_lines_and_keeps_the_rest() {
     let good = full_time_line();
     let input = format!("{good}\n{{\"mode\":\"plan\"}}\n\n{good}\n");
-    let (code, out, err) = art60(&["calc", "--batch", "-"], Some(&input));
+    let (code, lines, err) = batch(&input);
     assert_eq!(code, 2);
-    let lines: Vec<serde_json::Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["line"], 1);
     assert_eq!(lines[0]["outcome"]["end_date"], "2027-11-29");
@@ -175,12 +181,8 @@ fn batch_numbers_lines_across_reads_and_line_ends() {
     input.push_str(&good);
     input.push_str("\r\n");
     input.push_str(&good);
-    let (code, out, err) = art60(&["calc", "--batch", "-"], Some(&input));
+    let (code, lines, err) = batch(&input);
     assert_eq!(code, 2, "{err}");
-    let lines: Vec<serde_json::Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     assert_eq!(lines.len(), 8_202);
     assert_eq!(lines[8_191]["line"], 8_192);
     assert_eq!(lines[8_192]["line"], 8_193);

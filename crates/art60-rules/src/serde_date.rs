@@ -11,7 +11,7 @@ use serde::de::{Error, Visitor};
 use serde::{Deserializer, Serializer};
 
 /// `YYYY-MM-DD` read directly; `None` for anything else (chrono may still read it).
-pub fn parse(s: &str) -> Option<NaiveDate> {
+fn parse(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -26,7 +26,7 @@ pub fn parse(s: &str) -> Option<NaiveDate> {
 
 /// The ten bytes of `YYYY-MM-DD`, as chrono writes a date of the years 0 to 9999; `None` for
 /// other years (chrono writes them with a sign).
-pub fn ymd(d: NaiveDate) -> Option<[u8; 10]> {
+fn ymd(d: NaiveDate) -> Option<[u8; 10]> {
     let y = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
     let digit = |v: u32| b'0' + (v % 10) as u8;
     let (m, day) = (d.month(), d.day());

@@ -15,7 +15,7 @@ use art60_service::db::{audit_entry, user};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::*;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use tower::ServiceExt;
 
 const READS: usize = 40;
@@ -417,6 +417,18 @@ async fn committed_entries_waiting_for_the_chain_are_chained_together() {
             0,
             "nothing twice"
         );
+        // Taken out of `audit_pending` by a DELETE ... RETURNING, which promises no order:
+        // chained in the order they were written all the same.
+        let lost: Vec<String> = audit_entry::Entity::find()
+            .filter(audit_entry::Column::Action.starts_with("lost-"))
+            .order_by_asc(audit_entry::Column::Seq)
+            .all(&t.db.conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(lost, ["lost-1", "lost-2", "lost-3"]);
         // Many writers at once: each commit returns with its entry in the chain.
         let mut tasks = Vec::new();
         for i in 0..24 {

@@ -19,16 +19,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
+use super::reads::Reads;
 use super::{audit_entry, audit_pending};
 
 /// The `prev_hash` of the first entry.
@@ -138,6 +139,8 @@ pub fn link(head: &mut Head, entry: &mut audit_entry::Model) {
 /// Group append: see the module's text.
 pub struct AuditChain {
     conn: DatabaseConnection,
+    /// The look for waiting entries before any lock: a read like the others (see `reads`).
+    reads: Reads,
     /// SQLite's writer slot (see `Db::write_gate`): a chaining transaction is a writer too.
     write_gate: Option<Arc<Mutex<()>>>,
     /// Tickets handed to committed transactions that wait for their entries.
@@ -148,9 +151,14 @@ pub struct AuditChain {
 }
 
 impl AuditChain {
-    pub fn new(conn: DatabaseConnection, write_gate: Option<Arc<Mutex<()>>>) -> AuditChain {
+    pub fn new(
+        conn: DatabaseConnection,
+        reads: Reads,
+        write_gate: Option<Arc<Mutex<()>>>,
+    ) -> AuditChain {
         AuditChain {
             conn,
+            reads,
             write_gate,
             requested: AtomicU64::new(0),
             done: AtomicU64::new(0),
@@ -188,7 +196,7 @@ impl AuditChain {
                 .column(audit_pending::Column::Id)
                 .limit(1)
                 .into_tuple::<i64>()
-                .one(&self.conn)
+                .one(&self.reads)
                 .await?;
             if any.is_none() {
                 return Ok(chained);
@@ -210,16 +218,24 @@ impl AuditChain {
         let mut head = lock_head(&txn).await?;
         // Read under the head lock: another process's chaining transaction that held it
         // before has removed what it chained.
-        let pending = audit_pending::Entity::find()
-            .order_by_asc(audit_pending::Column::Id)
+        // Taken out in the statement that reads them (one round trip, not two; issue 16): a
+        // failure below rolls the removal back with the rest.
+        let oldest = Query::select()
+            .column(audit_pending::Column::Id)
+            .from(audit_pending::Entity)
+            .order_by(audit_pending::Column::Id, Order::Asc)
             .limit(BATCH)
-            .all(&txn)
+            .to_owned();
+        let mut pending = audit_pending::Entity::delete_many()
+            .filter(audit_pending::Column::Id.in_subquery(oldest))
+            .exec_with_returning(&txn)
             .await?;
         if pending.is_empty() {
             txn.rollback().await?;
             return Ok(0);
         }
-        let ids: Vec<i64> = pending.iter().map(|p| p.id).collect();
+        // RETURNING gives no order: entries join the chain in the order they were written.
+        pending.sort_unstable_by_key(|p| p.id);
         let entries: Vec<audit_entry::ActiveModel> = pending
             .into_iter()
             .map(|p| {
@@ -246,10 +262,6 @@ impl AuditChain {
             .collect();
         let n = entries.len() as u64;
         audit_entry::Entity::insert_many(entries).exec(&txn).await?;
-        audit_pending::Entity::delete_many()
-            .filter(audit_pending::Column::Id.is_in(ids))
-            .exec(&txn)
-            .await?;
         set_head(&txn, &head).await?;
         txn.commit().await?;
         Ok(n)

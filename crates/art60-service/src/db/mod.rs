@@ -137,8 +137,12 @@ impl Db {
                 None
             }
         };
-        let chain = Arc::new(chain::AuditChain::new(conn.clone(), write_gate.clone()));
         let reads = reads::Reads::connect(conn.clone(), opts, read_pool(pool), IDLE_CHECK).await?;
+        let chain = Arc::new(chain::AuditChain::new(
+            conn.clone(),
+            reads.clone(),
+            write_gate.clone(),
+        ));
         Ok(Db {
             reads,
             conn,

@@ -7,10 +7,10 @@
 use art60_rules::params::{ParamSet, Procedure};
 use art60_rules::{CalcRequest, Niss, calendar};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    FromQueryResult, Iterable, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -449,26 +449,76 @@ fn parse_niss(p: &person::Model) -> Option<Niss> {
     Niss::parse(&p.niss).ok()
 }
 
-/// A placeholder until the row has its id (unique, never shown).
-fn pending_reference() -> String {
-    crate::auth::random_secret("pending-")
-}
-
-/// `A60-YYYY-NNNNNN` from the row id: unique without a shared counter row, so concurrent
-/// creations do not queue behind each other.
-async fn assign_reference<C: ConnectionTrait>(
+/// Inserts a new request numbered `A60-YYYY-NNNNNN` from its row id: unique without a shared
+/// counter row, so concurrent creations do not queue behind each other.
+///
+/// PostgreSQL takes the id from the table's sequence in the insert itself and numbers the row
+/// in the same statement (it was an insert, then an update: one round trip fewer a creation,
+/// issue 16). SQLite (one writer, in the process) keeps the two statements: its next id is
+/// known only once the row is in.
+async fn insert_numbered<C: ConnectionTrait>(
     conn: &C,
-    m: &mut request::Model,
+    am: request::ActiveModel,
     year: i32,
-) -> Result<()> {
-    let reference = format!("A60-{year}-{:06}", m.id);
-    request::Entity::update_many()
-        .col_expr(request::Column::Reference, Expr::value(reference.clone()))
-        .filter(request::Column::Id.eq(m.id))
-        .exec(conn)
+) -> Result<request::Model> {
+    let prefix = format!("A60-{year}-");
+    let backend = conn.get_database_backend();
+    if backend != sea_orm::DbBackend::Postgres {
+        let mut m = request::ActiveModel {
+            // A placeholder until the row has its id (unique, never shown).
+            reference: Set(crate::auth::random_secret("pending-")),
+            ..am
+        }
+        .insert(conn)
         .await?;
-    m.reference = reference;
-    Ok(())
+        let reference = format!("{prefix}{:06}", m.id);
+        request::Entity::update_many()
+            .col_expr(request::Column::Reference, Expr::value(reference.clone()))
+            .filter(request::Column::Id.eq(m.id))
+            .exec(conn)
+            .await?;
+        m.reference = reference;
+        return Ok(m);
+    }
+    // INSERT INTO requests (id, reference, <set columns>) SELECT n.id, <prefix> || <n.id on
+    // six digits at least>, <values> FROM (SELECT nextval(<the id sequence>) AS id) n
+    let mut columns = vec![request::Column::Id, request::Column::Reference];
+    let mut row = Query::select();
+    row.expr(Expr::col(("n", "id")))
+        .expr(Expr::cust_with_values(
+            "$1 || lpad(n.id::text, greatest(6, length(n.id::text)), '0')",
+            [prefix],
+        ));
+    for c in request::Column::iter() {
+        if matches!(c, request::Column::Id | request::Column::Reference) {
+            continue;
+        }
+        if let ActiveValue::Set(v) = am.get(c) {
+            columns.push(c);
+            row.expr(Expr::val(v));
+        }
+    }
+    row.from_subquery(
+        Query::select()
+            .expr_as(
+                Expr::cust("nextval(pg_get_serial_sequence('requests', 'id'))"),
+                "id",
+            )
+            .to_owned(),
+        "n",
+    );
+    let insert = Query::insert()
+        .into_table(request::Entity)
+        .columns(columns)
+        .select_from(row)
+        .map_err(|e| DbErr::Custom(format!("numbered insert: {e}")))?
+        .returning_all()
+        .to_owned();
+    let m = request::Model::find_by_statement(backend.build(&insert))
+        .one(conn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotInserted)?;
+    Ok(m)
 }
 
 fn snapshot(m: &request::Model) -> Value {
@@ -802,8 +852,7 @@ pub async fn create(
         return Err(ServiceError::Invalid(errors));
     }
     let tx = db.begin_write().await?;
-    let mut m = request::ActiveModel {
-        reference: Set(pending_reference()),
+    let am = request::ActiveModel {
         employment_id: Set(f.employment_id),
         person_id: Set(f.person_id),
         cpas_id: Set(f.cpas_id),
@@ -819,10 +868,8 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    }
-    .insert(&tx.txn)
-    .await?;
-    assign_reference(&tx.txn, &mut m, today.year()).await?;
+    };
+    let m = insert_numbered(&tx.txn, am, today.year()).await?;
     audit::append(
         &tx.txn,
         now,
@@ -857,7 +904,7 @@ struct Filing {
 async fn filing_of(db: &Db, employment_id: i64, cpas_id: Option<i64>) -> Result<Filing> {
     let not_found = || ServiceError::invalid("employment_id", "no such employment in your CPAS");
     let cpas_id = cpas_id.ok_or_else(not_found)?;
-    let backend = db.conn.get_database_backend();
+    let backend = db.reads.get_database_backend();
     // The person's row and the CPAS's link to it: a missing one is "person not found", as
     // `persons::as_seen_by` says it.
     let sql = "SELECT e.person_id, c.office_id, p.niss, p.birth_date, l.id, l.birth_date \
@@ -866,7 +913,7 @@ async fn filing_of(db: &Db, employment_id: i64, cpas_id: Option<i64>) -> Result<
                LEFT JOIN person_links l ON l.person_id = e.person_id AND l.cpas_id = e.cpas_id \
                WHERE e.id = $1 AND e.cpas_id = $2";
     let row = db
-        .conn
+        .reads
         .query_one_raw(sea_orm::Statement::from_sql_and_values(
             backend,
             sql,
@@ -1471,8 +1518,7 @@ pub async fn copy(
         check_second_calculation_window(m, today)?;
     }
     let year = now.with_timezone(&chrono_tz::Europe::Brussels).year();
-    let mut c = request::ActiveModel {
-        reference: Set(pending_reference()),
+    let c = request::ActiveModel {
         employment_id: Set(m.employment_id),
         person_id: Set(m.person_id),
         cpas_id: Set(m.cpas_id),
@@ -1490,10 +1536,8 @@ pub async fn copy(
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    }
-    .insert(t.conn())
-    .await?;
-    assign_reference(t.conn(), &mut c, year).await?;
+    };
+    let c = insert_numbered(t.conn(), c, year).await?;
     // The copy is the new row: audited as such, with the reason (no "before").
     t.finish(now, actor, &c, Some(input.reason.as_str().to_owned()))
         .await?;

@@ -684,3 +684,47 @@ async fn the_queue_pages_by_deadline_then_id() {
         t.finish().await;
     }
 }
+
+/// A reference is `A60-YYYY-` and the request's id on six digits at least: past 999,999 every
+/// digit stays. PostgreSQL numbers the row in the insert that takes its id (issue 16), SQLite
+/// right after it; both must agree with the id the request answers with.
+#[tokio::test]
+async fn references_past_six_digits_keep_every_digit() {
+    for backend in backends() {
+        let t = TestApp::new(backend).await;
+        t.clock.set(at("2024-06-10"));
+        let set_next = match backend {
+            Backend::Postgres => {
+                vec!["SELECT setval(pg_get_serial_sequence('requests', 'id'), 1234566)".to_owned()]
+            }
+            Backend::Sqlite => vec![
+                "UPDATE sqlite_sequence SET seq = 1234566 WHERE name = 'requests'".to_owned(),
+                "INSERT INTO sqlite_sequence (name, seq) SELECT 'requests', 1234566 \
+                 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'requests')"
+                    .to_owned(),
+            ],
+        };
+        for sql in set_next {
+            sea_orm::ConnectionTrait::execute_unprepared(&t.db.conn, &sql)
+                .await
+                .unwrap();
+        }
+        let r = t.draft(&t.a, NISS_1).await;
+        assert_eq!(r.id(), 1_234_567, "{}", r.body);
+        assert_eq!(r.body["reference"], "A60-2024-1234567");
+        assert_eq!(r.body["status"], "draft");
+        assert_eq!(r.etag(), "\"1\"");
+        let read = t
+            .call(
+                Method::GET,
+                &format!("/api/v1/requests/{}", r.id()),
+                &t.a.worker,
+                None,
+            )
+            .await;
+        assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+        assert_eq!(read.body["reference"], "A60-2024-1234567");
+        assert_eq!(read.body["contact_email"], r.body["contact_email"]);
+        t.finish().await;
+    }
+}

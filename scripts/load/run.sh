@@ -11,7 +11,8 @@
 #      (POST /simulate) as a CPAS worker, looping, then as users with THINK_MS between clicks,
 # each with 50 connections for DURATION seconds after a short warm-up. Bounded in time, only
 # 127.0.0.1. PostgreSQL: PG_URL (default postgres://postgres@127.0.0.1:5432), database
-# art60_load is dropped and recreated.
+# art60_load is dropped and recreated; PG_PARAMS: the server's connection parameters, e.g.
+# sslmode=disable or host=/var/run/postgresql (default none: TLS when the server offers it).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -78,7 +79,7 @@ run_backend() {
     sqlite) url="sqlite://$WORK/load.db?mode=rwc" ;;
     postgres)
       psql "$PG_URL/postgres" -q -c "DROP DATABASE IF EXISTS art60_load" -c "CREATE DATABASE art60_load"
-      url="$PG_URL/art60_load" ;;
+      url="$PG_URL/art60_load${PG_PARAMS:+?$PG_PARAMS}" ;;
   esac
   RUST_LOG=warn ART60_DB_POOL=${DB_POOL:-16} "$BIN" serve --demo --database-url "$url" --bind "127.0.0.1:$PORT" > "$WORK/serve.out" 2> "$WORK/serve.err" &
   SERVER_PID=$!

@@ -374,18 +374,24 @@ async fn an_open_audited_transaction_does_not_hold_up_another_one() {
         .await
         .expect("the second audited write waited for the first one's commit");
     first.commit().await.unwrap();
-    let actions: Vec<String> = audit_entry::Entity::find()
-        .filter(audit_entry::Column::Entity.eq("test"))
-        .all(&t.db.conn)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.action)
-        .collect();
+    let actions = chained_actions(&t.db, audit_entry::Column::Entity.eq("test")).await;
     assert_eq!(actions, ["second", "first"], "chained in commit order");
     let v = art60_service::audit::verify(&t.db.conn).await.unwrap();
     assert!(v.first_broken.is_none(), "{v:?}");
     t.finish().await;
+}
+
+/// The actions of the trail's entries that `filter` selects, in chain order.
+async fn chained_actions(db: &Db, filter: impl sea_orm::sea_query::IntoCondition) -> Vec<String> {
+    audit_entry::Entity::find()
+        .filter(filter)
+        .order_by_asc(audit_entry::Column::Seq)
+        .all(&db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect()
 }
 
 /// Issue 16 §1: entries left by transactions that committed but were not chained (a process
@@ -419,15 +425,7 @@ async fn committed_entries_waiting_for_the_chain_are_chained_together() {
         );
         // Taken out of `audit_pending` by a DELETE ... RETURNING, which promises no order:
         // chained in the order they were written all the same.
-        let lost: Vec<String> = audit_entry::Entity::find()
-            .filter(audit_entry::Column::Action.starts_with("lost-"))
-            .order_by_asc(audit_entry::Column::Seq)
-            .all(&t.db.conn)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.action)
-            .collect();
+        let lost = chained_actions(&t.db, audit_entry::Column::Action.starts_with("lost-")).await;
         assert_eq!(lost, ["lost-1", "lost-2", "lost-3"]);
         // Many writers at once: each commit returns with its entry in the chain.
         let mut tasks = Vec::new();

@@ -514,11 +514,10 @@ async fn insert_numbered<C: ConnectionTrait>(
         .map_err(|e| DbErr::Custom(format!("numbered insert: {e}")))?
         .returning_all()
         .to_owned();
-    let m = request::Model::find_by_statement(backend.build(&insert))
+    request::Model::find_by_statement(backend.build(&insert))
         .one(conn)
         .await?
-        .ok_or_else(|| DbErr::RecordNotInserted)?;
-    Ok(m)
+        .ok_or_else(|| DbErr::RecordNotInserted.into())
 }
 
 fn snapshot(m: &request::Model) -> Value {

@@ -693,19 +693,18 @@ async fn references_past_six_digits_keep_every_digit() {
     for backend in backends() {
         let t = TestApp::new(backend).await;
         t.clock.set(at("2024-06-10"));
-        let set_next = match backend {
+        let set_next: &[&str] = match backend {
             Backend::Postgres => {
-                vec!["SELECT setval(pg_get_serial_sequence('requests', 'id'), 1234566)".to_owned()]
+                &["SELECT setval(pg_get_serial_sequence('requests', 'id'), 1234566)"]
             }
-            Backend::Sqlite => vec![
-                "UPDATE sqlite_sequence SET seq = 1234566 WHERE name = 'requests'".to_owned(),
+            Backend::Sqlite => &[
+                "UPDATE sqlite_sequence SET seq = 1234566 WHERE name = 'requests'",
                 "INSERT INTO sqlite_sequence (name, seq) SELECT 'requests', 1234566 \
-                 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'requests')"
-                    .to_owned(),
+                 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'requests')",
             ],
         };
         for sql in set_next {
-            sea_orm::ConnectionTrait::execute_unprepared(&t.db.conn, &sql)
+            sea_orm::ConnectionTrait::execute_unprepared(&t.db.conn, sql)
                 .await
                 .unwrap();
         }

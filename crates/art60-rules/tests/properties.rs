@@ -310,3 +310,45 @@ proptest! {
         prop_assert_eq!(weekdays_in(a, b, mask), wd);
     }
 }
+
+/// Every day of the scan assessed on its own: the cost of one assessment a day, so fewer cases
+/// (`PROPTEST_CASES` scales them too).
+fn scan_cases() -> u32 {
+    (cases() / 3).max(8)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: scan_cases(), .. ProptestConfig::default() })]
+
+    #[test]
+    fn no_day_before_the_plan_is_feasible(req in plan_request(), average in any::<bool>()) {
+        // The scan skips days by bounds (search/jump.rs) and starts from the day before the
+        // contract; the reference is every day from the contract start to the answer,
+        // assessed by the law alone, under the method the plan used.
+        let mut o = Options::default();
+        if average {
+            o.set("quarter_cap_method=average").unwrap();
+        }
+        let r = calculate_with(&req, &o, ParamSet::embedded(), Detail::Summary).unwrap();
+        let start = req.contract.as_ref().unwrap().start;
+        let Some(e) = r.end_date() else {
+            return Ok(());
+        };
+        prop_assume!(days_of(start, e) <= 400);
+        let mut day = start;
+        while day < e {
+            let mut a = req.clone();
+            a.mode = Mode::Assess;
+            a.application_date = day.succ_opt();
+            a.contract.as_mut().unwrap().end = Some(day);
+            let at = calculate_with(&a, &o, ParamSet::embedded(), Detail::Summary).unwrap();
+            prop_assert!(matches!(at.outcome, art60_rules::result::Outcome::Assessed { admissible: false, .. }),
+                "feasible on {day}, before the answer {e} (average: {average})");
+            day = day.succ_opt().unwrap();
+        }
+    }
+}
+
+fn days_of(a: NaiveDate, b: NaiveDate) -> i64 {
+    (b - a).num_days()
+}

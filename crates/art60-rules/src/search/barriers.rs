@@ -13,14 +13,15 @@ use super::Search;
 
 impl Search<'_> {
     /// Dates at which something other than the contract's progress may make the count jump
-    /// or the requirement drop: the jump in the scan never passes them.
+    /// or the requirement drop: the jump in the scan never passes them. The contract's first
+    /// day is one when a rule changes on it: the scan may start from the day before.
     pub(super) fn barrier_dates(&self, start: NaiveDate, horizon: NaiveDate) -> Vec<NaiveDate> {
         let mut v = Vec::new();
         let p = self.facts.params;
         // A parameter change takes effect for DA = from, i.e. E = from - 1.
         let mut push_from = |from: NaiveDate| {
             if let Some(e) = from.pred_opt()
-                && e > start
+                && e >= start
                 && e <= horizon
             {
                 v.push(e);
@@ -116,7 +117,7 @@ impl Search<'_> {
                 v.push(lo);
             }
         }
-        v.retain(|d| *d > start && *d <= horizon);
+        v.retain(|d| *d >= start && *d <= horizon);
         v.sort();
         v.dedup();
         v

@@ -184,7 +184,14 @@ impl<'a> Search<'a> {
         (barriers, bonus)
     }
 
-    fn scan(&self, method: QuarterCapMethod) -> Result<ScanEnd, CalcError> {
+    /// The scan under `method`. `first`: the law's answer, under the same method, on the day
+    /// before the contract (the plan's own first question), from which the scan bounds its
+    /// first jump instead of evaluating the contract's first day.
+    fn scan(
+        &self,
+        method: QuarterCapMethod,
+        mut first: Option<(NaiveDate, Eval)>,
+    ) -> Result<ScanEnd, CalcError> {
         let Some(ci) = &self.facts.contract else {
             return Err(CalcError::InvalidInput(InputError::coded(
                 InputCode::Required,
@@ -209,12 +216,15 @@ impl<'a> Search<'a> {
         // decimals, so a day's true share can exceed the rounded one.
         let per_day = crate::law::counting_am7::scheduled_value(1, &ci.c.regime) + Fixed4(1);
         let bonus_base = Quarter::of(start).index();
-        let mut e = start;
+        let mut e = first.as_ref().map_or(start, |(d, _)| *d);
         let mut best: Option<(i64, i64)> = None;
         let mut blocked = None;
         loop {
             let da = e.succ_opt().unwrap_or(e);
-            let ev = self.evaluate(e, da, method, false)?;
+            let ev = match first.take() {
+                Some((_, ev)) => ev,
+                None => self.evaluate(e, da, method, false)?,
+            };
             if ev.feasible() {
                 return Ok(ScanEnd::Found(e));
             }
@@ -365,7 +375,12 @@ impl<'a> Search<'a> {
             let detail = self.evaluate(before, start, method, true)?;
             return Ok(self.finish(outcome, detail.a, None, Some(reason)));
         }
-        let main = self.scan(method)?;
+        // Not admissible without the contract: the scan starts from that answer (the
+        // barriers include the contract's first day, where a rule may change). Only for a
+        // full-time contract: a part-time one is a part-time job from its first day, which
+        // may open the art. 33 route (half-days) that was closed the day before.
+        let first = ci.c.regime.is_full_time().then_some((before, pre));
+        let main = self.scan(method, first)?;
         let other_method = match method {
             QuarterCapMethod::PerQuarter => QuarterCapMethod::Average,
             QuarterCapMethod::Average => QuarterCapMethod::PerQuarter,
@@ -373,7 +388,7 @@ impl<'a> Search<'a> {
         match main {
             ScanEnd::Found(end) => {
                 let alt = if self.trace {
-                    match self.scan(other_method)? {
+                    match self.scan(other_method, None)? {
                         ScanEnd::Found(g) => Some(g),
                         ScanEnd::Unreachable { .. } => None,
                     }

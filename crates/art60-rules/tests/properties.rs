@@ -349,6 +349,54 @@ proptest! {
     }
 }
 
+prop_compose! {
+    /// Two or three jobs at once before the contract: with the average method the sum of the
+    /// jobs (each capped at its own R6 days) exceeds 78 a quarter, and the window's count is
+    /// held back by the average cap, which a day entering a new quarter can release.
+    fn concurrent_jobs_request()(start in date_between(d("2013-01-01"), 6200), age in 18i64..62,
+        reg in any_regime(), gap in 0u64..120, len in 30u64..400, n in 2usize..4,
+        regs in prop::collection::vec(any_regime(), 3), offsets in prop::collection::vec(0u64..60, 3))
+        -> CalcRequest {
+        let birth = NaiveDate::from_ymd_opt(start.year() - age as i32, 6, 15).unwrap();
+        let mut req = plan(&birth.to_string(), &start.to_string(), reg);
+        let end = start - Days::new(gap + 1);
+        req.history = (0..n)
+            .map(|i| {
+                let a = end - Days::new(len + offsets[i]);
+                HistoryItem { regime: Some(regs[i]), ..period(PeriodKind::Work, &a.to_string(), &(end - Days::new(offsets[i] / 3)).to_string()) }
+            })
+            .collect();
+        req
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: scan_cases(), .. ProptestConfig::default() })]
+
+    #[test]
+    fn no_day_before_the_plan_is_feasible_with_concurrent_jobs(req in concurrent_jobs_request()) {
+        let mut o = Options::default();
+        o.set("quarter_cap_method=average").unwrap();
+        let r = calculate_with(&req, &o, ParamSet::embedded(), Detail::Summary).unwrap();
+        let start = req.contract.as_ref().unwrap().start;
+        let Some(e) = r.end_date() else {
+            return Ok(());
+        };
+        prop_assume!(days_of(start, e) <= 400);
+        let mut day = start;
+        while day < e {
+            let mut a = req.clone();
+            a.mode = Mode::Assess;
+            a.application_date = day.succ_opt();
+            a.contract.as_mut().unwrap().end = Some(day);
+            let at = calculate_with(&a, &o, ParamSet::embedded(), Detail::Summary).unwrap();
+            prop_assert!(matches!(at.outcome, art60_rules::result::Outcome::Assessed { admissible: false, .. }),
+                "feasible on {day}, before the answer {e}");
+            day = day.succ_opt().unwrap();
+        }
+    }
+}
+
 fn days_of(a: NaiveDate, b: NaiveDate) -> i64 {
     (b - a).num_days()
 }

@@ -39,10 +39,9 @@ pub(crate) struct CountOut {
     pub keep: Keep,
     pub total: Fixed4,
     pub contract_part: Fixed4,
-    /// Average method: what the caps hold back at this date (the contract's job cap and the
-    /// 78-a-quarter average), in the option's unit. Later days can release at most this on
-    /// top of their own value, which bounds the scan's jump.
-    pub held: Fixed4,
+    /// Average method: what the caps hold back at this date, in the option's unit. Later
+    /// days can release at most this on top of their own value, which bounds the scan's jump.
+    pub held: Held,
     pub quarters: Vec<QuarterRow>,
     pub provisional: Vec<Flag>,
     pub review: Vec<Flag>,
@@ -56,7 +55,7 @@ impl CountOut {
             keep,
             total: Fixed4::ZERO,
             contract_part: Fixed4::ZERO,
-            held: Fixed4::ZERO,
+            held: Held::default(),
             quarters: Vec::new(),
             provisional: Vec::new(),
             review: Vec::new(),
@@ -100,6 +99,21 @@ impl CountOut {
         self.review.sort();
         self.review.dedup();
         self
+    }
+}
+
+/// What the average method's caps hold back at a date (SPEC §3.8.2), in the option's unit:
+/// the contract's days above its own Monday–Saturday days, and the window's total above 78 a
+/// quarter on average. Apart, because they are released differently (`search/bounds.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Held {
+    pub contract: Fixed4,
+    pub average: Fixed4,
+}
+
+impl Held {
+    pub fn total(self) -> Fixed4 {
+        self.contract + self.average
     }
 }
 
@@ -577,13 +591,13 @@ impl Counter<'_, '_> {
             let weekend_team = ji < njobs && is_weekend_team(self.facts.jobs[ji].mask);
             let units = s.times(factor);
             if ji == njobs && units > jcap {
-                out.held += units - jcap;
+                out.held.contract += units - jcap;
             }
             total += if weekend_team { units } else { units.min(jcap) };
         }
         total += tally.unpaid_counted.times(factor);
         out.total = total.min(self.full_quarter().times(tally.nquarters));
-        out.held += total - out.total;
+        out.held.average += total - out.total;
     }
 }
 

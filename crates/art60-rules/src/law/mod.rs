@@ -63,7 +63,7 @@ use crate::result::{Flag, HalfAllowances, OptionEval, Status, Step, Unit, Window
 use crate::units::Fixed4;
 
 use bands_art30::{band_months, bands_for, option_id};
-use counting_am7::{CountOut, Counter, Keep};
+use counting_am7::{CountOut, Counter, Held, Keep};
 use extensions::Event;
 use facts::{Facts, RawEvent, flag};
 use readmission::NoStage;
@@ -163,7 +163,7 @@ pub(crate) struct RouteAt<'p> {
 pub(crate) struct Counted {
     pub options: Vec<OptionEval>,
     /// What the caps hold back in each option (average method), aligned with `options`.
-    pub held: Vec<Fixed4>,
+    pub held: Vec<Held>,
     /// The contract's share in the own band's first option.
     pub contract_part: Fixed4,
     pub provisional: Vec<Flag>,
@@ -180,7 +180,7 @@ pub(crate) struct Assessment {
     pub options: Vec<OptionEval>,
     /// The first option met.
     pub met: Option<usize>,
-    pub held: Vec<Fixed4>,
+    pub held: Vec<Held>,
     pub contract_part: Fixed4,
     pub art33: Option<Art33Hours>,
     pub half_allowances: Option<HalfAllowances>,
@@ -431,7 +431,11 @@ impl Facts<'_> {
             o.article = rec.label(|| "AR art. 32".into());
             out.options.push(o);
             // No held-back bound for art. 32: its need also involves the ten years before.
-            out.held.push(Fixed4(i64::MAX / 4));
+            let unbounded = Fixed4(i64::MAX / 8);
+            out.held.push(Held {
+                contract: unbounded,
+                average: unbounded,
+            });
         }
         out
     }

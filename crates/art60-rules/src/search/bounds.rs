@@ -2,6 +2,7 @@
 //! later date. The scan's jump uses them to skip days that cannot close the shortfall.
 
 use crate::law::Assessment;
+use crate::law::counting_am7::Held;
 use crate::law::past_career_art32::Art32Figures;
 use crate::result::{Art32Eval, OptionEval, Unit};
 use crate::units::{Fixed4, Hundredths};
@@ -11,7 +12,7 @@ pub(crate) struct Eval {
     pub a: Assessment,
     /// Options not open on this date that may open later (bound for the scan only).
     pub shadow: Vec<OptionEval>,
-    pub shadow_held: Vec<Fixed4>,
+    pub shadow_held: Vec<Held>,
     /// Whether the art. 33 route of a full-time worker is closed but close.
     pub shadow_route: bool,
     /// The units open (days; half-days too for art. 33): what a route probe compares.
@@ -79,17 +80,17 @@ impl Eval {
             self.options
                 .iter()
                 .chain(&self.shadow)
-                .map(|o| (o, &Fixed4::ZERO)),
+                .map(|o| (o, Fixed4::ZERO)),
         )
     }
 
     /// The smallest need, in R6 days, of these options, each less what is held back.
     fn min_need<'o>(
         &self,
-        options: impl Iterator<Item = (&'o OptionEval, &'o Fixed4)>,
+        options: impl Iterator<Item = (&'o OptionEval, Fixed4)>,
     ) -> Option<Fixed4> {
         options
-            .map(|(o, held)| Self::in_days(o, self.option_need(o) - *held))
+            .map(|(o, held)| Self::in_days(o, self.option_need(o) - held))
             .min()
     }
 
@@ -97,8 +98,8 @@ impl Eval {
     /// the art. 33 options of a route still closed.
     pub fn open_needs(&self) -> (Option<Fixed4>, Option<Fixed4>) {
         (
-            self.min_need(self.options.iter().map(|o| (o, &Fixed4::ZERO))),
-            self.min_need(self.options.iter().zip(&self.held)),
+            self.min_need(self.options.iter().map(|o| (o, Fixed4::ZERO))),
+            self.min_need(self.options.iter().zip(self.held.iter().map(|h| h.total()))),
         )
     }
 
@@ -121,11 +122,26 @@ impl Eval {
     /// method a later day adds at most its own value, and all the releases together at most
     /// what is held back now (the capped total never exceeds the uncapped one).
     pub fn need_beyond_held(&self) -> Option<Fixed4> {
+        self.need_less(Held::total)
+    }
+
+    /// The need, in R6 days, once the 78-a-quarter average cap releases what it holds back:
+    /// the contract's own days then add at most the larger of their value and their
+    /// Monday–Saturday days (its job cap), see `Search::scan`.
+    pub fn need_beyond_average_cap(&self) -> Option<Fixed4> {
+        self.need_less(|h| h.average)
+    }
+
+    fn need_less(&self, held: impl Fn(Held) -> Fixed4) -> Option<Fixed4> {
         self.min_need(
             self.options
                 .iter()
-                .zip(&self.held)
-                .chain(self.shadow.iter().zip(&self.shadow_held)),
+                .zip(self.held.iter().map(|h| held(*h)))
+                .chain(
+                    self.shadow
+                        .iter()
+                        .zip(self.shadow_held.iter().map(|h| held(*h))),
+                ),
         )
     }
 }

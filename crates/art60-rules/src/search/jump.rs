@@ -58,6 +58,11 @@ impl Gain<'_> {
         if last >= self.qf {
             g += self.bonus_at(last.next()) - self.bonus_at(self.qf);
         }
+        // No day adds anything yet: the contract's parts are those of the candidate date,
+        // rounded as they were, and the rest of the window only loses days.
+        if g == Fixed4::ZERO {
+            return g;
+        }
         // Each quarter's part is rounded half up: at most half a ten-thousandth more; with
         // the part-time ceiling, one day more.
         let quarters = i64::from(q.index() - self.qf.index() + 1);
@@ -104,8 +109,19 @@ impl Gain<'_> {
         // Days `lo + 1 ..= plain` each add their own value (the quarter's last day adds its
         // whole-quarter bonus too, so it is left to the bound itself).
         let plain = hi.min(q_end - 1);
-        let week: Fixed4 = (0..7).map(|k| self.day_value(lo + 1 + k)).sum();
         let mut t = lo;
+        // While the bound is zero it has no rounding terms: the first day of some value
+        // brings them in through the bound itself.
+        while g == Fixed4::ZERO && t < plain {
+            t += 1;
+            if self.day_value(t) > Fixed4::ZERO {
+                g = self.ub(t, q, q_end);
+                if g > need {
+                    return t;
+                }
+            }
+        }
+        let week: Fixed4 = (0..7).map(|k| self.day_value(t + 1 + k)).sum();
         if week > Fixed4::ZERO && plain - t >= 7 {
             // `g + k × week <= need`: the bound stays at or below the shortfall k weeks on.
             let k = ((need - g).0 / week.0).min((plain - t) / 7);

@@ -33,6 +33,18 @@ use crate::units::Fixed4;
 use bounds::Eval;
 use cache::Cached;
 
+/// What the contract's days add in a bound of the scan's jump ([`jump::Gain`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum View {
+    /// Each scheduled day its value.
+    Own,
+    /// Each scheduled day its value and one day the average method's job cap may release;
+    /// each Monday–Saturday day off the schedule one such day.
+    OwnAndRelease,
+    /// Each Monday–Saturday day one day: the growth of the contract's job cap.
+    R6Days,
+}
+
 /// How the scan ended.
 enum ScanEnd {
     /// The first feasible end date.
@@ -116,7 +128,7 @@ impl<'a> Search<'a> {
             };
         let units = route.units.len();
         let mut shadow: Vec<OptionEval> = Vec::new();
-        let mut shadow_held = Vec::new();
+        let mut shadow_held: Vec<crate::law::counting_am7::Held> = Vec::new();
         let counted = if probe {
             crate::law::Counted::default()
         } else {
@@ -251,18 +263,22 @@ impl<'a> Search<'a> {
             }
             // Jump: the contract adds at most 6/R R6 days per scheduled day (plus the
             // whole-quarter rounding), so no earlier date can close the shortfall.
-            let jump = |need: Fixed4, release_per_day: bool| -> NaiveDate {
+            let jump = |need: Fixed4, view: View| -> NaiveDate {
                 // An upper bound on what the contract can add after `e`: 6/R R6 days per
                 // scheduled day, plus what a whole quarter adds over its days (78 rule),
                 // plus one per quarter when part-time parts are rounded up. The search runs
                 // on day offsets from the first day after `e`: no date is built per probe.
                 let first = e.succ_opt().unwrap_or(e);
                 let qf = Quarter::of(first);
+                let (mask, per_day) = match view {
+                    View::R6Days => (crate::calendar::R6_MASK, Fixed4::whole(1)),
+                    View::Own | View::OwnAndRelease => (ci.mask, per_day),
+                };
                 let gain = jump::Gain {
                     first_wd: first.weekday().num_days_from_monday(),
-                    mask: ci.mask,
+                    mask,
                     per_day,
-                    release_per_day,
+                    release_per_day: view == View::OwnAndRelease,
                     ceiling: self.facts.opts.rounding_mode == RoundingMode::PerPartCeiling,
                     qf,
                     bonus,
@@ -287,21 +303,41 @@ impl<'a> Search<'a> {
                     q = q.next();
                 }
             };
-            let bound = |need: Option<Fixed4>, beyond: Option<Fixed4>| match need {
+            let average = method == QuarterCapMethod::Average;
+            let bound = |need: Option<Fixed4>,
+                         beyond: Option<Fixed4>,
+                         beyond_average: Option<Fixed4>| match need {
                 Some(need) => {
-                    let mut k = jump(need, method == QuarterCapMethod::Average);
-                    // Both bounds hold, so the later of the two dates is still safe.
-                    if method == QuarterCapMethod::Average
-                        && let Some(n) = beyond
+                    let mut k = jump(
+                        need,
+                        if average {
+                            View::OwnAndRelease
+                        } else {
+                            View::Own
+                        },
+                    );
+                    // Every bound holds, so the latest of the dates is still safe.
+                    if average && let Some(n) = beyond {
+                        k = k.max(jump(n, View::Own));
+                    }
+                    // Without absences the contract's days above its job cap only come
+                    // from its own days: its capped part min(s, j) grows by at most the
+                    // larger of what its days add (s) and of its Monday–Saturday days (j),
+                    // and the window's total by that plus what the average cap holds back.
+                    // The larger of two sums first exceeds the need at the earlier of
+                    // their two dates.
+                    if average
+                        && ci.c.absences.is_empty()
+                        && let Some(n) = beyond_average
                     {
-                        k = k.max(jump(n, false));
+                        k = k.max(jump(n, View::Own).min(jump(n, View::R6Days)));
                     }
                     k.max(e.succ_opt().unwrap_or(e))
                 }
                 None => horizon,
             };
             let need = ev.need_days();
-            let next = bound(need, ev.need_beyond_held());
+            let next = bound(need, ev.need_beyond_held(), ev.need_beyond_average_cap());
             let barrier = barriers.iter().find(|b| **b > e).copied();
             let mut next = barrier.map_or(next, |b| next.min(b)).min(horizon);
             // An option already counts enough but is not open (a route condition): only a
@@ -317,7 +353,7 @@ impl<'a> Search<'a> {
                 // bound, nothing but a change of route, status or re-admission can make a
                 // day feasible: those days are probed (no option counted) and the first day
                 // where one of them changes is evaluated in full.
-                let until = bound(open_need, open_beyond);
+                let until = bound(open_need, open_beyond, None);
                 let until = barrier.map_or(until, |b| until.min(b)).min(horizon);
                 let mut p = e.succ_opt().unwrap_or(horizon);
                 while p < until {

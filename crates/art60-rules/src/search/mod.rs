@@ -308,31 +308,36 @@ impl<'a> Search<'a> {
                          beyond: Option<Fixed4>,
                          beyond_average: Option<Fixed4>| match need {
                 Some(need) => {
-                    let mut k = jump(
-                        need,
-                        if average {
-                            View::OwnAndRelease
-                        } else {
-                            View::Own
-                        },
-                    );
-                    // Every bound holds, so the latest of the dates is still safe.
-                    if average && let Some(n) = beyond {
-                        k = k.max(jump(n, View::Own));
+                    let floor = e.succ_opt().unwrap_or(e);
+                    if !average {
+                        return jump(need, View::Own).max(floor);
                     }
-                    // Without absences the contract's days above its job cap only come
-                    // from its own days: its capped part min(s, j) grows by at most the
-                    // larger of what its days add (s) and of its Monday–Saturday days (j),
-                    // and the window's total by that plus what the average cap holds back.
-                    // The larger of two sums first exceeds the need at the earlier of
-                    // their two dates.
-                    if average
-                        && ci.c.absences.is_empty()
-                        && let Some(n) = beyond_average
-                    {
-                        k = k.max(jump(n, View::Own).min(jump(n, View::R6Days)));
+                    // Average method. Every bound below holds, so the latest of their dates
+                    // is still safe; a bound another one provably reaches is not computed.
+                    // Held back by the caps, and released at most one day a day besides
+                    // each day's own value (`beyond`, the smaller need: a bound no later
+                    // than the same view's with `beyond_average`).
+                    let mut k = beyond.map_or(floor, |n| jump(n, View::Own));
+                    let tight = ci.c.absences.is_empty() && beyond_average.is_some();
+                    if let (true, Some(n)) = (tight, beyond_average) {
+                        // Without absences the contract's days above its job cap only come
+                        // from its own days: its capped part min(s, j) grows by at most the
+                        // larger of what its days add (s) and of its Monday–Saturday days
+                        // (j), and the window's total by that plus what the average cap
+                        // holds back. The larger of two sums first exceeds the need at the
+                        // earlier of their two dates.
+                        let r6 = jump(n, View::R6Days);
+                        if r6 > k {
+                            k = k.max(jump(n, View::Own).min(r6));
+                        }
                     }
-                    k.max(e.succ_opt().unwrap_or(e))
+                    // Each day its value and a released day: with nothing held back by the
+                    // average cap, its need is the one above and its days weigh at least
+                    // as much as either view's, so its date is never the later one.
+                    if !tight || beyond_average.is_some_and(|n| n < need) {
+                        k = k.max(jump(need, View::OwnAndRelease));
+                    }
+                    k.max(floor)
                 }
                 None => horizon,
             };

@@ -38,7 +38,7 @@ pub enum Unit {
 pub struct OptionEval {
     /// Stable id, e.g. `art30_band36`, `art33_band0`, `art32_band36`.
     pub id: String,
-    pub article: String,
+    pub article: Cow<'static, str>,
     pub unit: Unit,
     pub required: i64,
     /// Exact total (4 decimals).
@@ -104,12 +104,12 @@ pub enum PartSource {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PartRow {
     /// `contract` or `history[i]`.
-    pub job: String,
+    pub job: Cow<'static, str>,
     pub source: PartSource,
     /// The formula applied: `78` (a whole quarter), `A×6/R`, `A×Q/R×6/S`, `H×6/S`, `R6`,
     /// `R6×Q/S`, `C×Q/7×6/S`, `≤ 12` (unpaid, yearly cap). A = days in the worker's regime,
     /// H = hours, R6 = Monday–Saturday days, C = calendar days.
-    pub formula: String,
+    pub formula: Cow<'static, str>,
     pub value: Fixed4,
 }
 
@@ -331,6 +331,8 @@ step_value_from!(
     &str => |v| StepValue::Text(Cow::Owned(v.to_string())),
     String => |v| StepValue::Text(Cow::Owned(v)),
     &String => |v| StepValue::Text(Cow::Owned(v.clone())),
+    // A label the engine keeps borrowed stays borrowed.
+    &Cow<'static, str> => |v| StepValue::Text(v.clone()),
 );
 
 /// Values read through a reference (`match &outcome { .. }`).

@@ -193,7 +193,7 @@ pub fn summarise(req: &CalcRequest, res: &CalcResult, lang: Lang, marker: Marker
         option: res
             .winning_option
             .as_ref()
-            .map(|o| (o.article.clone(), o.counted, o.required)),
+            .map(|o| (o.article.to_string(), o.counted, o.required)),
         steps: res
             .trace
             .iter()

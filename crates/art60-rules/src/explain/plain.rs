@@ -368,7 +368,7 @@ fn why(r: &CalcResult, lang: Lang) -> Vec<String> {
                     ("months", Arg::T(w.window.months.to_string())),
                 ],
             ),
-            cite(lang, Some(&w.article))
+            cite(lang, Some(w.article.as_ref()))
         ));
         let win = &w.window;
         out.push(msg(

@@ -46,7 +46,7 @@ pub(crate) struct Explained<'e> {
 /// A period of the history as the explanation names it.
 pub(crate) struct Period {
     /// `history[i]`.
-    pub label: String,
+    pub label: Cow<'static, str>,
     /// The period kind's code (`work`, `insured_sickness`...).
     pub kind: &'static str,
     pub start: NaiveDate,
@@ -78,7 +78,7 @@ pub(crate) fn explain(x: Explained<'_>) -> Vec<Step> {
             + winning.map_or(0, |w| w.window.extensions.len() + w.quarters.len()),
     );
     if let Some(w) = winning {
-        steps.push(step("window.base", Some(Cow::Owned(w.article.clone())),
+        steps.push(step("window.base", Some(w.article.clone()),
             values!("option": &w.id, "months": w.window.months, "start": w.window.base_start, "end": w.window.end)));
         for x in &w.window.extensions {
             steps.push(step("window.extended", art("AR art. 30 al. 3"),
@@ -101,7 +101,7 @@ pub(crate) fn explain(x: Explained<'_>) -> Vec<Step> {
             .map(|x| x.start_after)
             .fold(w.window.base_start, NaiveDate::min);
         for p in periods {
-            let (label, kind, start, end) = (p.label.as_str(), p.kind, p.start, p.end);
+            let (label, kind, start, end) = (&p.label, p.kind, p.start, p.end);
             if end < w.window.start {
                 let (key, article, from) = if w.window.cutoff.is_some() && end >= extended {
                     (
@@ -125,7 +125,7 @@ pub(crate) fn explain(x: Explained<'_>) -> Vec<Step> {
             let mut capped = false;
             for q in &w.quarters {
                 let mut here = false;
-                for part in q.parts.iter().filter(|x| x.job == label) {
+                for part in q.parts.iter().filter(|x| x.job == *label) {
                     counted += part.value;
                     here = true;
                 }
@@ -139,7 +139,12 @@ pub(crate) fn explain(x: Explained<'_>) -> Vec<Step> {
                            "counted": counted, "capped": capped,
                            "partial": start < w.window.start, "window_start": w.window.start),
                 ));
-            } else if !w.window.extensions.iter().any(|x| x.event == label) {
+            } else if !w
+                .window
+                .extensions
+                .iter()
+                .any(|x| x.event == label.as_ref())
+            {
                 // Neither counted nor extending: not work and not a day the law assimilates
                 // in this regime (an extension says so in its own step).
                 steps.push(step(
@@ -174,7 +179,7 @@ pub(crate) fn explain(x: Explained<'_>) -> Vec<Step> {
         }
     }
     for o in options {
-        steps.push(step("option.evaluated", Some(Cow::Owned(o.article.clone())),
+        steps.push(step("option.evaluated", Some(o.article.clone()),
             values!("option": &o.id, "unit": o.unit, "required": o.required, "counted": o.counted, "met": o.met)));
     }
     match outcome {

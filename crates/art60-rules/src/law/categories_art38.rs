@@ -70,7 +70,7 @@ impl Facts<'_> {
             .jobs
             .iter()
             .filter(|j| j.class == JobClass::Belgian)
-            .map(|j| (j.label.as_str(), j.pay, j.regime, j.end.min(ctx.da)));
+            .map(|j| (j.label.as_ref(), j.pay, j.regime, j.end.min(ctx.da)));
         contract
             .into_iter()
             .chain(jobs)

@@ -12,6 +12,7 @@
 //! Half-days (art. 33) are twice the days. The total is rounded up.
 //! Tested by EX09–EX14, EX24, EX31, E10, E11 and the conversion figures of §8.1.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -26,6 +27,9 @@ use crate::units::Fixed4;
 use super::categories_art38::{Effective, category_code, effective, effective_line};
 use super::facts::{Facts, Job, JobClass, flag};
 use super::regime::Ctx;
+
+/// The contract's label in the quarter rows.
+const CONTRACT: Cow<'static, str> = Cow::Borrowed("contract");
 
 /// What a count keeps besides its total: the flags, and the quarter rows of the explanation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,11 +78,17 @@ impl CountOut {
     }
     // Inlined: most counts keep no rows, and the test is all they need of it.
     #[inline]
-    fn part(&mut self, job: &str, source: PartSource, formula: &str, value: Fixed4) {
+    fn part(
+        &mut self,
+        job: &Cow<'static, str>,
+        source: PartSource,
+        formula: &'static str,
+        value: Fixed4,
+    ) {
         self.part_with(|| PartRow {
-            job: job.to_string(),
+            job: job.clone(),
             source,
-            formula: formula.to_string(),
+            formula: Cow::Borrowed(formula),
             value,
         });
     }
@@ -483,7 +493,7 @@ impl Counter<'_, '_> {
                 *s += c.counted;
             }
             contract_units = c.counted.times(factor);
-            out.part("contract", PartSource::Contract, c.formula, contract_units);
+            out.part(&CONTRACT, PartSource::Contract, c.formula, contract_units);
         }
         other_sum += self.unpaid_within_cap(q, unpaid_sum, tally, out);
         // Start quarter: declared totals cannot be placed in time, so they are capped at the
@@ -546,9 +556,9 @@ impl Counter<'_, '_> {
         if allowed > Fixed4::ZERO {
             let cap = self.ctx.unpaid_cap;
             out.part_with(|| PartRow {
-                job: "unpaid".into(),
+                job: Cow::Borrowed("unpaid"),
                 source: PartSource::UnpaidWithinCap,
-                formula: format!("≤ {cap}"),
+                formula: Cow::Owned(format!("≤ {cap}")),
                 value: allowed.times(factor),
             });
         }

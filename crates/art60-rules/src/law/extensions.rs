@@ -222,7 +222,7 @@ impl Facts<'_> {
             if !ok {
                 let j = &self.jobs[f.job];
                 extra.push(RawEvent {
-                    label: j.label.as_str().into(),
+                    label: j.label.as_ref().into(),
                     kind: ExtensionKind::UncountableForeignWork,
                     start: j.start,
                     end: j.end,

@@ -6,7 +6,9 @@
 //! foreign periods (§3.9) and the art. 60 contract. Nothing here depends on the candidate end
 //! date. Tested by every worked example; the assimilated proportion by EX07 and EX08.
 
+use std::borrow::Cow;
 use std::rc::Rc;
+use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 
@@ -34,7 +36,7 @@ pub(crate) enum JobClass {
 /// A job or an assimilated period of the history.
 #[derive(Debug, Clone)]
 pub(crate) struct Job {
-    pub label: String,
+    pub label: Cow<'static, str>,
     pub class: JobClass,
     pub start: NaiveDate,
     pub end: NaiveDate,
@@ -116,6 +118,18 @@ pub(crate) struct Facts<'a> {
     pub wage_unknown_as: Option<crate::result::Status>,
 }
 
+/// The label of `history[i]`. The first ones are made once a process and borrowed: labels go
+/// into every quarter row and explanation step of a calculation, and copying them there cost
+/// an allocation each.
+pub(crate) fn history_label(i: usize) -> Cow<'static, str> {
+    static LABELS: OnceLock<Box<[String]>> = OnceLock::new();
+    let labels = LABELS.get_or_init(|| (0..64).map(|i| indexed_label("history", i)).collect());
+    match labels.get(i) {
+        Some(l) => Cow::Borrowed(l.as_str()),
+        None => Cow::Owned(indexed_label("history", i)),
+    }
+}
+
 /// `prefix[i]`, without the formatting machinery (a label for every period of every request).
 pub(crate) fn indexed_label(prefix: &str, i: usize) -> String {
     let mut digits = [0u8; 20];
@@ -194,14 +208,14 @@ impl<'a> Facts<'a> {
             .or(req.contract.as_ref().map(|c| c.regime))
             .unwrap_or_else(WorkRegime::full_time_5);
         for (i, h) in sorted {
-            let label = indexed_label("history", i);
+            let label = history_label(i);
             match h.kind {
                 PeriodKind::Work | PeriodKind::ForeignWork => {
                     last_regime = facts.add_work(label, h);
                 }
                 PeriodKind::Other => facts
                     .static_review
-                    .push(flag("manual_review.other_period", label)),
+                    .push(flag("manual_review.other_period", label.into_owned())),
                 kind => facts.add_other(label, h, kind, last_regime),
             }
         }
@@ -256,12 +270,12 @@ impl<'a> Facts<'a> {
     }
 
     /// A Belgian or foreign job; returns its regime (the proportion of what follows).
-    fn add_work(&mut self, label: String, h: &HistoryItem) -> WorkRegime {
+    fn add_work(&mut self, label: Cow<'static, str>, h: &HistoryItem) -> WorkRegime {
         // SPEC §3.7 defaults R and S only: a job typed without its hours is counted full
         // time, as the portal's form sends it, and the officer checks it.
         if h.regime.is_none() {
             self.static_review
-                .push(flag("manual_review.hours_unknown", label.clone()));
+                .push(flag("manual_review.hours_unknown", label.as_ref()));
         }
         // SPEC §3.8.4: teachers, piece-rate and sports workers are not supported.
         if h.job_category != JobCategory::Ordinary {
@@ -304,7 +318,13 @@ impl<'a> Facts<'a> {
     }
 
     /// An assimilated period (counted like work) and/or an extending event.
-    fn add_other(&mut self, label: String, h: &HistoryItem, kind: PeriodKind, last: WorkRegime) {
+    fn add_other(
+        &mut self,
+        label: Cow<'static, str>,
+        h: &HistoryItem,
+        kind: PeriodKind,
+        last: WorkRegime,
+    ) {
         if let Some(cat) = assimilated_category(kind) {
             self.jobs.push(Job {
                 label: label.clone(),
@@ -322,7 +342,7 @@ impl<'a> Facts<'a> {
         }
         if let Some(kind) = ext_kind_of(kind) {
             self.events.push(RawEvent {
-                label: label.into(),
+                label: label.as_ref().into(),
                 kind,
                 start: h.start,
                 end: h.end,
@@ -354,6 +374,7 @@ mod tests {
     fn indexed_labels_read_like_format() {
         for i in [0, 1, 9, 10, 99, 100, 12_345, usize::MAX] {
             assert_eq!(super::indexed_label("history", i), format!("history[{i}]"));
+            assert_eq!(super::history_label(i), format!("history[{i}]"));
         }
     }
 }

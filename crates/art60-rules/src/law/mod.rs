@@ -50,6 +50,7 @@ pub(crate) mod foreign;
 // §3.13 duration of the right.
 pub(crate) mod right_duration_art114;
 
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use chrono::NaiveDate;
@@ -87,6 +88,9 @@ impl Record {
     }
     fn label(self, f: impl FnOnce() -> String) -> String {
         if self.findings { f() } else { String::new() }
+    }
+    fn article(self, article: &'static str) -> Cow<'static, str> {
+        Cow::Borrowed(if self.findings { article } else { "" })
     }
     pub fn keep(self) -> Keep {
         Keep {
@@ -428,7 +432,7 @@ impl Facts<'_> {
             }
             let mut o = past_career_art32::art32_option(a32, own, period, past, half);
             o.id = rec.label(|| format!("art32_band{}", stage.bands[r.own].min_age));
-            o.article = rec.label(|| "AR art. 32".into());
+            o.article = rec.article("AR art. 32");
             out.options.push(o);
             // No held-back bound for art. 32: its need also involves the ten years before.
             let unbounded = Fixed4(i64::MAX / 8);
@@ -500,7 +504,7 @@ impl Facts<'_> {
         let counted = c.total.ceil();
         let option = OptionEval {
             id: String::new(),
-            article: rec.label(|| article.to_string()),
+            article: rec.article(article),
             unit,
             required: b.days,
             counted_exact: c.total,

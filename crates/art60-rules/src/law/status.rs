@@ -83,7 +83,7 @@ impl Facts<'_> {
             })
             .max_by_key(|j| j.end)
             .map(|j| Determining {
-                job: j.label.as_str(),
+                job: j.label.as_ref(),
                 regime: j.regime,
                 pay: j.pay,
             })

@@ -537,7 +537,7 @@ impl<'a> Search<'a> {
             .iter()
             .enumerate()
             .map(|(i, h)| Period {
-                label: crate::law::facts::indexed_label("history", i),
+                label: crate::law::facts::history_label(i),
                 kind: crate::result::variant_name(&h.kind).unwrap_or("other"),
                 start: h.start,
                 end: h.end,

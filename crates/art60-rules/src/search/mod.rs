@@ -20,6 +20,7 @@ use crate::calendar::{add_months, days_between, weekdays_from_index, weekdays_in
 use crate::engine::CalcError;
 use crate::explain::trace::{Explained, Period, explain};
 use crate::input::{InputCode, InputError, Quarter};
+use crate::law::counting_am7::Held;
 use crate::law::facts::Facts;
 use crate::law::readmission::NoStage;
 use crate::law::right_duration_art114::outcome_da;
@@ -128,7 +129,7 @@ impl<'a> Search<'a> {
             };
         let units = route.units.len();
         let mut shadow: Vec<OptionEval> = Vec::new();
-        let mut shadow_held: Vec<crate::law::counting_am7::Held> = Vec::new();
+        let mut shadow_held: Vec<Held> = Vec::new();
         let counted = if probe {
             crate::law::Counted::default()
         } else {
@@ -314,12 +315,16 @@ impl<'a> Search<'a> {
                     }
                     // Average method. Every bound below holds, so the latest of their dates
                     // is still safe; a bound another one provably reaches is not computed.
-                    // Held back by the caps, and released at most one day a day besides
-                    // each day's own value (`beyond`, the smaller need: a bound no later
-                    // than the same view's with `beyond_average`).
+                    // What the caps hold back now is released at most once, on top of each
+                    // day's own value (`beyond`: the need less all of it, so this date is
+                    // never later than the same view's with `beyond_average`).
                     let mut k = beyond.map_or(floor, |n| jump(n, View::Own));
-                    let tight = ci.c.absences.is_empty() && beyond_average.is_some();
-                    if let (true, Some(n)) = (tight, beyond_average) {
+                    let tight = if ci.c.absences.is_empty() {
+                        beyond_average
+                    } else {
+                        None
+                    };
+                    if let Some(n) = tight {
                         // Without absences the contract's days above its job cap only come
                         // from its own days: its capped part min(s, j) grows by at most the
                         // larger of what its days add (s) and of its Monday–Saturday days
@@ -334,7 +339,7 @@ impl<'a> Search<'a> {
                     // Each day its value and a released day: with nothing held back by the
                     // average cap, its need is the one above and its days weigh at least
                     // as much as either view's, so its date is never the later one.
-                    if !tight || beyond_average.is_some_and(|n| n < need) {
+                    if tight.is_none_or(|n| n < need) {
                         k = k.max(jump(need, View::OwnAndRelease));
                     }
                     k.max(floor)

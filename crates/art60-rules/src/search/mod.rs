@@ -20,7 +20,6 @@ use crate::calendar::{add_months, days_between, weekdays_from_index, weekdays_in
 use crate::engine::CalcError;
 use crate::explain::trace::{Explained, Period, explain};
 use crate::input::{InputCode, InputError, Quarter};
-use crate::law::counting_am7::Held;
 use crate::law::facts::Facts;
 use crate::law::readmission::NoStage;
 use crate::law::right_duration_art114::outcome_da;
@@ -129,7 +128,7 @@ impl<'a> Search<'a> {
             };
         let units = route.units.len();
         let mut shadow: Vec<OptionEval> = Vec::new();
-        let mut shadow_held: Vec<Held> = Vec::new();
+        let mut shadow_held = Vec::new();
         let counted = if probe {
             crate::law::Counted::default()
         } else {
@@ -197,13 +196,13 @@ impl<'a> Search<'a> {
         (barriers, bonus)
     }
 
-    /// The scan under `method`. `first`: the law's answer, under the same method, on the day
-    /// before the contract (the plan's own first question), from which the scan bounds its
+    /// The scan under `method`. `day_before`: the law's answer, under the same method, on the
+    /// day before the contract (the plan's own first question), from which the scan bounds its
     /// first jump instead of evaluating the contract's first day.
     fn scan(
         &self,
         method: QuarterCapMethod,
-        mut first: Option<(NaiveDate, Eval)>,
+        mut day_before: Option<(NaiveDate, Eval)>,
     ) -> Result<ScanEnd, CalcError> {
         let Some(ci) = &self.facts.contract else {
             return Err(CalcError::InvalidInput(InputError::coded(
@@ -229,12 +228,12 @@ impl<'a> Search<'a> {
         // decimals, so a day's true share can exceed the rounded one.
         let per_day = crate::law::counting_am7::scheduled_value(1, &ci.c.regime) + Fixed4(1);
         let bonus_base = Quarter::of(start).index();
-        let mut e = first.as_ref().map_or(start, |(d, _)| *d);
+        let mut e = day_before.as_ref().map_or(start, |(d, _)| *d);
         let mut best: Option<(i64, i64)> = None;
         let mut blocked = None;
         loop {
             let da = e.succ_opt().unwrap_or(e);
-            let ev = match first.take() {
+            let ev = match day_before.take() {
                 Some((_, ev)) => ev,
                 None => self.evaluate(e, da, method, false)?,
             };
@@ -265,8 +264,9 @@ impl<'a> Search<'a> {
             // Jump: the contract adds at most 6/R R6 days per scheduled day (plus the
             // whole-quarter rounding), so no earlier date can close the shortfall.
             let jump = |need: Fixed4, view: View| -> NaiveDate {
-                // An upper bound on what the contract can add after `e`: 6/R R6 days per
-                // scheduled day, plus what a whole quarter adds over its days (78 rule),
+                // An upper bound on what the contract can add after `e`: what its days add
+                // in the given view (6/R R6 days per scheduled day, or one per Monday–
+                // Saturday day), plus what a whole quarter adds over its days (78 rule),
                 // plus one per quarter when part-time parts are rounded up. The search runs
                 // on day offsets from the first day after `e`: no date is built per probe.
                 let first = e.succ_opt().unwrap_or(e);
@@ -347,7 +347,13 @@ impl<'a> Search<'a> {
                 None => horizon,
             };
             let need = ev.need_days();
-            let next = bound(need, ev.need_beyond_held(), ev.need_beyond_average_cap());
+            // What the caps hold back: only the average method's bounds use it.
+            let (beyond, beyond_average) = if average {
+                (ev.need_beyond_held(), ev.need_beyond_average_cap())
+            } else {
+                (None, None)
+            };
+            let next = bound(need, beyond, beyond_average);
             let barrier = barriers.iter().find(|b| **b > e).copied();
             let mut next = barrier.map_or(next, |b| next.min(b)).min(horizon);
             // An option already counts enough but is not open (a route condition): only a

@@ -74,7 +74,10 @@ pub const ARTICLES: [Article; 16] = [
         params: &["art42"],
         options: &["art60_is_reemployment_programme", "extension_unit"],
         examples: &["EX35", "EX36", "EX37", "EX38", "EX39"],
-        tests: &["art212_flagged_when_still_readmissible_under_the_old_art42"],
+        tests: &[
+            "art212_flagged_when_still_readmissible_under_the_old_art42",
+            "a_last_paid_day_after_the_contract_start_readmits_on_that_day",
+        ],
     },
     Article {
         key: "status",

@@ -274,6 +274,24 @@ fn art212_flagged_when_still_readmissible_under_the_old_art42() {
 }
 
 #[test]
+fn a_last_paid_day_after_the_contract_start_readmits_on_that_day() {
+    // Old regime, art. 42: the 3 years end on DA - 1 = E, so a last paid day after the
+    // contract's start (AGR month 2025-01: Friday 2025-01-31) re-admits from E = that day.
+    // The scan jumped past it by the count's bound and answered 2026-01-12 (corpus case).
+    let mut req = plan("1994-04-15", "2025-01-16", regime(6.0, 38.0, 38.0));
+    req.last_paid_unemployment = Some(LastPaid::AgrMonth(d("2025-01-01")));
+    let r = run(&req);
+    assert_eq!(r.end_date(), Some(d("2025-01-31")), "{:?}", r.outcome);
+    assert_eq!(r.no_stage_required.as_deref(), Some("art42_old"));
+    // The day before, the last paid day lies after DA - 1: not re-admitted yet.
+    let mut a = req.clone();
+    a.mode = Mode::Assess;
+    a.application_date = Some(d("2025-01-31"));
+    a.contract.as_mut().unwrap().end = Some(d("2025-01-30"));
+    assert!(run(&a).no_stage_required.is_none());
+}
+
+#[test]
 fn an_end_date_fixed_by_onem_is_evaluated_not_copied() {
     // Issue 13 §1: ONEM's own end date gives the DA, the days to work and the admissibility
     // the law gives at that end, with the explanation.

@@ -97,6 +97,7 @@ prop_compose! {
         (jobs in prop::collection::vec(work_before(start), 0..5), events in prop::collection::vec(event_before(start), 0..2),
          absence in prop::option::of((0u64..400, 1u64..40, any_absence_kind())),
          abroad in prop::option::of((prop_oneof![Just("FR"), Just("TN"), Just("US")], 60u64..900, 1u64..500)),
+         last_paid in prop::option::weighted(0.2, -1300i64..300),
          start in Just(start), age in Just(age), reg in Just(reg)) -> CalcRequest {
         let birth = NaiveDate::from_ymd_opt(start.year() - age as i32, 6, 15).unwrap();
         let mut req = plan(&birth.to_string(), &start.to_string(), reg);
@@ -129,6 +130,10 @@ prop_compose! {
             req.contract.as_mut().unwrap().absences.push(Absence { kind, start: a, end: a + Days::new(len) });
         }
         req.history = history;
+        // Old art. 42: a last paid day near the contract, before or even after its start.
+        req.last_paid_unemployment = last_paid.map(|k| {
+            LastPaid::Day(if k < 0 { start - Days::new(k.unsigned_abs()) } else { start + Days::new(k as u64) })
+        });
         req
     }
 }
@@ -374,10 +379,15 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: scan_cases(), .. ProptestConfig::default() })]
 
     #[test]
-    fn no_day_before_the_plan_is_feasible(req in plan_request(), average in any::<bool>()) {
+    fn no_day_before_the_plan_is_feasible(req in plan_request(), average in any::<bool>(),
+        programme in prop::bool::weighted(0.2)) {
         let mut o = Options::default();
         if average {
             o.set("quarter_cap_method=average").unwrap();
+        }
+        // The contract as a re-employment programme extends the old art. 42's 3 years.
+        if programme {
+            o.set("art60_is_reemployment_programme=true").unwrap();
         }
         no_day_before_the_answer(&req, &o)?;
     }

@@ -56,7 +56,7 @@ pub(crate) struct Art42Old {
 
 impl Facts<'_> {
     /// The last paid full-unemployment day (AGR: the last non-Sunday of the month paid).
-    fn last_paid_day(&self) -> Option<NaiveDate> {
+    pub(crate) fn last_paid_day(&self) -> Option<NaiveDate> {
         Some(match self.req.last_paid_unemployment? {
             LastPaid::Day(d) => d,
             LastPaid::AgrMonth(m) => {

@@ -83,6 +83,12 @@ impl Search<'_> {
                 }
             }
         }
+        // Old art. 42: the 3 years end on DA - 1 = E, so a last paid day after the
+        // contract's start (data the request may hold) enters them on that day and the
+        // person is re-admitted from then on, whatever the count.
+        if let Some(last) = self.facts.last_paid_day() {
+            v.push(last);
+        }
         // Foreign work becomes countable once its Belgian follow-up is met: find, for every
         // follow-up length in force, the first date it is met (monotone in E).
         let mut needs: Vec<i64> = p

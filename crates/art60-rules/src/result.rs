@@ -164,6 +164,9 @@ pub enum Outcome {
     },
     /// Plan: no end date within the scan horizon meets any option.
     Unreachable {
+        /// The option that came closest (count less requirement) on the dates the search
+        /// assessed: its count and requirement. The search skips dates its bounds prove
+        /// unfeasible, so another date may have come as close or closer.
         best_counted: i64,
         required: i64,
         reason: String,

@@ -132,11 +132,25 @@ impl Held {
 
 /// Value of `days` scheduled days in a regime, in R6 days: A×6/R (full time) or A×Q/R×6/S.
 pub(crate) fn scheduled_value(days: i64, r: &WorkRegime) -> Fixed4 {
+    let (num, den) = scheduled_ratio(days, r);
+    Fixed4::ratio(num, den)
+}
+
+/// Whether the value of a scheduled day has at most four decimals: then the value of any
+/// number of days is that many times the value of one, and no part of the regime is rounded
+/// (a full-time week of 1 to 6 days, 19/38 h of 5 days; not 25/38 h of 5 days).
+pub(crate) fn scheduled_value_is_exact(r: &WorkRegime) -> bool {
+    let (num, den) = scheduled_ratio(1, r);
+    den > 0 && (num * 10_000) % den == 0
+}
+
+/// [`scheduled_value`] as a fraction, before it is rounded to four decimals.
+fn scheduled_ratio(days: i64, r: &WorkRegime) -> (i128, i128) {
     let rh = i128::from(r.days_per_week.raw());
     if r.is_full_time() {
-        Fixed4::ratio(i128::from(days) * 600, rh)
+        (i128::from(days) * 600, rh)
     } else {
-        Fixed4::ratio(
+        (
             i128::from(days) * 600 * i128::from(r.weekly_hours.raw()),
             rh * i128::from(r.reference_hours.raw()),
         )
@@ -680,6 +694,29 @@ mod tests {
             ..full
         };
         assert_eq!(scheduled_value(65, &half), Fixed4::whole(39));
+    }
+
+    /// The scan's bound counts an exact day value without a rounding allowance: then every
+    /// number of days must be worth exactly that many days, and only then.
+    #[test]
+    fn an_exact_day_value_is_never_rounded() {
+        let mut exact = 0;
+        for days in [100, 150, 200, 250, 300, 350, 400, 450, 500, 550, 600] {
+            for hours in [760, 1000, 1140, 1520, 1900, 2280, 2500, 3040, 3420, 3800] {
+                let r = WorkRegime {
+                    days_per_week: Hundredths(days),
+                    weekly_hours: Hundredths(hours),
+                    reference_hours: Hundredths(3800),
+                };
+                let one = scheduled_value(1, &r);
+                let multiples = (0..=400).all(|n| scheduled_value(n, &r) == one.times(n));
+                assert_eq!(scheduled_value_is_exact(&r), multiples, "{r:?}");
+                exact += usize::from(multiples);
+            }
+        }
+        // Both kinds occur: 6/5 and 19/38 × 6/5 are exact, 25/38 × 6/5 and 6/3.5 are not.
+        assert!(exact > 10 && exact < 100, "{exact} exact regimes of 110");
+        assert!(scheduled_value_is_exact(&WorkRegime::full_time_5()));
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub(super) struct Gain<'b> {
     pub per_day: Fixed4,
     /// Method A: a day may also release what the caps held back (see [`Gain::ub`]).
     pub release_per_day: bool,
+    /// The contract's parts may be rounded: half a ten-thousandth more a quarter.
+    pub rounded: bool,
     /// Part-time parts rounded up: one day more a quarter.
     pub ceiling: bool,
     /// The quarter of the first day after the candidate date.
@@ -66,7 +68,9 @@ impl Gain<'_> {
         // Each quarter's part is rounded half up: at most half a ten-thousandth more; with
         // the part-time ceiling, one day more.
         let quarters = i64::from(q.index() - self.qf.index() + 1);
-        g += Fixed4(quarters);
+        if self.rounded {
+            g += Fixed4(quarters);
+        }
         if self.ceiling {
             g += Fixed4::whole(quarters);
         }
@@ -167,6 +171,7 @@ mod tests {
             mask in 0u8..128,
             per_day in 0i64..40_000,
             release_per_day in proptest::bool::ANY,
+            rounded in proptest::bool::ANY,
             ceiling in proptest::bool::ANY,
             qf_index in 8_080i32..8_120,
             ahead in 0i32..4,
@@ -192,6 +197,7 @@ mod tests {
                 mask,
                 per_day: Fixed4(per_day),
                 release_per_day,
+                rounded,
                 ceiling,
                 qf,
                 bonus: &bonus,

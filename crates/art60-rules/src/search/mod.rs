@@ -45,6 +45,20 @@ enum View {
     R6Days,
 }
 
+/// A scheduled day of the contract's regime as the jump counts it, and whether that is its
+/// exact value: a value of at most four decimals is never rounded (every part is that many
+/// times it); another is counted one ten-thousandth more, since parts are rounded to four
+/// decimals and a day's true share can exceed the rounded one.
+fn day_value(regime: &crate::input::WorkRegime) -> (Fixed4, bool) {
+    use crate::law::counting_am7::{scheduled_value, scheduled_value_is_exact};
+    let v = scheduled_value(1, regime);
+    if scheduled_value_is_exact(regime) {
+        (v, true)
+    } else {
+        (v + Fixed4(1), false)
+    }
+}
+
 /// How the scan ended.
 enum ScanEnd {
     /// The first feasible end date.
@@ -64,6 +78,9 @@ pub(crate) struct Search<'a> {
     scan_tables: OnceCell<(Vec<NaiveDate>, Vec<Fixed4>)>,
     /// Build the explanation trace and the other method's date ([`crate::Detail::Full`]).
     pub trace: bool,
+    /// The dates the law was evaluated at, for the tests of the scan's bounds.
+    #[cfg(test)]
+    evaluations: std::cell::Cell<u32>,
 }
 
 impl<'a> Search<'a> {
@@ -73,6 +90,8 @@ impl<'a> Search<'a> {
             memo: Cached::default(),
             scan_tables: OnceCell::new(),
             trace,
+            #[cfg(test)]
+            evaluations: std::cell::Cell::new(0),
         }
     }
 
@@ -106,6 +125,8 @@ impl<'a> Search<'a> {
         findings: bool,
         probe: bool,
     ) -> Result<Eval, CalcError> {
+        #[cfg(test)]
+        self.evaluations.set(self.evaluations.get() + 1);
         let rec = Record {
             explanation: findings && self.trace,
             findings,
@@ -168,7 +189,7 @@ impl<'a> Search<'a> {
         counting: &crate::params::Counting,
     ) -> (Vec<NaiveDate>, Vec<Fixed4>) {
         let barriers = self.barrier_dates(start, horizon);
-        let per_day = crate::law::counting_am7::scheduled_value(1, &ci.c.regime) + Fixed4(1);
+        let (per_day, _) = day_value(&ci.c.regime);
         let full = Fixed4::whole(counting.full_quarter);
         let mut bonus = Vec::with_capacity(16);
         bonus.push(Fixed4::ZERO);
@@ -224,9 +245,15 @@ impl<'a> Search<'a> {
             .scan_tables
             .get_or_init(|| self.scan_tables(ci, start, horizon, counting));
         let (barriers, bonus) = (barriers.as_slice(), bonus.as_slice());
-        // One ten-thousandth more than the value of a day: parts are rounded to four
-        // decimals, so a day's true share can exceed the rounded one.
-        let per_day = crate::law::counting_am7::scheduled_value(1, &ci.c.regime) + Fixed4(1);
+        // Only the per-quarter method counts a whole quarter of the contract as 78.
+        let bonus = match method {
+            QuarterCapMethod::PerQuarter => bonus,
+            QuarterCapMethod::Average => &[Fixed4::ZERO],
+        };
+        let (per_day, exact) = day_value(&ci.c.regime);
+        // A part-time part rounded up may count one day more a quarter.
+        let ceiling = self.facts.opts.rounding_mode == RoundingMode::PerPartCeiling
+            && !ci.c.regime.is_full_time();
         let bonus_base = Quarter::of(start).index();
         let mut e = day_before.as_ref().map_or(start, |(d, _)| *d);
         let mut best: Option<(i64, i64)> = None;
@@ -266,21 +293,24 @@ impl<'a> Search<'a> {
             let jump = |need: Fixed4, view: View| -> NaiveDate {
                 // An upper bound on what the contract can add after `e`: what its days add
                 // in the given view (6/R R6 days per scheduled day, or one per Monday–
-                // Saturday day), plus what a whole quarter adds over its days (78 rule),
-                // plus one per quarter when part-time parts are rounded up. The search runs
-                // on day offsets from the first day after `e`: no date is built per probe.
+                // Saturday day), plus what a whole quarter adds over its days (78 rule of
+                // the per-quarter method), plus what rounding may add to a quarter's part.
+                // The search runs on day offsets from the first day after `e`: no date is
+                // built per probe.
                 let first = e.succ_opt().unwrap_or(e);
                 let qf = Quarter::of(first);
-                let (mask, per_day) = match view {
-                    View::R6Days => (crate::calendar::R6_MASK, Fixed4::whole(1)),
-                    View::Own | View::OwnAndRelease => (ci.mask, per_day),
+                // Monday–Saturday days are whole days: nothing of them is rounded.
+                let (mask, per_day, own) = match view {
+                    View::R6Days => (crate::calendar::R6_MASK, Fixed4::whole(1), false),
+                    View::Own | View::OwnAndRelease => (ci.mask, per_day, true),
                 };
                 let gain = jump::Gain {
                     first_wd: first.weekday().num_days_from_monday(),
                     mask,
                     per_day,
                     release_per_day: view == View::OwnAndRelease,
-                    ceiling: self.facts.opts.rounding_mode == RoundingMode::PerPartCeiling,
+                    rounded: own && !exact,
+                    ceiling: own && ceiling,
                     qf,
                     bonus,
                     bonus_base,
@@ -650,6 +680,27 @@ mod tests {
     use super::*;
     use crate::law::Plain;
     use crate::{CalcRequest, Options, ParamSet};
+
+    /// The typical plan (scripts/bench/typical-plan.json, a full-time contract starting on a
+    /// Tuesday) under each method: the day before the contract, the method's answer found by
+    /// the first jump, the other method's scan (its first day, then its answer), and the answer
+    /// with its explanation. The per-quarter method's 78 for a whole quarter is no gain of the
+    /// average method, and a full-time day's value (6/5) is exact, so no rounding allowance
+    /// makes the average method's first jump stop a day early (it did, on the Friday before).
+    #[test]
+    fn the_typical_plan_evaluates_five_dates() {
+        let req = CalcRequest::parse(include_str!("../../../../scripts/bench/typical-plan.json"))
+            .unwrap();
+        let params = ParamSet::embedded();
+        for method in ["per_quarter", "average"] {
+            let mut opts = Options::default();
+            opts.set(&format!("quarter_cap_method={method}")).unwrap();
+            let search = Search::new(Facts::new(&req, &opts, params), true);
+            let r = search.plan().unwrap();
+            assert!(r.end_date().is_some(), "{method}");
+            assert_eq!(search.evaluations.get(), 5, "{method}");
+        }
+    }
 
     /// The scan reuses history sums and run sums between dates (`cache.rs`); at every date
     /// and with both methods it must count exactly what the law counts without them.

@@ -330,6 +330,16 @@ const fn compute_quarter_bounds(year: i32, q: u8) -> (NaiveDate, NaiveDate) {
     (start, end)
 }
 
+/// The number of days of quarter `q` (1..=4) of `year`, without building a date.
+pub fn quarter_len(year: i32, q: u8) -> i64 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match q {
+        1 => 90 + i64::from(leap),
+        2 => 91,
+        _ => 92,
+    }
+}
+
 /// Whether `d` is the last day of a calendar quarter (cheap: no date construction).
 pub fn is_quarter_end(d: NaiveDate) -> bool {
     matches!((d.month(), d.day()), (3, 31) | (6, 30) | (9, 30) | (12, 31))
@@ -491,6 +501,16 @@ mod tests {
                     1,
                     "{year}Q{q} ends on the last day"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn quarter_lengths_are_the_calendars() {
+        for year in 1896..=2404 {
+            for q in 1..=4u8 {
+                let (s, e) = quarter_bounds(year, q);
+                assert_eq!(quarter_len(year, q), days_between(s, e) + 1, "{year}Q{q}");
             }
         }
     }

@@ -189,30 +189,31 @@ impl<'a> Search<'a> {
         counting: &crate::params::Counting,
     ) -> (Vec<NaiveDate>, Vec<Fixed4>) {
         let barriers = self.barrier_dates(start, horizon);
+        let mut bonus = vec![Fixed4::ZERO];
+        // A part-time contract's table is all zeros: its one entry says so (the jump reads
+        // the last entry for every quarter beyond the table).
+        if !ci.c.regime.is_full_time() {
+            return (barriers, bonus);
+        }
         let (per_day, _) = day_value(&ci.c.regime);
         let full = Fixed4::whole(counting.full_quarter);
-        let mut bonus = Vec::with_capacity(16);
-        bonus.push(Fixed4::ZERO);
+        // One entry a quarter of the horizon's months, and the first: grown once.
+        bonus.reserve(usize::try_from(counting.max_scan_months / 3 + 2).unwrap_or(0));
         let mut sum = Fixed4::ZERO;
         let mut q = Quarter::of(start);
-        let mut qs = q.start();
-        // The quarter's first weekday (0 = Monday), carried from one quarter to the next: one
-        // date built a quarter (`weekdays_in` of the quarter, without its two day numbers).
-        let mut wd = qs.weekday().num_days_from_monday();
-        let full_time = ci.c.regime.is_full_time();
-        while qs <= horizon {
-            let next = q.next().start();
-            let len = days_between(qs, next);
-            if full_time {
-                let whole = per_day.times(weekdays_from_index(wd, len, ci.mask));
-                if full > whole {
-                    sum += full - whole;
-                }
+        let last = Quarter::of(horizon);
+        // The quarter's first weekday (0 = Monday), carried from one quarter to the next by
+        // the quarter's length: no date is built.
+        let mut wd = q.start().weekday().num_days_from_monday();
+        while q <= last {
+            let len = crate::calendar::quarter_len(q.year, q.q);
+            let whole = per_day.times(weekdays_from_index(wd, len, ci.mask));
+            if full > whole {
+                sum += full - whole;
             }
             bonus.push(sum);
             wd = u32::try_from((i64::from(wd) + len).rem_euclid(7)).unwrap_or(0);
             q = q.next();
-            qs = next;
         }
         (barriers, bonus)
     }

@@ -48,7 +48,8 @@ impl<T> Dated<T> {
 /// Which parameter entry was used: recorded in every result.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct ParamUse {
-    pub key: String,
+    /// The parameter table's name (static text: no copy a result).
+    pub key: std::borrow::Cow<'static, str>,
     pub from: NaiveDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<NaiveDate>,
@@ -678,9 +679,9 @@ impl ParamSet {
 }
 
 /// Records a parameter use for the result.
-pub fn used<T>(key: &str, d: &Dated<T>) -> ParamUse {
+pub fn used<T>(key: &'static str, d: &Dated<T>) -> ParamUse {
     ParamUse {
-        key: key.to_string(),
+        key: key.into(),
         from: d.from,
         to: d.to,
         reference: d.reference.clone(),

@@ -201,7 +201,7 @@ fn results_record_options_and_parameter_versions() {
         art60_rules::options::ExtensionUnit::YearsMonths
     );
     assert_eq!(r.parameters.version, ParamSet::embedded().version);
-    let keys: Vec<_> = r.parameters.used.iter().map(|u| u.key.as_str()).collect();
+    let keys: Vec<_> = r.parameters.used.iter().map(|u| u.key.as_ref()).collect();
     for k in ["regime", "stage", "counting", "categories", "extensions"] {
         assert!(keys.contains(&k), "{k} not recorded: {keys:?}");
     }

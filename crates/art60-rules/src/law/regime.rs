@@ -193,7 +193,7 @@ impl<'p> Ctx<'p> {
         // One more for the reference wage the result adds: no growth step for it.
         let mut uses = Vec::with_capacity(tags.len() + 1);
         uses.extend(tags.iter().map(|(key, from, to, reference)| ParamUse {
-            key: (*key).to_string(),
+            key: (*key).into(),
             from: *from,
             to: *to,
             reference: (*reference).to_string(),

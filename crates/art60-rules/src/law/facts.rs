@@ -169,6 +169,16 @@ impl<'a> Facts<'a> {
         self.hist_hull.is_some_and(|(hs, he)| qs <= he && qe >= hs)
     }
 
+    /// Whether a full-time job spans the whole of `[qs, qe]`: only then may a quarter's count
+    /// of the history differ between the quarter-cap methods (the per-quarter method's 78 for
+    /// a whole quarter of full-time work, AM art. 7 rule 1).
+    pub fn full_time_job_spans(&self, qs: NaiveDate, qe: NaiveDate) -> bool {
+        self.jobs
+            .iter()
+            .take_while(|j| !self.jobs_by_start || j.start <= qs)
+            .any(|j| j.full_time() && j.start <= qs && j.end >= qe)
+    }
+
     /// Whether a job touches `[qs, qe]` (a quarter's count looks at nothing else).
     pub fn jobs_touch(&self, qs: NaiveDate, qe: NaiveDate) -> bool {
         self.jobs

@@ -34,7 +34,8 @@ struct HistSlab {
     base: i32,
     /// [declared, other, unpaid] of each quarter, once computed.
     rows: Vec<Option<[Fixed4; 3]>>,
-    /// Per-job values for the average method: `per_job_len` values a row, in row order.
+    /// Per-job values (the average method's job caps): `per_job_len` values a row, in row
+    /// order. The per-quarter method keeps them too, for the average method's table.
     per_job: Vec<Fixed4>,
     per_job_len: usize,
     /// Sums of the whole quarters before the contract, back from the last of them, by (last
@@ -88,19 +89,19 @@ impl HistSlab {
     }
 
     /// The history's sums of whole quarter `q` (computed the first time), its per-job values
-    /// in `per_job` when the average method keeps them. The quarter's flags stay in `flags`:
-    /// a count that keeps flags takes them with [`HistSlab::flags_into`].
-    fn whole_quarter(&mut self, c: &Counter<'_, '_>, q: Quarter) -> (usize, [Fixed4; 3]) {
+    /// in `per_job`. The quarter's flags stay in `flags`: a count that keeps flags takes them
+    /// with [`HistSlab::flags_into`]. `other`: the other quarter-cap method's table under the
+    /// same rules, whose row is this one's when no full-time job spans the quarter.
+    fn whole_quarter(
+        &mut self,
+        c: &Counter<'_, '_>,
+        q: Quarter,
+        other: Option<&HistSlab>,
+    ) -> (usize, [Fixed4; 3]) {
         let i = self.slot(q.index());
         if let Some(sums) = self.rows[i] {
             return (i, sums);
         }
-        let w = self.per_job_len;
-        let per_job = &mut self.per_job[i * w..(i + 1) * w];
-        // The quarter's flags are kept with its sums, whatever this count keeps; the scratch
-        // count is the slab's own, emptied after every quarter (a count built and dropped a
-        // quarter cost a fifth of the quarter).
-        let own = &mut self.scratch;
         let (qs, qe) = (q.start(), q.end());
         // A quarter between the jobs (the history's hull lets it through) holds nothing:
         // zero sums, no per-job values, no flags, without the quarter's count.
@@ -108,6 +109,23 @@ impl HistSlab {
             self.rows[i] = Some([Fixed4::ZERO; 3]);
             return (i, [Fixed4::ZERO; 3]);
         }
+        let w = self.per_job_len;
+        if let Some(o) = other
+            && let Some((j, sums)) = o.row(q)
+            && o.per_job_len == w
+            && !c.facts.full_time_job_spans(qs, qe)
+        {
+            self.per_job[i * w..(i + 1) * w].copy_from_slice(&o.per_job[j * w..(j + 1) * w]);
+            self.flags
+                .extend(o.flags.iter().filter(|f| f.0 == q.index()).cloned());
+            self.rows[i] = Some(sums);
+            return (i, sums);
+        }
+        let per_job = &mut self.per_job[i * w..(i + 1) * w];
+        // The quarter's flags are kept with its sums, whatever this count keeps; the scratch
+        // count is the slab's own, emptied after every quarter (a count built and dropped a
+        // quarter cost a fifth of the quarter).
+        let own = &mut self.scratch;
         let sums = c.history_quarter(q, (qs, qe), qs, qe, own, per_job);
         if !own.provisional.is_empty() || !own.review.is_empty() {
             self.flags.push((
@@ -118,6 +136,12 @@ impl HistSlab {
         }
         self.rows[i] = Some(sums);
         (i, sums)
+    }
+
+    /// The computed row of quarter `q`: its index and sums.
+    fn row(&self, q: Quarter) -> Option<(usize, [Fixed4; 3])> {
+        let i = usize::try_from(q.index() - self.base).ok()?;
+        self.rows.get(i).copied().flatten().map(|sums| (i, sums))
     }
 
     /// The flags of the computed quarters `from..=last`, into a count that keeps them (the
@@ -139,6 +163,7 @@ impl HistSlab {
         c: &Counter<'_, '_>,
         from: Quarter,
         last: Quarter,
+        other: Option<&HistSlab>,
     ) -> Option<(Fixed4, &[Fixed4])> {
         let factor = c.factor();
         let t = match self
@@ -159,9 +184,11 @@ impl HistSlab {
             }
         };
         let k = usize::try_from(last.index() - from.index()).ok()?;
-        let w = self.per_job_len;
         let full = c.full_quarter();
         let per_quarter = c.per_quarter();
+        // The runs keep per-job sums for the average method only (its job caps).
+        let w = if per_quarter { 0 } else { self.per_job_len };
+        let rw = self.per_job_len;
         // The run's quarters at once, not one growth step after another.
         let tail = &mut self.tails[t];
         if tail.totals.len() <= k {
@@ -184,7 +211,7 @@ impl HistSlab {
             let q = self.tails[t].next;
             let (row, [declared, other, unpaid]) = if c.facts.history_touches(q.start(), q.end()) {
                 // The caller takes the run's flags itself, for the quarters it uses.
-                let (i, sums) = self.whole_quarter(c, q);
+                let (i, sums) = self.whole_quarter(c, q, other);
                 (Some(i), sums)
             } else {
                 (None, [Fixed4::ZERO; 3])
@@ -207,7 +234,7 @@ impl HistSlab {
             if let Some(i) = row {
                 for (s, v) in tail.per_job[base..]
                     .iter_mut()
-                    .zip(&self.per_job[i * w..(i + 1) * w])
+                    .zip(&self.per_job[i * rw..(i + 1) * rw])
                 {
                     *s += *v;
                 }
@@ -293,7 +320,7 @@ impl Memo for Cached {
                     base: 0,
                     rows: Vec::new(),
                     per_job: Vec::new(),
-                    per_job_len: if per_quarter { 0 } else { c.facts.jobs.len() },
+                    per_job_len: c.facts.jobs.len(),
                     tails: Vec::new(),
                     flags: Vec::new(),
                     scratch: CountOut::new(Keep {
@@ -314,7 +341,22 @@ impl Memo for Cached {
                 cache.len() - 1
             }
         };
-        let hs = &mut cache[slab];
+        // The other method's table under the same rules lends the rows it shares.
+        let other_key = SlabKey {
+            per_quarter: !per_quarter,
+            ..key
+        };
+        let (hs, other) = match cache.iter().position(|s| s.key == other_key) {
+            Some(o) if o < slab => {
+                let (a, b) = cache.split_at_mut(slab);
+                (&mut b[0], Some(&a[o]))
+            }
+            Some(o) => {
+                let (a, b) = cache.split_at_mut(o);
+                (&mut a[slab], Some(&b[0]))
+            }
+            None => (&mut cache[slab], None),
+        };
         let mut tally = c.tally();
         let before_contract = c.before_contract(we, ce);
         let mut q = Quarter::of(ws);
@@ -329,7 +371,7 @@ impl Memo for Cached {
                     Quarter::of(before_contract).prev()
                 };
                 if last > q
-                    && let Some((total, per_job)) = hs.run_sum(c, q, last)
+                    && let Some((total, per_job)) = hs.run_sum(c, q, last, other)
                 {
                     out.total += total;
                     tally.nquarters += i64::from(last.index() - q.index() + 1);
@@ -347,7 +389,7 @@ impl Memo for Cached {
             let hist = if !c.facts.history_touches(qs, qe) {
                 [Fixed4::ZERO; 3]
             } else if qa == qs && qb == qe {
-                let (i, sums) = hs.whole_quarter(c, q);
+                let (i, sums) = hs.whole_quarter(c, q, other);
                 if out.keep.flags {
                     hs.flags_into(q, q, &mut out);
                 }

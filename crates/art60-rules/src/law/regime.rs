@@ -187,17 +187,27 @@ impl<'p> Ctx<'p> {
         }
     }
 
-    /// The parameter entries used, for the result (built only for the final evaluation).
+    /// The parameter entries used, for the result (built only for the final evaluation), in
+    /// the order of their keys: the result sorts them, and a sorted list costs one comparison
+    /// an entry to sort again.
     pub fn param_uses(&self) -> Vec<ParamUse> {
+        // `tags()` indexes by key: art42, categories, counting, extensions, foreign, regime,
+        // stage, unpaid_cap.
+        const BY_KEY: [usize; 8] = [6, 3, 2, 5, 7, 0, 1, 4];
         let tags = self.tags();
         // One more for the reference wage the result adds: no growth step for it.
         let mut uses = Vec::with_capacity(tags.len() + 1);
-        uses.extend(tags.iter().map(|(key, from, to, reference)| ParamUse {
-            key: (*key).into(),
-            from: *from,
-            to: *to,
-            reference: (*reference).to_string(),
-        }));
+        uses.extend(
+            BY_KEY
+                .iter()
+                .map(|&k| &tags[k])
+                .map(|(key, from, to, reference)| ParamUse {
+                    key: (*key).into(),
+                    from: *from,
+                    to: *to,
+                    reference: (*reference).to_string(),
+                }),
+        );
         uses
     }
 
@@ -219,5 +229,24 @@ impl Facts<'_> {
             ReferenceStartMonthEnd::FirstOfNextMonth => MonthEnd::FirstOfNextMonth,
         };
         sub_months(da, months, rule)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The result sorts the parameter uses; they come sorted by key, every table once.
+    #[test]
+    fn parameter_uses_come_sorted_by_key() {
+        for da in ["2025-06-01", "2026-06-01"] {
+            let ctx = Ctx::at(ParamSet::embedded(), da.parse().unwrap()).unwrap();
+            let uses = ctx.param_uses();
+            let keys: Vec<&str> = uses.iter().map(|u| u.key.as_ref()).collect();
+            let mut tags: Vec<&str> = ctx.tags().iter().map(|t| t.0).collect();
+            tags.sort_unstable();
+            assert_eq!(keys, tags, "{da}");
+            assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+        }
     }
 }

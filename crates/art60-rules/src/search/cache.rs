@@ -90,13 +90,13 @@ impl HistSlab {
 
     /// The history's sums of whole quarter `q` (computed the first time), its per-job values
     /// in `per_job`. The quarter's flags stay in `flags`: a count that keeps flags takes them
-    /// with [`HistSlab::flags_into`]. `other`: the other quarter-cap method's table under the
-    /// same rules, whose row is this one's when no full-time job spans the quarter.
+    /// with [`HistSlab::flags_into`]. `sibling`: the other quarter-cap method's table under
+    /// the same rules, whose row is this one's when no full-time job spans the quarter.
     fn whole_quarter(
         &mut self,
         c: &Counter<'_, '_>,
         q: Quarter,
-        other: Option<&HistSlab>,
+        sibling: Option<&HistSlab>,
     ) -> (usize, [Fixed4; 3]) {
         let i = self.slot(q.index());
         if let Some(sums) = self.rows[i] {
@@ -110,7 +110,7 @@ impl HistSlab {
             return (i, [Fixed4::ZERO; 3]);
         }
         let w = self.per_job_len;
-        if let Some(o) = other
+        if let Some(o) = sibling
             && let Some((j, sums)) = o.row(q)
             && o.per_job_len == w
             && !c.facts.full_time_job_spans(qs, qe)
@@ -163,7 +163,7 @@ impl HistSlab {
         c: &Counter<'_, '_>,
         from: Quarter,
         last: Quarter,
-        other: Option<&HistSlab>,
+        sibling: Option<&HistSlab>,
     ) -> Option<(Fixed4, &[Fixed4])> {
         let factor = c.factor();
         let t = match self
@@ -211,7 +211,7 @@ impl HistSlab {
             let q = self.tails[t].next;
             let (row, [declared, other, unpaid]) = if c.facts.history_touches(q.start(), q.end()) {
                 // The caller takes the run's flags itself, for the quarters it uses.
-                let (i, sums) = self.whole_quarter(c, q, other);
+                let (i, sums) = self.whole_quarter(c, q, sibling);
                 (Some(i), sums)
             } else {
                 (None, [Fixed4::ZERO; 3])
@@ -342,11 +342,11 @@ impl Memo for Cached {
             }
         };
         // The other method's table under the same rules lends the rows it shares.
-        let other_key = SlabKey {
+        let sibling_key = SlabKey {
             per_quarter: !per_quarter,
             ..key
         };
-        let (hs, other) = match cache.iter().position(|s| s.key == other_key) {
+        let (hs, sibling) = match cache.iter().position(|s| s.key == sibling_key) {
             Some(o) if o < slab => {
                 let (a, b) = cache.split_at_mut(slab);
                 (&mut b[0], Some(&a[o]))
@@ -371,7 +371,7 @@ impl Memo for Cached {
                     Quarter::of(before_contract).prev()
                 };
                 if last > q
-                    && let Some((total, per_job)) = hs.run_sum(c, q, last, other)
+                    && let Some((total, per_job)) = hs.run_sum(c, q, last, sibling)
                 {
                     out.total += total;
                     tally.nquarters += i64::from(last.index() - q.index() + 1);
@@ -389,7 +389,7 @@ impl Memo for Cached {
             let hist = if !c.facts.history_touches(qs, qe) {
                 [Fixed4::ZERO; 3]
             } else if qa == qs && qb == qe {
-                let (i, sums) = hs.whole_quarter(c, q, other);
+                let (i, sums) = hs.whole_quarter(c, q, sibling);
                 if out.keep.flags {
                     hs.flags_into(q, q, &mut out);
                 }

@@ -101,7 +101,9 @@ pub(crate) fn explain(x: Explained<'_>) -> Vec<Step> {
             .map(|x| x.start_after)
             .fold(w.window.base_start, NaiveDate::min);
         for p in periods {
-            let (label, kind, start, end) = (&p.label, p.kind, p.start, p.end);
+            // The kind is static text: borrowed into the step, not copied.
+            let kind = &Cow::Borrowed(p.kind);
+            let (label, start, end) = (&p.label, p.start, p.end);
             if end < w.window.start {
                 let (key, article, from) = if w.window.cutoff.is_some() && end >= extended {
                     (

@@ -136,6 +136,12 @@ pub(crate) fn scheduled_value(days: i64, r: &WorkRegime) -> Fixed4 {
     Fixed4::ratio(num, den)
 }
 
+/// Option `rounding_mode`: whether a part (of a part-time job or contract) is rounded up to a
+/// whole day. The scan's bound allows for it where the count does it.
+pub(crate) fn rounds_part_up(opts: &crate::options::Options, part_time: bool) -> bool {
+    part_time && opts.rounding_mode == RoundingMode::PerPartCeiling
+}
+
 /// Whether the value of a scheduled day has at most four decimals: then the value of any
 /// number of days is that many times the value of one, and no part of the regime is rounded
 /// (a full-time week of 1 to 6 days, 19/38 h of 5 days; not 25/38 h of 5 days).
@@ -215,7 +221,7 @@ impl Counter<'_, '_> {
 
     /// Option `rounding_mode`: a part-time part rounded up, or kept to 4 decimals.
     pub(super) fn round_part(&self, v: Fixed4, part_time: bool) -> Fixed4 {
-        if part_time && self.facts.opts.rounding_mode == RoundingMode::PerPartCeiling {
+        if rounds_part_up(self.facts.opts, part_time) {
             v.ceil_fixed()
         } else {
             v

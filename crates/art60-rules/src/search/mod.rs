@@ -24,7 +24,7 @@ use crate::law::facts::Facts;
 use crate::law::readmission::NoStage;
 use crate::law::right_duration_art114::outcome_da;
 use crate::law::{Assessment, Memo, Plain, Record};
-use crate::options::{QuarterCapMethod, RoundingMode};
+use crate::options::QuarterCapMethod;
 use crate::result::{
     Alternative, CalcResult, ENGINE_VERSION, OptionEval, Outcome, ParamVersions, Unit,
 };
@@ -252,9 +252,9 @@ impl<'a> Search<'a> {
             QuarterCapMethod::Average => &[Fixed4::ZERO],
         };
         let (per_day, exact) = day_value(&ci.c.regime);
-        // A part-time part rounded up may count one day more a quarter.
-        let ceiling = self.facts.opts.rounding_mode == RoundingMode::PerPartCeiling
-            && !ci.c.regime.is_full_time();
+        // A contract's part rounded up may count one day more a quarter.
+        let ceiling =
+            crate::law::counting_am7::rounds_part_up(self.facts.opts, !ci.c.regime.is_full_time());
         let bonus_base = Quarter::of(start).index();
         let mut e = day_before.as_ref().map_or(start, |(d, _)| *d);
         let mut best: Option<(i64, i64)> = None;

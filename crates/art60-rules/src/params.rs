@@ -34,7 +34,8 @@ pub struct Dated<T> {
     pub from: NaiveDate,
     #[serde(default)]
     pub to: Option<NaiveDate>,
-    pub reference: String,
+    /// Shared with every result that records the entry ([`ParamUse`]): a count, not a copy.
+    pub reference: std::sync::Arc<str>,
     #[serde(flatten)]
     pub value: T,
 }
@@ -53,7 +54,8 @@ pub struct ParamUse {
     pub from: NaiveDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<NaiveDate>,
-    pub reference: String,
+    /// The entry's legal reference, shared with the parameter set.
+    pub reference: std::sync::Arc<str>,
 }
 
 #[derive(

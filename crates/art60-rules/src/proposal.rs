@@ -375,7 +375,7 @@ prior_admission_cutoff = true
         assert_eq!(before.value.bands[0].days, 312);
         let after = a.params.stage_at(d("2027-01-01")).unwrap();
         assert_eq!(after.value.bands[0].days, 234);
-        assert_eq!(after.reference, "Projet de loi (test)");
+        assert_eq!(&*after.reference, "Projet de loi (test)");
         assert_eq!(a.summary.changes, ["stage from 2027-01-01"]);
         assert!(
             a.params.version.ends_with("+test-reform-1"),

@@ -41,7 +41,12 @@ pub(crate) struct Ctx<'p> {
 }
 
 /// Which parameter entry was used: key, validity, legal reference.
-pub(crate) type ParamTag<'p> = (&'static str, NaiveDate, Option<NaiveDate>, &'p str);
+pub(crate) type ParamTag<'p> = (
+    &'static str,
+    NaiveDate,
+    Option<NaiveDate>,
+    &'p std::sync::Arc<str>,
+);
 
 /// Where a table of [`Ctx::tags`] sits.
 pub(crate) const REF_COUNTING: usize = 2;
@@ -161,7 +166,7 @@ impl<'p> Ctx<'p> {
     /// The entries used, in the order of [`Ctx::entries`].
     fn tags(&self) -> [ParamTag<'p>; 8] {
         fn tag<'p, T>(key: &'static str, d: &'p Dated<T>) -> ParamTag<'p> {
-            (key, d.from, d.to, d.reference.as_str())
+            (key, d.from, d.to, &d.reference)
         }
         let (p, i) = (self.params, self.idx);
         [
@@ -205,7 +210,7 @@ impl<'p> Ctx<'p> {
                     key: (*key).into(),
                     from: *from,
                     to: *to,
-                    reference: (*reference).to_string(),
+                    reference: std::sync::Arc::clone(reference),
                 }),
         );
         uses

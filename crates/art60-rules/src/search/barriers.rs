@@ -16,7 +16,8 @@ impl Search<'_> {
     /// or the requirement drop: the jump in the scan never passes them. The contract's first
     /// day is one when a rule changes on it: the scan may start from the day before.
     pub(super) fn barrier_dates(&self, start: NaiveDate, horizon: NaiveDate) -> Vec<NaiveDate> {
-        let mut v = Vec::new();
+        // A few dozen at most (parameter changes, birthdays, absences): no growth steps.
+        let mut v = Vec::with_capacity(32);
         let p = self.facts.params;
         // A parameter change takes effect for DA = from, i.e. E = from - 1.
         let mut push_from = |from: NaiveDate| {
@@ -91,6 +92,9 @@ impl Search<'_> {
         }
         // Foreign work becomes countable once its Belgian follow-up is met: find, for every
         // follow-up length in force, the first date it is met (monotone in E).
+        if self.facts.foreign.is_empty() {
+            return Self::sorted(v, start, horizon);
+        }
         let mut needs: Vec<i64> = p
             .foreign
             .iter()
@@ -123,8 +127,13 @@ impl Search<'_> {
                 v.push(lo);
             }
         }
+        Self::sorted(v, start, horizon)
+    }
+
+    /// The dates from `start` to `horizon`, in order, each once.
+    fn sorted(mut v: Vec<NaiveDate>, start: NaiveDate, horizon: NaiveDate) -> Vec<NaiveDate> {
         v.retain(|d| *d >= start && *d <= horizon);
-        v.sort();
+        v.sort_unstable();
         v.dedup();
         v
     }

@@ -33,9 +33,10 @@ pub(crate) enum JobClass {
     Assimilated(DayCategory),
 }
 
-/// A job or an assimilated period of the history.
+/// A job or an assimilated period of the history; what it declares is the request's,
+/// borrowed.
 #[derive(Debug, Clone)]
-pub(crate) struct Job {
+pub(crate) struct Job<'a> {
     pub label: Cow<'static, str>,
     pub class: JobClass,
     pub start: NaiveDate,
@@ -43,13 +44,14 @@ pub(crate) struct Job {
     pub regime: WorkRegime,
     /// Weekdays worked, one bit a day from Monday.
     pub mask: u8,
-    pub declared: Vec<QuarterDeclaration>,
+    /// By quarter (the request's own order when it is already so).
+    pub declared: Cow<'a, [QuarterDeclaration]>,
     pub provisional: bool,
-    pub employer: Option<String>,
+    pub employer: Option<&'a str>,
     pub pay: Option<Pay>,
 }
 
-impl Job {
+impl Job<'_> {
     pub fn declaration(&self, q: Quarter) -> Option<&QuarterDeclaration> {
         self.declared.iter().find(|d| d.quarter == q)
     }
@@ -99,7 +101,7 @@ pub(crate) struct Facts<'a> {
     pub req: &'a CalcRequest,
     pub opts: &'a Options,
     pub params: &'a ParamSet,
-    pub jobs: Vec<Job>,
+    pub jobs: Vec<Job<'a>>,
     /// The jobs are in the order of their first day (the history is read in that order): a
     /// quarter's count stops at the first job that starts after the quarter.
     pub jobs_by_start: bool,
@@ -280,7 +282,7 @@ impl<'a> Facts<'a> {
     }
 
     /// A Belgian or foreign job; returns its regime (the proportion of what follows).
-    fn add_work(&mut self, label: Cow<'static, str>, h: &HistoryItem) -> WorkRegime {
+    fn add_work(&mut self, label: Cow<'static, str>, h: &'a HistoryItem) -> WorkRegime {
         // SPEC §3.7 defaults R and S only: a job typed without its hours is counted full
         // time, as the portal's form sends it, and the officer checks it.
         if h.regime.is_none() {
@@ -310,8 +312,13 @@ impl<'a> Facts<'a> {
         } else {
             JobClass::Belgian
         };
-        let mut declared = h.quarters.clone();
-        declared.sort_by_key(|d| d.quarter);
+        let declared = if h.quarters.is_sorted_by_key(|d| d.quarter) {
+            Cow::Borrowed(h.quarters.as_slice())
+        } else {
+            let mut v = h.quarters.clone();
+            v.sort_by_key(|d| d.quarter);
+            Cow::Owned(v)
+        };
         self.jobs.push(Job {
             label,
             class,
@@ -321,7 +328,7 @@ impl<'a> Facts<'a> {
             regime,
             declared,
             provisional: h.provisional,
-            employer: h.employer.clone(),
+            employer: h.employer.as_deref(),
             pay: h.pay,
         });
         regime
@@ -344,7 +351,7 @@ impl<'a> Facts<'a> {
                 // Assimilated days are Monday–Saturday days in proportion.
                 mask: 0b0011_1111,
                 regime: h.regime.unwrap_or(last),
-                declared: Vec::new(),
+                declared: Cow::Borrowed(&[]),
                 provisional: h.provisional,
                 employer: None,
                 pay: None,

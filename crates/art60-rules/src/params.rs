@@ -331,8 +331,9 @@ pub struct Procedure {
 /// The whole parameter set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParamSet {
-    pub id: String,
-    pub version: String,
+    /// Shared with every result that names the set ([`crate::result::ParamVersions`]).
+    pub id: std::sync::Arc<str>,
+    pub version: std::sync::Arc<str>,
     pub regime: Vec<Dated<RegimeDef>>,
     pub stage: Vec<Dated<Stage>>,
     pub art33_access: Vec<Dated<Art33Access>>,

@@ -571,8 +571,9 @@ pub struct Alternative {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ParamVersions {
-    pub set_id: String,
-    pub version: String,
+    /// The parameter set's, shared.
+    pub set_id: std::sync::Arc<str>,
+    pub version: std::sync::Arc<str>,
     pub used: Vec<ParamUse>,
 }
 
@@ -604,7 +605,8 @@ pub struct CalcResult {
     pub manual_review: Vec<Flag>,
     pub options: Options,
     pub parameters: ParamVersions,
-    pub engine_version: String,
+    /// [`ENGINE_VERSION`] for a calculation of this engine (no copy a result).
+    pub engine_version: Cow<'static, str>,
     pub trace: Vec<Step>,
 }
 

@@ -83,7 +83,7 @@ fn stored(computed: Result<art60_rules::CalcResult, CalcError>) -> Result<Stored
         reason: format!("result not serialisable: {e}"),
     })?;
     Ok(Stored {
-        engine_version: result.engine_version.clone(),
+        engine_version: result.engine_version.to_string(),
         end_date: result.end_date(),
         first_benefit_date: result.first_benefit_date(),
         days_to_work: result.days_to_work(),

@@ -626,8 +626,8 @@ pub fn regimes(req: &CalcRequest, result: &CalcResult, params: &ParamSet) -> Opt
         .ok()
         .map(|r| answer_of(&r));
     // The rules that apply, as today's parameters say (the record may predate them).
-    let held_parameters =
-        (result.parameters.version != params.version).then(|| result.parameters.version.clone());
+    let held_parameters = (result.parameters.version != params.version)
+        .then(|| result.parameters.version.to_string());
     let applying = match &held_parameters {
         None => answer_of(result),
         Some(_) => answer_of(&art60_rules::calculate(req, &result.options, params).ok()?),
@@ -673,7 +673,7 @@ mod tests {
         let before = art60_rules::proposal::before(params, r.reform).unwrap();
         let stale = art60_rules::calculate(&req, &Options::default(), &before).unwrap();
         let s = regimes(&req, &stale, params).unwrap();
-        assert_eq!(s.held_parameters.as_deref(), Some(before.version.as_str()));
+        assert_eq!(s.held_parameters.as_deref(), Some(&*before.version));
         assert_eq!(s.applying, r.applying);
         assert_eq!(s.earlier_rules, Some(old));
     }

@@ -219,7 +219,7 @@ pub async fn create(
     let saved = impact_run::ActiveModel {
         created_by: Set(actor.user_id),
         created_at: Set(now),
-        parameters: Set(scenario.params.version.clone()),
+        parameters: Set(scenario.params.version.to_string()),
         proposal: Set(proposal),
         options: Set(json!(scenario.option_overrides)),
         as_of: Set(scenario.as_of),

@@ -12,6 +12,7 @@ pub(crate) mod bounds;
 mod cache;
 mod jump;
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
@@ -666,11 +667,11 @@ impl<'a> Search<'a> {
             manual_review: review,
             options: self.facts.opts.clone(),
             parameters: ParamVersions {
-                set_id: self.facts.params.id.clone(),
-                version: self.facts.params.version.clone(),
+                set_id: std::sync::Arc::clone(&self.facts.params.id),
+                version: std::sync::Arc::clone(&self.facts.params.version),
                 used,
             },
-            engine_version: ENGINE_VERSION.to_string(),
+            engine_version: Cow::Borrowed(ENGINE_VERSION),
             trace,
         }
     }

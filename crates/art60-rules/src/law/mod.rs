@@ -150,7 +150,7 @@ pub(crate) struct RouteAt<'p> {
     pub no_stage: Option<NoStage>,
     pub status: Status,
     pub half_allowances: Option<HalfAllowances>,
-    pub units: Vec<Unit>,
+    pub units: route_art33::Units,
     /// Art. 33 1° of a voluntary part-timer.
     pub art33: Option<Art33Hours>,
     /// The own band, and the bands the person may use.
@@ -381,7 +381,7 @@ impl Facts<'_> {
             review: Vec::new(),
         };
         let mut own_days = None;
-        for &unit in &r.units {
+        for &unit in r.units.iter() {
             for bi in r.bands.clone() {
                 let b = &stage.bands[bi];
                 if unit == Unit::Days && bi == r.own {

@@ -84,6 +84,41 @@ impl Employer {
     }
 }
 
+/// The units of a route: none, one, or days and half-days. Kept inline: a route is found at
+/// every candidate date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Units {
+    units: [Unit; 2],
+    len: u8,
+}
+
+impl Units {
+    pub const NONE: Units = Units {
+        units: [Unit::Days; 2],
+        len: 0,
+    };
+    pub fn one(u: Unit) -> Self {
+        Units {
+            units: [u; 2],
+            len: 1,
+        }
+    }
+    /// Adds a unit; a route has at most two.
+    pub fn push(&mut self, u: Unit) {
+        if let Some(slot) = self.units.get_mut(usize::from(self.len)) {
+            *slot = u;
+            self.len += 1;
+        }
+    }
+}
+
+impl std::ops::Deref for Units {
+    type Target = [Unit];
+    fn deref(&self) -> &[Unit] {
+        &self.units[..usize::from(self.len)]
+    }
+}
+
 impl Facts<'_> {
     /// The units of the route at E: art. 30 days, or art. 33 half-days when art. 33 1° is met.
     pub fn route(
@@ -92,9 +127,9 @@ impl Facts<'_> {
         access: &Art33Access,
         (da, e): (NaiveDate, NaiveDate),
         default_s: i64,
-    ) -> (Vec<Unit>, Option<Art33Hours>) {
+    ) -> (Units, Option<Art33Hours>) {
         match status {
-            Status::FullTime | Status::AssimilatedFullTime => (vec![Unit::Days], None),
+            Status::FullTime | Status::AssimilatedFullTime => (Units::one(Unit::Days), None),
             Status::VoluntaryPartTime => {
                 let a = access;
                 let found = self.art33_hours((da, e), a, default_s);
@@ -109,9 +144,9 @@ impl Facts<'_> {
                     min_hours: a.min_hours,
                 };
                 let units = if met {
-                    vec![Unit::HalfDays]
+                    Units::one(Unit::HalfDays)
                 } else {
-                    Vec::new()
+                    Units::NONE
                 };
                 (units, Some(hours))
             }
@@ -200,11 +235,11 @@ impl Facts<'_> {
         age: i32,
         events: &[Event],
         rec: Record,
-        units: &mut Vec<Unit>,
+        units: &mut Units,
     ) -> Option<(Window, i64)> {
         let stage = &ctx.stage.value;
         let frac = stage.fulltime_art33_fraction?;
-        if units.as_slice() != [Unit::Days] {
+        if **units != [Unit::Days] {
             return None;
         }
         let (own, _) = bands_for(stage, age);

@@ -140,7 +140,7 @@ impl<'a> Search<'a> {
         // months and its extensions, so the third may be reached again; the scan must not
         // jump past such a date.
         let shadow_route = !findings
-            && route.units == [Unit::Days]
+            && *route.units == [Unit::Days]
             && match (&route.part_time_share, stage.fulltime_art33_fraction) {
                 (Some((_, pt_days)), Some(frac)) => {
                     pt_days * frac[1]

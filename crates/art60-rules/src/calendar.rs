@@ -143,6 +143,10 @@ pub fn r6_days(a: NaiveDate, b: NaiveDate) -> i64 {
 /// operation of a calculation.
 #[inline]
 pub fn days_between(a: NaiveDate, b: NaiveDate) -> i64 {
+    // Within a year (most pairs: a quarter, a window's edges) the days of the year suffice.
+    if a.year() == b.year() {
+        return i64::from(b.ordinal()) - i64::from(a.ordinal());
+    }
     i64::from(b.num_days_from_ce()) - i64::from(a.num_days_from_ce())
 }
 
@@ -184,14 +188,13 @@ const ONES7: [u8; 128] = {
 
 /// Days in `[a, b]` whose weekday is in the mask (bit 0 = Monday .. bit 6 = Sunday).
 pub fn weekdays_in(a: NaiveDate, b: NaiveDate, mask: u8) -> i64 {
-    // One day number per date gives both the length and the first weekday: the weekday of
-    // day 1 (0001-01-01) is a Monday. The counts run thousands of times a calculation.
-    let (da, db) = (a.num_days_from_ce(), b.num_days_from_ce());
-    if db < da {
+    // The counts run thousands of times a calculation: the length from the days of the year
+    // (see `days_between`), the first weekday from chrono's packed date, no day number.
+    let n = days_between(a, b) + 1;
+    if n <= 0 {
         return 0;
     }
-    let first = (da - 1).rem_euclid(7) as u32;
-    weekdays_from_index(first, i64::from(db) - i64::from(da) + 1, mask)
+    weekdays_from_index(a.weekday().num_days_from_monday(), n, mask)
 }
 
 /// `d + n` months, the same day of the month; if that day does not exist, the last day of
@@ -377,6 +380,28 @@ mod tests {
                 let b = a + chrono::Days::new(off);
                 assert_eq!(days_between(a, b), (b - a).num_days());
                 assert_eq!(days_between(b, a), (a - b).num_days());
+            }
+        }
+    }
+
+    #[test]
+    fn weekdays_in_counts_like_a_loop() {
+        let base = d("1999-12-20");
+        for k in (0..3_000u64).step_by(5) {
+            let a = base + chrono::Days::new(k);
+            for off in [0u64, 1, 6, 7, 13, 90, 91, 92, 364, 365, 366, 800] {
+                let b = a + chrono::Days::new(off);
+                for mask in [R6_MASK, 0b001_1111, 0b110_0000, 0b101_0101, 0] {
+                    let looped = a
+                        .iter_days()
+                        .take_while(|x| *x <= b)
+                        .filter(|x| mask & (1 << x.weekday().num_days_from_monday()) != 0)
+                        .count() as i64;
+                    assert_eq!(weekdays_in(a, b, mask), looped, "{a} {b} {mask:b}");
+                }
+                if off > 0 {
+                    assert_eq!(weekdays_in(b, a, R6_MASK), 0, "{b} {a}");
+                }
             }
         }
     }

@@ -65,8 +65,19 @@ struct Tail {
 }
 
 impl HistSlab {
-    /// The row of quarter `idx`, growing the table (both ways) as needed.
+    /// The row of quarter `idx`, growing the table (both ways) as needed. Inlined: almost
+    /// every quarter is in the table already.
+    #[inline]
     fn slot(&mut self, idx: i32) -> usize {
+        match usize::try_from(idx - self.base) {
+            Ok(i) if i < self.rows.len() => i,
+            _ => self.grow_to(idx),
+        }
+    }
+
+    /// [`HistSlab::slot`] for a quarter outside the table: the table grows to it.
+    #[cold]
+    fn grow_to(&mut self, idx: i32) -> usize {
         if self.rows.is_empty() {
             self.base = idx;
         }
@@ -92,6 +103,8 @@ impl HistSlab {
     /// in `per_job`. The quarter's flags stay in `flags`: a count that keeps flags takes them
     /// with [`HistSlab::flags_into`]. `sibling`: the other quarter-cap method's table under
     /// the same rules, whose row is this one's when no full-time job spans the quarter.
+    /// Inlined: a quarter is counted once and looked up many times.
+    #[inline]
     fn whole_quarter(
         &mut self,
         c: &Counter<'_, '_>,
@@ -99,9 +112,20 @@ impl HistSlab {
         sibling: Option<&HistSlab>,
     ) -> (usize, [Fixed4; 3]) {
         let i = self.slot(q.index());
-        if let Some(sums) = self.rows[i] {
-            return (i, sums);
+        match self.rows[i] {
+            Some(sums) => (i, sums),
+            None => self.count_quarter(c, q, i, sibling),
         }
+    }
+
+    /// [`HistSlab::whole_quarter`] the first time: quarter `q` counted into row `i`.
+    fn count_quarter(
+        &mut self,
+        c: &Counter<'_, '_>,
+        q: Quarter,
+        i: usize,
+        sibling: Option<&HistSlab>,
+    ) -> (usize, [Fixed4; 3]) {
         let (qs, qe) = (q.start(), q.end());
         // A quarter between the jobs (the history's hull lets it through) holds nothing:
         // zero sums, no per-job values, no flags, without the quarter's count.

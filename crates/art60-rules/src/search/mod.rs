@@ -190,16 +190,17 @@ impl<'a> Search<'a> {
         counting: &crate::params::Counting,
     ) -> (Vec<NaiveDate>, Vec<Fixed4>) {
         let barriers = self.barrier_dates(start, horizon);
-        let mut bonus = vec![Fixed4::ZERO];
         // A part-time contract's table is all zeros: its one entry says so (the jump reads
         // the last entry for every quarter beyond the table).
         if !ci.c.regime.is_full_time() {
-            return (barriers, bonus);
+            return (barriers, vec![Fixed4::ZERO]);
         }
+        // One entry a quarter of the horizon's months, and the first: allocated once.
+        let mut bonus =
+            Vec::with_capacity(usize::try_from(counting.max_scan_months / 3 + 3).unwrap_or(0));
+        bonus.push(Fixed4::ZERO);
         let (per_day, _) = day_value(&ci.c.regime);
         let full = Fixed4::whole(counting.full_quarter);
-        // One entry a quarter of the horizon's months, and the first: grown once.
-        bonus.reserve(usize::try_from(counting.max_scan_months / 3 + 2).unwrap_or(0));
         let mut sum = Fixed4::ZERO;
         let mut q = Quarter::of(start);
         let last = Quarter::of(horizon);

@@ -43,7 +43,34 @@ pub(crate) fn band_months(stage: &Stage, b: &Band, unit: Unit) -> (u32, &'static
 /// The stable id of a band option (`art30_band36`).
 pub(crate) fn option_id(unit: Unit, b: &Band) -> String {
     let prefix = if unit == Unit::Days { "art30" } else { "art33" };
-    format!("{prefix}_band{}", b.min_age)
+    // Pushed, not formatted: the formatting machinery cost more than the rest of the id.
+    let mut id = String::with_capacity(16);
+    id.push_str(prefix);
+    id.push_str("_band");
+    push_int(&mut id, i64::from(b.min_age));
+    id
+}
+
+/// Appends the decimal digits of `n` (an age: a few digits).
+fn push_int(s: &mut String, n: i64) {
+    if n < 0 {
+        s.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut v = n.unsigned_abs();
+    loop {
+        // A single decimal digit: the cast cannot truncate.
+        digits[len] = b'0' + (v % 10) as u8;
+        len += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &d in digits[..len].iter().rev() {
+        s.push(char::from(d));
+    }
 }
 
 impl Facts<'_> {
@@ -100,5 +127,22 @@ mod tests {
             (312, 36, 1)
         );
         assert_eq!(option_id(Unit::Days, &new.bands[own]), "art30_band0");
+    }
+
+    #[test]
+    fn an_option_id_writes_the_age_as_formatting_would() {
+        for n in [0i64, 7, 10, 36, 50, 99, 100, 12_345, -3, i64::MIN + 1] {
+            let mut s = String::from("x");
+            push_int(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+        let p = crate::ParamSet::embedded();
+        let old = &p.stage_at("2020-06-01".parse().unwrap()).unwrap().value;
+        for b in &old.bands {
+            assert_eq!(
+                option_id(Unit::HalfDays, b),
+                format!("art33_band{}", b.min_age)
+            );
+        }
     }
 }

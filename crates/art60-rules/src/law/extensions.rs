@@ -186,7 +186,7 @@ pub(crate) fn extend(
             n += 1;
             if let Some(list) = applied.as_deref_mut() {
                 list.push(AppliedExtension {
-                    event: ev.label.to_string(),
+                    event: String::from(&*ev.label),
                     kind: ev.kind,
                     event_start: ev.start,
                     event_end: ev.end,

@@ -229,7 +229,7 @@ impl Facts<'_> {
         rec.step(&mut steps, || {
             step(
                 "regime.selected",
-                Some(ctx.stage.reference.to_string().into()),
+                Some(String::from(&*ctx.stage.reference).into()),
                 values!("application_date": da, "regime": ctx.regime, "age": age,
                        "rules_from": ctx.stage.from, "rules_to": ctx.stage.to),
             )
@@ -309,7 +309,7 @@ impl Facts<'_> {
         {
             flags.push(flag(
                 "manual_review.covid_2021_extension",
-                c.reference.to_string(),
+                String::from(&*c.reference),
             ));
         }
         flags

@@ -16,7 +16,7 @@ impl Search<'_> {
     /// or the requirement drop: the jump in the scan never passes them. The contract's first
     /// day is one when a rule changes on it: the scan may start from the day before.
     pub(super) fn barrier_dates(&self, start: NaiveDate, horizon: NaiveDate) -> Vec<NaiveDate> {
-        // A few dozen at most (parameter changes, birthdays, absences): no growth steps.
+        // Sized for the usual few dozen (parameter changes, birthdays, absences).
         let mut v = Vec::with_capacity(32);
         let p = self.facts.params;
         // A parameter change takes effect for DA = from, i.e. E = from - 1.

@@ -200,7 +200,7 @@ impl Facts<'_> {
             .filter(|j| matches!(j.class, JobClass::Belgian))
             .map(|j| {
                 (
-                    j.employer.as_deref().unwrap_or(j.label.as_ref()),
+                    j.employer.unwrap_or(j.label.as_ref()),
                     j.start,
                     j.end,
                     j.regime,

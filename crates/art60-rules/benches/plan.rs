@@ -27,7 +27,7 @@ const TYPICAL: &str = r#"{
 
 // The allocator of the `art60` binary: measure what it runs.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: art60_alloc::MiMalloc = art60_alloc::MiMalloc;
 
 fn bench(c: &mut Criterion) {
     let req = CalcRequest::parse(TYPICAL).unwrap();

@@ -19,7 +19,7 @@ use art60_rules::{CalcRequest, Detail, Options, ParamSet, calculate_with};
 
 // The allocator of the `art60` binary: measure what it runs.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: art60_alloc::MiMalloc = art60_alloc::MiMalloc;
 
 /// One output line, as `calc --batch` writes a summary (or the whole result with `--full`).
 fn line(n: usize, text: &str, options: &Options, full: Option<Lang>) -> String {

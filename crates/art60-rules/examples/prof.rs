@@ -8,7 +8,7 @@
 
 // The allocator of the `art60` binary: measure what it runs.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: art60_alloc::MiMalloc = art60_alloc::MiMalloc;
 
 fn main() {
     let path = std::env::args()

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 // The engine allocates small, short-lived values by the hundred per calculation; mimalloc
 // serves them in a fraction of the system allocator's time (BENCHMARKS.md, engine section).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: art60_alloc::MiMalloc = art60_alloc::MiMalloc;
 
 mod audit_cmd;
 mod backup_cmd;

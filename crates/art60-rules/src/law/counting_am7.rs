@@ -256,11 +256,13 @@ impl Counter<'_, '_> {
             out.quarters.reserve(usize::try_from(n).unwrap_or(0));
         }
         let mut tally = self.tally();
+        // A quarter's per-job values (average method only), cleared at each quarter.
+        let mut per_job = vec![Fixed4::ZERO; tally.job_sums.len().saturating_sub(1)];
         let mut q = Quarter::of(ws);
         while q.start() <= we {
             let (qs, qe) = (q.start(), q.end());
             let (qa, qb) = (qs.max(ws), qe.min(we));
-            let mut per_job = vec![Fixed4::ZERO; tally.job_sums.len().saturating_sub(1)];
+            per_job.fill(Fixed4::ZERO);
             let hist = if self.facts.history_touches(qs, qe) {
                 self.history_quarter(q, (qs, qe), qa, qb, &mut out, &mut per_job)
             } else {

@@ -382,6 +382,8 @@ impl Memo for Cached {
             None => (&mut cache[slab], None),
         };
         let mut tally = c.tally();
+        // A partial quarter's per-job values (average method only), cleared before each use.
+        let mut per_job = vec![Fixed4::ZERO; tally.job_sums.len().saturating_sub(1)];
         let before_contract = c.before_contract(we, ce);
         let mut q = Quarter::of(ws);
         while q.start() <= we {
@@ -427,7 +429,7 @@ impl Memo for Cached {
                 }
                 sums
             } else {
-                let mut per_job = vec![Fixed4::ZERO; tally.job_sums.len().saturating_sub(1)];
+                per_job.fill(Fixed4::ZERO);
                 let sums = c.history_quarter(q, (qs, qe), qa, qb, &mut out, &mut per_job);
                 for (s, v) in tally.job_sums.iter_mut().zip(&per_job) {
                     *s += *v;

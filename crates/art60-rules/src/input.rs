@@ -248,7 +248,10 @@ pub enum Pay {
 }
 
 /// The art. 60 §7 contract to plan (or the last job, for `assess`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+// Read through `ContractIn`, which names the regime's fields itself: serde reads a flattened
+// struct from a buffer of the whole object (a fifth of a request's parse), and its errors
+// there named only `contract`, not the field.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contract {
     #[serde(deserialize_with = "crate::serde_date::required")]
@@ -272,6 +275,46 @@ pub struct Contract {
         skip_serializing_if = "Option::is_none"
     )]
     pub end: Option<NaiveDate>,
+}
+
+/// [`Contract`] as a request writes it: the regime's three fields beside the others (its
+/// schema is [`Contract`]'s).
+#[derive(Deserialize)]
+#[serde(rename = "Contract", deny_unknown_fields)]
+struct ContractIn {
+    #[serde(deserialize_with = "crate::serde_date::required")]
+    start: NaiveDate,
+    #[serde(default = "default_days_per_week")]
+    days_per_week: Hundredths,
+    weekly_hours: Hundredths,
+    #[serde(default = "default_reference_hours")]
+    reference_hours: Hundredths,
+    #[serde(default)]
+    weekdays: Option<Vec<Day>>,
+    #[serde(default)]
+    pay: Option<Pay>,
+    #[serde(default)]
+    absences: Vec<Absence>,
+    #[serde(default, deserialize_with = "crate::serde_date::optional")]
+    end: Option<NaiveDate>,
+}
+
+impl<'de> Deserialize<'de> for Contract {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let c = ContractIn::deserialize(d)?;
+        Ok(Contract {
+            start: c.start,
+            regime: WorkRegime {
+                days_per_week: c.days_per_week,
+                weekly_hours: c.weekly_hours,
+                reference_hours: c.reference_hours,
+            },
+            weekdays: c.weekdays,
+            pay: c.pay,
+            absences: c.absences,
+            end: c.end,
+        })
+    }
 }
 
 /// Kinds of absence during a job.
@@ -1759,6 +1802,71 @@ mod code_tests {
                 .as_array()
                 .unwrap()
                 .contains(&"start".into())
+        );
+    }
+
+    /// The contract's regime fields are read beside its others: a wrong value there is named
+    /// down to its field (it was named `contract` only, when the regime was a flattened
+    /// struct), and a contract reads back from its own JSON.
+    #[test]
+    fn contract_refusals_name_the_regime_field() {
+        let contract = |c: serde_json::Value| refusal(serde_json::json!({ "contract": c }));
+        let cases = [
+            (
+                serde_json::json!({"start": "2024-02-01", "days_per_week": "5", "weekly_hours": 38}),
+                "contract.days_per_week",
+                "invalid type",
+            ),
+            (
+                serde_json::json!({"start": "2024-02-01", "weekly_hours": 38.123}),
+                "contract.weekly_hours",
+                "at most two decimals",
+            ),
+            (
+                serde_json::json!({"start": "2024-02-01", "weekly_hours": null}),
+                "contract.weekly_hours",
+                "invalid type: null",
+            ),
+            (
+                serde_json::json!({"start": "2024-02-01", "weekly_hours": 38, "reference_hours": -1}),
+                "contract.reference_hours",
+                "non-negative",
+            ),
+            (
+                serde_json::json!({"start": "2024-02-01", "weekly_hours": 38, "surprise": 1}),
+                "contract.surprise",
+                "unknown field `surprise`",
+            ),
+        ];
+        for (c, path, reason) in cases {
+            let e = contract(c.clone());
+            assert_eq!(
+                (e.code, e.path.as_str()),
+                (InputCode::Malformed, path),
+                "{c}"
+            );
+            assert!(e.reason.contains(reason), "{c}: {}", e.reason);
+        }
+        // Missing fields and the defaults of R and S are as before.
+        let e = contract(serde_json::json!({"start": "2024-02-01", "days_per_week": 5}));
+        assert_eq!(
+            (e.code, e.path.as_str()),
+            (InputCode::Required, "contract.weekly_hours")
+        );
+        let r = parsed(serde_json::json!({"contract": {"start": "2024-02-01",
+            "weekly_hours": 19, "days_per_week": 2, "weekdays": ["mon", "thu"],
+            "pay": {"monthly": 1500}, "end": "2024-06-30",
+            "absences": [{"kind": "strike", "start": "2024-03-05", "end": "2024-03-06"}]}}));
+        let c = r.contract.as_ref().unwrap();
+        assert_eq!(c.regime.reference_hours, DEFAULT_REFERENCE_HOURS);
+        assert_eq!(c.regime.weekly_hours, Hundredths::whole(19));
+        let again: Contract = serde_json::from_value(serde_json::to_value(c).unwrap()).unwrap();
+        assert_eq!(&again, c);
+        let plain =
+            parsed(serde_json::json!({"contract": {"start": "2024-02-01", "weekly_hours": 38}}));
+        assert_eq!(
+            plain.contract.unwrap().regime.days_per_week,
+            DEFAULT_DAYS_PER_WEEK
         );
     }
 

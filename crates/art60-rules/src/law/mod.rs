@@ -370,6 +370,29 @@ impl Facts<'_> {
         memo: &dyn Memo,
         rec: Record,
     ) -> Counted {
+        self.options_of(r, method, memo, rec, false)
+    }
+
+    /// The own band's option in days and art. 32 only: the scan's check of a day on which
+    /// only art. 32 can be met (`Search::scan`); the law's answer is [`Facts::options_at`].
+    pub fn own_and_art32_at(
+        &self,
+        r: &RouteAt<'_>,
+        method: QuarterCapMethod,
+        memo: &dyn Memo,
+        rec: Record,
+    ) -> Counted {
+        self.options_of(r, method, memo, rec, true)
+    }
+
+    fn options_of(
+        &self,
+        r: &RouteAt<'_>,
+        method: QuarterCapMethod,
+        memo: &dyn Memo,
+        rec: Record,
+        own_and_art32: bool,
+    ) -> Counted {
         let stage = &r.ctx.stage.value;
         // One option a unit and band: sized once, not grown at every candidate date.
         let n = r.units.len() * r.bands.len();
@@ -383,6 +406,9 @@ impl Facts<'_> {
         let mut own_days = None;
         for &unit in r.units.iter() {
             for bi in r.bands.clone() {
+                if own_and_art32 && (unit != Unit::Days || bi != r.own) {
+                    continue;
+                }
                 let b = &stage.bands[bi];
                 if unit == Unit::Days && bi == r.own {
                     own_days = Some(out.options.len());

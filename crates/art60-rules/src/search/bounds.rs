@@ -103,6 +103,23 @@ impl Eval {
         )
     }
 
+    /// [`Self::need_days`], [`Self::need_beyond_held`] and [`Self::need_beyond_average_cap`]
+    /// of every option but art. 32's: the bound of the days only art. 32 may make feasible.
+    pub fn needs_without_art32(&self) -> [Option<Fixed4>; 3] {
+        let options = || {
+            self.options
+                .iter()
+                .zip(&self.held)
+                .chain(self.shadow.iter().zip(&self.shadow_held))
+                .filter(|(o, _)| o.art32.is_none())
+        };
+        [
+            self.min_need(options().map(|(o, _)| (o, Fixed4::ZERO))),
+            self.min_need(options().map(|(o, h)| (o, h.total()))),
+            self.min_need(options().map(|(o, h)| (o, h.average))),
+        ]
+    }
+
     fn option_need(&self, o: &OptionEval) -> Fixed4 {
         match &o.art32 {
             Some(a) => self.art32_need(o, a),

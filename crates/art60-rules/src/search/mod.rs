@@ -60,6 +60,17 @@ fn day_value(regime: &crate::input::WorkRegime) -> (Fixed4, bool) {
     }
 }
 
+/// How much of the law a candidate date is evaluated for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    /// Every option.
+    Full,
+    /// Only what decides which options are open (re-admission, status, route).
+    Route,
+    /// The route, the own band's option in days and art. 32.
+    Art32,
+}
+
 /// How the scan ended.
 enum ScanEnd {
     /// The first feasible end date.
@@ -71,6 +82,23 @@ enum ScanEnd {
     },
 }
 
+/// The best option seen by the scan (counted, required), written out if it ends without an
+/// answer, and the last art. 33 1° shortfall seen.
+fn keep_best(
+    ev: &Eval,
+    best: &mut Option<(i64, i64)>,
+    blocked: &mut Option<(crate::units::Hundredths, i64)>,
+) {
+    for o in &ev.options {
+        if best.is_none_or(|(c, r)| o.counted - o.required > c - r) {
+            *best = Some((o.counted, o.required));
+        }
+    }
+    if ev.art33_blocked().is_some() {
+        *blocked = ev.art33_blocked();
+    }
+}
+
 /// One calculation: the request's facts, what the scan reuses, and how much to build.
 pub(crate) struct Search<'a> {
     pub facts: Facts<'a>,
@@ -79,7 +107,7 @@ pub(crate) struct Search<'a> {
     scan_tables: OnceCell<(Vec<NaiveDate>, Vec<Fixed4>)>,
     /// Build the explanation trace and the other method's date ([`crate::Detail::Full`]).
     pub trace: bool,
-    /// The dates the law was evaluated at, for the tests of the scan's bounds.
+    /// The dates the law was evaluated at in full, for the tests of the scan's bounds.
     #[cfg(test)]
     evaluations: std::cell::Cell<u32>,
 }
@@ -104,7 +132,7 @@ impl<'a> Search<'a> {
         method: QuarterCapMethod,
         findings: bool,
     ) -> Result<Eval, CalcError> {
-        self.evaluate_or_probe(e, da, method, findings, false)
+        self.evaluate_or_probe(e, da, method, findings, Depth::Full)
     }
 
     /// Only what decides which options are open (re-admission, status, route): no option is
@@ -115,7 +143,7 @@ impl<'a> Search<'a> {
         da: NaiveDate,
         method: QuarterCapMethod,
     ) -> Result<Eval, CalcError> {
-        self.evaluate_or_probe(e, da, method, false, true)
+        self.evaluate_or_probe(e, da, method, false, Depth::Route)
     }
 
     fn evaluate_or_probe(
@@ -124,10 +152,12 @@ impl<'a> Search<'a> {
         da: NaiveDate,
         method: QuarterCapMethod,
         findings: bool,
-        probe: bool,
+        depth: Depth,
     ) -> Result<Eval, CalcError> {
         #[cfg(test)]
-        self.evaluations.set(self.evaluations.get() + 1);
+        if depth == Depth::Full {
+            self.evaluations.set(self.evaluations.get() + 1);
+        }
         let rec = Record {
             explanation: findings && self.trace,
             findings,
@@ -151,8 +181,10 @@ impl<'a> Search<'a> {
         let units = route.units.len();
         let mut shadow: Vec<OptionEval> = Vec::new();
         let mut shadow_held = Vec::new();
-        let counted = if probe {
+        let counted = if depth == Depth::Route {
             crate::law::Counted::default()
+        } else if depth == Depth::Art32 {
+            self.facts.own_and_art32_at(&route, method, memo, rec)
         } else {
             if shadow_route {
                 for bi in route.bands.clone() {
@@ -270,14 +302,7 @@ impl<'a> Search<'a> {
             if ev.feasible() {
                 return Ok(ScanEnd::Found(e));
             }
-            for o in &ev.options {
-                if best.is_none_or(|(c, r)| o.counted - o.required > c - r) {
-                    best = Some((o.counted, o.required));
-                }
-            }
-            if ev.art33_blocked().is_some() {
-                blocked = ev.art33_blocked();
-            }
+            keep_best(&ev, &mut best, &mut blocked);
             if e >= horizon {
                 let reason = match blocked {
                     Some((q, min_hours)) => format!(
@@ -418,6 +443,46 @@ impl<'a> Search<'a> {
                 }
                 e = p;
                 continue;
+            }
+            if close && !ev.shadow_route {
+                let [own_need, own_beyond, own_average] = ev.needs_without_art32();
+                if own_need.is_none_or(|n| n >= Fixed4::ZERO) {
+                    // Only art. 32 counts enough (its bound allows a quarter of slack for the
+                    // edge its two periods share, so it stays below zero for days on end
+                    // while the ten years fall short). Until the other options' own bound,
+                    // only art. 32 or a change of route, status or re-admission can make a
+                    // day feasible: those days are checked for art. 32 alone (the own band's
+                    // days and the ten years before), and the first day where one of them
+                    // changes or art. 32 is met is evaluated in full.
+                    let (own_beyond, own_average) = if average {
+                        (own_beyond, own_average)
+                    } else {
+                        (None, None)
+                    };
+                    let until = bound(own_need, own_beyond, own_average);
+                    let until = barrier.map_or(until, |b| until.min(b)).min(horizon);
+                    let mut p = e.succ_opt().unwrap_or(horizon);
+                    while p < until {
+                        let pa = self.evaluate_or_probe(
+                            p,
+                            p.succ_opt().unwrap_or(p),
+                            method,
+                            false,
+                            Depth::Art32,
+                        )?;
+                        keep_best(&pa, &mut best, &mut blocked);
+                        if pa.feasible()
+                            || pa.status != ev.status
+                            || pa.units != ev.units
+                            || pa.shadow_route
+                        {
+                            break;
+                        }
+                        p = p.succ_opt().unwrap_or(horizon);
+                    }
+                    e = p;
+                    continue;
+                }
             }
             // On a day the contract does not work, nothing can be gained: the window only
             // moves forward. Except at a quarter end (a whole quarter counts 78) and, with the
@@ -702,6 +767,57 @@ mod tests {
             let r = search.plan().unwrap();
             assert!(r.end_date().is_some(), "{method}");
             assert_eq!(search.evaluations.get(), 5, "{method}");
+        }
+    }
+
+    /// Old regime, art. 32 open (57 years old, 624 days in 42 months): in the last days before
+    /// the own band is met, art. 32's bound stays below zero (it allows a quarter of slack)
+    /// while the ten years before the window fall short. Those days are checked for art. 32
+    /// alone, not evaluated in full; the answer is still the law's first feasible day.
+    #[test]
+    fn days_only_art32_may_make_feasible_are_not_evaluated_in_full() {
+        let req = CalcRequest::parse(
+            r#"{"mode":"plan","today":"2018-08-22","person":{"birth_date":"1960-11-27"},
+            "contract":{"start":"2018-08-22","days_per_week":5,"weekly_hours":38,"reference_hours":38},
+            "history":[{"kind":"work","start":"2017-09-22","end":"2018-06-08","regime":{"days_per_week":5,"weekly_hours":19,"reference_hours":38}},
+            {"kind":"detention","start":"2016-10-10","end":"2017-07-17"},
+            {"kind":"insured_sickness","start":"2016-08-11","end":"2016-10-05"}]}"#,
+        )
+        .unwrap();
+        let params = ParamSet::embedded();
+        for (method, most) in [("per_quarter", 7), ("average", 15)] {
+            let mut opts = Options::default();
+            opts.set(&format!("quarter_cap_method={method}")).unwrap();
+            let search = Search::new(Facts::new(&req, &opts, params), false);
+            let end = search.plan().unwrap().end_date().unwrap();
+            // The law alone, day by day from the contract's first day.
+            let law = Facts::new(&req, &opts, params);
+            let rec = Record {
+                explanation: false,
+                findings: false,
+            };
+            let start = req.contract.as_ref().unwrap().start;
+            let mut first = start;
+            while !law
+                .assess_at(
+                    first,
+                    first.succ_opt().unwrap(),
+                    opts.quarter_cap_method,
+                    &Plain,
+                    rec,
+                )
+                .unwrap()
+                .feasible()
+            {
+                first = first.succ_opt().unwrap();
+            }
+            assert_eq!(end, first, "{method}");
+            // 18 and 24 when every such day was evaluated in full.
+            assert!(
+                search.evaluations.get() <= most,
+                "{method}: {} dates evaluated in full",
+                search.evaluations.get()
+            );
         }
     }
 

@@ -162,6 +162,15 @@ pub(crate) struct RouteAt<'p> {
     pub review: Vec<Flag>,
 }
 
+/// Which options [`Facts::options_of`] counts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OptionSet {
+    /// Every option: the law's answer.
+    All,
+    /// The own band's option in days and art. 32.
+    OwnAndArt32,
+}
+
 /// The requirement options at E, counted (§3.4–§3.12).
 #[derive(Default)]
 pub(crate) struct Counted {
@@ -370,28 +379,18 @@ impl Facts<'_> {
         memo: &dyn Memo,
         rec: Record,
     ) -> Counted {
-        self.options_of(r, method, memo, rec, false)
+        self.options_of(r, method, memo, rec, OptionSet::All)
     }
 
-    /// The own band's option in days and art. 32 only: the scan's check of a day on which
-    /// only art. 32 can be met (`Search::scan`); the law's answer is [`Facts::options_at`].
-    pub fn own_and_art32_at(
+    /// [`Facts::options_at`], or only the options the scan needs on a day where only art. 32
+    /// can be met (`Search::scan`).
+    pub(crate) fn options_of(
         &self,
         r: &RouteAt<'_>,
         method: QuarterCapMethod,
         memo: &dyn Memo,
         rec: Record,
-    ) -> Counted {
-        self.options_of(r, method, memo, rec, true)
-    }
-
-    fn options_of(
-        &self,
-        r: &RouteAt<'_>,
-        method: QuarterCapMethod,
-        memo: &dyn Memo,
-        rec: Record,
-        own_and_art32: bool,
+        which: OptionSet,
     ) -> Counted {
         let stage = &r.ctx.stage.value;
         // One option a unit and band: sized once, not grown at every candidate date.
@@ -406,7 +405,7 @@ impl Facts<'_> {
         let mut own_days = None;
         for &unit in r.units.iter() {
             for bi in r.bands.clone() {
-                if own_and_art32 && (unit != Unit::Days || bi != r.own) {
+                if which == OptionSet::OwnAndArt32 && (unit != Unit::Days || bi != r.own) {
                     continue;
                 }
                 let b = &stage.bands[bi];

@@ -184,7 +184,13 @@ impl<'a> Search<'a> {
         let counted = if depth == Depth::Route {
             crate::law::Counted::default()
         } else if depth == Depth::Art32 {
-            self.facts.own_and_art32_at(&route, method, memo, rec)
+            self.facts.options_of(
+                &route,
+                method,
+                memo,
+                rec,
+                crate::law::OptionSet::OwnAndArt32,
+            )
         } else {
             if shadow_route {
                 for bi in route.bands.clone() {

@@ -82,20 +82,27 @@ enum ScanEnd {
     },
 }
 
-/// The best option seen by the scan (counted, required), written out if it ends without an
-/// answer, and the last art. 33 1° shortfall seen.
-fn keep_best(
-    ev: &Eval,
-    best: &mut Option<(i64, i64)>,
-    blocked: &mut Option<(crate::units::Hundredths, i64)>,
-) {
-    for o in &ev.options {
-        if best.is_none_or(|(c, r)| o.counted - o.required > c - r) {
-            *best = Some((o.counted, o.required));
+/// What the scan keeps of the dates it evaluates, written out if it ends without an answer:
+/// the best option seen (counted, required) and the last art. 33 1° shortfall seen.
+#[derive(Default)]
+struct Seen {
+    best: Option<(i64, i64)>,
+    blocked: Option<(crate::units::Hundredths, i64)>,
+}
+
+impl Seen {
+    fn keep(&mut self, ev: &Eval) {
+        for o in &ev.options {
+            if self
+                .best
+                .is_none_or(|(c, r)| o.counted - o.required > c - r)
+            {
+                self.best = Some((o.counted, o.required));
+            }
         }
-    }
-    if ev.art33_blocked().is_some() {
-        *blocked = ev.art33_blocked();
+        if ev.art33_blocked().is_some() {
+            self.blocked = ev.art33_blocked();
+        }
     }
 }
 
@@ -133,17 +140,6 @@ impl<'a> Search<'a> {
         findings: bool,
     ) -> Result<Eval, CalcError> {
         self.evaluate_or_probe(e, da, method, findings, Depth::Full)
-    }
-
-    /// Only what decides which options are open (re-admission, status, route): no option is
-    /// counted.
-    fn probe(
-        &self,
-        e: NaiveDate,
-        da: NaiveDate,
-        method: QuarterCapMethod,
-    ) -> Result<Eval, CalcError> {
-        self.evaluate_or_probe(e, da, method, false, Depth::Route)
     }
 
     fn evaluate_or_probe(
@@ -214,6 +210,34 @@ impl<'a> Search<'a> {
             art32,
             full_quarter,
         })
+    }
+
+    /// The days after `e` up to `until` (excluded), each evaluated at `depth` only (cheaper
+    /// than in full), until one may change the answer: feasible, or another status, units or
+    /// art. 33 shadow route than at `e` (`ev`). That day, or `until`, is the next the scan
+    /// evaluates in full.
+    fn first_change(
+        &self,
+        ev: &Eval,
+        (e, until): (NaiveDate, NaiveDate),
+        method: QuarterCapMethod,
+        depth: Depth,
+        seen: &mut Seen,
+    ) -> Result<NaiveDate, CalcError> {
+        let mut p = e.succ_opt().unwrap_or(until);
+        while p < until {
+            let pa = self.evaluate_or_probe(p, p.succ_opt().unwrap_or(p), method, false, depth)?;
+            seen.keep(&pa);
+            if pa.feasible()
+                || pa.status != ev.status
+                || pa.units != ev.units
+                || pa.shadow_route != ev.shadow_route
+            {
+                break;
+            }
+            p = p.succ_opt().unwrap_or(until);
+        }
+        Ok(p)
     }
 
     /// The scan's barrier dates, and what a whole quarter of a full-time contract adds over
@@ -297,8 +321,7 @@ impl<'a> Search<'a> {
             crate::law::counting_am7::rounds_part_up(self.facts.opts, !ci.c.regime.is_full_time());
         let bonus_base = Quarter::of(start).index();
         let mut e = day_before.as_ref().map_or(start, |(d, _)| *d);
-        let mut best: Option<(i64, i64)> = None;
-        let mut blocked = None;
+        let mut seen = Seen::default();
         loop {
             let da = e.succ_opt().unwrap_or(e);
             let ev = match day_before.take() {
@@ -308,16 +331,16 @@ impl<'a> Search<'a> {
             if ev.feasible() {
                 return Ok(ScanEnd::Found(e));
             }
-            keep_best(&ev, &mut best, &mut blocked);
+            seen.keep(&ev);
             if e >= horizon {
-                let reason = match blocked {
+                let reason = match seen.blocked {
                     Some((q, min_hours)) => format!(
                         "art. 33 1° not met: average {q} h a week, below {min_hours} h and S/3"
                     ),
                     None => String::from("no option met within the scan horizon"),
                 };
                 return Ok(ScanEnd::Unreachable {
-                    best,
+                    best: seen.best,
                     reason,
                     until: horizon,
                 });
@@ -419,7 +442,9 @@ impl<'a> Search<'a> {
             };
             let next = bound(need, beyond, beyond_average);
             let barrier = barriers.iter().find(|b| **b > e).copied();
-            let mut next = barrier.map_or(next, |b| next.min(b)).min(horizon);
+            // No jump passes the next barrier or the horizon.
+            let capped = |d: NaiveDate| barrier.map_or(d, |b| d.min(b)).min(horizon);
+            let mut next = capped(next);
             // An option already counts enough but is not open (a route condition): only a
             // change of route can help, on any day, so no day is skipped.
             let close = need.is_some_and(|n| n < Fixed4::ZERO);
@@ -433,21 +458,8 @@ impl<'a> Search<'a> {
                 // bound, nothing but a change of route, status or re-admission can make a
                 // day feasible: those days are probed (no option counted) and the first day
                 // where one of them changes is evaluated in full.
-                let until = bound(open_need, open_beyond, None);
-                let until = barrier.map_or(until, |b| until.min(b)).min(horizon);
-                let mut p = e.succ_opt().unwrap_or(horizon);
-                while p < until {
-                    let pr = self.probe(p, p.succ_opt().unwrap_or(p), method)?;
-                    if pr.no_stage.is_some()
-                        || pr.status != ev.status
-                        || pr.units != ev.units
-                        || !pr.shadow_route
-                    {
-                        break;
-                    }
-                    p = p.succ_opt().unwrap_or(horizon);
-                }
-                e = p;
+                let until = capped(bound(open_need, open_beyond, None));
+                e = self.first_change(&ev, (e, until), method, Depth::Route, &mut seen)?;
                 continue;
             }
             if close && !ev.shadow_route {
@@ -465,28 +477,8 @@ impl<'a> Search<'a> {
                     } else {
                         (None, None)
                     };
-                    let until = bound(own_need, own_beyond, own_average);
-                    let until = barrier.map_or(until, |b| until.min(b)).min(horizon);
-                    let mut p = e.succ_opt().unwrap_or(horizon);
-                    while p < until {
-                        let pa = self.evaluate_or_probe(
-                            p,
-                            p.succ_opt().unwrap_or(p),
-                            method,
-                            false,
-                            Depth::Art32,
-                        )?;
-                        keep_best(&pa, &mut best, &mut blocked);
-                        if pa.feasible()
-                            || pa.status != ev.status
-                            || pa.units != ev.units
-                            || pa.shadow_route
-                        {
-                            break;
-                        }
-                        p = p.succ_opt().unwrap_or(horizon);
-                    }
-                    e = p;
+                    let until = capped(bound(own_need, own_beyond, own_average));
+                    e = self.first_change(&ev, (e, until), method, Depth::Art32, &mut seen)?;
                     continue;
                 }
             }

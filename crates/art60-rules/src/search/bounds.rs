@@ -10,6 +10,9 @@ use crate::units::{Fixed4, Hundredths};
 /// The law's answer at a candidate date, with what the scan needs to bound its jump.
 pub(crate) struct Eval {
     pub a: Assessment,
+    /// Evaluated with the final answer's findings (flags, ids; the explanation in trace
+    /// mode): the answer can be this evaluation.
+    pub findings: bool,
     /// Options not open on this date that may open later (bound for the scan only).
     pub shadow: Vec<OptionEval>,
     pub shadow_held: Vec<Held>,

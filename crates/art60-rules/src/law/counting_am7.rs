@@ -251,6 +251,8 @@ impl Counter<'_, '_> {
             return out;
         }
         if keep.rows {
+            #[cfg(test)]
+            ROW_COUNTS.with(|n| n.set(n.get() + 1));
             // A row a quarter: sized once.
             let n = Quarter::of(we).index() - Quarter::of(ws).index() + 1;
             out.quarters.reserve(usize::try_from(n).unwrap_or(0));
@@ -634,6 +636,12 @@ impl Counter<'_, '_> {
         out.total = total.min(self.full_quarter().times(tally.nquarters));
         out.held.average += total - out.total;
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The counts that kept their quarter rows, on this thread (tests run one a thread).
+    pub(crate) static ROW_COUNTS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 /// What a part of the history without a declaration gives.

@@ -183,6 +183,18 @@ pub(crate) struct Counted {
     pub review: Vec<Flag>,
 }
 
+/// The option the answer shows: the first met, or else the closest to its requirement (the
+/// smaller requirement between equals).
+pub(crate) fn winner(options: &[OptionEval]) -> Option<usize> {
+    options.iter().position(|o| o.met).or_else(|| {
+        options
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, o)| (o.counted - o.required, std::cmp::Reverse(o.required)))
+            .map(|(i, _)| i)
+    })
+}
+
 /// The law's answer at one candidate date.
 pub(crate) struct Assessment {
     pub params_used: Vec<ParamUse>,
@@ -403,6 +415,14 @@ impl Facts<'_> {
             review: Vec::new(),
         };
         let mut own_days = None;
+        // The explanation shows the quarters of the winning option only: among several
+        // options, they are counted once the winner is known (below), the options' own counts
+        // are the sums'. One band option is the winner or art. 32's, which takes its rows.
+        let later_rows = rec.explanation && n > 1;
+        let sums = Record {
+            explanation: rec.explanation && !later_rows,
+            ..rec
+        };
         for &unit in r.units.iter() {
             for bi in r.bands.clone() {
                 if which == OptionSet::OwnAndArt32 && (unit != Unit::Days || bi != r.own) {
@@ -412,7 +432,7 @@ impl Facts<'_> {
                 if unit == Unit::Days && bi == r.own {
                     own_days = Some(out.options.len());
                 }
-                let (o, c) = self.band_option(r, method, unit, bi, memo, rec);
+                let (o, c) = self.band_option(r, method, unit, bi, memo, sums);
                 out.provisional.extend(c.provisional);
                 out.review.extend(c.review);
                 out.held.push(c.held);
@@ -465,6 +485,24 @@ impl Facts<'_> {
                 contract: unbounded,
                 average: unbounded,
             });
+        }
+        if later_rows && let Some(w) = winner(&out.options).and_then(|i| out.options.get_mut(i)) {
+            // The law's own count, with its rows: the same total as the option's (the memo's
+            // sums are the law's); its flags are the option's, already kept.
+            let counter = self.counter(r, w.unit, method);
+            let keep = Keep {
+                flags: false,
+                rows: true,
+            };
+            w.quarters = memo
+                .count(
+                    &counter,
+                    w.window.start,
+                    w.window.end,
+                    self.contract_end(r),
+                    keep,
+                )
+                .quarters;
         }
         out
     }

@@ -73,13 +73,14 @@ enum Depth {
 
 /// How the scan ended.
 enum ScanEnd {
-    /// The first feasible end date, and the law's answer there.
-    Found(NaiveDate, Box<Eval>),
+    /// The first feasible end date, and the law's answer there if evaluated with its
+    /// findings.
+    Found(NaiveDate, Option<Box<Eval>>),
     Unreachable {
         best: Option<(i64, i64)>,
         reason: String,
         until: NaiveDate,
-        /// The law's answer at `until`, if the scan evaluated it there.
+        /// The law's answer at `until`, if the scan evaluated it there with its findings.
         last: Option<Box<Eval>>,
     },
 }
@@ -339,11 +340,12 @@ impl<'a> Search<'a> {
         let bonus_base = Quarter::of(start).index();
         let mut e = day_before.as_ref().map_or(start, |(d, _)| *d);
         let mut seen = Seen::default();
-        // Whether `e` is likely the answer: a date the need bound itself gives, or where the
-        // days checked short of a full evaluation end, is the answer for about a third of the
-        // bound's dates and nine in ten of the others on the generated set; a barrier's
-        // date, one in ten. The findings cost about a fifth of an evaluation (2 k
-        // instructions without the explanation), evaluating the answer twice a whole one.
+        // Whether `e` is likely the answer: where the days checked short of a full evaluation
+        // end (nine in ten on the generated set, seven in ten on the corpus), or without the
+        // explanation a date the need bound itself gives (three in ten and two in ten); a
+        // barrier's date, one in ten. Without the explanation the findings cost about a fifth
+        // of an evaluation (2 k instructions), evaluating the answer twice a whole one; with
+        // it, about as much as the second evaluation.
         let mut likely = false;
         loop {
             let da = e.succ_opt().unwrap_or(e);
@@ -353,7 +355,7 @@ impl<'a> Search<'a> {
                 None => self.evaluate(e, da, method, answer && (likely || e >= horizon))?,
             };
             if ev.feasible() {
-                return Ok(ScanEnd::Found(e, Box::new(ev)));
+                return Ok(ScanEnd::Found(e, ev.findings.then(|| Box::new(ev))));
             }
             seen.keep(&ev);
             if e >= horizon {
@@ -367,7 +369,7 @@ impl<'a> Search<'a> {
                     best: seen.best,
                     reason,
                     until: horizon,
-                    last: (e == horizon).then(|| Box::new(ev)),
+                    last: (e == horizon && ev.findings).then(|| Box::new(ev)),
                 });
             }
             // Jump: the contract adds at most 6/R R6 days per scheduled day (plus the
@@ -521,7 +523,7 @@ impl<'a> Search<'a> {
                 }
                 next = next.succ_opt().unwrap_or(horizon);
             }
-            likely = Some(next) != barrier;
+            likely = !self.trace && Some(next) != barrier;
             e = next;
         }
     }
@@ -580,10 +582,9 @@ impl<'a> Search<'a> {
                     None
                 };
                 let da = end.succ_opt().unwrap_or(end);
-                let detail = if found.findings {
-                    *found
-                } else {
-                    self.evaluate(end, da, method, true)?
+                let detail = match found {
+                    Some(found) => *found,
+                    None => self.evaluate(end, da, method, true)?,
                 };
                 let days_to_work =
                     u32::try_from(weekdays_in(start, end, ci.mask)).unwrap_or(u32::MAX);
@@ -608,8 +609,10 @@ impl<'a> Search<'a> {
                 last,
             } => {
                 let detail = match last {
-                    Some(last) if last.findings => *last,
-                    _ => self.evaluate(until, until.succ_opt().unwrap_or(until), method, true)?,
+                    Some(last) => *last,
+                    None => {
+                        self.evaluate(until, until.succ_opt().unwrap_or(until), method, true)?
+                    }
                 };
                 let (best_counted, required) = best.unwrap_or((0, 0));
                 let outcome = Outcome::Unreachable {
@@ -702,13 +705,7 @@ impl<'a> Search<'a> {
         alternative: Option<Alternative>,
         no_stage: Option<NoStage>,
     ) -> CalcResult {
-        let winner_idx = ev.met.or_else(|| {
-            ev.options
-                .iter()
-                .enumerate()
-                .max_by_key(|(_, o)| (o.counted - o.required, std::cmp::Reverse(o.required)))
-                .map(|(i, _)| i)
-        });
+        let winner_idx = crate::law::winner(&ev.options);
         // The quarter rows stay with the winning option only.
         let mut options = std::mem::take(&mut ev.options);
         let winning = winner_idx.map(|i| {
@@ -792,29 +789,33 @@ mod tests {
 
     /// The typical plan (scripts/bench/typical-plan.json, a full-time contract starting on a
     /// Tuesday) under each method: the day before the contract, the method's answer found by
-    /// the first jump (with its explanation: the answer is not evaluated again), and the other
-    /// method's scan (its first day, then its answer). The per-quarter method's 78 for a whole
-    /// quarter is no gain of the average method, and a full-time day's value (6/5) is exact,
-    /// so no rounding allowance makes the average method's first jump stop a day early (it
-    /// did, on the Friday before).
+    /// the first jump, the other method's scan (its first day, then its answer), and the answer
+    /// with its explanation. The per-quarter method's 78 for a whole quarter is no gain of the
+    /// average method, and a full-time day's value (6/5) is exact, so no rounding allowance
+    /// makes the average method's first jump stop a day early (it did, on the Friday before).
+    /// Without the explanation (nor the other method's scan), the day before and the answer
+    /// found by the jump, evaluated once with its findings: two dates.
     #[test]
-    fn the_typical_plan_evaluates_four_dates() {
+    fn the_typical_plan_evaluates_five_dates() {
         let req = CalcRequest::parse(include_str!("../../../../scripts/bench/typical-plan.json"))
             .unwrap();
         let params = ParamSet::embedded();
         for method in ["per_quarter", "average"] {
             let mut opts = Options::default();
             opts.set(&format!("quarter_cap_method={method}")).unwrap();
-            let search = Search::new(Facts::new(&req, &opts, params), true);
-            let r = search.plan().unwrap();
-            assert!(r.end_date().is_some(), "{method}");
-            assert_eq!(search.evaluations.get(), 4, "{method}");
+            for (trace, dates) in [(true, 5), (false, 2)] {
+                let search = Search::new(Facts::new(&req, &opts, params), trace);
+                let r = search.plan().unwrap();
+                assert!(r.end_date().is_some(), "{method}");
+                assert_eq!(search.evaluations.get(), dates, "{method} trace {trace}");
+            }
         }
     }
 
-    /// The answer's date is evaluated once: the scan keeps the findings (flags, ids, the
-    /// explanation) of a date likely to be the answer, and so does the plan of the day before
-    /// the contract without an explanation. The answer is still the law's own at that date.
+    /// Without the explanation, the answer's date is evaluated once: the scan keeps the
+    /// findings (flags, ids) of a date likely to be the answer, and so does the plan of the
+    /// day before the contract. The answer, with or without the explanation, is still the
+    /// law's own at that date.
     #[test]
     fn the_answer_is_not_evaluated_twice() {
         let sources = [
@@ -847,14 +848,12 @@ mod tests {
                     .get()
                     .map(|t| t.0.clone())
                     .unwrap_or_default();
-                let before = req.contract.as_ref().unwrap().start.pred_opt().unwrap();
                 for (k, d) in dates.iter().enumerate() {
                     // A barrier's date is evaluated without the findings (one in ten is the
-                    // answer): example 3's day before the reform, 2026-02-28, is both. So is
-                    // the day before the contract with the explanation (`Search::plan`).
-                    let expected = barriers.contains(&d.0) || (trace && d.0 == before);
+                    // answer): example 3's day before the reform, 2026-02-28, is both. With
+                    // the explanation, only the days checked short of it are trusted so.
                     assert!(
-                        !dates[..k].contains(d) || expected,
+                        trace || !dates[..k].contains(d) || barriers.contains(&d.0),
                         "example {i} {method} trace {trace}: {dates:?}"
                     );
                 }
@@ -895,6 +894,31 @@ mod tests {
         }
         // Both ways to the answer are taken: the day before and a date of the scan.
         assert_eq!(no_stage, 4);
+    }
+
+    /// The explanation shows the winning option's quarters only: with several options (old
+    /// regime, a voluntary part-timer of 40: 468 half-days in 39 months and 624 in 48), only
+    /// the winner's are counted with their rows, once (the answer's evaluation).
+    #[test]
+    fn only_the_winners_quarters_are_counted_with_rows() {
+        use crate::law::counting_am7::ROW_COUNTS;
+        let req = CalcRequest::parse(
+            r#"{"mode":"plan","today":"2024-03-04","person":{"birth_date":"1984-01-10"},
+            "contract":{"start":"2024-03-04","days_per_week":5,"weekly_hours":19,"reference_hours":38},
+            "history":[{"kind":"work","start":"2023-01-02","end":"2023-06-30","regime":{"days_per_week":5,"weekly_hours":19,"reference_hours":38}}]}"#,
+        )
+        .unwrap();
+        let params = ParamSet::embedded();
+        let opts = Options::default();
+        let search = Search::new(Facts::new(&req, &opts, params), true);
+        ROW_COUNTS.with(|n| n.set(0));
+        let r = search.plan().unwrap();
+        assert!(r.end_date().is_some(), "{:?}", r.outcome);
+        assert_eq!(r.options_evaluated.len(), 2, "{:?}", r.options_evaluated);
+        let winner = r.winning_option.as_ref().unwrap();
+        assert!(!winner.quarters.is_empty());
+        // Two before: each option's count kept its rows.
+        assert_eq!(ROW_COUNTS.with(|n| n.get()), 1);
     }
 
     /// Old regime, art. 32 open (57 years old, 624 days in 42 months): in the last days before

@@ -787,6 +787,16 @@ mod tests {
     use crate::law::Plain;
     use crate::{CalcRequest, Options, ParamSet};
 
+    /// The README's example requests and the benchmarks' typical plan.
+    const EXAMPLES: [&str; 6] = [
+        include_str!("../../../../examples/full-time.json"),
+        include_str!("../../../../examples/part-time.json"),
+        include_str!("../../../../examples/history-with-sickness.json"),
+        include_str!("../../../../examples/crossing-36.json"),
+        include_str!("../../../../examples/new-regime-previous-admission.json"),
+        include_str!("../../../../scripts/bench/typical-plan.json"),
+    ];
+
     /// The typical plan (scripts/bench/typical-plan.json, a full-time contract starting on a
     /// Tuesday) under each method: the day before the contract, the method's answer found by
     /// the first jump, the other method's scan (its first day, then its answer), and the answer
@@ -818,21 +828,15 @@ mod tests {
     /// law's own at that date.
     #[test]
     fn the_answer_is_not_evaluated_twice() {
-        let sources = [
-            include_str!("../../../../examples/full-time.json"),
-            include_str!("../../../../examples/part-time.json"),
-            include_str!("../../../../examples/history-with-sickness.json"),
-            include_str!("../../../../examples/crossing-36.json"),
-            include_str!("../../../../examples/new-regime-previous-admission.json"),
-            include_str!("../../../../scripts/bench/typical-plan.json"),
+        let sources = EXAMPLES.into_iter().chain([
             // 21 months of full-time work just before the contract: no stage required.
             r#"{"mode":"plan","today":"2024-01-08","person":{"birth_date":"1990-05-02"},
             "contract":{"start":"2024-01-08","days_per_week":5,"weekly_hours":38,"reference_hours":38},
             "history":[{"kind":"work","start":"2021-01-04","end":"2024-01-05"}]}"#,
-        ];
+        ]);
         let params = ParamSet::embedded();
         let mut no_stage = 0;
-        for (i, src) in sources.iter().enumerate() {
+        for (i, src) in sources.enumerate() {
             let req = CalcRequest::parse(src).unwrap();
             for (method, trace) in ["per_quarter", "average"]
                 .into_iter()
@@ -976,14 +980,7 @@ mod tests {
     /// and with both methods it must count exactly what the law counts without them.
     #[test]
     fn the_memo_gives_the_laws_counts() {
-        let sources = [
-            include_str!("../../../../examples/full-time.json"),
-            include_str!("../../../../examples/part-time.json"),
-            include_str!("../../../../examples/history-with-sickness.json"),
-            include_str!("../../../../examples/crossing-36.json"),
-            include_str!("../../../../examples/new-regime-previous-admission.json"),
-            include_str!("../../../../scripts/bench/typical-plan.json"),
-        ];
+        let sources = EXAMPLES;
         let params = ParamSet::embedded();
         let mut compared = 0;
         let (pq, avg) = (QuarterCapMethod::PerQuarter, QuarterCapMethod::Average);

@@ -150,6 +150,20 @@ impl<'a> Search<'a> {
         self.evaluate_or_probe(e, da, method, findings, Depth::Full)
     }
 
+    /// The law's answer at `e` (DA the day after) with its findings: `made`, the evaluation
+    /// the scan or the plan already made with them, or a new one.
+    fn answer_at(
+        &self,
+        e: NaiveDate,
+        method: QuarterCapMethod,
+        made: Option<Eval>,
+    ) -> Result<Eval, CalcError> {
+        match made {
+            Some(ev) => Ok(ev),
+            None => self.evaluate(e, e.succ_opt().unwrap_or(e), method, true),
+        }
+    }
+
     fn evaluate_or_probe(
         &self,
         e: NaiveDate,
@@ -554,11 +568,7 @@ impl<'a> Search<'a> {
             let outcome = Outcome::NoStageRequired {
                 first_benefit_date: start,
             };
-            let detail = if pre.findings {
-                pre
-            } else {
-                self.evaluate(before, start, method, true)?
-            };
+            let detail = self.answer_at(before, method, pre.findings.then_some(pre))?;
             return Ok(self.finish(outcome, detail.a, None, Some(reason)));
         }
         // Not admissible without the contract: the scan starts from that answer (the
@@ -582,10 +592,7 @@ impl<'a> Search<'a> {
                     None
                 };
                 let da = end.succ_opt().unwrap_or(end);
-                let detail = match found {
-                    Some(found) => *found,
-                    None => self.evaluate(end, da, method, true)?,
-                };
+                let detail = self.answer_at(end, method, found.map(|f| *f))?;
                 let days_to_work =
                     u32::try_from(weekdays_in(start, end, ci.mask)).unwrap_or(u32::MAX);
                 let outcome = Outcome::Planned {
@@ -608,12 +615,7 @@ impl<'a> Search<'a> {
                 until,
                 last,
             } => {
-                let detail = match last {
-                    Some(last) => *last,
-                    None => {
-                        self.evaluate(until, until.succ_opt().unwrap_or(until), method, true)?
-                    }
-                };
+                let detail = self.answer_at(until, method, last.map(|l| *l))?;
                 let (best_counted, required) = best.unwrap_or((0, 0));
                 let outcome = Outcome::Unreachable {
                     best_counted,

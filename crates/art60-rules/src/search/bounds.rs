@@ -7,6 +7,18 @@ use crate::law::past_career_art32::Art32Figures;
 use crate::result::{Art32Eval, OptionEval, Unit};
 use crate::units::{Fixed4, Hundredths};
 
+/// The smallest need of the options once the average cap releases what it holds back, in two
+/// measures: in R6 days as the contract's own days add them (a half-day option's need halved:
+/// a day of work adds two half-days), and in the options' own units as the contract's job cap
+/// grows them: one unit a Monday–Saturday day, the cap being the job's Monday–Saturday days
+/// in the option's unit (78 days or 78 half-days a quarter, AM art. 7 and 8), so a half-day
+/// option's capped part grows by one half-day a day, not two.
+#[derive(Clone, Copy)]
+pub(crate) struct BeyondAverage {
+    pub days: Fixed4,
+    pub cap_units: Fixed4,
+}
+
 /// The law's answer at a candidate date, with what the scan needs to bound its jump.
 pub(crate) struct Eval {
     pub a: Assessment,
@@ -108,7 +120,7 @@ impl Eval {
 
     /// [`Self::need_days`], [`Self::need_beyond_held`] and [`Self::need_beyond_average_cap`]
     /// of every option but art. 32's: the bound of the days only art. 32 may make feasible.
-    pub fn needs_without_art32(&self) -> [Option<Fixed4>; 3] {
+    pub fn needs_without_art32(&self) -> (Option<Fixed4>, Option<Fixed4>, Option<BeyondAverage>) {
         let options = || {
             self.options
                 .iter()
@@ -116,11 +128,11 @@ impl Eval {
                 .chain(self.shadow.iter().zip(&self.shadow_held))
                 .filter(|(o, _)| o.art32.is_none())
         };
-        [
+        (
             self.min_need(options().map(|(o, _)| (o, Fixed4::ZERO))),
             self.min_need(options().map(|(o, h)| (o, h.total()))),
-            self.min_need(options().map(|(o, h)| (o, h.average))),
-        ]
+            Self::beyond_average(options().map(|(o, h)| (o, self.option_need(o) - h.average))),
+        )
     }
 
     fn option_need(&self, o: &OptionEval) -> Fixed4 {
@@ -145,11 +157,33 @@ impl Eval {
         self.need_less(Held::total)
     }
 
-    /// The need, in R6 days, once the 78-a-quarter average cap releases what it holds back:
-    /// the contract's own days then add at most the larger of their value and their
+    /// The need once the 78-a-quarter average cap releases what it holds back: the
+    /// contract's own days then add at most the larger of their value and their
     /// Monday–Saturday days (its job cap), see `Search::scan`.
-    pub fn need_beyond_average_cap(&self) -> Option<Fixed4> {
-        self.need_less(|h| h.average)
+    pub fn need_beyond_average_cap(&self) -> Option<BeyondAverage> {
+        Self::beyond_average(
+            self.options
+                .iter()
+                .zip(&self.held)
+                .chain(self.shadow.iter().zip(&self.shadow_held))
+                .map(|(o, h)| (o, self.option_need(o) - h.average)),
+        )
+    }
+
+    /// [`BeyondAverage`] of these options, each with its need beyond the average cap in its
+    /// own unit.
+    fn beyond_average<'o>(
+        needs: impl Iterator<Item = (&'o OptionEval, Fixed4)>,
+    ) -> Option<BeyondAverage> {
+        needs
+            .map(|(o, need)| BeyondAverage {
+                days: Self::in_days(o, need),
+                cap_units: need,
+            })
+            .reduce(|a, b| BeyondAverage {
+                days: a.days.min(b.days),
+                cap_units: a.cap_units.min(b.cap_units),
+            })
     }
 
     fn need_less(&self, held: impl Fn(Held) -> Fixed4) -> Option<Fixed4> {

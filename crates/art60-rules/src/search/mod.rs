@@ -31,7 +31,7 @@ use crate::result::{
 };
 use crate::units::Fixed4;
 
-use bounds::Eval;
+use bounds::{BeyondAverage, Eval};
 use cache::Cached;
 
 /// What the contract's days add in a bound of the scan's jump ([`jump::Gain`]).
@@ -42,7 +42,7 @@ enum View {
     /// Each scheduled day its value and one day the average method's job cap may release;
     /// each Monday–Saturday day off the schedule one such day.
     OwnAndRelease,
-    /// Each Monday–Saturday day one day: the growth of the contract's job cap.
+    /// Each Monday–Saturday day one unit of the option: the growth of the contract's job cap.
     R6Days,
 }
 
@@ -435,7 +435,7 @@ impl<'a> Search<'a> {
             let average = method == QuarterCapMethod::Average;
             let bound = |need: Option<Fixed4>,
                          beyond: Option<Fixed4>,
-                         beyond_average: Option<Fixed4>| match need {
+                         beyond_average: Option<BeyondAverage>| match need {
                 Some(need) => {
                     let floor = e.succ_opt().unwrap_or(e);
                     if !average {
@@ -456,18 +456,20 @@ impl<'a> Search<'a> {
                         // Without absences the contract's days above its job cap only come
                         // from its own days: its capped part min(s, j) grows by at most the
                         // larger of what its days add (s) and of its Monday–Saturday days
-                        // (j), and the window's total by that plus what the average cap
+                        // (j: one unit of the option a day, so the need in the options' own
+                        // units), and the window's total by that plus what the average cap
                         // holds back. The larger of two sums first exceeds the need at the
                         // earlier of their two dates.
-                        let r6 = jump(n, View::R6Days);
+                        let r6 = jump(n.cap_units, View::R6Days);
                         if r6 > k {
-                            k = k.max(jump(n, View::Own).min(r6));
+                            k = k.max(jump(n.days, View::Own).min(r6));
                         }
                     }
                     // Each day its value and a released day: with nothing held back by the
                     // average cap, its need is the one above and its days weigh at least
-                    // as much as either view's, so its date is never the later one.
-                    if tight.is_none_or(|n| n < need) {
+                    // as much as either view's (a half-day option's units count half), so
+                    // its date is never the later one.
+                    if tight.is_none_or(|n| n.days < need) {
                         k = k.max(jump(need, View::OwnAndRelease));
                     }
                     k.max(floor)
@@ -505,7 +507,7 @@ impl<'a> Search<'a> {
                 continue;
             }
             if close && !ev.shadow_route {
-                let [own_need, own_beyond, own_average] = ev.needs_without_art32();
+                let (own_need, own_beyond, own_average) = ev.needs_without_art32();
                 if own_need.is_none_or(|n| n >= Fixed4::ZERO) {
                     // Only art. 32 counts enough (its bound allows a quarter of slack for the
                     // edge its two periods share, so it stays below zero for days on end
@@ -822,6 +824,37 @@ mod tests {
                 assert_eq!(search.evaluations.get(), dates, "{method} trace {trace}");
             }
         }
+    }
+
+    /// A half-day option's job cap grows by one half-day a Monday–Saturday day, not two: the
+    /// cap is the job's Monday–Saturday days in the option's unit (78 half-days a quarter).
+    /// A part-timer over that cap (art. 33, half-days) is bounded so by the average method's
+    /// jump, which took each day for a whole R6 day (two half-days), so that its last steps
+    /// only halved the shortfall (604, 614, 619, 622, 623 of 624 half-days, seen on the
+    /// generated set). Request 238 of `gen_requests.py`'s set; the end date is unchanged.
+    #[test]
+    fn a_half_day_options_job_cap_grows_a_half_day_a_day() {
+        let req = CalcRequest::parse(
+            r#"{"mode":"plan","today":"2021-05-19","person":{"birth_date":"1986-10-23"},
+            "contract":{"start":"2021-05-19","days_per_week":5,"weekly_hours":30.4,"reference_hours":38},
+            "history":[
+            {"kind":"work","start":"2020-11-18","end":"2021-01-28","regime":{"days_per_week":5,"weekly_hours":38,"reference_hours":38}},
+            {"kind":"work","start":"2020-06-03","end":"2020-08-23","regime":{"days_per_week":5,"weekly_hours":19,"reference_hours":38}},
+            {"kind":"work","start":"2019-11-10","end":"2020-02-03","regime":{"days_per_week":5,"weekly_hours":24,"reference_hours":38}},
+            {"kind":"work","start":"2018-09-27","end":"2019-03-12","regime":{"days_per_week":5,"weekly_hours":38,"reference_hours":38}},
+            {"kind":"work","start":"2018-05-13","end":"2018-06-27","regime":{"days_per_week":5,"weekly_hours":19,"reference_hours":38}},
+            {"kind":"career_break","start":"2017-04-23","end":"2018-02-04"}]}"#,
+        )
+        .unwrap();
+        let mut opts = Options::default();
+        opts.set("quarter_cap_method=average").unwrap();
+        let search = Search::new(Facts::new(&req, &opts, ParamSet::embedded()), false);
+        let r = search.plan().unwrap();
+        let w = r.winning_option.as_ref().unwrap();
+        assert_eq!(w.unit, Unit::HalfDays);
+        assert_eq!(r.end_date(), "2021-09-20".parse().ok());
+        // Eighteen dates with a day's job cap taken for two half-days.
+        assert_eq!(search.evaluations.get(), 14);
     }
 
     /// Without the explanation, the answer's date is evaluated once: the scan keeps the

@@ -121,13 +121,7 @@ impl Eval {
     /// [`Self::need_days`], [`Self::need_beyond_held`] and [`Self::need_beyond_average_cap`]
     /// of every option but art. 32's: the bound of the days only art. 32 may make feasible.
     pub fn needs_without_art32(&self) -> (Option<Fixed4>, Option<Fixed4>, Option<BeyondAverage>) {
-        let options = || {
-            self.options
-                .iter()
-                .zip(&self.held)
-                .chain(self.shadow.iter().zip(&self.shadow_held))
-                .filter(|(o, _)| o.art32.is_none())
-        };
+        let options = || self.with_held().filter(|(o, _)| o.art32.is_none());
         (
             self.min_need(options().map(|(o, _)| (o, Fixed4::ZERO))),
             self.min_need(options().map(|(o, h)| (o, h.total()))),
@@ -162,10 +156,7 @@ impl Eval {
     /// Monday–Saturday days (its job cap), see `Search::scan`.
     pub fn need_beyond_average_cap(&self) -> Option<BeyondAverage> {
         Self::beyond_average(
-            self.options
-                .iter()
-                .zip(&self.held)
-                .chain(self.shadow.iter().zip(&self.shadow_held))
+            self.with_held()
                 .map(|(o, h)| (o, self.option_need(o) - h.average)),
         )
     }
@@ -187,15 +178,15 @@ impl Eval {
     }
 
     fn need_less(&self, held: impl Fn(Held) -> Fixed4) -> Option<Fixed4> {
-        self.min_need(
-            self.options
-                .iter()
-                .zip(self.held.iter().map(|h| held(*h)))
-                .chain(
-                    self.shadow
-                        .iter()
-                        .zip(self.shadow_held.iter().map(|h| held(*h))),
-                ),
-        )
+        self.min_need(self.with_held().map(|(o, h)| (o, held(*h))))
+    }
+
+    /// Every option, the open ones and those of a route still closed, with what the caps
+    /// hold back in it.
+    fn with_held(&self) -> impl Iterator<Item = (&OptionEval, &Held)> {
+        self.options
+            .iter()
+            .zip(&self.held)
+            .chain(self.shadow.iter().zip(&self.shadow_held))
     }
 }

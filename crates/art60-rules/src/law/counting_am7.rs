@@ -592,6 +592,70 @@ impl Counter<'_, '_> {
         allowed
     }
 
+    /// How much more history quarter `q` can count, per-quarter method, when a window's start
+    /// splits it between two counts (the window from its start, and the period that ends
+    /// the day before, as art. 32's ten years do) than the two counts gave it before:
+    /// `sums` are its whole-quarter sums [declared, other, unpaid] (what
+    /// [`Counter::history_quarter`] gives for the whole quarter), `split_now` whether the
+    /// start already splits it (else both counts held it whole, in one of them). `None`
+    /// with unpaid days (each count has its own yearly cap, AR art. 38 §1 10°, parameter
+    /// `unpaid_cap`: the bound does not cover them).
+    ///
+    /// Declared totals cannot be placed in time (AM art. 7 last paragraph): the quarter's
+    /// first part counts them whole, the window's part too, capped at its Monday–Saturday
+    /// days; dated parts add up by day. So split anywhere, the two parts count at most twice
+    /// the declared totals and the dated days once, each part at most 78; counted whole, the
+    /// quarter counted `min(78, declared + other)`, where a full-time job spanning it
+    /// counted 78 (rule 1), not its days (13 weeks and a day can make 79.2 of a 5-day week).
+    /// A start moving inside a quarter it already splits gives the window's part fewer days
+    /// and a lower cap: only the dated days moving into the other part count twice there.
+    pub(crate) fn split_excess(
+        &self,
+        q: Quarter,
+        sums: [Fixed4; 3],
+        split_now: bool,
+    ) -> Option<Fixed4> {
+        let [declared, other, unpaid] = sums;
+        if unpaid > Fixed4::ZERO {
+            return None;
+        }
+        let (qs, qe) = (q.start(), q.end());
+        let full = self.full_quarter();
+        // Each part of each job rounds on its own: two units of four decimals a job, and two
+        // days where part-time parts are rounded up (option `rounding_mode`).
+        let per_job = Fixed4(2)
+            + if rounds_part_up(self.facts.opts, true) {
+                Fixed4::whole(2)
+            } else {
+                Fixed4::ZERO
+            };
+        let mut dated = other;
+        for job in self
+            .facts
+            .jobs
+            .iter()
+            .take_while(|j| !self.facts.jobs_by_start || j.start <= qe)
+            .filter(|j| !j.outside(qs, qe))
+        {
+            dated += per_job;
+            // What rule 1 left out of a full-time job spanning the quarter.
+            if job.full_time() && job.start <= qs && job.end >= qe {
+                let days = scheduled_value(weekdays_in(qs, qe, job.mask), &job.regime);
+                if days > full {
+                    dated += days - full;
+                }
+            }
+        }
+        let f = self.factor();
+        let excess = if split_now {
+            dated.times(f).min(full)
+        } else {
+            let split = (declared.times(2) + dated).times(f).min(full.times(2));
+            split - (declared + other).times(f).min(full)
+        };
+        Some(excess.max(Fixed4::ZERO))
+    }
+
     /// Method A (`average`): each job at most its R6 days in the window, the whole at most 78
     /// a quarter on average. The ONEM conversion bonus table is unknown (bonus 0).
     pub fn close_window(

@@ -34,7 +34,10 @@ pub(crate) struct Eval {
     pub units: usize,
     /// The art. 32 figures, when the regime has art. 32.
     pub art32: Option<Art32Figures>,
-    pub full_quarter: i64,
+    /// What the line between art. 32's two periods may add at a later date, and the last
+    /// date that holds for (`search/art32_edge.rs`).
+    pub art32_slack: Fixed4,
+    pub art32_until: Option<chrono::NaiveDate>,
 }
 
 impl std::ops::Deref for Eval {
@@ -63,8 +66,8 @@ impl Eval {
     /// exact total exceeds `threshold - 1` (the total is rounded up).
     /// Shortfall of an art. 32 option in R6 days. With d the days in the window and T the days
     /// in the window and the ten years before it together, a gain G of the contract gives at
-    /// most d + G and T + G (days leaving the window enter the ten years; one quarter of slack
-    /// covers their shared edge quarter). "Half": d' >= R/2 and T' - d' >= 1,560. "Two
+    /// most d + G and T + G (days leaving the window enter the ten years) plus what the
+    /// quarter the two periods share may count more (`art32_slack`). "Half": d' >= R/2 and T' - d' >= 1,560. "Two
     /// thirds": d' >= 2R/3 and T' - d' >= 8 (R - d'), i.e. G >= (8R - 7d - T) / 8 while
     /// d' < R (beyond that the band itself is met).
     fn art32_need(&self, o: &OptionEval, a: &Art32Eval) -> Fixed4 {
@@ -80,7 +83,7 @@ impl Eval {
         };
         let r = Fixed4::whole(o.required);
         let d = o.counted_exact;
-        let t = d + Fixed4::whole(a.past_days + self.full_quarter);
+        let t = d + Fixed4::whole(a.past_days) + self.art32_slack;
         let half_r = Fixed4(r.0 * hn / hd);
         let g_half = (half_r - d).max(half_r + Fixed4::whole(past_half) - t);
         let two_r = Fixed4(r.0 * tn / td);

@@ -324,63 +324,8 @@ impl Memo for Cached {
         if we < ws {
             return out;
         }
-        let per_quarter = c.per_quarter();
-        let key = SlabKey {
-            categories: c.ctx.table_from(REF_CATEGORIES),
-            counting: c.ctx.table_from(REF_COUNTING),
-            per_quarter,
-            foreign: c
-                .foreign_ok
-                .iter()
-                .enumerate()
-                .fold(0u64, |m, (i, ok)| if *ok { m | (1u64 << i) } else { m }),
-        };
         let mut cache = self.hist.borrow_mut();
-        let slab = match cache.iter().position(|s| s.key == key) {
-            Some(i) => i,
-            None => {
-                let mut slab = HistSlab {
-                    key,
-                    base: 0,
-                    rows: Vec::new(),
-                    per_job: Vec::new(),
-                    per_job_len: c.facts.jobs.len(),
-                    tails: Vec::new(),
-                    flags: Vec::new(),
-                    scratch: CountOut::new(Keep {
-                        flags: true,
-                        rows: false,
-                    }),
-                };
-                // Only quarters the history touches have rows: the table covers them from
-                // the start (allocated once), so that it never moves its rows to grow.
-                if let Some((hs, he)) = c.facts.hist_hull {
-                    let (a, b) = (Quarter::of(hs).index(), Quarter::of(he).index());
-                    let n = usize::try_from(b - a + 1).unwrap_or(0);
-                    slab.base = a;
-                    slab.rows = vec![None; n];
-                    slab.per_job = vec![Fixed4::ZERO; n * slab.per_job_len];
-                }
-                cache.push(slab);
-                cache.len() - 1
-            }
-        };
-        // The other method's table under the same rules lends the rows it shares.
-        let sibling_key = SlabKey {
-            per_quarter: !per_quarter,
-            ..key
-        };
-        let (hs, sibling) = match cache.iter().position(|s| s.key == sibling_key) {
-            Some(o) if o < slab => {
-                let (a, b) = cache.split_at_mut(slab);
-                (&mut b[0], Some(&a[o]))
-            }
-            Some(o) => {
-                let (a, b) = cache.split_at_mut(o);
-                (&mut a[slab], Some(&b[0]))
-            }
-            None => (&mut cache[slab], None),
-        };
+        let (hs, sibling) = Self::slab(&mut cache, c);
         let mut tally = c.tally();
         // A partial quarter's per-job values (average method only), cleared before each use.
         let mut per_job = vec![Fixed4::ZERO; tally.job_sums.len().saturating_sub(1)];
@@ -441,5 +386,83 @@ impl Memo for Cached {
         }
         c.close_window(ws, we, ce, &tally, &mut out);
         out.close()
+    }
+}
+
+impl Cached {
+    /// The history's sums of whole quarter `q` under the counter's rules: [declared, other,
+    /// unpaid], as [`Counter::history_quarter`] gives them (the memo's row). At most 64
+    /// foreign periods (the table's key holds a bit for each).
+    pub(super) fn quarter_sums(&self, c: &Counter<'_, '_>, q: Quarter) -> [Fixed4; 3] {
+        if !c.facts.history_touches(q.start(), q.end()) {
+            return [Fixed4::ZERO; 3];
+        }
+        let mut cache = self.hist.borrow_mut();
+        let (hs, sibling) = Self::slab(&mut cache, c);
+        hs.whole_quarter(c, q, sibling).1
+    }
+
+    /// The table of the counter's rules (made the first time), and the other quarter-cap
+    /// method's table under the same rules if there is one.
+    fn slab<'s>(
+        cache: &'s mut Vec<HistSlab>,
+        c: &Counter<'_, '_>,
+    ) -> (&'s mut HistSlab, Option<&'s HistSlab>) {
+        let per_quarter = c.per_quarter();
+        let key = SlabKey {
+            categories: c.ctx.table_from(REF_CATEGORIES),
+            counting: c.ctx.table_from(REF_COUNTING),
+            per_quarter,
+            foreign: c
+                .foreign_ok
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (i, ok)| if *ok { m | (1u64 << i) } else { m }),
+        };
+        let slab = match cache.iter().position(|s| s.key == key) {
+            Some(i) => i,
+            None => {
+                let mut slab = HistSlab {
+                    key,
+                    base: 0,
+                    rows: Vec::new(),
+                    per_job: Vec::new(),
+                    per_job_len: c.facts.jobs.len(),
+                    tails: Vec::new(),
+                    flags: Vec::new(),
+                    scratch: CountOut::new(Keep {
+                        flags: true,
+                        rows: false,
+                    }),
+                };
+                // Only quarters the history touches have rows: the table covers them from
+                // the start (allocated once), so that it never moves its rows to grow.
+                if let Some((hs, he)) = c.facts.hist_hull {
+                    let (a, b) = (Quarter::of(hs).index(), Quarter::of(he).index());
+                    let n = usize::try_from(b - a + 1).unwrap_or(0);
+                    slab.base = a;
+                    slab.rows = vec![None; n];
+                    slab.per_job = vec![Fixed4::ZERO; n * slab.per_job_len];
+                }
+                cache.push(slab);
+                cache.len() - 1
+            }
+        };
+        // The other method's table under the same rules lends the rows it shares.
+        let sibling_key = SlabKey {
+            per_quarter: !per_quarter,
+            ..key
+        };
+        match cache.iter().position(|s| s.key == sibling_key) {
+            Some(o) if o < slab => {
+                let (a, b) = cache.split_at_mut(slab);
+                (&mut b[0], Some(&a[o]))
+            }
+            Some(o) => {
+                let (a, b) = cache.split_at_mut(o);
+                (&mut a[slab], Some(&b[0]))
+            }
+            None => (&mut cache[slab], None),
+        }
     }
 }

@@ -1,0 +1,180 @@
+//! Art. 32's bound ([`bounds`](super::bounds)): what its two periods may count more later.
+//!
+//! The bound takes T, the days of the own window and of the ten years before it together: a
+//! gain G of the contract gives at most T + G at a later date, plus what moving the line
+//! between the two periods adds. The quarter where the window starts is counted in both (its
+//! declared totals in each, each part capped at 78 on its own), so a later start can count
+//! that quarter more than the two counts did; nothing else grows (older days leave the ten
+//! years). The bound allowed a whole quarter for it. With the per-quarter method this module
+//! gives the most that one of the quarters the window's start can reach adds
+//! ([`Counter::split_excess`]), and the date until which the start stays among them, which
+//! the scan does not jump past.
+
+use chrono::{Datelike, Days, NaiveDate};
+
+use crate::calendar::add_months;
+use crate::input::Quarter;
+use crate::law::RouteAt;
+use crate::law::counting_am7::Counter;
+use crate::law::regime::{REF_CATEGORIES, REF_COUNTING};
+use crate::options::QuarterCapMethod;
+use crate::result::{OptionEval, Unit};
+use crate::units::Fixed4;
+
+use super::Search;
+
+/// What the slack depends on besides the date: the quarter of the window's start and whether
+/// the start splits it, the year the ten years start in, the band's months, the rules.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) struct EdgeKey {
+    start_quarter: i32,
+    split_now: bool,
+    past_year: i32,
+    months: u32,
+    categories: NaiveDate,
+    counting: NaiveDate,
+    foreign: u64,
+}
+
+/// A slack, and the last date it holds for.
+#[derive(Clone, Copy)]
+struct Held {
+    slack: Fixed4,
+    until: NaiveDate,
+}
+
+/// The slacks of one [`EdgeKey`]: while the start stays in its quarter, and while it stays
+/// before the contract's first quarter.
+#[derive(Clone, Copy)]
+pub(super) struct Edges {
+    near: Option<Held>,
+    far: Option<Held>,
+}
+
+impl Search<'_> {
+    /// Art. 32's slack at `r.e`, for the own band's option `own`, in days: what the quarter
+    /// where its window starts may count more at a later date, and the last date the scan may
+    /// jump to with it (`None`: a whole quarter, without a limit, as before).
+    pub(super) fn art32_slack(
+        &self,
+        r: &RouteAt<'_>,
+        method: QuarterCapMethod,
+        own: &OptionEval,
+    ) -> (Fixed4, Option<NaiveDate>) {
+        let whole = (Fixed4::whole(r.ctx.counting.full_quarter), None);
+        if method != QuarterCapMethod::PerQuarter || r.foreign_ok.len() > 64 {
+            return whole;
+        }
+        let (Some(ci), Some(past)) = (&self.facts.contract, own.art32.as_ref()) else {
+            return whole;
+        };
+        let w = &own.window;
+        let first = Quarter::of(w.start);
+        let key = EdgeKey {
+            start_quarter: first.index(),
+            split_now: w.start > first.start(),
+            past_year: past.past_start.year(),
+            months: w.months,
+            categories: r.ctx.table_from(REF_CATEGORIES),
+            counting: r.ctx.table_from(REF_COUNTING),
+            foreign: r
+                .foreign_ok
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (i, ok)| if *ok { m | (1u64 << i) } else { m }),
+        };
+        let found = self
+            .edges
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|e| e.1);
+        let edges = match found {
+            Some(e) => e,
+            None => {
+                let e = self.edges_of(r, key, first, Quarter::of(ci.c.start));
+                self.edges.borrow_mut().push((key, e));
+                e
+            }
+        };
+        [edges.near, edges.far]
+            .into_iter()
+            .flatten()
+            .find(|h| r.e < h.until)
+            .map_or(whole, |h| (h.slack, Some(h.until)))
+    }
+
+    /// The slacks for a window starting in quarter `first`, the contract starting in
+    /// quarter `contract`.
+    fn edges_of(&self, r: &RouteAt<'_>, key: EdgeKey, first: Quarter, contract: Quarter) -> Edges {
+        let none = Edges {
+            near: None,
+            far: None,
+        };
+        let Some(a32) = r.ctx.stage.value.art32.as_ref() else {
+            return none;
+        };
+        if first >= contract {
+            return none;
+        }
+        let c = Counter {
+            facts: &self.facts,
+            ctx: &r.ctx,
+            unit: Unit::Days,
+            method: QuarterCapMethod::PerQuarter,
+            foreign_ok: &r.foreign_ok,
+        };
+        let excess = |q: Quarter, split_now: bool| {
+            c.split_excess(q, self.memo.quarter_sums(&c, q), split_now)
+        };
+        // No unpaid days in the years the line between the periods, or the start of the ten
+        // years, may reach before the start reaches quarter `limit`: each count caps them
+        // a year on its own.
+        let no_unpaid = |last: Quarter, limit: Quarter| {
+            let ten_years = self
+                .facts
+                .months_back(limit.start(), a32.past_years * 12)
+                .year();
+            let years = [(first.year, last.year), (key.past_year, ten_years)];
+            years.iter().all(|&(a, b)| {
+                let mut q = Quarter { year: a, q: 1 };
+                while q.year <= b {
+                    if self.memo.quarter_sums(&c, q)[2] > Fixed4::ZERO {
+                        return false;
+                    }
+                    q = q.next();
+                }
+                true
+            })
+        };
+        // The last date whose window (without extensions, which only move it back) starts
+        // before quarter `limit`: four days before the months from its first day, whatever
+        // month-end rule the options take.
+        let until =
+            |limit: Quarter| add_months(limit.start(), key.months).checked_sub_days(Days::new(4));
+        let Some(here) = excess(first, key.split_now) else {
+            return none;
+        };
+        let near = (no_unpaid(first, first.next()))
+            .then(|| until(first.next()))
+            .flatten()
+            .map(|until| Held { slack: here, until });
+        let mut later = Some(here);
+        let mut q = first.next();
+        while q < contract {
+            later = later.and_then(|l| excess(q, false).map(|x| l.max(x)));
+            q = q.next();
+        }
+        let far = later
+            .filter(|_| no_unpaid(contract.prev(), contract))
+            .and_then(|slack| until(contract).map(|until| Held { slack, until }));
+        // The nearer limit only where the later quarters would cost more than a day.
+        match (near, far) {
+            (Some(n), Some(f)) if f.slack <= n.slack + Fixed4::whole(1) => Edges {
+                near: None,
+                far: Some(f),
+            },
+            _ => Edges { near, far },
+        }
+    }
+}

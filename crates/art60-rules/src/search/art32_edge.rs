@@ -36,6 +36,25 @@ pub(super) struct EdgeKey {
     foreign: u64,
 }
 
+/// What art. 32's slack needs of its option: the own window's start and months, and the
+/// start of the ten years before it.
+#[derive(Clone, Copy)]
+pub(super) struct Art32Window {
+    start: NaiveDate,
+    months: u32,
+    past_start: NaiveDate,
+}
+
+impl Art32Window {
+    pub(super) fn of(o: &OptionEval) -> Option<Art32Window> {
+        o.art32.as_ref().map(|a| Art32Window {
+            start: o.window.start,
+            months: o.window.months,
+            past_start: a.past_start,
+        })
+    }
+}
+
 /// A slack, and the last date it holds for.
 #[derive(Clone, Copy)]
 struct Held {
@@ -52,28 +71,31 @@ pub(super) struct Edges {
 }
 
 impl Search<'_> {
-    /// Art. 32's slack at `r.e`, for the own band's option `own`, in days: what the quarter
-    /// where its window starts may count more at a later date, and the last date the scan may
-    /// jump to with it (`None`: a whole quarter, without a limit, as before).
+    /// Art. 32's slack at `r.e`, in days, for the own band's window `w` and its ten years
+    /// `past` ([`Art32Window::of`]): what the quarter where the window starts may count more
+    /// at a later date, and the last date the scan may jump to with it (`None`: a whole
+    /// quarter, without a limit, as before).
+    // Not inlined: the evaluation it is called from is the scan's hottest code, and most
+    // evaluations never call it.
+    #[inline(never)]
     pub(super) fn art32_slack(
         &self,
         r: &RouteAt<'_>,
         method: QuarterCapMethod,
-        own: &OptionEval,
+        w: Art32Window,
     ) -> (Fixed4, Option<NaiveDate>) {
         let whole = (Fixed4::whole(r.ctx.counting.full_quarter), None);
         if method != QuarterCapMethod::PerQuarter || r.foreign_ok.len() > 64 {
             return whole;
         }
-        let (Some(ci), Some(past)) = (&self.facts.contract, own.art32.as_ref()) else {
+        let Some(ci) = &self.facts.contract else {
             return whole;
         };
-        let w = &own.window;
         let first = Quarter::of(w.start);
         let key = EdgeKey {
             start_quarter: first.index(),
             split_now: w.start > first.start(),
-            past_year: past.past_start.year(),
+            past_year: w.past_start.year(),
             months: w.months,
             categories: r.ctx.table_from(REF_CATEGORIES),
             counting: r.ctx.table_from(REF_COUNTING),
@@ -124,9 +146,6 @@ impl Search<'_> {
             method: QuarterCapMethod::PerQuarter,
             foreign_ok: &r.foreign_ok,
         };
-        let excess = |q: Quarter, split_now: bool| {
-            c.split_excess(q, self.memo.quarter_sums(&c, q), split_now)
-        };
         // No unpaid days in the years the line between the periods, or the start of the ten
         // years, may reach before the start reaches quarter `limit`: each count caps them
         // a year on its own.
@@ -135,39 +154,46 @@ impl Search<'_> {
                 .facts
                 .months_back(limit.start(), a32.past_years * 12)
                 .year();
-            let years = [(first.year, last.year), (key.past_year, ten_years)];
-            years.iter().all(|&(a, b)| {
-                let mut q = Quarter { year: a, q: 1 };
-                while q.year <= b {
-                    if self.memo.quarter_sums(&c, q)[2] > Fixed4::ZERO {
-                        return false;
-                    }
-                    q = q.next();
-                }
-                true
-            })
+            [(first.year, last.year), (key.past_year, ten_years)]
+                .iter()
+                .all(|&(a, b)| {
+                    let years = (Quarter { year: a, q: 1 }, Quarter { year: b, q: 4 });
+                    self.memo
+                        .all_quarters(&c, years, |_, sums| sums[2] <= Fixed4::ZERO)
+                })
         };
         // The last date whose window (without extensions, which only move it back) starts
         // before quarter `limit`: four days before the months from its first day, whatever
         // month-end rule the options take.
         let until =
             |limit: Quarter| add_months(limit.start(), key.months).checked_sub_days(Days::new(4));
-        let Some(here) = excess(first, key.split_now) else {
+        let mut here = None;
+        self.memo.all_quarters(&c, (first, first), |q, sums| {
+            here = c.split_excess(q, sums, key.split_now);
+            true
+        });
+        let Some(here) = here else {
             return none;
         };
-        let near = (no_unpaid(first, first.next()))
+        let near = no_unpaid(first, first.next())
             .then(|| until(first.next()))
             .flatten()
             .map(|until| Held { slack: here, until });
-        let mut later = Some(here);
-        let mut q = first.next();
-        while q < contract {
-            later = later.and_then(|l| excess(q, false).map(|x| l.max(x)));
-            q = q.next();
-        }
-        let far = later
-            .filter(|_| no_unpaid(contract.prev(), contract))
-            .and_then(|slack| until(contract).map(|until| Held { slack, until }));
+        let mut later = here;
+        let bounded = self
+            .memo
+            .all_quarters(&c, (first.next(), contract.prev()), |q, sums| {
+                c.split_excess(q, sums, false)
+                    .map(|x| later = later.max(x))
+                    .is_some()
+            });
+        let far = (bounded && no_unpaid(contract.prev(), contract))
+            .then(|| until(contract))
+            .flatten()
+            .map(|until| Held {
+                slack: later,
+                until,
+            });
         // The nearer limit only where the later quarters would cost more than a day.
         match (near, far) {
             (Some(n), Some(f)) if f.slack <= n.slack + Fixed4::whole(1) => Edges {

@@ -19,6 +19,70 @@ pub(crate) struct BeyondAverage {
     pub cap_units: Fixed4,
 }
 
+/// Shortfall of an art. 32 option in R6 days. With d the days in the window and T the days
+/// in the window and the ten years before it together, a gain G of the contract gives at most
+/// d + G and T + G + `slack` (days leaving the window enter the ten years; `slack`: what the
+/// quarter the two periods share may count more then, `art32_edge.rs`). "Half": d' >= R/2
+/// and T' - d' >= 1,560. "Two thirds": d' >= 2R/3 and T' - d' >= 8 (R - d'), i.e. G >= (8R -
+/// 7d - T) / 8 while d' < R (beyond that the band itself is met). An option is met when its
+/// exact total exceeds `threshold - 1` (the total is rounded up).
+fn art32_need(bound: Option<Art32Bound>, o: &OptionEval, a: &Art32Eval) -> Fixed4 {
+    let band = Fixed4::whole(o.required - 1) - o.counted_exact;
+    let Some(Art32Bound {
+        figures:
+            Art32Figures {
+                half: [hn, hd],
+                two_thirds: [tn, td],
+                per_missing_day: m,
+                past_days_half: past_half,
+            },
+        slack,
+        ..
+    }) = bound
+    else {
+        return band;
+    };
+    let r = Fixed4::whole(o.required);
+    let d = o.counted_exact;
+    let t = d + Fixed4::whole(a.past_days) + slack;
+    let half_r = Fixed4(r.0 * hn / hd);
+    let g_half = (half_r - d).max(half_r + Fixed4::whole(past_half) - t);
+    let two_r = Fixed4(r.0 * tn / td);
+    let coupled = Fixed4((r.0 * m - d.0 * (m - 1) - t.0) / m.max(1));
+    let g_two = (two_r - d).max(coupled.min(band));
+    // Totals are rounded up: one day of margin.
+    g_half.min(g_two) - Fixed4::whole(1)
+}
+
+/// Whether art. 32's need with `slack` is no larger than every other option's: only then can
+/// a smaller slack (a larger need) move a bound of the scan, the others' needs not depending
+/// on it. Among the open options: the scan's bounds take them all, or with the options of a
+/// route still closed too, which can only lower the smallest need.
+pub(crate) fn art32_binds(options: &[OptionEval], bound: Art32Bound) -> bool {
+    let mut art32 = None;
+    let mut others: Option<Fixed4> = None;
+    for o in options {
+        match &o.art32 {
+            Some(a) => art32 = Some(Eval::in_days(o, art32_need(Some(bound), o, a))),
+            None => {
+                let need = Eval::in_days(o, Fixed4::whole(o.required - 1) - o.counted_exact);
+                others = Some(others.map_or(need, |m| m.min(need)));
+            }
+        }
+    }
+    art32.is_some_and(|a| others.is_none_or(|m| a <= m))
+}
+
+/// Art. 32's figures, and what its bound allows for: what the quarter its two periods share
+/// may count more at a later date (`search/art32_edge.rs`), until the date given (none: a
+/// whole quarter, at any date).
+#[derive(Clone, Copy)]
+pub(crate) struct Art32Bound {
+    pub figures: Art32Figures,
+    pub slack: Fixed4,
+    pub until: Option<chrono::NaiveDate>,
+}
+
 /// The law's answer at a candidate date, with what the scan needs to bound its jump.
 pub(crate) struct Eval {
     pub a: Assessment,
@@ -32,12 +96,8 @@ pub(crate) struct Eval {
     pub shadow_route: bool,
     /// The units open (days; half-days too for art. 33): what a route probe compares.
     pub units: usize,
-    /// The art. 32 figures, when the regime has art. 32.
-    pub art32: Option<Art32Figures>,
-    /// What the line between art. 32's two periods may add at a later date, and the last
-    /// date that holds for (`search/art32_edge.rs`).
-    pub art32_slack: Fixed4,
-    pub art32_until: Option<chrono::NaiveDate>,
+    /// The art. 32 figures, when the regime has art. 32, with what its bound allows for.
+    pub art32: Option<Art32Bound>,
 }
 
 impl std::ops::Deref for Eval {
@@ -62,37 +122,6 @@ impl Eval {
             .filter(|h| !h.met)
             .map(|h| (h.average, h.min_hours))
     }
-    /// Smallest gain, in R6 days, that could make an option met: an option is met when its
-    /// exact total exceeds `threshold - 1` (the total is rounded up).
-    /// Shortfall of an art. 32 option in R6 days. With d the days in the window and T the days
-    /// in the window and the ten years before it together, a gain G of the contract gives at
-    /// most d + G and T + G (days leaving the window enter the ten years) plus what the
-    /// quarter the two periods share may count more (`art32_slack`). "Half": d' >= R/2 and T' - d' >= 1,560. "Two
-    /// thirds": d' >= 2R/3 and T' - d' >= 8 (R - d'), i.e. G >= (8R - 7d - T) / 8 while
-    /// d' < R (beyond that the band itself is met).
-    fn art32_need(&self, o: &OptionEval, a: &Art32Eval) -> Fixed4 {
-        let band = Fixed4::whole(o.required - 1) - o.counted_exact;
-        let Some(Art32Figures {
-            half: [hn, hd],
-            two_thirds: [tn, td],
-            per_missing_day: m,
-            past_days_half: past_half,
-        }) = self.art32
-        else {
-            return band;
-        };
-        let r = Fixed4::whole(o.required);
-        let d = o.counted_exact;
-        let t = d + Fixed4::whole(a.past_days) + self.art32_slack;
-        let half_r = Fixed4(r.0 * hn / hd);
-        let g_half = (half_r - d).max(half_r + Fixed4::whole(past_half) - t);
-        let two_r = Fixed4(r.0 * tn / td);
-        let coupled = Fixed4((r.0 * m - d.0 * (m - 1) - t.0) / m.max(1));
-        let g_two = (two_r - d).max(coupled.min(band));
-        // Totals are rounded up: one day of margin.
-        g_half.min(g_two) - Fixed4::whole(1)
-    }
-
     pub fn need_days(&self) -> Option<Fixed4> {
         self.min_need(
             self.options
@@ -134,7 +163,7 @@ impl Eval {
 
     fn option_need(&self, o: &OptionEval) -> Fixed4 {
         match &o.art32 {
-            Some(a) => self.art32_need(o, a),
+            Some(a) => art32_need(self.art32, o, a),
             None => Fixed4::whole(o.required - 1) - o.counted_exact,
         }
     }

@@ -390,20 +390,37 @@ impl Memo for Cached {
 }
 
 impl Cached {
-    /// The history's sums of whole quarter `q` under the counter's rules: [declared, other,
-    /// unpaid], as [`Counter::history_quarter`] gives them (the memo's row). At most 64
-    /// foreign periods (the table's key holds a bit for each).
-    pub(super) fn quarter_sums(&self, c: &Counter<'_, '_>, q: Quarter) -> [Fixed4; 3] {
-        if !c.facts.history_touches(q.start(), q.end()) {
-            return [Fixed4::ZERO; 3];
-        }
+    /// Whether `f` holds for every quarter `from..=to` (in order, stopping at the first that
+    /// fails) with the history's sums of the whole quarter under the counter's rules:
+    /// [declared, other, unpaid], as [`Counter::history_quarter`] gives them (the memo's rows).
+    /// At most 64 foreign periods (the table's key holds a bit for each).
+    pub(super) fn all_quarters(
+        &self,
+        c: &Counter<'_, '_>,
+        (from, to): (Quarter, Quarter),
+        mut f: impl FnMut(Quarter, [Fixed4; 3]) -> bool,
+    ) -> bool {
         let mut cache = self.hist.borrow_mut();
         let (hs, sibling) = Self::slab(&mut cache, c);
-        hs.whole_quarter(c, q, sibling).1
+        let mut q = from;
+        while q <= to {
+            let sums = if c.facts.history_touches(q.start(), q.end()) {
+                hs.whole_quarter(c, q, sibling).1
+            } else {
+                [Fixed4::ZERO; 3]
+            };
+            if !f(q, sums) {
+                return false;
+            }
+            q = q.next();
+        }
+        true
     }
 
     /// The table of the counter's rules (made the first time), and the other quarter-cap
-    /// method's table under the same rules if there is one.
+    /// method's table under the same rules if there is one. Inlined: every count of the
+    /// scan looks its table up.
+    #[inline(always)]
     fn slab<'s>(
         cache: &'s mut Vec<HistSlab>,
         c: &Counter<'_, '_>,

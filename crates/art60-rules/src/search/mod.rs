@@ -32,7 +32,7 @@ use crate::result::{
 };
 use crate::units::Fixed4;
 
-use bounds::{BeyondAverage, Eval};
+use bounds::{Art32Bound, BeyondAverage, Eval};
 use cache::Cached;
 
 /// What the contract's days add in a bound of the scan's jump ([`jump::Gain`]).
@@ -237,13 +237,22 @@ impl<'a> Search<'a> {
             }
             self.facts.options_at(&route, method, memo, rec)
         };
-        let art32 = stage.art32.as_ref().map(Into::into);
-        // Only a full evaluation bounds a jump.
-        let art32_option = counted.options.iter().find(|o| o.art32.is_some());
-        let (art32_slack, art32_until) = match art32_option {
-            Some(o) if depth == Depth::Full => self.art32_slack(&route, method, o),
-            _ => (Fixed4::whole(route.ctx.counting.full_quarter), None),
-        };
+        // Art. 32's slack: only a full evaluation bounds a jump, and only where its need is the
+        // smallest does the slack matter.
+        let art32 = stage.art32.as_ref().map(|a| {
+            let mut bound = Art32Bound {
+                figures: a.into(),
+                slack: Fixed4::whole(route.ctx.counting.full_quarter),
+                until: None,
+            };
+            if depth == Depth::Full
+                && let Some(w) = counted.options.iter().find_map(art32_edge::Art32Window::of)
+                && bounds::art32_binds(&counted.options, bound)
+            {
+                (bound.slack, bound.until) = self.art32_slack(&route, method, w);
+            }
+            bound
+        });
         Ok(Eval {
             a: self.facts.assessment(route, counted, rec),
             findings,
@@ -252,8 +261,6 @@ impl<'a> Search<'a> {
             shadow_route,
             units,
             art32,
-            art32_slack,
-            art32_until,
         })
     }
 
@@ -502,10 +509,13 @@ impl<'a> Search<'a> {
             };
             let next = bound(need, beyond, beyond_average);
             // Art. 32's slack holds until its date: a barrier of this jump.
-            let barrier = [barriers.iter().find(|b| **b > e).copied(), ev.art32_until]
-                .into_iter()
-                .flatten()
-                .min();
+            let barrier = [
+                barriers.iter().find(|b| **b > e).copied(),
+                ev.art32.and_then(|a| a.until),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             // No jump passes the next barrier or the horizon.
             let capped = |d: NaiveDate| barrier.map_or(d, |b| d.min(b)).min(horizon);
             let mut next = capped(next);

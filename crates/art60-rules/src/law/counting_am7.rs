@@ -608,7 +608,9 @@ impl Counter<'_, '_> {
     /// quarter counted `min(78, declared + other)`, where a full-time job spanning it
     /// counted 78 (rule 1), not its days (13 weeks and a day can make 79.2 of a 5-day week).
     /// A start moving inside a quarter it already splits gives the window's part fewer days
-    /// and a lower cap: only the dated days moving into the other part count twice there.
+    /// and a lower cap: the dated days moving into the other part count there what they no
+    /// longer count in the window's part, unless the window's part held more than 78 (at most
+    /// the quarter's declared totals and dated days less 78).
     pub(crate) fn split_excess(
         &self,
         q: Quarter,
@@ -648,7 +650,9 @@ impl Counter<'_, '_> {
         }
         let f = self.factor();
         let excess = if split_now {
-            dated.times(f).min(full)
+            // Days moving out of the window's part add to the other part what they take from
+            // the window's, but for what the window's part held above 78 (its cap kept it).
+            (declared + dated).times(f) - full
         } else {
             let split = (declared.times(2) + dated).times(f).min(full.times(2));
             split - (declared + other).times(f).min(full)

@@ -1046,6 +1046,18 @@ mod tests {
         first
     }
 
+    /// The dates the scan of a plan request (default options) evaluates in full and checks
+    /// short of it, once its end date is checked against the law day by day.
+    fn dates_of_the_scan(json: &str) -> (u32, u32) {
+        let req = CalcRequest::parse(json).unwrap();
+        let opts = Options::default();
+        let search = Search::new(Facts::new(&req, &opts, ParamSet::embedded()), false);
+        let end = search.plan().unwrap().end_date().unwrap();
+        let law = Facts::new(&req, &opts, ParamSet::embedded());
+        assert_eq!(end, law_first_feasible(&law));
+        (search.evaluations.get(), search.probes.get())
+    }
+
     /// Art. 32's bound allows for what the quarter its two periods share may count more at a
     /// later date. A whole quarter (78 days) where the history holds no declared totals and
     /// no full-time quarter over 78 kept the bound below zero for days on end, and the scan
@@ -1053,8 +1065,9 @@ mod tests {
     /// dated jobs): 8 dates in full and 12 checked, where 6 in full are enough.
     #[test]
     fn art32_is_not_checked_day_by_day_for_a_quarter_its_periods_cannot_share() {
-        let req = CalcRequest::parse(
-            r#"{"mode":"plan","today":"2019-03-02","person":{"birth_date":"1964-12-02"},
+        assert_eq!(
+            dates_of_the_scan(
+                r#"{"mode":"plan","today":"2019-03-02","person":{"birth_date":"1964-12-02"},
             "contract":{"start":"2019-03-02","days_per_week":5,"weekly_hours":38,"reference_hours":38},
             "history":[{"kind":"work","start":"2018-04-06","end":"2018-09-18","regime":{"days_per_week":5,"weekly_hours":38,"reference_hours":38}},
             {"kind":"work","start":"2017-09-14","end":"2018-03-23","regime":{"days_per_week":5,"weekly_hours":38,"reference_hours":38}},
@@ -1062,17 +1075,7 @@ mod tests {
             {"kind":"work","start":"2016-05-09","end":"2016-12-05","regime":{"days_per_week":5,"weekly_hours":24,"reference_hours":38}},
             {"kind":"work","start":"2015-09-13","end":"2015-12-31","regime":{"days_per_week":5,"weekly_hours":38,"reference_hours":38}},
             {"kind":"insured_sickness","start":"2015-04-03","end":"2015-06-13"}]}"#,
-        )
-        .unwrap();
-        let opts = Options::default();
-        let search = Search::new(Facts::new(&req, &opts, ParamSet::embedded()), false);
-        let end = search.plan().unwrap().end_date().unwrap();
-        assert_eq!(
-            end,
-            law_first_feasible(&Facts::new(&req, &opts, ParamSet::embedded()))
-        );
-        assert_eq!(
-            (search.evaluations.get(), search.probes.get()),
+            ),
             (6, 0),
             "(dates evaluated in full, dates checked)"
         );
@@ -1122,25 +1125,16 @@ mod tests {
     /// generated set, aged 39): 30 dates in full and 55 checked, where 19 in full are enough.
     #[test]
     fn a_start_moving_inside_its_quarter_leaves_art32_little_to_gain() {
-        let req = CalcRequest::parse(
-            r#"{"mode":"plan","today":"2018-10-19","person":{"birth_date":"1979-04-02"},
+        assert_eq!(
+            dates_of_the_scan(
+                r#"{"mode":"plan","today":"2018-10-19","person":{"birth_date":"1979-04-02"},
             "contract":{"start":"2018-10-19","days_per_week":5,"weekly_hours":38,"reference_hours":38},
             "history":[{"kind":"work","start":"2018-01-26","end":"2018-06-29","regime":{"days_per_week":5,"weekly_hours":24,"reference_hours":38}},
             {"kind":"work","start":"2017-06-05","end":"2017-07-10","regime":{"days_per_week":5,"weekly_hours":19,"reference_hours":38}},
             {"kind":"work","start":"2016-06-08","end":"2017-02-17","regime":{"days_per_week":5,"weekly_hours":38,"reference_hours":38}},
             {"kind":"career_break","start":"2015-01-18","end":"2015-09-29"},
             {"kind":"detention","start":"2014-03-24","end":"2015-01-13"}]}"#,
-        )
-        .unwrap();
-        let opts = Options::default();
-        let search = Search::new(Facts::new(&req, &opts, ParamSet::embedded()), false);
-        let end = search.plan().unwrap().end_date().unwrap();
-        assert_eq!(
-            end,
-            law_first_feasible(&Facts::new(&req, &opts, ParamSet::embedded()))
-        );
-        assert_eq!(
-            (search.evaluations.get(), search.probes.get()),
+            ),
             (19, 0),
             "(dates evaluated in full, dates checked)"
         );

@@ -592,6 +592,34 @@ impl Counter<'_, '_> {
         allowed
     }
 
+    /// Whether any of the history can count as unpaid absence under these rules (within the
+    /// yearly cap, AR art. 38 §1 10°): an assimilated period or a declared line whose
+    /// category counts so, or the declared quarters scheme 3 completes (option
+    /// `undeclared_completion`). Where nothing can, no quarter has unpaid days.
+    pub(crate) fn history_may_count_unpaid(&self) -> bool {
+        if self.ctx.unpaid_cap <= 0 {
+            return false;
+        }
+        let completes = self.ctx.completion_tolerance.is_some()
+            && self.facts.opts.undeclared_completion
+                == crate::options::UndeclaredCompletion::Complete;
+        self.facts.jobs.iter().any(|job| {
+            if let JobClass::Assimilated(cat) = job.class
+                && effective(self.ctx.treatment(cat), self.facts.opts) == Effective::Unpaid
+            {
+                return true;
+            }
+            (completes && !job.declared.is_empty())
+                || job.declared.iter().flat_map(|d| &d.lines).any(|l| {
+                    effective_line(
+                        self.ctx.treatment(l.category),
+                        self.facts.opts,
+                        l.paid_with_unemployment_contribution,
+                    ) == Effective::Unpaid
+                })
+        })
+    }
+
     /// How much more history quarter `q` can count, per-quarter method, when a window's start
     /// splits it between two counts (the window from its start, and the period that ends
     /// the day before, as art. 32's ten years do) than the two counts gave it before:

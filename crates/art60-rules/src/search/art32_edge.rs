@@ -149,7 +149,11 @@ impl Search<'_> {
         // No unpaid days in the years the line between the periods, or the start of the ten
         // years, may reach before the start reaches quarter `limit`: each count caps them
         // a year on its own.
+        let may_be_unpaid = c.history_may_count_unpaid();
         let no_unpaid = |last: Quarter, limit: Quarter| {
+            if !may_be_unpaid {
+                return true;
+            }
             let ten_years = self
                 .facts
                 .months_back(limit.start(), a32.past_years * 12)

@@ -1140,6 +1140,73 @@ mod tests {
         );
     }
 
+    /// What a history quarter may count more when a window's start splits it
+    /// (`Counter::split_excess`, per-quarter method): a full-time job spanning 2016Q3 counts
+    /// 78 whole (rule 1) but its 66 days × 6/5 = 79.2 split; a declared quarter of 60 days
+    /// (72 R6 days) counts whole in the ten years' part and again in the window's. Each part
+    /// rounds: two units of four decimals a job. And unpaid days can count only where a
+    /// category of the history counts so.
+    #[test]
+    fn a_split_quarter_counts_its_declared_totals_twice_and_its_days_once() {
+        let json = |extra: &str| {
+            format!(
+                r#"{{"mode":"plan","today":"2018-10-01","person":{{"birth_date":"1975-01-01"}},
+                "contract":{{"start":"2018-10-01","days_per_week":5,"weekly_hours":38,"reference_hours":38}},
+                "history":[{{"kind":"work","start":"2016-06-01","end":"2016-10-15"}},
+                {{"kind":"work","start":"2017-10-02","end":"2017-12-29","source":"dmfa",
+                "quarters":[{{"quarter":"2017Q4","lines":[{{"category":"effective_work","days":60}}]}}]}}{extra}]}}"#
+            )
+        };
+        let params = ParamSet::embedded();
+        let opts = Options::default();
+        let rec = Record {
+            explanation: false,
+            findings: false,
+        };
+        let e = "2018-10-01".parse().unwrap();
+        for (extra, unpaid) in [
+            ("", false),
+            (
+                r#",{"kind":"unpaid_leave","start":"2015-01-05","end":"2015-02-27"}"#,
+                true,
+            ),
+        ] {
+            let req = CalcRequest::parse(&json(extra)).unwrap();
+            let law = Facts::new(&req, &opts, params);
+            let r = law.route_at(e, e.succ_opt().unwrap(), &Plain, rec).unwrap();
+            let c = crate::law::counting_am7::Counter {
+                facts: &law,
+                ctx: &r.ctx,
+                unit: Unit::Days,
+                method: QuarterCapMethod::PerQuarter,
+                foreign_ok: &r.foreign_ok,
+            };
+            assert_eq!(c.history_may_count_unpaid(), unpaid, "{extra}");
+            let excess = |q: &str, split_now: bool| {
+                let q: Quarter = q.parse().unwrap();
+                let mut out =
+                    crate::law::counting_am7::CountOut::new(crate::law::counting_am7::Keep {
+                        flags: false,
+                        rows: false,
+                    });
+                let sums = c.history_quarter(
+                    q,
+                    (q.start(), q.end()),
+                    q.start(),
+                    q.end(),
+                    &mut out,
+                    &mut [],
+                );
+                c.split_excess(q, sums, split_now).unwrap()
+            };
+            assert_eq!(excess("2016Q3", false), Fixed4(12_002));
+            assert_eq!(excess("2016Q3", true), Fixed4(12_002));
+            assert_eq!(excess("2017Q4", false), Fixed4(720_002));
+            assert_eq!(excess("2017Q4", true), Fixed4::ZERO);
+            assert_eq!(excess("2017Q1", false), Fixed4::ZERO);
+        }
+    }
+
     /// The scan reuses history sums and run sums between dates (`cache.rs`); at every date
     /// and with both methods it must count exactly what the law counts without them.
     #[test]

@@ -22,17 +22,21 @@ use crate::result::{OptionEval, Unit};
 use crate::units::Fixed4;
 
 use super::Search;
+use super::cache::foreign_bits;
 
 /// What the slack depends on besides the date: the quarter of the window's start and whether
-/// the start splits it, the year the ten years start in, the band's months, the rules.
+/// the start splits it, the year the ten years start in, the band's months, the rules (the
+/// tables by their first day, the unpaid cap, the countable foreign periods).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) struct EdgeKey {
     start_quarter: i32,
     split_now: bool,
     past_year: i32,
     months: u32,
+    stage: NaiveDate,
     categories: NaiveDate,
     counting: NaiveDate,
+    unpaid: (i64, Option<i64>),
     foreign: u64,
 }
 
@@ -57,7 +61,7 @@ impl Art32Window {
 
 /// A slack, and the last date it holds for.
 #[derive(Clone, Copy)]
-struct Held {
+struct Slack {
     slack: Fixed4,
     until: NaiveDate,
 }
@@ -66,8 +70,8 @@ struct Held {
 /// before the contract's first quarter.
 #[derive(Clone, Copy)]
 pub(super) struct Edges {
-    near: Option<Held>,
-    far: Option<Held>,
+    near: Option<Slack>,
+    far: Option<Slack>,
 }
 
 impl Search<'_> {
@@ -97,13 +101,11 @@ impl Search<'_> {
             split_now: w.start > first.start(),
             past_year: w.past_start.year(),
             months: w.months,
+            stage: r.ctx.stage.from,
             categories: r.ctx.table_from(REF_CATEGORIES),
             counting: r.ctx.table_from(REF_COUNTING),
-            foreign: r
-                .foreign_ok
-                .iter()
-                .enumerate()
-                .fold(0u64, |m, (i, ok)| if *ok { m | (1u64 << i) } else { m }),
+            unpaid: (r.ctx.unpaid_cap, r.ctx.completion_tolerance),
+            foreign: foreign_bits(r.foreign_ok.as_slice()),
         };
         let found = self
             .edges
@@ -182,7 +184,7 @@ impl Search<'_> {
         let near = no_unpaid(first, first.next())
             .then(|| until(first.next()))
             .flatten()
-            .map(|until| Held { slack: here, until });
+            .map(|until| Slack { slack: here, until });
         let mut later = here;
         let bounded = self
             .memo
@@ -194,7 +196,7 @@ impl Search<'_> {
         let far = (bounded && no_unpaid(contract.prev(), contract))
             .then(|| until(contract))
             .flatten()
-            .map(|until| Held {
+            .map(|until| Slack {
                 slack: later,
                 until,
             });

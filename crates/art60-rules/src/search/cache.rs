@@ -27,6 +27,13 @@ struct SlabKey {
     foreign: u64,
 }
 
+/// The countable foreign periods, a bit each (the first 64).
+pub(super) fn foreign_bits(ok: &[bool]) -> u64 {
+    ok.iter()
+        .enumerate()
+        .fold(0u64, |m, (i, ok)| if *ok { m | (1u64 << i) } else { m })
+}
+
 /// Cached history sums for one [`SlabKey`], by quarter.
 struct HistSlab {
     key: SlabKey,
@@ -430,11 +437,7 @@ impl Cached {
             categories: c.ctx.table_from(REF_CATEGORIES),
             counting: c.ctx.table_from(REF_COUNTING),
             per_quarter,
-            foreign: c
-                .foreign_ok
-                .iter()
-                .enumerate()
-                .fold(0u64, |m, (i, ok)| if *ok { m | (1u64 << i) } else { m }),
+            foreign: foreign_bits(c.foreign_ok),
         };
         let slab = match cache.iter().position(|s| s.key == key) {
             Some(i) => i,

@@ -22,6 +22,7 @@ use crate::result::{OptionEval, Unit};
 use crate::units::Fixed4;
 
 use super::Search;
+use super::bounds::{Art32Bound, art32_binds};
 use super::cache::foreign_bits;
 
 /// What the slack depends on besides the date: the quarter of the window's start and whether
@@ -43,14 +44,14 @@ pub(super) struct EdgeKey {
 /// What art. 32's slack needs of its option: the own window's start and months, and the
 /// start of the ten years before it.
 #[derive(Clone, Copy)]
-pub(super) struct Art32Window {
+struct Art32Window {
     start: NaiveDate,
     months: u32,
     past_start: NaiveDate,
 }
 
 impl Art32Window {
-    pub(super) fn of(o: &OptionEval) -> Option<Art32Window> {
+    fn of(o: &OptionEval) -> Option<Art32Window> {
         o.art32.as_ref().map(|a| Art32Window {
             start: o.window.start,
             months: o.window.months,
@@ -75,26 +76,33 @@ pub(super) struct Edges {
 }
 
 impl Search<'_> {
-    /// Art. 32's slack at `r.e`, in days, for the own band's window `w` and its ten years
-    /// `past` ([`Art32Window::of`]): what the quarter where the window starts may count more
-    /// at a later date, and the last date the scan may jump to with it (`None`: a whole
-    /// quarter, without a limit, as before).
+    /// Art. 32's bound at `r.e` with its slack: what the quarter where the own window starts
+    /// may count more at a later date, and the last date the scan may jump to with it. `bound`
+    /// (a whole quarter, without a limit) as it is where nothing tighter holds: the average
+    /// method, more than 64 foreign periods, no art. 32 option among `options`, or its need
+    /// not the smallest (no bound of the scan moves then).
     // Not inlined: the evaluation it is called from is the scan's hottest code, and most
-    // evaluations never call it.
+    // evaluations never get past its first checks.
     #[inline(never)]
     pub(super) fn art32_slack(
         &self,
         r: &RouteAt<'_>,
         method: QuarterCapMethod,
-        w: Art32Window,
-    ) -> (Fixed4, Option<NaiveDate>) {
-        let whole = (Fixed4::whole(r.ctx.counting.full_quarter), None);
+        options: &[OptionEval],
+        bound: Art32Bound,
+    ) -> Art32Bound {
         if method != QuarterCapMethod::PerQuarter || r.foreign_ok.len() > 64 {
-            return whole;
+            return bound;
         }
-        let Some(ci) = &self.facts.contract else {
-            return whole;
+        let (Some(ci), Some(w)) = (
+            &self.facts.contract,
+            options.iter().find_map(Art32Window::of),
+        ) else {
+            return bound;
         };
+        if !art32_binds(options, bound) {
+            return bound;
+        }
         let first = Quarter::of(w.start);
         let key = EdgeKey {
             start_quarter: first.index(),
@@ -121,11 +129,18 @@ impl Search<'_> {
                 e
             }
         };
-        [edges.near, edges.far]
+        match [edges.near, edges.far]
             .into_iter()
             .flatten()
             .find(|h| r.e < h.until)
-            .map_or(whole, |h| (h.slack, Some(h.until)))
+        {
+            Some(h) => Art32Bound {
+                slack: h.slack,
+                until: Some(h.until),
+                ..bound
+            },
+            None => bound,
+        }
     }
 
     /// The slacks for a window starting in quarter `first`, the contract starting in
@@ -173,11 +188,19 @@ impl Search<'_> {
         // month-end rule the options take.
         let until =
             |limit: Quarter| add_months(limit.start(), key.months).checked_sub_days(Days::new(4));
+        // The start's own quarter (`here`), then the later ones before the contract's.
         let mut here = None;
-        self.memo.all_quarters(&c, (first, first), |q, sums| {
-            here = c.split_excess(q, sums, key.split_now);
-            true
-        });
+        let mut later = Fixed4::ZERO;
+        let bounded = self
+            .memo
+            .all_quarters(&c, (first, contract.prev()), |q, sums| {
+                let own = q == first;
+                let x = c.split_excess(q, sums, own && key.split_now);
+                if own {
+                    here = x;
+                }
+                x.map(|x| later = later.max(x)).is_some()
+            });
         let Some(here) = here else {
             return none;
         };
@@ -185,14 +208,6 @@ impl Search<'_> {
             .then(|| until(first.next()))
             .flatten()
             .map(|until| Slack { slack: here, until });
-        let mut later = here;
-        let bounded = self
-            .memo
-            .all_quarters(&c, (first.next(), contract.prev()), |q, sums| {
-                c.split_excess(q, sums, false)
-                    .map(|x| later = later.max(x))
-                    .is_some()
-            });
         let far = (bounded && no_unpaid(contract.prev(), contract))
             .then(|| until(contract))
             .flatten()

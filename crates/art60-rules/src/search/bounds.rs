@@ -19,15 +19,20 @@ pub(crate) struct BeyondAverage {
     pub cap_units: Fixed4,
 }
 
+/// Shortfall of a band option in its unit: it is met when its exact total exceeds `threshold
+/// - 1` (the total is rounded up).
+fn band_need(o: &OptionEval) -> Fixed4 {
+    Fixed4::whole(o.required - 1) - o.counted_exact
+}
+
 /// Shortfall of an art. 32 option in R6 days. With d the days in the window and T the days
 /// in the window and the ten years before it together, a gain G of the contract gives at most
 /// d + G and T + G + `slack` (days leaving the window enter the ten years; `slack`: what the
 /// quarter the two periods share may count more then, `art32_edge.rs`). "Half": d' >= R/2
 /// and T' - d' >= 1,560. "Two thirds": d' >= 2R/3 and T' - d' >= 8 (R - d'), i.e. G >= (8R -
-/// 7d - T) / 8 while d' < R (beyond that the band itself is met). An option is met when its
-/// exact total exceeds `threshold - 1` (the total is rounded up).
+/// 7d - T) / 8 while d' < R (beyond that the band itself is met).
 fn art32_need(bound: Option<Art32Bound>, o: &OptionEval, a: &Art32Eval) -> Fixed4 {
-    let band = Fixed4::whole(o.required - 1) - o.counted_exact;
+    let band = band_need(o);
     let Some(Art32Bound {
         figures:
             Art32Figures {
@@ -65,7 +70,7 @@ pub(crate) fn art32_binds(options: &[OptionEval], bound: Art32Bound) -> bool {
         match &o.art32 {
             Some(a) => art32 = Some(Eval::in_days(o, art32_need(Some(bound), o, a))),
             None => {
-                let need = Eval::in_days(o, Fixed4::whole(o.required - 1) - o.counted_exact);
+                let need = Eval::in_days(o, band_need(o));
                 others = Some(others.map_or(need, |m| m.min(need)));
             }
         }
@@ -164,7 +169,7 @@ impl Eval {
     fn option_need(&self, o: &OptionEval) -> Fixed4 {
         match &o.art32 {
             Some(a) => art32_need(self.art32, o, a),
-            None => Fixed4::whole(o.required - 1) - o.counted_exact,
+            None => band_need(o),
         }
     }
 

@@ -237,21 +237,18 @@ impl<'a> Search<'a> {
             }
             self.facts.options_at(&route, method, memo, rec)
         };
-        // Art. 32's slack: only a full evaluation bounds a jump, and only where its need is the
-        // smallest does the slack matter.
+        // Art. 32's slack: only a full evaluation bounds a jump.
         let art32 = stage.art32.as_ref().map(|a| {
-            let mut bound = Art32Bound {
+            let whole = Art32Bound {
                 figures: a.into(),
                 slack: Fixed4::whole(route.ctx.counting.full_quarter),
                 until: None,
             };
-            if depth == Depth::Full
-                && let Some(w) = counted.options.iter().find_map(art32_edge::Art32Window::of)
-                && bounds::art32_binds(&counted.options, bound)
-            {
-                (bound.slack, bound.until) = self.art32_slack(&route, method, w);
+            if depth == Depth::Full {
+                self.art32_slack(&route, method, &counted.options, whole)
+            } else {
+                whole
             }
-            bound
         });
         Ok(Eval {
             a: self.facts.assessment(route, counted, rec),

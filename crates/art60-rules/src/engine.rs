@@ -48,7 +48,9 @@ pub enum Detail {
     Full,
     /// The decision only, for bulk runs: the same outcome, regime, status, options, flags and
     /// parameter versions as `Full`, but an empty `trace`, no `alternative` (the second scan
-    /// under the other cap method is skipped) and no quarter rows in the winning option.
+    /// under the other cap method is skipped), no quarter rows in the winning option and no
+    /// `right` (the right's duration, information that decides nothing: its career count
+    /// reads the whole history).
     Summary,
 }
 

@@ -594,6 +594,8 @@ pub struct CalcResult {
     pub options_evaluated: Vec<OptionEval>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alternative: Option<Alternative>,
+    /// The right's duration (new regime, admissible; information only). Not in a summary
+    /// ([`crate::Detail::Summary`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub right: Option<RightDuration>,
     /// For a voluntary part-timer: half-allowances a week (information only).

@@ -260,11 +260,12 @@ proptest! {
         }
         let full = calculate(&req, &o, ParamSet::embedded()).unwrap();
         let brief = calculate_with(&req, &o, ParamSet::embedded(), Detail::Summary).unwrap();
-        prop_assert!(brief.trace.is_empty() && brief.alternative.is_none());
+        prop_assert!(brief.trace.is_empty() && brief.alternative.is_none() && brief.right.is_none());
         prop_assert!(brief.winning_option.as_ref().is_none_or(|w| w.quarters.is_empty()));
         let mut expected = full.clone();
         expected.trace = Vec::new();
         expected.alternative = None;
+        expected.right = None;
         if let Some(w) = expected.winning_option.as_mut() {
             w.quarters = Vec::new();
         }

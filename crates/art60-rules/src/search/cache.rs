@@ -397,6 +397,12 @@ impl Memo for Cached {
 }
 
 impl Cached {
+    /// Whether some table has counted quarter `q` of the history (tests).
+    #[cfg(test)]
+    pub(super) fn counted(&self, q: Quarter) -> bool {
+        self.hist.borrow().iter().any(|s| s.row(q).is_some())
+    }
+
     /// Whether `f` holds for every quarter `from..=to` (in order, stopping at the first that
     /// fails) with the history's sums of the whole quarter under the counter's rules:
     /// [declared, other, unpaid], as [`Counter::history_quarter`] gives them (the memo's rows).

@@ -751,9 +751,15 @@ impl<'a> Search<'a> {
             o.quarters = Vec::new();
         }
         let readmitted = no_stage.is_some_and(NoStage::is_readmission);
-        let right = self
-            .facts
-            .right_duration(ev.regime, &outcome, winning.as_ref(), &self.memo);
+        // The right's duration is information for the person, not part of the decision: a
+        // summary leaves it out (its career count is a count of the whole history, a fifth
+        // of a new-regime summary's work).
+        let right = if self.trace {
+            self.facts
+                .right_duration(ev.regime, &outcome, winning.as_ref(), &self.memo)
+        } else {
+            None
+        };
         let mut provisional = std::mem::take(&mut ev.provisional);
         provisional.sort();
         provisional.dedup();
@@ -851,6 +857,26 @@ mod tests {
                 assert!(r.end_date().is_some(), "{method}");
                 assert_eq!(search.evaluations.get(), dates, "{method} trace {trace}");
             }
+        }
+    }
+
+    /// A summary decides without the right's duration (AR art. 114, information only): its
+    /// career count reads the whole history, which the decision does not (a fifth of the
+    /// typical plan's summary). The typical history's jobs of 2019 are before every window
+    /// the scans count; only the full answer counts them, and gives the right.
+    #[test]
+    fn a_summary_leaves_the_rights_career_uncounted() {
+        let req = CalcRequest::parse(include_str!("../../../../scripts/bench/typical-plan.json"))
+            .unwrap();
+        let params = ParamSet::embedded();
+        let opts = Options::default();
+        let q2019 = Quarter { year: 2019, q: 2 };
+        for trace in [true, false] {
+            let search = Search::new(Facts::new(&req, &opts, params), trace);
+            let r = search.plan().unwrap();
+            assert!(r.end_date().is_some());
+            assert_eq!(r.right.is_some(), trace, "trace {trace}");
+            assert_eq!(search.memo.counted(q2019), trace, "trace {trace}");
         }
     }
 

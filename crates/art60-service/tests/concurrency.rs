@@ -465,6 +465,75 @@ async fn committed_entries_waiting_for_the_chain_are_chained_together() {
     }
 }
 
+/// Issue 16 §1: a writer that goes away once its transaction has committed (a client that
+/// hangs up: its request's future is dropped) still gets its entries chained, without
+/// waiting for the next write. Before, they stayed in `audit_pending`, and the next writer
+/// chained them on its own time: 200 entries after a load run's abrupt end made the first
+/// views of the next one wait about 100 ms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_writer_that_goes_away_after_its_commit_still_gets_its_entry_chained() {
+    let Some(backend) = backends().into_iter().find(|b| *b == Backend::Postgres) else {
+        eprintln!("SKIPPED: PostgreSQL only (ART60_TEST_DATABASE_URL not set)");
+        return;
+    };
+    let t = TestApp::new(backend).await;
+    let now = t.clock_now();
+    // The chain's head held by another transaction: the writer's chaining waits for it.
+    let blocker = sea_orm::TransactionTrait::begin(&t.db.conn).await.unwrap();
+    art60_service::db::chain::lock_head(&blocker).await.unwrap();
+    let db = t.db.clone();
+    let writer = tokio::spawn(async move {
+        let tx = db.begin_write().await.unwrap();
+        let who = art60_service::audit::Who::default();
+        art60_service::audit::append(&tx.txn, now, &who, event("abandoned"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    });
+    let pending = || async {
+        art60_service::db::audit_pending::Entity::find()
+            .filter(art60_service::db::audit_pending::Column::Action.eq("abandoned"))
+            .count(&t.db.conn)
+            .await
+            .unwrap()
+    };
+    let chained = || async {
+        audit_entry::Entity::find()
+            .filter(audit_entry::Column::Action.eq("abandoned"))
+            .count(&t.db.conn)
+            .await
+            .unwrap()
+    };
+    // Committed: the writer now waits for the chain.
+    wait_until("the writer's commit", || async { pending().await == 1 }).await;
+    writer.abort();
+    assert!(writer.await.unwrap_err().is_cancelled());
+    blocker.rollback().await.unwrap();
+    wait_until("the abandoned entry chained", || async {
+        chained().await == 1
+    })
+    .await;
+    assert_eq!(pending().await, 0);
+    let v = art60_service::audit::verify(&t.db.conn).await.unwrap();
+    assert!(v.first_broken.is_none(), "{v:?}");
+    t.finish().await;
+}
+
+/// Waits (at most ten seconds) until `done` holds: the other side's progress, not a time.
+async fn wait_until<F, Fut>(what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..500 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("waited ten seconds for {what}");
+}
+
 /// Issue 16 §1: the bundled SQLite is built with the query planner stability guarantee and
 /// without allocation statistics (`.cargo/config.toml`). Without the first, every statement
 /// with a bound LIMIT (all of SeaORM's `.one()` and pages) was prepared again at each

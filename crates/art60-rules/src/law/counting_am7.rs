@@ -600,9 +600,7 @@ impl Counter<'_, '_> {
         if self.ctx.unpaid_cap <= 0 {
             return false;
         }
-        let completes = self.ctx.completion_tolerance.is_some()
-            && self.facts.opts.undeclared_completion
-                == crate::options::UndeclaredCompletion::Complete;
+        let completes = self.completion_tolerance().is_some();
         self.facts.jobs.iter().any(|job| {
             if let JobClass::Assimilated(cat) = job.class
                 && effective(self.ctx.treatment(cat), self.facts.opts) == Effective::Unpaid

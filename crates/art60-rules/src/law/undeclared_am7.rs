@@ -17,6 +17,14 @@ use super::counting_am7::Counter;
 use super::facts::Job;
 
 impl Counter<'_, '_> {
+    /// Scheme 3's tolerance, where the rules in force and option `undeclared_completion` let
+    /// it complete declared quarters (`None`: it does not apply).
+    pub(super) fn completion_tolerance(&self) -> Option<i64> {
+        self.ctx
+            .completion_tolerance
+            .filter(|_| self.facts.opts.undeclared_completion == UndeclaredCompletion::Complete)
+    }
+
     /// The unpaid absence scheme 3 adds to a declared quarter (zero when it does not apply).
     pub(super) fn undeclared_completion(
         &self,
@@ -24,12 +32,9 @@ impl Counter<'_, '_> {
         lines: &[DeclaredLine],
         q: Quarter,
     ) -> Fixed4 {
-        let Some(tolerance) = self.ctx.completion_tolerance else {
+        let Some(tolerance) = self.completion_tolerance() else {
             return Fixed4::ZERO;
         };
-        if self.facts.opts.undeclared_completion != UndeclaredCompletion::Complete {
-            return Fixed4::ZERO;
-        }
         let a = job.start.max(q.start());
         let b = job.end.min(q.end());
         if b < a {

@@ -350,11 +350,9 @@ fn event(action: &'static str) -> art60_service::audit::Event {
 /// first is chained after it. PostgreSQL only (SQLite has one writer at a time anyway).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_open_audited_transaction_does_not_hold_up_another_one() {
-    let Some(backend) = backends().into_iter().find(|b| *b == Backend::Postgres) else {
-        eprintln!("SKIPPED: PostgreSQL only (ART60_TEST_DATABASE_URL not set)");
+    let Some(t) = on_postgres().await else {
         return;
     };
-    let t = TestApp::new(backend).await;
     let who = art60_service::audit::Who::default();
     let now = t.clock_now();
     let first = t.db.begin_write().await.unwrap();
@@ -379,6 +377,16 @@ async fn an_open_audited_transaction_does_not_hold_up_another_one() {
     let v = art60_service::audit::verify(&t.db.conn).await.unwrap();
     assert!(v.first_broken.is_none(), "{v:?}");
     t.finish().await;
+}
+
+/// The application on PostgreSQL, for a test of PostgreSQL alone; `None` (the test is
+/// skipped) where none is configured.
+async fn on_postgres() -> Option<TestApp> {
+    if !backends().contains(&Backend::Postgres) {
+        eprintln!("SKIPPED: PostgreSQL only (ART60_TEST_DATABASE_URL not set)");
+        return None;
+    }
+    Some(TestApp::new(Backend::Postgres).await)
 }
 
 /// The actions of the trail's entries that `filter` selects, in chain order.
@@ -472,11 +480,9 @@ async fn committed_entries_waiting_for_the_chain_are_chained_together() {
 /// views of the next one wait about 100 ms.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_writer_that_goes_away_after_its_commit_still_gets_its_entry_chained() {
-    let Some(backend) = backends().into_iter().find(|b| *b == Backend::Postgres) else {
-        eprintln!("SKIPPED: PostgreSQL only (ART60_TEST_DATABASE_URL not set)");
+    let Some(t) = on_postgres().await else {
         return;
     };
-    let t = TestApp::new(backend).await;
     let now = t.clock_now();
     // The chain's head held by another transaction: the writer's chaining waits for it.
     let blocker = sea_orm::TransactionTrait::begin(&t.db.conn).await.unwrap();

@@ -78,6 +78,10 @@ pub(crate) struct Record {
     pub explanation: bool,
     /// The findings of the final answer: flags, option ids, windows' extensions, parameters.
     pub findings: bool,
+    /// A date the scan takes for the answer before knowing it is one: among several options,
+    /// the winner's quarter rows (a count of their own, the law's) only if the date is
+    /// feasible. Any other evaluation with the explanation is the answer and has them.
+    pub tentative: bool,
 }
 
 impl Record {
@@ -417,7 +421,8 @@ impl Facts<'_> {
         let mut own_days = None;
         // The explanation shows the quarters of the winning option only: among several
         // options, they are counted once the winner is known (below), the options' own counts
-        // are the sums'. One band option is the winner or art. 32's, which takes its rows.
+        // are the sums', and on a tentative date only if it is feasible. One band option is
+        // the winner or art. 32's, which takes its rows: counted with them at once.
         let later_rows = rec.explanation && n > 1;
         let sums = Record {
             explanation: rec.explanation && !later_rows,
@@ -486,7 +491,9 @@ impl Facts<'_> {
                 average: unbounded,
             });
         }
-        if later_rows && let Some(w) = winner(&out.options).and_then(|i| out.options.get_mut(i)) {
+        let rows = later_rows
+            && (!rec.tentative || r.no_stage.is_some() || out.options.iter().any(|o| o.met));
+        if rows && let Some(w) = winner(&out.options).and_then(|i| out.options.get_mut(i)) {
             // The law's own count, with its rows: the same total as the option's (the memo's
             // sums are the law's); its flags are the option's, already kept.
             let counter = self.counter(r, w.unit, method);

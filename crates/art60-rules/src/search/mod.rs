@@ -414,11 +414,14 @@ impl<'a> Search<'a> {
                 Some((_, ev)) => ev,
                 // The horizon is the answer's date either way (the date unreachable until).
                 None => {
-                    let want = match (answer, likely) {
-                        (false, _) => Want::Decision,
-                        _ if e >= horizon => Want::Answer,
-                        (true, true) => Want::Likely,
-                        (true, false) => Want::Decision,
+                    let want = if !answer {
+                        Want::Decision
+                    } else if e >= horizon {
+                        Want::Answer
+                    } else if likely {
+                        Want::Likely
+                    } else {
+                        Want::Decision
                     };
                     self.evaluate(e, da, method, want)?
                 }

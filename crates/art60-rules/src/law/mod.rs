@@ -491,6 +491,7 @@ impl Facts<'_> {
                 average: unbounded,
             });
         }
+        // Feasible as `Assessment::feasible` will say: no stage needed, or an option met.
         let rows = later_rows
             && (!rec.tentative || r.no_stage.is_some() || out.options.iter().any(|o| o.met));
         if rows && let Some(w) = winner(&out.options).and_then(|i| out.options.get_mut(i)) {

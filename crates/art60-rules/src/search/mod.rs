@@ -956,10 +956,11 @@ mod tests {
         assert_eq!(search.evaluations.get(), 14);
     }
 
-    /// Without the explanation, the answer's date is evaluated once: the scan keeps the
-    /// findings (flags, ids) of a date likely to be the answer, and so does the plan of the
-    /// day before the contract. The answer, with or without the explanation, is still the
-    /// law's own at that date.
+    /// The answer's date is evaluated once: the scan keeps the findings (flags, ids; the
+    /// explanation in full) of a date likely to be the answer, and so does the plan of the day
+    /// before the contract without the explanation (with it, the day before is evaluated
+    /// plain, then again if it is the answer). The answer, with or without the explanation,
+    /// is still the law's own at that date.
     #[test]
     fn the_answer_is_not_evaluated_twice() {
         let sources = EXAMPLES.into_iter().chain([

@@ -215,31 +215,42 @@ impl HistSlab {
             }
         };
         let k = usize::try_from(last.index() - from.index()).ok()?;
+        // The runs keep per-job sums for the average method only (its job caps).
+        let w = if c.per_quarter() { 0 } else { self.per_job_len };
+        if self.tails[t].totals.len() <= k {
+            self.grow_tail(c, t, k, sibling);
+        }
+        let tail = &self.tails[t];
+        let total = tail.totals[k]?;
+        Some((total, &tail.per_job[k * w..(k + 1) * w]))
+    }
+
+    /// [`HistSlab::run_sum`]'s tail `t` grown back to hold `totals[k]`, each quarter counted
+    /// into the table.
+    fn grow_tail(&mut self, c: &Counter<'_, '_>, t: usize, k: usize, sibling: Option<&HistSlab>) {
+        let factor = c.factor();
         let full = c.full_quarter();
         let per_quarter = c.per_quarter();
-        // The runs keep per-job sums for the average method only (its job caps).
         let w = if per_quarter { 0 } else { self.per_job_len };
         let rw = self.per_job_len;
-        // The run's quarters at once, not one growth step after another.
+        // The tail's sums out of the table while the run grows them (the quarters' rows are
+        // counted into the table itself): no lookup of the tail a quarter.
         let tail = &mut self.tails[t];
-        if tail.totals.len() <= k {
-            tail.totals.reserve(k + 1 - tail.totals.len());
-            tail.per_job
-                .reserve(((k + 1) * w).saturating_sub(tail.per_job.len()));
-        }
-        while self.tails[t].totals.len() <= k {
-            let n = self.tails[t].totals.len();
-            let Some(prev) = (if n == 0 {
-                Some(Fixed4::ZERO)
-            } else {
-                self.tails[t].totals[n - 1]
-            }) else {
-                // Already poisoned by unpaid days in a later quarter.
-                self.tails[t].totals.resize(k + 1, None);
+        let mut totals = std::mem::take(&mut tail.totals);
+        let mut sums_by_job = std::mem::take(&mut tail.per_job);
+        let mut next = tail.next;
+        // The run's quarters at once, not one growth step after another.
+        totals.reserve(k + 1 - totals.len());
+        sums_by_job.reserve(((k + 1) * w).saturating_sub(sums_by_job.len()));
+        let mut prev = totals.last().copied().unwrap_or(Some(Fixed4::ZERO));
+        while totals.len() <= k {
+            // `None`: already poisoned by unpaid days in a later quarter.
+            let Some(sum) = prev else {
+                totals.resize(k + 1, None);
                 break;
             };
-            // Quarter `last - n`.
-            let q = self.tails[t].next;
+            // Quarter `last - totals.len()`.
+            let q = next;
             let (row, [declared, other, unpaid]) = if c.facts.history_touches(q.start(), q.end()) {
                 // The caller takes the run's flags itself, for the quarters it uses.
                 let (i, sums) = self.whole_quarter(c, q, sibling);
@@ -247,33 +258,35 @@ impl HistSlab {
             } else {
                 (None, [Fixed4::ZERO; 3])
             };
-            let tail = &mut self.tails[t];
             if unpaid > Fixed4::ZERO {
-                tail.totals.resize(k + 1, None);
+                totals.resize(k + 1, None);
                 break;
             }
-            tail.next = q.prev();
+            next = q.prev();
             let raw = declared.times(factor) + other.times(factor);
-            tail.totals
-                .push(Some(prev + if per_quarter { raw.min(full) } else { raw }));
-            let base = tail.per_job.len();
-            if n == 0 {
-                tail.per_job.resize(base + w, Fixed4::ZERO);
-            } else {
-                tail.per_job.extend_from_within(base - w..base);
-            }
-            if let Some(i) = row {
-                for (s, v) in tail.per_job[base..]
-                    .iter_mut()
-                    .zip(&self.per_job[i * rw..(i + 1) * rw])
-                {
-                    *s += *v;
+            prev = Some(sum + if per_quarter { raw.min(full) } else { raw });
+            totals.push(prev);
+            if w > 0 {
+                let base = sums_by_job.len();
+                if base == 0 {
+                    sums_by_job.resize(w, Fixed4::ZERO);
+                } else {
+                    sums_by_job.extend_from_within(base - w..base);
+                }
+                if let Some(i) = row {
+                    for (s, v) in sums_by_job[base..]
+                        .iter_mut()
+                        .zip(&self.per_job[i * rw..(i + 1) * rw])
+                    {
+                        *s += *v;
+                    }
                 }
             }
         }
-        let tail = &self.tails[t];
-        let total = tail.totals[k]?;
-        Some((total, &tail.per_job[k * w..(k + 1) * w]))
+        let tail = &mut self.tails[t];
+        tail.totals = totals;
+        tail.per_job = sums_by_job;
+        tail.next = next;
     }
 }
 

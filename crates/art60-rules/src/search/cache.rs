@@ -187,6 +187,16 @@ impl HistSlab {
         }
     }
 
+    /// The per-job sums a run keeps for each quarter: the average method's only (its job
+    /// caps), none with the per-quarter method.
+    fn run_width(&self) -> usize {
+        if self.key.per_quarter {
+            0
+        } else {
+            self.per_job_len
+        }
+    }
+
     /// The sum of the whole quarters `from..=last`, none of which the contract touches, and
     /// the per-job sums (average method); `None` if one of them has unpaid days.
     fn run_sum(
@@ -215,8 +225,7 @@ impl HistSlab {
             }
         };
         let k = usize::try_from(last.index() - from.index()).ok()?;
-        // The runs keep per-job sums for the average method only (its job caps).
-        let w = if c.per_quarter() { 0 } else { self.per_job_len };
+        let w = self.run_width();
         if self.tails[t].totals.len() <= k {
             self.grow_tail(c, t, k, sibling);
         }
@@ -228,14 +237,14 @@ impl HistSlab {
     /// [`HistSlab::run_sum`]'s tail `t` grown back to hold `totals[k]`, each quarter counted
     /// into the table.
     fn grow_tail(&mut self, c: &Counter<'_, '_>, t: usize, k: usize, sibling: Option<&HistSlab>) {
-        let factor = c.factor();
         let full = c.full_quarter();
-        let per_quarter = c.per_quarter();
-        let w = if per_quarter { 0 } else { self.per_job_len };
+        let per_quarter = self.key.per_quarter;
+        let w = self.run_width();
         let rw = self.per_job_len;
         // The tail's sums out of the table while the run grows them (the quarters' rows are
         // counted into the table itself): no lookup of the tail a quarter.
         let tail = &mut self.tails[t];
+        let factor = tail.factor;
         let mut totals = std::mem::take(&mut tail.totals);
         let mut sums_by_job = std::mem::take(&mut tail.per_job);
         let mut next = tail.next;

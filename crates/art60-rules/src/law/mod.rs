@@ -85,6 +85,22 @@ pub(crate) struct Record {
 }
 
 impl Record {
+    /// The decision only: a date of the scan, a bound, the law's reference count.
+    pub const DECISION: Record = Record {
+        explanation: false,
+        findings: false,
+        tentative: false,
+    };
+
+    /// The answer's findings, and its explanation if `explanation`.
+    pub const fn answer(explanation: bool) -> Record {
+        Record {
+            explanation,
+            findings: true,
+            tentative: false,
+        }
+    }
+
     fn step(self, steps: &mut Vec<Step>, f: impl FnOnce() -> Step) {
         if self.explanation {
             steps.push(f());

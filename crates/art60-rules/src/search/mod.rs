@@ -239,11 +239,7 @@ impl<'a> Search<'a> {
         } else {
             if shadow_route {
                 // Bounds of the scan only: no findings, even for a date that may be the answer.
-                let bound = Record {
-                    explanation: false,
-                    findings: false,
-                    tentative: false,
-                };
+                let bound = Record::DECISION;
                 for bi in route.bands.clone() {
                     let (o, c) =
                         self.facts
@@ -742,11 +738,7 @@ impl<'a> Search<'a> {
         })?;
         let e = da.pred_opt().unwrap_or(da);
         // One date, nothing to search: the law's own assessment.
-        let rec = Record {
-            explanation: self.trace,
-            findings: true,
-            tentative: false,
-        };
+        let rec = Record::answer(self.trace);
         let method = self.facts.opts.quarter_cap_method;
         let ev = self.facts.assess_at(e, da, method, &Plain, rec)?;
         let outcome = Outcome::Assessed {
@@ -1008,11 +1000,7 @@ mod tests {
                     }
                     ref o => panic!("example {i}: {o:?}"),
                 };
-                let rec = Record {
-                    explanation: trace,
-                    findings: true,
-                    tentative: false,
-                };
+                let rec = Record::answer(trace);
                 let law = Facts::new(&req, &opts, params)
                     .assess_at(e, da, opts.quarter_cap_method, &Plain, rec)
                     .unwrap();
@@ -1100,11 +1088,7 @@ mod tests {
     /// The first end date the law alone finds feasible, day by day from the contract's first
     /// day (what the scan must find without evaluating every day).
     fn law_first_feasible(law: &Facts<'_>) -> NaiveDate {
-        let rec = Record {
-            explanation: false,
-            findings: false,
-            tentative: false,
-        };
+        let rec = Record::DECISION;
         let mut first = law.req.contract.as_ref().unwrap().start;
         while !law
             .assess_at(
@@ -1235,11 +1219,7 @@ mod tests {
         };
         let params = ParamSet::embedded();
         let opts = Options::default();
-        let rec = Record {
-            explanation: false,
-            findings: false,
-            tentative: false,
-        };
+        let rec = Record::DECISION;
         let e = "2018-10-01".parse().unwrap();
         for (extra, unpaid) in [
             ("", false),
@@ -1305,11 +1285,7 @@ mod tests {
             let law = Facts::new(&req, &opts, params);
             for method in order {
                 let start = req.contract.as_ref().unwrap().start;
-                let rec = Record {
-                    explanation: false,
-                    findings: false,
-                    tentative: false,
-                };
+                let rec = Record::DECISION;
                 for k in (0..700).step_by(3) {
                     let e = start + Days::new(k);
                     let da = e.succ_opt().unwrap();
@@ -1328,11 +1304,7 @@ mod tests {
                     );
                     assert_eq!(scan.held, plain.held, "example {i} {method:?} E {e}");
                     // The final answer's count keeps flags: the memo gives the law's flags.
-                    let findings = Record {
-                        explanation: false,
-                        findings: true,
-                        tentative: false,
-                    };
+                    let findings = Record::answer(false);
                     let (Ok(scan), Ok(plain)) = (
                         search.evaluate(e, da, method, Want::Answer),
                         law.assess_at(e, da, method, &Plain, findings),

@@ -8,11 +8,85 @@
 //! above the shortfall is found by whole weeks, then day by day, instead of a binary search
 //! of the bound (which the tests keep as the reference).
 
-use crate::calendar::{R6_MASK, weekdays_from_index};
+use chrono::Datelike;
+
+use crate::calendar::{R6_MASK, quarter_len, weekdays_from_index};
 use crate::input::Quarter;
 use crate::units::Fixed4;
 
+/// What whole quarters of a full-time contract add over their days (78 rule), as prefix sums
+/// from the contract's first quarter: `sums[i]` is the sum before quarter `base + i`. Grown
+/// as far as the scan's jumps reach, up to the horizon's quarter: most scans end within a few
+/// quarters of the contract's start, where the whole table over the horizon (60 months, 21
+/// quarters) cost about 2,400 instructions, a twelfth of the typical summary plan
+/// (BENCHMARKS.md, session 27).
+pub(super) struct Bonus {
+    sums: Vec<Fixed4>,
+    base: i32,
+    /// The quarter the table adds next, and its first weekday (0 = Monday): carried from one
+    /// quarter to the next by the quarter's length, no date is built.
+    next: Quarter,
+    next_wd: u32,
+    /// The horizon's quarter: the table ends after it.
+    last: Quarter,
+    /// A scheduled day's value (with its rounding), the contract's days, a whole quarter's
+    /// count.
+    contract: (Fixed4, u8, Fixed4),
+}
+
+impl Bonus {
+    /// The table of a full-time contract starting in quarter `first`, with the scan's horizon
+    /// in quarter `last`; `contract`: a scheduled day's value (with its rounding), the
+    /// scheduled days, a whole quarter's count.
+    pub fn new(first: Quarter, last: Quarter, contract: (Fixed4, u8, Fixed4)) -> Self {
+        Bonus {
+            sums: vec![Fixed4::ZERO],
+            base: first.index(),
+            next: first,
+            next_wd: first.start().weekday().num_days_from_monday(),
+            last,
+            contract,
+        }
+    }
+
+    /// The sums computed so far.
+    pub fn sums(&self) -> &[Fixed4] {
+        &self.sums
+    }
+
+    /// The table with the sum before quarter `q` in it (or all of it, up to the horizon's
+    /// quarter). [`Gain`] reads the sums before the quarter after the one it bounds.
+    pub fn covering(&mut self, q: Quarter) -> &[Fixed4] {
+        let (per_day, mask, full) = self.contract;
+        while self.next < q && self.next <= self.last {
+            let len = quarter_len(self.next.year, self.next.q);
+            let whole = per_day.times(weekdays_from_index(self.next_wd, len, mask));
+            // Never empty: made with one entry, only grown.
+            let sum = self.sums.last().copied().unwrap_or(Fixed4::ZERO);
+            self.sums.push(if full > whole {
+                sum + full - whole
+            } else {
+                sum
+            });
+            self.next_wd =
+                u32::try_from((i64::from(self.next_wd) + len).rem_euclid(7)).unwrap_or(0);
+            self.next = self.next.next();
+        }
+        &self.sums
+    }
+
+    pub fn base(&self) -> i32 {
+        self.base
+    }
+
+    /// The table's length once grown to the horizon's quarter.
+    pub fn full_len(&self) -> usize {
+        usize::try_from(self.last.index() - self.base + 2).unwrap_or(1)
+    }
+}
+
 /// The bound of the gain after one candidate date.
+#[derive(Clone, Copy)]
 pub(super) struct Gain<'b> {
     /// The weekday of the first day after the candidate date (0 = Monday).
     pub first_wd: u32,
@@ -218,6 +292,49 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod bonus_tests {
+    use super::*;
+    use crate::calendar::weekdays_in;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Grown in any steps, the table holds what each whole quarter adds over its days,
+        /// counted from the quarter's own dates, summed from the contract's first quarter, and
+        /// ends after the horizon's quarter.
+        #[test]
+        fn the_table_grown_in_steps_is_the_quarters_sums(
+            first_index in 8_080i32..8_120,
+            span in 0i32..24,
+            mask in 0u8..128,
+            per_day in 0i64..20_000,
+            full in 0i64..90,
+            steps in proptest::collection::vec(0i32..30, 1..8),
+        ) {
+            let quarter = |i: i32| Quarter { year: i / 4, q: u8::try_from(i % 4 + 1).unwrap() };
+            let (first, last) = (quarter(first_index), quarter(first_index + span));
+            let (per_day, full) = (Fixed4(per_day), Fixed4::whole(full));
+            let mut table = Bonus::new(first, last, (per_day, mask, full));
+            let mut reference = vec![Fixed4::ZERO];
+            for i in first_index..=first_index + span {
+                let q = quarter(i);
+                let whole = per_day.times(weekdays_in(q.start(), q.end(), mask));
+                let sum = *reference.last().unwrap();
+                reference.push(if full > whole { sum + full - whole } else { sum });
+            }
+            let mut asked = first_index;
+            for step in steps {
+                asked += step;
+                let sums = table.covering(quarter(asked)).to_vec();
+                // The sums before every quarter up to the one asked (the horizon's next at most).
+                let n = usize::try_from((asked - first_index + 1).min(span + 2)).unwrap();
+                proptest::prop_assert_eq!(&sums[..], &reference[..n]);
+            }
+            proptest::prop_assert_eq!(table.full_len(), reference.len());
         }
     }
 }

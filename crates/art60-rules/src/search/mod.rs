@@ -14,11 +14,11 @@ mod cache;
 mod jump;
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
-use crate::calendar::{add_months, days_between, weekdays_from_index, weekdays_in};
+use crate::calendar::{add_months, days_between, weekdays_in};
 use crate::engine::CalcError;
 use crate::explain::trace::{Explained, Period, explain};
 use crate::input::{InputCode, InputError, Quarter};
@@ -60,6 +60,9 @@ fn day_value(regime: &crate::input::WorkRegime) -> (Fixed4, bool) {
         (v + Fixed4(1), false)
     }
 }
+
+/// The whole quarters' table of a contract whose whole quarters add nothing over their days.
+const NO_BONUS: &[Fixed4] = &[Fixed4::ZERO];
 
 /// How much of the law a candidate date is evaluated for.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -128,8 +131,8 @@ impl Seen {
 pub(crate) struct Search<'a> {
     pub facts: Facts<'a>,
     memo: Cached,
-    /// [`Search::scan_tables`], once for both methods.
-    scan_tables: OnceCell<(Vec<NaiveDate>, Vec<Fixed4>)>,
+    /// The scan's barrier dates ([`Search::barrier_dates`]), once for both methods.
+    barriers: OnceCell<Vec<NaiveDate>>,
     /// Art. 32's slacks ([`art32_edge`]), by what they depend on.
     edges: std::cell::RefCell<Vec<(art32_edge::EdgeKey, art32_edge::Edges)>>,
     /// Build the explanation trace and the other method's date ([`crate::Detail::Full`]).
@@ -150,7 +153,7 @@ impl<'a> Search<'a> {
         Search {
             facts,
             memo: Cached::default(),
-            scan_tables: OnceCell::new(),
+            barriers: OnceCell::new(),
             edges: Default::default(),
             trace,
             #[cfg(test)]
@@ -309,46 +312,25 @@ impl<'a> Search<'a> {
         Ok((p, p >= until))
     }
 
-    /// The scan's barrier dates, and what a whole quarter of a full-time contract adds over
-    /// its days (78 rule) as prefix sums over the quarters of the scan: `bonus[i]` is the sum
-    /// before quarter `Quarter::of(start).index() + i`. Only a full-time contract counts a
-    /// whole quarter as 78.
-    fn scan_tables(
+    /// What a whole quarter of the contract adds over its days (78 rule), grown as far as the
+    /// scan's jumps reach ([`jump::Bonus`]); `None` where it adds nothing: only the
+    /// per-quarter method counts a whole quarter as 78, and only for a full-time contract.
+    fn bonus_table(
         &self,
         ci: &crate::law::facts::ContractInfo<'_>,
-        start: NaiveDate,
-        horizon: NaiveDate,
+        method: QuarterCapMethod,
+        per_day: Fixed4,
+        (start, horizon): (NaiveDate, NaiveDate),
         counting: &crate::params::Counting,
-    ) -> (Vec<NaiveDate>, Vec<Fixed4>) {
-        let barriers = self.barrier_dates(start, horizon);
-        // A part-time contract's table is all zeros: its one entry says so (the jump reads
-        // the last entry for every quarter beyond the table).
-        if !ci.c.regime.is_full_time() {
-            return (barriers, vec![Fixed4::ZERO]);
+    ) -> Option<jump::Bonus> {
+        if method != QuarterCapMethod::PerQuarter || !ci.c.regime.is_full_time() {
+            return None;
         }
-        // One entry a quarter of the horizon's months, and the first: allocated once.
-        let mut bonus =
-            Vec::with_capacity(usize::try_from(counting.max_scan_months / 3 + 3).unwrap_or(0));
-        bonus.push(Fixed4::ZERO);
-        let (per_day, _) = day_value(&ci.c.regime);
-        let full = Fixed4::whole(counting.full_quarter);
-        let mut sum = Fixed4::ZERO;
-        let mut q = Quarter::of(start);
-        let last = Quarter::of(horizon);
-        // The quarter's first weekday (0 = Monday), carried from one quarter to the next by
-        // the quarter's length: no date is built.
-        let mut wd = q.start().weekday().num_days_from_monday();
-        while q <= last {
-            let len = crate::calendar::quarter_len(q.year, q.q);
-            let whole = per_day.times(weekdays_from_index(wd, len, ci.mask));
-            if full > whole {
-                sum += full - whole;
-            }
-            bonus.push(sum);
-            wd = u32::try_from((i64::from(wd) + len).rem_euclid(7)).unwrap_or(0);
-            q = q.next();
-        }
-        (barriers, bonus)
+        Some(jump::Bonus::new(
+            Quarter::of(start),
+            Quarter::of(horizon),
+            (per_day, ci.mask, Fixed4::whole(counting.full_quarter)),
+        ))
     }
 
     /// The scan under `method`. `day_before`: the law's answer, under the same method, on the
@@ -376,22 +358,19 @@ impl<'a> Search<'a> {
             .counting_at(start.succ_opt().unwrap_or(start))?
             .value;
         let horizon = add_months(start, counting.max_scan_months);
-        // The barriers and the whole-quarter prefix sums do not depend on the method: the
-        // scan under the other method (the alternative date) reuses them.
-        let (barriers, bonus) = self
-            .scan_tables
-            .get_or_init(|| self.scan_tables(ci, start, horizon, counting));
-        let (barriers, bonus) = (barriers.as_slice(), bonus.as_slice());
-        // Only the per-quarter method counts a whole quarter of the contract as 78.
-        let bonus = match method {
-            QuarterCapMethod::PerQuarter => bonus,
-            QuarterCapMethod::Average => &[Fixed4::ZERO],
-        };
+        // The barriers do not depend on the method: the scan under the other method (the
+        // alternative date) reuses them.
+        let barriers = self
+            .barriers
+            .get_or_init(|| self.barrier_dates(start, horizon))
+            .as_slice();
         let (per_day, exact) = day_value(&ci.c.regime);
+        let bonus = self
+            .bonus_table(ci, method, per_day, (start, horizon), counting)
+            .map(RefCell::new);
         // A contract's part rounded up may count one day more a quarter.
         let ceiling =
             crate::law::counting_am7::rounds_part_up(self.facts.opts, !ci.c.regime.is_full_time());
-        let bonus_base = Quarter::of(start).index();
         let mut e = day_before.as_ref().map_or(start, |(d, _)| *d);
         let mut seen = Seen::default();
         // Whether `e` is likely the answer: where the days checked short of a full evaluation
@@ -456,7 +435,9 @@ impl<'a> Search<'a> {
                     View::R6Days => (crate::calendar::R6_MASK, Fixed4::whole(1), false),
                     View::Own | View::OwnAndRelease => (ci.mask, per_day, true),
                 };
-                let gain = jump::Gain {
+                // The whole quarters' table, if the contract's whole quarters add anything.
+                let mut table = bonus.as_ref().map(RefCell::borrow_mut);
+                let terms = jump::Gain {
                     first_wd: first.weekday().num_days_from_monday(),
                     mask,
                     per_day,
@@ -464,16 +445,35 @@ impl<'a> Search<'a> {
                     rounded: own && !exact,
                     ceiling: own && ceiling,
                     qf,
-                    bonus,
-                    bonus_base,
+                    bonus: NO_BONUS,
+                    bonus_base: table.as_ref().map_or(qf.index(), |t| t.base()),
                 };
                 // Whole quarters first, then the day inside the quarter where the bound first
                 // exceeds the shortfall.
                 let horizon_t = days_between(first, horizon).max(0);
                 let mut q = qf;
                 let mut lo = 0;
+                // The offset of quarter `q`'s last day, carried from one quarter to the next
+                // by their lengths: no date is built a quarter.
+                let mut q_end = days_between(first, qf.end());
+                // The bound of quarter `q` reads the table's sums up to its end, entry
+                // `after`: the table grows when the loop reaches its end.
+                let full_len = table.as_ref().map_or(1, |t| t.full_len());
+                let mut after = usize::try_from(qf.next().index() - terms.bonus_base).unwrap_or(0);
+                let mut gain = jump::Gain {
+                    bonus: table.as_deref().map_or(NO_BONUS, jump::Bonus::sums),
+                    ..terms
+                };
                 loop {
-                    let q_end = days_between(first, q.end());
+                    if after >= gain.bonus.len() && gain.bonus.len() < full_len {
+                        gain = jump::Gain {
+                            bonus: match table.as_mut() {
+                                Some(t) => t.covering(q.next()),
+                                None => NO_BONUS,
+                            },
+                            ..terms
+                        };
+                    }
                     let span_end = q_end.min(horizon_t);
                     if gain.ub(span_end, q, q_end) > need {
                         let a = gain.first_above(lo, span_end, q, q_end, need);
@@ -484,6 +484,8 @@ impl<'a> Search<'a> {
                     }
                     lo = span_end + 1;
                     q = q.next();
+                    q_end += crate::calendar::quarter_len(q.year, q.q);
+                    after += 1;
                 }
             };
             let average = method == QuarterCapMethod::Average;
@@ -974,11 +976,7 @@ mod tests {
                 let search = Search::new(Facts::new(&req, &opts, params), trace);
                 let r = search.plan().unwrap();
                 let dates = search.evaluated.borrow().clone();
-                let barriers = search
-                    .scan_tables
-                    .get()
-                    .map(|t| t.0.clone())
-                    .unwrap_or_default();
+                let barriers = search.barriers.get().cloned().unwrap_or_default();
                 for (k, d) in dates.iter().enumerate() {
                     // A barrier's date is evaluated without the findings (one in ten is the
                     // answer): example 3's day before the reform, 2026-02-28, is both. With

@@ -3,7 +3,7 @@
 //! band, an absence, the contract becoming the determining job, foreign work becoming
 //! countable).
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 
 use crate::calendar::{birthday, days_between};
 use crate::law::facts::JobClass;
@@ -19,11 +19,15 @@ impl Search<'_> {
         // Sized for the usual few dozen (parameter changes, birthdays, absences).
         let mut v = Vec::with_capacity(32);
         let p = self.facts.params;
-        // A parameter change takes effect for DA = from, i.e. E = from - 1.
+        // A parameter change takes effect for DA = from, i.e. E = from - 1, a barrier from the
+        // contract's first day to the horizon: `from` after the first day and at most the day
+        // after the horizon (compared before the day before is built: most entries are years
+        // old).
+        let last_from = horizon.succ_opt().unwrap_or(horizon);
         let mut push_from = |from: NaiveDate| {
-            if let Some(e) = from.pred_opt()
-                && e >= start
-                && e <= horizon
+            if from > start
+                && from <= last_from
+                && let Some(e) = from.pred_opt()
             {
                 v.push(e);
             }
@@ -37,14 +41,23 @@ impl Search<'_> {
         p.unpaid_cap.iter().for_each(|x| push_from(x.from));
         p.art33_access.iter().for_each(|x| push_from(x.from));
         p.counting.iter().for_each(|x| push_from(x.from));
+        // A birthday is in its birth year plus the age: only one in the years of the scan
+        // can be a barrier (checked before the date is built).
+        let birth = self.facts.req.person.birth_date;
+        let years = start.year()..=last_from.year();
+        let mut push_birthday = |age: i32| {
+            if years.contains(&birth.year().saturating_add(age)) {
+                push_from(birthday(birth, age as u32));
+            }
+        };
         for s in &p.stage {
             for b in &s.value.bands {
                 if b.min_age > 0 {
-                    push_from(birthday(self.facts.req.person.birth_date, b.min_age as u32));
+                    push_birthday(b.min_age);
                 }
             }
             if let Some(a) = &s.value.art32 {
-                push_from(birthday(self.facts.req.person.birth_date, a.min_age as u32));
+                push_birthday(a.min_age);
             }
         }
         if let Some(ci) = &self.facts.contract {
@@ -136,5 +149,74 @@ impl Search<'_> {
         v.sort_unstable();
         v.dedup();
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use crate::calendar::{add_months, birthday};
+    use crate::law::facts::Facts;
+    use crate::search::Search;
+    use crate::{CalcRequest, Options, ParamSet};
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        /// For a full-time contract with nothing else to wait for, the barriers are the day
+        /// before every parameter change and every age of the rules (bands, art. 32) reached
+        /// from the contract's first day to the horizon: each date built and then compared,
+        /// as the law reads, against the filtered construction.
+        #[test]
+        fn the_barriers_are_the_rules_changes_and_birthdays_in_the_scan(
+            birth_days in 0u64..30_000,
+            start_days in 0u64..12_000,
+        ) {
+            let birth = NaiveDate::from_ymd_opt(1940, 1, 1).unwrap() + chrono::Days::new(birth_days);
+            let start = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Days::new(start_days);
+            proptest::prop_assume!(start > birth);
+            let src = format!(
+                r#"{{"mode":"plan","today":"{start}","person":{{"birth_date":"{birth}"}},
+                "contract":{{"start":"{start}","days_per_week":5,"weekly_hours":38,"reference_hours":38}},
+                "history":[]}}"#
+            );
+            let req = CalcRequest::parse(&src).unwrap();
+            let opts = Options::default();
+            let params = ParamSet::embedded();
+            let search = Search::new(Facts::new(&req, &opts, params), false);
+            let horizon = add_months(start, 60);
+            let mut expected = Vec::new();
+            let mut from = |d: NaiveDate| {
+                if let Some(e) = d.pred_opt()
+                    && e >= start
+                    && e <= horizon
+                {
+                    expected.push(e);
+                }
+            };
+            for d in params.regime.iter().map(|x| x.from)
+                .chain(params.stage.iter().map(|x| x.from))
+                .chain(params.categories.iter().map(|x| x.from))
+                .chain(params.foreign.iter().map(|x| x.from))
+                .chain(params.reference_wage.iter().map(|x| x.from))
+                .chain(params.extensions.iter().map(|x| x.from))
+                .chain(params.unpaid_cap.iter().map(|x| x.from))
+                .chain(params.art33_access.iter().map(|x| x.from))
+                .chain(params.counting.iter().map(|x| x.from))
+            {
+                from(d);
+            }
+            for s in &params.stage {
+                for b in s.value.bands.iter().filter(|b| b.min_age > 0) {
+                    from(birthday(birth, b.min_age as u32));
+                }
+                if let Some(a) = &s.value.art32 {
+                    from(birthday(birth, a.min_age as u32));
+                }
+            }
+            expected.sort_unstable();
+            expected.dedup();
+            proptest::prop_assert_eq!(search.barrier_dates(start, horizon), expected);
+        }
     }
 }

@@ -7,6 +7,7 @@
 //! date. Tested by every worked example; the assimilated proportion by EX07 and EX08.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
@@ -107,6 +108,9 @@ pub(crate) struct Facts<'a> {
     pub jobs_by_start: bool,
     /// First and last day of all the history's periods: quarters outside hold nothing.
     pub hist_hull: Option<(NaiveDate, NaiveDate)>,
+    /// The quarters some job touches, by quarter index from the hull's first quarter
+    /// ([`Facts::quarter_touched`]), made the first time a count asks.
+    touched: OnceCell<(i32, Vec<bool>)>,
     pub events: Vec<RawEvent>,
     pub foreign: Vec<ForeignInfo>,
     pub contract: Option<ContractInfo<'a>>,
@@ -181,7 +185,41 @@ impl<'a> Facts<'a> {
             .any(|j| j.full_time() && j.start <= qs && j.end >= qe)
     }
 
-    /// Whether a job touches `[qs, qe]` (a quarter's count looks at nothing else).
+    /// Whether a job touches quarter `q` (a quarter's count of the history looks at nothing
+    /// else), from a table of the hull's quarters made once. The memo asks it of every
+    /// quarter of every run of whole quarters, where checking the quarter's bounds against
+    /// the hull and then walking through the jobs cost about 100 instructions for a quarter
+    /// between two jobs (BENCHMARKS.md, session 27).
+    pub fn quarter_touched(&self, q: Quarter) -> bool {
+        let (base, touched) = self.touched.get_or_init(|| {
+            let Some((hs, he)) = self.hist_hull else {
+                return (0, Vec::new());
+            };
+            let base = Quarter::of(hs).index();
+            let len = usize::try_from(Quarter::of(he).index() - base + 1).unwrap_or(0);
+            let mut touched = vec![false; len];
+            for j in &self.jobs {
+                let (a, b) = (Quarter::of(j.start).index(), Quarter::of(j.end).index());
+                for i in a..=b {
+                    if let Some(t) = usize::try_from(i - base)
+                        .ok()
+                        .and_then(|i| touched.get_mut(i))
+                    {
+                        *t = true;
+                    }
+                }
+            }
+            (base, touched)
+        });
+        usize::try_from(q.index() - base)
+            .ok()
+            .and_then(|i| touched.get(i))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Whether a job touches `[qs, qe]`: the reference of [`Facts::quarter_touched`].
+    #[cfg(test)]
     pub fn jobs_touch(&self, qs: NaiveDate, qe: NaiveDate) -> bool {
         self.jobs
             .iter()
@@ -195,6 +233,7 @@ impl<'a> Facts<'a> {
             opts,
             params,
             hist_hull: None,
+            touched: OnceCell::new(),
             // At most a job a period of the history: sized once.
             jobs: Vec::with_capacity(req.history.len()),
             jobs_by_start: false,

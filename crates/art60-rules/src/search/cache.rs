@@ -133,13 +133,13 @@ impl HistSlab {
         i: usize,
         sibling: Option<&HistSlab>,
     ) -> (usize, [Fixed4; 3]) {
-        let (qs, qe) = (q.start(), q.end());
         // A quarter between the jobs (the history's hull lets it through) holds nothing:
         // zero sums, no per-job values, no flags, without the quarter's count.
-        if !c.facts.jobs_touch(qs, qe) {
+        if !c.facts.quarter_touched(q) {
             self.rows[i] = Some([Fixed4::ZERO; 3]);
             return (i, [Fixed4::ZERO; 3]);
         }
+        let (qs, qe) = (q.start(), q.end());
         let w = self.per_job_len;
         if let Some(o) = sibling
             && let Some((j, sums)) = o.row(q)
@@ -260,7 +260,8 @@ impl HistSlab {
             };
             // Quarter `last - totals.len()`.
             let q = next;
-            let (row, [declared, other, unpaid]) = if c.facts.history_touches(q.start(), q.end()) {
+            // A quarter no job touches holds nothing: zero sums, no per-job values.
+            let (row, [declared, other, unpaid]) = if c.facts.quarter_touched(q) {
                 // The caller takes the run's flags itself, for the quarters it uses.
                 let (i, sums) = self.whole_quarter(c, q, sibling);
                 (Some(i), sums)
@@ -386,7 +387,7 @@ impl Memo for Cached {
                 }
             }
             let (qa, qb) = (qs.max(ws), qe.min(we));
-            let hist = if !c.facts.history_touches(qs, qe) {
+            let hist = if !c.facts.quarter_touched(q) {
                 [Fixed4::ZERO; 3]
             } else if qa == qs && qb == qe {
                 let (i, sums) = hs.whole_quarter(c, q, sibling);
@@ -439,7 +440,7 @@ impl Cached {
         let (hs, sibling) = Self::slab(&mut cache, c);
         let mut q = from;
         while q <= to {
-            let sums = if c.facts.history_touches(q.start(), q.end()) {
+            let sums = if c.facts.quarter_touched(q) {
                 hs.whole_quarter(c, q, sibling).1
             } else {
                 [Fixed4::ZERO; 3]

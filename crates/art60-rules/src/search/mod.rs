@@ -1264,6 +1264,30 @@ mod tests {
 
     /// The scan reuses history sums and run sums between dates (`cache.rs`); at every date
     /// and with both methods it must count exactly what the law counts without them.
+    /// The table of the quarters the jobs touch answers as the jobs do, inside the history's
+    /// hull and on either side of it.
+    #[test]
+    fn a_quarter_is_touched_where_a_job_touches_it() {
+        let params = ParamSet::embedded();
+        let opts = Options::default();
+        for src in EXAMPLES {
+            let req = CalcRequest::parse(src).unwrap();
+            let facts = Facts::new(&req, &opts, params);
+            let Some((hs, he)) = facts.hist_hull else {
+                continue;
+            };
+            let (mut q, last) = (Quarter::of(hs).prev().prev(), Quarter::of(he).next().next());
+            let mut empty = 0;
+            while q <= last {
+                let jobs = facts.jobs_touch(q.start(), q.end());
+                assert_eq!(facts.quarter_touched(q), jobs, "{q}");
+                empty += usize::from(!jobs);
+                q = q.next();
+            }
+            assert!(empty >= 4, "the quarters on either side of the hull");
+        }
+    }
+
     #[test]
     fn the_memo_gives_the_laws_counts() {
         let sources = EXAMPLES;

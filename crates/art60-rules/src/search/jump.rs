@@ -221,6 +221,7 @@ impl Gain<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calendar::weekdays_in;
 
     /// The reference: a binary search of the bound (monotone in t).
     fn bisect(g: &Gain<'_>, lo: i64, hi: i64, q: Quarter, q_end: i64, need: Fixed4) -> i64 {
@@ -294,12 +295,6 @@ mod tests {
             }
         }
     }
-}
-
-#[cfg(test)]
-mod bonus_tests {
-    use super::*;
-    use crate::calendar::weekdays_in;
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]

@@ -133,8 +133,8 @@ impl HistSlab {
         i: usize,
         sibling: Option<&HistSlab>,
     ) -> (usize, [Fixed4; 3]) {
-        // A quarter between the jobs (the history's hull lets it through) holds nothing:
-        // zero sums, no per-job values, no flags, without the quarter's count.
+        // A quarter no job touches holds nothing (the table's callers skip it; one that asks
+        // anyway gets zero sums, no per-job values, no flags, without the quarter's count).
         if !c.facts.quarter_touched(q) {
             self.rows[i] = Some([Fixed4::ZERO; 3]);
             return (i, [Fixed4::ZERO; 3]);

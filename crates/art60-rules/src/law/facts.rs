@@ -198,15 +198,13 @@ impl<'a> Facts<'a> {
             let base = Quarter::of(hs).index();
             let len = usize::try_from(Quarter::of(he).index() - base + 1).unwrap_or(0);
             let mut touched = vec![false; len];
+            // Every job lies inside the hull: its quarters are entries of the table.
             for j in &self.jobs {
-                let (a, b) = (Quarter::of(j.start).index(), Quarter::of(j.end).index());
-                for i in a..=b {
-                    if let Some(t) = usize::try_from(i - base)
-                        .ok()
-                        .and_then(|i| touched.get_mut(i))
-                    {
-                        *t = true;
-                    }
+                let at = |d: NaiveDate| usize::try_from(Quarter::of(d).index() - base);
+                if let (Ok(a), Ok(b)) = (at(j.start), at(j.end))
+                    && let Some(quarters) = touched.get_mut(a..=b)
+                {
+                    quarters.fill(true);
                 }
             }
             (base, touched)
